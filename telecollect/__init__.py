@@ -1,0 +1,127 @@
+"""Telecollect: bringing JKN-KIS participants in arrears back to paying."""
+from pathlib import Path
+
+from flask import Flask, session
+from flask_login import current_user
+from sqlalchemy import event
+
+from config import load_config
+from telecollect.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
+    app.config.update(load_config())
+    app.config.update(overrides or {})
+    register_extensions(app)
+    register_sqlite_pragmas(app)
+    register_i18n(app)
+    register_template_helpers(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_error_pages(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from telecollect.security import register_security
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    register_security(app)
+    _import_models()
+
+
+def _import_models() -> None:
+    # Every table must be known to the metadata before migrations compare it.
+    import telecollect.audit.models  # noqa: F401
+    import telecollect.auth.models  # noqa: F401
+    import telecollect.participants.models  # noqa: F401
+    import telecollect.regions.models  # noqa: F401
+
+
+def register_sqlite_pragmas(app: Flask) -> None:
+    """WAL lets readers work while an import writes; the busy timeout makes a
+    second writer wait instead of failing at once."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    busy_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def set_pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_i18n(app: Flask) -> None:
+    def select_locale():
+        chosen = session.get("lang")
+        return chosen if chosen in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
+
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from telecollect import formatting, phones
+    from telecollect.regions.names import format_code
+
+    def viewer_zone() -> str:
+        if current_user and current_user.is_authenticated:
+            return current_user.timezone
+        return app.config["BRANCH_TIMEZONE"]
+
+    app.jinja_env.filters.update(
+        rupiah=formatting.rupiah,
+        mask_nik=formatting.mask_nik,
+        mask_phone=phones.mask_phone,
+        local_date=formatting.local_date,
+        local_datetime=lambda value: formatting.local_datetime(value, viewer_zone()),
+        region_code=lambda code: format_code(code) if code else "",
+        reject_page=lambda args: {k: v for k, v in args.items() if k != "page"},
+    )
+    app.jinja_env.globals.update(get_locale=get_locale, viewer_zone=viewer_zone)
+
+
+def register_blueprints(app: Flask) -> None:
+    from telecollect.admin.routes import bp as admin_bp
+    from telecollect.api.routes import bp as api_bp
+    from telecollect.auth.routes import bp as auth_bp
+    from telecollect.participants.routes import bp as participants_bp
+    from telecollect.reports.routes import bp as reports_bp
+
+    for blueprint in (auth_bp, admin_bp, participants_bp, reports_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    from telecollect.cli import register_commands
+
+    register_commands(app)
+
+
+def register_error_pages(app: Flask) -> None:
+    from flask import jsonify, render_template, request
+
+    def page_or_json(status: int, message: str):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"code": str(status), "message": message, "field": None}}), status
+        return render_template("error.html", status=status), status
+
+    for status, message in ((403, "forbidden"), (404, "not found"), (400, "bad request"),
+                            (413, "file too large")):
+        app.register_error_handler(status, lambda _e, s=status, m=message: page_or_json(s, m))

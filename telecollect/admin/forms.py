@@ -1,0 +1,23 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+ROLE_CHOICES = [
+    ("telecollector", _l("Telecollector")),
+    ("cadre", _l("JKN-KIS cadre")),
+    ("supervisor", _l("Supervisor")),
+    ("admin", _l("Administrator")),
+]
+ZONE_CHOICES = [("WIB", "WIB (UTC+7)"), ("WITA", "WITA (UTC+8)"), ("WIT", "WIT (UTC+9)")]
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=64)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=256)])
+    timezone = SelectField(_l("Time zone"), choices=ZONE_CHOICES, default="WIB")
+    daily_call_target = IntegerField(_l("Daily call target"), validators=[Optional(), NumberRange(1, 1000)])
+    is_active = BooleanField(_l("Active"), default=True)
+    areas = SelectMultipleField(_l("Cadre areas"), choices=[], validate_choice=True)

@@ -1,0 +1,85 @@
+"""Administrator pages: staff accounts and cadre areas."""
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from telecollect.admin.forms import UserForm
+from telecollect.auth.models import User
+from telecollect.auth.services import area_choices, create_user, update_user
+from telecollect.errors import ServiceError
+from telecollect.extensions import db
+from telecollect.security import roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users")
+@roles_required("admin")
+def users():
+    """List every account."""
+    accounts = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    return render_template("admin/users.html", users=accounts)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_user():
+    """Create an account."""
+    form = _user_form(UserForm())
+    if form.validate_on_submit():
+        try:
+            user = create_user(db.session, username=form.username.data, role=form.role.data,
+                               name=form.name.data, password=form.password.data or "",
+                               timezone=form.timezone.data, actor=current_user)
+            update_user(db.session, user, name=form.name.data, role=form.role.data,
+                        is_active=form.is_active.data, timezone=form.timezone.data,
+                        daily_call_target=form.daily_call_target.data,
+                        area_ids=form.areas.data, password=None, actor=current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Account %(username)s created.", username=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_user(user_id):
+    """Change an account: name, role, password, activity, areas."""
+    user = db.get_or_404(User, user_id)
+    form = _user_form(UserForm(obj=user))
+    if not form.is_submitted():
+        form.role.data = user.role.value
+        form.areas.data = [f"d:{a.district_id}" if a.district_id else f"v:{a.village_id}" for a in user.areas]
+    form.username.data = user.username
+    if form.validate_on_submit():
+        try:
+            update_user(db.session, user, name=form.name.data, role=form.role.data,
+                        is_active=form.is_active.data, timezone=form.timezone.data,
+                        daily_call_target=form.daily_call_target.data, area_ids=form.areas.data,
+                        password=form.password.data, actor=current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Account %(username)s saved.", username=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+def _user_form(form: UserForm) -> UserForm:
+    form.areas.choices = area_choices(db.session)
+    return form
+
+
+def _form_error(form, exc: ServiceError) -> None:
+    field = getattr(form, exc.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "error")

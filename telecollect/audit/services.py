@@ -1,0 +1,18 @@
+"""Writing the audit log. Callers commit with the rest of their work."""
+from flask import has_request_context, request
+
+from telecollect.audit.models import AuditEvent
+
+
+def record(session, action: str, user=None, target=None, detail: str | None = None) -> AuditEvent:
+    """Add one audit event; `target` is any model instance with an `id`."""
+    event = AuditEvent(
+        action=action,
+        user_id=user.id if user is not None else None,
+        target_type=target.__tablename__ if target is not None else None,
+        target_id=target.id if target is not None else None,
+        ip=request.remote_addr if has_request_context() else None,
+        detail=detail,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,117 @@
+"""Staff accounts, their roles, cadre areas, API tokens and sign-in attempts."""
+import enum
+from datetime import datetime
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from telecollect.db import UTCDateTime, now_utc
+from telecollect.extensions import db
+from telecollect.regions.models import District, Village
+
+
+class Role(str, enum.Enum):
+    admin = "admin"
+    supervisor = "supervisor"
+    telecollector = "telecollector"
+    cadre = "cadre"
+
+
+#: Roles that may see a participant's full NIK and manage imports.
+PRIVILEGED_ROLES = frozenset({Role.admin, Role.supervisor})
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="user_role", native_enum=False, length=20), nullable=False
+    )
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    is_active: Mapped[bool] = mapped_column(default=True, server_default="1", nullable=False)
+    #: WIB, WITA or WIT: the zone in which this user sees dates and times.
+    timezone: Mapped[str] = mapped_column(String(4), default="WIB", server_default="WIB", nullable=False)
+    #: Calls a day this telecollector aims for; empty means the branch default.
+    daily_call_target: Mapped[Optional[int]] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+
+    areas: Mapped[list["UserArea"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="UserArea.id"
+    )
+
+    @property
+    def is_privileged(self) -> bool:
+        return self.role in PRIVILEGED_ROLES
+
+    def __repr__(self):
+        return f"<User {self.username} {self.role.value}>"
+
+
+class UserArea(db.Model):
+    """A neighbourhood a cadre covers: a whole kecamatan or one kelurahan."""
+
+    __tablename__ = "user_areas"
+    __table_args__ = (
+        CheckConstraint(
+            "(district_id IS NULL) <> (village_id IS NULL)", name="exactly_one_place"
+        ),
+        UniqueConstraint("user_id", "district_id", "village_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("districts.id"), nullable=True)
+    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="areas")
+    district: Mapped[Optional[District]] = relationship()
+    village: Mapped[Optional[Village]] = relationship()
+
+    @property
+    def label(self) -> str:
+        if self.village is not None:
+            return f"Kel. {self.village.name}, Kec. {self.village.district.name}"
+        return f"Kec. {self.district.name}"
+
+    def __repr__(self):
+        return f"<UserArea user={self.user_id} district={self.district_id} village={self.village_id}>"
+
+
+class ApiToken(db.Model):
+    """A personal bearer token for the JSON API. Only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self):
+        return f"<ApiToken {self.id} user={self.user_id}>"
+
+
+class LoginAttempt(db.Model):
+    """One sign-in attempt; recent failures throttle further attempts."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    ip: Mapped[Optional[str]] = mapped_column(String(45), nullable=True)
+    is_success: Mapped[bool] = mapped_column(nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+    def __repr__(self):
+        return f"<LoginAttempt {self.username} ok={self.is_success} {self.at:%Y-%m-%d %H:%M}>"

@@ -1,0 +1,81 @@
+"""Signing in and out, the home page per role, and the language switch."""
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from telecollect.audit import services as audit
+from telecollect.auth import bp
+from telecollect.auth.forms import LoginForm
+from telecollect.auth.models import Role
+from telecollect.auth.services import authenticate
+from telecollect.extensions import db
+
+#: Where each role starts its day.
+HOME_ENDPOINTS = {
+    Role.admin: "admin.users",
+    Role.supervisor: "reports.arrears",
+    Role.telecollector: "participants.index",
+    Role.cadre: "participants.index",
+}
+
+
+@bp.route("/")
+def home():
+    """Send a signed-in user to their role's start page."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for(HOME_ENDPOINTS[current_user.role]))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with username and password; repeated failures are throttled."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user, problem = authenticate(
+            db.session, form.username.data, form.password.data, request.remote_addr,
+            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+            lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
+        )
+        db.session.commit()
+        if user is not None:
+            session.permanent = True
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+        if problem == "throttled":
+            flash(_("Too many failed attempts. Try again in %(minutes)d minutes.",
+                    minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]), "error")
+        else:
+            flash(_("Wrong username or password."), "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Sign out."""
+    audit.record(db.session, "logout", user=current_user)
+    db.session.commit()
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code):
+    """Switch the interface language for this browser session."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only follow redirects to paths on this site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None

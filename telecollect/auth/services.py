@@ -1,0 +1,201 @@
+"""Accounts, areas, tokens and sign-in."""
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from telecollect.audit import services as audit
+from telecollect.auth.models import ApiToken, LoginAttempt, Role, User, UserArea
+from telecollect.db import now_utc
+from telecollect.errors import ServiceError
+from telecollect.formatting import ZONES
+from telecollect.regions.models import District, Village
+from telecollect.regions.names import name_key
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def create_user(session, *, username: str, role: str, name: str | None, password: str,
+                areas: list[str] = (), timezone: str = "WIB", actor=None) -> User:
+    """Create an account. Raises `ServiceError` on a bad or taken username,
+    unknown role, short password, or an area that names no place or several."""
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise ServiceError("bad_username", "Username: 3–64 lower-case letters, digits, dot, dash or underscore.", "username")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise ServiceError("username_taken", f"Username {username!r} is already taken.", "username")
+    user = User(username=username, name=(name or username).strip(), role=_role(role),
+                password_hash=_hash(password), timezone=_timezone(timezone))
+    user.areas = [_area(session, spec) for spec in areas]
+    _check_areas_fit_role(user)
+    session.add(user)
+    session.flush()
+    audit.record(session, "user.create", user=actor, target=user, detail=f"role={user.role.value}")
+    return user
+
+
+def update_user(session, user: User, *, name: str, role: str, is_active: bool, timezone: str,
+                daily_call_target: int | None, area_ids: list[str], password: str | None, actor) -> User:
+    """Change an account as the admin page submits it; `area_ids` are "d:ID" or "v:ID"."""
+    user.name = name.strip() or user.username
+    user.role = _role(role)
+    user.is_active = is_active
+    user.timezone = _timezone(timezone)
+    user.daily_call_target = daily_call_target
+    if password:
+        user.password_hash = _hash(password)
+    user.areas = [_area_by_id(session, spec) for spec in area_ids]
+    _check_areas_fit_role(user)
+    session.flush()
+    audit.record(session, "user.update", user=actor, target=user,
+                 detail=f"role={user.role.value} active={user.is_active}")
+    return user
+
+
+def set_areas(session, user: User, areas: list[str], actor=None) -> None:
+    user.areas = [_area(session, spec) for spec in areas]
+    _check_areas_fit_role(user)
+    session.flush()
+    audit.record(session, "user.areas", user=actor, target=user,
+                 detail=", ".join(a.label for a in user.areas))
+
+
+def issue_token(session, user: User) -> str:
+    """Create a personal API token and return it; only its hash is stored."""
+    raw = "tc_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(raw)))
+    session.flush()
+    audit.record(session, "token.issue", user=user, target=user)
+    return raw
+
+
+def user_for_token(session, raw: str) -> User | None:
+    token = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None))
+    )
+    if token is None or not token.user.is_active:
+        return None
+    token.last_used_at = now_utc()
+    return token.user
+
+
+def authenticate(session, username: str, password: str, ip: str | None, *,
+                 max_failures: int, lockout_minutes: int) -> tuple[User | None, str | None]:
+    """Check a sign-in. Returns (user, None) or (None, "invalid" | "throttled").
+
+    After `max_failures` failed attempts on one username within
+    `lockout_minutes`, further attempts are refused without checking the
+    password until the window has passed, so guessing is slow even for an
+    attacker who knows a username.
+    """
+    username = username.strip().lower()
+    since = now_utc() - timedelta(minutes=lockout_minutes)
+    recent_failures = session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.username == username, LoginAttempt.at >= since,
+            LoginAttempt.is_success.is_(False),
+            LoginAttempt.at > _last_success(session, username),
+        )
+    )
+    user = session.scalar(select(User).where(User.username == username))
+    if recent_failures >= max_failures:
+        session.add(LoginAttempt(username=username, ip=ip, is_success=False))
+        audit.record(session, "login_throttled", user=user, detail=username)
+        return None, "throttled"
+    ok = user is not None and user.is_active and check_password_hash(user.password_hash, password)
+    session.add(LoginAttempt(username=username, ip=ip, is_success=ok))
+    if not ok:
+        audit.record(session, "login_failed", user=user, detail=username)
+        return None, "invalid"
+    user.last_login_at = now_utc()
+    audit.record(session, "login", user=user)
+    return user, None
+
+
+def _last_success(session, username):
+    last = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username, LoginAttempt.is_success.is_(True))
+    )
+    return last or now_utc().replace(year=2000)
+
+
+def area_choices(session) -> list[tuple[str, str]]:
+    """Every kecamatan and kelurahan as ("d:ID" | "v:ID", label), for the admin form."""
+    choices = []
+    for district in session.scalars(select(District).order_by(District.name)):
+        choices.append((f"d:{district.id}", f"Kec. {district.name} ({district.city.name})"))
+        for village in sorted(district.villages, key=lambda v: v.name):
+            choices.append((f"v:{village.id}", f"— Kel. {village.name}"))
+    return choices
+
+
+def _area(session, spec: str) -> UserArea:
+    """An area named by Kemendagri code (6 or 10 digits, dots allowed) or by
+    name, optionally qualified as "Kec. Koja" or "Kel. Koja" where a kecamatan
+    and a kelurahan share the name."""
+    code = spec.replace(".", "").strip()
+    if code.isdigit():
+        district = session.scalar(select(District).where(District.code == code))
+        village = session.scalar(select(Village).where(Village.code == code))
+        if district or village:
+            return UserArea(district=district, village=village)
+        raise ServiceError("unknown_area", f"No kecamatan or kelurahan has code {spec!r}.", "area")
+    key = name_key(spec)
+    only = None
+    for prefix, level in (("KECAMATAN ", "d"), ("KELURAHAN ", "v"), ("DESA ", "v")):
+        if key.startswith(prefix):
+            key, only = key[len(prefix):], level
+    matches = []
+    if only in (None, "d"):
+        matches += [("d", d) for d in session.scalars(select(District).where(District.name_key == key))]
+    if only in (None, "v"):
+        matches += [("v", v) for v in session.scalars(select(Village).where(Village.name_key == key))]
+    if not matches:
+        raise ServiceError("unknown_area", f"No kecamatan or kelurahan is named {spec!r}.", "area")
+    if len(matches) > 1:
+        raise ServiceError("ambiguous_area", f"{spec!r} names {len(matches)} places; write 'Kec. NAME' "
+                           "or 'Kel. NAME', or use the Kemendagri code.", "area")
+    kind, place = matches[0]
+    return UserArea(district=place) if kind == "d" else UserArea(village=place)
+
+
+def _area_by_id(session, spec: str) -> UserArea:
+    kind, _, raw_id = spec.partition(":")
+    model = {"d": District, "v": Village}.get(kind)
+    place = session.get(model, int(raw_id)) if model and raw_id.isdigit() else None
+    if place is None:
+        raise ServiceError("unknown_area", f"Unknown area {spec!r}.", "areas")
+    return UserArea(district=place) if kind == "d" else UserArea(village=place)
+
+
+def _check_areas_fit_role(user: User) -> None:
+    if user.areas and user.role != Role.cadre:
+        raise ServiceError("areas_for_cadres", "Only cadres have areas.", "areas")
+
+
+def _role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise ServiceError("bad_role", f"Role must be one of: {', '.join(r.value for r in Role)}.", "role") from None
+
+
+def _timezone(zone: str) -> str:
+    if zone not in ZONES:
+        raise ServiceError("bad_timezone", "Time zone must be WIB, WITA or WIT.", "timezone")
+    return zone
+
+
+def _hash(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ServiceError("short_password", f"Password: at least {MIN_PASSWORD_LENGTH} characters.", "password")
+    return generate_password_hash(password)
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()

@@ -1,0 +1,23 @@
+"""Command groups shared by several domains; each domain adds its commands."""
+import click
+from flask.cli import AppGroup
+
+import_group = AppGroup("import", help="Import participants, regions and other files.")
+report_group = AppGroup("report", help="Print reports as a table, CSV or JSON.")
+
+
+def register_commands(app) -> None:
+    from telecollect.auth.cli import users_group
+    from telecollect.demo.cli import demo_group
+    from telecollect.participants import cli as participants_cli  # noqa: F401  (adds to import)
+    from telecollect.regions import cli as regions_cli  # noqa: F401
+    from telecollect.reports import cli as reports_cli  # noqa: F401
+
+    for group in (import_group, report_group, users_group, demo_group):
+        app.cli.add_command(group)
+
+
+def fail(message: str, code: int = 1):
+    """Stop a command with a message on standard error and a non-zero exit."""
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(code)

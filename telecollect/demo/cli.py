@@ -1,0 +1,23 @@
+"""`flask demo seed`."""
+import click
+from flask.cli import AppGroup
+
+from telecollect.demo.services import is_empty, seed_demo
+from telecollect.extensions import db
+
+demo_group = AppGroup("demo", help="Demo data for trying the system.")
+
+
+@demo_group.command("seed")
+@click.option("--participants", default=3000, type=click.IntRange(1, 2_000_000), show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds users or participants.")
+def seed(participants, if_empty):
+    """Create North Jakarta's districts, participants in arrears and one login per role."""
+    if if_empty and not is_empty(db.session):
+        click.echo("Database already has data; demo seed skipped.")
+        return
+    logins = seed_demo(db.session, participants=participants)
+    click.echo(f"Demo branch ready: {participants} participants in North Jakarta.")
+    click.echo("Demo logins (username / password):")
+    for username, role, password in logins:
+        click.echo(f"  {role:14} {username:12} {password}")

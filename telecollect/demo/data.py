@@ -1,0 +1,48 @@
+"""North Jakarta, as the branch saw it in November 2020 (seed article 002)."""
+
+CITY = "Kota Administrasi Jakarta Utara"
+PROVINCE = "DKI Jakarta"
+
+#: kecamatan → (participants in arrears in Nov 2020, its kelurahan). The counts
+#: weight how the demo spreads participants, so the arrears report ranks the
+#: districts as the article did.
+DISTRICTS = {
+    "Tanjung Priok": (9742, ["Tanjung Priok", "Kebon Bawang", "Sungai Bambu", "Papanggo",
+                             "Warakas", "Sunter Agung", "Sunter Jaya"]),
+    "Penjaringan": (7807, ["Penjaringan", "Kamal Muara", "Kapuk Muara", "Pejagalan", "Pluit"]),
+    "Cilincing": (5847, ["Cilincing", "Sukapura", "Marunda", "Kalibaru", "Semper Timur",
+                         "Semper Barat", "Rorotan"]),
+    "Koja": (5519, ["Koja", "Tugu Utara", "Tugu Selatan", "Lagoa", "Rawa Badak Utara",
+                    "Rawa Badak Selatan"]),
+    "Kelapa Gading": (4075, ["Kelapa Gading Barat", "Kelapa Gading Timur", "Pegangsaan Dua"]),
+    "Pademangan": (4073, ["Pademangan Barat", "Pademangan Timur", "Ancol"]),
+}
+
+FIRST_NAMES_F = ["Siti", "Nur", "Dewi", "Sri", "Rina", "Ayu", "Wulan", "Fitri", "Lestari", "Yuni",
+                 "Ratna", "Intan", "Maya", "Indah", "Putri", "Nurhayati", "Aisyah", "Kartini"]
+FIRST_NAMES_M = ["Ahmad", "Budi", "Agus", "Joko", "Slamet", "Rudi", "Hendra", "Dedi", "Eko",
+                 "Bambang", "Yusuf", "Rizky", "Fajar", "Andi", "Taufik", "Hasan", "Imam", "Wahyu"]
+FAMILY_NAMES = ["Saputra", "Hidayat", "Santoso", "Wijaya", "Siregar", "Nasution", "Lubis",
+                "Simanjuntak", "Pratama", "Kurniawan", "Setiawan", "Gunawan", "Susanto", "Harahap",
+                "Rahman", "Firmansyah", "Hutapea", "Sitompul", "Tanjung", "Syahputra"]
+STREETS = ["Jl. Enggano", "Jl. Yos Sudarso", "Jl. Plumpang Semper", "Jl. Cilincing Raya",
+           "Jl. Pluit Karang", "Jl. Boulevard Raya", "Jl. Budi Mulia", "Jl. Kebon Bawang",
+           "Jl. Sunter Jaya", "Jl. Marunda Makmur", "Jl. Lagoa Terusan", "Jl. Warakas Raya"]
+
+#: Prefixes of Indonesian mobile operators (all valid MOBILE numbers).
+MOBILE_PREFIXES = ["0811", "0812", "0813", "0821", "0822", "0852", "0853", "0814", "0815",
+                   "0816", "0855", "0856", "0857", "0858", "0817", "0818", "0819", "0859",
+                   "0877", "0878", "0895", "0896", "0897", "0898", "0899", "0881", "0882"]
+
+#: What a participant pays a month per class (Perpres 64/2020; class III as paid by the participant from 2021).
+CONTRIBUTION = {1: 150_000, 2: 100_000, 3: 35_000}
+
+DEMO_PASSWORD = "telecollect"
+DEMO_USERS = [
+    ("admin", "admin", "Admin Cabang", []),
+    ("kabid", "supervisor", "Hendra Gunawan (Kabid Penagihan)", []),
+    ("tc.rina", "telecollector", "Rina Lestari", []),
+    ("tc.agus", "telecollector", "Agus Setiawan", []),
+    ("kader.siti", "cadre", "Siti Aminah", ["Kec. Koja"]),
+    ("kader.dewi", "cadre", "Dewi Kartika", ["Kalibaru", "Marunda"]),
+]

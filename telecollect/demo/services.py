@@ -1,0 +1,108 @@
+"""A realistic branch to try the system on: North Jakarta, its people and arrears."""
+import csv
+import io
+import random
+from datetime import date
+
+from sqlalchemy import func, select
+
+from telecollect.auth.models import User
+from telecollect.auth.services import create_user
+from telecollect.demo import data
+from telecollect.imports.reader import TableReader
+from telecollect.participants.importing import COLUMNS
+from telecollect.participants.models import Participant
+from telecollect.participants.services import import_participants
+
+
+def demo_rows(count: int, rng: random.Random, as_of: date):
+    """Yield `count` participant rows, in families, spread like real arrears data."""
+    weights = [weight for weight, _villages in data.DISTRICTS.values()]
+    names = list(data.DISTRICTS)
+    card_numbers = rng.sample(range(10**9, 10**10), count)
+    made = 0
+    while made < count:
+        kecamatan = rng.choices(names, weights)[0]
+        kelurahan = rng.choice(data.DISTRICTS[kecamatan][1])
+        family_size = min(rng.choice([1, 1, 2, 3, 3, 4, 4, 5]), count - made)
+        months = _months_in_arrears(rng)
+        segment = rng.choices(["PBPU", "BP", "PPU", "PBI"], [75, 20, 3, 2])[0]
+        klass = rng.choices([1, 2, 3], [15, 25, 60])[0]
+        family_name = rng.choice(data.FAMILY_NAMES)
+        rt, rw = rng.randint(1, 15), rng.randint(1, 12)
+        address = f"{rng.choice(data.STREETS)} No. {rng.randint(1, 120)}"
+        head_card = f"{card_numbers[made]:013d}"
+        autodebit = rng.random() < 0.08
+        for member in range(family_size):
+            card = f"{card_numbers[made]:013d}"
+            woman = member == 1 or (member > 1 and rng.random() < 0.5)
+            first = rng.choice(data.FIRST_NAMES_F if woman else data.FIRST_NAMES_M)
+            yield {
+                "card_no": card,
+                "nik": _nik(rng, woman),
+                "name": f"{first} {family_name}",
+                "phone": _phone(rng) if member < 2 or rng.random() < 0.3 else "",
+                "segment": segment,
+                "class": klass,
+                "family_id": head_card if family_size > 1 else "",
+                "province": data.PROVINCE,
+                "city": data.CITY,
+                "kecamatan": kecamatan,
+                "kelurahan": kelurahan,
+                "rt": f"{rt:03d}",
+                "rw": f"{rw:03d}",
+                "address": address,
+                "months_in_arrears": months,
+                "arrears_amount": min(months, 24) * data.CONTRIBUTION[klass],
+                "autodebit": "ya" if autodebit else "tidak",
+                "as_of": as_of.isoformat(),
+            }
+            made += 1
+
+
+def _months_in_arrears(rng: random.Random) -> int:
+    # Most arrears are young; a long tail reaches past the 24 months BPJS bills.
+    return max(1, min(36, int(rng.expovariate(1 / 8)) + 1))
+
+
+def _phone(rng: random.Random) -> str:
+    prefix = rng.choice(data.MOBILE_PREFIXES)
+    return f"{prefix}-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+
+
+def _nik(rng: random.Random, woman: bool) -> str:
+    born = date(rng.randint(1950, 2015), rng.randint(1, 12), rng.randint(1, 28))
+    day = born.day + (40 if woman else 0)
+    return f"3172{rng.randint(1, 6):02d}{day:02d}{born.month:02d}{born.year % 100:02d}{rng.randint(1, 9999):04d}"
+
+
+def demo_csv(count: int, seed: int = 2020, as_of: date | None = None) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(demo_rows(count, random.Random(seed), as_of or date.today()))
+    return buffer.getvalue()
+
+
+def is_empty(session) -> bool:
+    return not session.scalar(select(func.count()).select_from(User)) and \
+        not session.scalar(select(func.count()).select_from(Participant))
+
+
+def seed_demo(session, participants: int = 3000, seed: int = 2020) -> list[tuple[str, str, str]]:
+    """Import demo participants through the real importer and create one login per role.
+
+    Returns the (username, role, password) of the demo logins. Commits.
+    """
+    stream = io.BytesIO(demo_csv(participants, seed).encode())
+    report = import_participants(session, TableReader(stream, "demo.csv"), filename="demo.csv")
+    if report.rejected:
+        raise RuntimeError(f"demo data did not import cleanly: {report.errors[:3]}")
+    logins = []
+    for username, role, name, areas in data.DEMO_USERS:
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(session, username=username, role=role, name=name,
+                        password=data.DEMO_PASSWORD, areas=areas)
+        logins.append((username, role, data.DEMO_PASSWORD))
+    session.commit()
+    return logins

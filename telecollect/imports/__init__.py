@@ -1,0 +1,1 @@
+"""Reading tabular files (CSV or XLSX) row by row, shared by every import."""

@@ -1,0 +1,166 @@
+"""Participants, the families they pay with, and their arrears over time."""
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import (
+    BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, SmallInteger, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from telecollect.auth.models import User
+from telecollect.db import UTCDateTime, now_utc
+from telecollect.extensions import db
+from telecollect.regions.models import City, District, Province, Village
+
+
+class Segment(str, enum.Enum):
+    PBPU = "PBPU"  #: self-paying workers (mandiri)
+    BP = "BP"      #: non-workers
+    PPU = "PPU"    #: wage earners, paid through the employer
+    PBI = "PBI"    #: paid by the government
+
+
+#: Months-in-arrears buckets used by filters and reports: (label, low, high).
+BUCKETS = (
+    ("1-3", 1, 3),
+    ("4-6", 4, 6),
+    ("7-12", 7, 12),
+    ("13-24", 13, 24),
+    (">24", 25, None),
+)
+
+
+class Family(db.Model):
+    """Members sharing a family card: one virtual account, owe and pay together."""
+
+    __tablename__ = "families"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The imported `family_id`, or the card number of a participant who has
+    #: none (a family of one). BPJS family ids are usually the head's card
+    #: number, so both conventions name the same family.
+    key: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+    members: Mapped[list["Participant"]] = relationship(
+        back_populates="family", order_by="Participant.card_no"
+    )
+
+    def __repr__(self):
+        return f"<Family {self.key}>"
+
+
+class Participant(db.Model):
+    __tablename__ = "participants"
+    __table_args__ = (
+        CheckConstraint("klass IS NULL OR klass BETWEEN 1 AND 3", name="klass_range"),
+        CheckConstraint("months_in_arrears >= 0", name="months_not_negative"),
+        CheckConstraint("arrears_amount >= 0", name="amount_not_negative"),
+        Index("ix_participants_district_amount", "district_id", "arrears_amount"),
+        Index("ix_participants_village_amount", "village_id", "arrears_amount"),
+        Index("ix_participants_city_amount", "city_id", "arrears_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: JKN card number: 13 digits, leading zeros kept.
+    card_no: Mapped[str] = mapped_column(String(13), unique=True, nullable=False)
+    #: NIK: 16 digits. Personal data: shown masked to all but supervisors and admins.
+    nik: Mapped[Optional[str]] = mapped_column(String(16), index=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    #: Mobile number in E.164 (+6281234567890).
+    phone: Mapped[Optional[str]] = mapped_column(String(16), index=True, nullable=True)
+    segment: Mapped[Segment] = mapped_column(
+        Enum(Segment, name="segment", native_enum=False, length=8), nullable=False
+    )
+    #: Care class 1–3 ("class" is a Python keyword).
+    klass: Mapped[Optional[int]] = mapped_column(SmallInteger, nullable=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True, nullable=False)
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), nullable=False)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), nullable=False)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), nullable=False)
+    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
+    rt: Mapped[Optional[str]] = mapped_column(String(3), nullable=True)
+    rw: Mapped[Optional[str]] = mapped_column(String(3), nullable=True)
+    address: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    is_autodebit: Mapped[bool] = mapped_column(default=False, server_default="0", nullable=False)
+    # The latest arrears snapshot, copied here because every list, filter and
+    # report needs it and a million-row "latest row per participant" join is
+    # too slow for an interactive page. Only `record_arrears` writes them.
+    months_in_arrears: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    arrears_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", nullable=False)
+    arrears_as_of: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+    family: Mapped[Family] = relationship(back_populates="members")
+    province: Mapped[Province] = relationship()
+    city: Mapped[City] = relationship()
+    district: Mapped[District] = relationship()
+    village: Mapped[Optional[Village]] = relationship()
+    snapshots: Mapped[list["ArrearsSnapshot"]] = relationship(
+        back_populates="participant", order_by="ArrearsSnapshot.as_of.desc()"
+    )
+
+    def __repr__(self):
+        return f"<Participant {self.card_no} {self.name}>"
+
+
+class ArrearsSnapshot(db.Model):
+    """Arrears of one participant as reported on one date."""
+
+    __tablename__ = "arrears_snapshots"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "as_of"),
+        CheckConstraint("months_in_arrears >= 0", name="months_not_negative"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), nullable=False
+    )
+    as_of: Mapped[date] = mapped_column(Date, nullable=False)
+    months_in_arrears: Mapped[int] = mapped_column(nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    import_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_runs.id"), nullable=True)
+
+    participant: Mapped[Participant] = relationship(back_populates="snapshots")
+
+    def __repr__(self):
+        return f"<ArrearsSnapshot p={self.participant_id} {self.as_of} {self.months_in_arrears}m Rp{self.amount}>"
+
+
+class ImportStatus(str, enum.Enum):
+    running = "running"
+    committed = "committed"      #: every valid row written
+    rejected = "rejected"        #: invalid rows, nothing written
+    dry_run = "dry_run"          #: validated only
+
+
+class ImportRun(db.Model):
+    """One run of an import, kept for the record and for its rejects file."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    status: Mapped[ImportStatus] = mapped_column(
+        Enum(ImportStatus, name="import_status", native_enum=False, length=12), nullable=False
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    created: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    updated: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    unchanged: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    rejected: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    #: Rejected rows with their reasons, as CSV, for the upload page's download.
+    rejects_csv: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+
+    user: Mapped[Optional[User]] = relationship()
+
+    def __repr__(self):
+        return f"<ImportRun {self.id} {self.kind} {self.status.value}>"

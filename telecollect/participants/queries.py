@@ -1,0 +1,136 @@
+"""Read-only questions about participants: search, filters, scope."""
+from dataclasses import dataclass
+
+from sqlalchemy import case, false, func, or_, select
+
+from telecollect.auth.models import Role, User
+from telecollect.participants.models import BUCKETS, ArrearsSnapshot, Participant, Segment
+from telecollect.phones import InvalidPhone, normalize_mobile
+
+
+def bucket_label_expression(months):
+    """SQL CASE giving each row its months-in-arrears bucket label ("0" when paid up)."""
+    whens = [
+        ((months >= low) if high is None else months.between(low, high), label)
+        for label, low, high in BUCKETS
+    ]
+    return case(*whens, else_="0")
+
+
+def bucket_condition(label: str):
+    for name, low, high in BUCKETS:
+        if name == label:
+            months = Participant.months_in_arrears
+            return months >= low if high is None else months.between(low, high)
+    return None
+
+
+def scope_to_user(stmt, user: User):
+    """Limit a participant query to what `user` may see: cadres see their areas only."""
+    if user.role != Role.cadre:
+        return stmt
+    district_ids = [a.district_id for a in user.areas if a.district_id]
+    village_ids = [a.village_id for a in user.areas if a.village_id]
+    if not district_ids and not village_ids:
+        return stmt.where(false())
+    return stmt.where(or_(Participant.district_id.in_(district_ids), Participant.village_id.in_(village_ids)))
+
+
+def may_view(user: User, participant: Participant) -> bool:
+    if user.role != Role.cadre:
+        return True
+    return any(
+        area.district_id == participant.district_id or
+        (area.village_id is not None and area.village_id == participant.village_id)
+        for area in user.areas
+    )
+
+
+@dataclass
+class ParticipantFilters:
+    q: str = ""
+    city_id: int | None = None
+    district_id: int | None = None
+    village_id: int | None = None
+    segment: str = ""
+    bucket: str = ""
+    autodebit: str = ""  # "", "yes" or "no"
+
+    def apply(self, stmt):
+        if self.q:
+            stmt = stmt.where(search_condition(self.q))
+        for column, value in ((Participant.city_id, self.city_id),
+                              (Participant.district_id, self.district_id),
+                              (Participant.village_id, self.village_id)):
+            if value:
+                stmt = stmt.where(column == value)
+        if self.segment in Segment.__members__:
+            stmt = stmt.where(Participant.segment == Segment(self.segment))
+        condition = bucket_condition(self.bucket)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        if self.autodebit in ("yes", "no"):
+            stmt = stmt.where(Participant.is_autodebit.is_(self.autodebit == "yes"))
+        return stmt
+
+
+def search_condition(q: str):
+    """Name (contains), card number (13 digits or a prefix), NIK (16 digits) or phone."""
+    q = q.strip()
+    compact = q.replace(" ", "").replace("-", "").replace(".", "")
+    if compact.lstrip("+").isdigit():
+        conditions = []
+        if len(compact) == 13:
+            conditions.append(Participant.card_no == compact)
+        if len(compact) == 16:
+            conditions.append(Participant.nik == compact)
+        try:
+            conditions.append(Participant.phone == normalize_mobile(compact))
+        except InvalidPhone:
+            pass
+        if compact.isdigit() and len(compact) < 13:
+            conditions.append(Participant.card_no.startswith(compact))
+        return or_(*conditions) if conditions else false()
+    return Participant.name.ilike(f"%{q}%")
+
+
+def list_participants(session, user: User, filters: ParticipantFilters, page: int, per_page: int):
+    """One page of participants, largest arrears first, and the total count."""
+    base = filters.apply(scope_to_user(select(Participant), user))
+    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
+    rows = session.scalars(
+        base.order_by(Participant.arrears_amount.desc(), Participant.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return rows, total
+
+
+def family_members(session, participant: Participant):
+    return session.scalars(
+        select(Participant).where(Participant.family_id == participant.family_id).order_by(Participant.card_no)
+    ).all()
+
+
+def family_arrears(members) -> tuple[int, int]:
+    """(amount, months) the family owes: amounts add up, months are the longest."""
+    return sum(m.arrears_amount for m in members), max((m.months_in_arrears for m in members), default=0)
+
+
+def arrears_history(session, participant: Participant):
+    return session.scalars(
+        select(ArrearsSnapshot).where(ArrearsSnapshot.participant_id == participant.id)
+        .order_by(ArrearsSnapshot.as_of.desc())
+    ).all()
+
+
+def timeline(session, participant: Participant) -> list[dict]:
+    """Everything that happened to a participant, newest first.
+
+    For now the arrears reports; contacts, messages and payments join here as
+    they are built.
+    """
+    events = [
+        {"on": s.as_of, "kind": "arrears", "months": s.months_in_arrears, "amount": s.amount}
+        for s in arrears_history(session, participant)
+    ]
+    return sorted(events, key=lambda e: e["on"], reverse=True)

@@ -1,0 +1,106 @@
+"""Participant list, detail and the import upload page."""
+import io
+
+from flask import Response, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from telecollect.audit import services as audit
+from telecollect.extensions import db
+from telecollect.imports.reader import FileFormatError, TableReader
+from telecollect.participants import bp
+from telecollect.participants.models import BUCKETS, ImportRun, Participant, Segment
+from telecollect.participants.queries import (
+    ParticipantFilters, arrears_history, family_arrears, family_members, list_participants,
+    may_view, timeline,
+)
+from telecollect.participants.services import RejectsWriter, import_participants
+from telecollect.regions.queries import place_options
+from telecollect.security import roles_required
+
+
+@bp.route("/participants")
+@login_required
+def index():
+    """Participants in arrears, searchable and filtered, largest arrears first."""
+    filters = _filters_from(request.args)
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = current_app.config["PAGE_SIZE"]
+    rows, total = list_participants(db.session, current_user, filters, page, per_page)
+    return render_template(
+        "participants/index.html", rows=rows, total=total, page=page, per_page=per_page,
+        filters=filters, buckets=[b[0] for b in BUCKETS], segments=[s.value for s in Segment],
+        places=place_options(db.session),
+    )
+
+
+@bp.route("/participants/<card_no>")
+@login_required
+def detail(card_no):
+    """One participant with family, arrears history and activity; the view is audited."""
+    participant = db.first_or_404(db.select(Participant).where(Participant.card_no == card_no))
+    if not may_view(current_user, participant):
+        abort(404)  # outside a cadre's areas the participant does not exist for them
+    members = family_members(db.session, participant)
+    audit.record(db.session, "participant.view", user=current_user, target=participant)
+    db.session.commit()
+    amount, months = family_arrears(members)
+    return render_template(
+        "participants/detail.html", p=participant, members=members,
+        family_amount=amount, family_months=months,
+        history=arrears_history(db.session, participant), events=timeline(db.session, participant),
+        show_full_nik=current_user.is_privileged,
+    )
+
+
+@bp.route("/participants/import", methods=["GET", "POST"])
+@roles_required("admin", "supervisor")
+def upload():
+    """Upload the month's arrears list (CSV or XLSX)."""
+    if request.method == "GET":
+        return render_template("participants/import.html", report=None)
+
+    upload_file = request.files.get("file")
+    if upload_file is None or not upload_file.filename:
+        return render_template("participants/import.html", report=None, file_error="no_file"), 400
+    dry_run, skip_invalid = bool(request.form.get("dry_run")), bool(request.form.get("skip_invalid"))
+    rejects_buffer = io.StringIO()
+    try:
+        reader = TableReader(upload_file.stream, upload_file.filename)
+        rejects = RejectsWriter(rejects_buffer, reader.header) if skip_invalid else None
+        report = import_participants(
+            db.session, reader, filename=upload_file.filename, user=current_user,
+            dry_run=dry_run, skip_invalid=skip_invalid, rejects=rejects,
+            batch_size=current_app.config["IMPORT_BATCH_SIZE"],
+        )
+    except FileFormatError as exc:
+        db.session.rollback()
+        return render_template("participants/import.html", report=None, file_error=str(exc)), 400
+    if rejects is not None and report.rejected:
+        run = db.session.get(ImportRun, report.run_id)
+        run.rejects_csv = rejects_buffer.getvalue()
+        db.session.commit()
+    status = 200 if report.rejected == 0 or skip_invalid else 422
+    return render_template("participants/import.html", report=report, dry_run=dry_run), status
+
+
+@bp.route("/participants/imports/<int:run_id>/rejects.csv")
+@roles_required("admin", "supervisor")
+def rejects_csv(run_id):
+    """Download the rows an import skipped, with their reasons."""
+    run = db.get_or_404(ImportRun, run_id)
+    if not run.rejects_csv:
+        abort(404)
+    return Response(run.rejects_csv, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=rejects-{run.id}.csv"})
+
+
+def _filters_from(args) -> ParticipantFilters:
+    return ParticipantFilters(
+        q=args.get("q", "").strip()[:100],
+        city_id=args.get("city", type=int),
+        district_id=args.get("kecamatan", type=int),
+        village_id=args.get("kelurahan", type=int),
+        segment=args.get("segment", ""),
+        bucket=args.get("bucket", ""),
+        autodebit=args.get("autodebit", ""),
+    )

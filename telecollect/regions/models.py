@@ -1,0 +1,87 @@
+"""Places: province → regency/city → district (kecamatan) → village (kelurahan)."""
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from telecollect.extensions import db
+
+TIMEZONES = ("WIB", "WITA", "WIT")
+
+
+class Province(db.Model):
+    __tablename__ = "provinces"
+    __table_args__ = (CheckConstraint("timezone IN ('WIB', 'WITA', 'WIT')", name="timezone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Kemendagri code, 2 digits ("31").
+    code: Mapped[str] = mapped_column(String(2), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    #: WIB (UTC+7), WITA (UTC+8) or WIT (UTC+9): the participant's local time.
+    timezone: Mapped[str] = mapped_column(String(4), nullable=False)
+
+    cities: Mapped[list["City"]] = relationship(back_populates="province")
+
+    def __repr__(self):
+        return f"<Province {self.code} {self.name} {self.timezone}>"
+
+
+class City(db.Model):
+    """A regency (kabupaten) or city (kota)."""
+
+    __tablename__ = "cities"
+    __table_args__ = (UniqueConstraint("province_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), nullable=False)
+    #: Kemendagri code, 4 digits without dots ("3172"); unknown for places
+    #: created by a participant import.
+    code: Mapped[Optional[str]] = mapped_column(String(4), unique=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    #: The name folded for matching ("KOTA ADM. JAKARTA UTARA" ~ "Jakarta Utara").
+    name_key: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    province: Mapped[Province] = relationship(back_populates="cities")
+    districts: Mapped[list["District"]] = relationship(back_populates="city")
+
+    def __repr__(self):
+        return f"<City {self.code} {self.name}>"
+
+
+class District(db.Model):
+    """A kecamatan."""
+
+    __tablename__ = "districts"
+    __table_args__ = (UniqueConstraint("city_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), nullable=False)
+    #: Kemendagri code, 6 digits without dots ("317201").
+    code: Mapped[Optional[str]] = mapped_column(String(6), unique=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    name_key: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    city: Mapped[City] = relationship(back_populates="districts")
+    villages: Mapped[list["Village"]] = relationship(back_populates="district")
+
+    def __repr__(self):
+        return f"<District {self.code} {self.name}>"
+
+
+class Village(db.Model):
+    """A kelurahan or desa."""
+
+    __tablename__ = "villages"
+    __table_args__ = (UniqueConstraint("district_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), nullable=False)
+    #: Kemendagri code, 10 digits without dots ("3172011001").
+    code: Mapped[Optional[str]] = mapped_column(String(10), unique=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    name_key: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    district: Mapped[District] = relationship(back_populates="villages")
+
+    def __repr__(self):
+        return f"<Village {self.code} {self.name}>"

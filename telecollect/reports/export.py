@@ -1,0 +1,38 @@
+"""One way to turn report rows into CSV, JSON or a terminal table."""
+import csv
+import io
+import json
+
+
+def to_csv(rows: list[dict], columns: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_plain(row[c]) for c in columns])
+    return buffer.getvalue()
+
+
+def to_json(rows: list[dict], columns: list[str]) -> str:
+    return json.dumps([{c: _plain(row[c]) for c in columns} for row in rows], ensure_ascii=False, indent=2)
+
+
+def to_table(rows: list[dict], columns: list[str]) -> str:
+    cells = [columns] + [[str(_plain(row[c])) for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    lines = []
+    for n, line in enumerate(cells):
+        lines.append("  ".join(
+            value.ljust(width) if i == 0 else value.rjust(width)
+            for i, (value, width) in enumerate(zip(line, widths))))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render(rows: list[dict], columns: list[str], fmt: str) -> str:
+    return {"csv": to_csv, "json": to_json, "table": to_table}[fmt](rows, columns)
+
+
+def _plain(value):
+    return getattr(value, "value", value)  # enums print as their value
