@@ -46,6 +46,7 @@ def load_config() -> dict:
         # CSRF is enforced by our own before_request hook (see security.py),
         # so that bearer-token API calls can be told apart from browser posts.
         "WTF_CSRF_CHECK_DEFAULT": False,
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCKOUT_MINUTES": _int("LOGIN_LOCKOUT_MINUTES", 15),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "id"),

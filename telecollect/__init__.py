@@ -1,7 +1,7 @@
 """Telecollect: bringing JKN-KIS participants in arrears back to paying."""
 from pathlib import Path
 
-from flask import Flask, session
+from flask import Flask, has_request_context, session
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -68,6 +68,8 @@ def register_sqlite_pragmas(app: Flask) -> None:
 
 def register_i18n(app: Flask) -> None:
     def select_locale():
+        if not has_request_context():  # CLI and jobs speak the default language
+            return app.config["BABEL_DEFAULT_LOCALE"]
         chosen = session.get("lang")
         return chosen if chosen in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
 

@@ -63,3 +63,57 @@ def lock_for(session, name: str) -> None:
     """
     if is_postgresql(session):
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
+def bulk_insert(session, table, rows: list[dict]) -> None:
+    """Insert many rows at driver speed, inside the session's transaction.
+
+    The ORM and Core executemany paths process every parameter in Python,
+    which costs more than SQLite's own work for a million-row import. Here each
+    column's bind processor (dates and datetimes on SQLite, enums) still runs,
+    so rows land exactly as SQLAlchemy would write them, but the statement goes
+    straight to the driver: `executemany` on SQLite, `COPY` on PostgreSQL.
+    Every row must have the same keys.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = list(rows[0])
+    processors = [_memoised(table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                  for name in columns]
+    if any(processors):
+        values = [
+            tuple(process(row[name]) if process else row[name] for name, process in zip(columns, processors))
+            for row in rows
+        ]
+    else:
+        values = [tuple(row.values()) for row in rows]
+    column_list = ", ".join(columns)
+    if dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({column_list}) FROM STDIN") as copy:
+            for value in values:
+                copy.write_row(value)
+        cursor.close()
+    else:
+        placeholders = ", ".join("?" * len(columns))
+        connection.exec_driver_sql(f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders})", values)
+
+
+def _memoised(process):
+    """Dates, times and enum members repeat across a batch: convert each once."""
+    if process is None:
+        return None
+    seen = {}
+
+    def convert(value):
+        try:
+            return seen[value]
+        except KeyError:
+            result = seen[value] = process(value)
+            return result
+        except TypeError:  # unhashable
+            return process(value)
+
+    return convert

@@ -19,22 +19,44 @@ def normalize_mobile(raw: str) -> str:
     with region ID. The result must be a valid MOBILE number.
     """
     digits = _SEPARATORS.sub("", raw.strip())
-    if digits.startswith("62"):
-        digits = "+" + digits
+    national = _indonesian_national_number(digits)
+    if national is None:
+        national = _parse_other_forms(digits)
+    if not _is_mobile(national[:5], len(national)):
+        raise InvalidPhone("not a valid Indonesian mobile number")
+    return f"+62{national}"
+
+
+def _indonesian_national_number(digits: str) -> str | None:
+    """The national number for the usual Indonesian spellings, or None.
+
+    +62…, 62…, 0… and a bare 8… cover nearly every row of a real file; they are
+    split here directly because libphonenumber's general parser costs ~100 µs
+    a number, which a million-row import cannot afford.
+    """
+    if not digits.lstrip("+").isdigit():
+        return None
+    if digits.startswith("+62"):
+        national = digits[3:]
+    elif digits.startswith("62"):
+        national = digits[2:]
+    elif digits.startswith("0") and not digits.startswith("00"):
+        national = digits[1:]
     elif digits.startswith("8"):
-        digits = "0" + digits
-    if not re.fullmatch(r"\+?\d{6,16}", digits):
-        raise InvalidPhone("not a phone number")
+        national = digits
+    else:
+        return None
+    return national if 6 <= len(national) <= 13 and national[0] != "0" else None
+
+
+def _parse_other_forms(digits: str) -> str:
     try:
         number = phonenumbers.parse(digits, "ID")
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhone("not a phone number") from exc
     if number.country_code != 62:
         raise InvalidPhone("not an Indonesian number")
-    national = str(number.national_number)
-    if not _is_mobile(national[:5], len(national)):
-        raise InvalidPhone("not a valid Indonesian mobile number")
-    return f"+62{national}"
+    return str(number.national_number)
 
 
 @lru_cache(maxsize=None)

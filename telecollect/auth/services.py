@@ -7,6 +7,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from flask import current_app
+from flask_babel import gettext as _
+
 from telecollect.audit import services as audit
 from telecollect.auth.models import ApiToken, LoginAttempt, Role, User, UserArea
 from telecollect.db import now_utc
@@ -25,9 +28,9 @@ def create_user(session, *, username: str, role: str, name: str | None, password
     unknown role, short password, or an area that names no place or several."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise ServiceError("bad_username", "Username: 3–64 lower-case letters, digits, dot, dash or underscore.", "username")
+        raise ServiceError("bad_username", _("Username: 3–64 lower-case letters, digits, dot, dash or underscore."), "username")
     if session.scalar(select(User.id).where(User.username == username)):
-        raise ServiceError("username_taken", f"Username {username!r} is already taken.", "username")
+        raise ServiceError("username_taken", _("Username %(username)s is already taken.", username=username), "username")
     user = User(username=username, name=(name or username).strip(), role=_role(role),
                 password_hash=_hash(password), timezone=_timezone(timezone))
     user.areas = [_area(session, spec) for spec in areas]
@@ -144,7 +147,7 @@ def _area(session, spec: str) -> UserArea:
         village = session.scalar(select(Village).where(Village.code == code))
         if district or village:
             return UserArea(district=district, village=village)
-        raise ServiceError("unknown_area", f"No kecamatan or kelurahan has code {spec!r}.", "area")
+        raise ServiceError("unknown_area", _("No kecamatan or kelurahan has code %(code)s.", code=spec), "area")
     key = name_key(spec)
     only = None
     for prefix, level in (("KECAMATAN ", "d"), ("KELURAHAN ", "v"), ("DESA ", "v")):
@@ -156,10 +159,11 @@ def _area(session, spec: str) -> UserArea:
     if only in (None, "v"):
         matches += [("v", v) for v in session.scalars(select(Village).where(Village.name_key == key))]
     if not matches:
-        raise ServiceError("unknown_area", f"No kecamatan or kelurahan is named {spec!r}.", "area")
+        raise ServiceError("unknown_area", _("No kecamatan or kelurahan is named %(name)s.", name=spec), "area")
     if len(matches) > 1:
-        raise ServiceError("ambiguous_area", f"{spec!r} names {len(matches)} places; write 'Kec. NAME' "
-                           "or 'Kel. NAME', or use the Kemendagri code.", "area")
+        raise ServiceError("ambiguous_area", _("%(name)s names %(count)d places; write 'Kec. NAME' or "
+                                                 "'Kel. NAME', or use the Kemendagri code.",
+                                                 name=spec, count=len(matches)), "area")
     kind, place = matches[0]
     return UserArea(district=place) if kind == "d" else UserArea(village=place)
 
@@ -169,32 +173,33 @@ def _area_by_id(session, spec: str) -> UserArea:
     model = {"d": District, "v": Village}.get(kind)
     place = session.get(model, int(raw_id)) if model and raw_id.isdigit() else None
     if place is None:
-        raise ServiceError("unknown_area", f"Unknown area {spec!r}.", "areas")
+        raise ServiceError("unknown_area", _("Unknown area %(area)s.", area=spec), "areas")
     return UserArea(district=place) if kind == "d" else UserArea(village=place)
 
 
 def _check_areas_fit_role(user: User) -> None:
     if user.areas and user.role != Role.cadre:
-        raise ServiceError("areas_for_cadres", "Only cadres have areas.", "areas")
+        raise ServiceError("areas_for_cadres", _("Only cadres have areas."), "areas")
 
 
 def _role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise ServiceError("bad_role", f"Role must be one of: {', '.join(r.value for r in Role)}.", "role") from None
+        raise ServiceError("bad_role", _("Role must be one of: %(roles)s.", roles=", ".join(r.value for r in Role)),
+                           "role") from None
 
 
 def _timezone(zone: str) -> str:
     if zone not in ZONES:
-        raise ServiceError("bad_timezone", "Time zone must be WIB, WITA or WIT.", "timezone")
+        raise ServiceError("bad_timezone", _("Time zone must be WIB, WITA or WIT."), "timezone")
     return zone
 
 
 def _hash(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ServiceError("short_password", f"Password: at least {MIN_PASSWORD_LENGTH} characters.", "password")
-    return generate_password_hash(password)
+        raise ServiceError("short_password", _("Password: at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password")
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def _token_hash(raw: str) -> str:

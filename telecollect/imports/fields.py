@@ -12,22 +12,27 @@ class FieldError(ValueError):
     pass
 
 
+def as_text(value) -> str:
+    """Cell value as stripped text; spreadsheet numbers arrive as int (0 included)."""
+    return "" if value is None else str(value).strip()
+
+
 def text(value, max_length: int) -> str:
-    result = str(value or "").strip()
+    result = as_text(value)
     if len(result) > max_length:
         raise FieldError(f"longer than {max_length} characters")
     return result
 
 
 def digits(value, length: int, what: str) -> str:
-    result = str(value or "").strip()
+    result = as_text(value)
     if not (len(result) == length and result.isdigit()):
         raise FieldError(f"{what} must be exactly {length} digits, got {result!r}")
     return result
 
 
 def card_no(value) -> str:
-    result = str(value or "").strip()
+    result = as_text(value)
     # Excel drops leading zeros of a number cell; a card number typed as a
     # number is padded back rather than rejected.
     if result.isdigit() and len(result) < 13 and not isinstance(value, str):
@@ -37,7 +42,7 @@ def card_no(value) -> str:
 
 def whole_rupiah(value) -> int:
     """Accepts 1500000, 1.500.000, Rp 1.500.000 and Rp1.500.000."""
-    raw = str(value or "").strip()
+    raw = as_text(value)
     cleaned = _AMOUNT_NOISE.sub("", raw)
     if cleaned[:2].lower() == "rp":
         cleaned = cleaned[2:]
@@ -47,7 +52,7 @@ def whole_rupiah(value) -> int:
 
 
 def whole_number(value, low: int, high: int | None = None) -> int:
-    raw = str(value or "").strip()
+    raw = as_text(value)
     if not raw.isdigit():
         raise FieldError(f"expected a whole number, got {raw!r}")
     number = int(raw)
@@ -58,7 +63,7 @@ def whole_number(value, low: int, high: int | None = None) -> int:
 
 
 def yes_no(value) -> bool:
-    raw = str(value or "").strip().lower()
+    raw = as_text(value).lower()
     if raw in _TRUE:
         return True
     if raw in _FALSE:
@@ -69,7 +74,7 @@ def yes_no(value) -> bool:
 def iso_date(value, default: date) -> date:
     if isinstance(value, date):
         return value
-    raw = str(value or "").strip()
+    raw = as_text(value)
     if not raw:
         return default
     try:

@@ -44,9 +44,11 @@ class TableReader:
     """
 
     def __init__(self, stream: BinaryIO, filename: str = ""):
+        self._stream = stream
         self._counter = CountingReader(stream)
         self._buffered = io.BufferedReader(self._counter, buffer_size=1 << 16)
         self.size = _stream_size(stream)
+        self._xlsx_done = self._xlsx_total = 0
         head = self._buffered.peek(4)[:4]
         self.is_xlsx = head == XLSX_MAGIC or filename.lower().endswith(".xlsx")
         if self.is_xlsx:
@@ -71,6 +73,8 @@ class TableReader:
             yield line, row
 
     def progress(self) -> float:
+        if self.is_xlsx:
+            return min(1.0, self._xlsx_done / self._xlsx_total) if self._xlsx_total else 0.0
         return min(1.0, self._counter.bytes_read / self.size) if self.size else 0.0
 
     def _csv_rows(self):
@@ -98,17 +102,22 @@ class TableReader:
     def _xlsx_rows(self):
         from openpyxl import load_workbook  # only paid for when an xlsx arrives
 
+        # A workbook is a zip archive and needs random access: read the stream
+        # itself (rewound), not the counting buffer used for CSV.
+        self._stream.seek(0)
         try:
-            workbook = load_workbook(self._buffered, read_only=True, data_only=True)
+            workbook = load_workbook(self._stream, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             raise FileFormatError(f"the .xlsx file cannot be opened: {exc}") from exc
         sheet = workbook.worksheets[0]
+        self._xlsx_total = sheet.max_row or 0
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
             return
         yield [_fold(name) for name in header]
         for line, values in enumerate(rows, start=2):
+            self._xlsx_done = line
             yield line, [_cell_text(v) for v in values]
         workbook.close()
 
@@ -118,7 +127,10 @@ def _fold(name) -> str:
 
 
 def _cell_text(value):
-    """Excel cells arrive typed; validators take text, dates and ints."""
+    """Excel cells arrive typed; validators take text, dates and numbers.
+
+    Numbers stay numbers so that a card number Excel stored as a number (its
+    leading zeros lost) can be told apart from one typed short by mistake."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -126,7 +138,9 @@ def _cell_text(value):
     if isinstance(value, date):
         return value
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return int(value)
+    if isinstance(value, (int, float)):
+        return value
     return str(value)
 
 

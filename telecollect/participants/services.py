@@ -4,10 +4,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, TextIO
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, select, text, update
 
 from telecollect.audit import services as audit
-from telecollect.db import is_postgresql, lock_for, now_utc
+from telecollect.db import bulk_insert, is_postgresql, lock_for, now_utc
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
 from telecollect.participants.importing import (
     COLUMNS, ParticipantRow, missing_columns, validate_row,
@@ -194,6 +194,7 @@ class _BatchWriter:
         self.report = report
         self.places = PlaceResolver(session)
         self.seen = _SeenCards(session)
+        self._place_cache: dict[tuple, dict | None] = {}
 
     def close(self):
         self.seen.drop()
@@ -220,6 +221,12 @@ class _BatchWriter:
         return rejected
 
     def _place_ids(self, row: ParticipantRow) -> dict | None:
+        names = (row.province, row.city, row.kecamatan, row.kelurahan)
+        if names not in self._place_cache:
+            self._place_cache[names] = self._resolve_places(row)
+        return self._place_cache[names]
+
+    def _resolve_places(self, row: ParticipantRow) -> dict | None:
         province_id = self.places.province_id(row.province)
         if province_id is None:
             return None
@@ -261,10 +268,12 @@ class _BatchWriter:
             else:
                 self.report.unchanged += 1
         if inserts:
-            created = session.execute(
-                insert(Participant).returning(Participant.id, Participant.card_no), inserts
-            ).all()
+            # Plain executemany, then one query for the new ids: the ORM's
+            # bulk INSERT … RETURNING is several times slower on SQLite.
+            bulk_insert(session, Participant.__table__, inserts)
             by_card = {row.card_no: row for row, _ in placed}
+            created = session.execute(select(Participant.id, Participant.card_no).where(
+                Participant.card_no.in_([r["card_no"] for r in inserts]))).all()
             snapshots.extend(_snapshot(pid, by_card[card], self.run_id) for pid, card in created)
             self.report.created += len(created)
         for group in _group_by_keys(updates):
@@ -277,7 +286,9 @@ class _BatchWriter:
         found = dict(session.execute(select(Family.key, Family.id).where(Family.key.in_(keys))).all())
         missing = [{"key": key, "created_at": now_utc()} for key in keys if key not in found]
         if missing:
-            found.update(session.execute(insert(Family).returning(Family.key, Family.id), missing).all())
+            bulk_insert(session, Family.__table__, missing)
+            found.update(session.execute(select(Family.key, Family.id).where(
+                Family.key.in_([m["key"] for m in missing]))).all())
         return found
 
     def _write_snapshots(self, snapshots):
@@ -288,7 +299,7 @@ class _BatchWriter:
             ),
             [{"p": s["participant_id"], "d": s["as_of"]} for s in snapshots],
         )
-        self.session.execute(insert(ArrearsSnapshot), snapshots)
+        bulk_insert(self.session, ArrearsSnapshot.__table__, snapshots)
 
 
 def _profile(row: ParticipantRow, place_ids: dict, family_id: int) -> dict:

@@ -1,0 +1,39 @@
+# The two commands: `make run` and `make test`. See README.md.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+export FLASK_APP := wsgi.py
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bench translations chromium clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d telecollect/translations
+
+run: $(BIN)/.installed translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed --if-empty
+	@echo "Telecollect is running at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+# Browser tests drive Debian's Chromium; install it when missing (needs root).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
+
+test: $(BIN)/.installed translations chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(BIN)/.installed translations
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance bench/out .pytest_cache

@@ -1,0 +1,120 @@
+"""Fixtures: one app per database engine, a clean database per test, users, clients.
+
+Every test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
+(CI always sets it: there a missing PostgreSQL fails the run instead of
+skipping it). The schema is built by the migrations, once per engine.
+"""
+import os
+import re
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from telecollect import create_app
+from telecollect.auth.services import create_user
+from telecollect.extensions import db as _db
+from telecollect.regions.services import ensure_provinces
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ENGINES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+PASSWORD = "rahasia-123"
+
+
+def pytest_configure(config):
+    if os.environ.get("CI") and not TEST_DATABASE_URL:
+        raise pytest.UsageError("CI must run the PostgreSQL half: set TEST_DATABASE_URL")
+
+
+def _fresh_postgres_schema(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except Exception as exc:  # make a missing server fail loudly, never skip
+        raise RuntimeError(f"PostgreSQL at {url} is not usable: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def app(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    else:
+        url = TEST_DATABASE_URL
+        _fresh_postgres_schema(url)
+    application = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes: tests create many users
+        "SQLITE_BUSY_TIMEOUT_MS": 30000,
+    })
+    from flask_migrate import upgrade
+
+    with application.app_context():
+        upgrade()
+        ensure_provinces(_db.session)
+        _db.session.commit()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The database, emptied after the test (provinces are reference data and stay)."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+        with _db.engine.begin() as connection:
+            for table in reversed(_db.metadata.sorted_tables):
+                if table.name != "provinces":
+                    connection.execute(table.delete())
+
+
+@pytest.fixture
+def engine_name(db):
+    return db.engine.dialect.name
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str, username: str | None = None, areas=(), **kwargs):
+        user = create_user(db.session, username=username or f"{role}{make.count}", role=role,
+                           name=kwargs.pop("name", f"{role.title()} Test"), password=PASSWORD,
+                           areas=list(areas), **kwargs)
+        make.count += 1
+        db.session.commit()
+        return user
+    make.count = 1
+    return make
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
+        re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client):
+    """Sign `client` in as `user` through the real login form (with CSRF)."""
+    def sign_in(user, password: str = PASSWORD):
+        page = client.get("/login")
+        return client.post("/login", data={
+            "username": user.username, "password": password, "csrf_token": csrf_token(page.text)})
+    return sign_in

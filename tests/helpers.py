@@ -1,0 +1,48 @@
+"""Building small import files in tests."""
+import csv
+import io
+
+from telecollect.participants.importing import COLUMNS
+
+BASE_ROW = {
+    "card_no": "0001234567890",
+    "nik": "3172015708850001",
+    "name": "Siti Aminah",
+    "phone": "0812-3456-7890",
+    "segment": "PBPU",
+    "class": "3",
+    "family_id": "",
+    "province": "DKI Jakarta",
+    "city": "Kota Administrasi Jakarta Utara",
+    "kecamatan": "Koja",
+    "kelurahan": "Tugu Utara",
+    "rt": "5",
+    "rw": "7",
+    "address": "Jl. Enggano No. 1",
+    "months_in_arrears": "6",
+    "arrears_amount": "Rp210.000",
+    "autodebit": "tidak",
+    "as_of": "2026-11-01",
+}
+
+
+def row(**changes) -> dict:
+    return {**BASE_ROW, **changes}
+
+
+def csv_bytes(rows: list[dict], delimiter: str = ",", bom: bool = False, columns=COLUMNS) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), delimiter=delimiter, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    data = buffer.getvalue().encode()
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def run_import(db, data: bytes, filename: str = "peserta.csv", **options):
+    """Run the participant import on in-memory file bytes, as the CLI and upload page do."""
+    from telecollect.imports.reader import TableReader
+    from telecollect.participants.services import import_participants
+
+    reader = TableReader(io.BytesIO(data), filename)
+    return import_participants(db.session, reader, filename=filename, **options)
