@@ -66,7 +66,10 @@ def _is_mobile(prefix: str, length: int) -> bool:
     # answer is memoised per (prefix, length): a million-row import then costs
     # a few thousand real checks instead of a million. A test compares this
     # with the full check on random numbers.
-    sample = phonenumbers.parse("+62" + prefix + "0" * (length - len(prefix)), None)
+    try:
+        sample = phonenumbers.parse("+62" + prefix + "0" * (length - len(prefix)), None)
+    except phonenumbers.NumberParseException:
+        return False
     return _full_check(sample)
 
 

@@ -11,7 +11,7 @@ from telecollect.extensions import csrf, db, login_manager
 def register_security(app) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    login_manager.session_protection = "strong"
+    login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
     login_manager.request_loader(_load_user_from_bearer)
     app.before_request(_protect_from_csrf)

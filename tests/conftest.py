@@ -4,10 +4,13 @@ Every test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
 (CI always sets it: there a missing PostgreSQL fails the run instead of
 skipping it). The schema is built by the migrations, once per engine.
 """
+import contextvars
 import os
 import re
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from telecollect import create_app
@@ -23,6 +26,21 @@ PASSWORD = "rahasia-123"
 def pytest_configure(config):
     if os.environ.get("CI") and not TEST_DATABASE_URL:
         raise pytest.UsageError("CI must run the PostgreSQL half: set TEST_DATABASE_URL")
+    _compile_catalogs()
+
+
+def _compile_catalogs() -> None:
+    """`make test` compiles them too; this keeps a bare `pytest` run honest."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in Path(__file__).resolve().parent.parent.glob("telecollect/translations/*/LC_MESSAGES/messages.po"):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with po_path.with_suffix(".mo").open("wb") as mo_file:
+            write_mo(mo_file, catalog)
 
 
 def _fresh_postgres_schema(url: str) -> None:
@@ -80,8 +98,26 @@ def engine_name(db):
     return db.engine.dialect.name
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own application context, as a real server does.
+
+    The `db` fixture keeps an app context open for the test body; Flask would
+    reuse it for test requests, sharing `g` (the signed-in user) and the
+    database session between requests and the test. Clearing the context
+    variable in a copied context gives every request a fresh one.
+    """
+
+    def open(self, *args, **kwargs):
+        def fresh_request():
+            _cv_app.set(None)
+            return FlaskClient.open(self, *args, **kwargs)
+
+        return contextvars.copy_context().run(fresh_request)
+
+
 @pytest.fixture
 def client(app, db):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

@@ -1,15 +1,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 ROLE_CHOICES = [
-    ("telecollector", _l("Telecollector")),
-    ("cadre", _l("JKN-KIS cadre")),
-    ("supervisor", _l("Supervisor")),
-    ("admin", _l("Administrator")),
+    SelectChoice("telecollector", _l("Telecollector")),
+    SelectChoice("cadre", _l("JKN-KIS cadre")),
+    SelectChoice("supervisor", _l("Supervisor")),
+    SelectChoice("admin", _l("Administrator")),
 ]
-ZONE_CHOICES = [("WIB", "WIB (UTC+7)"), ("WITA", "WITA (UTC+8)"), ("WIT", "WIT (UTC+9)")]
+ZONE_CHOICES = [SelectChoice("WIB", "WIB (UTC+7)"), SelectChoice("WITA", "WITA (UTC+8)"),
+                SelectChoice("WIT", "WIT (UTC+9)")]
 
 
 class UserForm(FlaskForm):

@@ -3,6 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from telecollect.admin.forms import UserForm
 from telecollect.auth.models import User
@@ -73,7 +74,7 @@ def edit_user(user_id):
 
 
 def _user_form(form: UserForm) -> UserForm:
-    form.areas.choices = area_choices(db.session)
+    form.areas.choices = [SelectChoice(value, label) for value, label in area_choices(db.session)]
     return form
 
 
