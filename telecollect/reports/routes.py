@@ -1,5 +1,6 @@
 """Supervisor reports."""
 from flask import Blueprint, Response, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from telecollect.extensions import db
 from telecollect.reports.export import to_csv
@@ -7,6 +8,15 @@ from telecollect.reports.queries import ARREARS_GROUPINGS, arrears_by
 from telecollect.security import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+#: How each grouping is named on screen (the CSV keeps the machine names).
+GROUPING_LABELS = {
+    "city": _l("city/regency"),
+    "kecamatan": _l("district (kecamatan)"),
+    "kelurahan": _l("village (kelurahan)"),
+    "segment": _l("segment"),
+    "bucket": _l("months in arrears"),
+}
 
 
 @bp.route("/arrears")
@@ -22,4 +32,5 @@ def arrears():
                         headers={"Content-Disposition": f"attachment; filename=arrears-by-{by}.csv"})
     totals = {"participants": sum(r["participants"] for r in rows),
               "arrears_amount": sum(r["arrears_amount"] for r in rows)}
-    return render_template("reports/arrears.html", rows=rows, by=by, groupings=ARREARS_GROUPINGS, totals=totals)
+    return render_template("reports/arrears.html", rows=rows, by=by, groupings=ARREARS_GROUPINGS,
+                           labels=GROUPING_LABELS, totals=totals)
