@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from telecollect.demo.services import is_empty, seed_demo
+from telecollect.demo.services import existing_demo_logins, is_empty, seed_demo
 from telecollect.extensions import db
 
 demo_group = AppGroup("demo", help="Demo data for trying the system.")
@@ -15,9 +15,11 @@ def seed(participants, if_empty):
     """Create North Jakarta's districts, participants in arrears and one login per role."""
     if if_empty and not is_empty(db.session):
         click.echo("Database already has data; demo seed skipped.")
-        return
-    logins = seed_demo(db.session, participants=participants)
-    click.echo(f"Demo branch ready: {participants} participants in North Jakarta.")
-    click.echo("Demo logins (username / password):")
-    for username, role, password in logins:
-        click.echo(f"  {role:14} {username:12} {password}")
+        logins = existing_demo_logins(db.session)
+    else:
+        logins = seed_demo(db.session, participants=participants)
+        click.echo(f"Demo branch ready: {participants} participants in North Jakarta.")
+    if logins:
+        click.echo("Demo logins (role, username, password):")
+        for username, role, password in logins:
+            click.echo(f"  {role:14} {username:12} {password}")

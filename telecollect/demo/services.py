@@ -89,6 +89,13 @@ def is_empty(session) -> bool:
         not session.scalar(select(func.count()).select_from(Participant))
 
 
+def existing_demo_logins(session) -> list[tuple[str, str, str]]:
+    """The demo logins still present and active (their password may have been changed)."""
+    usernames = [username for username, *_rest in data.DEMO_USERS]
+    users = session.scalars(select(User).where(User.username.in_(usernames), User.is_active.is_(True)))
+    return [(u.username, u.role.value, data.DEMO_PASSWORD) for u in users]
+
+
 def seed_demo(session, participants: int = 3000, seed: int = 2020) -> list[tuple[str, str, str]]:
     """Import demo participants through the real importer and create one login per role.
 

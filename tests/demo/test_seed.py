@@ -21,5 +21,5 @@ def test_seed_creates_north_jakarta_and_logins(runner, db, client, login):
     phones = db.session.scalars(select(Participant.phone).where(Participant.phone.is_not(None))).all()
     assert phones and all(p.startswith("+628") for p in phones)
     skipped = runner.invoke(args=["demo", "seed", "--if-empty"])
-    assert "skipped" in skipped.output
+    assert "skipped" in skipped.output and "kader.siti" in skipped.output
     assert db.session.scalar(select(func.count()).select_from(Participant)) == 3000
