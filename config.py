@@ -56,6 +56,8 @@ def load_config() -> dict:
         "BRANCH_TIMEZONE": os.environ.get("BRANCH_TIMEZONE", "WIB"),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 200) * 1024 * 1024,
         "IMPORT_BATCH_SIZE": _int("IMPORT_BATCH_SIZE", 2000),
+        #: SQLite page cache while an import writes (see db.bulk_write_cache).
+        "IMPORT_SQLITE_CACHE_MB": _int("IMPORT_SQLITE_CACHE_MB", 64),
         "PAGE_SIZE": _int("PAGE_SIZE", 50),
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 30000),
     }

@@ -1,5 +1,7 @@
 """The declarative base and the column helpers every domain shares."""
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from operator import itemgetter
 
 from sqlalchemy import DateTime, MetaData, text
 from sqlalchemy.orm import DeclarativeBase
@@ -65,6 +67,26 @@ def lock_for(session, name: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
+@contextmanager
+def bulk_write_cache(session, megabytes: int):
+    """Give SQLite a larger page cache while one bulk job writes, then restore it.
+
+    A million random card numbers, NIKs and phones scatter inserts across three
+    B-tree indexes; with SQLite's default 2 MB cache nearly every insert reads
+    pages back from disk. PostgreSQL sizes its buffers itself: no-op there.
+    """
+    if is_postgresql(session):
+        yield
+        return
+    connection = session.connection()
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = {-1024 * int(megabytes)}")
+    try:
+        yield
+    finally:
+        session.connection().exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+
+
 def bulk_insert(session, table, rows: list[dict]) -> None:
     """Insert many rows at driver speed, inside the session's transaction.
 
@@ -80,15 +102,12 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
     connection = session.connection()
     dialect = connection.dialect
     columns = list(rows[0])
-    processors = [_memoised(table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-                  for name in columns]
-    if any(processors):
-        values = [
-            tuple(process(row[name]) if process else row[name] for name, process in zip(columns, processors))
-            for row in rows
-        ]
-    else:
-        values = [tuple(row.values()) for row in rows]
+    processors = [(index, _memoised(process)) for index, process in enumerate(
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns) if process]
+    pick = itemgetter(*columns)
+    values = [pick(row) for row in rows] if len(columns) > 1 else [(row[columns[0]],) for row in rows]
+    if processors:
+        values = [_apply(value, processors) for value in values]
     column_list = ", ".join(columns)
     if dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()
@@ -99,6 +118,13 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
     else:
         placeholders = ", ".join("?" * len(columns))
         connection.exec_driver_sql(f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders})", values)
+
+
+def _apply(value: tuple, processors) -> tuple:
+    converted = list(value)
+    for index, process in processors:
+        converted[index] = process(converted[index])
+    return tuple(converted)
 
 
 def _memoised(process):

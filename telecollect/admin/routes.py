@@ -1,5 +1,5 @@
 """Administrator pages: staff accounts and cadre areas."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -84,3 +84,17 @@ def _form_error(form, exc: ServiceError) -> None:
         field.errors = [*field.errors, exc.message]
     else:
         flash(exc.message, "error")
+
+
+@bp.route("/audit")
+@roles_required("admin")
+def audit_log():
+    """The audit log, newest first: sign-ins and who viewed or changed what."""
+    from telecollect.audit.queries import recent_events
+
+    page = max(request.args.get("page", 1, type=int), 1)
+    action = request.args.get("action", "").strip()
+    username = request.args.get("user", "").strip()
+    events, has_more = recent_events(db.session, action=action, username=username, page=page, per_page=100)
+    return render_template("admin/audit.html", events=events, page=page, has_more=has_more,
+                           action=action, username=username)

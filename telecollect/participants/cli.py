@@ -4,7 +4,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import click
-from flask import current_app
 
 from telecollect.cli import fail, import_group
 from telecollect.extensions import db
@@ -35,7 +34,7 @@ def participants(path, dry_run, skip_invalid, rejects_path, batch_size):
         try:
             report = import_participants(
                 db.session, reader, filename=path.name, dry_run=dry_run, skip_invalid=skip_invalid,
-                rejects=rejects, batch_size=batch_size or current_app.config["IMPORT_BATCH_SIZE"],
+                rejects=rejects, batch_size=batch_size,
                 on_batch=lambda: bar.update(int(reader.progress() * 1000) - bar.pos),
             )
         except FileFormatError as exc:

@@ -1,5 +1,6 @@
 """The participant file format: columns, and how one row is validated."""
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 
 from telecollect.imports import fields
@@ -81,18 +82,19 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
     klass = _SMALL_INTS.get(klass) if klass in _SMALL_INTS else (
         None if _blank(klass) else parsed("class", fields.whole_number, klass, 1, 3))
     family = get("family_id")
-    family = None if _blank(family) else parsed("family_id", fields.text, family, 32)
+    family = None if _blank(family) else (_short_text(family, 32) or parsed("family_id", fields.text, family, 32))
     province = _short_text(get("province"), 100) or parsed("province", _REQUIRED_TEXT, get("province"), 100)
     city = _short_text(get("city"), 100) or parsed("city", _REQUIRED_TEXT, get("city"), 100)
     kecamatan = _short_text(get("kecamatan"), 100) or parsed("kecamatan", _REQUIRED_TEXT, get("kecamatan"), 100)
     kelurahan = get("kelurahan")
-    kelurahan = None if _blank(kelurahan) else parsed("kelurahan", fields.text, kelurahan, 100)
+    kelurahan = None if _blank(kelurahan) else (
+        _short_text(kelurahan, 100) or parsed("kelurahan", fields.text, kelurahan, 100))
     rt = get("rt")
-    rt = None if _blank(rt) else parsed("rt", _neighbourhood_unit, rt)
+    rt = _UNITS.get(rt) or (None if _blank(rt) else parsed("rt", _neighbourhood_unit, rt))
     rw = get("rw")
-    rw = None if _blank(rw) else parsed("rw", _neighbourhood_unit, rw)
+    rw = _UNITS.get(rw) or (None if _blank(rw) else parsed("rw", _neighbourhood_unit, rw))
     address = get("address")
-    address = None if _blank(address) else parsed("address", fields.text, address, 500)
+    address = None if _blank(address) else (_short_text(address, 500) or parsed("address", fields.text, address, 500))
     months = get("months_in_arrears")
     months = _MONTHS.get(months) if months in _MONTHS else parsed(
         "months_in_arrears", _REQUIRED_NUMBER, months, 0, 600)
@@ -101,7 +103,9 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
         "arrears_amount", _REQUIRED_RUPIAH, amount)
     autodebit = get("autodebit")
     autodebit = _YES_NO[autodebit] if autodebit in _YES_NO else parsed("autodebit", fields.yes_no, autodebit)
-    as_of = parsed("as_of", fields.iso_date, get("as_of"), today)
+    as_of = get("as_of")
+    as_of = _iso_date(as_of) if isinstance(as_of, str) and len(as_of) == 10 else None
+    as_of = as_of or parsed("as_of", fields.iso_date, get("as_of"), today)
     if errors:
         return None, errors
     return ParticipantRow(
@@ -111,6 +115,17 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
 
 
 _SMALL_INTS = {"1": 1, "2": 2, "3": 3}
+#: RT and RW as usually written ("5", "05", "005"), already zero-padded.
+_UNITS = {written: f"{n:03d}" for n in range(1, 1000) for written in {str(n), f"{n:02d}", f"{n:03d}"}}
+
+
+@lru_cache(maxsize=4096)
+def _iso_date(written: str) -> date | None:
+    """Most rows of a file share a handful of dates: parse each once."""
+    try:
+        return date.fromisoformat(written)
+    except ValueError:
+        return None
 _MONTHS = {str(n): n for n in range(601)}
 _YES_NO = {"ya": True, "tidak": False, "yes": True, "no": False, "1": True, "0": False,
            "true": True, "false": False, "": False, None: False}

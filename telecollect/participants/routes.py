@@ -70,7 +70,6 @@ def upload():
         report = import_participants(
             db.session, reader, filename=upload_file.filename, user=current_user,
             dry_run=dry_run, skip_invalid=skip_invalid, rejects=rejects,
-            batch_size=current_app.config["IMPORT_BATCH_SIZE"],
         )
     except FileFormatError as exc:
         db.session.rollback()

@@ -4,10 +4,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, TextIO
 
+from flask import current_app
 from sqlalchemy import bindparam, select, text, update
 
 from telecollect.audit import services as audit
-from telecollect.db import bulk_insert, is_postgresql, lock_for, now_utc
+from telecollect.db import bulk_insert, bulk_write_cache, is_postgresql, lock_for, now_utc
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
 from telecollect.participants.importing import (
     COLUMNS, ParticipantRow, missing_columns, validate_row,
@@ -90,7 +91,7 @@ def import_participants(
     skip_invalid: bool = False,
     rejects: RejectsWriter | None = None,
     today: date | None = None,
-    batch_size: int = 2000,
+    batch_size: int | None = None,
     on_batch: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Import a participant file, all-or-nothing unless `skip_invalid`.
@@ -108,6 +109,7 @@ def import_participants(
     if missing:
         raise FileFormatError(f"missing required column(s): {', '.join(missing)}")
     today = today or date.today()
+    batch_size = batch_size or current_app.config["IMPORT_BATCH_SIZE"]
     session.commit()  # start from a clean transaction: the import decides its fate
     lock_for(session, "import:participants")
     ensure_provinces(session)
@@ -118,7 +120,8 @@ def import_participants(
     report = ImportReport()
     writer = _BatchWriter(session, run.id, report)
     try:
-        _stream_batches(reader, writer, report, rejects, today, batch_size, on_batch)
+        with bulk_write_cache(session, current_app.config["IMPORT_SQLITE_CACHE_MB"]):
+            _stream_batches(reader, writer, report, rejects, today, batch_size, on_batch)
     finally:
         writer.close()
     return _finish(session, run, report, user, dry_run=dry_run, skip_invalid=skip_invalid)
@@ -248,7 +251,7 @@ class _BatchWriter:
             )
         }
         now = now_utc()
-        inserts, updates, snapshots = [], [], []
+        inserts, updates, snapshots, corrections = [], [], [], []
         for row, place_ids in placed:
             profile = _profile(row, place_ids, family_ids[row.family_key])
             current = existing.get(row.card_no)
@@ -259,7 +262,7 @@ class _BatchWriter:
             changes = {k: v for k, v in profile.items() if getattr(current, k) != v}
             adds_snapshot, arrears_changes = _arrears_effect(current, row)
             if adds_snapshot:
-                snapshots.append(_snapshot(current.id, row, self.run_id))
+                corrections.append(_snapshot(current.id, row, self.run_id))
             changes.update(arrears_changes)
             if changes or adds_snapshot:
                 if changes:
@@ -278,8 +281,8 @@ class _BatchWriter:
             self.report.created += len(created)
         for group in _group_by_keys(updates):
             session.execute(update(Participant), group)
-        if snapshots:
-            self._write_snapshots(snapshots)
+        self._replace_snapshots(corrections)
+        bulk_insert(session, ArrearsSnapshot.__table__, snapshots + corrections)
 
     def _family_ids(self, keys: set[str]) -> dict[str, int]:
         session = self.session
@@ -291,15 +294,17 @@ class _BatchWriter:
                 Family.key.in_([m["key"] for m in missing]))).all())
         return found
 
-    def _write_snapshots(self, snapshots):
-        # A second figure for a date already on file is a correction: replace it.
-        self.session.execute(
-            ArrearsSnapshot.__table__.delete().where(
-                ArrearsSnapshot.participant_id == bindparam("p"), ArrearsSnapshot.as_of == bindparam("d")
-            ),
-            [{"p": s["participant_id"], "d": s["as_of"]} for s in snapshots],
-        )
-        bulk_insert(self.session, ArrearsSnapshot.__table__, snapshots)
+    def _replace_snapshots(self, snapshots):
+        """A second figure for a date already on file is a correction: it replaces the first.
+
+        Only participants already on file can have one, so new ones skip this."""
+        if snapshots:
+            self.session.execute(
+                ArrearsSnapshot.__table__.delete().where(
+                    ArrearsSnapshot.participant_id == bindparam("p"), ArrearsSnapshot.as_of == bindparam("d")
+                ),
+                [{"p": s["participant_id"], "d": s["as_of"]} for s in snapshots],
+            )
 
 
 def _profile(row: ParticipantRow, place_ids: dict, family_id: int) -> dict:
@@ -360,9 +365,11 @@ class _SeenCards:
         repeats = set(self.session.scalars(
             text("SELECT card_no FROM import_seen_cards WHERE card_no IN :cards")
             .bindparams(bindparam("cards", expanding=True)), {"cards": cards}))
-        fresh = [{"c": card} for card in set(cards) - repeats]
+        fresh = [(card,) for card in set(cards) - repeats]
         if fresh:
-            self.session.execute(text("INSERT INTO import_seen_cards (card_no) VALUES (:c)"), fresh)
+            placeholder = "%s" if is_postgresql(self.session) else "?"
+            self.session.connection().exec_driver_sql(
+                f"INSERT INTO import_seen_cards (card_no) VALUES ({placeholder})", fresh)
         return repeats
 
     def drop(self):

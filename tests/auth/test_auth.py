@@ -145,3 +145,19 @@ def test_token_is_printed_once_stored_hashed_and_authenticates_the_api(runner, c
     assert response.json == {"username": "kabid", "name": user.name, "role": "supervisor"}
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer tc_wrong"}).status_code == 401
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_admin_reads_the_audit_log_filtered_by_user(client, login, make_user, db):
+    from tests.helpers import csv_bytes, row, run_import
+    run_import(db, csv_bytes([row()]))
+    reader = make_user("telecollector", username="tc.rina")
+    login(reader)
+    client.get("/participants/0001234567890")
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/participants").text)})
+    login(make_user("admin", username="boss"))
+    page = client.get("/admin/audit?user=tc.rina")
+    assert page.status_code == 200
+    table = page.text.split('data-testid="audit"')[1]
+    assert "participant.view" in table and "participants #" in table and "login" in table
+    assert "boss" not in table
+    assert client.get("/admin/audit?action=participant.view").text.count("participant.view") >= 1
