@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from telecollect import create_app
-from telecollect.auth.services import create_user
+from telecollect.auth.services import areas_named, create_user
 from telecollect.extensions import db as _db
 from telecollect.regions.services import ensure_provinces
 
@@ -131,7 +131,7 @@ def make_user(db):
     def make(role: str, username: str | None = None, areas=(), **kwargs):
         user = create_user(db.session, username=username or f"{role}{make.count}", role=role,
                            name=kwargs.pop("name", f"{role.title()} Test"), password=PASSWORD,
-                           areas=list(areas), **kwargs)
+                           areas=areas_named(db.session, list(areas)), **kwargs)
         make.count += 1
         db.session.commit()
         return user

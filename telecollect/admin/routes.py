@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from telecollect.admin.forms import UserForm
 from telecollect.auth.models import User
-from telecollect.auth.services import area_choices, create_user, update_user
+from telecollect.auth.services import area_choices, areas_by_id, create_user, update_user
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.security import roles_required
@@ -29,19 +29,10 @@ def new_user():
     """Create an account."""
     form = _user_form(UserForm())
     if form.validate_on_submit():
-        try:
-            user = create_user(db.session, username=form.username.data, role=form.role.data,
-                               name=form.name.data, password=form.password.data or "",
-                               timezone=form.timezone.data, actor=current_user)
-            update_user(db.session, user, name=form.name.data, role=form.role.data,
-                        is_active=form.is_active.data, timezone=form.timezone.data,
-                        daily_call_target=form.daily_call_target.data,
-                        area_ids=form.areas.data, password=None, actor=current_user)
-        except ServiceError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-        else:
-            db.session.commit()
+        user = _save(form, lambda: create_user(
+            db.session, username=form.username.data, password=form.password.data or "",
+            actor=current_user, **_profile(form)))
+        if user is not None:
             flash(_("Account %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
@@ -58,32 +49,39 @@ def edit_user(user_id):
         form.areas.data = [f"d:{a.district_id}" if a.district_id else f"v:{a.village_id}" for a in user.areas]
     form.username.data = user.username
     if form.validate_on_submit():
-        try:
-            update_user(db.session, user, name=form.name.data, role=form.role.data,
-                        is_active=form.is_active.data, timezone=form.timezone.data,
-                        daily_call_target=form.daily_call_target.data, area_ids=form.areas.data,
-                        password=form.password.data, actor=current_user)
-        except ServiceError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-        else:
-            db.session.commit()
+        saved = _save(form, lambda: update_user(
+            db.session, user, password=form.password.data, actor=current_user, **_profile(form)))
+        if saved is not None:
             flash(_("Account %(username)s saved.", username=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
 
 
+def _profile(form: UserForm) -> dict:
+    return {"name": form.name.data, "role": form.role.data, "is_active": form.is_active.data,
+            "timezone": form.timezone.data, "daily_call_target": form.daily_call_target.data,
+            "areas": areas_by_id(db.session, form.areas.data)}
+
+
+def _save(form: UserForm, save):
+    """Run one account service and commit, or put its refusal on the form."""
+    try:
+        user = save()
+    except ServiceError as exc:
+        db.session.rollback()
+        field = getattr(form, exc.field or "", None)
+        if field is not None:
+            field.errors = [*field.errors, exc.message]
+        else:
+            flash(exc.message, "error")
+        return None
+    db.session.commit()
+    return user
+
+
 def _user_form(form: UserForm) -> UserForm:
     form.areas.choices = [SelectChoice(value, label) for value, label in area_choices(db.session)]
     return form
-
-
-def _form_error(form, exc: ServiceError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "error")
 
 
 @bp.route("/audit")

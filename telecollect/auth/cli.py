@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from telecollect.auth.models import Role, User
-from telecollect.auth.services import create_user, issue_token
+from telecollect.auth.services import areas_named, create_user, issue_token
 from telecollect.cli import fail
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
@@ -29,7 +29,7 @@ def create(username, role, name, areas, timezone, password_stdin):
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = create_user(db.session, username=username, role=role, name=name, password=password,
-                           areas=list(areas), timezone=timezone)
+                           areas=areas_named(db.session, list(areas)), timezone=timezone)
     except ServiceError as exc:
         db.session.rollback()
         fail(exc.message)

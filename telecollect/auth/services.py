@@ -22,18 +22,19 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 8
 
 
-def create_user(session, *, username: str, role: str, name: str | None, password: str,
-                areas: list[str] = (), timezone: str = "WIB", actor=None) -> User:
+def create_user(session, *, username: str, role: str, password: str, name: str | None = None,
+                areas: list[UserArea] = (), timezone: str = "WIB", daily_call_target: int | None = None,
+                is_active: bool = True, actor=None) -> User:
     """Create an account. Raises `ServiceError` on a bad or taken username,
-    unknown role, short password, or an area that names no place or several."""
+    unknown role or zone, short password, or areas given to a non-cadre."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise ServiceError("bad_username", _("Username: 3–64 lower-case letters, digits, dot, dash or underscore."), "username")
     if session.scalar(select(User.id).where(User.username == username)):
         raise ServiceError("username_taken", _("Username %(username)s is already taken.", username=username), "username")
     user = User(username=username, name=(name or username).strip(), role=_role(role),
-                password_hash=_hash(password), timezone=_timezone(timezone))
-    user.areas = [_area(session, spec) for spec in areas]
+                password_hash=_hash(password), timezone=_timezone(timezone),
+                daily_call_target=daily_call_target, is_active=is_active, areas=list(areas))
     _check_areas_fit_role(user)
     session.add(user)
     session.flush()
@@ -42,8 +43,8 @@ def create_user(session, *, username: str, role: str, name: str | None, password
 
 
 def update_user(session, user: User, *, name: str, role: str, is_active: bool, timezone: str,
-                daily_call_target: int | None, area_ids: list[str], password: str | None, actor) -> User:
-    """Change an account as the admin page submits it; `area_ids` are "d:ID" or "v:ID"."""
+                daily_call_target: int | None, areas: list[UserArea], password: str | None, actor) -> User:
+    """Change an account; an empty `password` keeps the current one."""
     user.name = name.strip() or user.username
     user.role = _role(role)
     user.is_active = is_active
@@ -51,7 +52,7 @@ def update_user(session, user: User, *, name: str, role: str, is_active: bool, t
     user.daily_call_target = daily_call_target
     if password:
         user.password_hash = _hash(password)
-    user.areas = [_area_by_id(session, spec) for spec in area_ids]
+    user.areas = list(areas)
     _check_areas_fit_role(user)
     session.flush()
     audit.record(session, "user.update", user=actor, target=user,
@@ -59,12 +60,14 @@ def update_user(session, user: User, *, name: str, role: str, is_active: bool, t
     return user
 
 
-def set_areas(session, user: User, areas: list[str], actor=None) -> None:
-    user.areas = [_area(session, spec) for spec in areas]
-    _check_areas_fit_role(user)
-    session.flush()
-    audit.record(session, "user.areas", user=actor, target=user,
-                 detail=", ".join(a.label for a in user.areas))
+def areas_named(session, specs: list[str]) -> list[UserArea]:
+    """Areas named by Kemendagri code or name (see `_area`), for the CLI."""
+    return [_area(session, spec) for spec in specs]
+
+
+def areas_by_id(session, specs: list[str]) -> list[UserArea]:
+    """Areas as the admin form sends them: "d:ID" (kecamatan) or "v:ID" (kelurahan)."""
+    return [_area_by_id(session, spec) for spec in specs]
 
 
 def issue_token(session, user: User) -> str:

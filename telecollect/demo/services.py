@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from telecollect.auth.models import User
-from telecollect.auth.services import create_user
+from telecollect.auth.services import areas_named, create_user
 from telecollect.demo import data
 from telecollect.imports.reader import TableReader
 from telecollect.participants.importing import COLUMNS
@@ -109,7 +109,7 @@ def seed_demo(session, participants: int = 3000, seed: int = 2020) -> list[tuple
     for username, role, name, areas in data.DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             create_user(session, username=username, role=role, name=name,
-                        password=data.DEMO_PASSWORD, areas=areas)
+                        password=data.DEMO_PASSWORD, areas=areas_named(session, areas))
         logins.append((username, role, data.DEMO_PASSWORD))
     session.commit()
     return logins

@@ -26,62 +26,55 @@ class Province(db.Model):
         return f"<Province {self.code} {self.name} {self.timezone}>"
 
 
-class City(db.Model):
+class NamedPlace:
+    """Columns shared by the places below a province: matched by name within their parent."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    #: The name folded for matching ("KOTA ADM. JAKARTA UTARA" ~ "Kota Administrasi Jakarta Utara").
+    name_key: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.code} {self.name}>"
+
+
+class City(NamedPlace, db.Model):
     """A regency (kabupaten) or city (kota)."""
 
     __tablename__ = "cities"
     __table_args__ = (UniqueConstraint("province_id", "name_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), nullable=False)
     #: Kemendagri code, 4 digits without dots ("3172"); unknown for places
     #: created by a participant import.
     code: Mapped[Optional[str]] = mapped_column(String(4), unique=True, nullable=True)
-    name: Mapped[str] = mapped_column(String(100), nullable=False)
-    #: The name folded for matching ("KOTA ADM. JAKARTA UTARA" ~ "Jakarta Utara").
-    name_key: Mapped[str] = mapped_column(String(100), nullable=False)
 
     province: Mapped[Province] = relationship(back_populates="cities")
     districts: Mapped[list["District"]] = relationship(back_populates="city")
 
-    def __repr__(self):
-        return f"<City {self.code} {self.name}>"
 
-
-class District(db.Model):
+class District(NamedPlace, db.Model):
     """A kecamatan."""
 
     __tablename__ = "districts"
     __table_args__ = (UniqueConstraint("city_id", "name_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), nullable=False)
     #: Kemendagri code, 6 digits without dots ("317201").
     code: Mapped[Optional[str]] = mapped_column(String(6), unique=True, nullable=True)
-    name: Mapped[str] = mapped_column(String(100), nullable=False)
-    name_key: Mapped[str] = mapped_column(String(100), nullable=False)
 
     city: Mapped[City] = relationship(back_populates="districts")
     villages: Mapped[list["Village"]] = relationship(back_populates="district")
 
-    def __repr__(self):
-        return f"<District {self.code} {self.name}>"
 
-
-class Village(db.Model):
+class Village(NamedPlace, db.Model):
     """A kelurahan or desa."""
 
     __tablename__ = "villages"
     __table_args__ = (UniqueConstraint("district_id", "name_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), nullable=False)
     #: Kemendagri code, 10 digits without dots ("3172011001").
     code: Mapped[Optional[str]] = mapped_column(String(10), unique=True, nullable=True)
-    name: Mapped[str] = mapped_column(String(100), nullable=False)
-    name_key: Mapped[str] = mapped_column(String(100), nullable=False)
 
     district: Mapped[District] = relationship(back_populates="villages")
-
-    def __repr__(self):
-        return f"<Village {self.code} {self.name}>"
