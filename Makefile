@@ -15,7 +15,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 translations: $(BIN)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d telecollect/translations
+	$(BIN)/pybabel compile -d telecollect/translations --statistics
 
 run: $(BIN)/.installed translations
 	$(BIN)/flask db upgrade
