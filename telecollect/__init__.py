@@ -80,6 +80,7 @@ def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from telecollect import formatting, phones
+    from telecollect.auth.labels import ROLE_LABELS
     from telecollect.regions.names import format_code
 
     def viewer_zone() -> str:
@@ -94,6 +95,7 @@ def register_template_helpers(app: Flask) -> None:
         local_date=formatting.local_date,
         local_datetime=lambda value: formatting.local_datetime(value, viewer_zone()),
         region_code=lambda code: format_code(code) if code else "",
+        role_label=lambda role: ROLE_LABELS.get(getattr(role, "value", role), role),
         reject_page=lambda args: {k: v for k, v in args.items() if k != "page"},
     )
     app.jinja_env.globals.update(get_locale=get_locale, viewer_zone=viewer_zone)

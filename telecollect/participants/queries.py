@@ -25,12 +25,19 @@ def bucket_condition(label: str):
     return None
 
 
+def area_ids(user: User) -> tuple[list[int] | None, list[int] | None]:
+    """(district ids, village ids) a cadre covers; (None, None) for staff who see everywhere."""
+    if user.role != Role.cadre:
+        return None, None
+    return ([a.district_id for a in user.areas if a.district_id],
+            [a.village_id for a in user.areas if a.village_id])
+
+
 def scope_to_user(stmt, user: User):
     """Limit a participant query to what `user` may see: cadres see their areas only."""
-    if user.role != Role.cadre:
+    district_ids, village_ids = area_ids(user)
+    if district_ids is None:
         return stmt
-    district_ids = [a.district_id for a in user.areas if a.district_id]
-    village_ids = [a.village_id for a in user.areas if a.village_id]
     if not district_ids and not village_ids:
         return stmt.where(false())
     return stmt.where(or_(Participant.district_id.in_(district_ids), Participant.village_id.in_(village_ids)))

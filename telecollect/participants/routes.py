@@ -10,7 +10,7 @@ from telecollect.imports.reader import FileFormatError, TableReader
 from telecollect.participants import bp
 from telecollect.participants.models import BUCKETS, ImportRun, Participant, Segment
 from telecollect.participants.queries import (
-    ParticipantFilters, arrears_history, family_arrears, family_members, list_participants,
+    ParticipantFilters, area_ids, arrears_history, family_arrears, family_members, list_participants,
     may_view, timeline,
 )
 from telecollect.participants.services import RejectsWriter, import_participants
@@ -29,7 +29,7 @@ def index():
     return render_template(
         "participants/index.html", rows=rows, total=total, page=page, per_page=per_page,
         filters=filters, buckets=[b[0] for b in BUCKETS], segments=[s.value for s in Segment],
-        places=place_options(db.session),
+        places=place_options(db.session, *area_ids(current_user)),
     )
 
 

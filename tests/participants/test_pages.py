@@ -153,3 +153,11 @@ def test_upload_page_imports_and_reports_row_errors(client, login, make_user, db
 def test_upload_page_is_for_supervisors_and_admins(client, login, make_user):
     login(make_user("telecollector"))
     assert client.get("/participants/import").status_code == 403
+
+
+def test_cadre_filters_offer_only_her_places(client, login, make_user, db):
+    seed(db)
+    login(make_user("cadre", areas=["Kel. Tugu Utara"]))
+    page = client.get("/participants").text
+    assert ">Tugu Utara<" in page and ">Koja<" in page
+    assert ">Marunda<" not in page and ">Cilincing<" not in page and ">Lagoa<" not in page

@@ -1,0 +1,9 @@
+"""How roles are named on screen."""
+from flask_babel import lazy_gettext as _l
+
+ROLE_LABELS = {
+    "telecollector": _l("Telecollector"),
+    "cadre": _l("JKN-KIS cadre"),
+    "supervisor": _l("Supervisor"),
+    "admin": _l("Administrator"),
+}
