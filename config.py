@@ -59,5 +59,16 @@ def load_config() -> dict:
         #: SQLite page cache while an import writes (see db.bulk_write_cache).
         "IMPORT_SQLITE_CACHE_MB": _int("IMPORT_SQLITE_CACHE_MB", 64),
         "PAGE_SIZE": _int("PAGE_SIZE", 50),
+        # Contact policy (telecollect.queues.policy): local time of the participant.
+        "CALLING_HOURS": os.environ.get("CALLING_HOURS", "08:00-20:00"),
+        "CALLING_DAYS": os.environ.get("CALLING_DAYS", "mon-sat"),
+        "MAX_ATTEMPTS_PER_DAY": _int("MAX_ATTEMPTS_PER_DAY", 3),
+        "MAX_ATTEMPTS_PER_WEEK": _int("MAX_ATTEMPTS_PER_WEEK", 7),
+        #: Per-outcome waits before the next attempt, e.g. "no_answer=2h,busy=30m".
+        "RETRY_DELAYS": os.environ.get("RETRY_DELAYS", ""),
+        "QUEUE_LEASE_MINUTES": _int("QUEUE_LEASE_MINUTES", 15),
+        "DAILY_CALL_TARGET": _int("DAILY_CALL_TARGET", 100),
+        "BRANCH_NAME": os.environ.get("BRANCH_NAME", "BPJS Kesehatan Kantor Cabang Jakarta Utara"),
+        "ASSIGNMENT_LETTER_DAYS": _int("ASSIGNMENT_LETTER_DAYS", 180),
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 30000),
     }

@@ -17,6 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config())
     app.config.update(overrides or {})
     register_extensions(app)
+    register_settings(app)
     register_sqlite_pragmas(app)
     register_i18n(app)
     register_template_helpers(app)
@@ -39,9 +40,17 @@ def register_extensions(app: Flask) -> None:
     _import_models()
 
 
+def register_settings(app: Flask) -> None:
+    from telecollect.queues.settings import register_queue_settings
+
+    register_queue_settings(app)
+
+
 def _import_models() -> None:
     # Every table must be known to the metadata before migrations compare it.
     import telecollect.audit.models  # noqa: F401
+    import telecollect.contacts.models  # noqa: F401
+    import telecollect.queues.models  # noqa: F401
     import telecollect.auth.models  # noqa: F401
     import telecollect.participants.models  # noqa: F401
     import telecollect.regions.models  # noqa: F401

@@ -24,3 +24,7 @@ class NotFound(ServiceError):
 
 class Forbidden(ServiceError):
     status = 403
+
+
+class Conflict(ServiceError):
+    status = 409

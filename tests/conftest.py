@@ -154,3 +154,16 @@ def login(client):
         return client.post("/login", data={
             "username": user.username, "password": password, "csrf_token": csrf_token(page.text)})
     return sign_in
+
+
+#: A Tuesday morning in Jakarta (09:00 WIB), inside every default calling window.
+WORKDAY_MORNING = "2026-11-24T02:00:00+00:00"
+
+
+@pytest.fixture
+def clock():
+    """Freeze time (ticking) at a known workday morning; `clock.move_to(...)` jumps."""
+    import time_machine
+
+    with time_machine.travel(WORKDAY_MORNING, tick=True) as traveller:
+        yield traveller

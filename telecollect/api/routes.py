@@ -1,15 +1,22 @@
 """The JSON API, version 1. Bearer token (`flask users token`) or a signed-in session."""
 from functools import wraps
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
+from telecollect.api.serializers import attempt_json, work_item_json
 from telecollect.audit import services as audit
+from telecollect.contacts.services import find_recorded, parse_outcome, record_outcome
+from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.formatting import mask_nik
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears, family_members, may_view
+from telecollect.queues import services as queues
+from telecollect.queues.queries import item_for_user
+from telecollect.queues.settings import contact_rules, lease, retry_delays
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -25,6 +32,7 @@ def api_login_required(view):
 
 @bp.errorhandler(ServiceError)
 def service_error(exc: ServiceError):
+    db.session.rollback()
     return jsonify(exc.to_json()), exc.status
 
 
@@ -52,6 +60,79 @@ def participant(card_no):
         "family": {"key": found.family.key, "arrears_amount": amount, "months_in_arrears": months,
                    "members": [participant_json(m, full_nik=current_user.is_privileged) for m in members]},
     })
+
+
+@bp.route("/queue/claim", methods=["POST"])
+@api_login_required
+def claim():
+    """Claim the best work item the caller may work now; 204 when nothing may be worked."""
+    now = now_utc()
+    item = queues.claim_next(db.session, current_user, contact_rules(), lease=lease(), now=now)
+    db.session.commit()
+    if item is None:
+        return "", 204
+    return jsonify({"work_item": work_item_json(item, full_nik=False, now=now)})
+
+
+@bp.route("/work-items/<int:item_id>")
+@api_login_required
+def work_item(item_id):
+    """One work item with its family."""
+    item = item_for_user(db.session, current_user, item_id, to_work=False)
+    return jsonify({"work_item": work_item_json(item, full_nik=current_user.is_privileged, now=now_utc())})
+
+
+@bp.route("/work-items/<int:item_id>/outcome", methods=["POST"])
+@api_login_required
+def outcome(item_id):
+    """Record a contact's outcome; the same client_ref twice records once."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ServiceError("invalid_json", "Send a JSON object.", None)
+    now = now_utc()
+    item = item_for_user(db.session, current_user, item_id, to_work=True)
+    first = find_recorded(db.session, current_user, body.get("client_ref"))
+    if first is None:
+        given = parse_outcome(body, item, rules=contact_rules(), now=now, session=db.session)
+        try:
+            recorded = record_outcome(db.session, item, current_user, given, rules=contact_rules(),
+                                      retry_delays=retry_delays(), now=now)
+            db.session.commit()
+            return _outcome_response(recorded.attempt, item, now, status=201,
+                                     claimed_by_other=recorded.was_claimed_by_other)
+        except IntegrityError:
+            # The same client_ref arrived twice at once; the other one won.
+            db.session.rollback()
+            first = find_recorded(db.session, current_user, body.get("client_ref"))
+            if first is None:
+                raise
+    return _outcome_response(first, db.session.get(type(item), item_id), now, status=200)
+
+
+def _outcome_response(attempt, item, now, *, status: int, claimed_by_other: bool = False):
+    return jsonify({"attempt": attempt_json(attempt), "duplicate": status == 200,
+                    "claimed_by_other": claimed_by_other,
+                    "work_item": work_item_json(item, full_nik=False, now=now)}), status
+
+
+@bp.route("/work-items/<int:item_id>/renew", methods=["POST"])
+@api_login_required
+def renew(item_id):
+    """Extend the claim's lease while the call screen is open."""
+    item = item_for_user(db.session, current_user, item_id, to_work=True)
+    queues.renew(db.session, item, current_user, lease())
+    db.session.commit()
+    return jsonify({"lease_expires_at": item.lease_expires_at.isoformat()})
+
+
+@bp.route("/work-items/<int:item_id>/release", methods=["POST"])
+@api_login_required
+def release(item_id):
+    """Give the claimed item back without an outcome."""
+    item = item_for_user(db.session, current_user, item_id, to_work=True)
+    queues.release(db.session, item, current_user)
+    db.session.commit()
+    return jsonify({"work_item": work_item_json(item, full_nik=False, now=now_utc())})
 
 
 def participant_json(p: Participant, *, full_nik: bool) -> dict:

@@ -85,6 +85,9 @@ class Participant(db.Model):
     rw: Mapped[Optional[str]] = mapped_column(String(3), nullable=True)
     address: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     is_autodebit: Mapped[bool] = mapped_column(default=False, server_default="0", nullable=False)
+    #: Set when a call found the number is not this participant's; a new
+    #: number from an import clears it.
+    is_phone_invalid: Mapped[bool] = mapped_column(default=False, server_default="0", nullable=False)
     # The latest arrears snapshot, copied here because every list, filter and
     # report needs it and a million-row "latest row per participant" join is
     # too slow for an interactive page. Only `record_arrears` writes them.

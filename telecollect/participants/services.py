@@ -16,6 +16,7 @@ from telecollect.participants.importing import (
 from telecollect.participants.models import (
     ArrearsSnapshot, Family, ImportRun, ImportStatus, Participant,
 )
+from telecollect.queues.services import close_settled
 from telecollect.regions.services import PlaceResolver, ensure_provinces
 
 #: Errors kept for display; beyond this they are counted (and written to the
@@ -162,6 +163,7 @@ def _finish(session, run, report, user, *, dry_run, skip_invalid) -> ImportRepor
     keep = not dry_run and (report.rejected == 0 or skip_invalid)
     if keep:
         report.status = ImportStatus.committed
+        close_settled(session)  # families that no longer owe leave the queues
         _fill_run(run, report)
         audit.record(session, "import.participants", user=user, target=run, detail=report.summary())
         session.commit()
@@ -257,9 +259,11 @@ class _BatchWriter:
             current = existing.get(row.card_no)
             if current is None:
                 inserts.append({**profile, "card_no": row.card_no, "created_at": now, "updated_at": now,
-                                **_current_arrears(row)})
+                                "is_phone_invalid": False, **_current_arrears(row)})
                 continue
             changes = {k: v for k, v in profile.items() if getattr(current, k) != v}
+            if "phone" in changes:
+                changes["is_phone_invalid"] = False  # a new number deserves a new try
             adds_snapshot, arrears_changes = _arrears_effect(current, row)
             if adds_snapshot:
                 corrections.append(_snapshot(current.id, row, self.run_id))

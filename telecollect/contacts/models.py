@@ -1,0 +1,116 @@
+"""Contact attempts, promises to pay, opt-outs and holidays."""
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from telecollect.auth.models import User
+from telecollect.db import UTCDateTime, now_utc
+from telecollect.extensions import db
+from telecollect.participants.models import Family, Participant
+
+
+class Channel(str, enum.Enum):
+    phone = "phone"
+    whatsapp = "whatsapp"
+    visit = "visit"
+    sms = "sms"
+
+
+class ContactAttempt(db.Model):
+    """One try to reach a family, by one person, on one channel, with its outcome."""
+
+    __tablename__ = "contact_attempts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_ref"),
+        Index("ix_contact_attempts_family_at", "family_id", "at"),
+        Index("ix_contact_attempts_user_at", "user_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_item_id: Mapped[Optional[int]] = mapped_column(ForeignKey("work_items.id"), nullable=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)
+    #: The member spoken to or dialled, when known.
+    participant_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participants.id"), nullable=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    channel: Mapped[Channel] = mapped_column(Enum(Channel, name="channel", native_enum=False, length=10), nullable=False)
+    #: One of telecollect.contacts.outcomes.OUTCOMES.
+    outcome: Mapped[str] = mapped_column(String(30), nullable=False)
+    is_reached: Mapped[bool] = mapped_column(nullable=False)
+    is_right_party: Mapped[bool] = mapped_column(nullable=False)
+    #: The number dialled or messaged (E.164).
+    phone: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
+    note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    callback_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    #: Set by the client so that a submission sent twice is recorded once.
+    client_ref: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+
+    family: Mapped[Family] = relationship()
+    participant: Mapped[Optional[Participant]] = relationship()
+    user: Mapped[User] = relationship()
+
+    def __repr__(self):
+        return f"<ContactAttempt {self.id} family={self.family_id} {self.channel.value} {self.outcome}>"
+
+
+class PromiseState(str, enum.Enum):
+    pending = "pending"
+    kept = "kept"
+    partly_kept = "partly_kept"
+    broken = "broken"
+
+
+class Promise(db.Model):
+    """A promise to pay an amount by a date, made in one contact attempt."""
+
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_user_state", "user_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True, nullable=False)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("contact_attempts.id"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    promised_on: Mapped[date] = mapped_column(Date, nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    state: Mapped[PromiseState] = mapped_column(
+        Enum(PromiseState, name="promise_state", native_enum=False, length=12),
+        default=PromiseState.pending, server_default="pending", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+    family: Mapped[Family] = relationship()
+    attempt: Mapped[ContactAttempt] = relationship()
+
+    def __repr__(self):
+        return f"<Promise {self.id} family={self.family_id} Rp{self.amount} by {self.promised_on} {self.state.value}>"
+
+
+class OptOut(db.Model):
+    """A phone number that must not be contacted on a channel (do-not-call)."""
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (UniqueConstraint("phone", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16), nullable=False)
+    channel: Mapped[Channel] = mapped_column(Enum(Channel, name="channel", native_enum=False, length=10), nullable=False)
+    reason: Mapped[Optional[str]] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+    def __repr__(self):
+        return f"<OptOut {self.phone} {self.channel.value}>"
+
+
+class Holiday(db.Model):
+    """A day on which nobody is contacted (national holidays, cuti bersama, local days)."""
+
+    __tablename__ = "holidays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    on: Mapped[date] = mapped_column(Date, unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+
+    def __repr__(self):
+        return f"<Holiday {self.on} {self.name}>"

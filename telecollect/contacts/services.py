@@ -1,0 +1,281 @@
+"""Recording what happened on a contact, and scheduling what comes next."""
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask_babel import gettext as _
+from sqlalchemy import case, select, update
+
+from telecollect.auth.models import User
+from telecollect.contacts.models import Channel, ContactAttempt, Holiday, Promise
+from telecollect.contacts.outcomes import OUTCOMES, OutcomeKind
+from telecollect.db import now_utc
+from telecollect.errors import ServiceError
+from telecollect.formatting import ZONES
+from telecollect.imports.fields import FieldError, whole_rupiah
+from telecollect.participants.queries import family_arrears
+from telecollect.queues import policy
+from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
+from telecollect.queues.priority import score
+
+#: How far ahead a promise or a callback may be set.
+MAX_DAYS_AHEAD = 30
+#: What a person can record; SMS are sent by the system, not logged by hand.
+HAND_CHANNELS = {QueueName.telecollect: (Channel.phone, Channel.whatsapp),
+                 QueueName.cadre: (Channel.whatsapp, Channel.phone, Channel.visit)}
+
+
+@dataclass
+class OutcomeInput:
+    kind: OutcomeKind
+    channel: Channel
+    note: str | None = None
+    promise_date: date | None = None
+    promise_amount: int | None = None
+    callback_at: datetime | None = None
+    phone: str | None = None
+    client_ref: str | None = None
+
+
+@dataclass
+class Recorded:
+    attempt: ContactAttempt
+    #: False when the client_ref was seen before and the first result is returned.
+    is_new: bool
+    #: Someone else held the claim: the attempt is kept, their claim untouched.
+    was_claimed_by_other: bool = False
+
+
+def parse_outcome(data: dict, item: WorkItem, *, rules: policy.ContactRules, now: datetime, session) -> OutcomeInput:
+    """Validate an outcome submission (API JSON or screen form). Raises `ServiceError` naming the field."""
+    kind = OUTCOMES.get(str(data.get("outcome") or ""))
+    if kind is None:
+        raise ServiceError("invalid_outcome", _("Unknown outcome."), "outcome")
+    channel = _channel(data.get("channel") or HAND_CHANNELS[item.queue][0].value, item.queue)
+    parsed = OutcomeInput(kind=kind, channel=channel, note=_note(data.get("note")),
+                          client_ref=_client_ref(data.get("client_ref")), phone=data.get("phone") or None)
+    local_today = now.astimezone(ZONES[item.timezone]).date()
+    if kind.promise:
+        parsed.promise_date = _promise_date(data.get("promise_date"), local_today)
+        parsed.promise_amount = _promise_amount(data.get("promise_amount"))
+    if kind.callback:
+        parsed.callback_at = _callback_at(data.get("callback_at"), item.timezone, now, rules, session)
+    return parsed
+
+
+def _channel(value, queue: QueueName) -> Channel:
+    try:
+        channel = Channel(str(value))
+    except ValueError:
+        channel = None
+    if channel not in HAND_CHANNELS[queue]:
+        allowed = ", ".join(c.value for c in HAND_CHANNELS[queue])
+        raise ServiceError("invalid_channel", _("Channel must be one of: %(allowed)s.", allowed=allowed), "channel")
+    return channel
+
+
+def _note(value) -> str | None:
+    note = str(value or "").strip()
+    if len(note) > 1000:
+        raise ServiceError("note_too_long", _("The note is longer than 1000 characters."), "note")
+    return note or None
+
+
+def _client_ref(value) -> str | None:
+    ref = str(value or "").strip()
+    if len(ref) > 64:
+        raise ServiceError("client_ref_too_long", _("client_ref is longer than 64 characters."), "client_ref")
+    return ref or None
+
+
+def _promise_date(value, local_today: date) -> date:
+    if isinstance(value, date):
+        promised = value
+    else:
+        try:
+            promised = date.fromisoformat(str(value or ""))
+        except ValueError:
+            raise ServiceError("promise_date_required", _("A promise needs its date (YYYY-MM-DD)."), "promise_date") from None
+    if not local_today <= promised <= local_today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ServiceError("promise_date_out_of_range",
+                           _("The promise date must be between today and %(days)d days ahead.", days=MAX_DAYS_AHEAD),
+                           "promise_date")
+    return promised
+
+
+def _promise_amount(value) -> int:
+    try:
+        amount = value if isinstance(value, int) and not isinstance(value, bool) else whole_rupiah(value)
+    except FieldError:
+        raise ServiceError("promise_amount_required", _("A promise needs an amount in whole Rupiah."), "promise_amount") from None
+    if amount <= 0:
+        raise ServiceError("promise_amount_required", _("A promise needs an amount in whole Rupiah."), "promise_amount")
+    return amount
+
+
+def _callback_at(value, zone: str, now: datetime, rules, session) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value or ""))
+    except ValueError:
+        raise ServiceError("callback_at_required", _("A callback needs its date and time."), "callback_at") from None
+    if moment.tzinfo is None:  # a time typed on screen is the participant's local time
+        moment = moment.replace(tzinfo=ZONES[zone])
+    moment = moment.astimezone(timezone.utc)
+    if moment <= now or moment > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise ServiceError("callback_at_out_of_range", _("The callback must be in the future, within %(days)d days.",
+                                                         days=MAX_DAYS_AHEAD), "callback_at")
+    window = policy.window_decision(session, rules, zone, moment)
+    if not window.allowed:
+        raise ServiceError("callback_outside_hours", _("The callback falls outside the calling window: %(reason)s.",
+                                                       reason=window.reason), "callback_at")
+    return moment
+
+
+def find_recorded(session, user: User, client_ref: str | None) -> ContactAttempt | None:
+    if not client_ref:
+        return None
+    return session.scalar(select(ContactAttempt).where(ContactAttempt.user_id == user.id,
+                                                       ContactAttempt.client_ref == client_ref))
+
+
+def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, rules: policy.ContactRules,
+                   retry_delays: dict[str, timedelta], now: datetime | None = None) -> Recorded:
+    """Record one contact attempt and schedule the family's next action.
+
+    Nothing a person records is dropped: an attempt on an item that closed
+    meanwhile, or that someone else claimed after this person's lease ran out,
+    is still stored; only the item's schedule is left alone. The same
+    `client_ref` twice returns the first attempt (a concurrent duplicate is
+    caught by the unique constraint at commit; see `api.routes`). Counters move
+    with SQL increments, so two people recording at once lose no count.
+    """
+    now = now or now_utc()
+    first = find_recorded(session, user, given.client_ref)
+    if first is not None:
+        return Recorded(first, is_new=False)
+    members = item.family.members
+    phone = given.phone or next(iter(policy.contactable_phones(session, members, given.channel)), None)
+    attempt = ContactAttempt(
+        work_item_id=item.id, family_id=item.family_id, user_id=user.id, channel=given.channel,
+        outcome=given.kind.code, is_reached=given.kind.reached, is_right_party=given.kind.right_party,
+        phone=phone, note=given.note, callback_at=given.callback_at, at=now, client_ref=given.client_ref,
+        participant_id=next((m.id for m in members if phone and m.phone == phone), None),
+    )
+    session.add(attempt)
+    session.flush()
+    if given.kind.invalid_number and phone:
+        for member in members:
+            if member.phone == phone:
+                member.is_phone_invalid = True
+    if given.kind.promise:
+        session.add(Promise(family_id=item.family_id, attempt_id=attempt.id, user_id=user.id,
+                            promised_on=given.promise_date, amount=given.promise_amount))
+    claimed_by_other = _count_attempt(session, item, user, given.kind, now)
+    if claimed_by_other is not None:
+        session.refresh(item)
+        if item.state != WorkState.closed and not claimed_by_other:
+            schedule_next(session, item, user, given, rules=rules, retry_delays=retry_delays, now=now)
+    session.flush()
+    return Recorded(attempt, is_new=True, was_claimed_by_other=bool(claimed_by_other))
+
+
+def _count_attempt(session, item: WorkItem, user: User, kind: OutcomeKind, now: datetime) -> bool | None:
+    """Bump the item's counters atomically; free the claim if it is this user's or has lapsed.
+
+    Returns None for a closed item (left untouched), else whether another
+    person holds a live claim on it.
+    """
+    w = WorkItem
+    mine_or_free = (w.claimed_by_id.is_(None)) | (w.claimed_by_id == user.id) | (w.lease_expires_at <= now)
+    values = {
+        "attempts": w.attempts + 1,
+        "last_attempt_at": now,
+        "claimed_by_id": case((mine_or_free, None), else_=w.claimed_by_id),
+        "lease_expires_at": case((mine_or_free, None), else_=w.lease_expires_at),
+    }
+    if kind.reached:
+        values.update(contacts=w.contacts + 1, last_contact_at=now)
+    changed = session.execute(
+        update(w).where(w.id == item.id, w.state != WorkState.closed).values(**values)
+        .returning(w.claimed_by_id).execution_options(synchronize_session=False)
+    ).all()
+    if not changed:
+        return None
+    holder = changed[0][0]
+    return holder is not None and holder != user.id
+
+
+def schedule_next(session, item: WorkItem, user: User, given: OutcomeInput, *, rules, retry_delays, now) -> None:
+    """Set the item's state and next action from the outcome, inside the contact policy."""
+    kind = given.kind
+    item.callback_user_id = None
+    if kind.final:
+        item.state, item.close_reason, item.closed_at = WorkState.closed, kind.code, now
+        item.follow_up = FollowUp.none
+    elif kind.promise:
+        item.state, item.follow_up = WorkState.promised, FollowUp.promise
+        day_after = datetime.combine(given.promise_date + timedelta(days=1), time(0), ZONES[item.timezone])
+        item.next_action_at = policy.next_opening(session, rules, item.timezone, day_after)
+    elif kind.callback:
+        item.state, item.follow_up = WorkState.waiting, FollowUp.callback
+        item.callback_user_id = user.id
+        item.next_action_at = given.callback_at
+    else:
+        item.state, item.follow_up = WorkState.waiting, FollowUp.none
+        item.next_action_at = _retry_time(session, item, kind, rules, retry_delays, now)
+    amount, months = family_arrears(item.family.members)
+    item.priority = score(amount=amount, months=months, last_contact_at=item.last_contact_at,
+                          attempts=item.attempts, contacts=item.contacts, now=now).total
+
+
+def _retry_time(session, item, kind, rules, retry_delays, now) -> datetime:
+    """The retry delay for the outcome, pushed past today's or this week's cap and into the window."""
+    wanted = now + retry_delays.get(kind.code, kind.retry_after or timedelta(hours=2))
+    cap = policy.cap_decision(session, rules, item.family_id, item.timezone, now)
+    if not cap.allowed and cap.retry_at and cap.retry_at > wanted:
+        wanted = cap.retry_at
+    return policy.next_opening(session, rules, item.timezone, wanted)
+
+
+def parse_retry_delays(text: str) -> dict[str, timedelta]:
+    """ "no_answer=2h,busy=30m,refused=7d" → per-outcome delays (overrides the defaults)."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    delays = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        code, _sep, amount = part.partition("=")
+        if code not in OUTCOMES or not amount[:-1].isdigit() or amount[-1:] not in units:
+            raise ValueError(f"RETRY_DELAYS entries look like no_answer=2h (m, h or d), got {part!r}")
+        delays[code] = timedelta(**{units[amount[-1]]: int(amount[:-1])})
+    return delays
+
+
+def import_holidays(session, stream) -> int:
+    """Load extra holidays from `date,name` CSV lines (ISO dates), all-or-nothing; returns how many were new."""
+    rows, errors = [], []
+    for line, record in enumerate(csv.reader(stream), start=1):
+        if not record or not "".join(record).strip():
+            continue
+        if line == 1 and record[0].strip().lower() in {"date", "tanggal"}:
+            continue
+        try:
+            day = date.fromisoformat(record[0].strip())
+        except ValueError:
+            errors.append(f"row {line}, date: expected YYYY-MM-DD, got {record[0]!r}")
+            continue
+        name = (record[1] if len(record) > 1 else "").strip()
+        if not name:
+            errors.append(f"row {line}, name: required")
+            continue
+        rows.append((day, name))
+    if errors:
+        raise ServiceError("bad_holidays", "\n".join(errors), "file")
+    existing = {h.on: h for h in session.scalars(select(Holiday).where(Holiday.on.in_([d for d, _ in rows])))}
+    created = 0
+    for day, name in rows:
+        if day in existing:
+            existing[day].name = name
+        else:
+            session.add(Holiday(on=day, name=name))
+            created += 1
+    session.flush()
+    return created

@@ -1,0 +1,80 @@
+"""`flask queue …` and `flask holidays import`."""
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from telecollect.auth.models import User
+from telecollect.cli import fail
+from telecollect.contacts.services import import_holidays
+from telecollect.errors import ServiceError
+from telecollect.extensions import db
+from telecollect.participants.models import BUCKETS
+from telecollect.queues.models import QueueName
+from telecollect.queues.services import AssignFilters, assign, balance
+
+queue_group = AppGroup("queue", help="Hand out work to telecollectors and cadres.")
+holidays_group = AppGroup("holidays", help="Days on which nobody is contacted.")
+
+
+@queue_group.command("assign")
+@click.option("--queue", "queue_name", required=True, type=click.Choice([q.value for q in QueueName]))
+@click.option("--user", "username", help="Give the families to this person; without it they go to the team pool.")
+@click.option("--city")
+@click.option("--kecamatan")
+@click.option("--kelurahan")
+@click.option("--segment", type=click.Choice(["PBPU", "BP", "PPU", "PBI"], case_sensitive=False))
+@click.option("--bucket", type=click.Choice([b[0] for b in BUCKETS]), help="Months in arrears.")
+@click.option("--min-amount", type=click.IntRange(min=1), help="Families owing at least this many Rupiah.")
+def assign_command(queue_name, username, city, kecamatan, kelurahan, segment, bucket, min_amount):
+    """Put the families matching the filters in a queue (all filters combine)."""
+    user = _user(username) if username else None
+    filters = AssignFilters(city=city, kecamatan=kecamatan, kelurahan=kelurahan, segment=segment,
+                            bucket=bucket, min_amount=min_amount)
+    try:
+        result = assign(db.session, queue=QueueName(queue_name), filters=filters, user=user)
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(exc.message)
+    db.session.commit()
+    owner = user.username if user else "the team pool"
+    click.echo(f"{len(result.family_ids)} families to {owner} ({queue_name}): created {result.created}, "
+               f"reassigned {result.reassigned}, unchanged {result.unchanged}")
+
+
+@queue_group.command("balance")
+@click.option("--queue", "queue_name", required=True, type=click.Choice([q.value for q in QueueName]))
+@click.argument("usernames", nargs=-1, required=True)
+def balance_command(queue_name, usernames):
+    """Share the queue's pool evenly among USERNAMES."""
+    users = [_user(name) for name in usernames]
+    try:
+        received = balance(db.session, QueueName(queue_name), users)
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(exc.message)
+    db.session.commit()
+    for user in users:
+        click.echo(f"{user.username}: +{received[user.id]}")
+
+
+@holidays_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def holidays_import(path):
+    """Add holidays from a CSV of `date,name` (ISO dates), on top of the built-in national ones."""
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        try:
+            created = import_holidays(db.session, stream)
+        except ServiceError as exc:
+            db.session.rollback()
+            fail(exc.message)
+    db.session.commit()
+    click.echo(f"{created} new holiday(s)")
+
+
+def _user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username.lower(), User.is_active.is_(True)))
+    if user is None:
+        fail(f"no active user {username!r}")
+    return user

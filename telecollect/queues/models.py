@@ -1,0 +1,91 @@
+"""Work items: one family to be worked in one queue."""
+import enum
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import Date, Enum, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from telecollect.auth.models import User
+from telecollect.db import UTCDateTime, now_utc
+from telecollect.extensions import db
+from telecollect.participants.models import Family
+
+
+class QueueName(str, enum.Enum):
+    telecollect = "telecollect"  #: the telecollectors' call queue
+    cadre = "cadre"              #: the cadres' neighbourhood work lists
+
+
+class WorkState(str, enum.Enum):
+    open = "open"          #: never worked
+    waiting = "waiting"    #: waiting for its next attempt or a callback
+    promised = "promised"  #: a promise to pay is running
+    closed = "closed"      #: done, with a close_reason
+
+
+class FollowUp(str, enum.Enum):
+    none = "none"
+    callback = "callback"  #: a callback at a time the participant asked for
+    promise = "promise"    #: check the day after a promised payment date
+
+
+class WorkItem(db.Model):
+    """A family in a queue, assigned to a person or left to the queue's team pool.
+
+    "Claimed" is not a stored state: an item is claimed while `claimed_by_id`
+    is set and its lease has not expired, so an abandoned claim frees itself.
+    """
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        # One live item per family and queue; closed ones stay as history.
+        Index("uq_work_items_live_family_queue", "family_id", "queue", unique=True,
+              sqlite_where=text("state != 'closed'"), postgresql_where=text("state != 'closed'")),
+        Index("ix_work_items_claimable", "queue", "state", "next_action_at"),
+        Index("ix_work_items_assigned", "assigned_user_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)
+    queue: Mapped[QueueName] = mapped_column(Enum(QueueName, name="queue_name", native_enum=False, length=12), nullable=False)
+    state: Mapped[WorkState] = mapped_column(
+        Enum(WorkState, name="work_state", native_enum=False, length=10),
+        default=WorkState.open, server_default="open", nullable=False)
+    #: Why it closed: an outcome code (already_paid, moved, deceased), no_arrears, unassigned, no_phone.
+    close_reason: Mapped[Optional[str]] = mapped_column(String(30), nullable=True)
+    #: Owner; empty means the queue's team pool.
+    assigned_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    claimed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    lease_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    #: Not to be offered before this time.
+    next_action_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    follow_up: Mapped[FollowUp] = mapped_column(
+        Enum(FollowUp, name="follow_up", native_enum=False, length=10),
+        default=FollowUp.none, server_default="none", nullable=False)
+    #: Who owns a requested callback (anyone may take it 30 minutes after it is due).
+    callback_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: The family's zone (from its province), so "who may be called now" is one SQL condition.
+    timezone: Mapped[str] = mapped_column(String(4), nullable=False)
+    #: The family's place (its first member's), for cadre areas and district reports.
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), nullable=False)
+    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
+    #: Higher is worked first; see queues.priority for how it is made.
+    priority: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    contacts: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    last_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    last_contact_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+
+    family: Mapped[Family] = relationship()
+    assigned_user: Mapped[Optional[User]] = relationship(foreign_keys=[assigned_user_id])
+
+    def is_claimed(self, now: datetime) -> bool:
+        return self.claimed_by_id is not None and self.lease_expires_at is not None and self.lease_expires_at > now
+
+    def __repr__(self):
+        return f"<WorkItem {self.id} family={self.family_id} {self.queue.value} {self.state.value}>"
+
+

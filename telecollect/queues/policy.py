@@ -1,0 +1,204 @@
+"""The contact policy: when, how often and whom we may contact.
+
+One module that every channel asks (calls now; SMS and WhatsApp later), so
+the rules live in one place. Defaults follow POJK 22/2023 art. 62: Monday to
+Saturday, 08:00–20:00 in the participant's local time (from their province),
+never on national holidays, at most 3 attempts a day and 7 in any 7 days per
+family, and never a number that asked not to be contacted on that channel.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+
+import holidays as holiday_calendars
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from telecollect.contacts.models import Channel, ContactAttempt, Holiday, OptOut
+from telecollect.formatting import ZONES
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Channels that count towards the per-family attempt caps (a person reaching out).
+CAPPED_CHANNELS = (Channel.phone, Channel.whatsapp, Channel.visit)
+
+
+class PolicyConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ContactRules:
+    start_minute: int   #: opening, minutes after local midnight
+    end_minute: int     #: closing, minutes after local midnight (1440 = midnight)
+    days: frozenset     #: weekday numbers, Monday = 0
+    max_per_day: int
+    max_per_week: int
+
+    @classmethod
+    def from_config(cls, config) -> "ContactRules":
+        start, end = parse_hours(config.get("CALLING_HOURS", "08:00-20:00"))
+        return cls(start, end, parse_days(config.get("CALLING_DAYS", "mon-sat")),
+                   int(config.get("MAX_ATTEMPTS_PER_DAY", 3)), int(config.get("MAX_ATTEMPTS_PER_WEEK", 7)))
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    code: str | None = None
+    reason: str | None = None
+    #: The earliest time asking again could succeed, when the refusal is about time.
+    retry_at: datetime | None = None
+
+
+ALLOWED = Decision(True)
+
+
+def parse_hours(text: str) -> tuple[int, int]:
+    """ "08:00-20:00" → (480, 1200); the end may be 24:00."""
+    try:
+        start_text, end_text = (part.strip() for part in text.split("-"))
+        start, end = _minutes(start_text), _minutes(end_text)
+    except ValueError:
+        raise PolicyConfigError(f"CALLING_HOURS must look like 08:00-20:00, got {text!r}") from None
+    if not 0 <= start < end <= 1440:
+        raise PolicyConfigError(f"CALLING_HOURS must open before it closes within one day, got {text!r}")
+    return start, end
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    value = int(hours) * 60 + int(minutes)
+    if not (0 <= int(minutes) < 60 and 0 <= value <= 1440):
+        raise ValueError(text)
+    return value
+
+
+def parse_days(text: str) -> frozenset:
+    """ "mon-sat", "mon,wed,fri" or a mix ("mon-wed,sat") → weekday numbers."""
+    days = set()
+    for part in text.lower().replace(" ", "").split(","):
+        first, _sep, last = part.partition("-")
+        if first not in DAY_NAMES or (last and last not in DAY_NAMES):
+            raise PolicyConfigError(f"CALLING_DAYS takes mon..sun as a range or a list, got {text!r}")
+        start, end = DAY_NAMES.index(first), DAY_NAMES.index(last or first)
+        if end < start:
+            raise PolicyConfigError(f"CALLING_DAYS range runs backwards: {part!r}")
+        days.update(range(start, end + 1))
+    return frozenset(days)
+
+
+@lru_cache(maxsize=16)
+def national_holidays(year: int) -> dict[date, str]:
+    """Indonesia's national holidays from the `holidays` package (SKB-based, maintained upstream)."""
+    return dict(holiday_calendars.Indonesia(years=year))
+
+
+def holiday_name(session, day: date) -> str | None:
+    built_in = national_holidays(day.year).get(day)
+    if built_in:
+        return built_in
+    return session.scalar(select(Holiday.name).where(Holiday.on == day))
+
+
+def local_now(zone: str, now: datetime) -> datetime:
+    return now.astimezone(ZONES[zone])
+
+
+def window_decision(session, rules: ContactRules, zone: str, at: datetime) -> Decision:
+    """Is `at` inside the contact window of `zone` (day, hours, holiday)?"""
+    local = local_now(zone, at)
+    minute = local.hour * 60 + local.minute
+    if local.weekday() not in rules.days:
+        return Decision(False, "day", _("no contact on %(day)s", day=_day_label(local)), next_opening(session, rules, zone, at))
+    holiday = holiday_name(session, local.date())
+    if holiday:
+        return Decision(False, "holiday", _("national holiday: %(name)s", name=holiday), next_opening(session, rules, zone, at))
+    if not rules.start_minute <= minute < rules.end_minute:
+        return Decision(False, "hours", _("outside calling hours %(zone)s", zone=zone), next_opening(session, rules, zone, at))
+    return ALLOWED
+
+
+def next_opening(session, rules: ContactRules, zone: str, after: datetime) -> datetime:
+    """The first moment at or after `after` inside the window of `zone`."""
+    local = local_now(zone, after)
+    for offset in range(0, 60):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() not in rules.days or holiday_name(session, day):
+            continue
+        opens = _at(day, rules.start_minute, zone)
+        closes = _at(day, rules.end_minute, zone)
+        candidate = max(opens, after)
+        if candidate < closes:
+            return candidate.astimezone(timezone.utc)
+    raise PolicyConfigError("no contact window in the next 60 days: check CALLING_DAYS and holidays")
+
+
+def _at(day: date, minute: int, zone: str) -> datetime:
+    return datetime.combine(day, time(0), ZONES[zone]) + timedelta(minutes=minute)
+
+
+def zones_open(session, rules: ContactRules, now: datetime) -> list[str]:
+    """The zones whose participants may be contacted right now."""
+    return [zone for zone in ZONES if window_decision(session, rules, zone, now).allowed]
+
+
+def cap_decision(session, rules: ContactRules, family_id: int, zone: str, now: datetime) -> Decision:
+    """Has the family had as many attempts as the caps allow (today, rolling 7 days)?"""
+    local = local_now(zone, now)
+    day_start = _at(local.date(), 0, zone)
+    today = _count_attempts(session, family_id, day_start)
+    if today >= rules.max_per_day:
+        tomorrow = next_opening(session, rules, zone, day_start + timedelta(days=1))
+        return Decision(False, "daily_cap", _("limit of %(n)d attempts today", n=rules.max_per_day), tomorrow)
+    week_start = now - timedelta(days=7)
+    attempts = session.scalars(
+        select(ContactAttempt.at).where(ContactAttempt.family_id == family_id, ContactAttempt.at > week_start,
+                                        ContactAttempt.channel.in_(CAPPED_CHANNELS))
+        .order_by(ContactAttempt.at)
+    ).all()
+    if len(attempts) >= rules.max_per_week:
+        frees_at = attempts[len(attempts) - rules.max_per_week] + timedelta(days=7)
+        return Decision(False, "weekly_cap", _("limit of %(n)d attempts in 7 days", n=rules.max_per_week),
+                        next_opening(session, rules, zone, frees_at))
+    return ALLOWED
+
+
+def _count_attempts(session, family_id: int, since: datetime) -> int:
+    return session.scalar(
+        select(func.count()).select_from(ContactAttempt).where(
+            ContactAttempt.family_id == family_id, ContactAttempt.at >= since,
+            ContactAttempt.channel.in_(CAPPED_CHANNELS))
+    )
+
+
+def opted_out(session, phone: str, channel: Channel) -> bool:
+    return session.scalar(select(OptOut.id).where(OptOut.phone == phone, OptOut.channel == channel)) is not None
+
+
+def contactable_phones(session, members, channel: Channel) -> list[str]:
+    """Members' numbers that may be used on `channel`: valid and not opted out."""
+    phones = [m.phone for m in members if m.phone and not m.is_phone_invalid]
+    if not phones:
+        return []
+    blocked = set(session.scalars(select(OptOut.phone).where(OptOut.phone.in_(phones), OptOut.channel == channel)))
+    return [phone for phone in dict.fromkeys(phones) if phone not in blocked]
+
+
+def decide(session, rules: ContactRules, *, family_id: int, members, zone: str, channel: Channel,
+           now: datetime, is_closed: bool = False) -> Decision:
+    """May this family be contacted on this channel now? The one question every channel asks."""
+    if is_closed:
+        return Decision(False, "closed", _("the family's work is closed"))
+    window = window_decision(session, rules, zone, now)
+    if not window.allowed:
+        return window
+    if channel in (Channel.phone, Channel.whatsapp, Channel.sms) and not contactable_phones(session, members, channel):
+        return Decision(False, "no_phone", _("no number that may be contacted on %(channel)s", channel=channel.value))
+    if channel in CAPPED_CHANNELS:
+        return cap_decision(session, rules, family_id, zone, now)
+    return ALLOWED
+
+
+def _day_label(local: datetime) -> str:
+    return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"),
+            _("Sunday")][local.weekday()]

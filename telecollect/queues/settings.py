@@ -1,0 +1,29 @@
+"""The queue settings, parsed once at app creation so that a bad value stops the start."""
+from datetime import timedelta
+
+from flask import current_app
+
+from telecollect.contacts.services import parse_retry_delays
+from telecollect.queues.policy import ContactRules
+
+_KEY = "telecollect.queues"
+
+
+def register_queue_settings(app) -> None:
+    app.extensions[_KEY] = {
+        "rules": ContactRules.from_config(app.config),
+        "retry_delays": parse_retry_delays(app.config["RETRY_DELAYS"]),
+        "lease": timedelta(minutes=app.config["QUEUE_LEASE_MINUTES"]),
+    }
+
+
+def contact_rules() -> ContactRules:
+    return current_app.extensions[_KEY]["rules"]
+
+
+def retry_delays() -> dict[str, timedelta]:
+    return current_app.extensions[_KEY]["retry_delays"]
+
+
+def lease() -> timedelta:
+    return current_app.extensions[_KEY]["lease"]
