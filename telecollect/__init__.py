@@ -50,6 +50,7 @@ def _import_models() -> None:
     # Every table must be known to the metadata before migrations compare it.
     import telecollect.audit.models  # noqa: F401
     import telecollect.contacts.models  # noqa: F401
+    import telecollect.messaging.models  # noqa: F401
     import telecollect.queues.models  # noqa: F401
     import telecollect.auth.models  # noqa: F401
     import telecollect.participants.models  # noqa: F401
@@ -90,6 +91,7 @@ def register_template_helpers(app: Flask) -> None:
 
     from telecollect import formatting, phones
     from telecollect.auth.labels import ROLE_LABELS
+    from telecollect.contacts.labels import channel_label, outcome_label
     from telecollect.regions.names import format_code
 
     def viewer_zone() -> str:
@@ -104,6 +106,8 @@ def register_template_helpers(app: Flask) -> None:
         local_date=formatting.local_date,
         local_datetime=lambda value: formatting.local_datetime(value, viewer_zone()),
         region_code=lambda code: format_code(code) if code else "",
+        outcome_label=outcome_label,
+        channel_label=channel_label,
         role_label=lambda role: ROLE_LABELS.get(getattr(role, "value", role), role),
         reject_page=lambda args: {k: v for k, v in args.items() if k != "page"},
     )
@@ -115,9 +119,10 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.api.routes import bp as api_bp
     from telecollect.auth.routes import bp as auth_bp
     from telecollect.participants.routes import bp as participants_bp
+    from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
 
-    for blueprint in (auth_bp, admin_bp, participants_bp, reports_bp, api_bp):
+    for blueprint in (auth_bp, admin_bp, participants_bp, queue_bp, reports_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

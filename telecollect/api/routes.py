@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from telecollect.api.openapi import openapi_document
 from telecollect.api.serializers import attempt_json, work_item_json
 from telecollect.audit import services as audit
 from telecollect.contacts.services import find_recorded, parse_outcome, record_outcome
@@ -133,6 +134,12 @@ def release(item_id):
     queues.release(db.session, item, current_user)
     db.session.commit()
     return jsonify({"work_item": work_item_json(item, full_nik=False, now=now_utc())})
+
+
+@bp.route("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document())
 
 
 def participant_json(p: Participant, *, full_nik: bool) -> dict:

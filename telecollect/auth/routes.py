@@ -16,8 +16,8 @@ from telecollect.extensions import db
 HOME_ENDPOINTS = {
     Role.admin: "admin.users",
     Role.supervisor: "reports.arrears",
-    Role.telecollector: "participants.index",
-    Role.cadre: "participants.index",
+    Role.telecollector: "queue.home",
+    Role.cadre: "queue.cadre",
 }
 
 

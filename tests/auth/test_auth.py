@@ -12,7 +12,7 @@ def actions(db):
 
 def test_each_role_lands_on_its_home_page(client, login, make_user):
     homes = {"admin": "/admin/users", "supervisor": "/reports/arrears",
-             "telecollector": "/participants", "cadre": "/participants"}
+             "telecollector": "/queue", "cadre": "/cadre"}
     for role, path in homes.items():
         user = make_user(role)
         response = login(user)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 def test_each_role_signs_in_to_its_home_page(page, sign_in, make_user):
     homes = {"admin": ("/admin/users", "Pengguna"), "supervisor": ("/reports/arrears", "Tunggakan per"),
-             "telecollector": ("/participants", "Peserta menunggak"), "cadre": ("/participants", "Peserta menunggak")}
+             "telecollector": ("/queue", "Antrean telepon"), "cadre": ("/cadre", "Daftar kerja saya")}
     for role, (path, heading) in homes.items():
         user = make_user(role)
         sign_in(user)
@@ -52,6 +52,7 @@ def test_cadre_cannot_open_a_participant_outside_her_area(page, sign_in, make_us
         row(card_no="0000000000002", name="Budi Santoso", kecamatan="Cilincing", kelurahan="Marunda"),
     ]))
     sign_in(make_user("cadre", areas=["Kec. Koja"]))
+    page.goto("/participants")
     expect(page.get_by_role("table")).to_contain_text("Siti Aminah")
     expect(page.get_by_role("table")).not_to_contain_text("Budi Santoso")
     response = page.goto("/participants/0000000000002")
@@ -62,7 +63,8 @@ def test_cadre_cannot_open_a_participant_outside_her_area(page, sign_in, make_us
 
 
 def test_language_switch_to_english_and_back(page, sign_in, make_user):
-    sign_in(make_user("telecollector"))
+    sign_in(make_user("supervisor"))
+    page.goto("/participants")
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Participants in arrears")
     page.get_by_role("button", name="Bahasa Indonesia").click()

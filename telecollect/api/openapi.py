@@ -1,0 +1,317 @@
+"""The OpenAPI 3.1 description of the JSON API (`GET /api/v1/openapi.json`).
+
+Written by hand next to `api.routes` and `api.serializers`; field names follow
+what the serializers produce. Enumerations are taken from the code (outcome
+codes, channels, states, …) so that they cannot fall behind it, and
+`tests/api/test_openapi.py` checks that every route is described and nothing
+else is.
+"""
+from telecollect.auth.models import Role
+from telecollect.contacts.models import Channel
+from telecollect.contacts.outcomes import OUTCOMES
+from telecollect.contacts.services import HAND_CHANNELS, MAX_DAYS_AHEAD
+from telecollect.formatting import ZONES
+from telecollect.participants.models import Segment
+from telecollect.queues.models import FollowUp, QueueName, WorkState
+
+API_PREFIX = "/api/v1"
+JSON = "application/json"
+
+# What each error status means; operations list the ones that apply to them.
+BAD_REQUEST_CSRF = ("A cookie-authenticated POST without a valid `X-CSRFToken` header "
+                    "(requests with a bearer token need none).")
+UNAUTHORIZED = "No valid bearer token and no signed-in session (code `unauthorized`)."
+FORBIDDEN_ROLE = ("Wrong role (code `forbidden`): supervisors and admins see work items but record "
+                  "nothing; telecollectors work the call queue only.")
+NOT_FOUND_ITEM = ("No such work item (code `not_found`). Items outside a cadre's areas, or assigned "
+                  "to another cadre, do not exist for her.")
+WORK_ERRORS = {400: BAD_REQUEST_CSRF, 401: UNAUTHORIZED, 403: FORBIDDEN_ROLE, 404: NOT_FOUND_ITEM}
+
+
+# --- small builders -----------------------------------------------------------
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict) -> dict:
+    """JSON Schema 2020-12 style: the type may also be null."""
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _string(description: str | None = None, **extra) -> dict:
+    return _described({"type": "string", **extra}, description)
+
+
+def _integer(description: str | None = None, **extra) -> dict:
+    return _described({"type": "integer", **extra}, description)
+
+
+def _boolean(description: str | None = None) -> dict:
+    return _described({"type": "boolean"}, description)
+
+
+def _enum(values, description: str | None = None) -> dict:
+    return _string(description, enum=list(values))
+
+
+def _datetime(description: str | None = None) -> dict:
+    return _nullable(_string(description, format="date-time"))
+
+
+def _described(schema: dict, description: str | None) -> dict:
+    return {**schema, "description": description} if description else schema
+
+
+def _object(properties: dict, *, optional: tuple[str, ...] = (), description: str | None = None) -> dict:
+    """An object whose properties are all present (values may be null) unless listed as optional."""
+    return _described({
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+    }, description)
+
+
+def _array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def _json(schema: dict) -> dict:
+    return {JSON: {"schema": schema}}
+
+
+def _response(description: str, schema: dict | None = None) -> dict:
+    return {"description": description, **({"content": _json(schema)} if schema else {})}
+
+
+def _path_parameter(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+ITEM_ID = _path_parameter("item_id", _integer(), "The work item's id.")
+CARD_NO = _path_parameter("card_no", _string(pattern=r"^\d{13}$"), "JKN card number (13 digits, leading zeros kept).")
+
+
+def _operation(operation_id: str, summary: str, ok: dict, *, errors: dict[int, str] | None = None,
+               parameters: tuple = (), body: dict | None = None, public: bool = False,
+               description: str | None = None) -> dict:
+    """One operation; `ok` maps success statuses to responses, `errors` maps error statuses to their meaning."""
+    responses = {str(status): response for status, response in ok.items()}
+    responses.update({str(status): _response(text, _ref("Error")) for status, text in sorted((errors or {}).items())})
+    operation = {"operationId": operation_id, "summary": summary, "responses": responses}
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = list(parameters)
+    if body:
+        operation["requestBody"] = {"required": True, "content": _json(body)}
+    if public:
+        operation["security"] = []
+    return operation
+
+
+def _work_item_response(description: str) -> dict:
+    return _response(description, _object({"work_item": _ref("WorkItem")}))
+
+
+# --- components ---------------------------------------------------------------
+
+def _person_fields(*, phone_description: str) -> dict:
+    """What a participant and a family member have in common."""
+    return {
+        "card_no": _string("JKN card number, 13 digits."),
+        "name": _string(),
+        "nik": _nullable(_string("NIK; masked except for supervisors and admins.")),
+        "phone": _nullable(_string(phone_description)),
+        "segment": _enum((s.value for s in Segment)),
+        "class": _nullable(_integer("Care class.", minimum=1, maximum=3)),
+        "months_in_arrears": _integer(minimum=0),
+        "arrears_amount": _integer("Whole Rupiah.", minimum=0),
+        "autodebit": _boolean(),
+    }
+
+
+def _participant_schema() -> dict:
+    fields = _person_fields(phone_description="E.164 mobile number.")
+    return _object({
+        **fields,
+        "province": _string(),
+        "city": _string(),
+        "kecamatan": _string(),
+        "kelurahan": _nullable(_string()),
+        "rt": _nullable(_string()),
+        "rw": _nullable(_string()),
+        "arrears_as_of": _nullable(_string(format="date")),
+    }, description="A participant with their place and arrears.")
+
+
+def _family_member_schema() -> dict:
+    return _object(_person_fields(phone_description="E.164 mobile number; null when it was found invalid."),
+                   description="A member of the work item's family.")
+
+
+def _work_item_schema() -> dict:
+    states = [s.value for s in WorkState] + ["claimed"]
+    return _object({
+        "id": _integer(),
+        "queue": _enum((q.value for q in QueueName)),
+        "state": _enum(states, "`claimed` while someone holds a live lease."),
+        "close_reason": _nullable(_string("Why it closed: an outcome code, no_arrears, unassigned, no_phone.")),
+        "assigned_to": _nullable(_string("Username of the owner; null for the queue's team pool.")),
+        "lease_expires_at": _datetime(),
+        "next_action_at": _datetime("Not offered before this time."),
+        "follow_up": _enum((f.value for f in FollowUp)),
+        "timezone": _enum(ZONES, "The family's zone."),
+        "attempts": _integer(minimum=0),
+        "contacts": _integer(minimum=0),
+        "last_contact_at": _datetime(),
+        "priority": _integer("Higher is worked first."),
+        "priority_parts": _object({part: _integer() for part in ("amount", "months", "staleness", "reach")},
+                                  description="The points the priority is made of."),
+        "family_arrears_amount": _integer("Whole Rupiah.", minimum=0),
+        "family_months_in_arrears": _integer(minimum=0),
+        "family": _array(_ref("FamilyMember")),
+    }, description="A family in a queue.")
+
+
+def _attempt_schema() -> dict:
+    return _object({
+        "id": _integer(),
+        "work_item_id": _nullable(_integer()),
+        "outcome": _enum(sorted(OUTCOMES)),
+        "channel": _enum((c.value for c in Channel)),
+        "reached": _boolean("Someone answered."),
+        "right_party": _boolean("The participant or a family member who can pay."),
+        "phone": _nullable(_string("The number dialled or messaged (E.164).")),
+        "note": _nullable(_string()),
+        "callback_at": _datetime(),
+        "at": _string(format="date-time"),
+        "client_ref": _nullable(_string()),
+    }, description="One recorded contact attempt.")
+
+
+def _hand_channels() -> list[str]:
+    """Channels a person can record (SMS are sent by the system), in first-seen order."""
+    return list(dict.fromkeys(c.value for channels in HAND_CHANNELS.values() for c in channels))
+
+
+def _outcome_request_schema() -> dict:
+    fields = {
+        "outcome": _enum(sorted(OUTCOMES), "What happened."),
+        "channel": _enum(_hand_channels(), "Defaults to the queue's first channel "
+                                           "(phone for telecollectors, whatsapp for cadres)."),
+        "note": _string(maxLength=1000),
+        "phone": _string("The number dialled (E.164); defaults to the family's first usable number."),
+        "promise_date": _string(f"Required with promise_to_pay; today to {MAX_DAYS_AHEAD} days ahead "
+                                "(participant's local date).", format="date"),
+        "promise_amount": _integer("Required with promise_to_pay; whole Rupiah.", minimum=1),
+        "callback_at": _string(f"Required with callback_requested; within {MAX_DAYS_AHEAD} days and inside "
+                               "the calling window. A time without offset is the participant's local time.",
+                               format="date-time"),
+        "client_ref": _string("Makes the submission idempotent: the same ref again returns the first result "
+                              "with 200 and `duplicate: true`.", maxLength=64),
+    }
+    return _object(fields, optional=tuple(name for name in fields if name != "outcome"),
+                   description="A contact's outcome.")
+
+
+def _error_schema() -> dict:
+    return _object({"error": _object({
+        "code": _string("Machine-readable code, e.g. not_found, claim_lost, invalid_outcome."),
+        "message": _string("Readable message."),
+        "field": _nullable(_string("The input the error belongs to, if any.")),
+    })})
+
+
+def _components() -> dict:
+    return {
+        "schemas": {
+            "WorkItem": _work_item_schema(),
+            "FamilyMember": _family_member_schema(),
+            "Attempt": _attempt_schema(),
+            "OutcomeRequest": _outcome_request_schema(),
+            "Error": _error_schema(),
+            "Participant": _participant_schema(),
+        },
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer",
+                           "description": "A personal token from `flask users token USERNAME`."},
+            "cookieSession": {"type": "apiKey", "in": "cookie", "name": "session",
+                              "description": "A signed-in browser session. POSTs must also send the "
+                                             "`X-CSRFToken` header."},
+        },
+    }
+
+
+# --- paths --------------------------------------------------------------------
+
+def _paths() -> dict:
+    me = _object({"username": _string(), "name": _string(), "role": _enum((r.value for r in Role))})
+    participant = _object({
+        "participant": _ref("Participant"),
+        "family": _object({
+            "key": _string(),
+            "arrears_amount": _integer("Whole Rupiah.", minimum=0),
+            "months_in_arrears": _integer(minimum=0),
+            "members": _array(_ref("Participant")),
+        }),
+    })
+    recorded = _object({
+        "attempt": _ref("Attempt"),
+        "duplicate": _boolean("True when client_ref was seen before and the first result is returned."),
+        "claimed_by_other": _boolean("Someone else held the claim: the attempt is kept, their claim untouched."),
+        "work_item": _ref("WorkItem"),
+    })
+    return {
+        "/me": {"get": _operation("getMe", "Who the token belongs to.", {200: _response("The caller.", me)},
+                                  errors={401: UNAUTHORIZED})},
+        "/participants/{card_no}": {"get": _operation(
+            "getParticipant", "One participant with their family's arrears; the read is audited.",
+            {200: _response("The participant and their family.", participant)},
+            parameters=(CARD_NO,),
+            errors={401: UNAUTHORIZED,
+                    404: "No participant with this card number, or one outside a cadre's areas."})},
+        "/queue/claim": {"post": _operation(
+            "claimWorkItem", "Claim the best work item the caller may work now.",
+            {200: _work_item_response("The claimed item (the one already held, if any)."),
+             204: _response("Nothing may be worked now.")},
+            errors={400: BAD_REQUEST_CSRF, 401: UNAUTHORIZED,
+                    403: "Only telecollectors and cadres work a queue (code `no_queue`)."})},
+        "/work-items/{item_id}": {"get": _operation(
+            "getWorkItem", "One work item with its family.", {200: _work_item_response("The work item.")},
+            parameters=(ITEM_ID,), errors={401: UNAUTHORIZED, 403: FORBIDDEN_ROLE, 404: NOT_FOUND_ITEM})},
+        "/work-items/{item_id}/outcome": {"post": _operation(
+            "recordOutcome", "Record a contact's outcome; the same client_ref twice records once.",
+            {201: _response("Recorded.", recorded),
+             200: _response("A duplicate client_ref: the first result, with `duplicate: true`.", recorded)},
+            parameters=(ITEM_ID,), body=_ref("OutcomeRequest"),
+            errors={**WORK_ERRORS, 400: "Invalid input; `field` names it (or the CSRF header is missing)."})},
+        "/work-items/{item_id}/renew": {"post": _operation(
+            "renewClaim", "Extend the claim's lease while the call screen is open.",
+            {200: _response("The new lease end.", _object({"lease_expires_at": _string(format="date-time")}))},
+            parameters=(ITEM_ID,),
+            errors={**WORK_ERRORS, 409: "The claim was lost (code `claim_lost`): claim again."})},
+        "/work-items/{item_id}/release": {"post": _operation(
+            "releaseClaim", "Give the claimed item back without an outcome.",
+            {200: _work_item_response("The released item.")}, parameters=(ITEM_ID,),
+            errors={**WORK_ERRORS, 409: "The caller has not claimed this item (code `not_claimed`)."})},
+        "/openapi.json": {"get": _operation(
+            "getOpenApi", "The OpenAPI 3.1 description of this API.",
+            {200: _response("This document.", {"type": "object"})}, public=True)},
+    }
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Telecollect API",
+            "version": "1",
+            "description": "Work queues and contact outcomes for JKN-KIS arrears collection. Errors are "
+                           '`{"error": {"code", "message", "field"}}` with a 4xx status. Times are ISO 8601.',
+        },
+        "servers": [{"url": API_PREFIX}],
+        "security": [{"bearerAuth": []}, {"cookieSession": []}],
+        "paths": _paths(),
+        "components": _components(),
+    }

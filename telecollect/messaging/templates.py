@@ -1,0 +1,68 @@
+"""Rendering message templates with a fixed set of variables.
+
+Only the variables listed here can appear in a message, so an edited template
+can never put an arrears amount or a NIK into a wa.me link.
+"""
+import re
+from urllib.parse import quote
+
+from sqlalchemy import select
+
+from telecollect.db import now_utc
+from telecollect.errors import ServiceError
+from telecollect.messaging.models import MessageTemplate
+from telecollect.phones import wa_digits
+
+CADRE_WHATSAPP = "cadre_whatsapp"
+DEFAULTS = {
+    CADRE_WHATSAPP: (
+        "Selamat {salam}, Bapak/Ibu {nama}. Saya {kader}, kader JKN-KIS Kelurahan {kelurahan}. "
+        "Saya ingin menyampaikan informasi tentang kepesertaan JKN-KIS keluarga Bapak/Ibu dan "
+        "program keringanan dari BPJS Kesehatan. Bolehkah saya menghubungi Bapak/Ibu sebentar? "
+        "Pembayaran hanya melalui kanal resmi (bank, ATM, minimarket, Mobile JKN), tidak melalui kader. "
+        "Terima kasih."
+    ),
+}
+VARIABLES = {
+    CADRE_WHATSAPP: {"salam": "greeting by the time of day", "nama": "participant's name",
+                     "kader": "cadre's name", "kelurahan": "kelurahan", "cabang": "branch name"},
+}
+_PLACEHOLDER = re.compile(r"{(\w*)}")
+
+
+def template_body(session, key: str) -> str:
+    saved = session.scalar(select(MessageTemplate.body).where(MessageTemplate.key == key))
+    return saved or DEFAULTS[key]
+
+
+def save_template(session, key: str, body: str, user) -> MessageTemplate:
+    """Store an edited template. Raises `ServiceError` on an unknown variable or an empty body."""
+    body = body.strip()
+    if not body:
+        raise ServiceError("empty_template", "The message cannot be empty.", "body")
+    unknown = sorted(set(_PLACEHOLDER.findall(body)) - set(VARIABLES[key]))
+    if unknown:
+        raise ServiceError("unknown_variable", f"Unknown variable(s): {', '.join('{' + u + '}' for u in unknown)}.", "body")
+    template = session.scalar(select(MessageTemplate).where(MessageTemplate.key == key))
+    if template is None:
+        template = MessageTemplate(key=key, body=body)
+        session.add(template)
+    template.body, template.updated_at, template.updated_by_id = body, now_utc(), user.id
+    session.flush()
+    return template
+
+
+def render(body: str, values: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), body)
+
+
+def whatsapp_link(phone_e164: str, text: str) -> str:
+    return f"https://wa.me/{wa_digits(phone_e164)}?text={quote(text)}"
+
+
+def greeting(local_hour: int) -> str:
+    if local_hour < 11:
+        return "pagi"
+    if local_hour < 15:
+        return "siang"
+    return "sore" if local_hour < 18 else "malam"

@@ -1,0 +1,238 @@
+"""The telecollector's call screen, the cadre's work list, and the supervisor's queue page."""
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from telecollect.auth.models import Role, User
+from telecollect.contacts.labels import outcome_label
+from telecollect.contacts.outcomes import OUTCOMES
+from telecollect.contacts.services import HAND_CHANNELS, parse_outcome, record_outcome
+from telecollect.db import now_utc
+from telecollect.errors import ServiceError
+from telecollect.extensions import db
+from telecollect.formatting import ZONES
+from telecollect.messaging import templates as message_templates
+from telecollect.participants.models import BUCKETS, Segment
+from telecollect.participants.queries import family_arrears
+from telecollect.queues import policy
+from telecollect.queues import services as queues
+from telecollect.queues.models import QueueName, WorkItem, WorkState
+from telecollect.queues.priority import score
+from telecollect.queues.queries import (
+    cadre_work_list, days_since, family_attempts, item_for_user, last_contact, my_callbacks, my_promises,
+    promise_status, today_counters,
+)
+from telecollect.queues.settings import contact_rules, lease, retry_delays
+from telecollect.regions.queries import place_options
+from telecollect.security import roles_required
+
+bp = Blueprint("queue", __name__)
+
+
+@bp.route("/queue")
+@roles_required("telecollector")
+def home():
+    """The telecollector's start: today's counters and the Next button."""
+    now = now_utc()
+    held = queues.current_claim(db.session, current_user, now)
+    if held is not None:
+        return redirect(url_for("queue.item", item_id=held.id))
+    return render_template("queues/home.html", **_counters(now),
+                           open_zones=policy.zones_open(db.session, contact_rules(), now))
+
+
+@bp.route("/queue/next", methods=["POST"])
+@roles_required("telecollector", "cadre")
+def next_item():
+    """Berikutnya: claim the family most worth contacting now."""
+    item = queues.claim_next(db.session, current_user, contact_rules(), lease=lease())
+    db.session.commit()
+    if item is None:
+        flash(_("Nobody may be contacted right now. Try again later."), "info")
+        return redirect(url_for("queue.home" if current_user.role == Role.telecollector else "queue.cadre"))
+    return redirect(url_for("queue.item", item_id=item.id))
+
+
+@bp.route("/queue/items/<int:item_id>")
+@roles_required("telecollector", "cadre", "supervisor", "admin")
+def item(item_id):
+    """The call screen: the family, its history and the outcome form."""
+    work = _item_or_error(item_id, to_work=False)
+    now = now_utc()
+    members = work.family.members
+    amount, months = family_arrears(members)
+    return render_template(
+        "queues/item.html", item=work, members=members, family_amount=amount, family_months=months,
+        priority=score(amount=amount, months=months, last_contact_at=work.last_contact_at,
+                       attempts=work.attempts, contacts=work.contacts, now=now),
+        attempts=family_attempts(db.session, work.family_id), outcomes=OUTCOMES.values(),
+        channels=HAND_CHANNELS[work.queue], is_mine=work.claimed_by_id == current_user.id and work.is_claimed(now),
+        local_today=now.astimezone(ZONES[work.timezone]).date(), show_full_nik=current_user.is_privileged,
+        renew_seconds=max(60, int(lease().total_seconds() // 3)), **_counters(now),
+    )
+
+
+@bp.route("/queue/items/<int:item_id>/outcome", methods=["POST"])
+@roles_required("telecollector", "cadre")
+def record(item_id):
+    """Save the outcome typed on the call screen."""
+    work = _item_or_error(item_id, to_work=True)
+    now = now_utc()
+    try:
+        given = parse_outcome(request.form.to_dict(), work, rules=contact_rules(), now=now, session=db.session)
+        record_outcome(db.session, work, current_user, given, rules=contact_rules(), retry_delays=retry_delays(), now=now)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("queue.item", item_id=item_id))
+    db.session.commit()
+    flash(_("Saved: %(outcome)s.", outcome=outcome_label(given.kind.code)), "success")
+    return redirect(url_for("queue.home" if current_user.role == Role.telecollector else "queue.cadre"))
+
+
+@bp.route("/queue/promises")
+@roles_required("telecollector", "cadre")
+def promises():
+    """Janji bayar saya: my pending promises, due and overdue first."""
+    today = now_utc().astimezone(ZONES[current_user.timezone]).date()
+    rows = [(p, promise_status(p, today), family_arrears(p.family.members)) for p in my_promises(db.session, current_user)]
+    return render_template("queues/promises.html", rows=rows)
+
+
+@bp.route("/queue/callbacks")
+@roles_required("telecollector", "cadre")
+def callbacks():
+    """Panggilan ulang saya: callbacks I promised to make."""
+    return render_template("queues/callbacks.html", items=my_callbacks(db.session, current_user), now=now_utc())
+
+
+@bp.route("/cadre")
+@roles_required("cadre")
+def cadre():
+    """The cadre's work list: families in her areas, by kelurahan and RT/RW."""
+    now = now_utc()
+    items = cadre_work_list(db.session, current_user)
+    reached = last_contact(db.session, [i.family_id for i in items])
+    body = message_templates.template_body(db.session, message_templates.CADRE_WHATSAPP)
+    cards = [_cadre_card(i, reached.get(i.family_id), body, now) for i in items]
+    return render_template("queues/cadre.html", cards=cards, outcomes=OUTCOMES.values(),
+                           channels=HAND_CHANNELS[QueueName.cadre], today=now.astimezone(ZONES[current_user.timezone]).date())
+
+
+def _cadre_card(work: WorkItem, last_reached, body: str, now) -> dict:
+    members = work.family.members
+    head = members[0]
+    amount, months = family_arrears(members)
+    phone = next((m.phone for m in members if m.phone and not m.is_phone_invalid), None)
+    local = now.astimezone(ZONES[work.timezone])
+    text = message_templates.render(body, {
+        "salam": message_templates.greeting(local.hour), "nama": head.name, "kader": current_user.name,
+        "kelurahan": head.village.name if head.village else head.district.name,
+        "cabang": current_app.config["BRANCH_NAME"]})
+    return {"item": work, "head": head, "members": members, "amount": amount, "months": months, "phone": phone,
+            "wa_link": message_templates.whatsapp_link(phone, text) if phone else None,
+            "days": days_since(last_reached, now)}
+
+
+@bp.route("/cadre/letter")
+@roles_required("cadre")
+def letter():
+    """Surat tugas: the printable letter of assignment shown to RT/RW heads."""
+    issued = now_utc().astimezone(ZONES[current_user.timezone]).date()
+    return render_template("queues/letter.html", issued=issued,
+                           valid_until=issued + timedelta(days=current_app.config["ASSIGNMENT_LETTER_DAYS"]),
+                           branch=current_app.config["BRANCH_NAME"])
+
+
+@bp.route("/queue/manage", methods=["GET", "POST"])
+@roles_required("supervisor", "admin")
+def manage():
+    """Hand out work: assign by filters, balance a pool, send someone's work back to the pool."""
+    if request.method == "POST":
+        try:
+            message = _manage_action(request.form)
+        except (ServiceError, ValueError) as exc:
+            db.session.rollback()
+            flash(getattr(exc, "message", str(exc)), "error")
+        else:
+            db.session.commit()
+            flash(message, "success")
+        return redirect(url_for("queue.manage"))
+    workers = db.session.scalars(select(User).where(User.role.in_([Role.telecollector, Role.cadre]),
+                                                    User.is_active.is_(True)).order_by(User.role, User.username)).all()
+    return render_template("queues/manage.html", loads=_loads(), workers=workers, queues=list(QueueName),
+                           places=place_options(db.session), segments=[s.value for s in Segment],
+                           buckets=[b[0] for b in BUCKETS])
+
+
+def _manage_action(form) -> str:
+    action = form.get("action")
+    queue = QueueName(form.get("queue", ""))
+    if action == "assign":
+        user = db.session.get(User, int(form["user"])) if form.get("user") else None
+        filters = queues.AssignFilters(
+            city=form.get("city") or None, kecamatan=form.get("kecamatan") or None,
+            kelurahan=form.get("kelurahan") or None, segment=form.get("segment") or None,
+            bucket=form.get("bucket") or None, min_amount=int(form["min_amount"]) if form.get("min_amount") else None)
+        result = queues.assign(db.session, queue=queue, filters=filters, user=user)
+        return _("%(n)d families assigned: %(c)d new, %(r)d moved.", n=len(result.family_ids), c=result.created,
+                 r=result.reassigned)
+    if action == "balance":
+        users = [db.session.get(User, int(uid)) for uid in form.getlist("users")]
+        received = queues.balance(db.session, queue, users)
+        return _("Pool shared: %(n)d families.", n=sum(received.values()))
+    if action == "unassign":
+        ids = db.session.scalars(select(WorkItem.id).where(
+            WorkItem.queue == queue, WorkItem.assigned_user_id == int(form["user"]), WorkItem.state != WorkState.closed)).all()
+        return _("%(n)d families back in the pool.", n=queues.unassign(db.session, list(ids)))
+    raise ValueError("unknown action")
+
+
+def _loads() -> list[dict]:
+    """Live items per queue and owner (None: the pool), with how many are due now."""
+    now = now_utc()
+    rows = db.session.execute(
+        select(WorkItem.queue, WorkItem.assigned_user_id, func.count(),
+               func.count().filter(WorkItem.next_action_at <= now))
+        .where(WorkItem.state != WorkState.closed).group_by(WorkItem.queue, WorkItem.assigned_user_id)
+    ).all()
+    names = dict(db.session.execute(select(User.id, User.name)).all())
+    return [{"queue": q, "user_id": uid, "name": names.get(uid), "live": live, "due": due}
+            for q, uid, live, due in sorted(rows, key=lambda r: (r[0].value, names.get(r[1]) or ""))]
+
+
+@bp.route("/queue/templates", methods=["GET", "POST"])
+@roles_required("supervisor", "admin")
+def edit_template():
+    """Edit the cadres' WhatsApp opening message."""
+    key = message_templates.CADRE_WHATSAPP
+    if request.method == "POST":
+        try:
+            message_templates.save_template(db.session, key, request.form.get("body", ""), current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("queues/template.html", body=request.form.get("body", ""),
+                                   variables=message_templates.VARIABLES[key]), 400
+        db.session.commit()
+        flash(_("Message saved."), "success")
+        return redirect(url_for("queue.edit_template"))
+    return render_template("queues/template.html", body=message_templates.template_body(db.session, key),
+                           variables=message_templates.VARIABLES[key])
+
+
+def _item_or_error(item_id: int, *, to_work: bool) -> WorkItem:
+    from flask import abort
+
+    try:
+        return item_for_user(db.session, current_user, item_id, to_work=to_work)
+    except ServiceError as exc:
+        abort(exc.status)
+
+
+def _counters(now) -> dict:
+    target = current_user.daily_call_target or current_app.config["DAILY_CALL_TARGET"]
+    return {"today": today_counters(db.session, current_user, now), "target": target}
