@@ -328,7 +328,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated engines (default: %(default)s)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
                         help="where files, SQLite databases and results go (default: bench/out)")
-    return parser.parse_args(argv)
+    args, _others = parser.parse_known_args(argv)  # bench.run gives every benchmark the same argv
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
