@@ -68,6 +68,10 @@ def load_config() -> dict:
         "RETRY_DELAYS": os.environ.get("RETRY_DELAYS", ""),
         "QUEUE_LEASE_MINUTES": _int("QUEUE_LEASE_MINUTES", 15),
         "DAILY_CALL_TARGET": _int("DAILY_CALL_TARGET", 100),
+        # Payments, promises and programs (telecollect.payments, telecollect.programs).
+        "PROMISE_GRACE_DAYS": _int("PROMISE_GRACE_DAYS", 3),
+        "ATTRIBUTION_DAYS": _int("ATTRIBUTION_DAYS", 30),
+        "INSTALLMENT_DUE_DAY": _int("INSTALLMENT_DUE_DAY", 10),
         "BRANCH_NAME": os.environ.get("BRANCH_NAME", "BPJS Kesehatan Kantor Cabang Jakarta Utara"),
         "ASSIGNMENT_LETTER_DAYS": _int("ASSIGNMENT_LETTER_DAYS", 180),
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 30000),

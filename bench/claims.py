@@ -449,7 +449,7 @@ def machine_busy_seconds() -> float:
 @dataclass
 class AgentLog:
     agent: str
-    #: Seconds per claim request, whatever the answer.
+    #: Seconds per claim request answered 200 or 204 (errors are only counted).
     latencies: list[float] = field(default_factory=list)
     #: (work item id, wall-clock time) of each 200 answer.
     claims: list[tuple[int, float]] = field(default_factory=list)
@@ -473,13 +473,14 @@ def run_agent(base: str, agent: str, token: str, start_at: float, stop_at: float
         try:
             start = time.perf_counter()
             answer = http.post(claim_url, timeout=REQUEST_TIMEOUT)
-            log.latencies.append(time.perf_counter() - start)
-            if answer.status_code == 204:
-                log.empty += 1
-                continue
-            if answer.status_code != 200:
+            elapsed = time.perf_counter() - start
+            if answer.status_code not in (200, 204):
                 log.errors.append(f"claim {answer.status_code}")
                 time.sleep(0.05)
+                continue
+            log.latencies.append(elapsed)
+            if answer.status_code == 204:
+                log.empty += 1
                 continue
             item_id = answer.json()["work_item"]["id"]
             log.claims.append((item_id, time.time()))
@@ -621,6 +622,7 @@ class Result:
     server_cpu_cores: float = 0.0
     machine_busy_cores: float = 0.0
     cores: int = 0
+    server_log: str = ""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -642,7 +644,8 @@ def measure(engine, args: argparse.Namespace, workdir: Path) -> Result:
     bare = bare_claims(engine, url, statement, parameters)
     (workdir / f"claims-statement-{engine.name}.sql").write_text(statement.strip() + "\n", encoding="utf-8")
     note(f"{engine.name}: {args.agents} agents claiming for {args.seconds:g} s")
-    with gunicorn(url, workdir / f"claims-gunicorn-{engine.name}.log", next(iter(tokens.values()))) as (server, base):
+    server_log = workdir / f"claims-gunicorn-{engine.name}.log"
+    with gunicorn(url, server_log, next(iter(tokens.values()))) as (server, base):
         server_cpu, machine_busy, client_cpu = tree_cpu_seconds(server.pid), machine_busy_seconds(), _own_cpu()
         started = time.monotonic()
         logs, elapsed = run_agents(base, tokens, args.seconds, args.client)
@@ -652,14 +655,16 @@ def measure(engine, args: argparse.Namespace, workdir: Path) -> Result:
         client_cpu = (_own_cpu() - client_cpu) if args.client == "threads" else sum(l.cpu_seconds for l in logs)
     ended = datetime.now(timezone.utc)
     latencies = [s for log in logs for s in log.latencies]
-    if not latencies:
-        raise BenchError(f"{engine.name}: no claim request completed")
     claims = sum(len(log.claims) for log in logs)
     empty = sum(log.empty for log in logs)
     errors: dict[str, int] = {}
     for log in logs:
         for error in log.errors:
             errors[error] = errors.get(error, 0) + 1
+    if not claims:
+        found = ", ".join(f"{what} x{n}" for what, n in sorted(errors.items())) or "no error"
+        raise BenchError(f"{engine.name}: no claim succeeded ({empty} empty answers; {found}); "
+                         f"see {server_log}")
     due = due_unclaimed(engine, url, ended)
     doubled_client, doubled_db = double_claims(logs), db_double_claims(engine, url)
     bare_p50 = percentile(bare, 50) * 1000
@@ -676,7 +681,7 @@ def measure(engine, args: argparse.Namespace, workdir: Path) -> Result:
         errors=errors, attempts_in_database=db_attempts(engine, url), double_claims_client=doubled_client,
         double_claims_database=doubled_db, due_unclaimed_at_end=due, bare_tries=len(bare),
         client_cpu_cores=client_cpu / wall, server_cpu_cores=server_cpu / wall,
-        machine_busy_cores=machine_busy / wall, cores=os.cpu_count() or 0,
+        machine_busy_cores=machine_busy / wall, cores=os.cpu_count() or 0, server_log=str(server_log),
     )
     result.floor = floor_verdict(result)
     return result
@@ -742,7 +747,7 @@ def result_notes(result: Result) -> list[str]:
     ]
     if result.errors:
         lines.append(f"  ERRORS: {', '.join(f'{what} x{n}' for what, n in sorted(result.errors.items()))} "
-                     f"(see bench/out/claims-gunicorn-{result.engine}.log)")
+                     f"(see {result.server_log})")
     if result.client_cpu_cores >= 0.5:
         lines.append(f"  note: the client itself used {result.client_cpu_cores:.2f} of the machine's {result.cores} "
                      "cores, taken from gunicorn and the database: the server figures are lower than on a machine "

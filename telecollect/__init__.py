@@ -50,7 +50,10 @@ def _import_models() -> None:
     # Every table must be known to the metadata before migrations compare it.
     import telecollect.audit.models  # noqa: F401
     import telecollect.contacts.models  # noqa: F401
+    import telecollect.imports.models  # noqa: F401
     import telecollect.messaging.models  # noqa: F401
+    import telecollect.payments.models  # noqa: F401
+    import telecollect.programs.models  # noqa: F401
     import telecollect.queues.models  # noqa: F401
     import telecollect.auth.models  # noqa: F401
     import telecollect.participants.models  # noqa: F401
@@ -119,10 +122,11 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.api.routes import bp as api_bp
     from telecollect.auth.routes import bp as auth_bp
     from telecollect.participants.routes import bp as participants_bp
+    from telecollect.payments.routes import bp as payments_bp
     from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
 
-    for blueprint in (auth_bp, admin_bp, participants_bp, queue_bp, reports_bp, api_bp):
+    for blueprint in (auth_bp, admin_bp, participants_bp, payments_bp, queue_bp, reports_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

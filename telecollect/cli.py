@@ -10,11 +10,14 @@ def register_commands(app) -> None:
     from telecollect.auth.cli import users_group
     from telecollect.demo.cli import demo_group
     from telecollect.participants import cli as participants_cli  # noqa: F401  (adds to import)
+    from telecollect.payments.cli import payments_group
+    from telecollect.programs.cli import programs_group
     from telecollect.queues.cli import holidays_group, queue_group
     from telecollect.regions import cli as regions_cli  # noqa: F401
     from telecollect.reports import cli as reports_cli  # noqa: F401
 
-    for group in (import_group, report_group, users_group, demo_group, queue_group, holidays_group):
+    for group in (import_group, report_group, users_group, demo_group, queue_group, holidays_group,
+                  payments_group, programs_group):
         app.cli.add_command(group)
 
 

@@ -21,6 +21,8 @@ from telecollect.regions.services import ensure_provinces
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ENGINES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 PASSWORD = "rahasia-123"
+#: Reference data the migrations or setup load once; kept between tests.
+REFERENCE_TABLES = {"provinces", "relief_programs"}
 
 
 def pytest_configure(config):
@@ -89,7 +91,7 @@ def db(app):
         _db.session.remove()
         with _db.engine.begin() as connection:
             for table in reversed(_db.metadata.sorted_tables):
-                if table.name != "provinces":
+                if table.name not in REFERENCE_TABLES:
                     connection.execute(table.delete())
 
 

@@ -223,6 +223,26 @@ def _error_schema() -> dict:
     })})
 
 
+def _rehab_quote_schema() -> dict:
+    option = _object({
+        "installments": _integer(minimum=2),
+        "amount_per_installment": _integer("The first installment, whole Rupiah.", minimum=0),
+        "amounts": _array(_integer(minimum=0)),
+        "total": _integer("What the installments add up to exactly.", minimum=0),
+    })
+    return _object({
+        "program": _nullable(_string("The program's code, e.g. REHAB-2022.")),
+        "program_name": _nullable(_string()),
+        "eligible": _boolean("Segment and months in arrears qualify."),
+        "reasons": _array(_string()),
+        "months_in_arrears": _integer(minimum=0),
+        "family_arrears_amount": _integer(minimum=0),
+        "max_installments": _integer(minimum=0),
+        "registration_open": _boolean("The day falls in the registration window."),
+        "options": _array(option),
+    })
+
+
 def _components() -> dict:
     return {
         "schemas": {
@@ -232,6 +252,7 @@ def _components() -> dict:
             "OutcomeRequest": _outcome_request_schema(),
             "Error": _error_schema(),
             "Participant": _participant_schema(),
+            "RehabQuote": _rehab_quote_schema(),
         },
         "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer",
@@ -270,6 +291,13 @@ def _paths() -> dict:
             {200: _response("The participant and their family.", participant)},
             parameters=(CARD_NO,),
             errors={401: UNAUTHORIZED,
+                    404: "No participant with this card number, or one outside a cadre's areas."})},
+        "/participants/{card_no}/rehab": {"get": _operation(
+            "getRehabQuote", "Whether the participant's family may join REHAB on a date, and its options.",
+            {200: _response("The quote.", _ref("RehabQuote"))},
+            parameters=(CARD_NO, {"name": "on", "in": "query", "required": False,
+                                  "schema": _string(format="date"), "description": "The day (default today)."}),
+            errors={400: "`on` is not a date (YYYY-MM-DD).", 401: UNAUTHORIZED,
                     404: "No participant with this card number, or one outside a cadre's areas."})},
         "/queue/claim": {"post": _operation(
             "claimWorkItem", "Claim the best work item the caller may work now.",

@@ -1,6 +1,8 @@
 """The JSON API, version 1. Bearer token (`flask users token`) or a signed-in session."""
 from functools import wraps
 
+from datetime import date
+
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +16,8 @@ from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.formatting import mask_nik
 from telecollect.participants.models import Participant
-from telecollect.participants.queries import family_arrears, family_members, may_view
+from telecollect.participants.queries import family_arrears, family_members, local_today, may_view
+from telecollect.programs.rules import rehab_quote
 from telecollect.queues import services as queues
 from telecollect.queues.queries import item_for_user
 from telecollect.queues.settings import contact_rules, lease, retry_delays
@@ -61,6 +64,20 @@ def participant(card_no):
         "family": {"key": found.family.key, "arrears_amount": amount, "months_in_arrears": months,
                    "members": [participant_json(m, full_nik=current_user.is_privileged) for m in members]},
     })
+
+
+@bp.route("/participants/<card_no>/rehab")
+@api_login_required
+def rehab(card_no):
+    """Whether the participant's family may join REHAB on a date, and what each option costs."""
+    found = db.session.scalar(db.select(Participant).where(Participant.card_no == card_no))
+    if found is None or not may_view(current_user, found):
+        return _error(404, "not_found", f"No participant with card number {card_no}.")
+    try:
+        on = date.fromisoformat(request.args["on"]) if request.args.get("on") else local_today(found)
+    except ValueError:
+        raise ServiceError("invalid_date", "`on` must be a date as YYYY-MM-DD.", "on") from None
+    return jsonify(rehab_quote(db.session, family_members(db.session, found), on).to_json())
 
 
 @bp.route("/queue/claim", methods=["POST"])

@@ -73,11 +73,16 @@ class Promise(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True, nullable=False)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("contact_attempts.id"), nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    #: The family's local date when the promise was made: payments from then on count.
+    made_on: Mapped[date] = mapped_column(Date, nullable=False)
     promised_on: Mapped[date] = mapped_column(Date, nullable=False)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     state: Mapped[PromiseState] = mapped_column(
         Enum(PromiseState, name="promise_state", native_enum=False, length=12),
         default=PromiseState.pending, server_default="pending", nullable=False)
+    #: Paid toward the promise between it and its date plus the grace days.
+    paid_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", nullable=False)
+    resolved_on: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
     family: Mapped[Family] = relationship()

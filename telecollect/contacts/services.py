@@ -168,8 +168,13 @@ def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, 
             if member.phone == phone:
                 member.is_phone_invalid = True
     if given.kind.promise:
-        session.add(Promise(family_id=item.family_id, attempt_id=attempt.id, user_id=user.id,
-                            promised_on=given.promise_date, amount=given.promise_amount))
+        from telecollect.payments.services import credit_new_promise
+
+        promise = Promise(family_id=item.family_id, attempt_id=attempt.id, user_id=user.id,
+                          made_on=now.astimezone(ZONES[item.timezone]).date(),
+                          promised_on=given.promise_date, amount=given.promise_amount)
+        session.add(promise)
+        credit_new_promise(session, promise)
     claimed_by_other = _count_attempt(session, item, user, given.kind, now)
     if claimed_by_other is not None:
         session.refresh(item)

@@ -1,53 +1,6 @@
 """`flask import participants FILE`."""
-import sys
-from contextlib import ExitStack
-from pathlib import Path
+from telecollect.imports.cli import register_import_command
+from telecollect.participants.services import import_participants
 
-import click
-
-from telecollect.cli import fail, import_group
-from telecollect.extensions import db
-from telecollect.imports.reader import FileFormatError, TableReader
-from telecollect.participants.services import RejectsWriter, import_participants
-
-
-@import_group.command("participants")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
-@click.option("--skip-invalid", is_flag=True, help="Import the valid rows, reject the others.")
-@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write rejected rows with their reasons to this CSV.")
-@click.option("--batch-size", type=click.IntRange(100, 50000), default=None, help="Rows per write batch.")
-def participants(path, dry_run, skip_invalid, rejects_path, batch_size):
-    """Import participants and their arrears from a CSV or XLSX FILE."""
-    with ExitStack() as stack:
-        stream = stack.enter_context(path.open("rb"))
-        try:
-            reader = TableReader(stream, path.name)
-        except FileFormatError as exc:
-            fail(f"{path.name}: {exc}", 2)
-        rejects = None
-        if rejects_path:
-            out = stack.enter_context(rejects_path.open("w", newline="", encoding="utf-8"))
-            rejects = RejectsWriter(out, reader.header)
-        bar = stack.enter_context(click.progressbar(length=1000, label="Importing", file=sys.stderr))
-        try:
-            report = import_participants(
-                db.session, reader, filename=path.name, dry_run=dry_run, skip_invalid=skip_invalid,
-                rejects=rejects, batch_size=batch_size,
-                on_batch=lambda: bar.update(int(reader.progress() * 1000) - bar.pos),
-            )
-        except FileFormatError as exc:
-            db.session.rollback()
-            fail(f"{path.name}: {exc}", 2)
-    for error in report.errors:
-        click.echo(str(error), err=True)
-    if report.errors_not_kept:
-        click.echo("… more errors not shown; use --rejects to get every rejected row.", err=True)
-    prefix = "dry run, nothing written: " if dry_run else ""
-    if report.rejected and not skip_invalid and not dry_run:
-        click.echo(f"{prefix}{report.summary()}", err=False)
-        fail(f"{report.rejected} invalid row(s); nothing was imported (use --skip-invalid to import the valid rows)")
-    click.echo(f"{prefix}{report.summary()}")
-    if dry_run and report.rejected:
-        raise SystemExit(1)
+register_import_command("participants", import_participants,
+                        "Import participants and their arrears from a CSV or XLSX FILE.")

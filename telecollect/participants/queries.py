@@ -1,9 +1,12 @@
 """Read-only questions about participants: search, filters, scope."""
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import case, false, func, or_, select
 
 from telecollect.auth.models import Role, User
+from telecollect.db import now_utc
+from telecollect.formatting import ZONES
 from telecollect.participants.models import BUCKETS, ArrearsSnapshot, Participant, Segment
 from telecollect.phones import InvalidPhone, normalize_mobile
 
@@ -141,3 +144,8 @@ def timeline(session, participant: Participant) -> list[dict]:
         for s in arrears_history(session, participant)
     ]
     return sorted(events, key=lambda e: e["on"], reverse=True)
+
+
+def local_today(participant: Participant) -> date:
+    """Today's date where the participant lives."""
+    return now_utc().astimezone(ZONES[participant.province.timezone]).date()

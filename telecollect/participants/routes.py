@@ -1,19 +1,18 @@
 """Participant list, detail and the import upload page."""
-import io
-
 from flask import Response, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from telecollect.audit import services as audit
 from telecollect.extensions import db
-from telecollect.imports.reader import FileFormatError, TableReader
+from telecollect.imports.web import upload_page
 from telecollect.participants import bp
-from telecollect.participants.models import BUCKETS, ImportRun, Participant, Segment
+from telecollect.imports.models import ImportRun
+from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.participants.queries import (
     ParticipantFilters, area_ids, arrears_history, family_arrears, family_members, list_participants,
     may_view, timeline,
 )
-from telecollect.participants.services import RejectsWriter, import_participants
+from telecollect.participants.services import import_participants
 from telecollect.regions.queries import place_options
 from telecollect.security import roles_required
 
@@ -56,30 +55,7 @@ def detail(card_no):
 @roles_required("admin", "supervisor")
 def upload():
     """Upload the month's arrears list (CSV or XLSX)."""
-    if request.method == "GET":
-        return render_template("participants/import.html", report=None)
-
-    upload_file = request.files.get("file")
-    if upload_file is None or not upload_file.filename:
-        return render_template("participants/import.html", report=None, file_error="no_file"), 400
-    dry_run, skip_invalid = bool(request.form.get("dry_run")), bool(request.form.get("skip_invalid"))
-    rejects_buffer = io.StringIO()
-    try:
-        reader = TableReader(upload_file.stream, upload_file.filename)
-        rejects = RejectsWriter(rejects_buffer, reader.header) if skip_invalid else None
-        report = import_participants(
-            db.session, reader, filename=upload_file.filename, user=current_user,
-            dry_run=dry_run, skip_invalid=skip_invalid, rejects=rejects,
-        )
-    except FileFormatError as exc:
-        db.session.rollback()
-        return render_template("participants/import.html", report=None, file_error=str(exc)), 400
-    if rejects is not None and report.rejected:
-        run = db.session.get(ImportRun, report.run_id)
-        run.rejects_csv = rejects_buffer.getvalue()
-        db.session.commit()
-    status = 200 if report.rejected == 0 or skip_invalid else 422
-    return render_template("participants/import.html", report=report, dry_run=dry_run), status
+    return upload_page(import_participants, "participants/import.html")
 
 
 @bp.route("/participants/imports/<int:run_id>/rejects.csv")

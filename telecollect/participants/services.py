@@ -1,28 +1,17 @@
 """Importing participants and recording their arrears."""
-import csv
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, TextIO
 
-from flask import current_app
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, update
 
-from telecollect.audit import services as audit
-from telecollect.db import bulk_insert, bulk_write_cache, is_postgresql, lock_for, now_utc
-from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
-from telecollect.participants.importing import (
-    COLUMNS, ParticipantRow, missing_columns, validate_row,
-)
-from telecollect.participants.models import (
-    ArrearsSnapshot, Family, ImportRun, ImportStatus, Participant,
-)
+from telecollect.db import bulk_insert, is_postgresql, now_utc
+from telecollect.imports.reader import TableReader
+from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
+from telecollect.imports.seen import SeenKeys
+from telecollect.participants.importing import ParticipantRow, missing_columns, validate_row
+from telecollect.participants.models import ArrearsSnapshot, Family, Participant
 from telecollect.queues.services import close_settled
 from telecollect.regions.services import PlaceResolver, ensure_provinces
 
-#: Errors kept for display; beyond this they are counted (and written to the
-#: rejects file when there is one), so a broken million-row file cannot
-#: exhaust memory.
-MAX_KEPT_ERRORS = 10_000
 
 # Participant attributes an import may change; compared to decide "unchanged".
 _PROFILE = (
@@ -31,175 +20,30 @@ _PROFILE = (
 )
 
 
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    column: str | None
-    reason: str
+def import_participants(session, reader: TableReader, **options) -> ImportReport:
+    """Import a participant/arrears file (see `imports.runner.run_import` for the options).
 
-    def __str__(self):
-        if self.column is None:
-            return f"row {self.line}: {self.reason}"
-        return f"row {self.line}, {self.column}: {self.reason}"
-
-
-@dataclass
-class ImportReport:
-    status: ImportStatus = ImportStatus.running
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    run_id: int | None = None
-
-    def summary(self) -> str:
-        return (
-            f"created {self.created}, updated {self.updated}, "
-            f"unchanged {self.unchanged}, rejected {self.rejected}"
-        )
-
-    def add_errors(self, errors: list[RowError]) -> None:
-        room = MAX_KEPT_ERRORS - len(self.errors)
-        if room > 0:
-            self.errors.extend(errors[:room])
-
-    @property
-    def errors_not_kept(self) -> bool:
-        return len(self.errors) >= MAX_KEPT_ERRORS
-
-
-class RejectsWriter:
-    """Writes rejected rows, as they were, plus a column with the reasons."""
-
-    def __init__(self, stream: TextIO, header: list[str]):
-        self.header = [name for name in header if name]
-        self._csv = csv.writer(stream)
-        self._csv.writerow(["line", *self.header, "errors"])
-
-    def write(self, line: int, raw: dict, errors: list[RowError]) -> None:
-        reasons = "; ".join(str(e) for e in errors)
-        self._csv.writerow([line, *(raw.get(name, "") for name in self.header), reasons])
-
-
-def import_participants(
-    session,
-    reader: TableReader,
-    *,
-    filename: str,
-    user=None,
-    dry_run: bool = False,
-    skip_invalid: bool = False,
-    rejects: RejectsWriter | None = None,
-    today: date | None = None,
-    batch_size: int | None = None,
-    on_batch: Callable[[], None] | None = None,
-) -> ImportReport:
-    """Import a participant file, all-or-nothing unless `skip_invalid`.
-
-    Unlike other services this one owns its transaction: it may write a million
-    rows, and whether they stay depends on what the last row holds. It commits
-    when every row is valid (or `skip_invalid` is set and this is no dry run),
-    and otherwise rolls back and keeps only a record of the run. Participants are
-    matched by card number: changed ones are updated, a changed arrears figure
-    adds a snapshot, identical rows change nothing. Raises `FileFormatError` when
-    the file as a whole is unusable (missing required columns); nothing is
-    written then.
+    Participants are matched by card number: changed ones are updated, a
+    changed arrears figure adds a snapshot, identical rows change nothing.
+    Families that no longer owe leave the queues when the import is kept.
     """
-    missing = missing_columns(reader.header)
-    if missing:
-        raise FileFormatError(f"missing required column(s): {', '.join(missing)}")
-    today = today or date.today()
-    batch_size = batch_size or current_app.config["IMPORT_BATCH_SIZE"]
-    session.commit()  # start from a clean transaction: the import decides its fate
-    lock_for(session, "import:participants")
     ensure_provinces(session)
-    run = ImportRun(kind="participants", filename=filename, user_id=user.id if user else None,
-                    status=ImportStatus.running)
-    session.add(run)
-    session.flush()
-    report = ImportReport()
-    writer = _BatchWriter(session, run.id, report)
-    try:
-        with bulk_write_cache(session, current_app.config["IMPORT_SQLITE_CACHE_MB"]):
-            _stream_batches(reader, writer, report, rejects, today, batch_size, on_batch)
-    finally:
-        writer.close()
-    return _finish(session, run, report, user, dry_run=dry_run, skip_invalid=skip_invalid)
-
-
-def _stream_batches(reader, writer, report, rejects, today, batch_size, on_batch):
-    batch: list[tuple[ParticipantRow, dict]] = []
-    for line, raw in reader.rows():
-        row, problems = validate_row(line, raw, today)
-        if problems:
-            _reject(report, rejects, line, raw, [RowError(line, c, r) for c, r in problems])
-            continue
-        batch.append((row, raw))
-        if len(batch) >= batch_size:
-            _write_batch(writer, batch, report, rejects)
-            batch = []
-            if on_batch:
-                on_batch()
-    if batch:
-        _write_batch(writer, batch, report, rejects)
-    if on_batch:
-        on_batch()
-
-
-def _write_batch(writer, batch, report, rejects):
-    for (line, raw), errors in writer.write(batch):
-        _reject(report, rejects, line, raw, errors)
-
-
-def _reject(report, rejects, line, raw, errors):
-    report.rejected += 1
-    report.add_errors(errors)
-    if rejects is not None:
-        rejects.write(line, {k: v for k, v in raw.items() if k != EXTRA_VALUES}, errors)
-
-
-def _finish(session, run, report, user, *, dry_run, skip_invalid) -> ImportReport:
-    keep = not dry_run and (report.rejected == 0 or skip_invalid)
-    if keep:
-        report.status = ImportStatus.committed
-        close_settled(session)  # families that no longer owe leave the queues
-        _fill_run(run, report)
-        audit.record(session, "import.participants", user=user, target=run, detail=report.summary())
-        session.commit()
-        report.run_id = run.id
-        return report
-    session.rollback()
-    report.status = ImportStatus.dry_run if dry_run else ImportStatus.rejected
-    # The rows are gone with the rollback; the record of the attempt stays.
-    run = ImportRun(kind="participants", filename=run.filename, user_id=run.user_id,
-                    status=report.status, started_at=run.started_at)
-    _fill_run(run, report)
-    session.add(run)
-    session.flush()
-    audit.record(session, "import.participants", user=user, target=run, detail=report.summary())
-    session.commit()
-    report.run_id = run.id
-    return report
-
-
-def _fill_run(run, report):
-    run.status = report.status
-    run.finished_at = now_utc()
-    run.created, run.updated = report.created, report.updated
-    run.unchanged, run.rejected = report.unchanged, report.rejected
+    return run_import(session, reader, PARTICIPANTS, **options)
 
 
 class _BatchWriter:
     """Writes validated rows a batch at a time, with a few set-based queries each."""
 
-    def __init__(self, session, run_id: int, report: ImportReport):
+    def __init__(self, session, run_id: int, report: ImportReport, today: date):
         self.session = session
         self.run_id = run_id
         self.report = report
         self.places = PlaceResolver(session)
-        self.seen = _SeenCards(session)
+        self.seen = SeenKeys(session, "import_seen_cards")
         self._place_cache: dict[tuple, dict | None] = {}
+
+    def finish(self):
+        close_settled(self.session)  # families that no longer owe leave the queues
 
     def close(self):
         self.seen.drop()
@@ -352,30 +196,22 @@ def _group_by_keys(rows: list[dict]) -> list[list[dict]]:
     return list(groups.values())
 
 
-class _SeenCards:
-    """Card numbers already met in this file, kept in a temporary table.
+PARTICIPANTS = ImportSpec(kind="participants", missing_columns=missing_columns, validate_row=validate_row,
+                          make_writer=_BatchWriter)
 
-    A set in memory would grow with the file; the temporary table keeps the
-    import's memory flat and is dropped (or vanishes with the transaction).
+
+def lock_families(session, family_ids) -> None:
+    """Serialise work on these families (a payment import and a promise being recorded at once).
+
+    PostgreSQL locks the rows (in id order, so two lockers cannot deadlock);
+    SQLite takes its single write lock with a no-op write, after which every
+    read in the transaction sees the other writer's committed work.
     """
-
-    def __init__(self, session):
-        self.session = session
-        session.execute(text("DROP TABLE IF EXISTS import_seen_cards"))
-        suffix = " ON COMMIT DROP" if is_postgresql(session) else ""
-        session.execute(text(f"CREATE TEMPORARY TABLE import_seen_cards (card_no VARCHAR(13) PRIMARY KEY){suffix}"))
-
-    def add_and_find_repeats(self, cards: list[str]) -> set[str]:
-        repeats = set(self.session.scalars(
-            text("SELECT card_no FROM import_seen_cards WHERE card_no IN :cards")
-            .bindparams(bindparam("cards", expanding=True)), {"cards": cards}))
-        fresh = [(card,) for card in set(cards) - repeats]
-        if fresh:
-            placeholder = "%s" if is_postgresql(self.session) else "?"
-            self.session.connection().exec_driver_sql(
-                f"INSERT INTO import_seen_cards (card_no) VALUES ({placeholder})", fresh)
-        return repeats
-
-    def drop(self):
-        if not is_postgresql(self.session):
-            self.session.execute(text("DROP TABLE IF EXISTS import_seen_cards"))
+    ids = sorted(set(family_ids))
+    if not ids:
+        return
+    if is_postgresql(session):
+        session.execute(select(Family.id).where(Family.id.in_(ids)).order_by(Family.id).with_for_update())
+    else:
+        session.execute(update(Family).where(Family.id == ids[0]).values(credit=Family.credit)
+                        .execution_options(synchronize_session=False))

@@ -54,6 +54,8 @@ class WorkItem(db.Model):
         default=WorkState.open, server_default="open", nullable=False)
     #: Why it closed: an outcome code (already_paid, moved, deceased), no_arrears, unassigned, no_phone.
     close_reason: Mapped[Optional[str]] = mapped_column(String(30), nullable=True)
+    #: Why the family came back to the queue early: promise_broken, rehab_missed, …
+    requeue_reason: Mapped[Optional[str]] = mapped_column(String(30), nullable=True)
     #: Owner; empty means the queue's team pool.
     assigned_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
     claimed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)

@@ -1,11 +1,12 @@
 """The telecollector's call screen, the cadre's work list, and the supervisor's queue page."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from telecollect.audit import services as audit
 from telecollect.auth.models import Role, User
 from telecollect.contacts.labels import outcome_label
 from telecollect.contacts.outcomes import OUTCOMES
@@ -17,6 +18,9 @@ from telecollect.formatting import ZONES
 from telecollect.messaging import templates as message_templates
 from telecollect.participants.models import BUCKETS, Segment
 from telecollect.participants.queries import family_arrears
+from telecollect.programs import services as programs
+from telecollect.programs.queries import active_plan
+from telecollect.programs.rules import rehab_quote
 from telecollect.queues import policy
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem, WorkState
@@ -63,6 +67,9 @@ def item(item_id):
     work = _item_or_error(item_id, to_work=False)
     now = now_utc()
     members = work.family.members
+    # The call screen shows full phone numbers: every opening is on record.
+    audit.record(db.session, "work_item.view", user=current_user, target=work)
+    db.session.commit()
     amount, months = family_arrears(members)
     return render_template(
         "queues/item.html", item=work, members=members, family_amount=amount, family_months=months,
@@ -71,6 +78,8 @@ def item(item_id):
         attempts=family_attempts(db.session, work.family_id), outcomes=OUTCOMES.values(),
         channels=HAND_CHANNELS[work.queue], is_mine=work.claimed_by_id == current_user.id and work.is_claimed(now),
         local_today=now.astimezone(ZONES[work.timezone]).date(), show_full_nik=current_user.is_privileged,
+        rehab=rehab_quote(db.session, members, now.astimezone(ZONES[work.timezone]).date()),
+        plan=active_plan(db.session, work.family_id),
         renew_seconds=max(60, int(lease().total_seconds() // 3)), **_counters(now),
     )
 
@@ -91,6 +100,29 @@ def record(item_id):
     db.session.commit()
     flash(_("Saved: %(outcome)s.", outcome=outcome_label(given.kind.code)), "success")
     return redirect(url_for("queue.home" if current_user.role == Role.telecollector else "queue.cadre"))
+
+
+@bp.route("/queue/items/<int:item_id>/plan", methods=["POST"])
+@roles_required("telecollector", "cadre")
+def register_plan(item_id):
+    """Record the REHAB plan the participant registered."""
+    work = _item_or_error(item_id, to_work=True)
+    today = now_utc().astimezone(ZONES[work.timezone]).date()
+    try:
+        start = date.fromisoformat(request.form.get("start_month", "") + "-01")
+        installments = int(request.form.get("installments", "0"))
+        plan = programs.register_plan(db.session, work.family, installments=installments, start_month=start,
+                                      on=today, user=current_user)
+    except ValueError:
+        db.session.rollback()
+        flash(_("Choose the number of installments and the first month."), "error")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("REHAB plan recorded: %(n)d installments.", n=plan.installments), "success")
+    return redirect(url_for("queue.item", item_id=item_id))
 
 
 @bp.route("/queue/promises")

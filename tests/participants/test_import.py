@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from telecollect.imports.reader import FileFormatError
-from telecollect.participants.models import ArrearsSnapshot, Family, ImportRun, ImportStatus, Participant
-from telecollect.participants.services import RejectsWriter
+from telecollect.imports.models import ImportRun, ImportStatus
+from telecollect.participants.models import ArrearsSnapshot, Family, Participant
+from telecollect.imports.runner import RejectsWriter
 from telecollect.regions.models import City, District, Village
 from tests.helpers import csv_bytes, row, run_import
 

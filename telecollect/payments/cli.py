@@ -1,0 +1,23 @@
+"""`flask import payments FILE` and `flask payments settle`."""
+from datetime import date
+
+import click
+from flask.cli import AppGroup
+
+from telecollect.extensions import db
+from telecollect.imports.cli import register_import_command
+from telecollect.payments.services import import_payments, settle_due
+
+register_import_command("payments", import_payments,
+                        "Import payments (card_no or family_id, amount, paid_on, reference, channel) from FILE.")
+
+payments_group = AppGroup("payments", help="Promises and installment plans that fall due.")
+
+
+@payments_group.command("settle")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), help="As of this day (default today).")
+def settle(on):
+    """Mark promises past their grace as partly kept or broken, and installments as missed."""
+    counts = settle_due(db.session, on.date() if on else date.today())
+    db.session.commit()
+    click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))

@@ -1,0 +1,94 @@
+"""The payment file format: columns, and how one row is validated."""
+from dataclasses import dataclass
+from datetime import date
+
+from telecollect.imports import fields
+from telecollect.imports.fields import FieldError
+from telecollect.imports.reader import EXTRA_VALUES
+from telecollect.payments.models import PAYMENT_CHANNELS
+
+COLUMNS = ("card_no", "family_id", "amount", "paid_on", "reference", "channel")
+REQUIRED = ("amount", "paid_on", "reference")
+_CHANNEL_ALIASES = {"mobile jkn": "mobile_jkn", "mobilejkn": "mobile_jkn", "m-jkn": "mobile_jkn", "pos": "post_office",
+                    "kantor pos": "post_office", "kantor cabang": "branch", "auto debit": "autodebit"}
+
+
+@dataclass(slots=True)
+class PaymentRow:
+    line: int
+    card_no: str | None
+    family_key: str | None
+    amount: int
+    paid_on: date
+    reference: str
+    channel: str
+
+
+def missing_columns(header: list[str]) -> list[str]:
+    missing = [column for column in REQUIRED if column not in header]
+    if "card_no" not in header and "family_id" not in header:
+        missing.append("card_no or family_id")
+    return missing
+
+
+def validate_row(line: int, raw: dict, today: date) -> tuple[PaymentRow | None, list[tuple[str | None, str]]]:
+    errors: list[tuple[str | None, str]] = []
+
+    def parsed(column, parse, *args):
+        try:
+            return parse(raw.get(column), *args)
+        except FieldError as exc:
+            errors.append((column, str(exc)))
+            return None
+
+    if EXTRA_VALUES in raw:
+        errors.append((None, "more values than the header has columns (check the delimiter)"))
+    card = None if _blank(raw.get("card_no")) else parsed("card_no", fields.card_no)
+    family = None if _blank(raw.get("family_id")) else parsed("family_id", fields.text, 32)
+    if card is None and family is None and not any(c in (e[0] for e in errors) for c in ("card_no", "family_id")):
+        errors.append(("card_no", "required (or family_id)"))
+    amount = parsed("amount", _positive_rupiah)
+    paid_on = parsed("paid_on", _paid_on, today)
+    reference = parsed("reference", _reference)
+    channel = parsed("channel", _channel)
+    if errors:
+        return None, errors
+    return PaymentRow(line, card, family, amount, paid_on, reference, channel), []
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _positive_rupiah(value) -> int:
+    if _blank(value):
+        raise FieldError("required")
+    amount = int(value) if isinstance(value, int) else fields.whole_rupiah(value)
+    if amount <= 0:
+        raise FieldError(f"must be more than 0, got {amount}")
+    return amount
+
+
+def _paid_on(value, today: date) -> date:
+    if _blank(value):
+        raise FieldError("required")
+    paid = fields.iso_date(value, today)
+    if paid > today:
+        raise FieldError(f"{paid.isoformat()} is in the future")
+    return paid
+
+
+def _reference(value) -> str:
+    if _blank(value):
+        raise FieldError("required")
+    return fields.text(value, 64)
+
+
+def _channel(value) -> str:
+    if _blank(value):
+        return "other"
+    raw = fields.as_text(value).lower()
+    channel = _CHANNEL_ALIASES.get(raw, raw.replace(" ", "_"))
+    if channel not in PAYMENT_CHANNELS:
+        raise FieldError(f"expected one of {', '.join(PAYMENT_CHANNELS)}, got {raw!r}")
+    return channel

@@ -1,0 +1,296 @@
+"""Payments: importing them, applying them to arrears, and what they settle.
+
+A payment lowers its family's arrears month by month, oldest month first, at
+each member's monthly contribution; money short of a whole month waits as the
+family's credit. When no arrears are left and the credit covers the current
+month too, the family is reactivated and leaves the queues. Each payment also
+counts toward the family's open promises and installment plan, and is credited
+to the last contact that reached the family within the attribution window.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
+from telecollect.db import bulk_insert, now_utc
+from telecollect.formatting import ZONES
+from telecollect.imports.reader import TableReader
+from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
+from telecollect.imports.seen import SeenKeys
+from telecollect.participants.models import Family, Participant
+from telecollect.participants.services import lock_families
+from telecollect.payments.importing import PaymentRow, missing_columns, validate_row
+from telecollect.payments.models import Payment
+from telecollect.programs.rules import member_monthly
+from telecollect.queues.models import FollowUp, WorkItem, WorkState
+
+
+def import_payments(session, reader: TableReader, **options) -> ImportReport:
+    """Import a payments file (see `imports.runner.run_import` for the options).
+
+    `reference` is unique: a row whose reference is already on file with the
+    same family, amount and date is "unchanged"; with different values it is
+    rejected. Promises and plans that fall due are settled as of `today`.
+    """
+    return run_import(session, reader, PAYMENTS, **options)
+
+
+@dataclass
+class Allocation:
+    months_covered: int = 0
+    reactivated: bool = False
+
+
+def allocate(family: Family, members: list[Participant], amount: int, paid_on: date) -> Allocation:
+    """Apply `amount` to the family's arrears, oldest month first; the rest waits as credit.
+
+    The oldest unpaid month is owed by the members with the most months in
+    arrears; it costs their monthly contributions (or what is left of a
+    member's amount, when BPJS billed fewer months than were missed).
+    """
+    family.credit += amount
+    result = Allocation()
+    while True:
+        owing = [m for m in members if m.arrears_amount > 0]
+        if not owing:
+            break
+        oldest = max(m.months_in_arrears for m in owing)
+        month = [m for m in owing if m.months_in_arrears == oldest] or owing
+        cost = sum(min(member_monthly(m) or m.arrears_amount, m.arrears_amount) for m in month)
+        if family.credit < cost:
+            break
+        family.credit -= cost
+        for member in month:
+            member.arrears_amount -= min(member_monthly(member) or member.arrears_amount, member.arrears_amount)
+            member.months_in_arrears = 0 if member.arrears_amount == 0 else max(0, member.months_in_arrears - 1)
+        result.months_covered += 1
+    for member in members:
+        member.arrears_as_of = max(member.arrears_as_of or paid_on, paid_on)
+        if member.arrears_amount == 0:
+            member.months_in_arrears = 0
+    current_month = sum(member_monthly(m) for m in members)
+    if all(m.arrears_amount == 0 for m in members) and family.credit >= current_month and family.reactivated_on is None:
+        family.credit -= current_month
+        family.reactivated_on = paid_on
+        result.reactivated = True
+    return result
+
+
+def credit_new_promise(session, promise: Promise) -> None:
+    """A promise made after the money arrived (same day, or a slow import) counts what is already paid."""
+    lock_families(session, [promise.family_id])
+    grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
+    promise.paid_amount = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.family_id == promise.family_id, Payment.paid_on >= promise.made_on,
+            Payment.paid_on <= promise.promised_on + grace)) or 0
+    if promise.paid_amount >= promise.amount:
+        promise.state, promise.resolved_on = PromiseState.kept, promise.made_on
+
+
+def count_toward_promises(session, family_ids: set[int], payments: list[Payment]) -> None:
+    """Add each payment to the family's pending promises whose window it falls in."""
+    grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
+    pending = session.scalars(select(Promise).where(Promise.family_id.in_(family_ids),
+                                                    Promise.state == PromiseState.pending)).all()
+    by_family: dict[int, list[Payment]] = {}
+    for payment in payments:
+        by_family.setdefault(payment.family_id, []).append(payment)
+    for promise in pending:
+        for payment in by_family.get(promise.family_id, []):
+            if promise.made_on <= payment.paid_on <= promise.promised_on + grace:
+                promise.paid_amount += payment.amount
+                if promise.paid_amount >= promise.amount:
+                    promise.state, promise.resolved_on = PromiseState.kept, payment.paid_on
+                    _back_to_routine(session, promise.family_id)
+                    break
+
+
+def settle_due(session, today: date) -> dict:
+    """Close what fell due by `today`: promises past their grace, missed installments.
+
+    A promise whose date plus grace has passed is partly kept (something was
+    paid) or broken (nothing was); a broken promise or a missed installment
+    sends the family back to the collection queue at once. Safe to run often.
+    """
+    from telecollect.programs.services import settle_installments
+
+    grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
+    due = session.scalars(select(Promise).where(Promise.state == PromiseState.pending,
+                                                Promise.promised_on < today - grace)).all()
+    counts = {"kept": 0, "partly_kept": 0, "broken": 0}
+    for promise in due:
+        promise.state = PromiseState.partly_kept if promise.paid_amount > 0 else PromiseState.broken
+        promise.resolved_on = promise.promised_on + grace
+        counts[promise.state.value] += 1
+        requeue(session, promise.family_id, reason=f"promise_{promise.state.value}")
+    counts.update(settle_installments(session, today))
+    session.flush()
+    return counts
+
+
+def requeue(session, family_id: int, *, reason: str) -> None:
+    """Put the family's live work items back in front of the team: due now, no follow-up."""
+    session.execute(
+        update(WorkItem).where(WorkItem.family_id == family_id, WorkItem.state != WorkState.closed)
+        .values(state=WorkState.waiting, follow_up=FollowUp.none, next_action_at=now_utc(), requeue_reason=reason)
+        .execution_options(synchronize_session=False))
+
+
+def _back_to_routine(session, family_id: int) -> None:
+    """A kept promise: the family returns to the ordinary rhythm (it may still owe)."""
+    session.execute(
+        update(WorkItem).where(WorkItem.family_id == family_id, WorkItem.state == WorkState.promised)
+        .values(state=WorkState.waiting, follow_up=FollowUp.none)
+        .execution_options(synchronize_session=False))
+
+
+def close_reactivated(session, family_ids: list[int]) -> None:
+    if family_ids:
+        session.execute(
+            update(WorkItem).where(WorkItem.family_id.in_(family_ids), WorkItem.state != WorkState.closed)
+            .values(state=WorkState.closed, close_reason="reactivated", closed_at=now_utc(),
+                    claimed_by_id=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False))
+
+
+def attribute(session, payments: list[Payment], window_days: int) -> None:
+    """Credit each payment to the last contact that reached its family in the window before it.
+
+    "Before it" is by the family's calendar day: a call at 19:00 on the day of
+    the payment counts. With no such contact the payment is a self-cure.
+    """
+    if not payments:
+        return
+    earliest = min(p.paid_on for p in payments) - timedelta(days=window_days)
+    attempts = session.execute(
+        select(ContactAttempt.id, ContactAttempt.family_id, ContactAttempt.user_id, ContactAttempt.channel,
+               ContactAttempt.at, WorkItem.timezone)
+        .join(WorkItem, WorkItem.id == ContactAttempt.work_item_id, isouter=True)
+        .where(ContactAttempt.family_id.in_({p.family_id for p in payments}), ContactAttempt.is_reached.is_(True),
+               ContactAttempt.at >= datetime.combine(earliest, time(0), ZONES["WIT"]))
+        .order_by(ContactAttempt.at)).all()
+    by_family: dict[int, list] = {}
+    for attempt in attempts:
+        by_family.setdefault(attempt.family_id, []).append(attempt)
+    for payment in payments:
+        window_start = payment.paid_on - timedelta(days=window_days)
+        credited = None
+        for attempt in by_family.get(payment.family_id, []):
+            day = attempt.at.astimezone(ZONES[attempt.timezone or "WIB"]).date()
+            if window_start <= day <= payment.paid_on:
+                credited = attempt  # ordered by time: the last one wins
+        if credited is not None:
+            payment.attributed_attempt_id = credited.id
+            payment.attributed_user_id = credited.user_id
+            payment.attributed_channel = credited.channel.value
+        else:
+            payment.attributed_channel = "self_cure"
+
+
+class _PaymentWriter:
+    """Writes validated payments a batch at a time and applies them to their families."""
+
+    def __init__(self, session, run_id: int, report: ImportReport, today: date):
+        self.session = session
+        self.run_id = run_id
+        self.report = report
+        self.today = today
+        self.seen = SeenKeys(session, "import_seen_references")
+        self.window_days = current_app.config["ATTRIBUTION_DAYS"]
+
+    def finish(self):
+        settle_due(self.session, self.today)
+
+    def close(self):
+        self.seen.drop()
+
+    def write(self, batch):
+        rejected = []
+        repeats = self.seen.add_and_find_repeats([row.reference for row, _raw in batch])
+        families = self._families(batch)
+        existing = {p.reference: p for p in self.session.scalars(
+            select(Payment).where(Payment.reference.in_([row.reference for row, _ in batch])))}
+        fresh, in_batch = [], set()
+        for row, raw in batch:
+            problem = self._problem(row, families, existing, repeats, in_batch)
+            if problem == "unchanged":
+                self.report.unchanged += 1
+            elif problem:
+                rejected.append(((row.line, raw), [problem]))
+            else:
+                in_batch.add(row.reference)
+                fresh.append((row, families[(row.card_no, row.family_key)]))
+        if fresh:
+            self._apply(fresh)
+        return rejected
+
+    def _problem(self, row: PaymentRow, families, existing, repeats, in_batch):
+        if row.reference in repeats or row.reference in in_batch:
+            return RowError(row.line, "reference", f"reference {row.reference} appears more than once in the file")
+        target = families.get((row.card_no, row.family_key))
+        if target is None:
+            column = "card_no" if row.card_no else "family_id"
+            return RowError(row.line, column, f"no participant or family {row.card_no or row.family_key}")
+        before = existing.get(row.reference)
+        if before is None:
+            return None
+        if (before.family_id, before.amount, before.paid_on) == (target[0], row.amount, row.paid_on):
+            return "unchanged"
+        return RowError(row.line, "reference", f"reference {row.reference} is already used by another payment")
+
+    def _families(self, batch) -> dict[tuple, tuple[int, int | None]]:
+        """(card_no, family_key) → (family id, participant id or None)."""
+        cards = {row.card_no for row, _ in batch if row.card_no}
+        keys = {row.family_key for row, _ in batch if row.family_key and not row.card_no}
+        found = {}
+        if cards:
+            for card, family_id, participant_id in self.session.execute(
+                    select(Participant.card_no, Participant.family_id, Participant.id).where(Participant.card_no.in_(cards))):
+                found[(card, None)] = (family_id, participant_id)
+        for row, _ in batch:  # a row may name both; the card number decides
+            if row.card_no and row.family_key and (row.card_no, None) in found:
+                found[(row.card_no, row.family_key)] = found[(row.card_no, None)]
+        if keys:
+            for key, family_id in self.session.execute(select(Family.key, Family.id).where(Family.key.in_(keys))):
+                found[(None, key)] = (family_id, None)
+        return found
+
+    def _apply(self, fresh):
+        session = self.session
+        family_ids = {family_id for _row, (family_id, _pid) in fresh}
+        lock_families(session, family_ids)
+        now = now_utc()
+        bulk_insert(session, Payment.__table__, [
+            {"reference": row.reference, "family_id": family_id, "participant_id": participant_id,
+             "amount": row.amount, "paid_on": row.paid_on, "channel": row.channel, "months_covered": 0,
+             "attributed_channel": "self_cure", "import_run_id": self.run_id, "created_at": now}
+            for row, (family_id, participant_id) in fresh])
+        payments = session.scalars(select(Payment).where(Payment.reference.in_([row.reference for row, _ in fresh]))
+                                   .order_by(Payment.paid_on, Payment.id)).all()
+        members = {}
+        for member in session.scalars(select(Participant).where(Participant.family_id.in_(family_ids))
+                                      .order_by(Participant.card_no)):
+            members.setdefault(member.family_id, []).append(member)
+        families = {f.id: f for f in session.scalars(select(Family).where(Family.id.in_(family_ids)))}
+        reactivated = []
+        for payment in payments:
+            allocation = allocate(families[payment.family_id], members.get(payment.family_id, []),
+                                  payment.amount, payment.paid_on)
+            payment.months_covered = allocation.months_covered
+            if allocation.reactivated:
+                reactivated.append(payment.family_id)
+        count_toward_promises(session, family_ids, payments)
+        from telecollect.programs.services import count_toward_plans
+
+        count_toward_plans(session, family_ids)
+        close_reactivated(session, reactivated)
+        attribute(session, payments, self.window_days)
+        session.flush()
+        self.report.created += len(payments)
+
+
+PAYMENTS = ImportSpec(kind="payments", missing_columns=missing_columns, validate_row=validate_row,
+                      make_writer=_PaymentWriter)

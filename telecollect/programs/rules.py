@@ -1,0 +1,110 @@
+"""REHAB and other relief programs: who may join, on which day, and what each option costs.
+
+Everything here is computed from a `ReliefProgram` row, so a changed program
+(New REHAB 2.0, a future relaxation) is a new row with its own dates.
+"""
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from telecollect.programs.models import ProgramKind, ReliefProgram
+
+#: What a participant pays a month per class (Perpres 64/2020; class III as paid by the participant).
+MONTHLY_CONTRIBUTION = {1: 150_000, 2: 100_000, 3: 35_000}
+
+
+@dataclass
+class Quote:
+    program: ReliefProgram | None
+    eligible: bool
+    reasons: list[str]
+    months_in_arrears: int
+    family_arrears_amount: int
+    max_installments: int
+    registration_open: bool
+    options: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "program": self.program.code if self.program else None,
+            "program_name": self.program.name if self.program else None,
+            "eligible": self.eligible,
+            "reasons": self.reasons,
+            "months_in_arrears": self.months_in_arrears,
+            "family_arrears_amount": self.family_arrears_amount,
+            "max_installments": self.max_installments,
+            "registration_open": self.registration_open,
+            "options": self.options,
+        }
+
+
+def program_on(session, on: date, kind: ProgramKind = ProgramKind.installment) -> ReliefProgram | None:
+    """The program of `kind` in force on `on` (the most recently started one)."""
+    return session.scalar(
+        select(ReliefProgram).where(
+            ReliefProgram.kind == kind, ReliefProgram.effective_from <= on,
+            or_(ReliefProgram.effective_to.is_(None), ReliefProgram.effective_to >= on))
+        .order_by(ReliefProgram.effective_from.desc()).limit(1))
+
+
+def member_monthly(member) -> int:
+    """A member's monthly contribution: from the class, else from the arrears figure itself."""
+    if member.klass in MONTHLY_CONTRIBUTION:
+        return MONTHLY_CONTRIBUTION[member.klass]
+    return member.arrears_amount // member.months_in_arrears if member.months_in_arrears else 0
+
+
+def family_monthly(members) -> int:
+    return sum(member_monthly(m) for m in members)
+
+
+def registration_open(program: ReliefProgram, on: date) -> bool:
+    last_day = program.registration_last_day_february if on.month == 2 else program.registration_last_day
+    return on.day <= last_day
+
+
+def max_installments(program: ReliefProgram, months: int) -> int:
+    """At most the program's cap, and at most months ÷ divisor (REHAB: min(12, months // 2))."""
+    return max(0, min(program.max_installments or 0, months // (program.installment_divisor or 1)))
+
+
+def split(total: int, parts: int) -> list[int]:
+    """Whole-Rupiah installments that add up exactly to `total`; the first ones carry the remainder."""
+    base, remainder = divmod(total, parts)
+    return [base + (1 if index < remainder else 0) for index in range(parts)]
+
+
+def rehab_quote(session, members, on: date) -> Quote:
+    """Whether the family may join the installment program on `on`, and its options."""
+    program = program_on(session, on)
+    months = max((m.months_in_arrears for m in members), default=0)
+    amount = sum(m.arrears_amount for m in members)
+    if program is None:
+        return Quote(None, False, [_("No installment program is in force on this date.")], months, amount, 0, False)
+    reasons = _eligibility_reasons(program, members, months)
+    eligible = not reasons
+    is_open = registration_open(program, on)
+    if not is_open:
+        reasons.append(_("Registration is open on days 1–%(last)d of the month (1–%(feb)d in February).",
+                         last=program.registration_last_day, feb=program.registration_last_day_february))
+    limit = max_installments(program, months) if eligible else 0
+    total = amount + (family_monthly(members) if program.includes_current_month else 0)
+    options = [{"installments": k, "amount_per_installment": split(total, k)[0], "amounts": split(total, k),
+                "total": total} for k in range(2, limit + 1)] if eligible else []
+    return Quote(program, eligible, reasons, months, amount, limit, is_open, options)
+
+
+def _eligibility_reasons(program: ReliefProgram, members, months: int) -> list[str]:
+    reasons = []
+    allowed = set(program.segments.split(","))
+    segments = sorted({m.segment.value for m in members})
+    if not set(segments) <= allowed:
+        reasons.append(_("Segment %(segments)s is not covered: the program is for %(allowed)s.",
+                         segments="/".join(segments), allowed=", ".join(sorted(allowed))))
+    high = program.max_months
+    if months < program.min_months or (high is not None and months > high):
+        reasons.append(_("%(months)d months in arrears: the program takes %(low)d to %(high)d months.",
+                         months=months, low=program.min_months, high=high or 999))
+    return reasons

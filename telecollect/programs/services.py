@@ -1,0 +1,98 @@
+"""Recording a registered REHAB plan and following its installments like promises."""
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from telecollect.errors import ServiceError
+from telecollect.participants.models import Family
+from telecollect.payments.models import Payment
+from telecollect.programs.models import Installment, InstallmentPlan, InstallmentState, PlanState
+from telecollect.programs.rules import rehab_quote, split
+from telecollect.queues.models import FollowUp, WorkItem, WorkState
+
+
+def register_plan(session, family: Family, *, installments: int, start_month: date, on: date, user) -> InstallmentPlan:
+    """Record the plan the participant registered (Mobile JKN, Care Center 165 or the branch).
+
+    Checks it against the program in force on `on`: eligible family, open
+    registration window, an offered number of installments, a start this month
+    or next. Installments fall due on the branch's due day (the 10th) of each
+    month and add up exactly to the family's arrears. Raises `ServiceError`.
+    """
+    if session.scalar(select(InstallmentPlan.id).where(InstallmentPlan.family_id == family.id,
+                                                       InstallmentPlan.state == PlanState.active)):
+        raise ServiceError("plan_exists", _("This family already has an active plan."), "installments")
+    quote = rehab_quote(session, family.members, on)
+    if not quote.eligible:
+        raise ServiceError("not_eligible", " ".join(quote.reasons), "installments")
+    if not quote.registration_open:
+        raise ServiceError("registration_closed", " ".join(quote.reasons), "installments")
+    option = next((o for o in quote.options if o["installments"] == installments), None)
+    if option is None:
+        raise ServiceError("bad_installments", _("Choose between 2 and %(n)d installments.", n=quote.max_installments),
+                           "installments")
+    first_month = start_month.replace(day=1)
+    this_month = on.replace(day=1)
+    if first_month not in (this_month, _add_months(this_month, 1)):
+        raise ServiceError("bad_start_month", _("The plan starts this month or next month."), "start_month")
+    due_day = current_app.config["INSTALLMENT_DUE_DAY"]
+    plan = InstallmentPlan(family_id=family.id, program_id=quote.program.id, registered_on=on,
+                           installments=installments, total_amount=option["total"], recorded_by_id=user.id)
+    plan.schedule = [Installment(seq=k + 1, due_on=_add_months(first_month, k).replace(day=due_day), amount=amount)
+                     for k, amount in enumerate(split(option["total"], installments))]
+    session.add(plan)
+    session.flush()
+    # While the family pays by plan, nobody chases it; a missed installment brings it back.
+    session.execute(update(WorkItem).where(WorkItem.family_id == family.id, WorkItem.state != WorkState.closed)
+                    .values(state=WorkState.promised, follow_up=FollowUp.promise,
+                            next_action_at=_morning_after(plan.schedule[-1].due_on))
+                    .execution_options(synchronize_session=False))
+    return plan
+
+
+def count_toward_plans(session, family_ids) -> None:
+    """Mark installments paid as the family's payments since registration cover them, in order."""
+    plans = session.scalars(select(InstallmentPlan).where(InstallmentPlan.family_id.in_(family_ids),
+                                                          InstallmentPlan.state == PlanState.active)).all()
+    for plan in plans:
+        paid = session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.family_id == plan.family_id, Payment.paid_on >= plan.registered_on)) or 0
+        running = 0
+        for installment in plan.schedule:
+            running += installment.amount
+            if paid >= running and installment.state != InstallmentState.paid:
+                installment.state = InstallmentState.paid
+        if all(i.state == InstallmentState.paid for i in plan.schedule):
+            plan.state = PlanState.completed
+
+
+def settle_installments(session, today: date) -> dict:
+    """An installment unpaid past its due date plus grace is missed: the plan breaks, the family is requeued."""
+    from telecollect.payments.services import requeue
+
+    grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
+    missed = session.scalars(select(Installment).join(InstallmentPlan).where(
+        InstallmentPlan.state == PlanState.active, Installment.state == InstallmentState.pending,
+        Installment.due_on < today - grace)).all()
+    broken = set()
+    for installment in missed:
+        installment.state = InstallmentState.missed
+        plan = installment.plan
+        if plan.id not in broken:
+            plan.state = PlanState.broken
+            broken.add(plan.id)
+            requeue(session, plan.family_id, reason="rehab_missed")
+    return {"installments_missed": len(missed), "plans_broken": len(broken)}
+
+
+def _add_months(first_of_month: date, months: int) -> date:
+    month_index = first_of_month.year * 12 + first_of_month.month - 1 + months
+    return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def _morning_after(day: date):
+    from datetime import datetime, time, timezone
+
+    return datetime.combine(day + timedelta(days=1), time(1, 0), timezone.utc)  # 08:00 WIB

@@ -1,0 +1,257 @@
+"""Payments: allocation to months, promises, attribution, plans, reactivation, re-import."""
+import threading
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from telecollect.contacts.models import Channel, ContactAttempt, Promise, PromiseState
+from telecollect.imports.reader import TableReader
+from telecollect.participants.models import Family, Participant
+from telecollect.payments.models import Payment
+from telecollect.payments.services import allocate, import_payments, settle_due
+from telecollect.programs.models import InstallmentState, PlanState
+from telecollect.programs.services import register_plan
+from telecollect.queues.models import QueueName, WorkItem, WorkState
+from tests.helpers import csv_bytes, row, run_import
+from tests.helpers_queue import queue_up
+
+PAYMENT_COLUMNS = ("card_no", "family_id", "amount", "paid_on", "reference", "channel")
+
+
+def pay(db, rows, today=date(2026, 12, 31), **options):
+    import io
+    data = csv_bytes([{**{"channel": "bank"}, **r} for r in rows], columns=PAYMENT_COLUMNS)
+    return import_payments(db.session, TableReader(io.BytesIO(data), "bayar.csv"), filename="bayar.csv",
+                           today=today, **options)
+
+
+def family(db, *members):
+    """Members as (card suffix, months, class); all in family F1."""
+    run_import(db, csv_bytes([
+        row(card_no=f"{n:013d}", family_id="F1", months_in_arrears=str(months),
+            arrears_amount=str(months * {1: 150_000, 2: 100_000, 3: 35_000}[klass]), **{"class": str(klass)},
+            as_of="2026-11-01")
+        for n, months, klass in members]))
+    return db.session.scalar(select(Family).where(Family.key == "F1"))
+
+
+def arrears(db):
+    db.session.expire_all()
+    return [(p.months_in_arrears, p.arrears_amount) for p in
+            db.session.scalars(select(Participant).order_by(Participant.card_no))]
+
+
+@pytest.mark.parametrize("paid, expected_members, months_covered, credit", [
+    # Member 1: 3 months of class 3 (35.000); member 2: 1 month of class 2 (100.000).
+    (35_000, [(2, 70_000), (1, 100_000)], 1, 0),           # the oldest month is member 1's alone
+    (104_999, [(1, 35_000), (1, 100_000)], 2, 34_999),     # month 2 is not covered yet: credit
+    (205_000, [(0, 0), (0, 0)], 3, 0),                     # everything; nothing for the current month
+    (10_000, [(3, 105_000), (1, 100_000)], 0, 10_000),
+])
+def test_allocation_pays_the_oldest_month_first(db, paid, expected_members, months_covered, credit):
+    fam = family(db, (1, 3, 3), (2, 1, 2))
+    members = db.session.scalars(select(Participant).order_by(Participant.card_no)).all()
+    allocation = allocate(fam, members, paid, date(2026, 11, 20))
+    assert [(m.months_in_arrears, m.arrears_amount) for m in members] == expected_members
+    assert (allocation.months_covered, fam.credit, allocation.reactivated) == (months_covered, credit, False)
+
+
+def test_payment_covering_arrears_and_current_month_reactivates_and_closes_work(db):
+    family(db, (1, 2, 3))
+    queue_up(db, QueueName.telecollect)
+    report = pay(db, [{"card_no": f"{1:013d}", "amount": "Rp105.000", "paid_on": "2026-11-20", "reference": "TRX-1"}])
+    assert (report.created, report.rejected) == (1, 0), report.errors
+    fam = db.session.scalar(select(Family))
+    assert fam.reactivated_on == date(2026, 11, 20) and fam.credit == 0
+    item = db.session.scalar(select(WorkItem))
+    assert (item.state, item.close_reason) == (WorkState.closed, "reactivated")
+    assert db.session.scalar(select(Payment.months_covered)) == 2
+
+
+def test_reimport_changes_nothing_and_conflicts_are_rejected(db):
+    family(db, (1, 6, 3))
+    rows = [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-11-20", "reference": "TRX-1"}]
+    pay(db, rows)
+    again = pay(db, rows)
+    assert (again.created, again.unchanged) == (0, 1)
+    assert arrears(db) == [(5, 175_000)]
+    conflict = pay(db, [{**rows[0], "amount": "70000"}])
+    assert [str(e) for e in conflict.errors] == ["row 2, reference: reference TRX-1 is already used by another payment"]
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    ("amount", "0", "must be more than 0, got 0"),
+    ("amount", "seratus", "expected whole Rupiah like 1.500.000, got 'seratus'"),
+    ("paid_on", "2027-01-05", "2027-01-05 is in the future"),
+    ("paid_on", "", "required"),
+    ("reference", "", "required"),
+    ("channel", "dompet digital", "expected one of bank, atm, minimarket, mobile_jkn, autodebit, post_office, branch, other, got 'dompet digital'"),
+    ("card_no", "0009999999999", "no participant or family 0009999999999"),
+])
+def test_bad_payment_rows(db, column, value, reason):
+    family(db, (1, 6, 3))
+    good = {"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-11-20", "reference": "A"}
+    report = pay(db, [good, {**good, "reference": "B", column: value}])
+    assert [str(e) for e in report.errors] == [f"row 3, {column}: {reason}"]
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == 0  # all-or-nothing
+
+
+def test_family_id_may_name_the_payer_and_repeated_reference_is_caught(db):
+    family(db, (1, 6, 3))
+    report = pay(db, [{"family_id": "F1", "amount": "35000", "paid_on": "2026-11-20", "reference": "X"},
+                      {"family_id": "F1", "amount": "35000", "paid_on": "2026-11-21", "reference": "X"}])
+    assert [str(e) for e in report.errors] == ["row 3, reference: reference X appears more than once in the file"]
+
+
+def promise(db, fam, *, made_on, promised_on, amount, user_id):
+    attempt = ContactAttempt(family_id=fam.id, user_id=user_id, channel=Channel.phone, outcome="promise_to_pay",
+                             is_reached=True, is_right_party=True,
+                             at=datetime.combine(made_on, datetime.min.time(), timezone.utc) + timedelta(hours=3))
+    db.session.add(attempt)
+    db.session.flush()
+    p = Promise(family_id=fam.id, attempt_id=attempt.id, user_id=user_id, made_on=made_on,
+                promised_on=promised_on, amount=amount)
+    db.session.add(p)
+    db.session.commit()
+    return p
+
+
+@pytest.mark.parametrize("payments, state, paid", [
+    ([("2026-11-25", 105_000)], PromiseState.kept, 105_000),                         # exact, on time
+    ([("2026-11-25", 50_000)], PromiseState.partly_kept, 50_000),                    # partial
+    ([("2026-11-28", 105_000)], PromiseState.kept, 105_000),                         # late, within 3 days' grace
+    ([("2026-11-29", 105_000)], PromiseState.broken, 0),                             # late, after grace
+    ([("2026-11-18", 105_000)], PromiseState.broken, 0),                             # paid before the promise
+    ([("2026-11-21", 60_000), ("2026-11-26", 45_000)], PromiseState.kept, 105_000),  # in two parts
+])
+def test_promise_results(db, make_user, payments, state, paid):
+    fam = family(db, (1, 6, 3))
+    queue_up(db, QueueName.telecollect)
+    p = promise(db, fam, made_on=date(2026, 11, 20), promised_on=date(2026, 11, 25), amount=105_000,
+                user_id=make_user("telecollector").id)
+    pay(db, [{"card_no": f"{1:013d}", "amount": str(a), "paid_on": d, "reference": f"R{i}"}
+             for i, (d, a) in enumerate(payments)])
+    settle_due(db.session, date(2026, 12, 1))
+    db.session.commit()
+    db.session.refresh(p)
+    assert (p.state, p.paid_amount) == (state, paid)
+    item = db.session.scalar(select(WorkItem))
+    if state == PromiseState.broken:
+        assert (item.state, item.requeue_reason) == (WorkState.waiting, "promise_broken")
+
+
+def test_attribution_window_and_self_cure(db, make_user):
+    fam = family(db, (1, 12, 3))
+    user = make_user("telecollector")
+    for days_before, reached in ((40, True), (20, True), (5, False)):
+        db.session.add(ContactAttempt(family_id=fam.id, user_id=user.id, channel=Channel.whatsapp,
+                                      outcome="no_answer" if not reached else "refused", is_reached=reached,
+                                      is_right_party=reached,
+                                      at=datetime(2026, 11, 30, 3, tzinfo=timezone.utc) - timedelta(days=days_before)))
+    db.session.commit()
+    pay(db, [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-11-30", "reference": "in-window"},
+             {"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2027-01-05", "reference": "too-late"}],
+        today=date(2027, 1, 31))
+    credited = dict(db.session.execute(select(Payment.reference, Payment.attributed_channel)).all())
+    assert credited == {"in-window": "whatsapp", "too-late": "self_cure"}
+    days_20 = db.session.scalar(select(ContactAttempt.id).where(ContactAttempt.is_reached.is_(True))
+                                .order_by(ContactAttempt.at.desc()))
+    assert db.session.scalar(select(Payment.attributed_attempt_id).where(Payment.reference == "in-window")) == days_20
+
+
+def test_rehab_plan_installments_are_tracked_like_promises(db, make_user):
+    fam = family(db, (1, 8, 3))
+    queue_up(db, QueueName.telecollect)
+    plan = register_plan(db.session, fam, installments=4, start_month=date(2026, 3, 1), on=date(2026, 3, 5),
+                         user=make_user("telecollector"))
+    db.session.commit()
+    assert [(i.due_on, i.amount) for i in plan.schedule] == [
+        (date(2026, 3, 10), 70_000), (date(2026, 4, 10), 70_000), (date(2026, 5, 10), 70_000), (date(2026, 6, 10), 70_000)]
+    assert db.session.scalar(select(WorkItem.state)) == WorkState.promised
+    pay(db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-03-09", "reference": "I1"}], today=date(2026, 4, 1))
+    db.session.refresh(plan)
+    assert [i.state for i in plan.schedule][:2] == [InstallmentState.paid, InstallmentState.pending]
+    settle_due(db.session, date(2026, 4, 14))  # 10 April + 3 days' grace has passed
+    db.session.commit()
+    db.session.refresh(plan)
+    assert plan.state == PlanState.broken and plan.schedule[1].state == InstallmentState.missed
+    item = db.session.scalar(select(WorkItem))
+    assert (item.state, item.requeue_reason) == (WorkState.waiting, "rehab_missed")
+
+
+def test_plan_completion_then_current_month_reactivates(db, make_user):
+    fam = family(db, (1, 4, 3))
+    register_plan(db.session, fam, installments=2, start_month=date(2026, 3, 1), on=date(2026, 3, 5),
+                  user=make_user("telecollector"))
+    db.session.commit()
+    pay(db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-03-09", "reference": "I1"},
+             {"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-04-09", "reference": "I2"}], today=date(2026, 4, 9))
+    fam = db.session.scalar(select(Family))
+    assert fam.reactivated_on is None  # the plan is paid, the current month is not
+    pay(db, [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-04-10", "reference": "current"}], today=date(2026, 4, 10))
+    db.session.refresh(fam)
+    assert fam.reactivated_on == date(2026, 4, 10)
+
+
+def test_register_plan_refuses_what_the_rules_refuse(db, make_user):
+    from telecollect.errors import ServiceError
+    fam = family(db, (1, 4, 3))
+    user = make_user("telecollector")
+    with pytest.raises(ServiceError, match="1–28"):
+        register_plan(db.session, fam, installments=2, start_month=date(2026, 3, 1), on=date(2026, 3, 29), user=user)
+    with pytest.raises(ServiceError, match="antara 2 dan 2"):
+        register_plan(db.session, fam, installments=3, start_month=date(2026, 3, 1), on=date(2026, 3, 5), user=user)
+    with pytest.raises(ServiceError) as caught:
+        register_plan(db.session, fam, installments=2, start_month=date(2026, 6, 1), on=date(2026, 3, 5), user=user)
+    assert caught.value.field == "start_month"
+
+
+def test_new_arrears_data_replace_what_payments_lowered(db):
+    family(db, (1, 6, 3))
+    pay(db, [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-11-20", "reference": "A"}])
+    assert arrears(db) == [(5, 175_000)]
+    run_import(db, csv_bytes([row(card_no=f"{1:013d}", family_id="F1", months_in_arrears="6", arrears_amount="210000",
+                                  **{"class": "3"}, as_of="2026-11-01")]))
+    assert arrears(db) == [(5, 175_000)]  # an older list does not undo the payment
+    run_import(db, csv_bytes([row(card_no=f"{1:013d}", family_id="F1", months_in_arrears="5", arrears_amount="175000",
+                                  **{"class": "3"}, as_of="2026-12-01")]))
+    assert arrears(db) == [(5, 175_000)]
+
+
+def test_payment_import_and_a_promise_at_once(app, db, make_user):
+    """A payment import and a telecollector recording a promise on the same family at the same moment:
+    whichever commits second sees the other, so the promise ends up kept."""
+    from telecollect.contacts.outcomes import OUTCOMES
+    from telecollect.contacts.services import OutcomeInput, record_outcome
+    from telecollect.extensions import db as _db
+    from telecollect.queues.policy import ContactRules
+    from tests.queues.test_concurrency import run_together
+
+    fam = family(db, (1, 6, 3))
+    queue_up(db, QueueName.telecollect)
+    user = make_user("telecollector")
+    item_id = db.session.scalar(select(WorkItem.id))
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
+
+    def record_promise():
+        from telecollect.auth.models import User
+        given = OutcomeInput(kind=OUTCOMES["promise_to_pay"], channel=Channel.phone,
+                             promise_date=date(2026, 11, 26), promise_amount=70_000)
+        record_outcome(_db.session, _db.session.get(WorkItem, item_id), _db.session.get(User, user.id), given,
+                       rules=ContactRules(480, 1200, frozenset(range(6)), 3, 7), retry_delays={}, now=now)
+        _db.session.commit()
+
+    def import_payment():
+        pay(_db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-11-24", "reference": "same-time"}],
+            today=date(2026, 11, 24))
+
+    for _ in range(3):  # the race can fall either way: both orders must end the same
+        run_together(app, [record_promise, import_payment])
+        db.session.expire_all()
+        promises = db.session.scalars(select(Promise).order_by(Promise.id.desc())).all()
+        assert promises[0].state == PromiseState.kept and promises[0].paid_amount >= 70_000
+        db.session.execute(Payment.__table__.delete())
+        db.session.commit()
+    assert fam.id
