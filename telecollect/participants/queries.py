@@ -133,19 +133,6 @@ def arrears_history(session, participant: Participant):
     ).all()
 
 
-def timeline(session, participant: Participant) -> list[dict]:
-    """Everything that happened to a participant, newest first.
-
-    For now the arrears reports; contacts, messages and payments join here as
-    they are built.
-    """
-    events = [
-        {"on": s.as_of, "kind": "arrears", "months": s.months_in_arrears, "amount": s.amount}
-        for s in arrears_history(session, participant)
-    ]
-    return sorted(events, key=lambda e: e["on"], reverse=True)
-
-
 def local_today(participant: Participant) -> date:
     """Today's date where the participant lives."""
     return now_utc().astimezone(ZONES[participant.province.timezone]).date()

@@ -10,10 +10,11 @@ from telecollect.imports.models import ImportRun
 from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.participants.queries import (
     ParticipantFilters, area_ids, arrears_history, family_arrears, family_members, list_participants,
-    may_view, timeline,
+    may_view,
 )
 from telecollect.participants.services import import_participants
 from telecollect.regions.queries import place_options
+from telecollect.reports.timeline import family_timeline
 from telecollect.security import roles_required
 
 
@@ -46,7 +47,7 @@ def detail(card_no):
     return render_template(
         "participants/detail.html", p=participant, members=members,
         family_amount=amount, family_months=months,
-        history=arrears_history(db.session, participant), events=timeline(db.session, participant),
+        history=arrears_history(db.session, participant), events=family_timeline(db.session, participant),
         show_full_nik=current_user.is_privileged,
     )
 

@@ -255,3 +255,17 @@ def test_payment_import_and_a_promise_at_once(app, db, make_user):
         db.session.execute(Payment.__table__.delete())
         db.session.commit()
     assert fam.id
+
+
+def test_participant_timeline_shows_contacts_promises_and_payments(db, client, login, make_user):
+    fam = family(db, (1, 6, 3))
+    user = make_user("telecollector", name="Rina Lestari")
+    promise(db, fam, made_on=date(2026, 11, 20), promised_on=date(2026, 11, 25), amount=70_000, user_id=user.id)
+    pay(db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-11-24", "reference": "T1"}])
+    login(make_user("supervisor"))
+    page = client.get(f"/participants/{1:013d}").text
+    timeline = page.split('data-testid="timeline"')[1]
+    assert "Janji bayar Rp70.000 paling lambat 25-11-2026" in timeline
+    assert "Janji bayar ditepati: Rp70.000 dari Rp70.000 dibayar" in timeline
+    assert "Pembayaran Rp70.000 melalui bank · dikreditkan ke Rina Lestari" in timeline
+    assert "Janji bayar" in timeline and "Rina Lestari" in timeline
