@@ -72,6 +72,16 @@ def load_config() -> dict:
         "PROMISE_GRACE_DAYS": _int("PROMISE_GRACE_DAYS", 3),
         "ATTRIBUTION_DAYS": _int("ATTRIBUTION_DAYS", 30),
         "INSTALLMENT_DUE_DAY": _int("INSTALLMENT_DUE_DAY", 10),
+        # SMS (telecollect.messaging): "outbox" keeps every message here; "twilio" sends them.
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND", "outbox"),
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),
+        #: Another API host (a staging or test server) instead of https://api.twilio.com.
+        "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL", ""),
+        "TWILIO_TIMEOUT_SECONDS": _int("TWILIO_TIMEOUT_SECONDS", 10),
+        "SMS_BATCH_SIZE": _int("SMS_BATCH_SIZE", 100),
         "BRANCH_NAME": os.environ.get("BRANCH_NAME", "BPJS Kesehatan Kantor Cabang Jakarta Utara"),
         "ASSIGNMENT_LETTER_DAYS": _int("ASSIGNMENT_LETTER_DAYS", 180),
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 30000),

@@ -141,6 +141,11 @@ class Sqlite:
             connection.close()
 
     @staticmethod
+    def server_pid() -> None:
+        """No server: SQLite works inside the gunicorn workers."""
+        return None
+
+    @staticmethod
     def timestamp(moment: datetime) -> str:
         """How SQLAlchemy stores a UTC datetime in SQLite (naive, text), so comparisons match."""
         return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -187,6 +192,15 @@ class Postgresql:
     @staticmethod
     def connect(url: str):
         return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1))
+
+    @staticmethod
+    def server_pid() -> int | None:
+        """The postmaster's process id, when the server runs on this machine and its files are readable."""
+        with contextlib.suppress(OSError, ValueError, psycopg.Error):
+            with psycopg.connect(f"{PG_SERVER}/postgres") as admin:
+                data_directory = admin.execute("SHOW data_directory").fetchone()[0]
+            return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+        return None
 
     @staticmethod
     def timestamp(moment: datetime) -> datetime:
@@ -620,6 +634,8 @@ class Result:
     bare_tries: int = 0
     client_cpu_cores: float = 0.0
     server_cpu_cores: float = 0.0
+    #: PostgreSQL's processes (SQLite's work is inside gunicorn's).
+    database_cpu_cores: float | None = None
     machine_busy_cores: float = 0.0
     cores: int = 0
     server_log: str = ""
@@ -646,11 +662,14 @@ def measure(engine, args: argparse.Namespace, workdir: Path) -> Result:
     note(f"{engine.name}: {args.agents} agents claiming for {args.seconds:g} s")
     server_log = workdir / f"claims-gunicorn-{engine.name}.log"
     with gunicorn(url, server_log, next(iter(tokens.values()))) as (server, base):
+        database_pid = engine.server_pid()
+        database_cpu = tree_cpu_seconds(database_pid) if database_pid else 0.0
         server_cpu, machine_busy, client_cpu = tree_cpu_seconds(server.pid), machine_busy_seconds(), _own_cpu()
         started = time.monotonic()
         logs, elapsed = run_agents(base, tokens, args.seconds, args.client)
         wall = time.monotonic() - started  # CPU shares are over this, the agents' 2 s start included
         server_cpu = tree_cpu_seconds(server.pid) - server_cpu
+        database_cpu = tree_cpu_seconds(database_pid) - database_cpu if database_pid else None
         machine_busy = machine_busy_seconds() - machine_busy
         client_cpu = (_own_cpu() - client_cpu) if args.client == "threads" else sum(l.cpu_seconds for l in logs)
     ended = datetime.now(timezone.utc)
@@ -681,6 +700,7 @@ def measure(engine, args: argparse.Namespace, workdir: Path) -> Result:
         errors=errors, attempts_in_database=db_attempts(engine, url), double_claims_client=doubled_client,
         double_claims_database=doubled_db, due_unclaimed_at_end=due, bare_tries=len(bare),
         client_cpu_cores=client_cpu / wall, server_cpu_cores=server_cpu / wall,
+        database_cpu_cores=None if database_cpu is None else database_cpu / wall,
         machine_busy_cores=machine_busy / wall, cores=os.cpu_count() or 0, server_log=str(server_log),
     )
     result.floor = floor_verdict(result)
@@ -743,7 +763,9 @@ def result_notes(result: Result) -> list[str]:
         f"attempts in the database); {result.due_unclaimed_at_end:,} due, unclaimed families left; "
         f"bare statement: p50 of {result.bare_tries:,} tries",
         f"  CPU, in cores of {result.cores}: client {result.client_cpu_cores:.2f} ({result.client}), "
-        f"gunicorn {result.server_cpu_cores:.2f}, whole machine {result.machine_busy_cores:.2f}",
+        f"gunicorn {result.server_cpu_cores:.2f}, "
+        + ("" if result.database_cpu_cores is None else f"PostgreSQL {result.database_cpu_cores:.2f}, ")
+        + f"whole machine {result.machine_busy_cores:.2f}",
     ]
     if result.errors:
         lines.append(f"  ERRORS: {', '.join(f'{what} x{n}' for what, n in sorted(result.errors.items()))} "

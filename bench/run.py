@@ -5,13 +5,14 @@ A new benchmark is a module with `main(argv) -> int`, added to BENCHMARKS.
 """
 import sys
 
-from bench import claims, import_participants
+from bench import claims, import_participants, payments
 
 #: Benchmarks run by `make bench`, in this order; each gets the command-line
 #: arguments as they were given (`make bench BENCH_ARGS="--sizes 2000"`).
 BENCHMARKS = [
     import_participants.main,
     claims.main,
+    payments.main,
 ]
 
 

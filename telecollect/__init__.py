@@ -123,10 +123,13 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.auth.routes import bp as auth_bp
     from telecollect.participants.routes import bp as participants_bp
     from telecollect.payments.routes import bp as payments_bp
+    from telecollect.messaging.routes import bp as messaging_bp
+    from telecollect.messaging.webhooks import bp as twilio_bp
     from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
 
-    for blueprint in (auth_bp, admin_bp, participants_bp, payments_bp, queue_bp, reports_bp, api_bp):
+    for blueprint in (auth_bp, admin_bp, participants_bp, payments_bp, queue_bp, messaging_bp, twilio_bp,
+                      reports_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

@@ -143,3 +143,18 @@ def _memoised(process):
             return process(value)
 
     return convert
+
+
+def insert_ignoring_duplicates(session, table, values: dict, conflict_column: str):
+    """INSERT … ON CONFLICT DO NOTHING on either engine; returns the new id or None.
+
+    Two schedulers queuing the same reminder at once both run this: the unique
+    key lets exactly one row in, and neither fails.
+    """
+    if is_postgresql(session):
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = (dialect_insert(table).values(**values)
+                 .on_conflict_do_nothing(index_elements=[conflict_column]).returning(table.c.id))
+    return session.execute(statement).scalar_one_or_none()

@@ -175,6 +175,10 @@ def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, 
                           promised_on=given.promise_date, amount=given.promise_amount)
         session.add(promise)
         credit_new_promise(session, promise)
+    if given.kind.code == "interested_autodebit":
+        from telecollect.messaging.reminders import prompt_autodebit_now
+
+        prompt_autodebit_now(session, rules, members, attempt.id, now)
     claimed_by_other = _count_attempt(session, item, user, given.kind, now)
     if claimed_by_other is not None:
         session.refresh(item)

@@ -1,9 +1,10 @@
-"""Message templates (the cadre's WhatsApp opener now; SMS reminders later)."""
+"""Message templates, the SMS outbox with its status history, replies, and reminder settings."""
+import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.db import UTCDateTime, now_utc
 from telecollect.extensions import db
@@ -21,3 +22,132 @@ class MessageTemplate(db.Model):
 
     def __repr__(self):
         return f"<MessageTemplate {self.key}>"
+
+
+class SmsKind(str, enum.Enum):
+    due_reminder = "due_reminder"
+    promise_reminder = "promise_reminder"
+    promise_broken = "promise_broken"
+    installment_reminder = "installment_reminder"
+    autodebit_prompt = "autodebit_prompt"
+    pre_call = "pre_call"
+    info_reply = "info_reply"
+
+
+class SmsStatus(str, enum.Enum):
+    queued = "queued"            #: waiting in the outbox for its time and the dispatcher
+    sending = "sending"          #: claimed by a dispatcher right now
+    held = "held"                #: SMS_BACKEND=outbox: kept here, nothing left
+    accepted = "accepted"        #: Twilio took it (accepted/queued at Twilio)
+    sent = "sent"
+    delivered = "delivered"
+    undelivered = "undelivered"
+    failed = "failed"
+    canceled = "canceled"        #: not sent: opted out or no valid number at send time
+
+
+#: Delivery status only moves forward; a late or repeated callback changes nothing.
+STATUS_RANK = {SmsStatus.accepted: 1, SmsStatus.sent: 3, SmsStatus.delivered: 4, SmsStatus.undelivered: 4,
+               SmsStatus.failed: 4}
+#: Twilio's names for its statuses → ours.
+TWILIO_STATUS = {"accepted": SmsStatus.accepted, "queued": SmsStatus.accepted, "scheduled": SmsStatus.accepted,
+                 "sending": SmsStatus.accepted, "sent": SmsStatus.sent, "delivered": SmsStatus.delivered,
+                 "undelivered": SmsStatus.undelivered, "failed": SmsStatus.failed, "canceled": SmsStatus.failed}
+
+
+class SmsMessage(db.Model):
+    """One SMS, written in the same transaction as whatever caused it, sent later by the dispatcher."""
+
+    __tablename__ = "sms_messages"
+    __table_args__ = (
+        Index("ix_sms_messages_due", "status", "next_attempt_at"),
+        Index("ix_sms_messages_family", "family_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: kind + family + period (or promise/installment id): the same reminder can never be queued twice.
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    kind: Mapped[SmsKind] = mapped_column(Enum(SmsKind, name="sms_kind", native_enum=False, length=24), nullable=False)
+    template_key: Mapped[str] = mapped_column(String(40), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    to_phone: Mapped[str] = mapped_column(String(16), nullable=False)
+    family_id: Mapped[Optional[int]] = mapped_column(ForeignKey("families.id"), nullable=True)
+    participant_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participants.id"), nullable=True)
+    #: The recipient's zone (for SMS hours at send time).
+    timezone: Mapped[str] = mapped_column(String(4), default="WIB", server_default="WIB", nullable=False)
+    #: Not before this; the dispatcher also moves it into the SMS window.
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    status: Mapped[SmsStatus] = mapped_column(Enum(SmsStatus, name="sms_status", native_enum=False, length=12),
+                                              default=SmsStatus.queued, server_default="queued", nullable=False)
+    #: A dispatcher's claim on the row, so that two dispatchers never send it twice.
+    claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    twilio_sid: Mapped[Optional[str]] = mapped_column(String(40), unique=True, nullable=True)
+    encoding: Mapped[str] = mapped_column(String(6), default="GSM-7", server_default="GSM-7", nullable=False)
+    segments: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
+    #: What Twilio charged, as it reports it (e.g. "-0.04150"), and in which currency.
+    price: Mapped[Optional[str]] = mapped_column(String(20), nullable=True)
+    price_unit: Mapped[Optional[str]] = mapped_column(String(3), nullable=True)
+    error_code: Mapped[Optional[int]] = mapped_column(nullable=True)
+    error_message: Mapped[Optional[str]] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+    events: Mapped[list["SmsEvent"]] = relationship(back_populates="message", order_by="SmsEvent.id",
+                                                    cascade="all, delete-orphan")
+
+    def __repr__(self):
+        return f"<SmsMessage {self.id} {self.kind.value} {self.status.value} to={self.to_phone[:6]}…>"
+
+
+class SmsEvent(db.Model):
+    """A message's status history: queued, claimed, sent, Twilio callbacks, errors."""
+
+    __tablename__ = "sms_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("sms_messages.id", ondelete="CASCADE"), index=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    detail: Mapped[Optional[str]] = mapped_column(String(300), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+    message: Mapped[SmsMessage] = relationship(back_populates="events")
+
+    def __repr__(self):
+        return f"<SmsEvent {self.message_id} {self.status}>"
+
+
+class InboundSms(db.Model):
+    """A reply a participant sent to our number."""
+
+    __tablename__ = "inbound_sms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    twilio_sid: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    from_phone: Mapped[str] = mapped_column(String(20), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    #: stop, start, info or other.
+    action: Mapped[str] = mapped_column(String(10), nullable=False)
+    family_id: Mapped[Optional[int]] = mapped_column(ForeignKey("families.id"), index=True, nullable=True)
+    participant_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participants.id"), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+    def __repr__(self):
+        return f"<InboundSms {self.id} {self.action}>"
+
+
+class ReminderSetting(db.Model):
+    """A supervisor's switch and tuning for one reminder kind."""
+
+    __tablename__ = "reminder_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SmsKind] = mapped_column(Enum(SmsKind, name="sms_kind", native_enum=False, length=24), unique=True, nullable=False)
+    is_enabled: Mapped[bool] = mapped_column(nullable=False)
+    #: Days before the event (due date, promise, installment) the reminder goes out.
+    days_before: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
+
+    def __repr__(self):
+        return f"<ReminderSetting {self.kind.value} on={self.is_enabled} days={self.days_before}>"

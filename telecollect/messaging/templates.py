@@ -1,7 +1,9 @@
 """Rendering message templates with a fixed set of variables.
 
-Only the variables listed here can appear in a message, so an edited template
-can never put an arrears amount or a NIK into a wa.me link.
+Only the variables listed here can appear in a message: an edited WhatsApp
+template can never put an arrears amount or a NIK into a wa.me link, and no
+SMS template can carry a NIK at all. Defaults are short, polite, and name only
+official payment channels.
 """
 import re
 from urllib.parse import quote
@@ -14,6 +16,30 @@ from telecollect.messaging.models import MessageTemplate
 from telecollect.phones import wa_digits
 
 CADRE_WHATSAPP = "cadre_whatsapp"
+OFFICIAL_CHANNELS = "bank, ATM, minimarket atau Mobile JKN"
+SMS_VARIABLES = {"nama": "participant's name", "jumlah": "family arrears (Rp)", "bulan": "months in arrears",
+                 "jatuh_tempo": "due date", "tanggal_janji": "promise date", "cicilan": "installment amount",
+                 "kanal": "official payment channels", "rehab": "REHAB offer", "autodebit": "autodebit steps",
+                 "cabang": "branch name"}
+SMS_DEFAULTS = {
+    "sms_due_reminder": "Yth. {nama}, iuran JKN-KIS jatuh tempo {jatuh_tempo}. Bayar melalui {kanal}. "
+                        "Abaikan jika sudah membayar. BPJS Kesehatan",
+    "sms_promise_reminder": "Yth. {nama}, terima kasih atas kesediaan membayar iuran JKN-KIS pada {tanggal_janji}. "
+                            "Bayar melalui {kanal}. BPJS Kesehatan",
+    "sms_promise_broken": "Yth. {nama}, pembayaran iuran JKN-KIS yang direncanakan {tanggal_janji} belum kami terima. "
+                          "{rehab} Info: Care Center 165. BPJS Kesehatan",
+    "sms_installment_reminder": "Yth. {nama}, cicilan REHAB JKN-KIS {cicilan} jatuh tempo {jatuh_tempo}. "
+                                "Bayar melalui {kanal}. BPJS Kesehatan",
+    "sms_autodebit_prompt": "Yth. {nama}, bayar iuran JKN-KIS otomatis tiap bulan dengan autodebit. {autodebit} "
+                            "BPJS Kesehatan",
+    "sms_pre_call": "Yth. {nama}, petugas BPJS Kesehatan {cabang} akan menghubungi Anda hari ini terkait iuran JKN-KIS.",
+    "sms_info_reply": "Tunggakan iuran JKN-KIS keluarga {nama}: {bulan} bulan, {jumlah}. Bayar melalui {kanal}. "
+                      "BPJS Kesehatan",
+}
+SMS_SNIPPETS = {
+    "rehab": "Tunggakan dapat dicicil lewat program REHAB di aplikasi Mobile JKN.",
+    "autodebit": "Daftar via Mobile JKN, Care Center 165 atau kantor BPJS.",
+}
 DEFAULTS = {
     CADRE_WHATSAPP: (
         "Selamat {salam}, Bapak/Ibu {nama}. Saya {kader}, kader JKN-KIS Kelurahan {kelurahan}. "
@@ -26,7 +52,9 @@ DEFAULTS = {
 VARIABLES = {
     CADRE_WHATSAPP: {"salam": "greeting by the time of day", "nama": "participant's name",
                      "kader": "cadre's name", "kelurahan": "kelurahan", "cabang": "branch name"},
+    **{key: SMS_VARIABLES for key in SMS_DEFAULTS},
 }
+DEFAULTS.update(SMS_DEFAULTS)
 _PLACEHOLDER = re.compile(r"{(\w*)}")
 
 

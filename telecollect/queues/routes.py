@@ -16,6 +16,7 @@ from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.formatting import ZONES
 from telecollect.messaging import templates as message_templates
+from telecollect.messaging.outbox import messages_for_family
 from telecollect.participants.models import BUCKETS, Segment
 from telecollect.participants.queries import family_arrears
 from telecollect.programs import services as programs
@@ -79,7 +80,7 @@ def item(item_id):
         channels=HAND_CHANNELS[work.queue], is_mine=work.claimed_by_id == current_user.id and work.is_claimed(now),
         local_today=now.astimezone(ZONES[work.timezone]).date(), show_full_nik=current_user.is_privileged,
         rehab=rehab_quote(db.session, members, now.astimezone(ZONES[work.timezone]).date()),
-        plan=active_plan(db.session, work.family_id),
+        plan=active_plan(db.session, work.family_id), sms=messages_for_family(db.session, work.family_id),
         renew_seconds=max(60, int(lease().total_seconds() // 3)), **_counters(now),
     )
 

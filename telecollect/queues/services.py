@@ -253,6 +253,10 @@ def claim_next(session, user: User, rules: policy.ContactRules, *, lease: timede
         decision = policy.decide(session, rules, family_id=item.family_id, members=item.family.members,
                                  zone=item.timezone, channel=_channel(queue), now=now)
         if decision.allowed:
+            if queue == QueueName.telecollect:
+                from telecollect.messaging.reminders import pre_call_notice
+
+                pre_call_notice(session, rules, item.family.members, now)
             return item
         _set_aside(item, decision, now)
         session.flush()

@@ -1,9 +1,10 @@
-"""The queue settings, parsed once at app creation so that a bad value stops the start."""
+"""Settings parsed once at app creation (contact policy, queue, SMS gateway), so that a bad value stops the start."""
 from datetime import timedelta
 
 from flask import current_app
 
 from telecollect.contacts.services import parse_retry_delays
+from telecollect.messaging.gateways import gateway_from_config
 from telecollect.queues.policy import ContactRules
 
 _KEY = "telecollect.queues"
@@ -14,7 +15,12 @@ def register_queue_settings(app) -> None:
         "rules": ContactRules.from_config(app.config),
         "retry_delays": parse_retry_delays(app.config["RETRY_DELAYS"]),
         "lease": timedelta(minutes=app.config["QUEUE_LEASE_MINUTES"]),
+        "sms_gateway": gateway_from_config(app.config),
     }
+
+
+def sms_gateway():
+    return current_app.extensions[_KEY]["sms_gateway"]
 
 
 def contact_rules() -> ContactRules:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from telecollect.contacts.models import ContactAttempt, Promise
+from telecollect.messaging.models import InboundSms, SmsMessage
 from telecollect.participants.models import ArrearsSnapshot, Participant
 from telecollect.payments.models import Payment
 from telecollect.programs.models import InstallmentPlan
@@ -40,6 +41,14 @@ def family_timeline(session, participant: Participant, limit: int = 200) -> list
         _event(plan.registered_on, "plan", installments=plan.installments, amount=plan.total_amount,
                state=plan.state.value)
         for plan in session.scalars(select(InstallmentPlan).where(InstallmentPlan.family_id == family_id))
+    ]
+    events += [
+        _event(m.created_at, "sms", sms_kind=m.kind.value, status=m.status.value, body=m.body)
+        for m in session.scalars(select(SmsMessage).where(SmsMessage.family_id == family_id))
+    ]
+    events += [
+        _event(m.received_at, "sms_in", action=m.action, body=m.body)
+        for m in session.scalars(select(InboundSms).where(InboundSms.family_id == family_id))
     ]
     return sorted(events, key=lambda e: e["sort"], reverse=True)[:limit]
 

@@ -1,0 +1,416 @@
+"""Benchmark `flask import payments` with promises and plans in place, against a bare bulk insert.
+
+For each size N and database engine it:
+
+1. makes a fresh, migrated database holding N participants, imported from the
+   participant benchmark's cached demo file with the real `flask import
+   participants` (not timed);
+2. puts work in place for the payments to meet, straight into the tables (not
+   timed): a telecollector made with `flask users create`; a pending promise for
+   PROMISE_SHARE of the families in arrears, each with the contact attempt that
+   recorded it; an active REHAB-2022 plan of 4 installments covering the family's
+   arrears for PLAN_SHARE of them (other families than the promises');
+3. generates a file of N payments once (cached in the work directory): random
+   participants' card numbers, multiples of Rp35.000 up to Rp350.000, dated over
+   the PAID_DAYS days up to PAID_THROUGH, unique references, every channel;
+4. imports it with the real command, in a child process, measuring wall time and
+   that child's own peak memory;
+5. copies the payment rows the import wrote (every column) into a second fresh,
+   migrated database holding the same families and participants, with nothing
+   but the driver (sqlite3 `executemany`, psycopg `COPY`), timing only those
+   inserts and the commit: what writing the rows costs with no parsing,
+   validation, allocation, promises, plans or ORM at all.
+
+The payments are dated in the past (the import refuses future dates against the
+real today). Promises and installments fall due after the real today, so the
+import's closing sweep (`settle_due`) finds nothing due: the time measured is
+the payments' own work (allocation, promises, plans, attribution).
+
+Run from the repository root:
+    .venv/bin/python -m bench.payments --payment-sizes 2000
+"""
+import argparse
+import csv
+import json
+import random
+import secrets
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+
+from bench import claims
+from bench.import_participants import (
+    GNU_TIME, PG_SERVER, ROOT, SEED, BenchError, Sqlite, _engines, _sizes, dump, flask, load, migrated,
+    note, participant_file,
+)
+from bench.import_participants import Postgresql as _Postgresql
+from telecollect.payments.importing import COLUMNS
+from telecollect.payments.models import PAYMENT_CHANNELS
+from telecollect.programs.rules import split
+
+PG_DATABASES = {"payments": "telecollect_bench_payments", "payments-bare": "telecollect_bench_payments_bare"}
+
+#: Payments are dated over the PAID_DAYS days up to PAID_THROUGH: after the demo
+#: arrears list (dated 2024-01-31), and fixed, so a cached file stays valid.
+PAID_THROUGH = date(2024, 2, 20)
+PAID_DAYS = 20
+PAID_FROM = PAID_THROUGH - timedelta(days=PAID_DAYS - 1)
+#: Rp35.000 (a class III month) times 1 to 10.
+AMOUNT_UNIT, AMOUNT_UNITS = 35_000, 10
+
+#: Families in arrears given a pending promise, and (other ones) an active plan.
+PROMISE_SHARE, PLAN_SHARE = 0.10, 0.05
+#: The promises were made (on a call that reached the family) a few days before the first payment …
+PROMISE_MADE_ON = PAID_FROM - timedelta(days=3)
+#: … and the plans registered a little earlier.
+PLAN_REGISTERED_ON = PAID_FROM - timedelta(days=10)
+PLAN_INSTALLMENTS = 4
+PROGRAM_CODE = "REHAB-2022"
+#: The telecollector who took the promises and recorded the plans.
+USERNAME = "bench-payments"
+
+SETUP = (f"Setup: pending promises for {PROMISE_SHARE:.0%} of families in arrears, active {PROGRAM_CODE} plans "
+         f"({PLAN_INSTALLMENTS} installments) for {PLAN_SHARE:.0%}; payments dated "
+         f"{PAID_FROM.isoformat()}..{PAID_THROUGH.isoformat()}")
+
+
+# --- engines ---------------------------------------------------------------
+# The participant benchmark's engines, with databases of this benchmark's own
+# (it may run next to the other) and a way to copy tables between two of them.
+
+@dataclass
+class SqliteEngine(Sqlite):
+    """Databases are `<workdir>/payments.db` and `<workdir>/payments-bare.db`."""
+
+    @staticmethod
+    def timestamp(moment: datetime) -> str:
+        return claims.Sqlite.timestamp(moment)
+
+    def copy_tables(self, source: str, target: str, tables: tuple[str, ...]) -> None:
+        """Every row of `tables` from `source` into `target`, in one transaction, inside SQLite."""
+        with self.connect(target) as connection:
+            connection.execute("ATTACH DATABASE ? AS source", (source.removeprefix("sqlite:///"),))
+            for table in tables:
+                columns = ", ".join(row[1] for row in connection.execute(f"PRAGMA main.table_info({table})"))
+                connection.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM source.{table} "
+                                   "ORDER BY id")
+            connection.commit()
+            connection.execute("DETACH DATABASE source")
+
+
+@dataclass
+class PostgresqlEngine(_Postgresql):
+    def fresh(self, label: str) -> str:
+        """Drop and recreate the database; CREATE DATABASE cannot run inside a transaction."""
+        name = PG_DATABASES[label]
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+    @staticmethod
+    def timestamp(moment: datetime) -> datetime:
+        return moment
+
+    def copy_tables(self, source: str, target: str, tables: tuple[str, ...]) -> None:
+        """Every row of `tables` from `source` into `target`, in one transaction, COPY to COPY (streamed)."""
+        with self.connect(source) as src, self.connect(target) as dst:
+            for table in tables:
+                with src.cursor() as cursor:
+                    cursor.execute(f"SELECT * FROM {table} LIMIT 0")
+                    columns = ", ".join(description.name for description in cursor.description)
+                with src.cursor() as out_cursor, dst.cursor() as in_cursor:
+                    with out_cursor.copy(f"COPY (SELECT {columns} FROM {table} ORDER BY id) TO STDOUT") as out, \
+                            in_cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as into:
+                        for block in out:
+                            into.write(block)
+            dst.commit()
+
+
+ENGINES = {"sqlite": SqliteEngine, "postgresql": lambda _workdir: PostgresqlEngine()}
+
+#: What the payment rows refer to (directly or through participants), in
+#: foreign-key order: copied into the bare database before the clock starts.
+PREREQUISITE_TABLES = ("provinces", "cities", "districts", "villages", "users", "import_runs",
+                       "families", "participants", "contact_attempts")
+TIMED_TABLES = ("payments",)
+
+
+# --- the steps ---------------------------------------------------------------
+
+def card_numbers(participants: Path) -> list[str]:
+    """The card numbers of the participant file, read as a stream (the other columns are dropped)."""
+    with participants.open(newline="", encoding="utf-8") as stream:
+        reader = csv.reader(stream)
+        column = next(reader).index("card_no")
+        return [row[column] for row in reader]
+
+
+def payment_file(workdir: Path, rows: int, participants: Path) -> Path:
+    """The CSV of `rows` payments by the participants of `participants`, generated only when missing.
+
+    Streamed to disk under another name first, like the participant file, so an
+    interrupted run never leaves a truncated file that later runs would take as cached.
+    """
+    path = workdir / f"payments-{rows}-of-{participants.stem}.csv"
+    if path.exists():
+        return path
+    note(f"generating {path.name}")
+    cards = card_numbers(participants)
+    rng = random.Random(SEED)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        for number in range(1, rows + 1):
+            paid_on = PAID_THROUGH - timedelta(days=rng.randrange(PAID_DAYS))
+            writer.writerow((rng.choice(cards), "", rng.randint(1, AMOUNT_UNITS) * AMOUNT_UNIT, paid_on.isoformat(),
+                             f"TRX{SEED}-{number:09d}", rng.choice(PAYMENT_CHANNELS)))
+    partial.replace(path)
+    return path
+
+
+def import_participants(url: str, path: Path, rows: int) -> None:
+    """The participants, with the real command (not timed)."""
+    result = flask(url, "import", "participants", str(path))
+    lines = result.stdout.strip().splitlines()
+    if not lines or not lines[-1].startswith(f"created {rows},"):
+        raise BenchError(f"import of {path.name} did not create {rows} participants; it said: "
+                         f"{lines[-1] if lines else '(nothing)'}")
+
+
+def make_user(engine, url: str) -> int:
+    """A telecollector made by `flask users create`; its id."""
+    claims.flask(url, "users", "create", USERNAME, "--role", "telecollector", "--password-stdin",
+                 stdin=secrets.token_urlsafe(18) + "\n")
+    with engine.connect(url) as connection:
+        return connection.execute(f"SELECT id FROM users WHERE username = '{USERNAME}'").fetchone()[0]
+
+
+def _installment_due_dates(today: date, count: int) -> list[date]:
+    """The due day (the 10th) of the `count` months after `today`'s: none falls due during the run."""
+    index = today.year * 12 + today.month - 1
+    return [date((index + k) // 12, (index + k) % 12 + 1, 10) for k in range(1, count + 1)]
+
+
+def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
+    """Pending promises and active plans for random families in arrears, bulk-inserted; their counts."""
+    rng = random.Random(SEED + 1)
+    today = date.today()
+    now = datetime.now(timezone.utc)
+    made_at = engine.timestamp(datetime.combine(PROMISE_MADE_ON, datetime.min.time(), timezone.utc)
+                               + timedelta(hours=3))  # 10:00 WIB
+    promised_on = (today + timedelta(days=14)).isoformat()
+    due_dates = [day.isoformat() for day in _installment_due_dates(today, PLAN_INSTALLMENTS)]
+    with engine.connect(url) as connection:
+        program_id = connection.execute(f"SELECT id FROM relief_programs WHERE code = '{PROGRAM_CODE}'").fetchone()[0]
+        # By family key, not id: ids follow the participant import's write order,
+        # keys are the file's, so the same families are chosen on every run.
+        in_arrears = connection.execute(
+            "SELECT f.key, f.id, SUM(p.arrears_amount) FROM families f JOIN participants p ON p.family_id = f.id "
+            "GROUP BY f.key, f.id HAVING SUM(p.arrears_amount) > 0 ORDER BY f.key").fetchall()
+        arrears = {family_id: int(amount) for _key, family_id, amount in in_arrears}
+        families = [family_id for _key, family_id, _amount in in_arrears]
+        rng.shuffle(families)
+        promised = sorted(families[:round(len(families) * PROMISE_SHARE)])
+        planned = sorted(families[len(promised):len(promised) + round(len(families) * PLAN_SHARE)])
+
+        engine.insert(connection, "contact_attempts",
+                      ["family_id", "user_id", "channel", "outcome", "is_reached", "is_right_party", "at"],
+                      [(family_id, user_id, "phone", "promise_to_pay", True, True, made_at) for family_id in promised])
+        attempts = dict(connection.execute("SELECT family_id, id FROM contact_attempts").fetchall())
+        engine.insert(connection, "promises",
+                      ["family_id", "attempt_id", "user_id", "made_on", "promised_on", "amount", "state",
+                       "paid_amount", "created_at"],
+                      [(family_id, attempts[family_id], user_id, PROMISE_MADE_ON.isoformat(), promised_on,
+                        rng.randint(1, 6) * AMOUNT_UNIT, "pending", 0, engine.timestamp(now))
+                       for family_id in promised])
+
+        engine.insert(connection, "installment_plans",
+                      ["family_id", "program_id", "registered_on", "installments", "total_amount", "state",
+                       "recorded_by_id", "created_at"],
+                      [(family_id, program_id, PLAN_REGISTERED_ON.isoformat(), PLAN_INSTALLMENTS, arrears[family_id],
+                        "active", user_id, engine.timestamp(now)) for family_id in planned])
+        plans = connection.execute("SELECT id, total_amount FROM installment_plans ORDER BY id").fetchall()
+        engine.insert(connection, "installments", ["plan_id", "seq", "due_on", "amount", "state"],
+                      [(plan_id, seq, due_on, amount, "pending")
+                       for plan_id, total in plans
+                       for seq, (due_on, amount) in enumerate(zip(due_dates, split(total, PLAN_INSTALLMENTS)), 1)])
+        connection.commit()
+    return len(promised), len(planned)
+
+
+def timed_import(url: str, path: Path, rows: int, workdir: Path) -> tuple[float, float]:
+    """Run the real payment import; return its wall seconds and its own peak RSS in MB."""
+    rss_file = workdir / "payments.rss"
+    wrapper = (GNU_TIME, "-f", "%M", "-o", str(rss_file))
+    start = time.perf_counter()
+    result = flask(url, "import", "payments", str(path), wrapper=wrapper)
+    seconds = time.perf_counter() - start
+    lines = result.stdout.strip().splitlines()
+    if not lines or not lines[-1].startswith(f"created {rows},"):
+        raise BenchError(f"import of {path.name} did not create {rows} payments; it said: "
+                         f"{lines[-1] if lines else '(nothing)'}")
+    peak_kb = int(rss_file.read_text().split()[-1])
+    return seconds, peak_kb / 1024
+
+
+#: What the import did besides writing payments, counted afterwards: proof the paths ran.
+EFFECTS = {
+    "families": "SELECT count(*) FROM families",
+    "promises_kept": "SELECT count(*) FROM promises WHERE state = 'kept'",
+    "promises_paid_toward": "SELECT count(*) FROM promises WHERE paid_amount > 0",
+    "installments_paid": "SELECT count(*) FROM installments WHERE state = 'paid'",
+    "plans_completed": "SELECT count(*) FROM installment_plans WHERE state = 'completed'",
+    "payments_attributed": "SELECT count(*) FROM payments WHERE attributed_channel != 'self_cure'",
+    "payments_covering_months": "SELECT count(*) FROM payments WHERE months_covered > 0",
+    "families_reactivated": "SELECT count(*) FROM families WHERE reactivated_on IS NOT NULL",
+}
+
+
+def effects(engine, url: str) -> dict[str, int]:
+    with engine.connect(url) as connection:
+        return {name: connection.execute(sql).fetchone()[0] for name, sql in EFFECTS.items()}
+
+
+def bare_insert(engine, source_url: str, dumped: dict) -> float:
+    """Seconds the driver alone needs to insert and commit the payment rows the import wrote."""
+    url = migrated(engine, "payments-bare")
+    engine.copy_tables(source_url, url, PREREQUISITE_TABLES)
+    with engine.connect(url) as connection:
+        start = time.perf_counter()
+        load(engine, connection, dumped, TIMED_TABLES)
+        return time.perf_counter() - start
+
+
+@dataclass
+class Result:
+    engine: str
+    payments: int
+    participants: int
+    promises: int
+    plans: int
+    import_seconds: float
+    rows_per_second: float
+    peak_rss_mb: float
+    bare_seconds: float
+    ratio: float
+    # Not in the table; in the JSON.
+    setup_seconds: float = 0.0
+    effects: dict | None = None
+
+
+def measure(engine, participants: Path, payments: Path, rows: int, workdir: Path) -> Result:
+    """One benchmark point: the database set up, the real import, then the bare insert of what it wrote."""
+    label = f"{engine.name} {rows:,}"
+    note(f"{label}: migrating; importing {participants.name} (not timed)")
+    started = time.perf_counter()
+    url = migrated(engine, "payments")
+    import_participants(url, participants, rows)
+    note(f"{label}: promises and plans (not timed)")
+    promises, plans = promises_and_plans(engine, url, make_user(engine, url))
+    setup_seconds = time.perf_counter() - started
+    note(f"{label}: importing {payments.name}")
+    seconds, peak_mb = timed_import(url, payments, rows, workdir)
+    note(f"{label}: bare insert")
+    dumped = dump(engine, url, TIMED_TABLES)
+    written = len(dumped["payments"][1])
+    if written != rows:
+        raise BenchError(f"{label}: the import reported {rows} payments but the database holds {written}")
+    counted = effects(engine, url)
+    bare_seconds = bare_insert(engine, url, dumped)
+    return Result(engine.name, rows, rows, promises, plans, seconds, rows / seconds, peak_mb, bare_seconds,
+                  seconds / bare_seconds, setup_seconds, counted)
+
+
+# --- output ------------------------------------------------------------------
+
+#: (field, heading, width, how a value is shown): the table's columns.
+TABLE = (
+    ("engine", "engine", 10, "{}"),
+    ("payments", "payments", 10, "{:,}"),
+    ("participants", "particip.", 10, "{:,}"),
+    ("promises", "promises", 8, "{:,}"),
+    ("plans", "plans", 7, "{:,}"),
+    ("import_seconds", "import s", 9, "{:.2f}"),
+    ("rows_per_second", "rows/s", 9, "{:,.0f}"),
+    ("peak_rss_mb", "peak MB", 8, "{:.0f}"),
+    ("bare_seconds", "bare s", 8, "{:.2f}"),
+    ("ratio", "ratio", 7, "{:.1f}x"),
+)
+
+
+def table_line(cells: list[str]) -> str:
+    return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
+                     for i, (cell, (_field, _heading, width, _format)) in enumerate(zip(cells, TABLE))).rstrip()
+
+
+def result_line(result: Result) -> str:
+    values = asdict(result)
+    return table_line(["-" if values[name] is None else fmt.format(values[name]) for name, _h, _w, fmt in TABLE])
+
+
+def result_note(result: Result) -> str:
+    """What the import did besides inserting, so a figure from a run that skipped the work shows it."""
+    e = result.effects or {}
+    return (f"{result.engine} {result.payments:,}: {e.get('families', 0):,} families; promises kept "
+            f"{e.get('promises_kept', 0):,} (paid toward {e.get('promises_paid_toward', 0):,}); installments paid "
+            f"{e.get('installments_paid', 0):,}, plans completed {e.get('plans_completed', 0):,}; payments attributed "
+            f"{e.get('payments_attributed', 0):,}, covering a month {e.get('payments_covering_months', 0):,}; "
+            f"families reactivated {e.get('families_reactivated', 0):,}; setup {result.setup_seconds:.0f} s")
+
+
+def write_json(path: Path, results: list[Result]) -> None:
+    """Rewritten after every point, so a run that fails late still leaves its figures."""
+    document = {"setup": SETUP, "seed": SEED, "results": [asdict(result) for result in results]}
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+# --- command line --------------------------------------------------------------
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Options of this benchmark; others are left alone (`bench.run` gives every benchmark the same argv)."""
+    parser = argparse.ArgumentParser(prog="bench.payments", description=__doc__.splitlines()[0])
+    parser.add_argument("--payment-sizes", type=_sizes, default="1000000",
+                        help="comma-separated payment counts, each against as many participants "
+                             "(default: %(default)s)")
+    parser.add_argument("--engines", type=_engines, default="sqlite,postgresql",
+                        help="comma-separated engines (default: %(default)s)")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
+                        help="where files, SQLite databases and results go (default: bench/out)")
+    args, _others = parser.parse_known_args(argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    engines = [ENGINES[name](workdir) for name in args.engines]
+    results: list[Result] = []
+    try:
+        for engine in engines:
+            engine.check()
+        print(SETUP)
+        print(table_line([heading for _field, heading, _width, _format in TABLE]), flush=True)
+        for rows in args.payment_sizes:
+            participants = participant_file(workdir, rows)
+            payments = payment_file(workdir, rows, participants)
+            for engine in engines:
+                results.append(measure(engine, participants, payments, rows, workdir))
+                print(result_line(results[-1]), flush=True)
+                write_json(workdir / "payments.json", results)
+        for result in results:
+            print(result_note(result))
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

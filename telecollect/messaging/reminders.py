@@ -1,0 +1,153 @@
+"""Planning reminders: which families get which SMS, and when.
+
+Every planned message has an idempotency key (kind + family + period, or the
+promise/installment id), so planning can run as often as the scheduler likes,
+from two schedulers at once, and never queue the same reminder twice. Each
+message is scheduled for the next opening of the recipient's SMS window; the
+dispatcher checks the window again when it sends.
+"""
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from telecollect.contacts.models import Channel, ContactAttempt, Promise, PromiseState
+from telecollect.formatting import ZONES
+from telecollect.messaging.models import ReminderSetting, SmsKind
+from telecollect.messaging.outbox import queue_sms
+from telecollect.participants.models import Family, Participant
+from telecollect.programs.models import Installment, InstallmentPlan, InstallmentState, PlanState
+from telecollect.queues import policy
+
+#: kind → (on by default, days before its event)
+DEFAULT_SETTINGS = {
+    SmsKind.due_reminder: (True, 3),
+    SmsKind.promise_reminder: (True, 1),
+    SmsKind.promise_broken: (True, 1),
+    SmsKind.installment_reminder: (True, 2),
+    SmsKind.autodebit_prompt: (True, 0),
+    SmsKind.pre_call: (False, 0),
+}
+DUE_DAY = 10
+
+
+def setting(session, kind: SmsKind) -> tuple[bool, int]:
+    row = session.scalar(select(ReminderSetting).where(ReminderSetting.kind == kind))
+    return (row.is_enabled, row.days_before) if row else DEFAULT_SETTINGS[kind]
+
+
+def plan_reminders(session, rules: policy.ContactRules, now: datetime) -> dict[str, int]:
+    """Queue every reminder due at `now`; returns how many of each kind were new."""
+    planned = {}
+    for kind, planner in ((SmsKind.due_reminder, _due_reminders), (SmsKind.promise_reminder, _promise_reminders),
+                          (SmsKind.promise_broken, _broken_promises), (SmsKind.installment_reminder, _installments),
+                          (SmsKind.autodebit_prompt, _autodebit_prompts)):
+        enabled, days = setting(session, kind)
+        planned[kind.value] = planner(session, rules, now, days) if enabled else 0
+    session.flush()
+    return planned
+
+
+def _today(now: datetime, zone: str = "WIB") -> date:
+    return now.astimezone(ZONES[zone]).date()
+
+
+def _send(session, rules, now, *, kind, key, members, **values) -> int:
+    """Queue one message to the family's first number that may get SMS; 1 if new."""
+    phones = policy.contactable_phones(session, members, Channel.sms)
+    if not phones:
+        return 0
+    zone = members[0].province.timezone
+    when = policy.next_opening(session, rules, zone, now)
+    return 1 if queue_sms(session, kind=kind, key=key, to_phone=phones[0], members=members, timezone=zone,
+                          scheduled_at=when, **values) else 0
+
+
+def _families_with_members(session, family_ids):
+    if not family_ids:
+        return {}
+    families = session.scalars(select(Family).where(Family.id.in_(family_ids))
+                               .options(selectinload(Family.members).selectinload(Participant.province)))
+    return {f.id: f.members for f in families}
+
+
+def _due_reminders(session, rules, now, days_before) -> int:
+    """Before the 10th: families 1–24 months in arrears who do not pay by autodebit."""
+    today = _today(now)
+    if today.day != DUE_DAY - days_before:
+        return 0
+    due = today.replace(day=DUE_DAY)
+    owing = session.scalars(
+        select(Participant.family_id).group_by(Participant.family_id)
+        .having(func.max(Participant.months_in_arrears).between(1, 24),
+                func.sum(case((Participant.is_autodebit.is_(True), 1), else_=0)) == 0)).all()
+    count = 0
+    for family_id, members in _families_with_members(session, owing).items():
+        count += _send(session, rules, now, kind=SmsKind.due_reminder, key=f"due:{family_id}:{due:%Y-%m}",
+                       members=members, jatuh_tempo=due)
+    return count
+
+
+def _promise_reminders(session, rules, now, days_before) -> int:
+    target = _today(now) + timedelta(days=days_before)
+    promises = session.scalars(select(Promise).where(Promise.state == PromiseState.pending,
+                                                     Promise.promised_on == target)).all()
+    members = _families_with_members(session, {p.family_id for p in promises})
+    return sum(_send(session, rules, now, kind=SmsKind.promise_reminder, key=f"promise:{p.id}",
+                     members=members[p.family_id], tanggal_janji=p.promised_on) for p in promises)
+
+
+def _broken_promises(session, rules, now, days_after) -> int:
+    """The day after a promise is found broken (the settle job also put the family back in the queue)."""
+    today = _today(now)
+    promises = session.scalars(select(Promise).where(Promise.state == PromiseState.broken,
+                                                     Promise.resolved_on >= today - timedelta(days=days_after))).all()
+    members = _families_with_members(session, {p.family_id for p in promises})
+    return sum(_send(session, rules, now, kind=SmsKind.promise_broken, key=f"broken:{p.id}",
+                     members=members[p.family_id], tanggal_janji=p.promised_on) for p in promises)
+
+
+def _installments(session, rules, now, days_before) -> int:
+    target = _today(now) + timedelta(days=days_before)
+    due = session.scalars(select(Installment).join(InstallmentPlan).where(
+        InstallmentPlan.state == PlanState.active, Installment.state == InstallmentState.pending,
+        Installment.due_on == target).options(selectinload(Installment.plan))).all()
+    members = _families_with_members(session, {i.plan.family_id for i in due})
+    from telecollect.formatting import rupiah
+
+    return sum(_send(session, rules, now, kind=SmsKind.installment_reminder, key=f"installment:{i.id}",
+                     members=members[i.plan.family_id], jatuh_tempo=i.due_on, cicilan=rupiah(i.amount)) for i in due)
+
+
+def _autodebit_prompts(session, rules, now, _days) -> int:
+    """Families reached by phone or a cadre in the last week who still pay by hand: once a quarter."""
+    since = now - timedelta(days=7)
+    reached = session.scalars(select(ContactAttempt.family_id).where(
+        ContactAttempt.at >= since, ContactAttempt.is_right_party.is_(True),
+        ContactAttempt.channel.in_((Channel.phone, Channel.whatsapp, Channel.visit))).distinct()).all()
+    quarter = f"{now.year}Q{(now.month - 1) // 3 + 1}"
+    count = 0
+    for family_id, members in _families_with_members(session, reached).items():
+        if any(m.is_autodebit for m in members):
+            continue
+        count += _send(session, rules, now, kind=SmsKind.autodebit_prompt, key=f"autodebit:{family_id}:{quarter}",
+                       members=members)
+    return count
+
+
+def prompt_autodebit_now(session, rules, members, attempt_id: int, now: datetime) -> int:
+    """Right after an `interested_autodebit` outcome: the enrolment steps, at the next SMS opening."""
+    enabled, _days = setting(session, SmsKind.autodebit_prompt)
+    if not enabled or any(m.is_autodebit for m in members):
+        return 0
+    return _send(session, rules, now, kind=SmsKind.autodebit_prompt, key=f"autodebit-now:{attempt_id}", members=members)
+
+
+def pre_call_notice(session, rules, members, now: datetime) -> int:
+    """Optional: a short notice before a telecollector's first call of the day to this family."""
+    enabled, _days = setting(session, SmsKind.pre_call)
+    if not enabled:
+        return 0
+    today = _today(now, members[0].province.timezone)
+    return _send(session, rules, now, kind=SmsKind.pre_call, key=f"precall:{members[0].family_id}:{today}",
+                 members=members)

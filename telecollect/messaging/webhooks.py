@@ -1,0 +1,41 @@
+"""Twilio's callbacks. Both are signed by Twilio and exempt from CSRF; nothing else is."""
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+
+from telecollect.db import now_utc
+from telecollect.extensions import csrf, db
+from telecollect.messaging.services import apply_status, handle_inbound
+
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _require_twilio_signature() -> None:
+    """403 unless X-Twilio-Signature matches PUBLIC_BASE_URL + path (so it works behind a proxy)."""
+    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
+    if not token or not signature or not RequestValidator(token).validate(url, request.form.to_dict(), signature):
+        abort(403)
+
+
+@bp.route("/sms/status", methods=["POST"])
+@csrf.exempt
+def status():
+    """Delivery status callback."""
+    _require_twilio_signature()
+    apply_status(db.session, request.form.get("MessageSid", ""), request.form.get("MessageStatus", ""),
+                 request.form.get("ErrorCode"), now_utc())
+    db.session.commit()
+    return "", 204
+
+
+@bp.route("/sms/inbound", methods=["POST"])
+@csrf.exempt
+def inbound():
+    """A participant's reply: STOP/BERHENTI…, START/MULAI, INFO/CEK, or anything else."""
+    _require_twilio_signature()
+    handle_inbound(db.session, sid=request.form.get("MessageSid", ""), from_phone=request.form.get("From", ""),
+                   body=request.form.get("Body", ""), opt_out_type=request.form.get("OptOutType"), now=now_utc())
+    db.session.commit()
+    return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -1,0 +1,67 @@
+"""The scheduled jobs. Each is idempotent and safe if two schedulers run by mistake.
+
+Every job takes `now`, the business time all rules use (the contact policy
+included), so `flask jobs run-once --now …` replays any moment.
+"""
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import update
+
+from telecollect.extensions import db
+from telecollect.formatting import ZONES
+from telecollect.messaging.dispatch import dispatch_due
+from telecollect.messaging.reminders import plan_reminders
+from telecollect.payments.services import settle_due
+from telecollect.queues.models import FollowUp, WorkItem, WorkState
+from telecollect.queues.services import CALLBACK_GRACE
+from telecollect.queues.settings import contact_rules, sms_gateway
+
+
+def settle_promises(now: datetime) -> dict:
+    """Detect broken promises and missed installments (families go back to the queue)."""
+    counts = settle_due(db.session, now.astimezone(ZONES[current_app.config["BRANCH_TIMEZONE"]]).date())
+    db.session.commit()
+    return counts
+
+
+def plan_sms(now: datetime) -> dict:
+    """Queue the reminders due now (before the 10th, promises, broken promises, installments, autodebit)."""
+    counts = plan_reminders(db.session, contact_rules(), now)
+    db.session.commit()
+    return counts
+
+
+def dispatch_sms(now: datetime) -> dict:
+    """Send what is due through the configured gateway."""
+    return dispatch_due(db.session, sms_gateway(), contact_rules(), now=now,
+                        batch_size=current_app.config["SMS_BATCH_SIZE"]).counts
+
+
+def release_expired_claims(now: datetime) -> dict:
+    """Clear claims whose lease ran out, so screens and counts show the truth."""
+    released = db.session.execute(
+        update(WorkItem).where(WorkItem.claimed_by_id.is_not(None), WorkItem.lease_expires_at <= now)
+        .values(claimed_by_id=None, lease_expires_at=None).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return {"released": released}
+
+
+def return_follow_ups(now: datetime) -> dict:
+    """Callbacks nobody took within the grace period become anyone's in the lists too."""
+    returned = db.session.execute(
+        update(WorkItem).where(WorkItem.follow_up == FollowUp.callback, WorkItem.state != WorkState.closed,
+                               WorkItem.next_action_at <= now - CALLBACK_GRACE)
+        .values(callback_user_id=None).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return {"returned": returned}
+
+
+#: (job id, function, seconds between runs); the order of one round of `run-once`.
+JOBS = (
+    ("settle_promises", settle_promises, 3600),
+    ("plan_sms", plan_sms, 900),
+    ("dispatch_sms", dispatch_sms, 30),
+    ("release_expired_claims", release_expired_claims, 300),
+    ("return_follow_ups", return_follow_ups, 300),
+)
