@@ -20,8 +20,10 @@ translations: $(BIN)/.installed
 run: $(BIN)/.installed translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --if-empty
-	@echo "Telecollect is running at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@echo "Telecollect is running at http://$(HOST):$(PORT)/  (Ctrl+C stops it; the job scheduler runs beside it)"
+	@$(BIN)/flask scheduler run > instance/scheduler.log 2>&1 & scheduler=$$!; \
+	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium; install it when missing (needs root).
 chromium:

@@ -214,10 +214,12 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
             "SELECT f.key, f.id, SUM(p.arrears_amount) FROM families f JOIN participants p ON p.family_id = f.id "
             "GROUP BY f.key, f.id HAVING SUM(p.arrears_amount) > 0 ORDER BY f.key").fetchall()
         arrears = {family_id: int(amount) for _key, family_id, amount in in_arrears}
-        families = [family_id for _key, family_id, _amount in in_arrears]
-        rng.shuffle(families)
-        promised = sorted(families[:round(len(families) * PROMISE_SHARE)])
-        planned = sorted(families[len(promised):len(promised) + round(len(families) * PLAN_SHARE)])
+        order = list(range(len(in_arrears)))
+        rng.shuffle(order)
+        promises_end = round(len(order) * PROMISE_SHARE)
+        plans_end = promises_end + round(len(order) * PLAN_SHARE)
+        promised = [in_arrears[index][1] for index in sorted(order[:promises_end])]
+        planned = [in_arrears[index][1] for index in sorted(order[promises_end:plans_end])]
 
         engine.insert(connection, "contact_attempts",
                       ["family_id", "user_id", "channel", "outcome", "is_reached", "is_right_party", "at"],

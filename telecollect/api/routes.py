@@ -116,7 +116,7 @@ def outcome(item_id):
             recorded = record_outcome(db.session, item, current_user, given, rules=contact_rules(),
                                       retry_delays=retry_delays(), now=now)
             db.session.commit()
-            return _outcome_response(recorded.attempt, item, now, status=201,
+            return _outcome_response(recorded.attempt, item, now, status=201 if recorded.is_new else 200,
                                      claimed_by_other=recorded.was_claimed_by_other)
         except IntegrityError:
             # The same client_ref arrived twice at once; the other one won.

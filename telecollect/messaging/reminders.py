@@ -98,10 +98,16 @@ def _promise_reminders(session, rules, now, days_before) -> int:
 
 
 def _broken_promises(session, rules, now, days_after) -> int:
-    """The day after a promise is found broken (the settle job also put the family back in the queue)."""
+    """The day after a promise's last counting day (the settle job also put the family back in the queue).
+
+    Promises found broken more than a week ago are left alone: a late first
+    run of the planner must not message old news.
+    """
     today = _today(now)
-    promises = session.scalars(select(Promise).where(Promise.state == PromiseState.broken,
-                                                     Promise.resolved_on >= today - timedelta(days=days_after))).all()
+    last_counting_day = today - timedelta(days=days_after)
+    promises = session.scalars(select(Promise).where(
+        Promise.state == PromiseState.broken, Promise.resolved_on <= last_counting_day,
+        Promise.resolved_on >= last_counting_day - timedelta(days=7))).all()
     members = _families_with_members(session, {p.family_id for p in promises})
     return sum(_send(session, rules, now, kind=SmsKind.promise_broken, key=f"broken:{p.id}",
                      members=members[p.family_id], tanggal_janji=p.promised_on) for p in promises)
