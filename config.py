@@ -82,6 +82,9 @@ def load_config() -> dict:
         "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL", ""),
         "TWILIO_TIMEOUT_SECONDS": _int("TWILIO_TIMEOUT_SECONDS", 10),
         "SMS_BATCH_SIZE": _int("SMS_BATCH_SIZE", 100),
+        # Supervisor reports (telecollect.reports).
+        "CADRE_WEEKLY_TARGET": _int("CADRE_WEEKLY_TARGET", 10),
+        "QUIET_DAYS": _int("QUIET_DAYS", 3),
         "BRANCH_NAME": os.environ.get("BRANCH_NAME", "BPJS Kesehatan Kantor Cabang Jakarta Utara"),
         "ASSIGNMENT_LETTER_DAYS": _int("ASSIGNMENT_LETTER_DAYS", 180),
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 30000),

@@ -58,6 +58,7 @@ def _import_models() -> None:
     import telecollect.auth.models  # noqa: F401
     import telecollect.participants.models  # noqa: F401
     import telecollect.regions.models  # noqa: F401
+    import telecollect.reports.models  # noqa: F401
 
 
 def register_sqlite_pragmas(app: Flask) -> None:
@@ -114,7 +115,10 @@ def register_template_helpers(app: Flask) -> None:
         role_label=lambda role: ROLE_LABELS.get(getattr(role, "value", role), role),
         reject_page=lambda args: {k: v for k, v in args.items() if k != "page"},
     )
-    app.jinja_env.globals.update(get_locale=get_locale, viewer_zone=viewer_zone)
+    from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS, percent
+
+    app.jinja_env.globals.update(get_locale=get_locale, viewer_zone=viewer_zone, metric_labels=METRIC_LABELS,
+                                 group_labels=GROUP_LABELS, percent=percent)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -15,7 +15,7 @@ from telecollect.extensions import db
 #: Where each role starts its day.
 HOME_ENDPOINTS = {
     Role.admin: "admin.users",
-    Role.supervisor: "reports.arrears",
+    Role.supervisor: "reports.dashboard",
     Role.telecollector: "queue.home",
     Role.cadre: "queue.cadre",
 }

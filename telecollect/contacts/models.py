@@ -27,6 +27,7 @@ class ContactAttempt(db.Model):
         UniqueConstraint("user_id", "client_ref"),
         Index("ix_contact_attempts_family_at", "family_id", "at"),
         Index("ix_contact_attempts_user_at", "user_id", "at"),
+        Index("ix_contact_attempts_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +48,14 @@ class ContactAttempt(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     #: Set by the client so that a submission sent twice is recorded once.
     client_ref: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    # Where the family lived, which queue, and how long it owed when it was
+    # contacted: copied at record time so that the outcome reports group five
+    # million attempts without joining them to families and participants.
+    queue: Mapped[Optional[str]] = mapped_column(String(12), nullable=True)
+    district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("districts.id"), nullable=True)
+    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
+    #: Months-in-arrears bucket label ("1-3" … ">24") at the time of the attempt.
+    bucket: Mapped[Optional[str]] = mapped_column(String(6), nullable=True)
 
     family: Mapped[Family] = relationship()
     participant: Mapped[Optional[Participant]] = relationship()

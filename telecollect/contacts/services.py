@@ -13,6 +13,7 @@ from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.formatting import ZONES
 from telecollect.imports.fields import FieldError, whole_rupiah
+from telecollect.participants.models import bucket_of
 from telecollect.participants.queries import family_arrears
 from telecollect.queues import policy
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
@@ -155,7 +156,9 @@ def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, 
         return Recorded(first, is_new=False)
     members = item.family.members
     phone = given.phone or next(iter(policy.contactable_phones(session, members, given.channel)), None)
+    _amount, months = family_arrears(members)
     attempt = ContactAttempt(
+        queue=item.queue.value, district_id=item.district_id, village_id=item.village_id, bucket=bucket_of(months),
         work_item_id=item.id, family_id=item.family_id, user_id=user.id, channel=given.channel,
         outcome=given.kind.code, is_reached=given.kind.reached, is_right_party=given.kind.right_party,
         phone=phone, note=given.note, callback_at=given.callback_at, at=now, client_ref=given.client_ref,

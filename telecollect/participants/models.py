@@ -31,6 +31,14 @@ BUCKETS = (
 )
 
 
+def bucket_of(months: int) -> str:
+    """The bucket label of a number of months in arrears ("0" when paid up)."""
+    for label, low, high in BUCKETS:
+        if months >= low and (high is None or months <= high):
+            return label
+    return "0"
+
+
 class Family(db.Model):
     """Members sharing a family card: one virtual account, owe and pay together."""
 
@@ -45,6 +53,9 @@ class Family(db.Model):
     credit: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", nullable=False)
     #: The day all arrears and the current month were paid; cleared by new arrears data.
     reactivated_on: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    #: Where the family lives (its members' place, set by the import), for reports by district.
+    district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("districts.id"), index=True, nullable=True)
+    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
     members: Mapped[list["Participant"]] = relationship(

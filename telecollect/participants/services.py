@@ -10,6 +10,7 @@ from telecollect.imports.seen import SeenKeys
 from telecollect.participants.importing import ParticipantRow, missing_columns, validate_row
 from telecollect.participants.models import ArrearsSnapshot, Family, Participant
 from telecollect.queues.services import close_settled
+from telecollect.reports.services import record_district_totals
 from telecollect.regions.services import PlaceResolver, ensure_provinces
 
 
@@ -44,6 +45,7 @@ class _BatchWriter:
 
     def finish(self):
         close_settled(self.session)  # families that no longer owe leave the queues
+        record_district_totals(self.session, self.run_id)
 
     def close(self):
         self.seen.drop()
@@ -87,7 +89,7 @@ class _BatchWriter:
 
     def _write_rows(self, placed):
         session = self.session
-        family_ids = self._family_ids({row.family_key for row, _ in placed})
+        family_ids = self._family_ids({row.family_key: place_ids for row, place_ids in placed})
         existing = {
             r.card_no: r for r in session.execute(
                 select(Participant.id, Participant.card_no, Participant.arrears_as_of,
@@ -132,14 +134,24 @@ class _BatchWriter:
         self._replace_snapshots(corrections)
         bulk_insert(session, ArrearsSnapshot.__table__, snapshots + corrections)
 
-    def _family_ids(self, keys: set[str]) -> dict[str, int]:
+    def _family_ids(self, places: dict[str, dict]) -> dict[str, int]:
+        """Family ids by key, creating new families; a family lives where its members do."""
         session = self.session
-        found = dict(session.execute(select(Family.key, Family.id).where(Family.key.in_(keys))).all())
-        missing = [{"key": key, "created_at": now_utc()} for key in keys if key not in found]
+        found, moved = {}, []
+        for key, family_id, district_id, village_id in session.execute(
+                select(Family.key, Family.id, Family.district_id, Family.village_id).where(Family.key.in_(places))):
+            found[key] = family_id
+            place = places[key]
+            if (district_id, village_id) != (place["district_id"], place["village_id"]):
+                moved.append({"id": family_id, "district_id": place["district_id"], "village_id": place["village_id"]})
+        missing = [{"key": key, "created_at": now_utc(), "credit": 0, "district_id": places[key]["district_id"],
+                    "village_id": places[key]["village_id"]} for key in places if key not in found]
         if missing:
             bulk_insert(session, Family.__table__, missing)
             found.update(session.execute(select(Family.key, Family.id).where(
                 Family.key.in_([m["key"] for m in missing]))).all())
+        if moved:
+            session.execute(update(Family), moved)
         return found
 
     def _replace_snapshots(self, snapshots):

@@ -3,7 +3,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
@@ -72,6 +72,8 @@ class WorkItem(db.Model):
     #: The family's place (its first member's), for cadre areas and district reports.
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), nullable=False)
     village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
+    #: What the family owed when it was assigned (the base of the recovery rate).
+    assigned_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", nullable=False)
     #: Higher is worked first; see queues.priority for how it is made.
     priority: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)

@@ -99,7 +99,7 @@ def _new_item(family, queue, user, now) -> dict:
         "family_id": family.family_id, "queue": queue, "state": WorkState.open,
         "assigned_user_id": user.id if user else None, "next_action_at": now, "follow_up": FollowUp.none,
         "timezone": family.timezone, "district_id": family.district_id, "village_id": family.village_id,
-        "priority": priority.total, "attempts": 0, "contacts": 0, "created_at": now,
+        "priority": priority.total, "attempts": 0, "contacts": 0, "created_at": now, "assigned_amount": family.amount,
     }
 
 

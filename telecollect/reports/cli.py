@@ -1,9 +1,10 @@
-"""`flask report arrears`."""
+"""`flask report arrears` and `flask report outcomes`."""
 import click
 
 from telecollect.cli import report_group
 from telecollect.extensions import db
 from telecollect.reports.export import render
+from telecollect.reports.funnel import CSV_COLUMNS, GROUPINGS, RATES, Period, Scope, outcome_funnel
 from telecollect.reports.queries import ARREARS_GROUPINGS, arrears_by
 
 
@@ -14,3 +15,18 @@ def arrears(by, fmt):
     """Participants in arrears and the amount owed, per group, largest first."""
     rows = arrears_by(db.session, by)
     click.echo(render(rows, [by, "participants", "arrears_amount"], fmt), nl=fmt != "csv")
+
+
+@report_group.command("outcomes")
+@click.option("--by", "by", required=True, type=click.Choice(GROUPINGS))
+@click.option("--from", "date_from", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--to", "date_to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--queue", type=click.Choice(["telecollect", "cadre"]))
+@click.option("--format", "fmt", default="table", type=click.Choice(["csv", "json", "table"]))
+def outcomes(by, date_from, date_to, queue, fmt):
+    """The outcome funnel for a date range (branch days, WIB), one row per group."""
+    if date_to < date_from:
+        raise click.BadParameter("must not be after --to", param_hint="--from")
+    rows = outcome_funnel(db.session, by, Period(date_from.date(), date_to.date()), Scope(queue=queue))
+    columns = [by, *CSV_COLUMNS] if fmt != "json" else [by, *CSV_COLUMNS, *RATES]
+    click.echo(render(rows, columns, fmt), nl=fmt != "csv")

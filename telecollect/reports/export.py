@@ -30,6 +30,20 @@ def to_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
+def to_xlsx(rows: list[dict], columns: list[str]) -> bytes:
+    """The same table as a workbook; numbers stay numbers."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("report")
+    sheet.append(columns)
+    for row in rows:
+        sheet.append([_plain(row[c]) for c in columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def render(rows: list[dict], columns: list[str], fmt: str) -> str:
     return {"csv": to_csv, "json": to_json, "table": to_table}[fmt](rows, columns)
 

@@ -1,11 +1,26 @@
 """Supervisor reports."""
-from flask import Blueprint, Response, render_template, request
-from flask_babel import lazy_gettext as _l
+from datetime import date
 
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from telecollect.db import now_utc
 from telecollect.extensions import db
-from telecollect.reports.export import to_csv
+from telecollect.formatting import ZONES
+from telecollect.participants.models import Participant
+from telecollect.reports import charts, dashboard as panels
+from telecollect.reports.export import to_csv, to_xlsx
+from telecollect.reports.funnel import COUNTS, GROUPINGS, RATES, Period, Scope, families_behind, outcome_funnel, totals
 from telecollect.reports.queries import ARREARS_GROUPINGS, arrears_by
 from telecollect.security import roles_required
+
+#: The funnel table's columns, as the page shows them and the downloads carry them.
+FUNNEL_COLUMNS = ("families_assigned", "families_attempted", "attempts", "contacts", "rpc", "promises",
+                  "promised_amount", "promises_due", "promises_kept", "promises_partly_kept", "promises_broken",
+                  "payments", "collected_amount", "reactivated")
+DRILLABLE = set(COUNTS) - {"promised_amount", "collected_amount", "arrears_assigned"}
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -34,3 +49,92 @@ def arrears():
               "arrears_amount": sum(r["arrears_amount"] for r in rows)}
     return render_template("reports/arrears.html", rows=rows, by=by, groupings=ARREARS_GROUPINGS,
                            labels=GROUPING_LABELS, totals=totals)
+
+
+def _filters():
+    """Date range, grouping and queue from the URL (so a view can be bookmarked); this month by default."""
+    today = now_utc().astimezone(ZONES["WIB"]).date()
+    try:
+        start = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today.replace(day=1)
+        end = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else today
+    except ValueError:
+        abort(400)
+    if end < start:
+        abort(400)
+    by = request.args.get("by", "user")
+    queue = request.args.get("queue") or None
+    if by not in GROUPINGS or queue not in (None, "telecollect", "cadre"):
+        abort(400)
+    return Period(start, end), by, queue
+
+
+def _scope(queue) -> Scope:
+    """Supervisors and admins see everyone; telecollectors and cadres their own figures only."""
+    return Scope(user_id=None if current_user.is_privileged else current_user.id, queue=queue)
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    """Key figures, trends, the outcome funnel and the team panels for a date range."""
+    period, by, queue = _filters()
+    scope = _scope(queue)
+    rows = outcome_funnel(db.session, by, period, scope)
+    trend = panels.daily_trend(db.session, period, scope)
+    by_district = outcome_funnel(db.session, "kecamatan", period, scope)
+    by_person = outcome_funnel(db.session, "user", period, scope)
+    context = dict(
+        period=period, by=by, queue=queue, rows=rows, total=totals(rows), columns=FUNNEL_COLUMNS, rates=RATES,
+        drillable=DRILLABLE, groupings=GROUPINGS, figures=panels.key_figures(db.session, period, scope),
+        trend_charts=[charts.column_chart([(d["day"], d[m]) for d in trend], title=str(TREND_TITLES[m]))
+                      for m in TREND_TITLES],
+        district_chart=charts.bar_chart([(r["kecamatan"], r["collected_amount"]) for r in
+                                         sorted(by_district, key=lambda r: -r["collected_amount"])],
+                                        title=str(_l("Collected by district (Rp)"))),
+        person_chart=charts.bar_chart([(r["user"], r["attempts"]) for r in sorted(by_person, key=lambda r: -r["attempts"])],
+                                      title=str(_l("Attempts by person"))),
+    )
+    if current_user.is_privileged:
+        config = current_app.config
+        context.update(
+            people=panels.people(db.session, now_utc(), call_target=config["DAILY_CALL_TARGET"],
+                                 cadre_weekly_target=config["CADRE_WEEKLY_TARGET"], quiet_days=config["QUIET_DAYS"]),
+            programs=panels.programs_and_channels(db.session, period),
+            arrears=panels.arrears_by_district_with_change(db.session))
+    return render_template("reports/dashboard.html", **context)
+
+
+TREND_TITLES = {"attempts": _l("Attempts per day"), "contacts": _l("Contacts per day"),
+                "promises": _l("Promises per day"), "collected_amount": _l("Collected per day (Rp)")}
+
+
+@bp.route("/dashboard.<fmt>")
+@login_required
+def dashboard_export(fmt):
+    """The funnel table as CSV or XLSX: the same rows and numbers as the page."""
+    period, by, queue = _filters()
+    rows = outcome_funnel(db.session, by, period, _scope(queue))
+    columns = [by, *FUNNEL_COLUMNS, *RATES]
+    name = f"outcomes-by-{by}-{period.start}-{period.end}"
+    if fmt == "csv":
+        return Response(to_csv(rows, columns), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+    if fmt == "xlsx":
+        return Response(to_xlsx(rows, columns), headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    abort(404)
+
+
+@bp.route("/families")
+@login_required
+def families():
+    """The families behind one figure of the dashboard."""
+    period, by, queue = _filters()
+    metric = request.args.get("metric", "")
+    if metric not in DRILLABLE:
+        abort(400)
+    family_ids = families_behind(db.session, metric, by, request.args.get("key", ""), period, _scope(queue))
+    members = db.session.scalars(select(Participant).where(Participant.family_id.in_(family_ids[:1000]))
+                                 .order_by(Participant.family_id, Participant.card_no)).all()
+    return render_template("reports/families.html", members=members, metric=metric, count=len(family_ids),
+                           period=period, by=by)

@@ -11,7 +11,7 @@ def actions(db):
 
 
 def test_each_role_lands_on_its_home_page(client, login, make_user):
-    homes = {"admin": "/admin/users", "supervisor": "/reports/arrears",
+    homes = {"admin": "/admin/users", "supervisor": "/reports/dashboard",
              "telecollector": "/queue", "cadre": "/cadre"}
     for role, path in homes.items():
         user = make_user(role)

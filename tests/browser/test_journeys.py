@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_each_role_signs_in_to_its_home_page(page, sign_in, make_user):
-    homes = {"admin": ("/admin/users", "Pengguna"), "supervisor": ("/reports/arrears", "Tunggakan per"),
+    homes = {"admin": ("/admin/users", "Pengguna"), "supervisor": ("/reports/dashboard", "Dasbor"),
              "telecollector": ("/queue", "Antrean telepon"), "cadre": ("/cadre", "Daftar kerja saya")}
     for role, (path, heading) in homes.items():
         user = make_user(role)

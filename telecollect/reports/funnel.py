@@ -1,0 +1,279 @@
+"""The outcome funnel: who was worked, reached, promised and paid, grouped one way.
+
+Each measure is one aggregate query over its own raw table (attempts,
+promises, payments, families, work items) for the date range, grouped by the
+same key; the rows are merged in Python. Dates are the branch's local days
+(WIB). Definitions, as the dashboard shows them:
+
+- families attempted: distinct families with at least one attempt
+- attempts, contacts (someone answered), rpc (right-party contacts)
+- promises and promised amount: promises made in the range
+- promises due / kept / partly kept / broken: promises whose date falls in the range, by their result
+- payments and collected amount: payments in the range credited to a contact (not self-cure)
+- reactivated: families reactivated in the range (credited like the payment that did it)
+- families assigned and arrears assigned: live work items during the range, and what they owed when assigned
+- contact rate = contacts ÷ attempts; RPC rate = rpc ÷ attempts; PTP rate = promises ÷ rpc;
+  kept rate = kept ÷ promises due; recovery rate = collected ÷ arrears assigned;
+  attempts per family = attempts ÷ families attempted
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Date, String, cast, func, literal, or_, select
+
+from telecollect.auth.models import User
+from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
+from telecollect.formatting import ZONES
+from telecollect.participants.models import Family
+from telecollect.payments.models import Payment
+from telecollect.queues.models import WorkItem
+from telecollect.regions.models import District, Village
+
+GROUPINGS = ("user", "kecamatan", "kelurahan", "day", "week", "month", "bucket")
+#: The CLI's CSV columns, after the grouping column (the issue's contract).
+CSV_COLUMNS = ("families_attempted", "attempts", "contacts", "rpc", "promises", "promised_amount", "promises_due",
+               "promises_kept", "promises_broken", "payments", "collected_amount", "reactivated")
+COUNTS = CSV_COLUMNS + ("promises_partly_kept", "families_assigned", "arrears_assigned")
+RATES = ("contact_rate", "rpc_rate", "ptp_rate", "kept_rate", "recovery_rate", "attempts_per_family")
+BRANCH_ZONE = "WIB"
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  #: inclusive
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.start, time(0), ZONES[BRANCH_ZONE])
+
+    @property
+    def ends_before(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time(0), ZONES[BRANCH_ZONE])
+
+    def previous(self) -> "Period":
+        length = (self.end - self.start).days + 1
+        return Period(self.start - timedelta(days=length), self.start - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: everyone's (supervisors), or one person's own."""
+    user_id: int | None = None
+    queue: str | None = None
+
+
+def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope()) -> list[dict]:
+    """One row per group with every count and rate, sorted by group label."""
+    if by not in GROUPINGS:
+        raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
+    dialect = session.get_bind().dialect.name
+    rows: dict = {}
+    for build in SOURCES:
+        source = build(by, period, scope, dialect)
+        for key, *values in session.execute(_aggregate(source)):
+            rows.setdefault(key, dict.fromkeys(COUNTS, 0)).update(
+                {name: int(value or 0) for name, value in zip(source.measures, values)})
+    labels = _labels(session, by, rows)
+    result = [{by: labels.get(key, key), "key": key, **counts, **rates(counts)} for key, counts in rows.items()
+              if key is not None or by == "bucket"]
+    return sorted(result, key=lambda r: str(r[by] or ""))
+
+
+def totals(rows: list[dict]) -> dict:
+    """The same counts over all rows. Distinct families cannot be summed across groups, so
+    `families_attempted` here is the sum of the groups' counts (a family worked by two people counts twice)."""
+    summed = {name: sum(r[name] for r in rows) for name in COUNTS}
+    return {**summed, **rates(summed)}
+
+
+def rates(c: dict) -> dict:
+    return {
+        "contact_rate": _ratio(c["contacts"], c["attempts"]),
+        "rpc_rate": _ratio(c["rpc"], c["attempts"]),
+        "ptp_rate": _ratio(c["promises"], c["rpc"]),
+        "kept_rate": _ratio(c["promises_kept"], c["promises_due"]),
+        "recovery_rate": _ratio(c["collected_amount"], c["arrears_assigned"]),
+        "attempts_per_family": _ratio(c["attempts"], c["families_attempted"]),
+    }
+
+
+def _ratio(part, whole):
+    return round(part / whole, 4) if whole else None
+
+
+# --- group keys -------------------------------------------------------------------
+
+def _local_day(column, dialect: str):
+    """The WIB calendar day of a UTC timestamp column, in SQL."""
+    if dialect == "postgresql":
+        return cast(func.timezone("Asia/Jakarta", column), Date)
+    return func.date(column, "+7 hours")
+
+
+def _period_key(day_expression, by: str, dialect: str):
+    """day → 'YYYY-MM-DD'; week → its Monday; month → 'YYYY-MM' (strings on both engines)."""
+    if dialect == "postgresql":
+        if by == "day":
+            return func.to_char(day_expression, "YYYY-MM-DD")
+        if by == "week":
+            return func.to_char(func.date_trunc("week", day_expression), "YYYY-MM-DD")
+        return func.to_char(day_expression, "YYYY-MM")
+    if by == "day":
+        return func.date(day_expression)
+    if by == "week":
+        return func.date(day_expression, "-6 days", "weekday 1")
+    return func.strftime("%Y-%m", day_expression)
+
+
+def _key(by: str, *, user, district, village, bucket, day, dialect):
+    """The group expression for one source table."""
+    if by in ("day", "week", "month"):
+        return _period_key(day, by, dialect)
+    return {"user": user, "kecamatan": district, "kelurahan": village, "bucket": bucket}[by]
+
+
+# --- one source per raw table ---------------------------------------------------------
+# Each source gives (statement with its FROM and WHERE, group key, family column,
+# aggregates by measure name). The funnel adds the aggregates and GROUP BY; the
+# drill-down selects the families behind one measure of one group instead.
+
+@dataclass(frozen=True)
+class Source:
+    statement: object
+    key: object
+    family: object
+    measures: dict  #: measure name → (aggregate, extra condition for the drill-down or None)
+
+
+def _attempts(by, period, scope, dialect) -> Source:
+    a = ContactAttempt
+    key = _key(by, user=a.user_id, district=a.district_id, village=a.village_id, bucket=a.bucket,
+               day=_local_day(a.at, dialect), dialect=dialect)
+    stmt = select().select_from(a).where(a.at >= period.starts_at, a.at < period.ends_before)
+    if scope.user_id:
+        stmt = stmt.where(a.user_id == scope.user_id)
+    if scope.queue:
+        stmt = stmt.where(a.queue == scope.queue)
+    return Source(stmt, key, a.family_id, {
+        "families_attempted": (func.count(func.distinct(a.family_id)), None),
+        "attempts": (func.count(), None),
+        "contacts": (func.count().filter(a.is_reached.is_(True)), a.is_reached.is_(True)),
+        "rpc": (func.count().filter(a.is_right_party.is_(True)), a.is_right_party.is_(True)),
+    })
+
+
+def _promise_source(by, day_column, dialect, scope):
+    p, a, f = Promise, ContactAttempt, Family
+    key = _key(by, user=p.user_id, district=f.district_id, village=f.village_id, bucket=a.bucket,
+               day=day_column, dialect=dialect)
+    stmt = select().select_from(p).join(a, a.id == p.attempt_id).join(f, f.id == p.family_id)
+    if scope.user_id:
+        stmt = stmt.where(p.user_id == scope.user_id)
+    if scope.queue:
+        stmt = stmt.where(a.queue == scope.queue)
+    return stmt, key
+
+
+def _promises_made(by, period, scope, dialect) -> Source:
+    stmt, key = _promise_source(by, Promise.made_on, dialect, scope)
+    return Source(stmt.where(Promise.made_on.between(period.start, period.end)), key, Promise.family_id, {
+        "promises": (func.count(), None),
+        "promised_amount": (func.coalesce(func.sum(Promise.amount), 0), None),
+    })
+
+
+def _promises_due(by, period, scope, dialect) -> Source:
+    p = Promise
+    stmt, key = _promise_source(by, p.promised_on, dialect, scope)
+    state = {name: p.state == value for name, value in (
+        ("promises_kept", PromiseState.kept), ("promises_partly_kept", PromiseState.partly_kept),
+        ("promises_broken", PromiseState.broken))}
+    return Source(stmt.where(p.promised_on.between(period.start, period.end)), key, p.family_id, {
+        "promises_due": (func.count(), None),
+        **{name: (func.count().filter(condition), condition) for name, condition in state.items()},
+    })
+
+
+def _payment_source(by, dialect, scope, period):
+    pay, a, f = Payment, ContactAttempt, Family
+    key = _key(by, user=pay.attributed_user_id, district=f.district_id, village=f.village_id, bucket=a.bucket,
+               day=pay.paid_on, dialect=dialect)
+    stmt = (select().select_from(pay).join(f, f.id == pay.family_id)
+            .join(a, a.id == pay.attributed_attempt_id)
+            .where(pay.attributed_channel != "self_cure", pay.paid_on.between(period.start, period.end)))
+    if scope.user_id:
+        stmt = stmt.where(pay.attributed_user_id == scope.user_id)
+    if scope.queue:
+        stmt = stmt.where(a.queue == scope.queue)
+    return stmt, key
+
+
+def _payments(by, period, scope, dialect) -> Source:
+    stmt, key = _payment_source(by, dialect, scope, period)
+    return Source(stmt, key, Payment.family_id, {
+        "payments": (func.count(), None),
+        "collected_amount": (func.coalesce(func.sum(Payment.amount), 0), None),
+    })
+
+
+def _reactivated(by, period, scope, dialect) -> Source:
+    """Families reactivated in the range, credited like the payment that reactivated them."""
+    stmt, key = _payment_source(by, dialect, scope, period)
+    return Source(stmt.where(Family.reactivated_on == Payment.paid_on), key, Payment.family_id, {
+        "reactivated": (func.count(func.distinct(Payment.family_id)), None),
+    })
+
+
+def _assigned(by, period, scope, dialect) -> Source:
+    """Work items live during the range; by day/week/month they count where they were created."""
+    w = WorkItem
+    key = _key(by, user=w.assigned_user_id, district=w.district_id, village=w.village_id,
+               bucket=literal(None, String), day=_local_day(w.created_at, dialect), dialect=dialect)
+    stmt = (select().select_from(w)
+            .where(w.created_at < period.ends_before, or_(w.closed_at.is_(None), w.closed_at >= period.starts_at)))
+    if by in ("day", "week", "month"):
+        stmt = stmt.where(w.created_at >= period.starts_at)
+    if scope.user_id:
+        stmt = stmt.where(w.assigned_user_id == scope.user_id)
+    if scope.queue:
+        stmt = stmt.where(w.queue == scope.queue)
+    return Source(stmt, key, w.family_id, {
+        "families_assigned": (func.count(func.distinct(w.family_id)), None),
+        "arrears_assigned": (func.coalesce(func.sum(w.assigned_amount), 0), None),
+    })
+
+
+SOURCES = (_attempts, _promises_made, _promises_due, _payments, _reactivated, _assigned)
+
+
+def _aggregate(source: Source):
+    aggregates = [aggregate for aggregate, _condition in source.measures.values()]
+    return source.statement.add_columns(source.key, *aggregates).group_by(source.key)
+
+
+def families_behind(session, metric: str, by: str, key: str, period: Period, scope: Scope = Scope()) -> list[int]:
+    """The family ids behind one figure of one group (the dashboard's drill-down)."""
+    dialect = session.get_bind().dialect.name
+    for build in SOURCES:
+        source = build(by, period, scope, dialect)
+        if metric in source.measures:
+            condition = source.measures[metric][1]
+            stmt = source.statement.add_columns(source.family).where(cast(source.key, String) == key).distinct()
+            if condition is not None:
+                stmt = stmt.where(condition)
+            return list(session.scalars(stmt))
+    raise ValueError(f"unknown figure {metric!r}")
+
+
+def _labels(session, by: str, rows: dict) -> dict:
+    ids = [k for k in rows if k is not None]
+    if by == "user":
+        return {uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(ids)))}
+    if by == "kecamatan":
+        return dict(session.execute(select(District.id, District.name).where(District.id.in_(ids))).all())
+    if by == "kelurahan":
+        return dict(session.execute(select(Village.id, Village.name).where(Village.id.in_(ids))).all())
+    return {k: str(k) for k in ids}
+
+

@@ -1,0 +1,155 @@
+"""A scripted month of work whose every report figure is computed by hand."""
+import io
+from datetime import date, datetime, timedelta, timezone
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from telecollect.contacts.models import Channel
+from telecollect.contacts.outcomes import OUTCOMES
+from telecollect.contacts.services import OutcomeInput, record_outcome
+from telecollect.imports.reader import TableReader
+from telecollect.participants.models import Family
+from telecollect.payments.services import import_payments
+from telecollect.queues.models import QueueName, WorkItem
+from telecollect.queues.policy import ContactRules
+from telecollect.reports.funnel import Period, Scope, outcome_funnel, totals
+from tests.helpers import csv_bytes, row, run_import
+from tests.helpers_queue import queue_up
+
+RULES = ContactRules(0, 1440, frozenset(range(7)), 50, 50)
+NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30))
+
+
+def at(day: int, hour_wib: int = 10) -> datetime:
+    return datetime(2026, 11, day, hour_wib - 7, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def month(db, make_user):
+    """Three families: A and B in Koja (A owes 6 months, B 2), C in Cilincing (12 months).
+
+    rina (telecollector): A no answer (3 Nov), A promise Rp70.000 by 10 Nov (4 Nov), B busy (4 Nov),
+        B promise Rp35.000 by 12 Nov (5 Nov).
+    agus (telecollector): C refused (5 Nov), C promise Rp420.000 by 20 Nov (18 Nov).
+    Payments: A pays Rp70.000 on 9 Nov (kept, credited to rina); C pays Rp100.000 on 21 Nov
+    (partly kept, credited to agus); B pays nothing (broken); C's Rp420.000 + current month on 28 Nov
+    clears C (reactivated, credited to agus).
+    """
+    run_import(db, csv_bytes([
+        row(card_no="0000000000001", family_id="A", kecamatan="Koja", kelurahan="Lagoa", phone="081200000001",
+            months_in_arrears="6", arrears_amount="210000", **{"class": "3"}, as_of="2026-10-31"),
+        row(card_no="0000000000002", family_id="B", kecamatan="Koja", kelurahan="Tugu Utara", phone="081200000002",
+            months_in_arrears="2", arrears_amount="70000", **{"class": "3"}, as_of="2026-10-31"),
+        row(card_no="0000000000003", family_id="C", kecamatan="Cilincing", kelurahan="Marunda", phone="081200000003",
+            months_in_arrears="12", arrears_amount="420000", **{"class": "3"}, as_of="2026-10-31"),
+    ]))
+    rina, agus = make_user("telecollector", username="rina"), make_user("telecollector", username="agus")
+    queue_up(db, QueueName.telecollect, user=rina, kecamatan="Koja", now=at(1))
+    queue_up(db, QueueName.telecollect, user=agus, kecamatan="Cilincing", now=at(1))
+    items = {i.family.key: i for i in db.session.scalars(select(WorkItem))}
+
+    def record(user, family, code, day, **promise):
+        given = OutcomeInput(kind=OUTCOMES[code], channel=Channel.phone, **promise)
+        record_outcome(db.session, items[family], user, given, rules=RULES, retry_delays={}, now=at(day))
+        db.session.commit()
+
+    record(rina, "A", "no_answer", 3)
+    record(rina, "A", "promise_to_pay", 4, promise_date=date(2026, 11, 10), promise_amount=70_000)
+    record(rina, "B", "busy", 4)
+    record(rina, "B", "promise_to_pay", 5, promise_date=date(2026, 11, 12), promise_amount=35_000)
+    record(agus, "C", "refused", 5)
+    record(agus, "C", "promise_to_pay", 18, promise_date=date(2026, 11, 20), promise_amount=420_000)
+    payments = csv_bytes([
+        {"card_no": "0000000000001", "amount": "70000", "paid_on": "2026-11-09", "reference": "P1"},
+        {"card_no": "0000000000003", "amount": "100000", "paid_on": "2026-11-21", "reference": "P2"},
+        {"card_no": "0000000000003", "amount": "355000", "paid_on": "2026-11-28", "reference": "P3"},
+    ], columns=("card_no", "amount", "paid_on", "reference"))
+    import_payments(db.session, TableReader(io.BytesIO(payments), "p.csv"), filename="p.csv", today=date(2026, 11, 30))
+    return rina, agus
+
+
+def by(rows, key):
+    return {r[key]: r for r in rows}
+
+
+def test_funnel_by_user(db, month):
+    rows = by(outcome_funnel(db.session, "user", NOVEMBER), "user")
+    rina, agus = rows["rina"], rows["agus"]
+    assert (rina["families_attempted"], rina["attempts"], rina["contacts"], rina["rpc"]) == (2, 4, 2, 2)
+    assert (rina["promises"], rina["promised_amount"]) == (2, 105_000)
+    assert (rina["promises_due"], rina["promises_kept"], rina["promises_broken"]) == (2, 1, 1)
+    assert (rina["payments"], rina["collected_amount"], rina["reactivated"]) == (1, 70_000, 0)
+    assert (rina["families_assigned"], rina["arrears_assigned"]) == (2, 280_000)
+    assert (rina["contact_rate"], rina["ptp_rate"], rina["kept_rate"], rina["attempts_per_family"]) == (0.5, 1.0, 0.5, 2.0)
+    assert rina["recovery_rate"] == round(70_000 / 280_000, 4)
+    assert (agus["attempts"], agus["contacts"], agus["rpc"], agus["promises"]) == (2, 2, 2, 1)
+    assert (agus["promises_due"], agus["promises_partly_kept"], agus["promises_broken"]) == (1, 1, 0)
+    assert (agus["payments"], agus["collected_amount"], agus["reactivated"]) == (2, 455_000, 1)
+
+
+def test_funnel_by_district_day_week_month_and_bucket(db, month):
+    koja = by(outcome_funnel(db.session, "kecamatan", NOVEMBER), "kecamatan")["Koja"]
+    assert (koja["attempts"], koja["promises"], koja["collected_amount"]) == (4, 2, 70_000)
+    days = by(outcome_funnel(db.session, "day", NOVEMBER), "day")
+    assert days["2026-11-04"]["attempts"] == 2 and days["2026-11-28"]["collected_amount"] == 355_000
+    weeks = by(outcome_funnel(db.session, "week", NOVEMBER), "week")
+    assert weeks["2026-11-02"]["attempts"] == 5  # Monday 2 Nov: attempts on the 3rd, 4th (×2), 5th (×2)
+    assert weeks["2026-11-16"]["attempts"] == 1
+    assert by(outcome_funnel(db.session, "month", NOVEMBER), "month")["2026-11"]["attempts"] == 6
+    buckets = by(outcome_funnel(db.session, "bucket", NOVEMBER), "bucket")
+    assert (buckets["4-6"]["attempts"], buckets["1-3"]["attempts"], buckets["7-12"]["attempts"]) == (2, 2, 2)
+    assert sum(r["attempts"] for r in outcome_funnel(db.session, "kelurahan", NOVEMBER)) == 6
+
+
+def test_a_telecollector_sees_only_her_own_figures(db, month):
+    rina, _agus = month
+    rows = outcome_funnel(db.session, "kecamatan", NOVEMBER, Scope(user_id=rina.id))
+    assert [r["kecamatan"] for r in rows] == ["Koja"]
+    assert totals(rows)["attempts"] == 4
+
+
+def test_cli_csv_columns(runner, db, month):
+    result = runner.invoke(args=["report", "outcomes", "--by", "user", "--from", "2026-11-01", "--to", "2026-11-30",
+                                 "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == ("user,families_attempted,attempts,contacts,rpc,promises,promised_amount,promises_due,"
+                        "promises_kept,promises_broken,payments,collected_amount,reactivated")
+    assert "agus,1,2,2,2,1,420000,1,0,0,2,455000,1" in lines
+    assert "rina,2,4,2,2,2,105000,2,1,1,1,70000,0" in lines
+    bad = runner.invoke(args=["report", "outcomes", "--by", "user", "--from", "2026-11-30", "--to", "2026-11-01"])
+    assert bad.exit_code == 2 and "--from" in bad.output
+
+
+def test_dashboard_csv_xlsx_and_page_agree(db, client, login, make_user, month):
+    login(make_user("supervisor"))
+    query = "from=2026-11-01&to=2026-11-30&by=user"
+    page = client.get(f"/reports/dashboard?{query}").text
+    table = page.split('data-testid="funnel"')[1].split("</table>")[0]
+    assert "rina" in table and "Rp105.000" in table and "Rp455.000" in table
+    csv_text = client.get(f"/reports/dashboard.csv?{query}").text
+    assert "rina,2,2,4,2,2,2,105000,2,1,0,1,1,70000,0,0.5,0.5,1.0,0.5,0.25,2.0" in csv_text.replace("\r", "")
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/reports/dashboard.xlsx?{query}").data))
+    sheet = workbook.active
+    header = [c.value for c in sheet[1]]
+    xlsx_rows = {r[0]: dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert xlsx_rows["rina"]["collected_amount"] == 70_000 and xlsx_rows["agus"]["reactivated"] == 1
+
+
+def test_drill_down_lists_the_families_behind_a_figure(db, client, login, make_user, month):
+    login(make_user("supervisor"))
+    rina_id = db.session.scalar(select(WorkItem.assigned_user_id).join(Family).where(Family.key == "A"))
+    page = client.get(f"/reports/families?metric=promises_broken&by=user&key={rina_id}&from=2026-11-01&to=2026-11-30").text
+    listed = page.split('data-testid="families"')[1]
+    assert "0000000000002" in listed and "0000000000001" not in listed
+
+
+def test_telecollectors_cannot_see_others_figures(db, client, login, make_user, month):
+    rina, _agus = month
+    from tests.conftest import PASSWORD  # noqa: F401
+    login(rina)
+    page = client.get("/reports/dashboard?from=2026-11-01&to=2026-11-30&by=user").text
+    table = page.split('data-testid="funnel"')[1].split("</table>")[0]
+    assert "rina" in table and "agus" not in table
