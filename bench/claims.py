@@ -446,7 +446,11 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds used so far by a process and its children (gunicorn's master and workers)."""
+    """CPU seconds used so far by a process and its descendants, the ended ones included.
+
+    An ended child's time moves to its parent's "children" counters once it is
+    reaped (PostgreSQL's parallel workers and closed connections), so those count too.
+    """
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     pending = [pid]
@@ -454,7 +458,7 @@ def tree_cpu_seconds(pid: int) -> float:
         current = pending.pop()
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            total += sum(int(value) for value in fields[11:15]) / ticks  # utime, stime, cutime, cstime
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
             pending.extend(int(child) for child in children)
     return total

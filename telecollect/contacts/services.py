@@ -175,7 +175,7 @@ def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, 
 
         promise = Promise(family_id=item.family_id, attempt_id=attempt.id, user_id=user.id,
                           made_on=now.astimezone(ZONES[item.timezone]).date(),
-                          promised_on=given.promise_date, amount=given.promise_amount)
+                          promised_on=given.promise_date, amount=given.promise_amount, created_at=now)
         session.add(promise)
         credit_new_promise(session, promise)
     if given.kind.code == "interested_autodebit":

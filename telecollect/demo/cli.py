@@ -11,13 +11,14 @@ demo_group = AppGroup("demo", help="Demo data for trying the system.")
 @demo_group.command("seed")
 @click.option("--participants", default=3000, type=click.IntRange(1, 2_000_000), show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds users or participants.")
-def seed(participants, if_empty):
+@click.option("--no-activity", is_flag=True, help="Only people and places: no simulated weeks of work.")
+def seed(participants, if_empty, no_activity):
     """Create North Jakarta's districts, participants in arrears and one login per role."""
     if if_empty and not is_empty(db.session):
         click.echo("Database already has data; demo seed skipped.")
         logins = existing_demo_logins(db.session)
     else:
-        logins = seed_demo(db.session, participants=participants)
+        logins = seed_demo(db.session, participants=participants, with_activity=not no_activity)
         click.echo(f"Demo branch ready: {participants} participants in North Jakarta.")
     if logins:
         click.echo("Demo logins (role, username, password):")

@@ -96,8 +96,9 @@ def existing_demo_logins(session) -> list[tuple[str, str, str]]:
     return [(u.username, u.role.value, data.DEMO_PASSWORD) for u in users]
 
 
-def seed_demo(session, participants: int = 3000, seed: int = 2020) -> list[tuple[str, str, str]]:
-    """Import demo participants through the real importer and create one login per role.
+def seed_demo(session, participants: int = 3000, seed: int = 2020, with_activity: bool = True) -> list[tuple[str, str, str]]:
+    """Import demo participants through the real importer, create one login per role, and
+    (unless told not to) simulate three weeks of calls, visits, promises and payments.
 
     Returns the (username, role, password) of the demo logins. Commits.
     """
@@ -112,4 +113,9 @@ def seed_demo(session, participants: int = 3000, seed: int = 2020) -> list[tuple
                         password=data.DEMO_PASSWORD, areas=areas_named(session, areas))
         logins.append((username, role, data.DEMO_PASSWORD))
     session.commit()
+    if with_activity:
+        from telecollect.demo.activity import simulate
+
+        simulate(session, date.today(), random.Random(seed))
+        session.commit()
     return logins

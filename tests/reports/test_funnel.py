@@ -153,3 +153,34 @@ def test_telecollectors_cannot_see_others_figures(db, client, login, make_user, 
     page = client.get("/reports/dashboard?from=2026-11-01&to=2026-11-30&by=user").text
     table = page.split('data-testid="funnel"')[1].split("</table>")[0]
     assert "rina" in table and "agus" not in table
+
+
+def test_arrears_totals_per_import_agree_with_the_raw_rows_and_show_the_change(db, client, login, make_user):
+    from sqlalchemy import func
+    from telecollect.participants.models import Participant
+    from telecollect.regions.models import District
+    from telecollect.reports.dashboard import arrears_by_district_with_change
+    from telecollect.reports.models import ArrearsDistrictTotal
+
+    run_import(db, csv_bytes([row(card_no="0000000000001", kecamatan="Koja", arrears_amount="100000"),
+                              row(card_no="0000000000002", kecamatan="Koja", arrears_amount="50000"),
+                              row(card_no="0000000000003", kecamatan="Cilincing", arrears_amount="70000")]))
+    run_import(db, csv_bytes([row(card_no="0000000000001", kecamatan="Koja", arrears_amount="0", months_in_arrears="0",
+                                  as_of="2026-12-01"),
+                              row(card_no="0000000000004", kecamatan="Cilincing", arrears_amount="30000", as_of="2026-12-01")]))
+    # The stored totals of the last import equal a recomputation from the participants table.
+    last_run = db.session.scalar(select(func.max(ArrearsDistrictTotal.import_run_id)))
+    stored = {d: (p, a) for d, p, a in db.session.execute(select(
+        ArrearsDistrictTotal.district_id, ArrearsDistrictTotal.participants, ArrearsDistrictTotal.amount)
+        .where(ArrearsDistrictTotal.import_run_id == last_run))}
+    raw = {d: (p, a) for d, p, a in db.session.execute(select(
+        Participant.district_id, func.count(), func.sum(Participant.arrears_amount))
+        .where(Participant.arrears_amount > 0).group_by(Participant.district_id))}
+    assert stored == raw
+    change = {r["kecamatan"]: (r["participants"], r["participants_change"], r["amount_change"])
+              for r in arrears_by_district_with_change(db.session)}
+    assert change == {"Koja": (1, -1, -100_000), "Cilincing": (2, 1, 30_000)}
+    login(make_user("supervisor"))
+    page = client.get("/reports/dashboard").text
+    assert "-Rp100.000" in page.split('data-testid="arrears-change"')[1]
+    assert db.session.scalar(select(District.id).where(District.name == "Koja"))

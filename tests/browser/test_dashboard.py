@@ -1,0 +1,34 @@
+"""A supervisor answers "who collected what this month, and where are we behind?" in Chromium."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.reports.test_funnel import month  # noqa: F401  (the scripted month)
+
+pytestmark = pytest.mark.browser
+
+
+def test_supervisor_walks_the_dashboard(page, sign_in, make_user, month):  # noqa: F811
+    sign_in(make_user("supervisor", name="Kabid Penagihan"))
+    expect(page).to_have_url(re.compile("/reports/dashboard$"))
+    page.get_by_label("Dari").fill("2026-11-01")
+    page.get_by_label("Kepada").fill("2026-11-30")
+    page.get_by_role("button", name="Tampilkan").click()
+    expect(page).to_have_url(re.compile(r"from=2026-11-01&to=2026-11-30&by=user"))  # bookmarkable
+    figures = page.get_by_test_id("figures")
+    expect(figures).to_contain_text("Rp525.000")  # collected in November: 70.000 + 455.000
+    funnel = page.get_by_test_id("funnel")
+    expect(funnel.get_by_role("row", name=re.compile("^agus"))).to_contain_text("Rp455.000")
+    expect(funnel.get_by_role("row", name=re.compile("^rina"))).to_contain_text("Rp70.000")
+    expect(page.locator("svg.chart").first).to_be_visible()
+    # Where are we behind? Rina's broken promise, down to the family.
+    funnel.get_by_role("row", name=re.compile("^rina")).locator("a[href*='metric=promises_broken']").click()
+    expect(page.get_by_test_id("families")).to_contain_text("0000000000002")
+    page.go_back()
+    page.get_by_label("Kelompokkan per").select_option("kecamatan")
+    page.get_by_role("button", name="Tampilkan").click()
+    expect(page.get_by_test_id("funnel")).to_contain_text("Koja")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    assert download.value.suggested_filename == "outcomes-by-kecamatan-2026-11-01-2026-11-30.csv"
