@@ -8,7 +8,7 @@ from telecollect.reports.queries import arrears_by
 
 
 def test_seed_creates_north_jakarta_and_logins(runner, db, client, login):
-    result = runner.invoke(args=["demo", "seed", "--participants", "3000"])
+    result = runner.invoke(args=["demo", "seed", "--participants", "3000", "--no-activity"])
     assert result.exit_code == 0, result.output
     assert "kabid" in result.output and "telecollect" in result.output
     assert db.session.scalar(select(func.count()).select_from(Participant)) == 3000
@@ -23,3 +23,16 @@ def test_seed_creates_north_jakarta_and_logins(runner, db, client, login):
     skipped = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert "skipped" in skipped.output and "kader.siti" in skipped.output
     assert db.session.scalar(select(func.count()).select_from(Participant)) == 3000
+
+
+def test_seed_simulates_weeks_of_work(runner, db):
+    from telecollect.contacts.models import ContactAttempt, Promise
+    from telecollect.payments.models import Payment
+    from telecollect.queues.models import WorkItem
+
+    result = runner.invoke(args=["demo", "seed", "--participants", "800"])
+    assert result.exit_code == 0, result.output
+    count = lambda model: db.session.scalar(select(func.count()).select_from(model))
+    assert count(WorkItem) > 100 and count(ContactAttempt) > 200 and count(Promise) > 20 and count(Payment) > 5
+    users = {a.user.username for a in db.session.scalars(select(ContactAttempt))}
+    assert users == {"tc.rina", "tc.agus", "kader.siti", "kader.dewi"}
