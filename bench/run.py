@@ -5,7 +5,7 @@ A new benchmark is a module with `main(argv) -> int`, added to BENCHMARKS.
 """
 import sys
 
-from bench import claims, import_participants, payments
+from bench import claims, import_participants, payments, sms
 
 #: Benchmarks run by `make bench`, in this order; each gets the command-line
 #: arguments as they were given (`make bench BENCH_ARGS="--sizes 2000"`).
@@ -13,6 +13,7 @@ BENCHMARKS = [
     import_participants.main,
     claims.main,
     payments.main,
+    sms.main,
 ]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.db import bulk_insert, now_utc
@@ -98,14 +98,16 @@ def count_toward_promises(session, family_ids: set[int], payments: list[Payment]
     by_family: dict[int, list[Payment]] = {}
     for payment in payments:
         by_family.setdefault(payment.family_id, []).append(payment)
+    kept_families = set()
     for promise in pending:
         for payment in by_family.get(promise.family_id, []):
             if promise.made_on <= payment.paid_on <= promise.promised_on + grace:
                 promise.paid_amount += payment.amount
                 if promise.paid_amount >= promise.amount:
                     promise.state, promise.resolved_on = PromiseState.kept, payment.paid_on
-                    _back_to_routine(session, promise.family_id)
+                    kept_families.add(promise.family_id)
                     break
+    _back_to_routine(session, kept_families)
 
 
 def settle_due(session, today: date) -> dict:
@@ -139,10 +141,12 @@ def requeue(session, family_id: int, *, reason: str) -> None:
         .execution_options(synchronize_session=False))
 
 
-def _back_to_routine(session, family_id: int) -> None:
+def _back_to_routine(session, family_ids: set[int]) -> None:
     """A kept promise: the family returns to the ordinary rhythm (it may still owe)."""
+    if not family_ids:
+        return
     session.execute(
-        update(WorkItem).where(WorkItem.family_id == family_id, WorkItem.state == WorkState.promised)
+        update(WorkItem).where(WorkItem.family_id.in_(family_ids), WorkItem.state == WorkState.promised)
         .values(state=WorkState.waiting, follow_up=FollowUp.none)
         .execution_options(synchronize_session=False))
 
@@ -259,22 +263,24 @@ class _PaymentWriter:
         return found
 
     def _apply(self, fresh):
+        """Allocate, attribute and write a batch: plain rows in, one INSERT and a few
+        executemany UPDATEs out (the ORM's row-by-row flush was most of the cost)."""
         session = self.session
         family_ids = {family_id for _row, (family_id, _pid) in fresh}
         lock_families(session, family_ids)
         now = now_utc()
-        bulk_insert(session, Payment.__table__, [
-            {"reference": row.reference, "family_id": family_id, "participant_id": participant_id,
-             "amount": row.amount, "paid_on": row.paid_on, "channel": row.channel, "months_covered": 0,
-             "attributed_channel": "self_cure", "import_run_id": self.run_id, "created_at": now}
-            for row, (family_id, participant_id) in fresh])
-        payments = session.scalars(select(Payment).where(Payment.reference.in_([row.reference for row, _ in fresh]))
-                                   .order_by(Payment.paid_on, Payment.id)).all()
-        members = {}
-        for member in session.scalars(select(Participant).where(Participant.family_id.in_(family_ids))
-                                      .order_by(Participant.card_no)):
-            members.setdefault(member.family_id, []).append(member)
-        families = {f.id: f for f in session.scalars(select(Family).where(Family.id.in_(family_ids)))}
+        payments = sorted((_NewPayment(row, family_id, participant_id) for row, (family_id, participant_id) in fresh),
+                          key=lambda p: (p.paid_on, p.reference))
+        families = {r.id: _Row(r._mapping) for r in session.execute(
+            select(Family.id, Family.credit, Family.reactivated_on).where(Family.id.in_(family_ids)))}
+        members: dict[int, list] = {}
+        for r in session.execute(select(Participant.id, Participant.family_id, Participant.klass,
+                                        Participant.months_in_arrears, Participant.arrears_amount,
+                                        Participant.arrears_as_of).where(Participant.family_id.in_(family_ids))
+                                 .order_by(Participant.card_no)):
+            members.setdefault(r.family_id, []).append(_Row(r._mapping))
+        before = {m.id: (m.months_in_arrears, m.arrears_amount, m.arrears_as_of) for ms in members.values() for m in ms}
+        family_before = {f.id: (f.credit, f.reactivated_on) for f in families.values()}
         reactivated = []
         for payment in payments:
             allocation = allocate(families[payment.family_id], members.get(payment.family_id, []),
@@ -282,14 +288,54 @@ class _PaymentWriter:
             payment.months_covered = allocation.months_covered
             if allocation.reactivated:
                 reactivated.append(payment.family_id)
+        attribute(session, payments, self.window_days)
+        bulk_insert(session, Payment.__table__, [p.row(self.run_id, now) for p in payments])
+        _write_changes(session, Participant, [
+            {"id": m.id, "months_in_arrears": m.months_in_arrears, "arrears_amount": m.arrears_amount,
+             "arrears_as_of": m.arrears_as_of, "updated_at": now}
+            for ms in members.values() for m in ms
+            if (m.months_in_arrears, m.arrears_amount, m.arrears_as_of) != before[m.id]])
+        _write_changes(session, Family, [
+            {"id": f.id, "credit": f.credit, "reactivated_on": f.reactivated_on}
+            for f in families.values() if (f.credit, f.reactivated_on) != family_before[f.id]])
         count_toward_promises(session, family_ids, payments)
         from telecollect.programs.services import count_toward_plans
 
         count_toward_plans(session, family_ids)
         close_reactivated(session, reactivated)
-        attribute(session, payments, self.window_days)
-        session.flush()
         self.report.created += len(payments)
+
+
+class _Row:
+    """A plain, writable copy of a selected row (cheaper than an ORM object)."""
+
+    def __init__(self, mapping):
+        self.__dict__.update(mapping)
+
+
+class _NewPayment:
+    """A payment being imported, before it is a row: allocation and attribution fill it in."""
+
+    def __init__(self, row: PaymentRow, family_id: int, participant_id: int | None):
+        self.reference, self.amount, self.paid_on, self.channel = row.reference, row.amount, row.paid_on, row.channel
+        self.family_id, self.participant_id = family_id, participant_id
+        self.months_covered = 0
+        self.attributed_attempt_id = self.attributed_user_id = None
+        self.attributed_channel = "self_cure"
+
+    def row(self, run_id: int, now) -> dict:
+        return {"reference": self.reference, "family_id": self.family_id, "participant_id": self.participant_id,
+                "amount": self.amount, "paid_on": self.paid_on, "channel": self.channel,
+                "months_covered": self.months_covered, "attributed_attempt_id": self.attributed_attempt_id,
+                "attributed_user_id": self.attributed_user_id, "attributed_channel": self.attributed_channel,
+                "import_run_id": run_id, "created_at": now}
+
+
+def _write_changes(session, model, rows: list[dict]) -> None:
+    """One executemany UPDATE by primary key for the rows that changed."""
+    if rows:
+        session.execute(update(model.__table__).where(model.__table__.c.id == bindparam("_id")),
+                        [{**{k: v for k, v in r.items() if k != "id"}, "_id": r["id"]} for r in rows])
 
 
 PAYMENTS = ImportSpec(kind="payments", missing_columns=missing_columns, validate_row=validate_row,

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from telecollect.errors import ServiceError
 from telecollect.participants.models import Family
@@ -55,14 +56,19 @@ def register_plan(session, family: Family, *, installments: int, start_month: da
 def count_toward_plans(session, family_ids) -> None:
     """Mark installments paid as the family's payments since registration cover them, in order."""
     plans = session.scalars(select(InstallmentPlan).where(InstallmentPlan.family_id.in_(family_ids),
-                                                          InstallmentPlan.state == PlanState.active)).all()
+                                                          InstallmentPlan.state == PlanState.active)
+                            .options(selectinload(InstallmentPlan.schedule))).all()
+    if not plans:
+        return
+    paid = dict(session.execute(
+        select(InstallmentPlan.id, func.coalesce(func.sum(Payment.amount), 0))
+        .join(Payment, (Payment.family_id == InstallmentPlan.family_id) & (Payment.paid_on >= InstallmentPlan.registered_on))
+        .where(InstallmentPlan.id.in_([p.id for p in plans])).group_by(InstallmentPlan.id)).all())
     for plan in plans:
-        paid = session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
-            Payment.family_id == plan.family_id, Payment.paid_on >= plan.registered_on)) or 0
         running = 0
         for installment in plan.schedule:
             running += installment.amount
-            if paid >= running and installment.state != InstallmentState.paid:
+            if paid.get(plan.id, 0) >= running and installment.state != InstallmentState.paid:
                 installment.state = InstallmentState.paid
         if all(i.state == InstallmentState.paid for i in plan.schedule):
             plan.state = PlanState.completed
