@@ -367,12 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         for engine in engines:
             engine.check()
         path = participant_file(workdir, args.messages)
-        fake = FakeTwilio()
-        # The fake writes each answer's headers and body separately; with Nagle's
-        # algorithm on, the body then waits for the client's delayed ACK (~40 ms),
-        # and every request, dispatched or bare, costs that timer instead of work.
-        # socketserver's own switch sets TCP_NODELAY on each accepted connection.
-        fake._server.RequestHandlerClass.disable_nagle_algorithm = True
+        fake = FakeTwilio()  # its handler sets TCP_NODELAY (see tests/fake_twilio.py)
         fake.start()
         print(SETUP)
         print(table_line([heading for _field, heading, _width, _format in TABLE]), flush=True)

@@ -84,6 +84,9 @@ class FakeTwilio:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as two writes; without TCP_NODELAY the body
+            # waits for the client's delayed ACK, 40 ms per request.
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 expected = base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
