@@ -787,6 +787,12 @@ def result_notes(result: Result) -> list[str]:
         lines.append(f"  note: the client itself used {result.client_cpu_cores:.2f} of the machine's {result.cores} "
                      "cores, taken from gunicorn and the database: the server figures are lower than on a machine "
                      "of their own, and latencies include time the client waited for the CPU.")
+    others = (result.machine_busy_cores - result.client_cpu_cores - result.server_cpu_cores
+              - (result.database_cpu_cores or 0.0))
+    if others >= 0.25:
+        lines.append(f"  note: {others:.2f} cores went to other processes during the run (PostgreSQL's "
+                     "parallel workers, or anything else running here): the server had less CPU than the "
+                     "table assumes.")
     if result.wrongly_empty is None:
         lines.append(f"  note: only {result.due_unclaimed_at_end} due families left for {result.agents} agents: "
                      "the queue ran (nearly) dry, so 204 answers are not judged.")

@@ -12,7 +12,7 @@ from telecollect.api.serializers import attempt_json, work_item_json
 from telecollect.audit import services as audit
 from telecollect.contacts.services import find_recorded, parse_outcome, record_outcome
 from telecollect.db import now_utc
-from telecollect.errors import ServiceError
+from telecollect.errors import NotFound, ServiceError
 from telecollect.extensions import db
 from telecollect.formatting import mask_nik
 from telecollect.participants.models import Participant
@@ -52,9 +52,7 @@ def me():
 @api_login_required
 def participant(card_no):
     """One participant with their family's arrears; the read is audited."""
-    found = db.session.scalar(db.select(Participant).where(Participant.card_no == card_no))
-    if found is None or not may_view(current_user, found):
-        return _error(404, "not_found", f"No participant with card number {card_no}.")
+    found = _visible_participant(card_no)
     members = family_members(db.session, found)
     audit.record(db.session, "participant.view", user=current_user, target=found, detail="api")
     db.session.commit()
@@ -70,9 +68,7 @@ def participant(card_no):
 @api_login_required
 def rehab(card_no):
     """Whether the participant's family may join REHAB on a date, and what each option costs."""
-    found = db.session.scalar(db.select(Participant).where(Participant.card_no == card_no))
-    if found is None or not may_view(current_user, found):
-        return _error(404, "not_found", f"No participant with card number {card_no}.")
+    found = _visible_participant(card_no)
     try:
         on = date.fromisoformat(request.args["on"]) if request.args.get("on") else local_today(found)
     except ValueError:
@@ -178,6 +174,14 @@ def participant_json(p: Participant, *, full_nik: bool) -> dict:
         "arrears_amount": p.arrears_amount,
         "arrears_as_of": p.arrears_as_of.isoformat() if p.arrears_as_of else None,
     }
+
+
+def _visible_participant(card_no: str) -> Participant:
+    """The participant, if the caller may see them; otherwise they do not exist (404)."""
+    found = db.session.scalar(db.select(Participant).where(Participant.card_no == card_no))
+    if found is None or not may_view(current_user, found):
+        raise NotFound("not_found", f"No participant with card number {card_no}.")
+    return found
 
 
 def _error(status: int, code: str, message: str):
