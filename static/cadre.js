@@ -77,6 +77,7 @@
   });
 
   window.addEventListener("online", flush);
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
   show();
   flush();
 })();

@@ -170,6 +170,16 @@ def _cadre_card(work: WorkItem, last_reached, body: str, now) -> dict:
             "days": days_since(last_reached, now)}
 
 
+@bp.route("/sw.js")
+def service_worker():
+    """The cadre list's service worker, served from the root so it may cover /cadre."""
+    from flask import send_from_directory
+
+    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.route("/cadre/letter")
 @roles_required("cadre")
 def letter():

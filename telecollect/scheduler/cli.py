@@ -34,6 +34,7 @@ def run_once(at):
 def run():
     """Run the jobs on their intervals until stopped (start it beside the web server)."""
     app = current_app._get_current_object()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _wait_for_leadership(app)
     scheduler = BlockingScheduler(timezone=timezone.utc)
     for job_id, job, every in JOBS:

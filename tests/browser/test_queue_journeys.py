@@ -110,4 +110,11 @@ def test_cadre_logs_an_outcome_offline_and_it_syncs(clock, browser, live_server,
     assert states == {"0000000000001": "promised", "0000000000002": "open"}
     page.reload()
     expect(page.get_by_test_id("last-contact")).to_contain_text("terakhir dihubungi 0 hari lalu")
+    # The list opens again without a connection (the service worker's copy).
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    context.set_offline(True)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Daftar kerja saya")
+    context.set_offline(False)
     context.close()
