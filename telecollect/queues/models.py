@@ -42,7 +42,9 @@ class WorkItem(db.Model):
         # One live item per family and queue; closed ones stay as history.
         Index("uq_work_items_live_family_queue", "family_id", "queue", unique=True,
               sqlite_where=text("state != 'closed'"), postgresql_where=text("state != 'closed'")),
-        Index("ix_work_items_claimable", "queue", "state", "next_action_at"),
+        # A claim walks this backwards (highest priority first) and stops at the first free, due row.
+        Index("ix_work_items_claim_order", "queue", "follow_up", "priority", "next_action_at", "id",
+              sqlite_where=text("state != 'closed'"), postgresql_where=text("state != 'closed'")),
         Index("ix_work_items_assigned", "assigned_user_id", "state"),
     )
 

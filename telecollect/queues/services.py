@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, not_, or_, select, update
+from sqlalchemy import and_, func, not_, or_, select, update
 
 from telecollect.auth.models import Role, User
 from telecollect.contacts.models import Channel
@@ -214,17 +214,26 @@ def claimable_condition(user: User, queue: QueueName, now: datetime, zones: list
     return and_(*conditions)
 
 
-def claim_order(user: User):
-    """Callbacks due for this user, then anyone's overdue callbacks, then promise
-    follow-ups, then the rest by priority."""
+def claim_tiers(user: User, now: datetime):
+    """The claim order, as conditions tried one after the other: callbacks due for
+    this user, then anyone's callbacks overdue by the grace period, then promise
+    follow-ups, then the rest. Within a tier the highest priority goes first.
+
+    Tiers (rather than one ORDER BY over a CASE) let every statement walk the
+    index on (queue, follow_up, priority, next_action_at) and stop at the first
+    free row, instead of sorting every due family on each claim.
+    """
     w = WorkItem
-    rank = case(
-        (and_(w.follow_up == FollowUp.callback, w.callback_user_id == user.id), 0),
-        (w.follow_up == FollowUp.callback, 1),
-        (w.follow_up == FollowUp.promise, 2),
-        else_=3,
+    return (
+        and_(w.follow_up == FollowUp.callback, w.callback_user_id == user.id),
+        and_(w.follow_up == FollowUp.callback, w.next_action_at <= now - CALLBACK_GRACE),
+        w.follow_up == FollowUp.promise,
+        w.follow_up == FollowUp.none,
     )
-    return [rank, w.priority.desc(), w.next_action_at, w.id]
+
+
+#: Highest priority first; among equals the later due and newer item (the index read backwards).
+CLAIM_ORDER = (WorkItem.priority.desc(), WorkItem.next_action_at.desc(), WorkItem.id.desc())
 
 
 def claim_next(session, user: User, rules: policy.ContactRules, *, lease: timedelta,
@@ -268,7 +277,16 @@ def _channel(queue: QueueName) -> Channel:
 
 
 def _claim_one(session, user, queue, zones, now, lease_until) -> int | None:
-    candidate = select(WorkItem.id).where(claimable_condition(user, queue, now, zones)).order_by(*claim_order(user)).limit(1)
+    claimable = claimable_condition(user, queue, now, zones)
+    for tier in claim_tiers(user, now):
+        claimed = _claim_in_tier(session, user, and_(claimable, tier), now, lease_until)
+        if claimed is not None:
+            return claimed
+    return None
+
+
+def _claim_in_tier(session, user, condition, now, lease_until) -> int | None:
+    candidate = select(WorkItem.id).where(condition).order_by(*CLAIM_ORDER).limit(1)
     if is_postgresql(session):
         candidate = candidate.with_for_update(skip_locked=True)
     statement = (
