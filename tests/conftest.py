@@ -169,3 +169,13 @@ def clock():
 
     with time_machine.travel(WORKDAY_MORNING, tick=True) as traveller:
         yield traveller
+
+
+@pytest.fixture(autouse=True)
+def fresh_holiday_copy():
+    """Each test starts without another test's cached branch holidays."""
+    from telecollect.queues.policy import forget_branch_holidays
+
+    forget_branch_holidays()
+    yield
+    forget_branch_holidays()

@@ -46,6 +46,11 @@ class WorkItem(db.Model):
         Index("ix_work_items_claim_order", "queue", "follow_up", "priority", "next_action_at", "id",
               sqlite_where=text("state != 'closed'"), postgresql_where=text("state != 'closed'")),
         Index("ix_work_items_assigned", "assigned_user_id", "state"),
+        # "What am I holding?" and "my callbacks" are asked on every claim and list.
+        Index("ix_work_items_claimed_by", "claimed_by_id", sqlite_where=text("claimed_by_id IS NOT NULL"),
+              postgresql_where=text("claimed_by_id IS NOT NULL")),
+        Index("ix_work_items_callback_user", "callback_user_id", sqlite_where=text("callback_user_id IS NOT NULL"),
+              postgresql_where=text("callback_user_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ family, and never a number that asked not to be contacted on that channel.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from time import monotonic
 
 import holidays as holiday_calendars
 from flask_babel import gettext as _
@@ -93,11 +94,35 @@ def national_holidays(year: int) -> dict[date, str]:
     return dict(holiday_calendars.Indonesia(years=year))
 
 
+#: How long a process trusts its copy of the branch's own holidays (they change a few times a year).
+BRANCH_HOLIDAYS_TTL = 300
+_branch_holidays: dict[int, tuple[float, dict]] = {}
+
+
 def holiday_name(session, day: date) -> str | None:
     built_in = national_holidays(day.year).get(day)
     if built_in:
         return built_in
-    return session.scalar(select(Holiday.name).where(Holiday.on == day))
+    return branch_holidays(session, day.year).get(day)
+
+
+def branch_holidays(session, year: int) -> dict[date, str]:
+    """The year's imported holidays, re-read at most every BRANCH_HOLIDAYS_TTL seconds.
+
+    Every claim asks about today in three zones; without this copy that is
+    three queries per claim for a table that changes a few times a year.
+    """
+    fetched_at, days = _branch_holidays.get(year, (0.0, {}))
+    if monotonic() - fetched_at > BRANCH_HOLIDAYS_TTL:
+        days = dict(session.execute(select(Holiday.on, Holiday.name).where(
+            Holiday.on >= date(year, 1, 1), Holiday.on <= date(year, 12, 31))).all())
+        _branch_holidays[year] = (monotonic(), days)
+    return days
+
+
+def forget_branch_holidays() -> None:
+    """After holidays are imported in this process, read them again at once."""
+    _branch_holidays.clear()
 
 
 def local_now(zone: str, now: datetime) -> datetime:
