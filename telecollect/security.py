@@ -31,7 +31,8 @@ def _load_user_from_bearer(req):
     user = user_for_token(db.session, raw)
     if user is not None:
         g.authenticated_by_token = True
-        db.session.commit()  # last_used_at
+        if db.session.dirty:
+            db.session.commit()  # last_used_at moved
     return user
 
 
