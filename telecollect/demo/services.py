@@ -2,7 +2,7 @@
 import csv
 import io
 import random
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -13,6 +13,10 @@ from telecollect.imports.reader import TableReader
 from telecollect.participants.importing import COLUMNS
 from telecollect.participants.models import Participant
 from telecollect.participants.services import import_participants
+
+
+#: How many days of work the demo simulates.
+SIMULATED_DAYS = 21
 
 
 def demo_rows(count: int, rng: random.Random, as_of: date):
@@ -102,7 +106,9 @@ def seed_demo(session, participants: int = 3000, seed: int = 2020, with_activity
 
     Returns the (username, role, password) of the demo logins. Commits.
     """
-    stream = io.BytesIO(demo_csv(participants, seed).encode())
+    # The arrears list predates the simulated weeks of work, as a real monthly list would.
+    list_date = date.today() - timedelta(days=SIMULATED_DAYS + 1) if with_activity else date.today()
+    stream = io.BytesIO(demo_csv(participants, seed, as_of=list_date).encode())
     report = import_participants(session, TableReader(stream, "demo.csv"), filename="demo.csv")
     if report.rejected:
         raise RuntimeError(f"demo data did not import cleanly: {report.errors[:3]}")
@@ -116,6 +122,6 @@ def seed_demo(session, participants: int = 3000, seed: int = 2020, with_activity
     if with_activity:
         from telecollect.demo.activity import simulate
 
-        simulate(session, date.today(), random.Random(seed))
+        simulate(session, date.today(), random.Random(seed), days=SIMULATED_DAYS)
         session.commit()
     return logins
