@@ -5,7 +5,7 @@ A new benchmark is a module with `main(argv) -> int`, added to BENCHMARKS.
 """
 import sys
 
-from bench import claims, import_participants, payments, sms
+from bench import claims, import_participants, payments, reports, sms
 
 #: Benchmarks run by `make bench`, in this order; each gets the command-line
 #: arguments as they were given (`make bench BENCH_ARGS="--sizes 2000"`).
@@ -14,6 +14,7 @@ BENCHMARKS = [
     claims.main,
     payments.main,
     sms.main,
+    reports.main,
 ]
 
 
