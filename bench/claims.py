@@ -45,6 +45,7 @@ from pathlib import Path
 import psycopg
 import requests
 
+from bench.common import heading_line, row_line
 from bench.import_participants import FLASK, PG_SERVER, ROOT, SQLITE_PRAGMAS, BenchError, note
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -757,15 +758,8 @@ TABLE = (
 )
 
 
-def table_line(cells: list[str]) -> str:
-    return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                     for i, (cell, (_field, _heading, width, _format)) in enumerate(zip(cells, TABLE))).rstrip()
 
 
-def result_line(result: Result) -> str:
-    values = asdict(result)
-    return table_line(["-" if values[name] is None else fmt.format(values[name])
-                       for name, _heading, _width, fmt in TABLE])
 
 
 def result_notes(result: Result) -> list[str]:
@@ -862,12 +856,12 @@ def main(argv: list[str] | None = None) -> int:
         for engine in engines:
             engine.check()
         print(FLOORS)
-        print(table_line([heading for _field, heading, _width, _format in TABLE]), flush=True)
+        print(heading_line(TABLE), flush=True)
         for engine in engines:
             if results and skipped_for_holiday():  # the day may have turned into one meanwhile
                 break
             results.append(measure(engine, args, workdir))
-            print(result_line(results[-1]), flush=True)
+            print(row_line(results[-1], TABLE), flush=True)
             notes.extend(result_notes(results[-1]))
             write_json(workdir / "claims.json", results, args)
         if results:

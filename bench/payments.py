@@ -42,6 +42,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench.common import heading_line, row_line
 from bench import claims
 from bench.import_participants import (
     GNU_TIME, PG_SERVER, ROOT, SEED, BenchError, Sqlite, _engines, _sizes, dump, flask, load, migrated,
@@ -346,14 +347,8 @@ TABLE = (
 )
 
 
-def table_line(cells: list[str]) -> str:
-    return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                     for i, (cell, (_field, _heading, width, _format)) in enumerate(zip(cells, TABLE))).rstrip()
 
 
-def result_line(result: Result) -> str:
-    values = asdict(result)
-    return table_line(["-" if values[name] is None else fmt.format(values[name]) for name, _h, _w, fmt in TABLE])
 
 
 def result_note(result: Result) -> str:
@@ -398,13 +393,13 @@ def main(argv: list[str] | None = None) -> int:
         for engine in engines:
             engine.check()
         print(SETUP)
-        print(table_line([heading for _field, heading, _width, _format in TABLE]), flush=True)
+        print(heading_line(TABLE), flush=True)
         for rows in args.payment_sizes:
             participants = participant_file(workdir, rows)
             payments = payment_file(workdir, rows, participants)
             for engine in engines:
                 results.append(measure(engine, participants, payments, rows, workdir))
-                print(result_line(results[-1]), flush=True)
+                print(row_line(results[-1], TABLE), flush=True)
                 write_json(workdir / "payments.json", results)
         for result in results:
             print(result_note(result))

@@ -54,6 +54,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import text
 
+from bench.common import heading_line, row_line
 from bench.claims import migrations_fingerprint
 from bench.import_participants import (
     PG_SERVER, ROOT, SEED, BenchError, Sqlite, _engines, flask, migrated, note, participant_file,
@@ -727,14 +728,8 @@ TABLE = (
 )
 
 
-def table_line(cells: list[str]) -> str:
-    return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                     for i, (cell, (_field, _heading, width, _format)) in enumerate(zip(cells, TABLE))).rstrip()
 
 
-def report_line(report: Report) -> str:
-    values = asdict(report)
-    return table_line(["-" if values[name] is None else fmt.format(values[name]) for name, _h, _w, fmt in TABLE])
 
 
 def result_heading(result: Result) -> str:
@@ -803,9 +798,9 @@ def main(argv: list[str] | None = None) -> int:
             result = measure(engine, url, found, args.report_participants, args.attempts, seconds, args.repeat)
             results.append(result)
             print(result_heading(result))
-            print(table_line([heading for _field, heading, _width, _format in TABLE]))
+            print(heading_line(TABLE))
             for report in result.reports:
-                print(report_line(report))
+                print(row_line(report, TABLE))
             print(result_note(result), flush=True)
             write_json(workdir / "reports.json", results)
     except BenchError as exc:

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench.common import heading_line, row_line
 from bench import claims
 from bench.import_participants import AS_OF, PG_SERVER, ROOT, SEED, BenchError, Sqlite, _engines, migrated, note
 from bench.import_participants import Postgresql as _Postgresql
@@ -303,14 +304,8 @@ TABLE = (
 )
 
 
-def table_line(cells: list[str]) -> str:
-    return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                     for i, (cell, (_field, _heading, width, _format)) in enumerate(zip(cells, TABLE))).rstrip()
 
 
-def result_line(result: Result) -> str:
-    values = asdict(result)
-    return table_line(["-" if values[name] is None else fmt.format(values[name]) for name, _h, _w, fmt in TABLE])
 
 
 def result_note(result: Result) -> str:
@@ -370,10 +365,10 @@ def main(argv: list[str] | None = None) -> int:
         fake = FakeTwilio()  # its handler sets TCP_NODELAY (see tests/fake_twilio.py)
         fake.start()
         print(SETUP)
-        print(table_line([heading for _field, heading, _width, _format in TABLE]), flush=True)
+        print(heading_line(TABLE), flush=True)
         for engine in engines:
             results.append(measure(engine, fake, path, args.messages, args.batch_size))
-            print(result_line(results[-1]), flush=True)
+            print(row_line(results[-1], TABLE), flush=True)
             write_json(workdir / "sms.json", results)
         for result in results:
             print(result_note(result))
