@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from telecollect.api.openapi import openapi_document
 from telecollect.api.serializers import attempt_json, work_item_json
 from telecollect.audit import services as audit
-from telecollect.contacts.services import find_recorded, parse_outcome, record_outcome
+from telecollect.contacts.services import find_recorded, parse_outcome, record_new_outcome
 from telecollect.db import now_utc
 from telecollect.errors import NotFound, ServiceError
 from telecollect.extensions import db
@@ -82,10 +82,10 @@ def claim():
     """Claim the best work item the caller may work now; 204 when nothing may be worked."""
     now = now_utc()
     item = queues.claim_next(db.session, current_user, contact_rules(), lease=lease(), now=now)
+    # Shown before the commit, which would expire what was just loaded and make it be read again.
+    body = {"work_item": work_item_json(item, full_nik=False, now=now)} if item else None
     db.session.commit()
-    if item is None:
-        return "", 204
-    return jsonify({"work_item": work_item_json(item, full_nik=False, now=now)})
+    return (jsonify(body), 200) if body else ("", 204)
 
 
 @bp.route("/work-items/<int:item_id>")
@@ -109,11 +109,12 @@ def outcome(item_id):
     if first is None:
         given = parse_outcome(body, item, rules=contact_rules(), now=now, session=db.session)
         try:
-            recorded = record_outcome(db.session, item, current_user, given, rules=contact_rules(),
-                                      retry_delays=retry_delays(), now=now)
-            db.session.commit()
-            return _outcome_response(recorded.attempt, item, now, status=201 if recorded.is_new else 200,
-                                     claimed_by_other=recorded.was_claimed_by_other)
+            recorded = record_new_outcome(db.session, item, current_user, given, rules=contact_rules(),
+                                          retry_delays=retry_delays(), now=now)
+            answer = _outcome_response(recorded.attempt, item, now, status=201,
+                                       claimed_by_other=recorded.was_claimed_by_other)
+            db.session.commit()  # after the answer is made: see claim()
+            return answer
         except IntegrityError:
             # The same client_ref arrived twice at once; the other one won.
             db.session.rollback()

@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from flask import current_app
@@ -80,8 +81,9 @@ def issue_token(session, user: User) -> str:
 
 
 def user_for_token(session, raw: str) -> User | None:
-    token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None))
+    token = session.scalar(  # one query for both: every API call passes here
+        select(ApiToken).options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None))
     )
     if token is None or not token.user.is_active:
         return None

@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import case, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from telecollect.auth.models import User
 from telecollect.contacts.models import Channel, ContactAttempt, Holiday, Promise
@@ -141,19 +142,27 @@ def find_recorded(session, user: User, client_ref: str | None) -> ContactAttempt
 
 def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, rules: policy.ContactRules,
                    retry_delays: dict[str, timedelta], now: datetime | None = None) -> Recorded:
-    """Record one contact attempt and schedule the family's next action.
+    """Record one contact attempt, unless its `client_ref` was recorded before (then return that one).
 
-    Nothing a person records is dropped: an attempt on an item that closed
-    meanwhile, or that someone else claimed after this person's lease ran out,
-    is still stored; only the item's schedule is left alone. The same
-    `client_ref` twice returns the first attempt (a concurrent duplicate is
-    caught by the unique constraint at commit; see `api.routes`). Counters move
-    with SQL increments, so two people recording at once lose no count.
+    A concurrent duplicate is caught by the unique constraint at commit; see `api.routes`.
     """
-    now = now or now_utc()
     first = find_recorded(session, user, given.client_ref)
     if first is not None:
         return Recorded(first, is_new=False)
+    return record_new_outcome(session, item, user, given, rules=rules, retry_delays=retry_delays, now=now)
+
+
+def record_new_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, rules: policy.ContactRules,
+                       retry_delays: dict[str, timedelta], now: datetime | None = None) -> Recorded:
+    """Record one contact attempt and schedule the family's next action.
+
+    For callers that already know `given.client_ref` is new. Nothing a person
+    records is dropped: an attempt on an item that closed meanwhile, or that
+    someone else claimed after this person's lease ran out, is still stored;
+    only the item's schedule is left alone. Counters move with SQL increments,
+    so two people recording at once lose no count.
+    """
+    now = now or now_utc()
     members = item.family.members
     phone = given.phone or next(iter(policy.contactable_phones(session, members, given.channel)), None)
     _amount, months = family_arrears(members)
@@ -183,19 +192,23 @@ def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, 
 
         prompt_autodebit_now(session, rules, members, attempt.id, now)
     claimed_by_other = _count_attempt(session, item, user, given.kind, now)
-    if claimed_by_other is not None:
-        session.refresh(item)
-        if item.state != WorkState.closed and not claimed_by_other:
-            schedule_next(session, item, user, given, rules=rules, retry_delays=retry_delays, now=now)
+    if claimed_by_other is False:  # the item is live and nobody else is working it
+        schedule_next(session, item, user, given, rules=rules, retry_delays=retry_delays, now=now)
     session.flush()
     return Recorded(attempt, is_new=True, was_claimed_by_other=bool(claimed_by_other))
+
+
+#: What the counting UPDATE hands back, so the item need not be read again.
+_COUNTED = ("state", "attempts", "contacts", "last_attempt_at", "last_contact_at", "claimed_by_id",
+            "lease_expires_at", "next_action_at", "follow_up", "callback_user_id", "priority")
 
 
 def _count_attempt(session, item: WorkItem, user: User, kind: OutcomeKind, now: datetime) -> bool | None:
     """Bump the item's counters atomically; free the claim if it is this user's or has lapsed.
 
     Returns None for a closed item (left untouched), else whether another
-    person holds a live claim on it.
+    person holds a live claim on it. The item is brought up to date from the
+    row as the UPDATE left it (another person may have written in between).
     """
     w = WorkItem
     mine_or_free = (w.claimed_by_id.is_(None)) | (w.claimed_by_id == user.id) | (w.lease_expires_at <= now)
@@ -207,34 +220,43 @@ def _count_attempt(session, item: WorkItem, user: User, kind: OutcomeKind, now: 
     }
     if kind.reached:
         values.update(contacts=w.contacts + 1, last_contact_at=now)
-    changed = session.execute(
+    row = session.execute(
         update(w).where(w.id == item.id, w.state != WorkState.closed).values(**values)
-        .returning(w.claimed_by_id).execution_options(synchronize_session=False)
-    ).all()
-    if not changed:
+        .returning(*(getattr(w, name) for name in _COUNTED)).execution_options(synchronize_session=False)
+    ).one_or_none()
+    if row is None:
+        session.refresh(item)
         return None
-    holder = changed[0][0]
-    return holder is not None and holder != user.id
+    for name, value in zip(_COUNTED, row):
+        set_committed_value(item, name, value)
+    return row.claimed_by_id is not None and row.claimed_by_id != user.id
 
 
 def schedule_next(session, item: WorkItem, user: User, given: OutcomeInput, *, rules, retry_delays, now) -> None:
     """Set the item's state and next action from the outcome, inside the contact policy."""
     kind = given.kind
+    with session.no_autoflush:  # the policy's reads must not flush half of the new schedule
+        if kind.final:
+            next_action_at = item.next_action_at
+        elif kind.promise:
+            day_after = datetime.combine(given.promise_date + timedelta(days=1), time(0), ZONES[item.timezone])
+            next_action_at = policy.next_opening(session, rules, item.timezone, day_after)
+        elif kind.callback:
+            next_action_at = given.callback_at
+        else:
+            next_action_at = _retry_time(session, item, kind, rules, retry_delays, now)
     item.callback_user_id = None
+    item.next_action_at = next_action_at
     if kind.final:
         item.state, item.close_reason, item.closed_at = WorkState.closed, kind.code, now
         item.follow_up = FollowUp.none
     elif kind.promise:
         item.state, item.follow_up = WorkState.promised, FollowUp.promise
-        day_after = datetime.combine(given.promise_date + timedelta(days=1), time(0), ZONES[item.timezone])
-        item.next_action_at = policy.next_opening(session, rules, item.timezone, day_after)
     elif kind.callback:
         item.state, item.follow_up = WorkState.waiting, FollowUp.callback
         item.callback_user_id = user.id
-        item.next_action_at = given.callback_at
     else:
         item.state, item.follow_up = WorkState.waiting, FollowUp.none
-        item.next_action_at = _retry_time(session, item, kind, rules, retry_delays, now)
     amount, months = family_arrears(item.family.members)
     item.priority = score(amount=amount, months=months, last_contact_at=item.last_contact_at,
                           attempts=item.attempts, contacts=item.contacts, now=now).total

@@ -13,7 +13,7 @@ from time import monotonic
 
 import holidays as holiday_calendars
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from telecollect.contacts.models import Channel, ContactAttempt, Holiday, OptOut
 from telecollect.formatting import ZONES
@@ -171,29 +171,28 @@ def cap_decision(session, rules: ContactRules, family_id: int, zone: str, now: d
     """Has the family had as many attempts as the caps allow (today, rolling 7 days)?"""
     local = local_now(zone, now)
     day_start = _at(local.date(), 0, zone)
-    today = _count_attempts(session, family_id, day_start)
+    week_start = now - timedelta(days=7)
+    # Local midnight is never more than a day back, so one read of the week answers both caps.
+    attempts = _attempt_times(session, family_id, min(day_start, week_start))
+    today = sum(1 for at in attempts if at >= day_start)
     if today >= rules.max_per_day:
         tomorrow = next_opening(session, rules, zone, day_start + timedelta(days=1))
         return Decision(False, "daily_cap", _("limit of %(n)d attempts today", n=rules.max_per_day), tomorrow)
-    week_start = now - timedelta(days=7)
-    attempts = session.scalars(
-        select(ContactAttempt.at).where(ContactAttempt.family_id == family_id, ContactAttempt.at > week_start,
-                                        ContactAttempt.channel.in_(CAPPED_CHANNELS))
-        .order_by(ContactAttempt.at)
-    ).all()
-    if len(attempts) >= rules.max_per_week:
-        frees_at = attempts[len(attempts) - rules.max_per_week] + timedelta(days=7)
+    in_week = [at for at in attempts if at > week_start]
+    if len(in_week) >= rules.max_per_week:
+        frees_at = in_week[len(in_week) - rules.max_per_week] + timedelta(days=7)
         return Decision(False, "weekly_cap", _("limit of %(n)d attempts in 7 days", n=rules.max_per_week),
                         next_opening(session, rules, zone, frees_at))
     return ALLOWED
 
 
-def _count_attempts(session, family_id: int, since: datetime) -> int:
-    return session.scalar(
-        select(func.count()).select_from(ContactAttempt).where(
-            ContactAttempt.family_id == family_id, ContactAttempt.at >= since,
-            ContactAttempt.channel.in_(CAPPED_CHANNELS))
-    )
+def _attempt_times(session, family_id: int, since: datetime) -> list[datetime]:
+    """When the family's capped attempts since `since` were made, oldest first."""
+    return session.scalars(
+        select(ContactAttempt.at).where(ContactAttempt.family_id == family_id, ContactAttempt.at >= since,
+                                        ContactAttempt.channel.in_(CAPPED_CHANNELS))
+        .order_by(ContactAttempt.at)
+    ).all()
 
 
 def opted_out(session, phone: str, channel: Channel) -> bool:

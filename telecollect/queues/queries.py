@@ -2,7 +2,7 @@
 from datetime import date, datetime, time
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from telecollect.auth.models import Role, User
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
@@ -10,6 +10,9 @@ from telecollect.errors import Forbidden, NotFound
 from telecollect.formatting import ZONES
 from telecollect.participants.models import Family
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
+
+#: A work item with its family's members, in two queries; every caller shows or checks the members.
+WITH_FAMILY = (joinedload(WorkItem.family).selectinload(Family.members),)
 
 
 def item_for_user(session, user: User, item_id: int, *, to_work: bool) -> WorkItem:
@@ -19,7 +22,7 @@ def item_for_user(session, user: User, item_id: int, *, to_work: bool) -> WorkIt
     areas, supervisors and admins see everything but work nothing. Items a
     cadre may not see do not exist for her (404); a wrong role is 403.
     """
-    item = session.get(WorkItem, item_id)
+    item = session.get(WorkItem, item_id, options=WITH_FAMILY)
     if item is None:
         raise NotFound("not_found", f"No work item {item_id}.")
     if user.role in (Role.admin, Role.supervisor):

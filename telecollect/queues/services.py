@@ -12,6 +12,7 @@ from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.queues import policy
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
+from telecollect.queues.queries import WITH_FAMILY
 from telecollect.regions.models import City, District, Province, Village
 from telecollect.regions.names import name_key
 
@@ -258,7 +259,7 @@ def claim_next(session, user: User, rules: policy.ContactRules, *, lease: timede
         item_id = _claim_one(session, user, queue, zones, now, now + lease)
         if item_id is None:
             return None
-        item = session.get(WorkItem, item_id, populate_existing=True)
+        item = session.get(WorkItem, item_id, options=WITH_FAMILY, populate_existing=True)
         decision = policy.decide(session, rules, family_id=item.family_id, members=item.family.members,
                                  zone=item.timezone, channel=_channel(queue), now=now)
         if decision.allowed:
@@ -277,21 +278,23 @@ def _channel(queue: QueueName) -> Channel:
 
 
 def _claim_one(session, user, queue, zones, now, lease_until) -> int | None:
+    """Claim the first free item of the first tier that has one, in one statement.
+
+    COALESCE evaluates its arguments only until one is not NULL, on both
+    engines, so the tiers are still tried one after the other, each walking
+    the index and stopping at its first free row, but a claim costs one round
+    trip whichever tier answers.
+    """
     claimable = claimable_condition(user, queue, now, zones)
+    candidates = []
     for tier in claim_tiers(user, now):
-        claimed = _claim_in_tier(session, user, and_(claimable, tier), now, lease_until)
-        if claimed is not None:
-            return claimed
-    return None
-
-
-def _claim_in_tier(session, user, condition, now, lease_until) -> int | None:
-    candidate = select(WorkItem.id).where(condition).order_by(*CLAIM_ORDER).limit(1)
-    if is_postgresql(session):
-        candidate = candidate.with_for_update(skip_locked=True)
+        candidate = select(WorkItem.id).where(claimable, tier).order_by(*CLAIM_ORDER).limit(1)
+        if is_postgresql(session):
+            candidate = candidate.with_for_update(skip_locked=True)
+        candidates.append(candidate.scalar_subquery())
     statement = (
         update(WorkItem)
-        .where(WorkItem.id == candidate.scalar_subquery(),
+        .where(WorkItem.id == func.coalesce(*candidates),
                or_(WorkItem.claimed_by_id.is_(None), WorkItem.lease_expires_at <= now, WorkItem.claimed_by_id == user.id))
         .values(claimed_by_id=user.id, lease_expires_at=lease_until)
         .returning(WorkItem.id)
