@@ -172,10 +172,13 @@ def clock():
 
 
 @pytest.fixture(autouse=True)
-def fresh_holiday_copy():
-    """Each test starts without another test's cached branch holidays."""
+def fresh_cached_settings():
+    """Each test starts without another test's cached branch holidays or pre-call switch."""
+    from telecollect.messaging.reminders import forget_settings
     from telecollect.queues.policy import forget_branch_holidays
 
     forget_branch_holidays()
+    forget_settings()
     yield
     forget_branch_holidays()
+    forget_settings()

@@ -7,6 +7,7 @@ message is scheduled for the next opening of the recipient's SMS window; the
 dispatcher checks the window again when it sends.
 """
 from datetime import date, datetime, timedelta
+from time import monotonic
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
@@ -34,6 +35,26 @@ DUE_DAY = 10
 def setting(session, kind: SmsKind) -> tuple[bool, int]:
     row = session.scalar(select(ReminderSetting).where(ReminderSetting.kind == kind))
     return (row.is_enabled, row.days_before) if row else DEFAULT_SETTINGS[kind]
+
+
+#: How long a process trusts its copy of the pre-call switch. Every claim asks
+#: it, and it changes a few times a year; other server processes see a change
+#: within this many seconds (the one that saved it, at once).
+PRE_CALL_SETTING_TTL = 30
+_pre_call_setting: list = [float("-inf"), None]  # [read at (monotonic), (enabled, days)]
+
+
+def pre_call_setting(session) -> tuple[bool, int]:
+    read_at, value = _pre_call_setting
+    if monotonic() - read_at > PRE_CALL_SETTING_TTL:
+        value = setting(session, SmsKind.pre_call)
+        _pre_call_setting[:] = [monotonic(), value]
+    return value
+
+
+def forget_settings() -> None:
+    """After settings are saved in this process, read them again at once."""
+    _pre_call_setting[:] = [float("-inf"), None]
 
 
 def plan_reminders(session, rules: policy.ContactRules, now: datetime) -> dict[str, int]:
@@ -151,7 +172,7 @@ def prompt_autodebit_now(session, rules, members, attempt_id: int, now: datetime
 
 def pre_call_notice(session, rules, members, now: datetime) -> int:
     """Optional: a short notice before a telecollector's first call of the day to this family."""
-    enabled, _days = setting(session, SmsKind.pre_call)
+    enabled, _days = pre_call_setting(session)
     if not enabled:
         return 0
     today = _today(now, members[0].province.timezone)

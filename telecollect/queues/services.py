@@ -249,9 +249,6 @@ def claim_next(session, user: User, rules: policy.ContactRules, *, lease: timede
     """
     now = now or now_utc()
     queue = queue_for(user)
-    held = current_claim(session, user, now)
-    if held is not None:
-        return held  # pressing Next twice must not strand the family on screen
     zones = policy.zones_open(session, rules, now)
     if not zones:
         return None
@@ -286,9 +283,14 @@ def _claim_one(session, user, queue, zones, now, lease_until) -> int | None:
     trip whichever tier answers.
     """
     claimable = claimable_condition(user, queue, now, zones)
+    # Pressing Next while holding a family must not strand it on screen: the
+    # held one comes first (its lease is renewed and the policy asked again).
+    held = select(WorkItem.id).where(WorkItem.queue == queue, *_held_by(user, now)) \
+        .order_by(WorkItem.lease_expires_at.desc())
     candidates = []
-    for tier in claim_tiers(user, now):
-        candidate = select(WorkItem.id).where(claimable, tier).order_by(*CLAIM_ORDER).limit(1)
+    for candidate in (held, *(select(WorkItem.id).where(claimable, tier).order_by(*CLAIM_ORDER)
+                              for tier in claim_tiers(user, now))):
+        candidate = candidate.limit(1)
         if is_postgresql(session):
             candidate = candidate.with_for_update(skip_locked=True)
         candidates.append(candidate.scalar_subquery())
@@ -315,11 +317,14 @@ def _set_aside(item: WorkItem, decision: policy.Decision, now: datetime) -> None
         item.closed_at = now
 
 
+def _held_by(user: User, now: datetime) -> tuple:
+    """Items `user` holds under a live lease."""
+    return (WorkItem.claimed_by_id == user.id, WorkItem.lease_expires_at > now, WorkItem.state != WorkState.closed)
+
+
 def current_claim(session, user: User, now: datetime | None = None) -> WorkItem | None:
-    now = now or now_utc()
     return session.scalar(
-        select(WorkItem).where(WorkItem.claimed_by_id == user.id, WorkItem.lease_expires_at > now,
-                               WorkItem.state != WorkState.closed).order_by(WorkItem.lease_expires_at.desc()).limit(1)
+        select(WorkItem).where(*_held_by(user, now or now_utc())).order_by(WorkItem.lease_expires_at.desc()).limit(1)
     )
 
 

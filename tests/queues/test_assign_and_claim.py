@@ -149,3 +149,31 @@ def test_cli_assign_and_balance(runner, db, make_user):
     assert "tc.a: +2" in result.output and "tc.b: +1" in result.output
     bad = runner.invoke(args=["queue", "assign", "--queue", "telecollect", "--user", "nobody"])
     assert bad.exit_code == 1 and "no active user 'nobody'" in bad.output
+
+
+def test_pre_call_notice_once_a_day_only_when_switched_on(db, make_user):
+    from telecollect.messaging.models import ReminderSetting, SmsKind, SmsMessage
+    from telecollect.messaging.reminders import forget_settings
+
+    families(db, 2)
+    user = make_user("telecollector")
+    queue_up(db, QueueName.telecollect, now=NOW)
+    notices = lambda: db.session.scalars(select(SmsMessage).where(SmsMessage.kind == SmsKind.pre_call)).all()  # noqa: E731
+    first = claim(db, user)
+    assert notices() == []  # off by default
+    db.session.add(ReminderSetting(kind=SmsKind.pre_call, is_enabled=True, days_before=0))
+    db.session.commit()
+    forget_settings()  # as saving on the settings page does
+    assert claim(db, user).id == first.id  # still held; the notice goes out now
+    assert claim(db, user).id == first.id
+    sent = notices()
+    assert len(sent) == 1 and sent[0].family_id == first.family_id
+
+
+def test_next_while_holding_renews_the_lease(db, make_user):
+    families(db, 2)
+    user = make_user("telecollector")
+    queue_up(db, QueueName.telecollect, now=NOW)
+    first = claim(db, user)
+    again = claim(db, user, now=NOW + timedelta(minutes=10))
+    assert again.id == first.id and again.lease_expires_at == NOW + timedelta(minutes=10) + LEASE
