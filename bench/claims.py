@@ -10,8 +10,10 @@ For each database engine it:
 2. times the claim statement alone (the same UPDATE … RETURNING that
    `telecollect.queues.services._claim_one` sends, captured from it), from one
    plain driver connection, rolling back after each try: the practical limit;
-3. starts gunicorn and lets `--agents` agents claim for `--seconds`; each claimed
-   family gets a `no_answer` outcome (retried after 7 days, so it is not due again);
+3. starts gunicorn, warms it up, and lets `--agents` agents claim for `--seconds`,
+   once per `--think` value (the seconds an agent spends "on the call" between a
+   claim and its outcome: 0 is flat out); each claimed family gets a `no_answer`
+   outcome (retried after 7 days, so it is not due again);
 4. checks the run: no family handed to two agents within one lease, and no
    "nothing to do" answer while the database still held due, unclaimed families.
 
@@ -27,6 +29,7 @@ import contextlib
 import hashlib
 import json
 import math
+import random
 import multiprocessing
 import os
 import resource
@@ -50,7 +53,9 @@ from bench.import_participants import FLASK, PG_SERVER, ROOT, SQLITE_PRAGMAS, Be
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-GUNICORN_OPTIONS = ("-w", "4", "-k", "gthread", "--threads", "4")
+#: --keep-alive: an agent's connection idles for a whole call; gunicorn's default (2 s) would close
+#: it mid-call and race the agent's next request (as a proxy in front of it keeps its connections).
+GUNICORN_OPTIONS = ("-w", "4", "-k", "gthread", "--threads", "4", "--keep-alive", "75")
 
 PG_DATABASES = {"seed": "telecollect_bench_claims_seed", "run": "telecollect_bench_claims"}
 
@@ -74,6 +79,8 @@ AGENT_PREFIX = "bench-agent-"
 
 #: Every step is bounded, so that a stuck server or database ends the run with a message.
 SEED_TIMEOUT, COMMAND_TIMEOUT, START_TIMEOUT = 600, 180, 60
+#: Flat-out claiming before the measured run, so that every worker thread is warm (not measured).
+WARMUP_SECONDS = 5
 REQUEST_TIMEOUT = (5, 30)  # connect, read (seconds)
 #: The bare statement is tried until either limit, after a few unmeasured warm-up tries.
 BARE_WARMUP, BARE_TRIES, BARE_SECONDS = 10, 2000, 10.0
@@ -82,6 +89,11 @@ FLOOR_ENGINE, FLOOR_AGENTS, FLOOR_P95_MS = "postgresql", 20, 50
 FLOORS = f"Floor: p95 < {FLOOR_P95_MS} ms on PostgreSQL at {FLOOR_AGENTS} agents, 0 double-claims"
 
 METHOD = (
+    f"Warm-up: {WARMUP_SECONDS} s of flat-out claiming before each measured run, not counted, so that every\n"
+    "  gunicorn thread has its database connection and statement caches (cold, a first claim takes ~0.8 s).\n"
+    "Call s: how long each agent waits between a claim's answer and its outcome (uniform in A-B): 0 measures\n"
+    "  capacity (20 agents flat out on 2 cores queue behind each other: latency is then set by waiting\n"
+    "  for the CPU); 1-3 s is still ~100x the pace of a real telecollector (100 calls a day).\n"
     "Double-claims: every claim is logged by the client as (agent, work item, time); a work item\n"
     f"  handed to two different agents less than one lease ({LEASE_MINUTES} min) apart counts once. The database\n"
     "  is asked too: work items with this run's attempts from two different agents (the larger count is shown).\n"
@@ -93,6 +105,20 @@ METHOD = (
 SQLITE_NOTE = ("SQLite serialises writers: each claim (and each outcome, and each token's last-used stamp)\n"
                "  waits for the one write lock, so one claim is made at a time whatever the agent count;\n"
                "  more agents only lengthen the queue for the lock.")
+
+
+@dataclass(frozen=True)
+class Think:
+    """How long an agent is "on the call" between a claim's answer and its outcome: uniform in
+    [shortest, longest] seconds. 0 is flat out, the server's capacity; a real telecollector
+    takes minutes per call (100 calls in a working day is one every 4 to 5 minutes)."""
+    shortest: float
+    longest: float
+
+    def __str__(self) -> str:
+        if self.shortest == self.longest:
+            return f"{self.shortest:g}"
+        return f"{self.shortest:g}-{self.longest:g}"
 
 
 # --- engines ---------------------------------------------------------------
@@ -490,13 +516,18 @@ class AgentLog:
     cpu_seconds: float = 0.0
 
 
-def run_agent(base: str, agent: str, token: str, start_at: float, stop_at: float) -> AgentLog:
-    """Claim, and record `no_answer` on what was claimed, from `start_at` until `stop_at` (monotonic)."""
+def run_agent(base: str, agent: str, token: str, start_at: float, stop_at: float, think: "Think",
+              phase: str) -> AgentLog:
+    """Claim, "call" for the think time, and record `no_answer` on what was claimed, from `start_at`
+    until `stop_at` (monotonic)."""
     log = AgentLog(agent)
+    pause = random.Random(agent).uniform  # each agent its own repeatable sequence of call lengths
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {token}"
     claim_url = f"{base}/api/v1/queue/claim"
     time.sleep(max(0.0, start_at - time.monotonic()))
+    if think.longest:  # agents are never in step: each starts partway through a call
+        time.sleep(pause(0, think.longest))
     while time.monotonic() < stop_at:
         try:
             start = time.perf_counter()
@@ -512,7 +543,9 @@ def run_agent(base: str, agent: str, token: str, start_at: float, stop_at: float
                 continue
             item_id = answer.json()["work_item"]["id"]
             log.claims.append((item_id, time.time()))
-            body = {"outcome": "no_answer", "channel": "phone", "client_ref": f"{agent}-{len(log.claims)}"}
+            if think.longest:
+                time.sleep(pause(think.shortest, think.longest))
+            body = {"outcome": "no_answer", "channel": "phone", "client_ref": f"{agent}-{phase}{len(log.claims)}"}
             start = time.perf_counter()
             answer = http.post(f"{base}/api/v1/work-items/{item_id}/outcome", json=body, timeout=REQUEST_TIMEOUT)
             log.outcome_latencies.append(time.perf_counter() - start)
@@ -536,14 +569,15 @@ def _agent_process(results, *args) -> None:
     results.put(log)
 
 
-def run_agents(base: str, tokens: dict[str, str], seconds: float, client: str) -> tuple[list[AgentLog], float]:
+def run_agents(base: str, tokens: dict[str, str], seconds: float, client: str,
+               think: "Think", phase: str = "run") -> tuple[list[AgentLog], float]:
     """Every agent at once, as threads of this process or as processes of their own.
 
     Returns their logs and the seconds from the common start to the last answer.
     """
     start_at = time.monotonic() + 2.0  # time for every agent to be ready to go
     stop_at = start_at + seconds
-    jobs = [(base, agent, token, start_at, stop_at) for agent, token in sorted(tokens.items())]
+    jobs = [(base, agent, token, start_at, stop_at, think, phase) for agent, token in sorted(tokens.items())]
     if client == "threads":
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
             logs = list(pool.map(lambda job: run_agent(*job), jobs))
@@ -624,6 +658,7 @@ class Result:
     engine: str
     families: int
     agents: int
+    think: str
     seconds: float
     claims_per_second: float
     p50_ms: float
@@ -661,8 +696,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share / 100 * len(ordered)) - 1)]
 
 
-def measure(engine, args: argparse.Namespace, workdir: Path) -> Result:
-    """One engine: seeded copy, agents, bare statement, the HTTP run, the checks."""
+def measure(engine, args: argparse.Namespace, workdir: Path, think: Think) -> Result:
+    """One engine at one think time: seeded copy, agents, bare statement, the HTTP run, the checks."""
     families = seeded(engine, workdir, args.families)
     if families < args.families:
         note(f"{engine.name}: the demo seed gave {families:,} families, fewer than the {args.families:,} asked")
@@ -673,14 +708,17 @@ def measure(engine, args: argparse.Namespace, workdir: Path) -> Result:
     statement, parameters = claim_statement(url, next(iter(sorted(tokens))))
     bare = bare_claims(engine, url, statement, parameters)
     (workdir / f"claims-statement-{engine.name}.sql").write_text(statement.strip() + "\n", encoding="utf-8")
-    note(f"{engine.name}: {args.agents} agents claiming for {args.seconds:g} s")
+    note(f"{engine.name}: {args.agents} agents claiming for {args.seconds:g} s, {think} s per call")
     server_log = workdir / f"claims-gunicorn-{engine.name}.log"
     with gunicorn(url, server_log, next(iter(tokens.values()))) as (server, base):
+        # Every worker thread opens its database connection and fills its statement caches on its
+        # first requests (up to a second each); a server in use has done so long before.
+        run_agents(base, tokens, WARMUP_SECONDS, args.client, Think(0, 0), phase="warmup")
         database_pid = engine.server_pid()
         database_cpu = tree_cpu_seconds(database_pid) if database_pid else 0.0
         server_cpu, machine_busy, client_cpu = tree_cpu_seconds(server.pid), machine_busy_seconds(), _own_cpu()
         started = time.monotonic()
-        logs, elapsed = run_agents(base, tokens, args.seconds, args.client)
+        logs, elapsed = run_agents(base, tokens, args.seconds, args.client, think)
         wall = time.monotonic() - started  # CPU shares are over this, the agents' 2 s start included
         server_cpu = tree_cpu_seconds(server.pid) - server_cpu
         database_cpu = tree_cpu_seconds(database_pid) - database_cpu if database_pid else None
@@ -704,7 +742,7 @@ def measure(engine, args: argparse.Namespace, workdir: Path) -> Result:
     p50 = percentile(latencies, 50) * 1000
     outcome_latencies = [s for log in logs for s in log.outcome_latencies]
     result = Result(
-        engine=engine.name, families=families, agents=args.agents, seconds=round(elapsed, 2),
+        engine=engine.name, families=families, agents=args.agents, think=str(think), seconds=round(elapsed, 2),
         claims_per_second=claims / elapsed, p50_ms=p50, p95_ms=percentile(latencies, 95) * 1000,
         p99_ms=percentile(latencies, 99) * 1000, double_claims=max(doubled_client, doubled_db),
         wrongly_empty=empty if due > args.agents else None, bare_p50_ms=bare_p50, ratio=p50 / bare_p50,
@@ -745,6 +783,7 @@ TABLE = (
     ("engine", "engine", 10, "{}"),
     ("families", "families", 9, "{:,}"),
     ("agents", "agents", 6, "{}"),
+    ("think", "call s", 6, "{}"),
     ("seconds", "seconds", 7, "{:.0f}"),
     ("claims_per_second", "claims/s", 9, "{:,.1f}"),
     ("p50_ms", "p50 ms", 8, "{:.1f}"),
@@ -765,7 +804,7 @@ TABLE = (
 def result_notes(result: Result) -> list[str]:
     """What the row alone does not say: answers, errors, who used the CPU."""
     lines = [
-        f"{result.engine}: {result.claims:,} claims, {result.empty_answers:,} empty (204) answers, "
+        f"{result.engine}, {result.think} s per call: {result.claims:,} claims, {result.empty_answers:,} empty (204) answers, "
         f"{result.outcomes:,} outcomes (p50 {result.outcome_p50_ms:.1f} ms; {result.attempts_in_database:,} "
         f"attempts in the database); {result.due_unclaimed_at_end:,} due, unclaimed families left; "
         f"bare statement: p50 of {result.bare_tries:,} tries",
@@ -812,6 +851,22 @@ def _engines(value: str) -> list[str]:
     return names
 
 
+def _thinks(value: str) -> list[Think]:
+    thinks = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        low, _sep, high = part.partition("-")
+        try:
+            think = Think(float(low), float(high or low))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected N or A-B seconds, got {part!r}") from None
+        if not 0 <= think.shortest <= think.longest:
+            raise argparse.ArgumentTypeError(f"expected 0 <= A <= B, got {part!r}")
+        thinks.append(think)
+    if not thinks:
+        raise argparse.ArgumentTypeError(f"expected N or A-B seconds, got {value!r}")
+    return thinks
+
+
 def _positive(kind):
     def parse(value: str):
         try:
@@ -835,6 +890,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="concurrent telecollectors claiming (default: %(default)s)")
     parser.add_argument("--seconds", type=_positive(float), default=60,
                         help="how long the agents claim, per engine (default: %(default)s)")
+    parser.add_argument("--think", type=_thinks, default=[Think(0, 0), Think(1, 3)],
+                        help="seconds an agent spends on each call, one run per value: N or A-B (uniform), "
+                             "comma-separated (default: 0,1-3: flat out, then paced)")
     parser.add_argument("--client", choices=("processes", "threads"), default="processes",
                         help="run the agents as processes or as threads of one process (default: %(default)s)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
@@ -858,12 +916,13 @@ def main(argv: list[str] | None = None) -> int:
         print(FLOORS)
         print(heading_line(TABLE), flush=True)
         for engine in engines:
-            if results and skipped_for_holiday():  # the day may have turned into one meanwhile
-                break
-            results.append(measure(engine, args, workdir))
-            print(row_line(results[-1], TABLE), flush=True)
-            notes.extend(result_notes(results[-1]))
-            write_json(workdir / "claims.json", results, args)
+            for think in args.think:
+                if results and skipped_for_holiday():  # the day may have turned into one meanwhile
+                    break
+                results.append(measure(engine, args, workdir, think))
+                print(row_line(results[-1], TABLE), flush=True)
+                notes.extend(result_notes(results[-1]))
+                write_json(workdir / "claims.json", results, args)
         if results:
             print("\n".join(notes))
             print(METHOD)

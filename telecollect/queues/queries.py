@@ -3,16 +3,29 @@ from datetime import date, datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from telecollect.auth.models import Role, User
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.errors import Forbidden, NotFound
 from telecollect.formatting import ZONES
-from telecollect.participants.models import Family
+from telecollect.participants.models import Family, Participant
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
 
 #: A work item with its family's members, in two queries; every caller shows or checks the members.
 WITH_FAMILY = (joinedload(WorkItem.family).selectinload(Family.members),)
+
+
+def attach_family(session, item: WorkItem) -> WorkItem:
+    """Load the item's family and its members in one query (a claim's hot path; cheaper than WITH_FAMILY)."""
+    rows = session.execute(
+        select(Family, Participant).join(Participant, Participant.family_id == Family.id)
+        .where(Family.id == item.family_id).order_by(Participant.card_no)
+    ).all()
+    family = rows[0][0] if rows else session.get(Family, item.family_id)
+    set_committed_value(family, "members", [member for _family, member in rows])
+    set_committed_value(item, "family", family)
+    return item
 
 
 def item_for_user(session, user: User, item_id: int, *, to_work: bool) -> WorkItem:

@@ -12,7 +12,7 @@ from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.queues import policy
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
-from telecollect.queues.queries import WITH_FAMILY
+from telecollect.queues.queries import attach_family
 from telecollect.regions.models import City, District, Province, Village
 from telecollect.regions.names import name_key
 
@@ -253,10 +253,10 @@ def claim_next(session, user: User, rules: policy.ContactRules, *, lease: timede
     if not zones:
         return None
     for _ in range(MAX_CLAIM_TRIES):
-        item_id = _claim_one(session, user, queue, zones, now, now + lease)
-        if item_id is None:
+        item = _claim_one(session, user, queue, zones, now, now + lease)
+        if item is None:
             return None
-        item = session.get(WorkItem, item_id, options=WITH_FAMILY, populate_existing=True)
+        attach_family(session, item)
         decision = policy.decide(session, rules, family_id=item.family_id, members=item.family.members,
                                  zone=item.timezone, channel=_channel(queue), now=now)
         if decision.allowed:
@@ -274,7 +274,7 @@ def _channel(queue: QueueName) -> Channel:
     return Channel.phone if queue == QueueName.telecollect else Channel.whatsapp
 
 
-def _claim_one(session, user, queue, zones, now, lease_until) -> int | None:
+def _claim_one(session, user, queue, zones, now, lease_until) -> WorkItem | None:
     """Claim the first free item of the first tier that has one, in one statement.
 
     COALESCE evaluates its arguments only until one is not NULL, on both
@@ -299,10 +299,10 @@ def _claim_one(session, user, queue, zones, now, lease_until) -> int | None:
         .where(WorkItem.id == func.coalesce(*candidates),
                or_(WorkItem.claimed_by_id.is_(None), WorkItem.lease_expires_at <= now, WorkItem.claimed_by_id == user.id))
         .values(claimed_by_id=user.id, lease_expires_at=lease_until)
-        .returning(WorkItem.id)
-        .execution_options(synchronize_session=False)
+        .returning(WorkItem)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return session.execute(statement).scalar_one_or_none()
+    return session.scalars(statement).one_or_none()
 
 
 def _set_aside(item: WorkItem, decision: policy.Decision, now: datetime) -> None:
