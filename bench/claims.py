@@ -797,10 +797,6 @@ TABLE = (
 )
 
 
-
-
-
-
 def result_notes(result: Result) -> list[str]:
     """What the row alone does not say: answers, errors, who used the CPU."""
     lines = [
