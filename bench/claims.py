@@ -48,8 +48,9 @@ from pathlib import Path
 import psycopg
 import requests
 
-from bench.common import heading_line, row_line
-from bench.import_participants import FLASK, PG_SERVER, ROOT, SQLITE_PRAGMAS, BenchError, note
+from bench import import_participants
+from bench.common import engine_names, heading_line, positive, row_line
+from bench.import_participants import FLASK, PG_SERVER, ROOT, BenchError, note, recreate_database
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
@@ -126,13 +127,8 @@ class Think:
 # DB-API connection and says how it takes a timestamp parameter.
 
 @dataclass
-class Sqlite:
-    workdir: Path
-    name: str = "sqlite"
+class Sqlite(import_participants.Sqlite):
     placeholder: str = "?"
-
-    def check(self) -> None:
-        """Nothing to reach: SQLite is a file."""
 
     def path(self, label: str) -> Path:
         return self.workdir / f"claims-{label}.db"
@@ -157,16 +153,6 @@ class Sqlite:
             src.backup(dst)
         return url
 
-    @contextlib.contextmanager
-    def connect(self, url: str):
-        connection = sqlite3.connect(url.removeprefix("sqlite:///"))
-        try:
-            for pragma in SQLITE_PRAGMAS:
-                connection.execute(pragma)
-            yield connection
-        finally:
-            connection.close()
-
     def analyze(self, url: str) -> None:
         """Nothing: the app never runs ANALYZE on SQLite, so the benchmark does not either."""
 
@@ -182,18 +168,8 @@ class Sqlite:
 
 
 @dataclass
-class Postgresql:
-    name: str = "postgresql"
+class Postgresql(import_participants.Postgresql):
     placeholder: str = "%s"
-
-    def check(self) -> None:
-        """Fail before any setup, not minutes later, when the server is down."""
-        try:
-            with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=5):
-                pass
-        except psycopg.OperationalError as exc:
-            raise BenchError(f"PostgreSQL is not reachable at {PG_SERVER} "
-                             f"(needed for --engines postgresql): {exc}".rstrip()) from None
 
     @staticmethod
     def url(label: str) -> str:
@@ -205,23 +181,13 @@ class Postgresql:
             return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                  (PG_DATABASES[label],)).fetchone() is not None
 
-    def fresh(self, label: str, template: str | None = None) -> str:
-        """Drop and recreate the database; CREATE DATABASE cannot run inside a transaction."""
-        name = PG_DATABASES[label]
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            if template is None:
-                admin.execute(f'CREATE DATABASE "{name}"')
-            else:  # FILE_COPY: a plain file copy, much faster than WAL-logging every page
-                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{PG_DATABASES[template]}" STRATEGY FILE_COPY')
-        return self.url(label)
-
-    def copy(self, source: str, target: str) -> str:
-        return self.fresh(target, template=source)
+    @staticmethod
+    def fresh(label: str) -> str:
+        return recreate_database(PG_DATABASES[label])
 
     @staticmethod
-    def connect(url: str):
-        return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1))
+    def copy(source: str, target: str) -> str:
+        return recreate_database(PG_DATABASES[target], template=PG_DATABASES[source])
 
     def analyze(self, url: str) -> None:
         """Planner statistics, as autovacuum would have them on a database in use for a while."""
@@ -732,11 +698,13 @@ def measure(engine, args: argparse.Namespace, workdir: Path, think: Think) -> Re
     for log in logs:
         for error in log.errors:
             errors[error] = errors.get(error, 0) + 1
+    due = due_unclaimed(engine, url, ended)
     if not claims:
         found = ", ".join(f"{what} x{n}" for what, n in sorted(errors.items())) or "no error"
-        raise BenchError(f"{engine.name}: no claim succeeded ({empty} empty answers; {found}); "
+        dry = (f"; only {due} due families were left after the {WARMUP_SECONDS} s warm-up: "
+               "give --families more" if due <= args.agents else "")
+        raise BenchError(f"{engine.name}: no claim succeeded ({empty} empty answers; {found}{dry}); "
                          f"see {server_log}")
-    due = due_unclaimed(engine, url, ended)
     doubled_client, doubled_db = double_claims(logs), db_double_claims(engine, url)
     bare_p50 = percentile(bare, 50) * 1000
     p50 = percentile(latencies, 50) * 1000
@@ -839,14 +807,6 @@ def write_json(path: Path, results: list[Result], args: argparse.Namespace) -> N
 
 # --- command line --------------------------------------------------------------
 
-def _engines(value: str) -> list[str]:
-    names = [part.strip() for part in value.split(",") if part.strip()]
-    unknown = [name for name in names if name not in ENGINES]
-    if not names or unknown:
-        raise argparse.ArgumentTypeError(f"expected some of {', '.join(ENGINES)}, got {value!r}")
-    return names
-
-
 def _thinks(value: str) -> list[Think]:
     thinks = []
     for part in filter(None, (p.strip() for p in value.split(","))):
@@ -863,28 +823,16 @@ def _thinks(value: str) -> list[Think]:
     return thinks
 
 
-def _positive(kind):
-    def parse(value: str):
-        try:
-            number = kind(value)
-        except ValueError:
-            number = 0
-        if number <= 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
-        return number
-    return parse
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Options of this benchmark; others are left alone (`bench.run` gives every benchmark the same argv)."""
     parser = argparse.ArgumentParser(prog="bench.claims", description=__doc__.splitlines()[0])
-    parser.add_argument("--engines", type=_engines, default="postgresql,sqlite",
+    parser.add_argument("--engines", type=engine_names(ENGINES), default="postgresql,sqlite",
                         help="comma-separated engines (default: %(default)s)")
-    parser.add_argument("--families", type=_positive(int), default=100_000,
+    parser.add_argument("--families", type=positive(int), default=100_000,
                         help="at least this many families in the queue (default: %(default)s)")
-    parser.add_argument("--agents", type=_positive(int), default=20,
+    parser.add_argument("--agents", type=positive(int), default=20,
                         help="concurrent telecollectors claiming (default: %(default)s)")
-    parser.add_argument("--seconds", type=_positive(float), default=60,
+    parser.add_argument("--seconds", type=positive(float), default=60,
                         help="how long the agents claim, per engine (default: %(default)s)")
     parser.add_argument("--think", type=_thinks, default=[Think(0, 0), Think(1, 3)],
                         help="seconds an agent spends on each call, one run per value: N or A-B (uniform), "

@@ -1,7 +1,8 @@
-"""What every benchmark prints the same way: a fixed-width table of results.
+"""What every benchmark does the same way: read its options, print a fixed-width table of results.
 
 A table is a tuple of (field, heading, width, format) columns.
 """
+import argparse
 from dataclasses import asdict
 
 
@@ -20,3 +21,40 @@ def row_line(result, table) -> str:
     values = asdict(result)
     return table_line(["-" if values[name] is None else fmt.format(values[name])
                        for name, _heading, _width, fmt in table], table)
+
+
+# --- option types ------------------------------------------------------------------
+
+def positive(kind=int):
+    """An option type: a number of `kind` above zero."""
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            number = 0
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
+        return number
+    return parse
+
+
+def sizes(value: str) -> list[int]:
+    """An option type: comma-separated positive row counts."""
+    try:
+        counts = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated row counts, got {value!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive row counts, got {value!r}")
+    return counts
+
+
+def engine_names(known):
+    """An option type: comma-separated names, each one of `known`."""
+    def parse(value: str) -> list[str]:
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        unknown = [name for name in names if name not in known]
+        if not names or unknown:
+            raise argparse.ArgumentTypeError(f"expected some of {', '.join(known)}, got {value!r}")
+        return names
+    return parse

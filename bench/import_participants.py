@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench.common import engine_names, heading_line, row_line, sizes
 from telecollect.demo.services import demo_rows
 from telecollect.participants.importing import COLUMNS
 
@@ -115,13 +116,9 @@ class Postgresql:
             raise BenchError(f"PostgreSQL is not reachable at {PG_SERVER} "
                              f"(needed for --engines postgresql): {exc}".rstrip()) from None
 
-    def fresh(self, label: str) -> str:
-        """Drop and recreate the database; CREATE DATABASE cannot run inside a transaction."""
-        name = PG_DATABASES[label]
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    @staticmethod
+    def fresh(label: str) -> str:
+        return recreate_database(PG_DATABASES[label])
 
     @staticmethod
     def connect(url: str):
@@ -136,6 +133,20 @@ class Postgresql:
 
 
 ENGINES = {"sqlite": Sqlite, "postgresql": lambda _workdir: Postgresql()}
+
+
+def recreate_database(name: str, template: str | None = None) -> str:
+    """Drop and recreate a PostgreSQL database, empty or a copy of `template`; returns its URL.
+
+    CREATE DATABASE cannot run inside a transaction, hence the autocommit connection.
+    """
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if template is None:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        else:  # FILE_COPY: a plain file copy, much faster than WAL-logging every page
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
 # --- the steps ---------------------------------------------------------------
@@ -178,16 +189,16 @@ def migrated(engine, label: str) -> str:
     return url
 
 
-def timed_import(url: str, path: Path, rows: int, workdir: Path) -> tuple[float, float]:
-    """Run the real import; return its wall seconds and its own peak RSS in MB."""
-    rss_file = workdir / "import.rss"
+def timed_import(url: str, path: Path, rows: int, workdir: Path, kind: str = "participants") -> tuple[float, float]:
+    """Run the real `flask import <kind>`; return its wall seconds and its own peak RSS in MB."""
+    rss_file = workdir / f"{kind}.rss"
     wrapper = (GNU_TIME, "-f", "%M", "-o", str(rss_file))
     start = time.perf_counter()
-    result = flask(url, "import", "participants", str(path), wrapper=wrapper)
+    result = flask(url, "import", kind, str(path), wrapper=wrapper)
     seconds = time.perf_counter() - start
     lines = result.stdout.strip().splitlines()
     if not lines or not lines[-1].startswith(f"created {rows},"):
-        raise BenchError(f"import of {path.name} did not create {rows} rows; it said: "
+        raise BenchError(f"import of {path.name} did not create {rows} {kind}; it said: "
                          f"{lines[-1] if lines else '(nothing)'}")
     peak_kb = int(rss_file.read_text().split()[-1])
     return seconds, peak_kb / 1024
@@ -271,27 +282,17 @@ def floor_verdict(result: Result) -> str | None:
 
 # --- output ------------------------------------------------------------------
 
-#: (heading, width, how a value is shown), in the order of Result's fields.
+#: (field, heading, width, how a value is shown): the table's columns.
 TABLE = (
-    ("engine", 10, "{}"),
-    ("rows", 10, "{:,}"),
-    ("import s", 9, "{:.2f}"),
-    ("rows/s", 9, "{:,.0f}"),
-    ("peak MB", 8, "{:.0f}"),
-    ("bare s", 8, "{:.2f}"),
-    ("ratio", 7, "{:.1f}x"),
-    ("floors", 0, "{}"),
+    ("engine", "engine", 10, "{}"),
+    ("rows", "rows", 10, "{:,}"),
+    ("import_seconds", "import s", 9, "{:.2f}"),
+    ("rows_per_second", "rows/s", 9, "{:,.0f}"),
+    ("peak_rss_mb", "peak MB", 8, "{:.0f}"),
+    ("bare_seconds", "bare s", 8, "{:.2f}"),
+    ("ratio", "ratio", 7, "{:.1f}x"),
+    ("floors", "floors", 0, "{}"),
 )
-
-
-def table_line(cells: list[str]) -> str:
-    return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                     for i, (cell, (_heading, width, _format)) in enumerate(zip(cells, TABLE))).rstrip()
-
-
-def result_line(result: Result) -> str:
-    return table_line(["-" if value is None else fmt.format(value)
-                       for value, (_heading, _width, fmt) in zip(asdict(result).values(), TABLE)])
 
 
 def write_json(path: Path, results: list[Result]) -> None:
@@ -302,29 +303,11 @@ def write_json(path: Path, results: list[Result]) -> None:
 
 # --- command line --------------------------------------------------------------
 
-def _sizes(value: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated row counts, got {value!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive row counts, got {value!r}")
-    return sizes
-
-
-def _engines(value: str) -> list[str]:
-    names = [part.strip() for part in value.split(",") if part.strip()]
-    unknown = [name for name in names if name not in ENGINES]
-    if not names or unknown:
-        raise argparse.ArgumentTypeError(f"expected some of {', '.join(ENGINES)}, got {value!r}")
-    return names
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.import_participants", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=_sizes, default="100000,1000000",
+    parser.add_argument("--sizes", type=sizes, default="100000,1000000",
                         help="comma-separated row counts (default: %(default)s)")
-    parser.add_argument("--engines", type=_engines, default="sqlite,postgresql",
+    parser.add_argument("--engines", type=engine_names(ENGINES), default="sqlite,postgresql",
                         help="comma-separated engines (default: %(default)s)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
                         help="where files, SQLite databases and results go (default: bench/out)")
@@ -342,12 +325,12 @@ def main(argv: list[str] | None = None) -> int:
         for engine in engines:
             engine.check()
         print(FLOORS)
-        print(table_line([heading for heading, _width, _format in TABLE]), flush=True)
+        print(heading_line(TABLE), flush=True)
         for rows in args.sizes:
             path = participant_file(workdir, rows)
             for engine in engines:
                 results.append(measure(engine, path, rows, workdir))
-                print(result_line(results[-1]), flush=True)
+                print(row_line(results[-1], TABLE), flush=True)
                 write_json(workdir / "import_participants.json", results)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)

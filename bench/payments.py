@@ -40,13 +40,11 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import psycopg
-
-from bench.common import heading_line, row_line
+from bench.common import engine_names, heading_line, row_line, sizes
 from bench import claims
 from bench.import_participants import (
-    GNU_TIME, PG_SERVER, ROOT, SEED, BenchError, Sqlite, _engines, _sizes, dump, flask, load, migrated,
-    note, participant_file,
+    ROOT, SEED, BenchError, Sqlite, dump, flask, load, migrated, note, participant_file,
+    recreate_database, timed_import,
 )
 from bench.import_participants import Postgresql as _Postgresql
 from telecollect.payments.importing import COLUMNS
@@ -105,13 +103,9 @@ class SqliteEngine(Sqlite):
 
 @dataclass
 class PostgresqlEngine(_Postgresql):
-    def fresh(self, label: str) -> str:
-        """Drop and recreate the database; CREATE DATABASE cannot run inside a transaction."""
-        name = PG_DATABASES[label]
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    @staticmethod
+    def fresh(label: str) -> str:
+        return recreate_database(PG_DATABASES[label])
 
     @staticmethod
     def timestamp(moment: datetime) -> datetime:
@@ -247,21 +241,6 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
     return len(promised), len(planned)
 
 
-def timed_import(url: str, path: Path, rows: int, workdir: Path) -> tuple[float, float]:
-    """Run the real payment import; return its wall seconds and its own peak RSS in MB."""
-    rss_file = workdir / "payments.rss"
-    wrapper = (GNU_TIME, "-f", "%M", "-o", str(rss_file))
-    start = time.perf_counter()
-    result = flask(url, "import", "payments", str(path), wrapper=wrapper)
-    seconds = time.perf_counter() - start
-    lines = result.stdout.strip().splitlines()
-    if not lines or not lines[-1].startswith(f"created {rows},"):
-        raise BenchError(f"import of {path.name} did not create {rows} payments; it said: "
-                         f"{lines[-1] if lines else '(nothing)'}")
-    peak_kb = int(rss_file.read_text().split()[-1])
-    return seconds, peak_kb / 1024
-
-
 #: What the import did besides writing payments, counted afterwards: proof the paths ran.
 EFFECTS = {
     "families": "SELECT count(*) FROM families",
@@ -318,7 +297,7 @@ def measure(engine, participants: Path, payments: Path, rows: int, workdir: Path
     promises, plans = promises_and_plans(engine, url, make_user(engine, url))
     setup_seconds = time.perf_counter() - started
     note(f"{label}: importing {payments.name}")
-    seconds, peak_mb = timed_import(url, payments, rows, workdir)
+    seconds, peak_mb = timed_import(url, payments, rows, workdir, kind="payments")
     note(f"{label}: bare insert")
     dumped = dump(engine, url, TIMED_TABLES)
     written = len(dumped["payments"][1])
@@ -347,10 +326,6 @@ TABLE = (
 )
 
 
-
-
-
-
 def result_note(result: Result) -> str:
     """What the import did besides inserting, so a figure from a run that skipped the work shows it."""
     e = result.effects or {}
@@ -372,10 +347,10 @@ def write_json(path: Path, results: list[Result]) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Options of this benchmark; others are left alone (`bench.run` gives every benchmark the same argv)."""
     parser = argparse.ArgumentParser(prog="bench.payments", description=__doc__.splitlines()[0])
-    parser.add_argument("--payment-sizes", type=_sizes, default="1000000",
+    parser.add_argument("--payment-sizes", type=sizes, default="1000000",
                         help="comma-separated payment counts, each against as many participants "
                              "(default: %(default)s)")
-    parser.add_argument("--engines", type=_engines, default="sqlite,postgresql",
+    parser.add_argument("--engines", type=engine_names(ENGINES), default="sqlite,postgresql",
                         help="comma-separated engines (default: %(default)s)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
                         help="where files, SQLite databases and results go (default: bench/out)")

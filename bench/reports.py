@@ -54,10 +54,10 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import text
 
-from bench.common import heading_line, row_line
+from bench.common import engine_names, heading_line, positive, row_line
 from bench.claims import migrations_fingerprint
 from bench.import_participants import (
-    PG_SERVER, ROOT, SEED, BenchError, Sqlite, _engines, flask, migrated, note, participant_file,
+    PG_SERVER, ROOT, SEED, BenchError, Sqlite, flask, migrated, note, participant_file, recreate_database,
 )
 from bench.import_participants import Postgresql as _Postgresql
 from telecollect.contacts.outcomes import OUTCOMES
@@ -195,11 +195,7 @@ class PostgresqlEngine(_Postgresql):
     ts_suffix: str = "+00"
 
     def fresh(self, label: str) -> str:
-        """Drop and recreate the database; CREATE DATABASE cannot run inside a transaction."""
-        name = PG_DATABASES[label]
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
+        recreate_database(PG_DATABASES[label])
         return self.url()
 
     @staticmethod
@@ -728,10 +724,6 @@ TABLE = (
 )
 
 
-
-
-
-
 def result_heading(result: Result) -> str:
     c = result.counts
     built = "kept database" if result.build_seconds is None else f"built in {result.build_seconds:.0f} s"
@@ -756,28 +748,18 @@ def write_json(path: Path, results: list[Result]) -> None:
 
 # --- command line --------------------------------------------------------------
 
-def _count(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a row count, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive row count, got {value!r}")
-    return number
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Options of this benchmark; others are left alone (`bench.run` gives every benchmark the same argv)."""
     parser = argparse.ArgumentParser(prog="bench.reports", description=__doc__.splitlines()[0])
-    parser.add_argument("--report-participants", type=_count, default=FLOOR_PARTICIPANTS,
+    parser.add_argument("--report-participants", type=positive(int), default=FLOOR_PARTICIPANTS,
                         help="participants in the reports database (default: %(default)s)")
-    parser.add_argument("--attempts", type=_count, default=FLOOR_ATTEMPTS,
+    parser.add_argument("--attempts", type=positive(int), default=FLOOR_ATTEMPTS,
                         help="contact attempts over the 12 months (default: %(default)s)")
-    parser.add_argument("--engines", type=_engines, default="postgresql,sqlite",
+    parser.add_argument("--engines", type=engine_names(ENGINES), default="postgresql,sqlite",
                         help="comma-separated engines (default: %(default)s)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
                         help="where files, SQLite databases and results go (default: bench/out)")
-    parser.add_argument("--repeat", type=_count, default=5, help="tries of each report (default: %(default)s)")
+    parser.add_argument("--repeat", type=positive(int), default=5, help="tries of each report (default: %(default)s)")
     args, _others = parser.parse_known_args(argv)
     return args
 

@@ -41,11 +41,11 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import psycopg
-
-from bench.common import heading_line, row_line
+from bench.common import engine_names, heading_line, positive, row_line
 from bench import claims
-from bench.import_participants import AS_OF, PG_SERVER, ROOT, SEED, BenchError, Sqlite, _engines, migrated, note
+from bench.import_participants import (
+    AS_OF, ROOT, SEED, BenchError, Sqlite, migrated, note, recreate_database,
+)
 from bench.import_participants import Postgresql as _Postgresql
 from bench.payments import import_participants
 from telecollect.demo.services import demo_rows
@@ -92,13 +92,9 @@ class SqliteEngine(Sqlite):
 
 @dataclass
 class PostgresqlEngine(_Postgresql):
-    def fresh(self, label: str) -> str:
-        """Drop and recreate the database; CREATE DATABASE cannot run inside a transaction."""
-        name = PG_DATABASES[label]
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    @staticmethod
+    def fresh(label: str) -> str:
+        return recreate_database(PG_DATABASES[label])
 
     @staticmethod
     def timestamp(moment: datetime) -> datetime:
@@ -304,10 +300,6 @@ TABLE = (
 )
 
 
-
-
-
-
 def result_note(result: Result) -> str:
     """What the row alone does not say: the checks passed, and how busy this process was."""
     return (f"{result.engine} {result.messages:,}: all accepted, {result.messages:,} requests to "
@@ -324,24 +316,14 @@ def write_json(path: Path, results: list[Result]) -> None:
 
 # --- command line --------------------------------------------------------------
 
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value!r}")
-    return number
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Options of this benchmark; others are left alone (`bench.run` gives every benchmark the same argv)."""
     parser = argparse.ArgumentParser(prog="bench.sms", description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=_positive, default=10_000,
+    parser.add_argument("--messages", type=positive(int), default=10_000,
                         help="due messages to dispatch, one per participant (default: %(default)s)")
-    parser.add_argument("--engines", type=_engines, default="sqlite,postgresql",
+    parser.add_argument("--engines", type=engine_names(ENGINES), default="sqlite,postgresql",
                         help="comma-separated engines (default: %(default)s)")
-    parser.add_argument("--batch-size", type=_positive, default=100,
+    parser.add_argument("--batch-size", type=positive(int), default=100,
                         help="messages the dispatcher claims at a time (default: %(default)s)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
                         help="where files, SQLite databases and results go (default: bench/out)")
