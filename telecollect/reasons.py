@@ -1,0 +1,96 @@
+"""Why a value, a row or a file is refused: a code with parameters, put into words where it is shown.
+
+Parsers and services raise `Refusal(code, **params)`; the page, the CLI and the
+rejects file turn it into text with `describe`, in the language of whoever
+reads it (Bahasa Indonesia by default). Tests compare codes, not sentences.
+Every code a parser may raise has its sentence here, so a new reason is one
+line in this table and one in the Indonesian catalog.
+"""
+from flask_babel import lazy_gettext as _l
+
+#: code → sentence with %(name)s parameters. Values a user wrote arrive quoted (see `quoted`).
+REASONS = {
+    # Any column
+    "required": _l("required"),
+    "too_long": _l("longer than %(max)s characters"),
+    "extra_values": _l("more values than the header has columns (check the delimiter)"),
+    "whole_number": _l("expected a whole number, got %(value)s"),
+    "number_range": _l("must be %(low)s–%(high)s, got %(number)s"),
+    "number_min": _l("must be %(low)s or more, got %(number)s"),
+    "yes_no": _l("expected yes/no, ya/tidak, 1/0 or true/false, got %(value)s"),
+    "iso_date": _l("expected a date as YYYY-MM-DD, got %(value)s"),
+    "future_date": _l("%(day)s is in the future"),
+    "choice": _l("expected one of %(choices)s, got %(value)s"),
+    "neighbourhood_unit": _l("expected up to 3 digits, got %(value)s"),
+    # Identifiers
+    "card_no_digits": _l("card number must be exactly 13 digits, got %(value)s"),
+    "card_no_repeated": _l("card number %(card_no)s appears more than once in the file"),
+    "card_or_family_required": _l("required (or family_id)"),
+    "nik_digits": _l("NIK must be exactly 16 digits, got %(value)s"),
+    "nik_number_cell": _l("NIK %(value)s is stored as a number, and a spreadsheet number keeps only 15 digits, "
+                          "so its digits cannot be trusted: format the NIK column as text and export again"),
+    # Money (telecollect.money)
+    "amount_format": _l("expected whole Rupiah like 1.500.000, got %(value)s"),
+    "amount_fraction": _l("%(value)s has a part below one Rupiah; amounts are whole Rupiah"),
+    "amount_negative": _l("%(value)s is negative; write the amount without a minus sign or brackets"),
+    "amount_too_large": _l("%(value)s is larger than the largest amount accepted (%(limit)s)"),
+    "amount_not_positive": _l("must be more than 0, got %(value)s"),
+    # Phones (telecollect.phones)
+    "phone_invalid": _l("not a valid Indonesian mobile number"),
+    "phone_not_indonesian": _l("not an Indonesian number"),
+    "phone_characters": _l("%(value)s contains characters a phone number cannot have"),
+    "phone_number_cell": _l("%(value)s looks like a spreadsheet number, not a phone number: "
+                            "format the phone column as text and export again"),
+    "phone_two_numbers": _l("%(value)s holds more than one number; put the second one in the phone2 column"),
+    "phone2_same": _l("the same number as in the phone column"),
+    # Places
+    "province_unknown": _l("unknown province %(value)s"),
+    "place_ambiguous": _l("%(level)s %(value)s matches %(count)s places: %(places)s; "
+                          "write the full name or the kelurahan_code"),
+    "place_new_refused": _l("%(level)s %(value)s is not a known place, and new places are refused"),
+    "village_code_format": _l("expected a 10-digit Kemendagri code like 31.72.01.1001, got %(value)s"),
+    "village_code_unknown": _l("kelurahan code %(value)s is not a known village; import the region list first"),
+    "village_code_elsewhere": _l("kelurahan code %(value)s is %(village)s in %(district)s, not in kecamatan %(kecamatan)s"),
+    "village_code_name": _l("kelurahan code %(value)s is %(village)s, but the kelurahan column says %(name)s"),
+    # Region lists (telecollect.regions.importing)
+    "region_code_format": _l("expected a Kemendagri code of 2, 4, 6 or 10 digits, got %(value)s"),
+    "region_name_missing": _l("the name is missing"),
+    "region_code_repeated": _l("code %(code)s is also on line %(other)s"),
+    "region_province_unknown": _l("%(code)s is not one of the 38 province codes"),
+    "region_province_name": _l("province %(code)s is %(official)s in the Kemendagri list, the file says %(name)s"),
+    "region_city_unknown": _l("%(code)s is not a regency or city code in the Kemendagri list"),
+    "region_city_name": _l("%(code)s is %(official)s in the Kemendagri list, the file says %(name)s"),
+    "region_parent_missing": _l("the parent of %(code)s (%(parent)s) is neither in the file nor known"),
+    "region_name_taken": _l("%(name)s is already the name of %(other)s under the same parent"),
+}
+
+
+class Refusal(ValueError):
+    """A value or row refused for a reason that has a code (see `REASONS`)."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def __str__(self):
+        return describe(self.code, self.params)
+
+    def __repr__(self):
+        return f"Refusal({self.code!r}, {self.params!r})"
+
+
+def describe(code: str, params: dict) -> str:
+    """The reason in the reader's language; an unknown code is shown as itself, never hidden."""
+    sentence = REASONS.get(code)
+    if sentence is None:
+        return f"{code} {params}" if params else code
+    return str(sentence) % params if params else str(sentence)
+
+
+def quoted(value, limit: int = 60) -> str:
+    """A value the user wrote, as shown inside a reason: quoted and cut short."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"'{text}'"
