@@ -117,7 +117,10 @@ def register_template_helpers(app: Flask) -> None:
     )
     from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS, percent
 
+    from telecollect.reasons import PLACE_LEVELS
+
     app.jinja_env.globals.update(get_locale=get_locale, viewer_zone=viewer_zone, metric_labels=METRIC_LABELS,
+                                 place_levels=PLACE_LEVELS,
                                  group_labels=GROUP_LABELS, percent=percent)
 
 

@@ -1,30 +1,76 @@
-"""Indonesian mobile numbers: one parser for imports, forms and messaging."""
+"""Indonesian mobile numbers: one parser for imports, forms and messaging.
+
+A wrong number reaches a stranger, so nothing is guessed: a number is ASCII
+digits with the usual separators and at most one leading `+`; letters, a
+spreadsheet's float tail (`81234567890.0`) or two numbers in one cell are
+refused with their own reason, never cleaned into some other number.
+"""
 import re
 from functools import lru_cache
 
 import phonenumbers
 
-_SEPARATORS = re.compile(r"[\s\-().]")
+from telecollect.reasons import Refusal, quoted
+
+_SEPARATORS = re.compile(r"[\s\-().\u00a0\u202f]")
+#: What a written number may hold: digits, separators, one leading plus.
+_WRITTEN_NUMBER = re.compile(r"\+?[0-9\s\-().\u00a0\u202f]+")
+#: How a spreadsheet writes a number it took for a quantity: 81234567890.0, 8.1234567890E+10.
+_NUMBER_CELL = re.compile(r"\+?[0-9]+[.,]0+|[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+")
+#: What separates two numbers written in one cell.
+_TWO_NUMBERS = re.compile(r"[/,;&|\n]|\b(?:atau|dan|or|and)\b", re.IGNORECASE)
+#: What people write in a phone column when there is no number.
+NO_NUMBER = frozenset({"-", "--", "—", "–", "0", ".", "tidak ada", "tdk ada", "tidak punya", "ga ada", "gak ada",
+                       "kosong", "none", "null", "nil", "n/a", "na", "#n/a", "x"})
 
 
-class InvalidPhone(ValueError):
-    pass
+class InvalidPhone(Refusal):
+    """A value that is not an Indonesian mobile number, with the reason why."""
 
 
-def normalize_mobile(raw: str) -> str:
+def is_no_number(raw) -> bool:
+    """Whether a cell says "no phone" (blank, `-`, `0`, `tidak ada`, …) rather than holding a number."""
+    if raw is None:
+        return True
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return raw == 0
+    return str(raw).strip().lower() in NO_NUMBER or not str(raw).strip()
+
+
+def normalize_mobile(raw) -> str:
     """Return `raw` in E.164 (+6281234567890) or raise `InvalidPhone` saying why.
 
     Accepts the usual ways of writing a number: 0812-3456-7890, +62 812 3456
-    7890, 62812..., 812.... A leading 62 gets its +; anything else is parsed
-    with region ID. The result must be a valid MOBILE number.
+    7890, 62812..., 812..., and a whole number from a typed spreadsheet cell.
+    A leading 62 gets its +; anything else is parsed with region ID. The result
+    must be a valid MOBILE number.
     """
-    digits = _SEPARATORS.sub("", raw.strip())
+    written = _written(raw)
+    digits = _SEPARATORS.sub("", written)
     national = _indonesian_national_number(digits)
     if national is None:
         national = _parse_other_forms(digits)
     if not _is_mobile(national[:5], len(national)):
-        raise InvalidPhone("not a valid Indonesian mobile number")
+        raise InvalidPhone("phone_invalid")
     return f"+62{national}"
+
+
+def _written(raw) -> str:
+    """The number as text, refused when it cannot be read without guessing."""
+    if isinstance(raw, bool):
+        raise InvalidPhone("phone_characters", value=quoted(raw))
+    if isinstance(raw, float):
+        if not raw.is_integer():
+            raise InvalidPhone("phone_number_cell", value=quoted(raw))
+        raw = int(raw)
+    written = str(raw).strip()
+    if _NUMBER_CELL.fullmatch(written):
+        raise InvalidPhone("phone_number_cell", value=quoted(written))
+    if _WRITTEN_NUMBER.fullmatch(written):
+        return written
+    if _TWO_NUMBERS.search(written) and sum(ch.isdigit() for ch in written) >= 16:
+        raise InvalidPhone("phone_two_numbers", value=quoted(written))
+    raise InvalidPhone("phone_characters", value=quoted(written))
 
 
 def _indonesian_national_number(digits: str) -> str | None:
@@ -50,12 +96,14 @@ def _indonesian_national_number(digits: str) -> str | None:
 
 
 def _parse_other_forms(digits: str) -> str:
+    if not digits.lstrip("+").isdigit() or digits.count("+") > 1:
+        raise InvalidPhone("phone_invalid")
     try:
         number = phonenumbers.parse(digits, "ID")
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone("not a phone number") from exc
+        raise InvalidPhone("phone_invalid") from exc
     if number.country_code != 62:
-        raise InvalidPhone("not an Indonesian number")
+        raise InvalidPhone("phone_not_indonesian")
     return str(number.national_number)
 
 

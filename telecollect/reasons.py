@@ -10,6 +10,9 @@ from flask_babel import lazy_gettext as _l
 
 #: code → sentence with %(name)s parameters. Values a user wrote arrive quoted (see `quoted`).
 REASONS = {
+    # How a row's reason is introduced
+    "row_reason": _l("row %(line)s: %(reason)s"),
+    "row_column_reason": _l("row %(line)s, %(column)s: %(reason)s"),
     # Any column
     "required": _l("required"),
     "too_long": _l("longer than %(max)s characters"),
@@ -42,7 +45,6 @@ REASONS = {
     "phone_number_cell": _l("%(value)s looks like a spreadsheet number, not a phone number: "
                             "format the phone column as text and export again"),
     "phone_two_numbers": _l("%(value)s holds more than one number; put the second one in the phone2 column"),
-    "phone2_same": _l("the same number as in the phone column"),
     # Places
     "province_unknown": _l("unknown province %(value)s"),
     "place_ambiguous": _l("%(level)s %(value)s matches %(count)s places: %(places)s; "
@@ -53,6 +55,11 @@ REASONS = {
     "village_code_elsewhere": _l("kelurahan code %(value)s is %(village)s in %(district)s, not in kecamatan %(kecamatan)s"),
     "village_code_name": _l("kelurahan code %(value)s is %(village)s, but the kelurahan column says %(name)s"),
     # Region lists (telecollect.regions.importing)
+    "region_file_encoding": _l("line %(line)s is not UTF-8 text: save the file as \"CSV UTF-8\" and import it again"),
+    "region_not_kemendagri": _l("%(count)s row(s) contradict the Kemendagri code list (Kepmendagri 300.2.2-2138/2025): "
+                                "this looks like a list with other codes, such as the statistics bureau's (BPS). "
+                                "Nothing was imported; use the Kemendagri list"),
+    "region_province_column": _l("%(code)s is in %(official)s, the province column says %(name)s"),
     "region_code_format": _l("expected a Kemendagri code of 2, 4, 6 or 10 digits, got %(value)s"),
     "region_name_missing": _l("the name is missing"),
     "region_code_repeated": _l("code %(code)s is also on line %(other)s"),
@@ -61,14 +68,18 @@ REASONS = {
     "region_city_unknown": _l("%(code)s is not a regency or city code in the Kemendagri list"),
     "region_city_name": _l("%(code)s is %(official)s in the Kemendagri list, the file says %(name)s"),
     "region_parent_missing": _l("the parent of %(code)s (%(parent)s) is neither in the file nor known"),
-    "region_name_taken": _l("%(name)s is already the name of %(other)s under the same parent"),
 }
+
+
+#: Words for the place levels, used as a parameter of the place reasons.
+PLACE_LEVELS = {"province": _l("province"), "city": _l("regency/city"), "kecamatan": _l("kecamatan"),
+                "kelurahan": _l("kelurahan/desa")}
 
 
 class Refusal(ValueError):
     """A value or row refused for a reason that has a code (see `REASONS`)."""
 
-    def __init__(self, code: str, **params):
+    def __init__(self, code: str, /, **params):
         super().__init__(code)
         self.code = code
         self.params = params

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from telecollect.phones import InvalidPhone, is_mobile_number, mask_phone, normalize_mobile, wa_digits
+from telecollect.phones import InvalidPhone, is_mobile_number, is_no_number, mask_phone, normalize_mobile, wa_digits
 
 
 def test_fast_path_agrees_with_the_full_check_on_random_numbers():
@@ -26,14 +26,39 @@ def test_usual_forms_normalise_to_e164(written):
     assert normalize_mobile(written) == "+6281234567890"
 
 
-@pytest.mark.parametrize("written, reason", [
-    ("(021) 555-1234", "not a valid Indonesian mobile number"),
-    ("+65 8123 4567", "not an Indonesian number"),
-    ("halo", "not a phone number"),
+@pytest.mark.parametrize("written, code", [
+    ("(021) 555-1234", "phone_invalid"),
+    ("+65 8123 4567", "phone_not_indonesian"),
+    ("halo", "phone_characters"),
+    ("0812-3456-789O", "phone_characters"),  # a letter O: libphonenumber would read it as a keypad digit
+    ("0812-3456-78９0", "phone_characters"),  # a full-width digit
+    ("81234567890.0", "phone_number_cell"),  # a float column written as text
+    ("6.2812345679E+12", "phone_number_cell"),
+    (81234567890.5, "phone_number_cell"),
+    ("0812-3456-7890 / 0813-1111-2222", "phone_two_numbers"),
+    ("081234567890, 081311112222", "phone_two_numbers"),
+    ("0812 3456 7890 atau 0813 1111 2222", "phone_two_numbers"),
+    ("++6281234567890", "phone_characters"),
 ])
-def test_rejections_say_why(written, reason):
-    with pytest.raises(InvalidPhone, match=reason):
+def test_rejections_say_why(written, code):
+    with pytest.raises(InvalidPhone) as caught:
         normalize_mobile(written)
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize("typed", [81234567890, 6281234567890, 81234567890.0])
+def test_a_whole_number_from_a_typed_cell_is_read_as_an_integer(typed):
+    assert normalize_mobile(typed) == "+6281234567890"
+
+
+@pytest.mark.parametrize("written", ["", "  ", "-", "0", "tidak ada", "Tidak Ada", "N/A", "—", None, 0])
+def test_placeholders_mean_no_number(written):
+    assert is_no_number(written)
+
+
+@pytest.mark.parametrize("written", ["0812-3456-7890", "halo", 81234567890])
+def test_anything_else_is_a_number_to_check(written):
+    assert not is_no_number(written)
 
 
 def test_masking_and_whatsapp_digits():

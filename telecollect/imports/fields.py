@@ -1,15 +1,17 @@
 """Field parsers shared by the imports. Each returns a value or raises
-`FieldError` with a reason a data officer can act on."""
+`FieldError` with a reason (a code with parameters) a data officer can act on."""
 import re
 from datetime import date
+
+from telecollect.reasons import Refusal, quoted
 
 _AMOUNT_NOISE = re.compile(r"[\s.]")
 _TRUE = {"yes", "ya", "y", "1", "true", "t"}
 _FALSE = {"no", "tidak", "n", "0", "false", "f", ""}
 
 
-class FieldError(ValueError):
-    pass
+class FieldError(Refusal):
+    """A cell that cannot be read; `str()` says why in the reader's language."""
 
 
 def as_text(value) -> str:
@@ -20,14 +22,16 @@ def as_text(value) -> str:
 def text(value, max_length: int) -> str:
     result = as_text(value)
     if len(result) > max_length:
-        raise FieldError(f"longer than {max_length} characters")
+        raise FieldError("too_long", max=max_length)
     return result
 
 
-def digits(value, length: int, what: str) -> str:
+def digits(value, length: int, code: str) -> str:
+    """Exactly `length` ASCII digits (`str.isdigit` would take "²" and Arabic-Indic digits); `code` names the
+    reason when not."""
     result = as_text(value)
-    if not (len(result) == length and result.isdigit()):
-        raise FieldError(f"{what} must be exactly {length} digits, got {result!r}")
+    if not (len(result) == length and result.isascii() and result.isdigit()):
+        raise FieldError(code, value=quoted(result))
     return result
 
 
@@ -35,9 +39,9 @@ def card_no(value) -> str:
     result = as_text(value)
     # Excel drops leading zeros of a number cell; a card number typed as a
     # number is padded back rather than rejected.
-    if result.isdigit() and len(result) < 13 and not isinstance(value, str):
+    if result.isascii() and result.isdigit() and len(result) < 13 and not isinstance(value, str):
         result = result.zfill(13)
-    return digits(result, 13, "card number")
+    return digits(result, 13, "card_no_digits")
 
 
 def whole_rupiah(value) -> int:
@@ -53,12 +57,13 @@ def whole_rupiah(value) -> int:
 
 def whole_number(value, low: int, high: int | None = None) -> int:
     raw = as_text(value)
-    if not raw.isdigit():
-        raise FieldError(f"expected a whole number, got {raw!r}")
+    if not (raw.isascii() and raw.isdigit()):
+        raise FieldError("whole_number", value=quoted(raw))
     number = int(raw)
-    if number < low or (high is not None and number > high):
-        bound = f"{low}–{high}" if high is not None else f"{low} or more"
-        raise FieldError(f"must be {bound}, got {number}")
+    if high is not None and not low <= number <= high:
+        raise FieldError("number_range", low=low, high=high, number=number)
+    if number < low:
+        raise FieldError("number_min", low=low, number=number)
     return number
 
 
@@ -68,7 +73,7 @@ def yes_no(value) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise FieldError(f"expected yes/no, ya/tidak, 1/0 or true/false, got {raw!r}")
+    raise FieldError("yes_no", value=quoted(raw))
 
 
 def iso_date(value, default: date) -> date:
@@ -80,4 +85,4 @@ def iso_date(value, default: date) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise FieldError(f"expected a date as YYYY-MM-DD, got {raw!r}") from None
+        raise FieldError("iso_date", value=quoted(raw)) from None

@@ -11,11 +11,14 @@ from datetime import date
 from typing import Callable, Protocol, TextIO
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from telecollect.audit import services as audit
 from telecollect.db import bulk_write_cache, lock_for, now_utc
 from telecollect.imports.models import ImportRun, ImportStatus
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
+from telecollect.reasons import Refusal, describe
 
 #: Errors kept for display; beyond this they are counted (and written to the
 #: rejects file when there is one), so a broken million-row file cannot
@@ -25,14 +28,28 @@ MAX_KEPT_ERRORS = 10_000
 
 @dataclass(frozen=True)
 class RowError:
+    """What is wrong with one row: its line, the column at fault (None for the whole row) and why."""
+
     line: int
     column: str | None
-    reason: str
+    reason: Refusal
+
+    @property
+    def code(self) -> str:
+        return self.reason.code
 
     def __str__(self):
         if self.column is None:
-            return f"row {self.line}: {self.reason}"
-        return f"row {self.line}, {self.column}: {self.reason}"
+            return describe("row_reason", {"line": self.line, "reason": str(self.reason)})
+        return describe("row_column_reason", {"line": self.line, "column": self.column, "reason": str(self.reason)})
+
+
+#: How the summary names the places an import adds, per level.
+_NEW_PLACE_WORDS = {
+    "city": _l("new regencies/cities: %(num)s"),
+    "kecamatan": _l("new kecamatan: %(num)s"),
+    "kelurahan": _l("new kelurahan/desa: %(num)s"),
+}
 
 
 @dataclass
@@ -44,10 +61,32 @@ class ImportReport:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
     run_id: int | None = None
+    #: Places the import added (`regions.services.NewPlace`); in a dry or refused run, those it would add.
+    new_places: list = field(default_factory=list)
+
+    @property
+    def is_kept(self) -> bool:
+        return self.status == ImportStatus.committed
 
     def summary(self) -> str:
-        return (f"created {self.created}, updated {self.updated}, "
-                f"unchanged {self.unchanged}, rejected {self.rejected}")
+        """One line for the CLI and the audit log; a run that wrote nothing says what it *would* have done."""
+        counts = {"c": self.created, "u": self.updated, "n": self.unchanged, "r": self.rejected}
+        if self.is_kept:
+            line = _("created %(c)s, updated %(u)s, unchanged %(n)s, rejected %(r)s", **counts)
+        else:
+            line = _("would create %(c)s, update %(u)s, leave %(n)s unchanged, reject %(r)s", **counts)
+        places = self.new_places_summary()
+        return f"{line}; {places}" if places else line
+
+    def new_places_summary(self) -> str:
+        by_level: dict[str, int] = {}
+        for place in self.new_places:
+            by_level[place.level] = by_level.get(place.level, 0) + 1
+        if not by_level:
+            return ""
+        parts = ", ".join(str(_NEW_PLACE_WORDS[level]) % {"num": count} for level, count in by_level.items())
+        return _("places added: %(places)s", places=parts) if self.is_kept else \
+            _("places it would add: %(places)s", places=parts)
 
     def add_errors(self, errors: list[RowError]) -> None:
         room = MAX_KEPT_ERRORS - len(self.errors)
@@ -92,14 +131,19 @@ class ImportSpec:
     missing_columns: Callable[[list[str]], list[str]]
     validate_row: Callable
     make_writer: Callable[..., BatchWriter]
+    #: Whether rows name places (then `allow_new_places` reaches the writer).
+    has_places: bool = False
 
 
 def run_import(session, reader: TableReader, spec: ImportSpec, *, filename: str, user=None,
                dry_run: bool = False, skip_invalid: bool = False, rejects: RejectsWriter | None = None,
                today: date | None = None, batch_size: int | None = None,
-               on_batch: Callable[[], None] | None = None) -> ImportReport:
+               on_batch: Callable[[], None] | None = None, allow_new_places: bool = True) -> ImportReport:
     """Run one import as `spec` describes. Raises `FileFormatError` when the file as a
-    whole is unusable (missing required columns); nothing is written then."""
+    whole is unusable (missing required columns); nothing is written then.
+
+    `allow_new_places=False` refuses the rows that name a place not yet known
+    (so a misspelt kecamatan cannot become a new one)."""
     missing = spec.missing_columns(reader.header)
     if missing:
         raise FileFormatError(f"missing required column(s): {', '.join(missing)}")
@@ -111,7 +155,8 @@ def run_import(session, reader: TableReader, spec: ImportSpec, *, filename: str,
     session.add(run)
     session.flush()
     report = ImportReport()
-    writer = spec.make_writer(session, run.id, report, today)
+    extra = {"allow_new_places": allow_new_places} if spec.has_places else {}
+    writer = spec.make_writer(session, run.id, report, today, **extra)
     try:
         with bulk_write_cache(session, current_app.config["IMPORT_SQLITE_CACHE_MB"]):
             _stream_batches(reader, spec, writer, report, rejects, today, batch_size, on_batch)
@@ -128,7 +173,7 @@ def _stream_batches(reader, spec, writer, report, rejects, today, batch_size, on
     for line, raw in reader.rows():
         row, problems = spec.validate_row(line, raw, today)
         if problems:
-            _reject(report, rejects, line, raw, [RowError(line, c, r) for c, r in problems])
+            _reject(report, rejects, line, raw, [RowError(line, column, reason) for column, reason in problems])
             continue
         batch.append((row, raw))
         if len(batch) >= batch_size:
@@ -165,11 +210,14 @@ def _finish(session, spec, run, report, user, *, keep: bool, dry_run: bool) -> I
                         started_at=run.started_at)
         session.add(run)
     run.status = report.status
+    report.errors.sort(key=lambda error: error.line)  # rows refused while writing come after the others
     run.finished_at = now_utc()
     run.created, run.updated = report.created, report.updated
     run.unchanged, run.rejected = report.unchanged, report.rejected
     session.flush()
-    audit.record(session, f"import.{spec.kind}", user=user, target=run, detail=report.summary())
+    # Only a kept run is "import.<kind>": a dry run or a refused file changed nothing and says so.
+    action = f"import.{spec.kind}" if keep else f"import.{spec.kind}.{report.status.value}"
+    audit.record(session, action, user=user, target=run, detail=report.summary())
     session.commit()
     report.run_id = run.id
     return report

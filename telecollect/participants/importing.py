@@ -7,11 +7,12 @@ from telecollect.imports import fields
 from telecollect.imports.fields import FieldError
 from telecollect.imports.reader import EXTRA_VALUES
 from telecollect.participants.models import Segment
-from telecollect.phones import InvalidPhone, normalize_mobile
+from telecollect.phones import is_no_number, normalize_mobile
+from telecollect.reasons import Refusal, quoted
 
 COLUMNS = (
-    "card_no", "nik", "name", "phone", "segment", "class", "family_id", "province", "city",
-    "kecamatan", "kelurahan", "rt", "rw", "address", "months_in_arrears", "arrears_amount",
+    "card_no", "nik", "name", "phone", "phone2", "segment", "class", "family_id", "province", "city",
+    "kecamatan", "kelurahan", "kelurahan_code", "rt", "rw", "address", "months_in_arrears", "arrears_amount",
     "autodebit", "as_of",
 )
 REQUIRED = (
@@ -30,6 +31,7 @@ class ParticipantRow:
     nik: str | None
     name: str
     phone: str | None
+    phone2: str | None
     segment: Segment
     klass: int | None
     family_key: str
@@ -37,6 +39,7 @@ class ParticipantRow:
     city: str
     kecamatan: str
     kelurahan: str | None
+    kelurahan_code: str | None
     rt: str | None
     rw: str | None
     address: str | None
@@ -50,34 +53,36 @@ def missing_columns(header: list[str]) -> list[str]:
     return [column for column in REQUIRED if column not in header]
 
 
-def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | None, list[tuple[str, str]]]:
+def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | None, list[tuple[str | None, Refusal]]]:
     """Validate one row; returns the normalised row or every `(column, reason)` wrong with it.
 
     Written as straight-line code on purpose: it runs a million times per
     large import, and per-field closures cost more than the database writes.
     """
-    errors: list[tuple[str | None, str]] = []
+    errors: list[tuple[str | None, Refusal]] = []
     get = raw.get
 
     def parsed(column, parse, value, *args):
         try:
             return parse(value, *args)
-        except (FieldError, InvalidPhone) as exc:
-            errors.append((column, str(exc)))
+        except Refusal as exc:
+            errors.append((column, exc))
             return None
 
     if EXTRA_VALUES in raw:
-        errors.append((None, "more values than the header has columns (check the delimiter)"))
+        errors.append((None, Refusal("extra_values")))
     card = get("card_no")
     card_no = card if _is_digits(card, 13) else parsed("card_no", _REQUIRED_CARD, card)
     nik = get("nik")
-    nik = None if _blank(nik) else (nik if _is_digits(nik, 16) else parsed("nik", fields.digits, nik, 16, "NIK"))
+    nik = None if _blank(nik) else (nik if _is_digits(nik, 16) else parsed("nik", _nik, nik))
     name = _short_text(get("name"), 120) or parsed("name", _REQUIRED_TEXT, get("name"), 120)
     phone = get("phone")
-    phone = None if _blank(phone) else parsed("phone", normalize_mobile, str(phone))
+    phone = None if is_no_number(phone) else parsed("phone", normalize_mobile, phone)
+    phone2 = get("phone2")
+    phone2 = None if is_no_number(phone2) else parsed("phone2", normalize_mobile, phone2)
     segment = _SEGMENTS.get(str(get("segment") or "").strip().upper())
     if segment is None:
-        errors.append(("segment", f"expected one of PBPU, BP, PPU, PBI, got {get('segment')!r}"))
+        errors.append(("segment", Refusal("choice", choices="PBPU, BP, PPU, PBI", value=quoted(get("segment") or ""))))
     klass = get("class")
     klass = _SMALL_INTS.get(klass) if klass in _SMALL_INTS else (
         None if _blank(klass) else parsed("class", fields.whole_number, klass, 1, 3))
@@ -89,6 +94,8 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
     kelurahan = get("kelurahan")
     kelurahan = None if _blank(kelurahan) else (
         _short_text(kelurahan, 100) or parsed("kelurahan", fields.text, kelurahan, 100))
+    kelurahan_code = get("kelurahan_code")
+    kelurahan_code = None if _blank(kelurahan_code) else parsed("kelurahan_code", _village_code, kelurahan_code)
     rt = get("rt")
     rt = _UNITS.get(rt) or (None if _blank(rt) else parsed("rt", _neighbourhood_unit, rt))
     rw = get("rw")
@@ -99,7 +106,7 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
     months = _MONTHS.get(months) if months in _MONTHS else parsed(
         "months_in_arrears", _REQUIRED_NUMBER, months, 0, 600)
     amount = get("arrears_amount")
-    amount = int(amount) if isinstance(amount, str) and amount.isdigit() else parsed(
+    amount = int(amount) if isinstance(amount, str) and amount.isascii() and amount.isdigit() else parsed(
         "arrears_amount", _REQUIRED_RUPIAH, amount)
     autodebit = get("autodebit")
     autodebit = _YES_NO[autodebit] if autodebit in _YES_NO else parsed("autodebit", fields.yes_no, autodebit)
@@ -109,8 +116,8 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
     if errors:
         return None, errors
     return ParticipantRow(
-        line, card_no, nik, name, phone, segment, klass, family or card_no, province, city,
-        kecamatan, kelurahan, rt, rw, address, months, amount, autodebit, as_of,
+        line, card_no, nik, name, phone, phone2 if phone2 != phone else None, segment, klass, family or card_no,
+        province, city, kecamatan, kelurahan, kelurahan_code, rt, rw, address, months, amount, autodebit, as_of,
     ), []
 
 
@@ -141,7 +148,22 @@ def _short_text(value, max_length: int) -> str | None:
 
 
 def _is_digits(value, length: int) -> bool:
-    return isinstance(value, str) and len(value) == length and value.isdigit()
+    return isinstance(value, str) and len(value) == length and value.isascii() and value.isdigit()
+
+
+def _nik(value) -> str:
+    """A NIK has 16 digits and a spreadsheet number keeps about 15: one from a number cell is refused."""
+    if not isinstance(value, str):
+        raise FieldError("nik_number_cell", value=quoted(value))
+    return fields.digits(value, 16, "nik_digits")
+
+
+def _village_code(value) -> str:
+    """A Kemendagri village code, with or without dots (31.72.01.1001)."""
+    code = fields.as_text(value).replace(".", "")
+    if isinstance(value, (bool, float)) or not (len(code) == 10 and code.isascii() and code.isdigit()):
+        raise FieldError("village_code_format", value=quoted(value))
+    return code
 
 
 def _blank(value) -> bool:
@@ -159,8 +181,8 @@ def _required(parse):
 def _neighbourhood_unit(value) -> str:
     """RT and RW are numbers up to 3 digits, kept zero-padded ("005")."""
     raw = str(value).strip()
-    if not raw.isdigit() or len(raw) > 3:
-        raise FieldError(f"expected up to 3 digits, got {raw!r}")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
+        raise FieldError("neighbourhood_unit", value=quoted(raw))
     return raw.zfill(3)
 
 

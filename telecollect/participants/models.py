@@ -85,6 +85,8 @@ class Participant(db.Model):
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     #: Mobile number in E.164 (+6281234567890).
     phone: Mapped[Optional[str]] = mapped_column(String(16), index=True, nullable=True)
+    #: A second mobile number from the file's `phone2` column (E.164), when the participant has one.
+    phone2: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
     segment: Mapped[Segment] = mapped_column(
         Enum(Segment, name="segment", native_enum=False, length=8), nullable=False
     )

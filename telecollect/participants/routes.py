@@ -56,7 +56,7 @@ def detail(card_no):
 @roles_required("admin", "supervisor")
 def upload():
     """Upload the month's arrears list (CSV or XLSX)."""
-    return upload_page(import_participants, "participants/import.html")
+    return upload_page(import_participants, "participants/import.html", has_places=True)
 
 
 @bp.route("/participants/imports/<int:run_id>/rejects.csv")

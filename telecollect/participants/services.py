@@ -11,12 +11,13 @@ from telecollect.participants.importing import ParticipantRow, missing_columns, 
 from telecollect.participants.models import ArrearsSnapshot, Family, Participant
 from telecollect.queues.services import close_settled
 from telecollect.reports.services import record_district_totals
-from telecollect.regions.services import PlaceResolver, ensure_provinces
+from telecollect.reasons import Refusal
+from telecollect.regions.services import PlaceError, PlaceResolver, ensure_provinces
 
 
 # Participant attributes an import may change; compared to decide "unchanged".
 _PROFILE = (
-    "nik", "name", "phone", "segment", "klass", "family_id", "province_id", "city_id",
+    "nik", "name", "phone", "phone2", "segment", "klass", "family_id", "province_id", "city_id",
     "district_id", "village_id", "rt", "rw", "address", "is_autodebit",
 )
 
@@ -35,13 +36,15 @@ def import_participants(session, reader: TableReader, **options) -> ImportReport
 class _BatchWriter:
     """Writes validated rows a batch at a time, with a few set-based queries each."""
 
-    def __init__(self, session, run_id: int, report: ImportReport, today: date):
+    def __init__(self, session, run_id: int, report: ImportReport, today: date, allow_new_places: bool = True):
         self.session = session
         self.run_id = run_id
         self.report = report
-        self.places = PlaceResolver(session)
+        self.places = PlaceResolver(session, allow_new=allow_new_places)
+        # The report lists what the resolver adds, as it adds it (a refused run too: "would add").
+        self.report.new_places = self.places.created
         self.seen = SeenKeys(session, "import_seen_cards")
-        self._place_cache: dict[tuple, dict | None] = {}
+        self._place_cache: dict[tuple, dict | PlaceError] = {}
 
     def finish(self):
         close_settled(self.session)  # families that no longer owe leave the queues
@@ -58,34 +61,27 @@ class _BatchWriter:
         for row, raw in batch:
             if row.card_no in duplicates or row.card_no in in_batch:
                 rejected.append(((row.line, raw), [RowError(
-                    row.line, "card_no", f"card number {row.card_no} appears more than once in the file")]))
+                    row.line, "card_no", Refusal("card_no_repeated", card_no=row.card_no))]))
                 continue
             in_batch.add(row.card_no)
             place_ids = self._place_ids(row)
-            if place_ids is None:
-                rejected.append(((row.line, raw), [RowError(
-                    row.line, "province", f"unknown province {row.province!r}")]))
+            if isinstance(place_ids, PlaceError):
+                rejected.append(((row.line, raw), [RowError(row.line, place_ids.column, place_ids.refusal)]))
                 continue
             placed.append((row, place_ids))
         if placed:
             self._write_rows(placed)
         return rejected
 
-    def _place_ids(self, row: ParticipantRow) -> dict | None:
-        names = (row.province, row.city, row.kecamatan, row.kelurahan)
+    def _place_ids(self, row: ParticipantRow) -> dict | PlaceError:
+        """The row's place ids, or why they cannot be settled; each spelling is resolved once per import."""
+        names = (row.province, row.city, row.kecamatan, row.kelurahan, row.kelurahan_code)
         if names not in self._place_cache:
-            self._place_cache[names] = self._resolve_places(row)
+            try:
+                self._place_cache[names] = self.places.resolve(*names).as_dict()
+            except PlaceError as exc:
+                self._place_cache[names] = exc
         return self._place_cache[names]
-
-    def _resolve_places(self, row: ParticipantRow) -> dict | None:
-        province_id = self.places.province_id(row.province)
-        if province_id is None:
-            return None
-        city_id = self.places.city_id(province_id, row.city)
-        district_id = self.places.district_id(city_id, row.kecamatan)
-        village_id = self.places.village_id(district_id, row.kelurahan) if row.kelurahan else None
-        return {"province_id": province_id, "city_id": city_id,
-                "district_id": district_id, "village_id": village_id}
 
     def _write_rows(self, placed):
         session = self.session
@@ -169,7 +165,7 @@ class _BatchWriter:
 
 def _profile(row: ParticipantRow, place_ids: dict, family_id: int) -> dict:
     return {
-        "nik": row.nik, "name": row.name, "phone": row.phone, "segment": row.segment,
+        "nik": row.nik, "name": row.name, "phone": row.phone, "phone2": row.phone2, "segment": row.segment,
         "klass": row.klass, "family_id": family_id, "rt": row.rt, "rw": row.rw,
         "address": row.address, "is_autodebit": row.is_autodebit, **place_ids,
     }
@@ -209,7 +205,7 @@ def _group_by_keys(rows: list[dict]) -> list[list[dict]]:
 
 
 PARTICIPANTS = ImportSpec(kind="participants", missing_columns=missing_columns, validate_row=validate_row,
-                          make_writer=_BatchWriter)
+                          make_writer=_BatchWriter, has_places=True)
 
 
 def lock_families(session, family_ids) -> None:

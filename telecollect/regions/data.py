@@ -1,10 +1,17 @@
-"""The 38 provinces with their Kemendagri codes and time zones.
+"""Reference places: the 38 provinces with their codes and time zones, and the 514 regencies and cities.
 
-Codes follow Kepmendagri 100.1.1-6117/2022 (after the Papua split of 2022).
+Codes follow Kepmendagri 300.2.2-2138/2025 (after the Papua split of 2022).
+The regencies and cities are in `kemendagri_cities.csv` beside this module
+(codes and names are public facts; `tools/wilayah_dump.py` writes the file from
+the public list). Region files are checked against them: a file whose codes
+say otherwise uses another code system (the statistics bureau's) and is refused.
 Time zones follow Keppres 41/1987: WIB for Sumatra, Java, West and Central
 Kalimantan; WITA for Bali, Nusa Tenggara, East/South/North Kalimantan and all of
 Sulawesi; WIT for Maluku and the Papua provinces.
 """
+import csv
+from functools import lru_cache
+from pathlib import Path
 
 PROVINCES = [
     ("11", "Aceh", "WIB", ("Nanggroe Aceh Darussalam", "NAD")),
@@ -15,13 +22,14 @@ PROVINCES = [
     ("16", "Sumatera Selatan", "WIB", ("Sumsel",)),
     ("17", "Bengkulu", "WIB", ()),
     ("18", "Lampung", "WIB", ()),
-    ("19", "Kepulauan Bangka Belitung", "WIB", ("Bangka Belitung", "Babel")),
+    ("19", "Kepulauan Bangka Belitung", "WIB", ("Bangka Belitung", "Babel", "Kep. Babel")),
     ("21", "Kepulauan Riau", "WIB", ("Kepri",)),
-    ("31", "DKI Jakarta", "WIB", ("Jakarta", "Daerah Khusus Ibukota Jakarta",
+    ("31", "DKI Jakarta", "WIB", ("Jakarta", "DKI", "Daerah Khusus Ibukota Jakarta",
                                   "Daerah Khusus Jakarta", "DK Jakarta")),
     ("32", "Jawa Barat", "WIB", ("Jabar",)),
     ("33", "Jawa Tengah", "WIB", ("Jateng",)),
-    ("34", "DI Yogyakarta", "WIB", ("Daerah Istimewa Yogyakarta", "Yogyakarta", "DIY")),
+    ("34", "DI Yogyakarta", "WIB", ("Daerah Istimewa Yogyakarta", "Yogyakarta", "DIY", "Jogja", "Jogjakarta",
+                                    "Yogya")),
     ("35", "Jawa Timur", "WIB", ("Jatim",)),
     ("36", "Banten", "WIB", ()),
     ("51", "Bali", "WITA", ()),
@@ -47,3 +55,27 @@ PROVINCES = [
     ("95", "Papua Pegunungan", "WIT", ()),
     ("96", "Papua Barat Daya", "WIT", ()),
 ]
+
+#: Provinces split in 2022: a file written before the split names the old province
+#: for a regency that moved, and the regency decides (Merauke is in Papua Selatan now).
+SPLIT_PROVINCES = {
+    "91": ("93", "94", "95"),  # Papua → Papua Selatan, Papua Tengah, Papua Pegunungan
+    "92": ("96",),  # Papua Barat → Papua Barat Daya
+}
+PROVINCE_NAMES = {code: name for code, name, _tz, _aliases in PROVINCES}
+
+
+def province_spellings():
+    """(code, spelling) for every accepted way of writing each province."""
+    for code, name, _tz, aliases in PROVINCES:
+        for spelling in (name, f"Provinsi {name}", *aliases):
+            yield code, spelling
+            if "Sumatera" in spelling:  # the English and older spelling
+                yield code, spelling.replace("Sumatera", "Sumatra")
+
+
+@lru_cache(maxsize=1)
+def reference_cities() -> dict[str, str]:
+    """The 514 regencies and cities of the Kemendagri list: code (4 digits) → name."""
+    with (Path(__file__).parent / "kemendagri_cities.csv").open(encoding="utf-8", newline="") as handle:
+        return {code: name for code, name in csv.reader(handle) if code != "code"}

@@ -1,20 +1,14 @@
 """Creating and finding places."""
-import csv
-import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import select
 
-from telecollect.regions.data import PROVINCES
+from telecollect.reasons import PLACE_LEVELS, Refusal, quoted
+from telecollect.regions.data import PROVINCES, SPLIT_PROVINCES, reference_cities
+from telecollect.regions.matching import Known, match_name, province_code
 from telecollect.regions.models import City, District, Province, Village
 from telecollect.regions.names import name_key
-
-# (model, parent column, code length) for each level below the province.
-_LEVELS = {
-    4: (City, "province_id"),
-    6: (District, "city_id"),
-    10: (Village, "district_id"),
-}
 
 
 def ensure_provinces(session) -> None:
@@ -26,149 +20,168 @@ def ensure_provinces(session) -> None:
     session.flush()
 
 
-def province_keys() -> dict[str, str]:
-    """Every accepted spelling of a province (name, alias, code) → its code."""
-    keys = {}
-    for code, name, _tz, aliases in PROVINCES:
-        keys[code] = code
-        for spelling in (name, f"Provinsi {name}", *aliases):
-            keys[name_key(spelling)] = code
-    return keys
+@lru_cache(maxsize=64)
+def reference_cities_of(province: str) -> list[Known]:
+    """The Kemendagri list's regencies and cities of one province, ready for matching."""
+    return [Known(None, name, name_key(name), code)
+            for code, name in reference_cities().items() if code[:2] == province]
+
+
+class PlaceError(ValueError):
+    """A row's place cannot be settled: which column, and the reason."""
+
+    def __init__(self, column: str, refusal: Refusal):
+        super().__init__(str(refusal))
+        self.column = column
+        self.refusal = refusal
+
+
+@dataclass(frozen=True)
+class NewPlace:
+    """A place an import added (or, in a dry or refused run, would add)."""
+
+    level: str  #: "city", "kecamatan" or "kelurahan"
+    name: str
+    parent: str
+    code: str | None  #: set when the place came from the Kemendagri reference list
+
+
+@dataclass(frozen=True)
+class PlaceIds:
+    province_id: int
+    city_id: int
+    district_id: int
+    village_id: int | None
+
+    def as_dict(self) -> dict:
+        return {"province_id": self.province_id, "city_id": self.city_id,
+                "district_id": self.district_id, "village_id": self.village_id}
+
+
+_LEVELS = {
+    "city": (City, "province_id"),
+    "kecamatan": (District, "city_id"),
+    "kelurahan": (Village, "district_id"),
+}
 
 
 class PlaceResolver:
-    """Finds places by name within their parent, creating the missing ones.
+    """Finds a row's places by code or by name within their parent, adding missing ones.
 
-    One resolver serves one import: it caches ids so that a million rows cost a
-    handful of queries, and it is thrown away with the import's transaction.
+    Names are labels: a name that fits two places is a row error naming both,
+    never a guess. A regency or city missing from the database is taken from
+    the Kemendagri list (with its code) when the list knows it, and a pre-2022
+    Papua province follows the regency that moved. Every place added is kept in
+    `created`, so the import's summary can list it; with `allow_new=False` a
+    row that needs a new place is refused instead.
+
+    One resolver serves one import: it caches what it read, so a million rows
+    cost a query per parent place, and it is thrown away with the import.
     """
 
-    def __init__(self, session):
+    def __init__(self, session, *, allow_new: bool = True):
         self.session = session
-        self._province_ids = {p.code: p.id for p in session.scalars(select(Province))}
-        self._province_keys = province_keys()
-        self._ids: dict[tuple, int] = {}
+        self.allow_new = allow_new
+        self.created: list[NewPlace] = []
+        self._provinces = {p.code: (p.id, p.name) for p in session.scalars(select(Province))}
+        self._children: dict[tuple[str, int], list[Known]] = {}
+        self._villages_by_code: dict[str, tuple | None] = {}
 
-    def province_id(self, name: str) -> int | None:
-        code = self._province_keys.get(name_key(name))
-        return self._province_ids.get(code) if code else None
-
-    def city_id(self, province_id: int, name: str) -> int:
-        return self._child_id(City, "province_id", province_id, name)
-
-    def district_id(self, city_id: int, name: str) -> int:
-        return self._child_id(District, "city_id", city_id, name)
-
-    def village_id(self, district_id: int, name: str) -> int:
-        return self._child_id(Village, "district_id", district_id, name)
-
-    def _child_id(self, model, parent_column: str, parent_id: int, name: str) -> int:
-        key = name_key(name)
-        cache_key = (model.__tablename__, parent_id, key)
-        place_id = self._ids.get(cache_key)
-        if place_id is None:
-            parent = getattr(model, parent_column)
-            place_id = self.session.scalar(
-                select(model.id).where(parent == parent_id, model.name_key == key)
-            )
-            if place_id is None:
-                place = model(name=name.strip(), name_key=key, **{parent_column: parent_id})
-                self.session.add(place)
-                self.session.flush()
-                place_id = place.id
-            self._ids[cache_key] = place_id
-        return place_id
-
-
-@dataclass
-class RegionImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
-class RegionImportError(ValueError):
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
-
-
-def import_regions(session, text_stream: io.TextIOBase) -> RegionImportResult:
-    """Load places from a CSV of Kemendagri codes: `code,name` per line.
-
-    Codes may carry dots (31.72.01.1001) or not; the level follows from the
-    length (2 province, 4 city, 6 district, 10 village). A place already created
-    by a participant import under the same parent and name receives the code,
-    so the two sources converge. All-or-nothing: any bad row raises
-    `RegionImportError` listing every bad row, and the caller rolls back.
-    """
-    ensure_provinces(session)
-    rows, errors = _read_region_rows(text_stream)
-    result = RegionImportResult()
-    by_code = _existing_codes(session)
-    for line, code, name in sorted(rows, key=lambda r: (len(r[1]), r[1])):
-        if len(code) == 2:
-            if code not in by_code:
-                errors.append(f"row {line}, code: unknown province code {code}")
-            else:
-                result.unchanged += 1
-            continue
-        model, parent_column = _LEVELS[len(code)]
-        parent = by_code.get(code[: {4: 2, 6: 4, 10: 6}[len(code)]])
-        if parent is None:
-            errors.append(f"row {line}, code: parent of {code} is neither in the file nor known")
-            continue
-        by_code[code] = _upsert_place(session, model, parent_column, parent.id, code, name, result)
-    if errors:
-        raise RegionImportError(errors)
-    session.flush()
-    return result
-
-
-def _read_region_rows(text_stream):
-    rows, errors = [], []
-    for line, record in enumerate(csv.reader(text_stream), start=1):
-        if not record or not "".join(record).strip():
-            continue
-        if len(record) < 2:
-            errors.append(f"row {line}, name: missing")
-            continue
-        code, name = record[0].strip().replace(".", ""), record[1].strip()
-        if line == 1 and code.lower() in {"code", "kode"}:
-            continue
-        if not code.isdigit() or len(code) not in (2, 4, 6, 10):
-            errors.append(f"row {line}, code: expected 2, 4, 6 or 10 digits, got {record[0]!r}")
-        elif not name:
-            errors.append(f"row {line}, name: missing")
+    def resolve(self, province: str, city: str, kecamatan: str, kelurahan: str | None,
+                kelurahan_code: str | None = None) -> PlaceIds:
+        """The ids of a row's places; raises `PlaceError` naming the column at fault."""
+        code = province_code(province)
+        if code is None:
+            raise PlaceError("province", Refusal("province_unknown", value=quoted(province)))
+        province_id, city_id = self._city(code, city)
+        district_id = self._child("kecamatan", city_id, kecamatan, parent_name=city)
+        if kelurahan_code:
+            village_id = self._village_by_code(kelurahan_code, district_id, kecamatan, kelurahan)
+        elif kelurahan:
+            village_id = self._child("kelurahan", district_id, kelurahan, parent_name=kecamatan)
         else:
-            rows.append((line, code, name))
-    return rows, errors
+            village_id = None
+        return PlaceIds(province_id, city_id, district_id, village_id)
 
+    def _city(self, code: str, name: str) -> tuple[int, int]:
+        province_id = self._provinces[code][0]
+        found = self._match("city", province_id, name)
+        if found is not None:
+            return province_id, found
+        for successor in SPLIT_PROVINCES.get(code, ()):
+            successor_id = self._provinces[successor][0]
+            moved = self._match("city", successor_id, name)
+            if moved is None and self._reference_city(successor, name):
+                moved = self._add_city_from_reference(successor, name)
+            if moved is not None:
+                return successor_id, moved
+        if self._reference_city(code, name):
+            return province_id, self._add_city_from_reference(code, name)
+        return province_id, self._add("city", province_id, name, self._provinces[code][1])
 
-def _existing_codes(session) -> dict:
-    by_code = {}
-    for model in (Province, City, District, Village):
-        for place in session.scalars(select(model).where(model.code.is_not(None))):
-            by_code[place.code] = place
-    return by_code
+    def _child(self, level: str, parent_id: int, name: str, parent_name: str) -> int:
+        found = self._match(level, parent_id, name)
+        return found if found is not None else self._add(level, parent_id, name, parent_name)
 
+    def _match(self, level: str, parent_id: int, name: str) -> int | None:
+        matches = match_name(self._known(level, parent_id), name, city_level=level == "city")
+        if len(matches) > 1:
+            raise PlaceError(level, Refusal("place_ambiguous", level=PLACE_LEVELS[level], value=quoted(name), count=len(matches),
+                                            places=", ".join(m.label() for m in matches)))
+        return matches[0].id if matches else None
 
-def _upsert_place(session, model, parent_column, parent_id, code, name, result):
-    key = name_key(name)
-    place = session.scalar(select(model).where(model.code == code))
-    if place is None:
-        place = session.scalar(
-            select(model).where(getattr(model, parent_column) == parent_id, model.name_key == key)
-        )
-    if place is None:
-        place = model(code=code, name=name, name_key=key, **{parent_column: parent_id})
-        session.add(place)
-        result.created += 1
-    elif (place.code, place.name, getattr(place, parent_column)) != (code, name, parent_id):
-        place.code, place.name, place.name_key = code, name, key
-        setattr(place, parent_column, parent_id)
-        result.updated += 1
-    else:
-        result.unchanged += 1
-    session.flush()
-    return place
+    def _known(self, level: str, parent_id: int) -> list[Known]:
+        cache_key = (level, parent_id)
+        if cache_key not in self._children:
+            model, parent_column = _LEVELS[level]
+            self._children[cache_key] = [
+                Known(id_, name, key, code) for id_, name, key, code in self.session.execute(
+                    select(model.id, model.name, model.name_key, model.code)
+                    .where(getattr(model, parent_column) == parent_id))]
+        return self._children[cache_key]
+
+    def _reference_city(self, province: str, name: str) -> Known | None:
+        matches = match_name(reference_cities_of(province), name, city_level=True)
+        if len(matches) > 1:
+            raise PlaceError("city", Refusal("place_ambiguous", level=PLACE_LEVELS["city"], value=quoted(name), count=len(matches),
+                                             places=", ".join(m.label() for m in matches)))
+        return matches[0] if matches else None
+
+    def _add_city_from_reference(self, province: str, name: str) -> int:
+        listed = self._reference_city(province, name)
+        existing = self.session.scalar(select(City.id).where(City.code == listed.code))
+        if existing is not None:  # known under another province: the code decides
+            return existing
+        return self._add("city", self._provinces[province][0], listed.name, self._provinces[province][1],
+                         code=listed.code, written=name)
+
+    def _add(self, level: str, parent_id: int, name: str, parent_name: str, *, code: str | None = None,
+             written: str | None = None) -> int:
+        if not self.allow_new:
+            raise PlaceError(level, Refusal("place_new_refused", level=PLACE_LEVELS[level], value=quoted(written or name)))
+        model, parent_column = _LEVELS[level]
+        place = model(name=name.strip(), name_key=name_key(name), code=code, **{parent_column: parent_id})
+        self.session.add(place)
+        self.session.flush()
+        self._known(level, parent_id).append(Known(place.id, place.name, place.name_key, code))
+        self.created.append(NewPlace(level, place.name, parent_name.strip(), code))
+        return place.id
+
+    def _village_by_code(self, code: str, district_id: int, kecamatan: str, kelurahan: str | None) -> int:
+        if code not in self._villages_by_code:
+            self._villages_by_code[code] = self.session.execute(
+                select(Village.id, Village.name, Village.name_key, Village.district_id, District.name)
+                .join(District, District.id == Village.district_id).where(Village.code == code)).first()
+        found = self._villages_by_code[code]
+        shown = quoted(code)
+        if found is None:
+            raise PlaceError("kelurahan_code", Refusal("village_code_unknown", value=shown))
+        village_id, village_name, village_key, village_district, district_name = found
+        if village_district != district_id:
+            raise PlaceError("kelurahan_code", Refusal(
+                "village_code_elsewhere", value=shown, village=village_name, district=district_name,
+                kecamatan=quoted(kecamatan)))
+        if kelurahan and not match_name([Known(village_id, village_name, village_key, code)], kelurahan):
+            raise PlaceError("kelurahan_code", Refusal(
+                "village_code_name", value=shown, village=village_name, name=quoted(kelurahan)))
+        return village_id

@@ -21,17 +21,19 @@ def test_clean_file_imports_and_prints_summary(runner, db, tmp_path):
     path = write(tmp_path, [row(card_no="0000000000001"), row(card_no="0000000000002")])
     result = runner.invoke(args=["import", "participants", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip().splitlines()[-1] == "created 2, updated 0, unchanged 0, rejected 0"
+    assert result.stdout.strip().splitlines()[-1] == ("dibuat 2, diperbarui 0, tidak berubah 0, ditolak 0; tempat yang "
+                                                      "ditambahkan: kabupaten/kota baru: 1, kecamatan baru: 1, "
+                                                      "kelurahan/desa baru: 1")
     again = runner.invoke(args=["import", "participants", str(path)])
-    assert again.stdout.strip().splitlines()[-1] == "created 0, updated 0, unchanged 2, rejected 0"
+    assert again.stdout.strip().splitlines()[-1] == "dibuat 0, diperbarui 0, tidak berubah 2, ditolak 0"
 
 
 def test_bad_row_fails_the_whole_import(runner, db, tmp_path):
     path = write(tmp_path, [row(card_no="0000000000001"), row(card_no="0000000000002", segment="PNS")])
     result = runner.invoke(args=["import", "participants", str(path)])
     assert result.exit_code == 1
-    assert "row 3, segment: expected one of PBPU, BP, PPU, PBI, got 'PNS'" in result.stderr
-    assert "nothing was imported" in result.stderr
+    assert "baris 3, segment: harus salah satu dari PBPU, BP, PPU, PBI, tertulis 'PNS'" in result.stderr
+    assert "tidak ada yang diimpor" in result.stderr
     assert count(db) == 0
 
 
@@ -40,11 +42,11 @@ def test_skip_invalid_with_rejects_file(runner, db, tmp_path):
     rejects = tmp_path / "tolak.csv"
     result = runner.invoke(args=["import", "participants", str(path), "--skip-invalid", "--rejects", str(rejects)])
     assert result.exit_code == 0, result.output
-    assert "created 1, updated 0, unchanged 0, rejected 1" in result.stdout
+    assert "dibuat 1, diperbarui 0, tidak berubah 0, ditolak 1" in result.stdout
     with rejects.open() as handle:
         lines = list(csv.DictReader(handle))
     assert [(r["line"], r["card_no"], r["errors"]) for r in lines] == [
-        ("3", "0000000000002", "row 3, segment: expected one of PBPU, BP, PPU, PBI, got 'PNS'")]
+        ("3", "0000000000002", "baris 3, segment: harus salah satu dari PBPU, BP, PPU, PBI, tertulis 'PNS'")]
     assert count(db) == 1
 
 
@@ -52,7 +54,7 @@ def test_dry_run_writes_nothing(runner, db, tmp_path):
     path = write(tmp_path, [row()])
     result = runner.invoke(args=["import", "participants", str(path), "--dry-run"])
     assert result.exit_code == 0
-    assert "dry run, nothing written: created 1" in result.stdout
+    assert "uji coba, tidak ada yang ditulis: akan membuat 1, memperbarui 0" in result.stdout
     assert count(db) == 0
 
 

@@ -137,7 +137,7 @@ def test_upload_page_imports_and_reports_row_errors(client, login, make_user, db
         "csrf_token": csrf_token(page.text), "file": (BytesIO(bad), "peserta.csv")},
         content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "row 3, phone: not a valid Indonesian mobile number" in response.text
+    assert "baris 3, phone: bukan nomor ponsel Indonesia yang valid" in response.text
     assert names(client.get("/participants")) == []
 
     response = client.post("/participants/import", data={
@@ -147,7 +147,7 @@ def test_upload_page_imports_and_reports_row_errors(client, login, make_user, db
     assert "Dibuat 1, diperbarui 0, tidak berubah 0, ditolak 1." in response.text
     link = response.text.split('href="/participants/imports/')[1].split('"')[0]
     rejects = client.get(f"/participants/imports/{link}")
-    assert "0000000000002" in rejects.text and "row 3, phone" in rejects.text
+    assert "0000000000002" in rejects.text and "baris 3, phone" in rejects.text
 
 
 def test_upload_page_is_for_supervisors_and_admins(client, login, make_user):
