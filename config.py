@@ -64,6 +64,8 @@ def load_config() -> dict:
         "CALLING_DAYS": os.environ.get("CALLING_DAYS", "mon-sat"),
         "MAX_ATTEMPTS_PER_DAY": _int("MAX_ATTEMPTS_PER_DAY", 3),
         "MAX_ATTEMPTS_PER_WEEK": _int("MAX_ATTEMPTS_PER_WEEK", 7),
+        #: Whether cuti bersama (collective leave days) close contact like national holidays.
+        "CUTI_BERSAMA_BLOCKS_CONTACT": _bool("CUTI_BERSAMA_BLOCKS_CONTACT", True),
         #: Per-outcome waits before the next attempt, e.g. "no_answer=2h,busy=30m".
         "RETRY_DELAYS": os.environ.get("RETRY_DELAYS", ""),
         "QUEUE_LEASE_MINUTES": _int("QUEUE_LEASE_MINUTES", 15),

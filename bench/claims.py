@@ -605,15 +605,18 @@ def due_unclaimed(engine, url: str, now: datetime) -> int:
 
 
 def holiday_today(moments: list[datetime]) -> str | None:
-    """The national holiday in Jakarta at any of `moments`, as "date (name)", or None."""
+    """The national holiday (or cuti bersama) in Jakarta at any of `moments`, as "date (name)", or None."""
+    from config import load_config
     from telecollect.formatting import ZONES
-    from telecollect.queues.policy import national_holidays
+    from telecollect.queues.policy import ContactRules, blocks_contact, built_in_holidays
 
+    # The server reads the same environment, with the run's settings on top.
+    rules = ContactRules.from_config({**load_config(), **SERVER_SETTINGS})
     for moment in moments:
         day = moment.astimezone(ZONES["WIB"]).date()
-        name = national_holidays(day.year).get(day)
-        if name:
-            return f"{day.isoformat()} ({name})"
+        holiday = built_in_holidays(day.year).get(day)
+        if holiday is not None and blocks_contact(rules, holiday):
+            return f"{day.isoformat()} ({holiday.label})"
     return None
 
 
@@ -877,11 +880,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def skipped_for_holiday() -> bool:
-    """Say so when a run starting now would fall on a national holiday (every claim would be empty)."""
+    """Say so when a run starting now would fall on a holiday that closes contact (every claim would be empty)."""
     now = datetime.now(timezone.utc)
     holiday = holiday_today([now, now + timedelta(minutes=15)])
     if holiday:
-        print(f"claims: skipped: {holiday} is a national holiday in Indonesia (Asia/Jakarta); the contact "
+        print(f"claims: skipped: {holiday} is a holiday in Indonesia (Asia/Jakarta); the contact "
               "policy lets nobody be called then, so every claim would be empty and the figures meaningless.",
               flush=True)
     return holiday is not None

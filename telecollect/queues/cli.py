@@ -62,7 +62,7 @@ def balance_command(queue_name, usernames):
 @holidays_group.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def holidays_import(path):
-    """Add holidays from a CSV of `date,name` (ISO dates), on top of the built-in national ones."""
+    """Add holidays from a CSV of `date,name` (ISO dates), on top of the built-in national holidays and cuti bersama."""
     with path.open(encoding="utf-8-sig", newline="") as stream:
         try:
             created = import_holidays(db.session, stream)

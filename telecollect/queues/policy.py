@@ -3,9 +3,11 @@
 One module that every channel asks (calls now; SMS and WhatsApp later), so
 the rules live in one place. Defaults follow POJK 22/2023 art. 62: Monday to
 Saturday, 08:00–20:00 in the participant's local time (from their province),
-never on national holidays, at most 3 attempts a day and 7 in any 7 days per
-family, and never a number that asked not to be contacted on that channel.
+never on national holidays, cuti bersama (a setting) or the branch's own days,
+at most 3 attempts a day and 7 in any 7 days per family, and never a number
+that asked not to be contacted on that channel.
 """
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -34,12 +36,15 @@ class ContactRules:
     days: frozenset     #: weekday numbers, Monday = 0
     max_per_day: int
     max_per_week: int
+    #: Whether cuti bersama close contact like national holidays (CUTI_BERSAMA_BLOCKS_CONTACT).
+    cuti_bersama_blocks: bool = True
 
     @classmethod
     def from_config(cls, config) -> "ContactRules":
         start, end = parse_hours(config.get("CALLING_HOURS", "08:00-20:00"))
         return cls(start, end, parse_days(config.get("CALLING_DAYS", "mon-sat")),
-                   int(config.get("MAX_ATTEMPTS_PER_DAY", 3)), int(config.get("MAX_ATTEMPTS_PER_WEEK", 7)))
+                   int(config.get("MAX_ATTEMPTS_PER_DAY", 3)), int(config.get("MAX_ATTEMPTS_PER_WEEK", 7)),
+                   parse_flag("CUTI_BERSAMA_BLOCKS_CONTACT", config.get("CUTI_BERSAMA_BLOCKS_CONTACT", True)))
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,18 @@ def _minutes(text: str) -> int:
     return value
 
 
+def parse_flag(name: str, value) -> bool:
+    """True/False, or the words an environment variable carries ("true", "0", "no", "on"…)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise PolicyConfigError(f"{name} must be true or false, got {value!r}")
+
+
 def parse_days(text: str) -> frozenset:
     """ "mon-sat", "mon,wed,fri" or a mix ("mon-wed,sat") → weekday numbers."""
     days = set()
@@ -88,10 +105,49 @@ def parse_days(text: str) -> frozenset:
     return frozenset(days)
 
 
+#: Kinds of day off (the holidays page shows which is which).
+NATIONAL = "national"          #: libur nasional (the package's `public` category)
+CUTI_BERSAMA = "cuti_bersama"  #: collective leave (the package's `government` category)
+BRANCH = "branch"              #: the branch's own days (`flask holidays import`)
+#: How the `holidays` package marks an estimated date in Bahasa Indonesia (its label "%s (perkiraan)").
+ESTIMATED_MARK = "(perkiraan)"
+_ESTIMATED_SUFFIX = re.compile(r"\s*\(perkiraan\)$")
+
+
+@dataclass(frozen=True)
+class DayOff:
+    on: date
+    name: str            #: in Bahasa Indonesia, without the estimated mark
+    kind: str            #: NATIONAL, CUTI_BERSAMA or BRANCH
+    is_estimated: bool = False  #: the date is the package's estimate (lunar calendars, years ahead)
+
+    @property
+    def label(self) -> str:
+        """The name as shown in a refusal: "Hari Raya Idul Fitri (perkiraan)" when estimated."""
+        return f"{self.name} {ESTIMATED_MARK}" if self.is_estimated else self.name
+
+
 @lru_cache(maxsize=16)
-def national_holidays(year: int) -> dict[date, str]:
-    """Indonesia's national holidays from the `holidays` package (SKB-based, maintained upstream)."""
-    return dict(holiday_calendars.Indonesia(years=year))
+def built_in_holidays(year: int) -> dict[date, DayOff]:
+    """Indonesia's national holidays and cuti bersama from the `holidays` package (SKB-based, maintained upstream).
+
+    Always in Bahasa Indonesia: without `language` the package follows the
+    server's LANG and a Jakarta screen would read "Eid al-Fitr".
+    """
+    days: dict[date, DayOff] = {}
+    for kind, category in ((CUTI_BERSAMA, holiday_calendars.GOVERNMENT), (NATIONAL, holiday_calendars.PUBLIC)):
+        calendar = holiday_calendars.Indonesia(years=year, categories=(category,), language="id")
+        for day, joined in calendar.items():
+            # Two holidays on one day come joined with "; ", each with its own mark.
+            names = [_ESTIMATED_SUFFIX.sub("", part) for part in joined.split("; ")]
+            # A national holiday wins over cuti bersama on the same day: it closes whatever the setting.
+            days[day] = DayOff(day, "; ".join(names), kind, is_estimated="; ".join(names) != joined)
+    return days
+
+
+def blocks_contact(rules: ContactRules, holiday: DayOff) -> bool:
+    """Cuti bersama close contact only when the setting says so; every other day off always does."""
+    return holiday.kind != CUTI_BERSAMA or rules.cuti_bersama_blocks
 
 
 #: How long a process trusts its copy of the branch's own holidays (they change a few times a year).
@@ -99,11 +155,28 @@ BRANCH_HOLIDAYS_TTL = 300
 _branch_holidays: dict[int, tuple[float, dict]] = {}
 
 
-def holiday_name(session, day: date) -> str | None:
-    built_in = national_holidays(day.year).get(day)
-    if built_in:
+def day_off(session, rules: ContactRules, day: date) -> DayOff | None:
+    """The day off that closes contact on `day` (national, cuti bersama, the branch's own), or None."""
+    built_in = built_in_holidays(day.year).get(day)
+    if built_in is not None and blocks_contact(rules, built_in):
         return built_in
-    return branch_holidays(session, day.year).get(day)
+    name = branch_holidays(session, day.year).get(day)
+    return DayOff(day, name, BRANCH) if name else None
+
+
+def holiday_name(session, rules: ContactRules, day: date) -> str | None:
+    found = day_off(session, rules, day)
+    return found.label if found else None
+
+
+def year_days_off(session, year: int) -> list[DayOff]:
+    """Every day off of `year`, by date: the built-in ones and the branch's (read fresh, not the cached copy).
+
+    A branch day on a built-in one is listed as well: it still closes contact
+    when the built-in one does not (cuti bersama with the setting off).
+    """
+    branch = [DayOff(day, name, BRANCH) for day, name in _read_branch_holidays(session, year).items()]
+    return sorted([*built_in_holidays(year).values(), *branch], key=lambda d: (d.on, d.kind != NATIONAL))
 
 
 def branch_holidays(session, year: int) -> dict[date, str]:
@@ -114,10 +187,14 @@ def branch_holidays(session, year: int) -> dict[date, str]:
     """
     fetched_at, days = _branch_holidays.get(year, (0.0, {}))
     if monotonic() - fetched_at > BRANCH_HOLIDAYS_TTL:
-        days = dict(session.execute(select(Holiday.on, Holiday.name).where(
-            Holiday.on >= date(year, 1, 1), Holiday.on <= date(year, 12, 31))).all())
+        days = _read_branch_holidays(session, year)
         _branch_holidays[year] = (monotonic(), days)
     return days
+
+
+def _read_branch_holidays(session, year: int) -> dict[date, str]:
+    return dict(session.execute(select(Holiday.on, Holiday.name).where(
+        Holiday.on >= date(year, 1, 1), Holiday.on <= date(year, 12, 31))).all())
 
 
 def forget_branch_holidays() -> None:
@@ -135,7 +212,7 @@ def window_decision(session, rules: ContactRules, zone: str, at: datetime) -> De
     minute = local.hour * 60 + local.minute
     if local.weekday() not in rules.days:
         return Decision(False, "day", _("no contact on %(day)s", day=_day_label(local)), next_opening(session, rules, zone, at))
-    holiday = holiday_name(session, local.date())
+    holiday = holiday_name(session, rules, local.date())
     if holiday:
         return Decision(False, "holiday", _("national holiday: %(name)s", name=holiday), next_opening(session, rules, zone, at))
     if not rules.start_minute <= minute < rules.end_minute:
@@ -148,7 +225,7 @@ def next_opening(session, rules: ContactRules, zone: str, after: datetime) -> da
     local = local_now(zone, after)
     for offset in range(0, 60):
         day = local.date() + timedelta(days=offset)
-        if day.weekday() not in rules.days or holiday_name(session, day):
+        if day.weekday() not in rules.days or day_off(session, rules, day):
             continue
         opens = _at(day, rules.start_minute, zone)
         closes = _at(day, rules.end_minute, zone)

@@ -1,9 +1,9 @@
-"""The telecollector's call screen, the cadre's work list, and the supervisor's queue page."""
+"""The telecollector's call screen, the cadre's work list, the supervisor's queue page, and the holidays."""
 from datetime import date, timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from telecollect.audit import services as audit
@@ -35,6 +35,8 @@ from telecollect.regions.queries import place_options
 from telecollect.security import roles_required
 
 bp = Blueprint("queue", __name__)
+#: The years the holidays page lists; the package knows Indonesia's calendar for all of them.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @bp.route("/queue")
@@ -267,9 +269,32 @@ def edit_template():
                            variables=message_templates.VARIABLES[key])
 
 
-def _item_or_error(item_id: int, *, to_work: bool) -> WorkItem:
-    from flask import abort
+@bp.route("/holidays")
+@login_required
+def holidays():
+    """Hari libur: the year's national holidays, cuti bersama and branch days, and which of them close contact."""
+    this_year = now_utc().astimezone(ZONES[current_user.timezone]).year
+    year = _year_arg(request.args.get("year", ""), default=this_year)
+    rules = contact_rules()
+    rows = [(day, policy.blocks_contact(rules, day)) for day in policy.year_days_off(db.session, year)]
+    return render_template("queues/holidays.html", rows=rows, year=year, this_year=this_year,
+                           first_year=FIRST_YEAR, last_year=LAST_YEAR, cuti_bersama_blocks=rules.cuti_bersama_blocks)
 
+
+def _year_arg(text: str, *, default: int) -> int:
+    """?year=2027 → 2027; nothing → `default`; anything else is a bad request (400), never a 500."""
+    if not text.strip():
+        return default
+    try:
+        year = int(text)
+    except ValueError:
+        abort(400)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        abort(400)
+    return year
+
+
+def _item_or_error(item_id: int, *, to_work: bool) -> WorkItem:
     try:
         return item_for_user(db.session, current_user, item_id, to_work=to_work)
     except ServiceError as exc:
