@@ -14,7 +14,8 @@ def bar_chart(values: list[tuple[str, float]], *, title: str, width: int = 640, 
     for index, (label, value) in enumerate(values):
         y = 34 + index * (bar_height + pad)
         length = (width - label_width - 110) * value / top
-        parts.append(f'<text x="0" y="{y + bar_height * 0.7:.0f}" class="chart-label">{escape(str(label))[:24]}</text>'
+        parts.append(f'<text x="0" y="{y + bar_height * 0.7:.0f}" class="chart-label">'
+                     f'<title>{escape(str(label))}</title>{escape(str(label)[:24])}</text>'
                      f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" class="chart-bar"/>'
                      f'<text x="{label_width + length + 6:.1f}" y="{y + bar_height * 0.7:.0f}" class="chart-value">'
                      f'{escape(fmt(value))}</text>')

@@ -10,7 +10,7 @@ from telecollect.messaging.models import InboundSms, SmsMessage
 from telecollect.participants.models import Participant
 from telecollect.programs.models import Installment, InstallmentPlan
 from telecollect.queues.models import FollowUp, WorkItem, WorkState
-from telecollect.regions.models import District
+from telecollect.regions.queries import place_names
 from telecollect.reports.funnel import Period, outcome_funnel
 from telecollect.reports.models import ArrearsDistrictTotal
 
@@ -86,7 +86,10 @@ def programs_and_channels(session, period: Period) -> dict:
 
 
 def arrears_by_district_with_change(session) -> list[dict]:
-    """Arrears per kecamatan after the last participant import, and the change since the one before."""
+    """Arrears per kecamatan after the last participant import, and the change since the one before.
+
+    One row per kecamatan id, labelled with its city: names repeat across regencies.
+    """
     runs = session.scalars(select(ImportRun.id).where(ImportRun.kind == "participants",
                                                       ImportRun.status == ImportStatus.committed)
                            .order_by(ImportRun.id.desc()).limit(2)).all()
@@ -94,20 +97,21 @@ def arrears_by_district_with_change(session) -> list[dict]:
         return []
     current = _district_totals(session, runs[0])
     previous = _district_totals(session, runs[1]) if len(runs) > 1 else {}
+    places = place_names(session, "kecamatan", set(current) | set(previous))
     rows = []
-    for name in sorted(set(current) | set(previous)):
-        now_p, now_a = current.get(name, (0, 0))
-        before_p, before_a = previous.get(name, (None, None))
-        rows.append({"kecamatan": name, "participants": now_p, "arrears_amount": now_a,
+    for district_id in set(current) | set(previous):
+        now_p, now_a = current.get(district_id, (0, 0))
+        before_p, before_a = previous.get(district_id, (None, None))
+        rows.append({"district_id": district_id, "kecamatan": places[district_id].label,
+                     "participants": now_p, "arrears_amount": now_a,
                      "participants_change": None if before_p is None else now_p - before_p,
                      "amount_change": None if before_a is None else now_a - before_a})
-    return sorted(rows, key=lambda r: -r["arrears_amount"])
+    return sorted(rows, key=lambda r: (-r["arrears_amount"], r["kecamatan"]))
 
 
 def _district_totals(session, run_id: int) -> dict:
-    return {name: (p, int(a)) for name, p, a in session.execute(
-        select(District.name, ArrearsDistrictTotal.participants, ArrearsDistrictTotal.amount)
-        .join(District, District.id == ArrearsDistrictTotal.district_id)
+    return {district_id: (p, int(a)) for district_id, p, a in session.execute(
+        select(ArrearsDistrictTotal.district_id, ArrearsDistrictTotal.participants, ArrearsDistrictTotal.amount)
         .where(ArrearsDistrictTotal.import_run_id == run_id))}
 
 

@@ -28,7 +28,7 @@ from telecollect.formatting import ZONES
 from telecollect.participants.models import Family
 from telecollect.payments.models import Payment
 from telecollect.queues.models import WorkItem
-from telecollect.regions.models import District, Village
+from telecollect.regions.queries import place_names
 
 GROUPINGS = ("user", "kecamatan", "kelurahan", "day", "week", "month", "bucket")
 #: The CLI's CSV columns, after the grouping column (the issue's contract).
@@ -65,7 +65,11 @@ class Scope:
 
 
 def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope()) -> list[dict]:
-    """One row per group with every count and rate, sorted by group label."""
+    """One row per group with every count and rate, sorted by group label.
+
+    Kecamatan and kelurahan are grouped by id and labelled with their parents
+    ("Batu Ampar — Kota Batam"); `key` is the id, for the drill-down.
+    """
     if by not in GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
     dialect = session.get_bind().dialect.name
@@ -286,10 +290,8 @@ def _labels(session, by: str, rows: dict) -> dict:
     ids = [k for k in rows if k is not None]
     if by == "user":
         return {uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(ids)))}
-    if by == "kecamatan":
-        return dict(session.execute(select(District.id, District.name).where(District.id.in_(ids))).all())
-    if by == "kelurahan":
-        return dict(session.execute(select(Village.id, Village.name).where(Village.id.in_(ids))).all())
+    if by in ("kecamatan", "kelurahan"):  # names repeat: the label carries the code and parents
+        return {place_id: place.label for place_id, place in place_names(session, by, ids).items()}
     return {k: str(k) for k in ids}
 
 

@@ -13,7 +13,7 @@ from telecollect.participants.models import Participant
 from telecollect.reports import charts, dashboard as panels
 from telecollect.reports.export import to_csv, to_xlsx
 from telecollect.reports.funnel import COUNTS, GROUPINGS, RATES, Period, Scope, families_behind, outcome_funnel, totals
-from telecollect.reports.queries import ARREARS_GROUPINGS, arrears_by
+from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
 from telecollect.security import roles_required
 
 #: The funnel table's columns, as the page shows them and the downloads carry them.
@@ -32,6 +32,9 @@ GROUPING_LABELS = {
     "segment": _l("segment"),
     "bucket": _l("months in arrears"),
 }
+#: The arrears table's other place columns: the code and the parents that tell same-named places apart.
+COLUMN_LABELS = {**GROUPING_LABELS, "province": _l("province"), "city_code": _l("code"),
+                 "kecamatan_code": _l("code"), "kelurahan_code": _l("code")}
 
 
 @bp.route("/arrears")
@@ -41,14 +44,14 @@ def arrears():
     by = request.args.get("by", "kecamatan")
     if by not in ARREARS_GROUPINGS:
         by = "kecamatan"
-    rows = arrears_by(db.session, by)
+    rows, columns = arrears_by(db.session, by), arrears_columns(by)
     if request.args.get("format") == "csv":
-        return Response(to_csv(rows, [by, "participants", "arrears_amount"]), mimetype="text/csv",
+        return Response(to_csv(rows, columns), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename=arrears-by-{by}.csv"})
     totals = {"participants": sum(r["participants"] for r in rows),
               "arrears_amount": sum(r["arrears_amount"] for r in rows)}
     return render_template("reports/arrears.html", rows=rows, by=by, groupings=ARREARS_GROUPINGS,
-                           labels=GROUPING_LABELS, totals=totals)
+                           labels=GROUPING_LABELS, columns=ARREARS_COLUMNS[by], column_labels=COLUMN_LABELS, totals=totals)
 
 
 def _filters():

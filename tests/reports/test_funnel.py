@@ -20,6 +20,9 @@ from tests.helpers_queue import queue_up
 
 RULES = ContactRules(0, 1440, frozenset(range(7)), 50, 50)
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30))
+#: Kecamatan are labelled with their city: names repeat across regencies.
+JAKARTA_UTARA = " — Kota Administrasi Jakarta Utara"
+KOJA = f"Koja{JAKARTA_UTARA}"
 
 
 def at(day: int, hour_wib: int = 10) -> datetime:
@@ -90,7 +93,7 @@ def test_funnel_by_user(db, month):
 
 
 def test_funnel_by_district_day_week_month_and_bucket(db, month):
-    koja = by(outcome_funnel(db.session, "kecamatan", NOVEMBER), "kecamatan")["Koja"]
+    koja = by(outcome_funnel(db.session, "kecamatan", NOVEMBER), "kecamatan")[KOJA]
     assert (koja["attempts"], koja["promises"], koja["collected_amount"]) == (4, 2, 70_000)
     days = by(outcome_funnel(db.session, "day", NOVEMBER), "day")
     assert days["2026-11-04"]["attempts"] == 2 and days["2026-11-28"]["collected_amount"] == 355_000
@@ -100,13 +103,16 @@ def test_funnel_by_district_day_week_month_and_bucket(db, month):
     assert by(outcome_funnel(db.session, "month", NOVEMBER), "month")["2026-11"]["attempts"] == 6
     buckets = by(outcome_funnel(db.session, "bucket", NOVEMBER), "bucket")
     assert (buckets["4-6"]["attempts"], buckets["1-3"]["attempts"], buckets["7-12"]["attempts"]) == (2, 2, 2)
-    assert sum(r["attempts"] for r in outcome_funnel(db.session, "kelurahan", NOVEMBER)) == 6
+    villages = by(outcome_funnel(db.session, "kelurahan", NOVEMBER), "kelurahan")
+    assert sum(r["attempts"] for r in villages.values()) == 6
+    assert set(villages) == {f"Lagoa — Koja, {JAKARTA_UTARA[3:]}", f"Tugu Utara — Koja, {JAKARTA_UTARA[3:]}",
+                             f"Marunda — Cilincing, {JAKARTA_UTARA[3:]}"}
 
 
 def test_a_telecollector_sees_only_her_own_figures(db, month):
     rina, _agus = month
     rows = outcome_funnel(db.session, "kecamatan", NOVEMBER, Scope(user_id=rina.id))
-    assert [r["kecamatan"] for r in rows] == ["Koja"]
+    assert [r["kecamatan"] for r in rows] == [KOJA]
     assert totals(rows)["attempts"] == 4
 
 
@@ -179,8 +185,29 @@ def test_arrears_totals_per_import_agree_with_the_raw_rows_and_show_the_change(d
     assert stored == raw
     change = {r["kecamatan"]: (r["participants"], r["participants_change"], r["amount_change"])
               for r in arrears_by_district_with_change(db.session)}
-    assert change == {"Koja": (1, -1, -100_000), "Cilincing": (2, 1, 30_000)}
+    assert change == {KOJA: (1, -1, -100_000), f"Cilincing{JAKARTA_UTARA}": (2, 1, 30_000)}
     login(make_user("supervisor"))
     page = client.get("/reports/dashboard").text
     assert "-Rp100.000" in page.split('data-testid="arrears-change"')[1]
     assert db.session.scalar(select(District.id).where(District.name == "Koja"))
+
+
+def test_namesake_kecamatan_are_separate_rows_labelled_with_their_city(db, client, login, make_user):
+    """Batu Ampar in Kota Batam (Kepulauan Riau, WIB) and in Kabupaten Kutai Timur (Kalimantan Timur, WITA)."""
+    from telecollect.reports.dashboard import arrears_by_district_with_change
+
+    places = [("Kepulauan Riau", "Kota Batam"), ("Kalimantan Timur", "Kabupaten Kutai Timur"),
+              ("Kalimantan Timur", "Kabupaten Kutai Timur")]
+    run_import(db, csv_bytes([
+        row(card_no=f"00000000000{n}{n}", phone=f"08120000000{n}", province=province, city=city,
+            kecamatan="Batu Ampar", kelurahan="", arrears_amount=f"{n}00000", as_of="2026-10-31")
+        for n, (province, city) in enumerate(places, start=1)]))
+    queue_up(db, QueueName.telecollect, user=make_user("telecollector"), now=at(1))
+    funnel = {r["kecamatan"]: r["families_assigned"] for r in outcome_funnel(db.session, "kecamatan", NOVEMBER)}
+    assert funnel == {"Batu Ampar — Kota Batam": 1, "Batu Ampar — Kabupaten Kutai Timur": 2}
+    panel = [(r["kecamatan"], r["participants"], r["arrears_amount"]) for r in arrears_by_district_with_change(db.session)]
+    assert panel == [("Batu Ampar — Kabupaten Kutai Timur", 2, 500_000), ("Batu Ampar — Kota Batam", 1, 100_000)]
+    login(make_user("supervisor"))
+    page = client.get("/reports/dashboard?from=2026-11-01&to=2026-11-30&by=kecamatan").text
+    assert "Batu Ampar — Kota Batam" in page.split('data-testid="funnel"')[1].split("</table>")[0]
+    assert "Batu Ampar — Kabupaten Kutai Timur" in page.split('data-testid="arrears-change"')[1]
