@@ -73,7 +73,7 @@ SERVER_SETTINGS = {
     "QUEUE_LEASE_MINUTES": str(LEASE_MINUTES),
 }
 #: Cheap hashes for the benchmark's own accounts: they sign in by token only.
-SETUP_SETTINGS = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+SETUP_SETTINGS = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "DEFAULT_LOCALE": "en"}  # English: output is parsed
 #: The demo seed makes families of 1–5 members, 2.9 on average.
 PARTICIPANTS_PER_FAMILY = 3
 AGENT_PREFIX = "bench-agent-"

@@ -173,7 +173,8 @@ def participant_file(workdir: Path, rows: int) -> Path:
 
 def flask(url: str, *args: str, wrapper: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """Run a `flask` command in the project, as a user would, against database `url`."""
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py"}
+    # English output: the benchmarks read the summary line the command prints.
+    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py", "DEFAULT_LOCALE": "en"}
     result = subprocess.run([*wrapper, str(FLASK), *args], cwd=ROOT, env=env,
                             capture_output=True, text=True)
     if result.returncode != 0:
