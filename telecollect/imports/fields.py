@@ -1,15 +1,17 @@
 """Field parsers shared by the imports. Each returns a value or raises
 `FieldError` with a reason a data officer can act on."""
-import re
 from datetime import date
 
-_AMOUNT_NOISE = re.compile(r"[\s.]")
+from telecollect.money import parse_rupiah
+from telecollect.reasons import Refusal
+
 _TRUE = {"yes", "ya", "y", "1", "true", "t"}
 _FALSE = {"no", "tidak", "n", "0", "false", "f", ""}
 
 
-class FieldError(ValueError):
-    pass
+class FieldError(Refusal):
+    """A refused cell. Raised with a code and parameters (see `telecollect.reasons`), or, until every
+    parser here speaks in codes, with a finished English sentence, which then stands for itself."""
 
 
 def as_text(value) -> str:
@@ -41,14 +43,11 @@ def card_no(value) -> str:
 
 
 def whole_rupiah(value) -> int:
-    """Accepts 1500000, 1.500.000, Rp 1.500.000 and Rp1.500.000."""
-    raw = as_text(value)
-    cleaned = _AMOUNT_NOISE.sub("", raw)
-    if cleaned[:2].lower() == "rp":
-        cleaned = cleaned[2:]
-    if not cleaned.isdigit():
-        raise FieldError(f"expected whole Rupiah like 1.500.000, got {raw!r}")
-    return int(cleaned)
+    """Whole Rupiah as `telecollect.money.parse_rupiah` reads them (1.500.000, 1500000.00, Rp 420.000,00 …)."""
+    try:
+        return parse_rupiah(value)
+    except Refusal as exc:
+        raise FieldError(exc.code, **exc.params) from None
 
 
 def whole_number(value, low: int, high: int | None = None) -> int:

@@ -5,7 +5,9 @@ from datetime import date
 from telecollect.imports import fields
 from telecollect.imports.fields import FieldError
 from telecollect.imports.reader import EXTRA_VALUES
+from telecollect.money import parse_positive_rupiah
 from telecollect.payments.models import PAYMENT_CHANNELS
+from telecollect.reasons import Refusal
 
 COLUMNS = ("card_no", "family_id", "amount", "paid_on", "reference", "channel")
 REQUIRED = ("amount", "paid_on", "reference")
@@ -37,7 +39,7 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[PaymentRow | None, 
     def parsed(column, parse, *args):
         try:
             return parse(raw.get(column), *args)
-        except FieldError as exc:
+        except Refusal as exc:  # FieldError included
             errors.append((column, str(exc)))
             return None
 
@@ -47,7 +49,7 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[PaymentRow | None, 
     family = None if _blank(raw.get("family_id")) else parsed("family_id", fields.text, 32)
     if card is None and family is None and not any(c in (e[0] for e in errors) for c in ("card_no", "family_id")):
         errors.append(("card_no", "required (or family_id)"))
-    amount = parsed("amount", _positive_rupiah)
+    amount = parsed("amount", parse_positive_rupiah)
     paid_on = parsed("paid_on", _paid_on, today)
     reference = parsed("reference", _reference)
     channel = parsed("channel", _channel)
@@ -58,15 +60,6 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[PaymentRow | None, 
 
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _positive_rupiah(value) -> int:
-    if _blank(value):
-        raise FieldError("required")
-    amount = int(value) if isinstance(value, int) else fields.whole_rupiah(value)
-    if amount <= 0:
-        raise FieldError(f"must be more than 0, got {amount}")
-    return amount
 
 
 def _paid_on(value, today: date) -> date:

@@ -90,7 +90,8 @@ def test_family_members_share_a_family(db):
     ("segment", "MANDIRI", "expected one of PBPU, BP, PPU, PBI, got 'MANDIRI'"),
     ("class", "4", "must be 1–3, got 4"),
     ("months_in_arrears", "-2", "expected a whole number, got '-2'"),
-    ("arrears_amount", "Rp 12,5", "expected whole Rupiah like 1.500.000, got 'Rp 12,5'"),
+    ("arrears_amount", "Rp 12,5", "'Rp 12,5' has a part below one Rupiah; amounts are whole Rupiah"),
+    ("arrears_amount", "1.50.000", "expected whole Rupiah like 1.500.000, got '1.50.000'"),
     ("autodebit", "mungkin", "expected yes/no, ya/tidak, 1/0 or true/false, got 'mungkin'"),
     ("as_of", "01/11/2026", "expected a date as YYYY-MM-DD, got '01/11/2026'"),
     ("name", "", "required"),
@@ -192,6 +193,25 @@ def test_dry_run_writes_nothing_but_counts(db):
     assert (report.created, report.status) == (1, ImportStatus.dry_run)
     assert count(db, Participant) == 0 and count(db, City) == 0
     assert db.session.scalar(select(ImportRun.status)) == ImportStatus.dry_run  # the attempt is on record
+
+
+@pytest.mark.parametrize("written", ["1050000.00", "1.050.000,-", "Rp 1.050.000,00", "IDR 1,050,000"])
+def test_arrears_with_decimals_are_read_exactly(db, written):
+    report = run_import(db, csv_bytes([row(arrears_amount=written)]))
+    assert report.created == 1, report.errors
+    assert participant(db).arrears_amount == 1_050_000  # "1050000.00" was stored as Rp105.000.000
+
+
+def test_xlsx_amount_with_a_fraction_is_refused(db, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["card_no", "name", "segment", "province", "city", "kecamatan", "months_in_arrears", "arrears_amount"])
+    sheet.append(["0000000000001", "A", "PBPU", "Bali", "Denpasar", "Denpasar Barat", 2, 1050000.5])
+    path = tmp_path / "p.xlsx"
+    workbook.save(path)
+    report = run_import(db, path.read_bytes(), filename="p.xlsx")
+    assert [str(e) for e in report.errors] == [
+        "row 2, arrears_amount: '1050000.5' has a part below one Rupiah; amounts are whole Rupiah"]
 
 
 def test_xlsx_with_typed_cells(db, tmp_path):

@@ -82,8 +82,12 @@ def test_reimport_changes_nothing_and_conflicts_are_rejected(db):
 
 
 @pytest.mark.parametrize("column, value, reason", [
-    ("amount", "0", "must be more than 0, got 0"),
+    ("amount", "0", "must be more than 0, got '0'"),
     ("amount", "seratus", "expected whole Rupiah like 1.500.000, got 'seratus'"),
+    ("amount", "1050000.5", "'1050000.5' has a part below one Rupiah; amounts are whole Rupiah"),
+    ("amount", "1,5", "'1,5' has a part below one Rupiah; amounts are whole Rupiah"),
+    ("amount", "1.50.000", "expected whole Rupiah like 1.500.000, got '1.50.000'"),
+    ("amount", "(35.000)", "'(35.000)' is negative; write the amount without a minus sign or brackets"),
     ("paid_on", "2027-01-05", "2027-01-05 is in the future"),
     ("paid_on", "", "required"),
     ("reference", "", "required"),
@@ -96,6 +100,46 @@ def test_bad_payment_rows(db, column, value, reason):
     report = pay(db, [good, {**good, "reference": "B", column: value}])
     assert [str(e) for e in report.errors] == [f"row 3, {column}: {reason}"]
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 0  # all-or-nothing
+
+
+def test_an_amount_with_decimals_is_read_exactly_not_inflated(db):
+    family(db, (1, 16, 3))  # 16 months of Kelas III: Rp560.000
+    report = pay(db, [{"card_no": f"{1:013d}", "amount": "105000.00", "paid_on": "2026-11-20", "reference": "TRX-1"}])
+    assert (report.created, report.rejected) == (1, 0), report.errors
+    assert db.session.scalar(select(Payment.amount)) == 105_000  # was Rp10.500.000, which wiped the arrears
+    assert arrears(db) == [(13, 455_000)]
+
+
+@pytest.mark.parametrize("written", ["4.350.000,-", "Rp 4.350.000,00", "IDR 4,350,000.00", "4350000"])
+def test_amounts_as_indonesians_write_them_are_accepted(db, written):
+    family(db, (1, 29, 1))  # 29 months of Kelas I: Rp4.350.000
+    report = pay(db, [{"card_no": f"{1:013d}", "amount": written, "paid_on": "2026-11-20", "reference": "TRX-1"}])
+    assert (report.created, report.rejected) == (1, 0), report.errors
+    assert db.session.scalar(select(Payment.amount)) == 4_350_000
+    assert arrears(db) == [(0, 0)]
+
+
+def test_xlsx_amount_cells_count_only_when_whole(db, tmp_path):
+    import io
+
+    import openpyxl
+    family(db, (1, 16, 3))
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["card_no", "amount", "paid_on", "reference"])
+    sheet.append([f"{1:013d}", 105000.0, "2026-11-20", "A"])
+    sheet.append([f"{1:013d}", 1050000.5, "2026-11-21", "B"])  # was read as Rp10.500.005
+    sheet.append([f"{1:013d}", True, "2026-11-21", "C"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    report = import_payments(db.session, TableReader(buffer, "bayar.xlsx"), filename="bayar.xlsx",
+                             today=date(2026, 12, 31), skip_invalid=True)
+    assert [str(e) for e in report.errors] == [
+        "row 3, amount: '1050000.5' has a part below one Rupiah; amounts are whole Rupiah",
+        "row 4, amount: expected whole Rupiah like 1.500.000, got 'True'"]
+    assert db.session.scalars(select(Payment.amount)).all() == [105_000]
+    assert arrears(db) == [(13, 455_000)]
 
 
 def test_family_id_may_name_the_payer_and_repeated_reference_is_caught(db):
