@@ -32,6 +32,10 @@ REASONS = {
     "nik_digits": _l("NIK must be exactly 16 digits, got %(value)s"),
     "nik_number_cell": _l("NIK %(value)s is stored as a number, and a spreadsheet number keeps only 15 digits, "
                           "so its digits cannot be trusted: format the NIK column as text and export again"),
+    # Payments
+    "reference_repeated": _l("reference %(reference)s appears more than once in the file"),
+    "reference_taken": _l("reference %(reference)s is already used by another payment"),
+    "payer_unknown": _l("no participant or family %(key)s"),
     # Money (telecollect.money)
     "amount_format": _l("expected whole Rupiah like 1.500.000, got %(value)s"),
     "amount_fraction": _l("%(value)s has a part below one Rupiah; amounts are whole Rupiah"),

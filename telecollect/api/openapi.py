@@ -11,6 +11,7 @@ from telecollect.contacts.models import Channel
 from telecollect.contacts.outcomes import OUTCOMES
 from telecollect.contacts.services import HAND_CHANNELS, MAX_DAYS_AHEAD
 from telecollect.formatting import ZONES
+from telecollect.money import MAX_RUPIAH
 from telecollect.participants.models import Segment
 from telecollect.queues.models import FollowUp, QueueName, WorkState
 
@@ -204,7 +205,10 @@ def _outcome_request_schema() -> dict:
         "phone": _string("The number dialled (E.164); defaults to the family's first usable number."),
         "promise_date": _string(f"Required with promise_to_pay; today to {MAX_DAYS_AHEAD} days ahead "
                                 "(participant's local date).", format="date"),
-        "promise_amount": _integer("Required with promise_to_pay; whole Rupiah.", minimum=1),
+        "promise_amount": _described({"type": ["integer", "string"], "minimum": 1, "maximum": MAX_RUPIAH},
+                                     "Required with promise_to_pay; whole Rupiah, as a number or written "
+                                     "(`1500000`, `1.500.000`, `Rp 1.500.000,00`); a part below one Rupiah "
+                                     "is refused."),
         "callback_at": _string(f"Required with callback_requested; within {MAX_DAYS_AHEAD} days and inside "
                                "the calling window. A time without offset is the participant's local time.",
                                format="date-time"),

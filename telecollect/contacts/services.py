@@ -13,12 +13,13 @@ from telecollect.contacts.outcomes import OUTCOMES, OutcomeKind
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.formatting import ZONES
-from telecollect.imports.fields import FieldError, whole_rupiah
+from telecollect.money import parse_positive_rupiah
 from telecollect.participants.models import bucket_of
 from telecollect.participants.queries import family_arrears
 from telecollect.queues import policy
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
+from telecollect.reasons import Refusal
 
 #: How far ahead a promise or a callback may be set.
 MAX_DAYS_AHEAD = 30
@@ -106,13 +107,14 @@ def _promise_date(value, local_today: date) -> date:
 
 
 def _promise_amount(value) -> int:
+    """Whole Rupiah above 0, written (1.500.000, Rp 1.500.000,00) or a JSON number; the error names why."""
     try:
-        amount = value if isinstance(value, int) and not isinstance(value, bool) else whole_rupiah(value)
-    except FieldError:
-        raise ServiceError("promise_amount_required", _("A promise needs an amount in whole Rupiah."), "promise_amount") from None
-    if amount <= 0:
-        raise ServiceError("promise_amount_required", _("A promise needs an amount in whole Rupiah."), "promise_amount")
-    return amount
+        return parse_positive_rupiah(value)
+    except Refusal as exc:
+        if exc.code == "required":
+            raise ServiceError("promise_amount_required", _("A promise needs an amount in whole Rupiah."),
+                               "promise_amount") from None
+        raise ServiceError(exc.code, _("Promised amount: %(reason)s", reason=str(exc)), "promise_amount") from None
 
 
 def _callback_at(value, zone: str, now: datetime, rules, session) -> datetime:

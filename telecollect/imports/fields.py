@@ -1,11 +1,9 @@
 """Field parsers shared by the imports. Each returns a value or raises
 `FieldError` with a reason (a code with parameters) a data officer can act on."""
-import re
 from datetime import date
 
 from telecollect.reasons import Refusal, quoted
 
-_AMOUNT_NOISE = re.compile(r"[\s.]")
 _TRUE = {"yes", "ya", "y", "1", "true", "t"}
 _FALSE = {"no", "tidak", "n", "0", "false", "f", ""}
 
@@ -42,17 +40,6 @@ def card_no(value) -> str:
     if result.isascii() and result.isdigit() and len(result) < 13 and not isinstance(value, str):
         result = result.zfill(13)
     return digits(result, 13, "card_no_digits")
-
-
-def whole_rupiah(value) -> int:
-    """Accepts 1500000, 1.500.000, Rp 1.500.000 and Rp1.500.000."""
-    raw = as_text(value)
-    cleaned = _AMOUNT_NOISE.sub("", raw)
-    if cleaned[:2].lower() == "rp":
-        cleaned = cleaned[2:]
-    if not cleaned.isdigit():
-        raise FieldError(f"expected whole Rupiah like 1.500.000, got {raw!r}")
-    return int(cleaned)
 
 
 def whole_number(value, low: int, high: int | None = None) -> int:

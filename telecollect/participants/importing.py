@@ -6,6 +6,7 @@ from datetime import date
 from telecollect.imports import fields
 from telecollect.imports.fields import FieldError
 from telecollect.imports.reader import EXTRA_VALUES
+from telecollect.money import parse_rupiah
 from telecollect.participants.models import Segment
 from telecollect.phones import is_no_number, normalize_mobile
 from telecollect.reasons import Refusal, quoted
@@ -106,8 +107,7 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
     months = _MONTHS.get(months) if months in _MONTHS else parsed(
         "months_in_arrears", _REQUIRED_NUMBER, months, 0, 600)
     amount = get("arrears_amount")
-    amount = int(amount) if isinstance(amount, str) and amount.isascii() and amount.isdigit() else parsed(
-        "arrears_amount", _REQUIRED_RUPIAH, amount)
+    amount = parsed("arrears_amount", parse_rupiah, amount)
     autodebit = get("autodebit")
     autodebit = _YES_NO[autodebit] if autodebit in _YES_NO else parsed("autodebit", fields.yes_no, autodebit)
     as_of = get("as_of")
@@ -189,4 +189,3 @@ def _neighbourhood_unit(value) -> str:
 _REQUIRED_CARD = _required(fields.card_no)
 _REQUIRED_TEXT = _required(fields.text)
 _REQUIRED_NUMBER = _required(fields.whole_number)
-_REQUIRED_RUPIAH = _required(fields.whole_rupiah)

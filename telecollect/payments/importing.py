@@ -5,7 +5,9 @@ from datetime import date
 from telecollect.imports import fields
 from telecollect.imports.fields import FieldError
 from telecollect.imports.reader import EXTRA_VALUES
+from telecollect.money import parse_positive_rupiah
 from telecollect.payments.models import PAYMENT_CHANNELS
+from telecollect.reasons import Refusal, quoted
 
 COLUMNS = ("card_no", "family_id", "amount", "paid_on", "reference", "channel")
 REQUIRED = ("amount", "paid_on", "reference")
@@ -31,23 +33,23 @@ def missing_columns(header: list[str]) -> list[str]:
     return missing
 
 
-def validate_row(line: int, raw: dict, today: date) -> tuple[PaymentRow | None, list[tuple[str | None, str]]]:
-    errors: list[tuple[str | None, str]] = []
+def validate_row(line: int, raw: dict, today: date) -> tuple[PaymentRow | None, list[tuple[str | None, Refusal]]]:
+    errors: list[tuple[str | None, Refusal]] = []
 
     def parsed(column, parse, *args):
         try:
             return parse(raw.get(column), *args)
-        except FieldError as exc:
-            errors.append((column, str(exc)))
+        except Refusal as exc:  # FieldError included
+            errors.append((column, exc))
             return None
 
     if EXTRA_VALUES in raw:
-        errors.append((None, "more values than the header has columns (check the delimiter)"))
+        errors.append((None, Refusal("extra_values")))
     card = None if _blank(raw.get("card_no")) else parsed("card_no", fields.card_no)
     family = None if _blank(raw.get("family_id")) else parsed("family_id", fields.text, 32)
     if card is None and family is None and not any(c in (e[0] for e in errors) for c in ("card_no", "family_id")):
-        errors.append(("card_no", "required (or family_id)"))
-    amount = parsed("amount", _positive_rupiah)
+        errors.append(("card_no", Refusal("card_or_family_required")))
+    amount = parsed("amount", parse_positive_rupiah)
     paid_on = parsed("paid_on", _paid_on, today)
     reference = parsed("reference", _reference)
     channel = parsed("channel", _channel)
@@ -60,21 +62,12 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _positive_rupiah(value) -> int:
-    if _blank(value):
-        raise FieldError("required")
-    amount = int(value) if isinstance(value, int) else fields.whole_rupiah(value)
-    if amount <= 0:
-        raise FieldError(f"must be more than 0, got {amount}")
-    return amount
-
-
 def _paid_on(value, today: date) -> date:
     if _blank(value):
         raise FieldError("required")
     paid = fields.iso_date(value, today)
     if paid > today:
-        raise FieldError(f"{paid.isoformat()} is in the future")
+        raise FieldError("future_date", day=paid.isoformat())
     return paid
 
 
@@ -90,5 +83,5 @@ def _channel(value) -> str:
     raw = fields.as_text(value).lower()
     channel = _CHANNEL_ALIASES.get(raw, raw.replace(" ", "_"))
     if channel not in PAYMENT_CHANNELS:
-        raise FieldError(f"expected one of {', '.join(PAYMENT_CHANNELS)}, got {raw!r}")
+        raise FieldError("choice", choices=", ".join(PAYMENT_CHANNELS), value=quoted(raw))
     return channel

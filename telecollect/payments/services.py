@@ -25,6 +25,7 @@ from telecollect.payments.importing import PaymentRow, missing_columns, validate
 from telecollect.payments.models import Payment
 from telecollect.programs.rules import member_monthly
 from telecollect.queues.models import FollowUp, WorkItem, WorkState
+from telecollect.reasons import Refusal
 
 
 def import_payments(session, reader: TableReader, **options) -> ImportReport:
@@ -233,17 +234,17 @@ class _PaymentWriter:
 
     def _problem(self, row: PaymentRow, families, existing, repeats, in_batch):
         if row.reference in repeats or row.reference in in_batch:
-            return RowError(row.line, "reference", f"reference {row.reference} appears more than once in the file")
+            return RowError(row.line, "reference", Refusal("reference_repeated", reference=row.reference))
         target = families.get((row.card_no, row.family_key))
         if target is None:
             column = "card_no" if row.card_no else "family_id"
-            return RowError(row.line, column, f"no participant or family {row.card_no or row.family_key}")
+            return RowError(row.line, column, Refusal("payer_unknown", key=row.card_no or row.family_key))
         before = existing.get(row.reference)
         if before is None:
             return None
         if (before.family_id, before.amount, before.paid_on) == (target[0], row.amount, row.paid_on):
             return "unchanged"
-        return RowError(row.line, "reference", f"reference {row.reference} is already used by another payment")
+        return RowError(row.line, "reference", Refusal("reference_taken", reference=row.reference))
 
     def _families(self, batch) -> dict[tuple, tuple[int, int | None]]:
         """(card_no, family_key) → (family id, participant id or None)."""

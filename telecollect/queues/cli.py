@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from telecollect.auth.models import User
-from telecollect.cli import fail
+from telecollect.cli import PositiveRupiah, fail
 from telecollect.contacts.services import import_holidays
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
@@ -26,7 +26,7 @@ holidays_group = AppGroup("holidays", help="Days on which nobody is contacted.")
 @click.option("--kelurahan")
 @click.option("--segment", type=click.Choice(["PBPU", "BP", "PPU", "PBI"], case_sensitive=False))
 @click.option("--bucket", type=click.Choice([b[0] for b in BUCKETS]), help="Months in arrears.")
-@click.option("--min-amount", type=click.IntRange(min=1), help="Families owing at least this many Rupiah.")
+@click.option("--min-amount", type=PositiveRupiah(), help="Families owing at least this much (1000000, Rp1.000.000).")
 def assign_command(queue_name, username, city, kecamatan, kelurahan, segment, bucket, min_amount):
     """Put the families matching the filters in a queue (all filters combine)."""
     user = _user(username) if username else None

@@ -17,6 +17,7 @@ from telecollect.extensions import db
 from telecollect.formatting import ZONES
 from telecollect.messaging import templates as message_templates
 from telecollect.messaging.outbox import messages_for_family
+from telecollect.money import parse_positive_rupiah
 from telecollect.participants.models import BUCKETS, Segment
 from telecollect.participants.queries import family_arrears
 from telecollect.programs import services as programs
@@ -31,6 +32,7 @@ from telecollect.queues.queries import (
     promise_status, today_counters,
 )
 from telecollect.queues.settings import contact_rules, lease, retry_delays
+from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
 from telecollect.security import roles_required
 
@@ -221,7 +223,7 @@ def _manage_action(form) -> str:
         filters = queues.AssignFilters(
             city=form.get("city") or None, kecamatan=form.get("kecamatan") or None,
             kelurahan=form.get("kelurahan") or None, segment=form.get("segment") or None,
-            bucket=form.get("bucket") or None, min_amount=int(form["min_amount"]) if form.get("min_amount") else None)
+            bucket=form.get("bucket") or None, min_amount=_min_amount(form.get("min_amount", "")))
         result = queues.assign(db.session, queue=queue, filters=filters, user=user)
         return _("%(n)d families assigned: %(c)d new, %(r)d moved.", n=len(result.family_ids), c=result.created,
                  r=result.reassigned)
@@ -234,6 +236,16 @@ def _manage_action(form) -> str:
             WorkItem.queue == queue, WorkItem.assigned_user_id == int(form["user"]), WorkItem.state != WorkState.closed)).all()
         return _("%(n)d families back in the pool.", n=queues.unassign(db.session, list(ids)))
     raise ValueError("unknown action")
+
+
+def _min_amount(written: str) -> int | None:
+    """The minimum amount as the supervisor wrote it (Rp1.000.000, 1000000 …); blank means no minimum."""
+    if not written.strip():
+        return None
+    try:
+        return parse_positive_rupiah(written)
+    except Refusal as exc:
+        raise ServiceError(exc.code, _("Minimum amount: %(reason)s", reason=str(exc)), "min_amount") from None
 
 
 def _loads() -> list[dict]:

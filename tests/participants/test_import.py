@@ -96,6 +96,7 @@ def test_family_members_share_a_family(db):
     ("months_in_arrears", "-2", "whole_number"),
     ("arrears_amount", "Rp 12,5", "amount_fraction"),
     ("arrears_amount", "1.500.00²", "amount_format"),
+    ("arrears_amount", "1.50.000", "amount_format"),
     ("autodebit", "mungkin", "yes_no"),
     ("as_of", "01/11/2026", "iso_date"),
     ("name", "", "required"),
@@ -213,6 +214,26 @@ def test_dry_run_writes_nothing_but_counts(db):
     assert (report.created, report.status) == (1, ImportStatus.dry_run)
     assert count(db, Participant) == 0 and count(db, City) == 0
     assert db.session.scalar(select(ImportRun.status)) == ImportStatus.dry_run  # the attempt is on record
+
+
+@pytest.mark.parametrize("written", ["1050000.00", "1.050.000,-", "Rp 1.050.000,00", "IDR 1,050,000"])
+def test_arrears_with_decimals_are_read_exactly(db, written):
+    report = run_import(db, csv_bytes([row(arrears_amount=written)]))
+    assert report.created == 1, report.errors
+    assert participant(db).arrears_amount == 1_050_000  # "1050000.00" was stored as Rp105.000.000
+
+
+def test_xlsx_amount_with_a_fraction_is_refused(db, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["card_no", "name", "segment", "province", "city", "kecamatan", "months_in_arrears", "arrears_amount"])
+    sheet.append(["0000000000001", "A", "PBPU", "Bali", "Denpasar", "Denpasar Barat", 2, 1050000.5])
+    path = tmp_path / "p.xlsx"
+    workbook.save(path)
+    report = run_import(db, path.read_bytes(), filename="p.xlsx")
+    assert [(e.line, e.column, e.code) for e in report.errors] == [(2, "arrears_amount", "amount_fraction")]
+    assert str(report.errors[0]) == ("baris 2, arrears_amount: '1050000.5' memiliki pecahan di bawah satu Rupiah; "
+                                     "jumlah harus Rupiah bulat")
 
 
 def test_xlsx_with_typed_cells(db, tmp_path):

@@ -77,32 +77,77 @@ def test_reimport_changes_nothing_and_conflicts_are_rejected(db):
     assert (again.created, again.unchanged) == (0, 1)
     assert arrears(db) == [(5, 175_000)]
     conflict = pay(db, [{**rows[0], "amount": "70000"}])
-    assert [str(e) for e in conflict.errors] == ["row 2, reference: reference TRX-1 is already used by another payment"]
+    assert [str(e) for e in conflict.errors] == ["baris 2, reference: referensi TRX-1 sudah dipakai pembayaran lain"]
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
 
 
-@pytest.mark.parametrize("column, value, reason", [
-    ("amount", "0", "must be more than 0, got 0"),
-    ("amount", "seratus", "expected whole Rupiah like 1.500.000, got 'seratus'"),
-    ("paid_on", "2027-01-05", "2027-01-05 is in the future"),
-    ("paid_on", "", "required"),
-    ("reference", "", "required"),
-    ("channel", "dompet digital", "expected one of bank, atm, minimarket, mobile_jkn, autodebit, post_office, branch, other, got 'dompet digital'"),
-    ("card_no", "0009999999999", "no participant or family 0009999999999"),
+@pytest.mark.parametrize("column, value, code, reason", [
+    ("amount", "0", "amount_not_positive", "harus lebih dari 0, tertulis '0'"),
+    ("amount", "seratus", "amount_format", "harus Rupiah bulat seperti 1.500.000, tertulis 'seratus'"),
+    ("amount", "1050000.5", "amount_fraction", "'1050000.5' memiliki pecahan di bawah satu Rupiah; jumlah harus Rupiah bulat"),
+    ("amount", "1,5", "amount_fraction", "'1,5' memiliki pecahan di bawah satu Rupiah; jumlah harus Rupiah bulat"),
+    ("amount", "1.50.000", "amount_format", "harus Rupiah bulat seperti 1.500.000, tertulis '1.50.000'"),
+    ("amount", "(35.000)", "amount_negative", "'(35.000)' bernilai negatif; tulis jumlah tanpa tanda minus atau kurung"),
+    ("paid_on", "2027-01-05", "future_date", "2027-01-05 ada di masa depan"),
+    ("paid_on", "", "required", "wajib diisi"),
+    ("reference", "", "required", "wajib diisi"),
+    ("channel", "dompet digital", "choice", "harus salah satu dari bank, atm, minimarket, mobile_jkn, autodebit, "
+                                            "post_office, branch, other, tertulis 'dompet digital'"),
+    ("card_no", "0009999999999", "payer_unknown", "tidak ada peserta atau keluarga 0009999999999"),
 ])
-def test_bad_payment_rows(db, column, value, reason):
+def test_bad_payment_rows(db, column, value, code, reason):
     family(db, (1, 6, 3))
     good = {"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-11-20", "reference": "A"}
     report = pay(db, [good, {**good, "reference": "B", column: value}])
-    assert [str(e) for e in report.errors] == [f"row 3, {column}: {reason}"]
+    assert [(e.line, e.column, e.code) for e in report.errors] == [(3, column, code)]
+    assert [str(e) for e in report.errors] == [f"baris 3, {column}: {reason}"]
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 0  # all-or-nothing
+
+
+def test_an_amount_with_decimals_is_read_exactly_not_inflated(db):
+    family(db, (1, 16, 3))  # 16 months of Kelas III: Rp560.000
+    report = pay(db, [{"card_no": f"{1:013d}", "amount": "105000.00", "paid_on": "2026-11-20", "reference": "TRX-1"}])
+    assert (report.created, report.rejected) == (1, 0), report.errors
+    assert db.session.scalar(select(Payment.amount)) == 105_000  # was Rp10.500.000, which wiped the arrears
+    assert arrears(db) == [(13, 455_000)]
+
+
+@pytest.mark.parametrize("written", ["4.350.000,-", "Rp 4.350.000,00", "IDR 4,350,000.00", "4350000"])
+def test_amounts_as_indonesians_write_them_are_accepted(db, written):
+    family(db, (1, 29, 1))  # 29 months of Kelas I: Rp4.350.000
+    report = pay(db, [{"card_no": f"{1:013d}", "amount": written, "paid_on": "2026-11-20", "reference": "TRX-1"}])
+    assert (report.created, report.rejected) == (1, 0), report.errors
+    assert db.session.scalar(select(Payment.amount)) == 4_350_000
+    assert arrears(db) == [(0, 0)]
+
+
+def test_xlsx_amount_cells_count_only_when_whole(db, tmp_path):
+    import io
+
+    import openpyxl
+    family(db, (1, 16, 3))
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["card_no", "amount", "paid_on", "reference"])
+    sheet.append([f"{1:013d}", 105000.0, "2026-11-20", "A"])
+    sheet.append([f"{1:013d}", 1050000.5, "2026-11-21", "B"])  # was read as Rp10.500.005
+    sheet.append([f"{1:013d}", True, "2026-11-21", "C"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    report = import_payments(db.session, TableReader(buffer, "bayar.xlsx"), filename="bayar.xlsx",
+                             today=date(2026, 12, 31), skip_invalid=True)
+    assert [(e.line, e.column, e.code) for e in report.errors] == [
+        (3, "amount", "amount_fraction"), (4, "amount", "amount_format")]
+    assert db.session.scalars(select(Payment.amount)).all() == [105_000]
+    assert arrears(db) == [(13, 455_000)]
 
 
 def test_family_id_may_name_the_payer_and_repeated_reference_is_caught(db):
     family(db, (1, 6, 3))
     report = pay(db, [{"family_id": "F1", "amount": "35000", "paid_on": "2026-11-20", "reference": "X"},
                       {"family_id": "F1", "amount": "35000", "paid_on": "2026-11-21", "reference": "X"}])
-    assert [str(e) for e in report.errors] == ["row 3, reference: reference X appears more than once in the file"]
+    assert [str(e) for e in report.errors] == ["baris 3, reference: referensi X muncul lebih dari sekali di berkas"]
 
 
 def promise(db, fam, *, made_on, promised_on, amount, user_id):

@@ -177,3 +177,28 @@ def test_next_while_holding_renews_the_lease(db, make_user):
     first = claim(db, user)
     again = claim(db, user, now=NOW + timedelta(minutes=10))
     assert again.id == first.id and again.lease_expires_at == NOW + timedelta(minutes=10) + LEASE
+
+
+def test_minimum_amount_on_the_manage_page_is_read_as_written(db, client, login, make_user):
+    import html
+
+    from tests.conftest import csrf_token
+    families(db, 12)  # family n owes n × Rp100.000
+    login(make_user("supervisor"))
+    form = {"csrf_token": csrf_token(client.get("/queue/manage").text), "action": "assign", "queue": "telecollect"}
+    refused = client.post("/queue/manage", data={**form, "min_amount": "1,5"}, follow_redirects=True)
+    assert refused.status_code == 200
+    assert "'1,5'" in html.unescape(refused.text) and "invalid literal" not in refused.text
+    assert db.session.scalar(select(func.count()).select_from(WorkItem)) == 0
+    assigned = client.post("/queue/manage", data={**form, "min_amount": "Rp1.000.000"})
+    assert assigned.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(WorkItem)) == 3  # families 10, 11 and 12
+
+
+def test_minimum_amount_option_of_the_cli_is_read_as_written(db, runner):
+    families(db, 12)
+    done = runner.invoke(args=["queue", "assign", "--queue", "telecollect", "--min-amount", "Rp1.100.000"])
+    assert done.exit_code == 0, done.output
+    assert db.session.scalar(select(func.count()).select_from(WorkItem)) == 2
+    refused = runner.invoke(args=["queue", "assign", "--queue", "cadre", "--min-amount", "1.5"])
+    assert refused.exit_code == 2 and "'1.5' memiliki pecahan di bawah satu Rupiah" in refused.output

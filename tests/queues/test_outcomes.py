@@ -172,3 +172,34 @@ def test_cookie_session_needs_csrf_on_api_posts(clock, db, client, login, make_u
     queue_up(db, QueueName.telecollect)
     login(make_user("telecollector"))
     assert client.post("/api/v1/queue/claim").status_code == 400
+
+
+def test_promise_amount_is_read_as_written_through_the_api(clock, db, client, login, make_user):
+    _user, work = setup_call(db, client, login, make_user)
+    promise = {"outcome": "promise_to_pay", "channel": "phone", "promise_date": "2026-11-28"}
+    for amount, code in [("1,5", "amount_fraction"), (1.5, "amount_fraction"), ("1.50.000", "amount_format"),
+                         (True, "amount_format"), ("0", "amount_not_positive"), ("-50.000", "amount_negative")]:
+        refused = post_outcome(client, work["id"], **promise, promise_amount=amount)
+        assert refused.status_code == 400, amount
+        assert (refused.json["error"]["code"], refused.json["error"]["field"]) == (code, "promise_amount")
+    assert "'1,5'" in post_outcome(client, work["id"], **promise, promise_amount="1,5").json["error"]["message"]
+    assert db.session.scalar(select(func.count()).select_from(Promise)) == 0
+    ok = post_outcome(client, work["id"], **promise, promise_amount="1.500.000,00")
+    assert ok.status_code == 201, ok.text
+    assert db.session.scalar(select(Promise.amount)) == 1_500_000
+
+
+def test_promise_amount_typed_on_the_call_screen(clock, db, client, login, make_user):
+    import html
+
+    from tests.conftest import csrf_token
+    _user, work = setup_call(db, client, login, make_user)
+    screen = f"/queue/items/{work['id']}"
+    form = {"csrf_token": csrf_token(client.get(screen).text), "outcome": "promise_to_pay", "channel": "phone",
+            "promise_date": "2026-11-28"}
+    refused = client.post(f"{screen}/outcome", data={**form, "promise_amount": "1,5"}, follow_redirects=True)
+    assert "'1,5'" in html.unescape(refused.text)  # the flash names what was typed and why it is refused
+    assert db.session.scalar(select(func.count()).select_from(Promise)) == 0
+    saved = client.post(f"{screen}/outcome", data={**form, "promise_amount": "Rp 1.500.000,00"})
+    assert saved.status_code == 302
+    assert db.session.scalar(select(Promise.amount)) == 1_500_000
