@@ -6,6 +6,8 @@ reads it (Bahasa Indonesia by default). Tests compare codes, not sentences.
 Every code a parser may raise has its sentence here, so a new reason is one
 line in this table and one in the Indonesian catalog.
 """
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 
 #: code → sentence with %(name)s parameters. Values a user wrote arrive quoted (see `quoted`).
@@ -59,7 +61,7 @@ REASONS = {
     "village_code_elsewhere": _l("kelurahan code %(value)s is %(village)s in %(district)s, not in kecamatan %(kecamatan)s"),
     "village_code_name": _l("kelurahan code %(value)s is %(village)s, but the kelurahan column says %(name)s"),
     # Region lists (telecollect.regions.importing)
-    "region_file_encoding": _l("line %(line)s is not UTF-8 text: save the file as \"CSV UTF-8\" and import it again"),
+    "file_encoding": _l("line %(line)s is not UTF-8 text: save the file as \"CSV UTF-8\" and import it again"),
     "region_not_kemendagri": _l("%(count)s row(s) contradict the Kemendagri code list (Kepmendagri 300.2.2-2138/2025): "
                                 "this looks like a list with other codes, such as the statistics bureau's (BPS). "
                                 "Nothing was imported; use the Kemendagri list"),
@@ -109,3 +111,21 @@ def quoted(value, limit: int = 60) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return f"'{text}'"
+
+
+@dataclass(frozen=True)
+class RowError:
+    """What is wrong with one row of a file: its line, the column at fault (None for the whole row) and why."""
+
+    line: int
+    column: str | None
+    reason: Refusal
+
+    @property
+    def code(self) -> str:
+        return self.reason.code
+
+    def __str__(self):
+        if self.column is None:
+            return describe("row_reason", {"line": self.line, "reason": str(self.reason)})
+        return describe("row_column_reason", {"line": self.line, "column": self.column, "reason": str(self.reason)})

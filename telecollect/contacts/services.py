@@ -19,7 +19,7 @@ from telecollect.participants.queries import family_arrears
 from telecollect.queues import policy
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
-from telecollect.reasons import Refusal
+from telecollect.reasons import Refusal, RowError, quoted
 
 #: How far ahead a promise or a callback may be set.
 MAX_DAYS_AHEAD = 30
@@ -286,7 +286,9 @@ def parse_retry_delays(text: str) -> dict[str, timedelta]:
 
 
 def import_holidays(session, stream) -> int:
-    """Load extra holidays from `date,name` CSV lines (ISO dates), all-or-nothing; returns how many were new."""
+    """Load extra holidays from `date,name` CSV lines (ISO dates), all-or-nothing; returns how many were new.
+
+    Raises `ServiceError("bad_holidays")` listing every bad row (`RowError`s, in the reader's language)."""
     rows, errors = [], []
     for line, record in enumerate(csv.reader(stream), start=1):
         if not record or not "".join(record).strip():
@@ -296,15 +298,15 @@ def import_holidays(session, stream) -> int:
         try:
             day = date.fromisoformat(record[0].strip())
         except ValueError:
-            errors.append(f"row {line}, date: expected YYYY-MM-DD, got {record[0]!r}")
+            errors.append(RowError(line, "date", Refusal("iso_date", value=quoted(record[0]))))
             continue
         name = (record[1] if len(record) > 1 else "").strip()
         if not name:
-            errors.append(f"row {line}, name: required")
+            errors.append(RowError(line, "name", Refusal("required")))
             continue
         rows.append((day, name))
     if errors:
-        raise ServiceError("bad_holidays", "\n".join(errors), "file")
+        raise ServiceError("bad_holidays", "\n".join(str(error) for error in errors), "file")
     existing = {h.on: h for h in session.scalars(select(Holiday).where(Holiday.on.in_([d for d, _ in rows])))}
     created = 0
     for day, name in rows:

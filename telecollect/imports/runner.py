@@ -18,30 +18,12 @@ from telecollect.audit import services as audit
 from telecollect.db import bulk_write_cache, lock_for, now_utc
 from telecollect.imports.models import ImportRun, ImportStatus
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
-from telecollect.reasons import Refusal, describe
+from telecollect.reasons import RowError
 
 #: Errors kept for display; beyond this they are counted (and written to the
 #: rejects file when there is one), so a broken million-row file cannot
 #: exhaust memory.
 MAX_KEPT_ERRORS = 10_000
-
-
-@dataclass(frozen=True)
-class RowError:
-    """What is wrong with one row: its line, the column at fault (None for the whole row) and why."""
-
-    line: int
-    column: str | None
-    reason: Refusal
-
-    @property
-    def code(self) -> str:
-        return self.reason.code
-
-    def __str__(self):
-        if self.column is None:
-            return describe("row_reason", {"line": self.line, "reason": str(self.reason)})
-        return describe("row_column_reason", {"line": self.line, "column": self.column, "reason": str(self.reason)})
 
 
 #: How the summary names the places an import adds, per level.

@@ -1,7 +1,9 @@
 """`flask queue …` and `flask holidays import`."""
+import io
 from pathlib import Path
 
 import click
+from flask_babel import gettext as _
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -13,6 +15,7 @@ from telecollect.extensions import db
 from telecollect.participants.models import BUCKETS
 from telecollect.queues.models import QueueName
 from telecollect.queues.services import AssignFilters, assign, balance
+from telecollect.reasons import Refusal
 
 queue_group = AppGroup("queue", help="Hand out work to telecollectors and cadres.")
 holidays_group = AppGroup("holidays", help="Days on which nobody is contacted.")
@@ -63,14 +66,18 @@ def balance_command(queue_name, usernames):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def holidays_import(path):
     """Add holidays from a CSV of `date,name` (ISO dates), on top of the built-in national holidays and cuti bersama."""
-    with path.open(encoding="utf-8-sig", newline="") as stream:
-        try:
-            created = import_holidays(db.session, stream)
-        except ServiceError as exc:
-            db.session.rollback()
-            fail(exc.message)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        fail(str(Refusal("file_encoding", line=data[: exc.start].count(b"\n") + 1)))
+    try:
+        created = import_holidays(db.session, io.StringIO(text, newline=""))
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(exc.message)
     db.session.commit()
-    click.echo(f"{created} new holiday(s)")
+    click.echo(_("%(count)s new holiday(s)", count=created))
 
 
 def _user(username: str) -> User:

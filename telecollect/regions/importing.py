@@ -15,7 +15,7 @@ from typing import Callable
 
 from sqlalchemy import insert, select, update
 
-from telecollect.reasons import Refusal, describe, quoted
+from telecollect.reasons import Refusal, RowError, quoted
 from telecollect.regions.data import PROVINCE_NAMES, reference_cities
 from telecollect.regions.matching import Known, match_name, province_code
 from telecollect.regions.models import City, District, Province, Village
@@ -40,15 +40,6 @@ class RegionRow:
     province: str | None = None  #: the province name, when the file has that column
 
 
-@dataclass(frozen=True)
-class RegionRowError:
-    line: int
-    refusal: Refusal
-
-    def __str__(self):
-        return describe("row_reason", {"line": self.line, "reason": str(self.refusal)})
-
-
 @dataclass
 class RegionImportResult:
     created: int = 0
@@ -61,7 +52,7 @@ class RegionImportError(ValueError):
     """The file is refused; nothing was written. `headline` says why in one sentence when the file as a whole
     is wrong (unreadable, another code system), `errors` lists the bad rows in row order."""
 
-    def __init__(self, errors: list[RegionRowError], headline: Refusal | None = None):
+    def __init__(self, errors: list[RowError], headline: Refusal | None = None):
         self.errors = sorted(errors, key=lambda e: e.line)
         self.headline = headline
         super().__init__("\n".join(self.messages()))
@@ -92,10 +83,10 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise RegionImportError([], Refusal("region_file_encoding", line=line)) from None
+        raise RegionImportError([], Refusal("file_encoding", line=line)) from None
 
 
-def _read_rows(text: str) -> tuple[list[RegionRow], list[RegionRowError]]:
+def _read_rows(text: str) -> tuple[list[RegionRow], list[RowError]]:
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), "")
     delimiter = max((",", ";", "\t"), key=first.count)
@@ -113,7 +104,7 @@ def _read_rows(text: str) -> tuple[list[RegionRow], list[RegionRowError]]:
         if row is None:
             continue
         if row.code in seen:
-            errors.append(RegionRowError(number, Refusal("region_code_repeated", code=format_code(row.code),
+            errors.append(RowError(number, None, Refusal("region_code_repeated", code=format_code(row.code),
                                                          other=seen[row.code])))
             continue
         seen[row.code] = number
@@ -138,20 +129,20 @@ def _row(number: int, record: list[str], columns, errors: list) -> RegionRow | N
     written = record[code_at].strip() if code_at < len(record) else ""
     code = written.replace(".", "")
     if not (code.isascii() and code.isdigit() and len(code) in (2, 4, 6, 10)):
-        errors.append(RegionRowError(number, Refusal("region_code_format", value=quoted(written))))
+        errors.append(RowError(number, None, Refusal("region_code_format", value=quoted(written))))
         return None
     name = record[name_at].strip() if name_at < len(record) else ""
     if not name:
-        errors.append(RegionRowError(number, Refusal("region_name_missing")))
+        errors.append(RowError(number, None, Refusal("region_name_missing")))
         return None
     if len(name) > _MAX_NAME:
-        errors.append(RegionRowError(number, Refusal("too_long", max=_MAX_NAME)))
+        errors.append(RowError(number, None, Refusal("too_long", max=_MAX_NAME)))
         return None
     province = record[province_at].strip() if province_at is not None and province_at < len(record) else None
     return RegionRow(number, code, name, province or None)
 
 
-def _check(session, rows: list[RegionRow], errors: list[RegionRowError]) -> None:
+def _check(session, rows: list[RegionRow], errors: list[RowError]) -> None:
     """Every code against the Kemendagri list and its parent; raises with all the reasons at once,
     those found while reading (`errors`) included."""
     contradictions = 0
@@ -163,12 +154,12 @@ def _check(session, rows: list[RegionRow], errors: list[RegionRowError]) -> None
         if refusal is not None:
             contradictions += refusal.code in {"region_province_name", "region_city_name", "region_city_unknown",
                                                "region_province_column"}
-            errors.append(RegionRowError(row.line, refusal))
+            errors.append(RowError(row.line, None, refusal))
             continue
         if len(row.code) > 4:
             parent = row.code[: _LEVELS[len(row.code)][2]]
             if parent not in codes and parent not in known_parents:
-                errors.append(RegionRowError(row.line, Refusal("region_parent_missing", code=format_code(row.code),
+                errors.append(RowError(row.line, None, Refusal("region_parent_missing", code=format_code(row.code),
                                                                parent=format_code(parent))))
     if errors:
         headline = Refusal("region_not_kemendagri", count=contradictions) if contradictions else None

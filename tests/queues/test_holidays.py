@@ -186,3 +186,19 @@ def test_the_page_shows_cuti_bersama_open_when_the_setting_is_off(app, db, clien
 
 def test_the_page_is_for_signed_in_staff(client):
     assert client.get("/holidays").status_code == 302
+
+
+def test_holiday_file_that_is_not_utf8_is_refused_naming_the_line(runner, db, tmp_path):
+    path = tmp_path / "libur.csv"
+    path.write_bytes("tanggal,nama\n2026-11-25,Hari jadi kota\n".encode() + "2026-11-26,Pesta Lebaran Topat \xe0\n".encode("latin-1"))
+    result = runner.invoke(args=["holidays", "import", str(path)])
+    assert result.exit_code == 1
+    assert "baris 3 bukan teks UTF-8" in result.stderr and "Traceback" not in result.output
+
+
+def test_holiday_file_rows_are_imported_and_counted(runner, db, tmp_path):
+    path = tmp_path / "libur.csv"
+    path.write_text("tanggal,nama\n2026-11-25,Hari jadi kota\n")
+    result = runner.invoke(args=["holidays", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "1 hari libur baru"

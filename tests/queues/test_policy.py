@@ -66,7 +66,7 @@ def test_branch_holidays_from_a_file(db):
     with pytest.raises(ServiceError) as caught:
         import_holidays(db.session, io.StringIO("25/11/2026,Salah\n2026-11-26,\n"))
     assert caught.value.message.splitlines() == [
-        "row 1, date: expected YYYY-MM-DD, got '25/11/2026'", "row 2, name: required"]
+        "baris 1, date: harus tanggal dengan format YYYY-MM-DD, tertulis '25/11/2026'", "baris 2, name: wajib diisi"]
 
 
 def test_end_of_day_may_be_midnight(db):
@@ -128,4 +128,4 @@ def test_cli_holidays_import(runner, tmp_path):
     path.write_text("2026-12-24,Cuti bersama Natal\n")
     result = runner.invoke(args=["holidays", "import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "1 new" in result.output
+    assert "1 hari libur baru" in result.output

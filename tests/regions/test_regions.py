@@ -163,7 +163,7 @@ def test_bps_codes_are_refused_and_rename_nothing(db):
     error = refused(db, b"kode,nama\n31,DKI JAKARTA\n31.71,KOTA JAKARTA PUSAT\n31.72,KOTA JAKARTA TIMUR\n"
                         b"31.75,KOTA JAKARTA UTARA\n31.75.01,PENJARINGAN\n")
     assert error.headline.code == "region_not_kemendagri"
-    assert [(e.line, e.refusal.code) for e in error.errors] == [(4, "region_city_name"), (5, "region_city_name")]
+    assert [(e.line, e.code) for e in error.errors] == [(4, "region_city_name"), (5, "region_city_name")]
     assert "Kota Administrasi Jakarta Timur" in str(error.errors[1])
     jakut = db.session.scalar(select(City).where(City.code == "3172"))
     assert jakut.name == "Kota Administrasi Jakarta Utara"
@@ -173,10 +173,10 @@ def test_bps_codes_are_refused_and_rename_nothing(db):
 def test_a_bad_file_lists_every_reason_in_row_order_and_writes_nothing(db):
     error = refused(db, "kode;nama\n31.72;Jakarta Utara\n31.7x;Bad\n99.01;Nowhere\n31.72.99.1001;Orphan\n"
                         "31.72;Jakarta Utara lagi\n31.71;\n32.99;Kabupaten Khayalan\n".encode())
-    assert [(e.line, e.refusal.code) for e in error.errors] == [
+    assert [(e.line, e.code) for e in error.errors] == [
         (3, "region_code_format"), (4, "region_province_unknown"), (5, "region_parent_missing"),
         (6, "region_code_repeated"), (7, "region_name_missing"), (8, "region_city_unknown")]
-    assert error.errors[3].refusal.params["other"] == 2
+    assert error.errors[3].reason.params["other"] == 2
     assert count(db, City) == 0 and count(db, Village) == 0
 
 
@@ -184,12 +184,12 @@ def test_tab_separated_file_with_a_province_column(db):
     result = regions(db, "kode\tnama\tprovinsi\n32.01\tKabupaten Bogor\tJawa Barat\n32.71\tKota Bogor\tJabar\n")
     assert result.created == 2
     error = refused(db, "code\tname\tprovince\n32.73\tKota Bandung\tBanten\n".encode())
-    assert [e.refusal.code for e in error.errors] == ["region_province_column"]
+    assert [e.code for e in error.errors] == ["region_province_column"]
 
 
 def test_a_file_that_is_not_utf8_says_which_line(db):
     error = refused(db, "kode,nama\n31.72,Kota Jakarta Utara\n31.72.03,Koja\n".encode() + "31.72.03.1001,Koj\xe0\n".encode("latin-1"))
-    assert error.headline.code == "region_file_encoding" and error.headline.params == {"line": 4}
+    assert error.headline.code == "file_encoding" and error.headline.params == {"line": 4}
 
 
 def test_progress_is_reported_up_to_the_whole_file(db):
