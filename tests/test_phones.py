@@ -2,6 +2,8 @@
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from telecollect.phones import InvalidPhone, is_mobile_number, is_no_number, mask_phone, normalize_mobile, wa_digits
 
@@ -64,3 +66,37 @@ def test_anything_else_is_a_number_to_check(written):
 def test_masking_and_whatsapp_digits():
     assert mask_phone("+6281234567890") == "+62812•••••890"
     assert wa_digits("+6281234567890") == "6281234567890"
+
+
+# --- property: every written form of a number reads back as that number, and a letter never passes ------
+
+_NATIONAL = st.builds(lambda prefix, rest: prefix + rest,
+                      st.sampled_from(["811", "812", "813", "821", "822", "852", "853", "857", "878", "895", "896"]),
+                      st.text("0123456789", min_size=7, max_size=8))
+
+
+@st.composite
+def written_forms(draw):
+    national = draw(_NATIONAL)
+    lead = draw(st.sampled_from(["0", "+62", "62", "+62 ", "62 ", ""]))
+    separator = draw(st.sampled_from(["", " ", "-", ".", "\u00a0"]))
+    cuts = sorted(draw(st.sets(st.integers(1, len(national) - 1), max_size=3)))
+    groups = [national[a:b] for a, b in zip([0, *cuts], [*cuts, len(national)])]
+    return national, lead + separator.join(groups)
+
+
+@settings(max_examples=300, deadline=None)
+@given(written_forms())
+def test_every_written_form_reads_back_exactly(form):
+    national, written = form
+    assert normalize_mobile(written) == "+62" + national
+
+
+@settings(max_examples=300, deadline=None)
+@given(written_forms(), st.sampled_from("OoIlSBZ"), st.data())
+def test_a_letter_anywhere_is_refused_never_read_as_a_digit(form, letter, data):
+    _national, written = form
+    at = data.draw(st.integers(0, len(written)))
+    with pytest.raises(InvalidPhone) as caught:
+        normalize_mobile(written[:at] + letter + written[at:])
+    assert caught.value.code == "phone_characters"

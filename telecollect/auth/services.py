@@ -17,7 +17,7 @@ from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.formatting import ZONES
 from telecollect.regions.models import District, Village
-from telecollect.regions.names import name_key
+from telecollect.regions.names import leading_kind, name_key
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 8
@@ -157,10 +157,7 @@ def _area(session, spec: str) -> UserArea:
             return UserArea(district=district, village=village)
         raise ServiceError("unknown_area", _("No kecamatan or kelurahan has code %(code)s.", code=spec), "area")
     key = name_key(spec)
-    only = None
-    for prefix, level in (("KECAMATAN ", "d"), ("KELURAHAN ", "v"), ("DESA ", "v")):
-        if key.startswith(prefix):
-            key, only = key[len(prefix):], level
+    only = {"kecamatan": "d", "kelurahan": "v"}.get(leading_kind(spec))
     matches = []
     if only in (None, "d"):
         matches += [("d", d) for d in session.scalars(select(District).where(District.name_key == key))]

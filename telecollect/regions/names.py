@@ -38,6 +38,17 @@ def name_key(name: str) -> str:
     return " ".join(word for word in words if word not in _DROPPED_WORDS)
 
 
+def leading_kind(name: str) -> str | None:
+    """ "Kec. Koja" → "kecamatan", "Kel. Koja"/"Desa Koja" → "kelurahan", "Koja" → None: the level a
+    written name says it is, which the key itself no longer tells."""
+    words = _PUNCTUATION.sub(" ", name).upper().split()
+    if len(words) > 1 and words[0] in {"KEC", "KECAMATAN"}:
+        return "kecamatan"
+    if len(words) > 1 and words[0] in {"KEL", "KELURAHAN", "DESA"}:
+        return "kelurahan"
+    return None
+
+
 def spaceless(key: str) -> str:
     """The key without its spaces: "PALANGKA RAYA" ~ "PALANGKARAYA", "BAU BAU" ~ "BAUBAU".
 

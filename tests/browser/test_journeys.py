@@ -35,7 +35,7 @@ def test_supervisor_uploads_a_file_with_one_bad_row(page, sign_in, make_user, tm
     page.locator("input[type=file]").set_input_files(str(path))
     page.get_by_role("button", name="Impor").click()
     expect(page.get_by_test_id("row-errors")).to_contain_text("baris 3, class: harus 1–3, tertulis 9")
-    expect(page.get_by_test_id("import-summary")).to_contain_text("ditolak 1")
+    expect(page.get_by_test_id("import-summary")).to_contain_text("menolak 1")
     page.get_by_role("link", name="Peserta").first.click()
     expect(page.get_by_test_id("total")).to_contain_text("0 peserta")
 

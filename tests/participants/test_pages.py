@@ -161,3 +161,10 @@ def test_cadre_filters_offer_only_her_places(client, login, make_user, db):
     page = client.get("/participants").text
     assert ">Tugu Utara<" in page and ">Koja<" in page
     assert ">Marunda<" not in page and ">Cilincing<" not in page and ">Lagoa<" not in page
+
+
+def test_detail_shows_the_second_number_from_phone2(client, login, make_user, db):
+    run_import(db, csv_bytes([row(card_no="0000000000001", phone="0812-3456-7890", phone2="0813-1111-2222")]))
+    login(make_user("telecollector"))
+    page = client.get("/participants/0000000000001")
+    assert 'href="tel:+6281311112222"' in page.text

@@ -7,7 +7,7 @@ from telecollect.regions.data import reference_cities
 from telecollect.regions.importing import RegionImportError, import_regions
 from telecollect.regions.matching import province_code
 from telecollect.regions.models import City, District, Province, Village
-from telecollect.regions.names import format_code, name_key
+from telecollect.regions.names import format_code, leading_kind, name_key
 from tests.helpers import csv_bytes, row, run_import
 
 #: A generated slice of the Kemendagri list with the real same-named village pairs of
@@ -85,6 +85,8 @@ def test_name_keys_fold_spelling_but_keep_kota_and_kabupaten_apart():
     assert name_key("Kab. Kep. Seribu") == name_key("Kabupaten Administrasi Kepulauan Seribu")
     assert name_key("Kampung Melayu") != name_key("Melayu")  # a kind word only at the start, and not "Kampung"
     assert format_code("3172011001") == "31.72.01.1001"
+    assert [leading_kind(n) for n in ("Kec. Koja", "Kel. Koja", "Desa Koja", "Koja", "Kecamatan")] == [
+        "kecamatan", "kelurahan", "kelurahan", None, None]
 
 
 @pytest.mark.parametrize("written, code", [
