@@ -168,3 +168,26 @@ def test_detail_shows_the_second_number_from_phone2(client, login, make_user, db
     login(make_user("telecollector"))
     page = client.get("/participants/0000000000001")
     assert 'href="tel:+6281311112222"' in page.text
+
+
+def test_upload_page_lists_new_places_and_can_refuse_them(client, login, make_user, db):
+    from io import BytesIO
+
+    from tests.conftest import csrf_token
+    login(make_user("supervisor"))
+    page = client.get("/participants/import")
+    assert 'name="no_new_places"' in page.text
+    data = csv_bytes([row(card_no="0000000000001", kecamatan="Koja", kelurahan="Lagoa")])
+    response = client.post("/participants/import", data={
+        "csrf_token": csrf_token(page.text), "file": (BytesIO(data), "peserta.csv"), "dry_run": "1"},
+        content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "Tidak ada yang ditulis. Berkas ini akan membuat 1" in response.text
+    assert 'data-testid="new-places"' in response.text and "Lagoa" in response.text
+    assert "31.72" in response.text  # the city came from the Kemendagri list, with its code
+    refused = client.post("/participants/import", data={
+        "csrf_token": csrf_token(page.text), "file": (BytesIO(data), "peserta.csv"), "no_new_places": "1"},
+        content_type="multipart/form-data")
+    assert refused.status_code == 422
+    assert "bukan tempat yang dikenal, dan tempat baru ditolak" in refused.text
+    assert names(client.get("/participants")) == []
