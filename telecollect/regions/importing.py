@@ -15,6 +15,7 @@ from typing import Callable
 
 from sqlalchemy import insert, select, update
 
+from telecollect.db import lock_for
 from telecollect.reasons import Refusal, RowError, quoted
 from telecollect.regions.data import PROVINCE_NAMES, reference_cities
 from telecollect.regions.matching import Known, match_name, province_code
@@ -72,10 +73,21 @@ def import_regions(session, data: bytes, *, on_progress: Callable[[int, int], No
     the same parent share that name (then nobody can tell which it was).
     Raises `RegionImportError`; the caller rolls back.
     """
-    ensure_provinces(session)
     rows, errors = _read_rows(_decode(data))
+    _take_places_lock(session)
+    ensure_provinces(session)
     _check(session, rows, errors)
     return _Writer(session, on_progress).write(rows)
+
+
+def _take_places_lock(session) -> None:
+    """Two region imports (or a region and a participant import) at once would both add the same codes:
+    the second waits for the first and then finds its places. PostgreSQL: the participant import's
+    advisory lock; SQLite: its one write lock, taken now by a write that changes nothing, so the reads
+    below already see the other import's places."""
+    lock_for(session, "import:participants")
+    session.execute(update(Province).where(Province.code == "11").values(code=Province.code)
+                    .execution_options(synchronize_session=False))
 
 
 def _decode(data: bytes) -> str:

@@ -1,4 +1,6 @@
 """Provinces, their time zones, and places from Kemendagri codes."""
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -219,3 +221,28 @@ def test_cli_refuses_a_bps_file_with_a_readable_message(runner, tmp_path):
     result = runner.invoke(args=["import", "regions", str(path)])
     assert result.exit_code == 1
     assert "BPS" in result.stderr and "Traceback" not in result.output
+
+
+def test_two_region_imports_at_once_add_each_place_once(app, db):
+    """Two administrators load the list at the same moment: the second waits, then finds every place."""
+    results, errors = {}, []
+    barrier = threading.Barrier(2)
+
+    def work(name):
+        try:
+            with app.app_context():
+                barrier.wait()
+                results[name] = import_regions(db.session, SAMPLE.encode())
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert sorted(r.created for r in results.values()) == [0, 14]
+    assert count(db, Village) == 8 and count(db, District) == 3
