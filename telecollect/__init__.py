@@ -141,7 +141,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from telecollect.cli import register_commands
+    from telecollect.commands import register_commands
 
     register_commands(app)
 

@@ -1,0 +1,19 @@
+"""Every `flask` command of the app, gathered from the domains' `cli.py` modules (delivery layer)."""
+from telecollect.auth.cli import users_group
+from telecollect.cli import import_group, report_group
+from telecollect.demo.cli import demo_group
+from telecollect.participants import cli as participants_cli  # noqa: F401  (adds `import participants`)
+from telecollect.payments.cli import payments_group
+from telecollect.programs.cli import programs_group
+from telecollect.queues.cli import holidays_group, queue_group
+from telecollect.regions import cli as regions_cli  # noqa: F401  (adds `import regions`)
+from telecollect.reports import cli as reports_cli  # noqa: F401  (adds `report …`)
+from telecollect.scheduler.cli import jobs_group, scheduler_group
+
+GROUPS = (import_group, report_group, users_group, demo_group, queue_group, holidays_group, payments_group,
+          programs_group, scheduler_group, jobs_group)
+
+
+def register_commands(app) -> None:
+    for group in GROUPS:
+        app.cli.add_command(group)
