@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from telecollect.contacts.models import Channel, OptOut
+from telecollect.contacts.models import Channel
+from telecollect.contacts.optouts import is_opted_out, opt_out
 from telecollect.db import is_postgresql
 from telecollect.messaging.gateways import SendError
 from telecollect.messaging.models import TWILIO_STATUS, SmsEvent, SmsKind, SmsMessage, SmsStatus
@@ -88,7 +89,7 @@ def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter
 
 
 def _refusal_at_send_time(session, rules, message: SmsMessage, now: datetime) -> str | None:
-    if session.scalar(select(OptOut.id).where(OptOut.phone == message.to_phone, OptOut.channel == Channel.sms)):
+    if is_opted_out(session, message.to_phone, Channel.sms):
         _set(message, SmsStatus.canceled, now, "opted out of SMS")
         return "canceled"
     if session.scalar(select(Participant.id).where(Participant.phone == message.to_phone,
@@ -114,7 +115,7 @@ def _handle_error(session, message: SmsMessage, error: SendError, now: datetime,
         _set(message, SmsStatus.queued, now, f"retry after HTTP {error.status} ({error.code})")
         return "retry"
     if error.code == OPTED_OUT:
-        _opt_out(session, message.to_phone, "Twilio 21610: the recipient replied STOP")
+        opt_out(session, message.to_phone, Channel.sms, "Twilio 21610: the recipient replied STOP")
     elif error.code in INVALID_NUMBERS:
         session.execute(update(Participant).where(Participant.phone == message.to_phone)
                         .values(is_phone_invalid=True).execution_options(synchronize_session=False))
@@ -126,11 +127,6 @@ def backoff(attempts: int, jitter=random.random) -> timedelta:
     """1, 2, 4 … minutes (at most an hour), ±25% so that retries do not arrive in step."""
     base = min(60 * 2 ** max(0, attempts - 1), 3600)
     return timedelta(seconds=base * (0.75 + 0.5 * jitter()))
-
-
-def _opt_out(session, phone: str, reason: str) -> None:
-    if not session.scalar(select(OptOut.id).where(OptOut.phone == phone, OptOut.channel == Channel.sms)):
-        session.add(OptOut(phone=phone, channel=Channel.sms, reason=reason))
 
 
 def _set(message: SmsMessage, status: SmsStatus, now: datetime, detail: str) -> None:

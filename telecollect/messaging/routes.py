@@ -4,9 +4,10 @@ from datetime import date, datetime, time, timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from telecollect.contacts.models import Channel, OptOut
+from telecollect.contacts.optouts import opt_in, opt_out
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.formatting import ZONES
@@ -77,11 +78,9 @@ def opt_outs():
             flash(_("Not a valid mobile number or channel: %(error)s", error=str(exc)), "error")
             return redirect(url_for("messaging.opt_outs"))
         if request.form.get("action") == "opt_in":
-            db.session.execute(delete(OptOut).where(OptOut.phone == phone, OptOut.channel == channel))
+            opt_in(db.session, phone, channel)
             flash(_("%(phone)s may be contacted again by %(channel)s.", phone=phone, channel=channel.value), "success")
-        elif not db.session.scalar(select(OptOut.id).where(OptOut.phone == phone, OptOut.channel == channel)):
-            db.session.add(OptOut(phone=phone, channel=channel,
-                                  reason=(request.form.get("reason") or "")[:200] or f"by {current_user.username}"))
+        elif opt_out(db.session, phone, channel, request.form.get("reason") or f"by {current_user.username}"):
             flash(_("%(phone)s will not be contacted by %(channel)s.", phone=phone, channel=channel.value), "success")
         db.session.commit()
         return redirect(url_for("messaging.opt_outs"))

@@ -1,9 +1,10 @@
 """What Twilio tells us: delivery statuses and participants' replies."""
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from telecollect.contacts.models import Channel, OptOut
+from telecollect.contacts.models import Channel
+from telecollect.contacts.optouts import opt_in, opt_out
 from telecollect.messaging.models import (
     STATUS_RANK, TWILIO_STATUS, InboundSms, SmsEvent, SmsKind, SmsMessage,
 )
@@ -54,10 +55,9 @@ def handle_inbound(session, *, sid: str, from_phone: str, body: str, opt_out_typ
                          received_at=now)
     session.add(inbound)
     if action == "stop" and phone:
-        if not session.scalar(select(OptOut.id).where(OptOut.phone == phone, OptOut.channel == Channel.sms)):
-            session.add(OptOut(phone=phone, channel=Channel.sms, reason=f"replied {word or opt_out_type}"))
+        opt_out(session, phone, Channel.sms, f"replied {word or opt_out_type}")
     elif action == "start" and phone:
-        session.execute(delete(OptOut).where(OptOut.phone == phone, OptOut.channel == Channel.sms))
+        opt_in(session, phone, Channel.sms)
     elif action == "info" and head is not None:
         from telecollect.messaging.outbox import queue_sms
 

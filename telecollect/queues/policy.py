@@ -272,10 +272,6 @@ def _attempt_times(session, family_id: int, since: datetime) -> list[datetime]:
     ).all()
 
 
-def opted_out(session, phone: str, channel: Channel) -> bool:
-    return session.scalar(select(OptOut.id).where(OptOut.phone == phone, OptOut.channel == channel)) is not None
-
-
 def contactable_phones(session, members, channel: Channel) -> list[str]:
     """Members' numbers that may be used on `channel`: valid and not opted out."""
     phones = [m.phone for m in members if m.phone and not m.is_phone_invalid]

@@ -247,3 +247,35 @@ def test_only_the_webhooks_are_exempt_from_csrf(app):
     from telecollect.extensions import csrf
     assert csrf._exempt_views == {"telecollect.messaging.webhooks.status", "telecollect.messaging.webhooks.inbound"}
     assert not csrf._exempt_blueprints
+
+
+def test_two_opt_outs_of_one_number_at_once_record_it_once(app, db):
+    """The STOP webhook and a supervisor on the opt-out page at the same moment: one record, no error."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from telecollect.contacts.models import Channel, OptOut
+    from telecollect.contacts.optouts import opt_out
+
+    answers, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def work(reason):
+        try:
+            with app.app_context():
+                barrier.wait()
+                answers.append(opt_out(db.session, "+6281234567890", Channel.sms, reason))
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(reason,)) for reason in ("replied STOP", "by kabid")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    assert sorted(answers) == [False, True]
+    assert db.session.scalar(select(func.count()).select_from(OptOut)) == 1
