@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from telecollect.auth.models import User
+from telecollect.auth.scoping import areas_of
 from telecollect.contacts.models import Channel, Promise
 from telecollect.contacts.outcomes import OUTCOMES
 from telecollect.contacts.services import OutcomeInput, record_outcome
@@ -75,7 +76,7 @@ def _workable(session, user, queue):
     if queue == QueueName.telecollect:
         stmt = stmt.where((WorkItem.assigned_user_id == user.id) | WorkItem.assigned_user_id.is_(None))
     else:
-        stmt = stmt.where(WorkItem.district_id.in_([a.district_id or a.village.district_id for a in user.areas]))
+        stmt = stmt.where(areas_of(user).condition(WorkItem.district_id, WorkItem.village_id))
     return session.scalars(stmt.order_by(WorkItem.id)).all()
 
 

@@ -4,7 +4,8 @@ from datetime import date
 
 from sqlalchemy import case, false, func, or_, select
 
-from telecollect.auth.models import Role, User
+from telecollect.auth.models import User
+from telecollect.auth.scoping import scope_of
 from telecollect.db import now_utc
 from telecollect.formatting import ZONES
 from telecollect.participants.models import BUCKETS, ArrearsSnapshot, Participant, Segment
@@ -28,32 +29,14 @@ def bucket_condition(label: str):
     return None
 
 
-def area_ids(user: User) -> tuple[list[int] | None, list[int] | None]:
-    """(district ids, village ids) a cadre covers; (None, None) for staff who see everywhere."""
-    if user.role != Role.cadre:
-        return None, None
-    return ([a.district_id for a in user.areas if a.district_id],
-            [a.village_id for a in user.areas if a.village_id])
-
-
 def scope_to_user(stmt, user: User):
     """Limit a participant query to what `user` may see: cadres see their areas only."""
-    district_ids, village_ids = area_ids(user)
-    if district_ids is None:
-        return stmt
-    if not district_ids and not village_ids:
-        return stmt.where(false())
-    return stmt.where(or_(Participant.district_id.in_(district_ids), Participant.village_id.in_(village_ids)))
+    scope = scope_of(user)
+    return stmt if scope.everywhere else stmt.where(scope.condition(Participant.district_id, Participant.village_id))
 
 
 def may_view(user: User, participant: Participant) -> bool:
-    if user.role != Role.cadre:
-        return True
-    return any(
-        area.district_id == participant.district_id or
-        (area.village_id is not None and area.village_id == participant.village_id)
-        for area in user.areas
-    )
+    return scope_of(user).covers(participant.district_id, participant.village_id)
 
 
 @dataclass

@@ -3,13 +3,14 @@ from flask import Response, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from telecollect.audit import services as audit
+from telecollect.auth.scoping import scope_of
 from telecollect.extensions import db
 from telecollect.imports.web import upload_page
 from telecollect.participants import bp
 from telecollect.imports.models import ImportRun
 from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.participants.queries import (
-    ParticipantFilters, area_ids, arrears_history, family_arrears, family_members, list_participants,
+    ParticipantFilters, arrears_history, family_arrears, family_members, list_participants,
     may_view,
 )
 from telecollect.participants.services import import_participants
@@ -29,7 +30,7 @@ def index():
     return render_template(
         "participants/index.html", rows=rows, total=total, page=page, per_page=per_page,
         filters=filters, buckets=[b[0] for b in BUCKETS], segments=[s.value for s in Segment],
-        places=place_options(db.session, *area_ids(current_user)),
+        places=place_options(db.session, *scope_of(current_user).as_lists()),
     )
 
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from telecollect.auth.models import Role, User
+from telecollect.auth.scoping import areas_of
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.errors import Forbidden, NotFound
 from telecollect.formatting import ZONES
@@ -52,19 +53,16 @@ def item_for_user(session, user: User, item_id: int, *, to_work: bool) -> WorkIt
 
 
 def in_areas(user: User, item: WorkItem) -> bool:
-    return any(a.district_id == item.district_id or (a.village_id and a.village_id == item.village_id)
-               for a in user.areas)
+    return areas_of(user).covers(item.district_id, item.village_id)
 
 
 def cadre_work_list(session, user: User) -> list[WorkItem]:
     """Live cadre-queue families in her areas (hers or the pool's), by kelurahan, RT/RW, priority."""
-    district_ids = [a.district_id for a in user.areas if a.district_id]
-    village_ids = [a.village_id for a in user.areas if a.village_id]
     items = session.scalars(
         select(WorkItem).where(
             WorkItem.queue == QueueName.cadre, WorkItem.state != WorkState.closed,
             WorkItem.assigned_user_id.in_([user.id]) | WorkItem.assigned_user_id.is_(None),
-            WorkItem.district_id.in_(district_ids) | WorkItem.village_id.in_(village_ids))
+            areas_of(user).condition(WorkItem.district_id, WorkItem.village_id))
         .options(selectinload(WorkItem.family).selectinload(Family.members))
     ).all()
     return sorted(items, key=lambda i: (_village_name(i), _rt_rw(i), -i.priority, i.id))

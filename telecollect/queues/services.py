@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, not_, or_, select, update
 
 from telecollect.auth.models import Role, User
+from telecollect.auth.scoping import areas_of
 from telecollect.contacts.models import Channel
 from telecollect.db import bulk_insert, is_postgresql, now_utc
 from telecollect.errors import Conflict, Forbidden, ServiceError
@@ -209,9 +210,7 @@ def claimable_condition(user: User, queue: QueueName, now: datetime, zones: list
                   w.next_action_at > now - CALLBACK_GRACE)),
     ]
     if queue == QueueName.cadre:
-        district_ids = [a.district_id for a in user.areas if a.district_id]
-        village_ids = [a.village_id for a in user.areas if a.village_id]
-        conditions.append(or_(w.district_id.in_(district_ids), w.village_id.in_(village_ids)))
+        conditions.append(areas_of(user).condition(w.district_id, w.village_id))
     return and_(*conditions)
 
 
