@@ -606,7 +606,7 @@ def due_unclaimed(engine, url: str, now: datetime) -> int:
 
 def holiday_today(moments: list[datetime]) -> str | None:
     """The national holiday (or cuti bersama) in Jakarta at any of `moments`, as "date (name)", or None."""
-    from config import load_config
+    from telecollect.settings import load_config
     from telecollect.formatting import ZONES
     from telecollect.queues.policy import ContactRules, blocks_contact, built_in_holidays
 

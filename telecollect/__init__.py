@@ -5,17 +5,15 @@ from flask import Flask, has_request_context, session
 from flask_login import current_user
 from sqlalchemy import event
 
-from config import load_config
 from telecollect.extensions import babel, csrf, db, login_manager, migrate
-
-ROOT = Path(__file__).resolve().parent.parent
+from telecollect.settings import instance_dir, load_config, local_config_file, resource_dir
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
-    app.config.update(load_config())
-    app.config.update(overrides or {})
+    instance_path = instance_dir()
+    app = Flask(__name__, template_folder=str(resource_dir("templates")),
+                static_folder=str(resource_dir("static")), instance_path=str(instance_path))
+    register_config(app, instance_path, overrides)
     register_extensions(app)
     register_settings(app)
     register_sqlite_pragmas(app)
@@ -27,13 +25,22 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+def register_config(app: Flask, instance_path: Path, overrides: dict | None) -> None:
+    """Defaults from the environment, then the local override file (if any), then `overrides`."""
+    app.config.update(load_config(instance_path))
+    config_file = local_config_file()
+    if config_file is not None:
+        app.config.from_pyfile(config_file)
+    app.config.update(overrides or {})
+
+
 def register_extensions(app: Flask) -> None:
     from telecollect.security import register_security
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        Path(app.instance_path).mkdir(exist_ok=True)
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     login_manager.init_app(app)
     csrf.init_app(app)
     register_security(app)

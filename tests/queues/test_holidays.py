@@ -91,7 +91,7 @@ def test_with_the_setting_off_cuti_bersama_are_working_days_and_national_holiday
 
 
 def test_the_setting_comes_from_the_environment(monkeypatch):
-    from config import load_config
+    from telecollect.settings import load_config
 
     assert load_config()["CUTI_BERSAMA_BLOCKS_CONTACT"] is True
     assert ContactRules.from_config(load_config()).cuti_bersama_blocks

@@ -1,0 +1,142 @@
+"""Settings: defaults read from environment variables, and where the app's files live.
+
+Every setting is listed in the README. After these defaults `create_app` reads an
+optional local override file (`local_config_file`), then its `overrides` dict
+(the tests pass one). Nothing here imports the top-level `config.py`.
+
+The app runs from a checkout (`telecollect/` beside `templates/`, `static/`,
+`migrations/`) or installed as a package, whose wheel carries copies of those
+folders in `telecollect/_bundle/` (see pyproject.toml). `resource_dir` decides.
+"""
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Where an installed wheel keeps templates/, static/ and migrations/.
+BUNDLE = "_bundle"
+
+
+def is_installed(package_dir: Path = PACKAGE_DIR) -> bool:
+    """True when running from an installed wheel (it has the bundle), False in a checkout."""
+    return (package_dir / BUNDLE).is_dir()
+
+
+def resource_dir(name: str, package_dir: Path = PACKAGE_DIR) -> Path:
+    """The folder `name` (templates, static or migrations): the wheel's bundled copy when installed,
+    else the checkout's top-level folder beside the package.
+
+    The bundle is looked for first: an installed package's parent is site-packages, where an unrelated
+    distribution may have left a top-level `migrations/`.
+    """
+    return package_dir / BUNDLE / name if is_installed(package_dir) else package_dir.parent / name
+
+
+def instance_dir(package_dir: Path = PACKAGE_DIR) -> Path:
+    """`INSTANCE_PATH` when set; else `instance/` at the checkout's root, or in the current
+    directory when installed (site-packages is no place for a database)."""
+    if os.environ.get("INSTANCE_PATH"):
+        return Path(os.environ["INSTANCE_PATH"]).resolve()
+    if is_installed(package_dir):
+        return Path.cwd() / "instance"
+    return package_dir.parent / "instance"
+
+
+def local_config_file(package_dir: Path = PACKAGE_DIR) -> Path | None:
+    """The optional override file: `TELECOLLECT_CONFIG` when set (it must exist), else the
+    checkout's top-level `config.py` if there is one; an installed package reads only the former."""
+    named = os.environ.get("TELECOLLECT_CONFIG")
+    if named:
+        path = Path(named).resolve()
+        if not path.is_file():
+            raise RuntimeError(f"TELECOLLECT_CONFIG names {named}, which is not a file")
+        return path
+    if is_installed(package_dir):
+        return None
+    checkout_config = package_dir.parent / "config.py"
+    return checkout_config if checkout_config.is_file() else None
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def load_config(instance_path: Path | None = None) -> dict:
+    """Build the settings dict from the environment at app creation (not import) time.
+
+    The default SQLite database lives in `instance_path` (default: `instance_dir()`)."""
+    instance_path = instance_dir() if instance_path is None else instance_path
+    public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance_path / 'telecollect.db'}"
+        ),
+        "PUBLIC_BASE_URL": public_base_url,
+        # Cookies travel only over HTTPS when the app is published over HTTPS.
+        "SESSION_COOKIE_SECURE": _bool(
+            "SESSION_COOKIE_SECURE", public_base_url.startswith("https://")
+        ),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": _int("SESSION_HOURS", 12) * 3600,
+        # A CSRF token must outlive a working day, or a form left open over
+        # lunch loses the outcome typed into it.
+        "WTF_CSRF_TIME_LIMIT": _int("CSRF_HOURS", 14) * 3600,
+        # CSRF is enforced by our own before_request hook (see security.py),
+        # so that bearer-token API calls can be told apart from browser posts.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
+        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCKOUT_MINUTES": _int("LOGIN_LOCKOUT_MINUTES", 15),
+        "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "id"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(PACKAGE_DIR / "translations"),
+        "LANGUAGES": ["id", "en"],
+        #: Time zone of staff who have not chosen one: WIB, WITA or WIT.
+        "BRANCH_TIMEZONE": os.environ.get("BRANCH_TIMEZONE", "WIB"),
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 200) * 1024 * 1024,
+        "IMPORT_BATCH_SIZE": _int("IMPORT_BATCH_SIZE", 2000),
+        #: SQLite page cache while an import writes (see db.bulk_write_cache).
+        "IMPORT_SQLITE_CACHE_MB": _int("IMPORT_SQLITE_CACHE_MB", 64),
+        "PAGE_SIZE": _int("PAGE_SIZE", 50),
+        # Contact policy (telecollect.queues.policy): local time of the participant.
+        "CALLING_HOURS": os.environ.get("CALLING_HOURS", "08:00-20:00"),
+        "CALLING_DAYS": os.environ.get("CALLING_DAYS", "mon-sat"),
+        "MAX_ATTEMPTS_PER_DAY": _int("MAX_ATTEMPTS_PER_DAY", 3),
+        "MAX_ATTEMPTS_PER_WEEK": _int("MAX_ATTEMPTS_PER_WEEK", 7),
+        #: Whether cuti bersama (collective leave days) close contact like national holidays.
+        "CUTI_BERSAMA_BLOCKS_CONTACT": _bool("CUTI_BERSAMA_BLOCKS_CONTACT", True),
+        #: Per-outcome waits before the next attempt, e.g. "no_answer=2h,busy=30m".
+        "RETRY_DELAYS": os.environ.get("RETRY_DELAYS", ""),
+        "QUEUE_LEASE_MINUTES": _int("QUEUE_LEASE_MINUTES", 15),
+        "DAILY_CALL_TARGET": _int("DAILY_CALL_TARGET", 100),
+        # Payments, promises and programs (telecollect.payments, telecollect.programs).
+        "PROMISE_GRACE_DAYS": _int("PROMISE_GRACE_DAYS", 3),
+        "ATTRIBUTION_DAYS": _int("ATTRIBUTION_DAYS", 30),
+        "INSTALLMENT_DUE_DAY": _int("INSTALLMENT_DUE_DAY", 10),
+        # SMS (telecollect.messaging): "outbox" keeps every message here; "twilio" sends them.
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND", "outbox"),
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),
+        #: Another API host (a staging or test server) instead of https://api.twilio.com.
+        "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL", ""),
+        "TWILIO_TIMEOUT_SECONDS": _int("TWILIO_TIMEOUT_SECONDS", 10),
+        "SMS_BATCH_SIZE": _int("SMS_BATCH_SIZE", 100),
+        # Supervisor reports (telecollect.reports).
+        "CADRE_WEEKLY_TARGET": _int("CADRE_WEEKLY_TARGET", 10),
+        "QUIET_DAYS": _int("QUIET_DAYS", 3),
+        "BRANCH_NAME": os.environ.get("BRANCH_NAME", "BPJS Kesehatan Kantor Cabang Jakarta Utara"),
+        "ASSIGNMENT_LETTER_DAYS": _int("ASSIGNMENT_LETTER_DAYS", 180),
+        "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 30000),
+    }
