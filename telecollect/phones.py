@@ -15,8 +15,9 @@ from telecollect.reasons import Refusal, quoted
 _SEPARATORS = re.compile(r"[\s\-().\u00a0\u202f]")
 #: What a written number may hold: digits, separators, one leading plus.
 _WRITTEN_NUMBER = re.compile(r"\+?[0-9\s\-().\u00a0\u202f]+")
-#: How a spreadsheet writes a number it took for a quantity: 81234567890.0, 8.1234567890E+10.
-_NUMBER_CELL = re.compile(r"\+?[0-9]+[.,]0+|[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+")
+#: How a spreadsheet writes a number it took for a quantity: 81234567890.0 or .00, 8.1234567890E+10.
+#: (A group of three or more zeros after a dot is a written group: 0811.000.000.
+_NUMBER_CELL = re.compile(r"\+?[0-9]+[.,]0{1,2}|[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+")
 #: What separates two numbers written in one cell.
 _TWO_NUMBERS = re.compile(r"[/,;&|\n]|\b(?:atau|dan|or|and)\b", re.IGNORECASE)
 #: What people write in a phone column when there is no number.

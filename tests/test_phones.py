@@ -2,7 +2,7 @@
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from telecollect.phones import InvalidPhone, is_mobile_number, is_no_number, mask_phone, normalize_mobile, wa_digits
@@ -23,7 +23,8 @@ def test_fast_path_agrees_with_the_full_check_on_random_numbers():
     assert disagreements == []
 
 
-@pytest.mark.parametrize("written", ["0812-3456-7890", "+62 812-3456-7890", "62 812 3456 7890", "812 3456 7890"])
+@pytest.mark.parametrize("written", ["0812-3456-7890", "+62 812-3456-7890", "62 812 3456 7890", "812 3456 7890",
+                                     "0812.3456.7890"])
 def test_usual_forms_normalise_to_e164(written):
     assert normalize_mobile(written) == "+6281234567890"
 
@@ -35,6 +36,7 @@ def test_usual_forms_normalise_to_e164(written):
     ("0812-3456-789O", "phone_characters"),  # a letter O: libphonenumber would read it as a keypad digit
     ("0812-3456-78９0", "phone_characters"),  # a full-width digit
     ("81234567890.0", "phone_number_cell"),  # a float column written as text
+    ("081234567890.00", "phone_number_cell"),
     ("6.2812345679E+12", "phone_number_cell"),
     (81234567890.5, "phone_number_cell"),
     ("0812-3456-7890 / 0813-1111-2222", "phone_two_numbers"),
@@ -80,13 +82,17 @@ def written_forms(draw):
     national = draw(_NATIONAL)
     lead = draw(st.sampled_from(["0", "+62", "62", "+62 ", "62 ", ""]))
     separator = draw(st.sampled_from(["", " ", "-", ".", "\u00a0"]))
-    cuts = sorted(draw(st.sets(st.integers(1, len(national) - 1), max_size=3)))
+    # People write groups of three or four digits; a last group of one or two digits after a dot
+    # is how a spreadsheet ends a float ("….0"), which is refused on purpose.
+    sizes = draw(st.lists(st.integers(3, 4), max_size=3))
+    cuts = [cut for cut in (sum(sizes[: i + 1]) for i in range(len(sizes))) if cut <= len(national) - 3]
     groups = [national[a:b] for a, b in zip([0, *cuts], [*cuts, len(national)])]
     return national, lead + separator.join(groups)
 
 
 @settings(max_examples=300, deadline=None)
 @given(written_forms())
+@example(("8110000000", "0811.0000000"))  # a group of zeros is not a spreadsheet's float tail
 def test_every_written_form_reads_back_exactly(form):
     national, written = form
     assert normalize_mobile(written) == "+62" + national
