@@ -1,6 +1,48 @@
 """North Jakarta, as the branch saw it in November 2020 (seed article 002)."""
 
 CITY = "Kota Administrasi Jakarta Utara"
+#: The branch's places with their Kemendagri codes (Kepmendagri 300.2.2-2138/2025), loaded before the
+#: participants so that every kecamatan and kelurahan a demo cadre covers exists however small the seed.
+REGIONS = """kode,nama
+31.72,Kota Administrasi Jakarta Utara
+31.72.01,Penjaringan
+31.72.01.1001,Penjaringan
+31.72.01.1002,Kamal Muara
+31.72.01.1003,Kapuk Muara
+31.72.01.1004,Pejagalan
+31.72.01.1005,Pluit
+31.72.02,Tanjung Priok
+31.72.02.1001,Tanjung Priok
+31.72.02.1002,Sunter Jaya
+31.72.02.1003,Papanggo
+31.72.02.1004,Sungai Bambu
+31.72.02.1005,Kebon Bawang
+31.72.02.1006,Sunter Agung
+31.72.02.1007,Warakas
+31.72.03,Koja
+31.72.03.1001,Koja
+31.72.03.1002,Tugu Utara
+31.72.03.1003,Lagoa
+31.72.03.1004,Rawa Badak Utara
+31.72.03.1005,Tugu Selatan
+31.72.03.1006,Rawa Badak Selatan
+31.72.04,Cilincing
+31.72.04.1001,Cilincing
+31.72.04.1002,Sukapura
+31.72.04.1003,Marunda
+31.72.04.1004,Kalibaru
+31.72.04.1005,Semper Timur
+31.72.04.1006,Rorotan
+31.72.04.1007,Semper Barat
+31.72.05,Pademangan
+31.72.05.1001,Pademangan Timur
+31.72.05.1002,Pademangan Barat
+31.72.05.1003,Ancol
+31.72.06,Kelapa Gading
+31.72.06.1001,Kelapa Gading Timur
+31.72.06.1002,Pegangsaan Dua
+31.72.06.1003,Kelapa Gading Barat
+"""
 PROVINCE = "DKI Jakarta"
 
 #: kecamatan → (participants in arrears in Nov 2020, its kelurahan). The counts

@@ -13,6 +13,7 @@ from telecollect.imports.reader import TableReader
 from telecollect.participants.importing import COLUMNS
 from telecollect.participants.models import Participant
 from telecollect.participants.services import import_participants
+from telecollect.regions.importing import import_regions
 
 
 #: How many days of work the demo simulates.
@@ -108,6 +109,8 @@ def seed_demo(session, participants: int = 3000, seed: int = 2020, with_activity
     """
     # The arrears list predates the simulated weeks of work, as a real monthly list would.
     list_date = date.today() - timedelta(days=SIMULATED_DAYS + 1) if with_activity else date.today()
+    import_regions(session, data.REGIONS.encode())
+    session.commit()
     stream = io.BytesIO(demo_csv(participants, seed, as_of=list_date).encode())
     report = import_participants(session, TableReader(stream, "demo.csv"), filename="demo.csv")
     if report.rejected:

@@ -36,3 +36,14 @@ def test_seed_simulates_weeks_of_work(runner, db):
     assert count(WorkItem) > 100 and count(ContactAttempt) > 200 and count(Promise) > 20 and count(Payment) > 5
     users = {a.user.username for a in db.session.scalars(select(ContactAttempt))}
     assert users == {"tc.rina", "tc.agus", "kader.siti", "kader.dewi"}
+
+
+def test_a_small_seed_still_has_every_cadre_area(runner, db):
+    """The demo cadres' kelurahan exist (with their Kemendagri codes) however few participants are made."""
+    result = runner.invoke(args=["demo", "seed", "--participants", "10", "--no-activity"])
+    assert result.exit_code == 0, result.output
+    from sqlalchemy import select
+
+    from telecollect.regions.models import Village
+
+    assert db.session.scalar(select(Village.code).where(Village.name == "Kalibaru")) == "3172041004"

@@ -31,7 +31,7 @@ SAMPLE = """kode,nama
 31.72,Kota Administrasi Jakarta Utara
 31.72.03,Koja
 31.72.03.1001,Koja
-31.72.03.1004,Lagoa
+31.72.03.1003,Lagoa
 """
 
 
@@ -103,12 +103,12 @@ def test_common_province_spellings(written, code):
 def test_region_csv_creates_places_and_merges_with_imported_ones(db):
     run_import(db, csv_bytes([row(city="Kota Adm. Jakarta Utara", kecamatan="Koja", kelurahan="Lagoa")]))
     result = regions(db, "code,name\n31,DKI JAKARTA\n31.72,KOTA ADM. JAKARTA UTARA\n31.72.03,Koja\n"
-                         "31.72.03.1004,Lagoa\n31.72.03.1001,Koja\n")
+                         "31.72.03.1003,Lagoa\n31.72.03.1001,Koja\n")
     assert (result.created, result.updated, result.unchanged) == (1, 3, 1)
     assert count(db, District) == 1  # merged, not doubled
     koja = db.session.scalar(select(District).where(District.code == "317203"))
     assert koja.city.code == "3172"
-    assert sorted(v.code for v in koja.villages) == ["3172031001", "3172031004"]
+    assert sorted(v.code for v in koja.villages) == ["3172031001", "3172031003"]
 
 
 def test_same_named_villages_of_one_kecamatan_stay_two_places_and_a_second_run_changes_nothing(db):
@@ -151,7 +151,7 @@ def test_a_village_code_must_belong_to_the_row_and_be_known(db):
     place = {"province": "DKI Jakarta", "city": "Jakarta Utara", "kecamatan": "Koja"}
     report = run_import(db, csv_bytes([
         row(card_no="0000000000001", kelurahan="", kelurahan_code="91.71.05.1002", **place),
-        row(card_no="0000000000002", kelurahan="Tugu", kelurahan_code="31.72.03.1004", **place),
+        row(card_no="0000000000002", kelurahan="Tugu", kelurahan_code="31.72.03.1003", **place),
         row(card_no="0000000000003", kelurahan="", kelurahan_code="31.72.03.1999", **place),
         row(card_no="0000000000004", kelurahan="", kelurahan_code="31.72.03.10", **place),
     ]))
