@@ -4,6 +4,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
+from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.imports.cli import register_import_command
 from telecollect.payments.services import import_payments, settle_due
@@ -18,6 +19,6 @@ payments_group = AppGroup("payments", help="Promises and installment plans that 
 @click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), help="As of this day (default today).")
 def settle(on):
     """Mark promises past their grace as partly kept or broken, and installments as missed."""
-    counts = settle_due(db.session, on.date() if on else date.today())
+    counts = settle_due(db.session, on.date() if on else date.today(), now=now_utc())
     db.session.commit()
     click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))

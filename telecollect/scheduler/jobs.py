@@ -20,7 +20,7 @@ from telecollect.queues.settings import contact_rules, sms_gateway
 
 def settle_promises(now: datetime) -> dict:
     """Detect broken promises and missed installments (families go back to the queue)."""
-    counts = settle_due(db.session, now.astimezone(ZONES[current_app.config["BRANCH_TIMEZONE"]]).date())
+    counts = settle_due(db.session, now.astimezone(ZONES[current_app.config["BRANCH_TIMEZONE"]]).date(), now=now)
     db.session.commit()
     return counts
 
