@@ -675,7 +675,7 @@ def measure(engine, url: str, found: dict, participants: int, attempts: int, bui
     from telecollect.reports.dashboard import daily_trend, key_figures
     from telecollect.reports.funnel import GROUPINGS, Period, Scope, outcome_funnel
 
-    period = Period(*MONTH)
+    period = Period(*MONTH, "WIB")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with engine.connect(url) as connection:
         parameters = engine.hand_parameters(period.starts_at, period.ends_before, period.start, period.end)

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from telecollect.auth.models import Role, User
+from telecollect.clock import day_start, local_day
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.imports.models import ImportRun, ImportStatus
 from telecollect.messaging.models import InboundSms, SmsMessage
@@ -15,14 +16,13 @@ from telecollect.reports.funnel import Period, outcome_funnel
 from telecollect.reports.models import ArrearsDistrictTotal
 
 
-def people(session, now: datetime, *, call_target: int, cadre_weekly_target: int, quiet_days: int) -> dict:
+def people(session, now: datetime, zone: str, *, call_target: int, cadre_weekly_target: int, quiet_days: int) -> dict:
     """Per telecollector: today's calls against target, callbacks pending, promises open.
-    Per cadre: families contacted this week against target, last activity. And who has gone quiet."""
-    from telecollect.queues.queries import day_start
-
+    Per cadre: families contacted this week against target, last activity. And who has gone quiet.
+    "Today" and "this week" are the branch's local days in `zone`."""
     staff = session.scalars(select(User).where(User.role.in_([Role.telecollector, Role.cadre]),
                                                User.is_active.is_(True)).order_by(User.username)).all()
-    today = day_start("WIB", now)
+    today = day_start(local_day(now, zone), zone)
     week = today - timedelta(days=today.weekday())
     calls = _by_user(session, select(ContactAttempt.user_id, func.count()).where(ContactAttempt.at >= today))
     reached_today = _by_user(session, select(ContactAttempt.user_id, func.count())

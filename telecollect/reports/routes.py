@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from telecollect.clock import local_day
 from telecollect.db import now_utc
 from telecollect.extensions import db
-from telecollect.formatting import ZONES
 from telecollect.participants.models import Participant
 from telecollect.reports import charts, dashboard as panels
 from telecollect.reports.export import to_csv, to_xlsx
@@ -55,8 +55,9 @@ def arrears():
 
 
 def _filters():
-    """Date range, grouping and queue from the URL (so a view can be bookmarked); this month by default."""
-    today = now_utc().astimezone(ZONES["WIB"]).date()
+    """Date range (branch days), grouping and queue from the URL (so a view can be bookmarked); this month by default."""
+    zone = current_app.config["BRANCH_TIMEZONE"]
+    today = local_day(now_utc(), zone)
     try:
         start = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today.replace(day=1)
         end = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else today
@@ -68,7 +69,7 @@ def _filters():
     queue = request.args.get("queue") or None
     if by not in GROUPINGS or queue not in (None, "telecollect", "cadre"):
         abort(400)
-    return Period(start, end), by, queue
+    return Period(start, end, zone), by, queue
 
 
 def _scope(queue) -> Scope:
@@ -100,7 +101,7 @@ def dashboard():
     if current_user.is_privileged:
         config = current_app.config
         context.update(
-            people=panels.people(db.session, now_utc(), call_target=config["DAILY_CALL_TARGET"],
+            people=panels.people(db.session, now_utc(), period.zone, call_target=config["DAILY_CALL_TARGET"],
                                  cadre_weekly_target=config["CADRE_WEEKLY_TARGET"], quiet_days=config["QUIET_DAYS"]),
             programs=panels.programs_and_channels(db.session, period),
             arrears=panels.arrears_by_district_with_change(db.session))
