@@ -65,11 +65,14 @@ class Scope:
     queue: str | None = None
 
 
-def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope()) -> list[dict]:
+def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope(), *,
+                   measures: frozenset[str] | None = None) -> list[dict]:
     """One row per group with every count and rate, sorted by group label.
 
     Kecamatan and kelurahan are grouped by id and labelled with their parents
-    ("Batu Ampar — Kota Batam"); `key` is the id, for the drill-down.
+    ("Batu Ampar — Kota Batam"); `key` is the id, for the drill-down. With
+    `measures`, only the sources giving those are read (a chart of one
+    figure); the other counts are then zero.
     """
     if by not in GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
@@ -77,6 +80,8 @@ def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope()) -> 
     rows: dict = {}
     for build in SOURCES:
         source = build(by, period, scope, dialect)
+        if measures is not None and not measures & source.measures.keys():
+            continue
         for key, *values in session.execute(_aggregate(source)):
             rows.setdefault(key, dict.fromkeys(COUNTS, 0)).update(
                 {name: int(value or 0) for name, value in zip(source.measures, values)})

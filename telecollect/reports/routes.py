@@ -82,14 +82,15 @@ def _scope(queue) -> Scope:
 def dashboard():
     """Key figures, trends, the outcome funnel and the team panels for a date range."""
     period, by, queue = _filters()
-    scope = _scope(queue)
-    rows = outcome_funnel(db.session, by, period, scope)
-    trend = panels.daily_trend(db.session, period, scope)
-    by_district = outcome_funnel(db.session, "kecamatan", period, scope)
-    by_person = outcome_funnel(db.session, "user", period, scope)
+    funnel = _funnel_once(_scope(queue))
+    rows = funnel(by, period)
+    trend = panels.daily_trend(period, funnel("day", period, panels.TREND_MEASURES))
+    by_district = funnel("kecamatan", period, {"collected_amount"})
+    by_person = funnel("user", period, {"attempts"})
     context = dict(
         period=period, by=by, queue=queue, rows=rows, total=totals(rows), columns=FUNNEL_COLUMNS, rates=RATES,
-        drillable=DRILLABLE, groupings=GROUPINGS, figures=panels.key_figures(db.session, period, scope),
+        drillable=DRILLABLE, groupings=GROUPINGS,
+        figures=panels.key_figures(funnel("month", period), funnel("month", period.previous())),
         trend_charts=[charts.column_chart([(d["day"], d[m]) for d in trend], title=str(TREND_TITLES[m]))
                       for m in TREND_TITLES],
         district_chart=charts.bar_chart([(r["kecamatan"], r["collected_amount"]) for r in
@@ -106,6 +107,22 @@ def dashboard():
             programs=panels.programs_and_channels(db.session, period),
             arrears=panels.arrears_by_district_with_change(db.session))
     return render_template("reports/dashboard.html", **context)
+
+
+def _funnel_once(scope: Scope):
+    """The outcome funnel for this request: each grouping and period is read once, however many
+    panels show it, and a chart of a few figures reads only the sources behind them (unless the
+    whole funnel for its grouping was already read, e.g. the table grouped the same way)."""
+    computed: dict[tuple[str, Period], list[dict]] = {}
+
+    def funnel(by: str, period: Period, measures=None) -> list[dict]:
+        if (by, period) in computed:
+            return computed[by, period]
+        if measures is not None:
+            return outcome_funnel(db.session, by, period, scope, measures=frozenset(measures))
+        computed[by, period] = outcome_funnel(db.session, by, period, scope)
+        return computed[by, period]
+    return funnel
 
 
 TREND_TITLES = {"attempts": _l("Attempts per day"), "contacts": _l("Contacts per day"),

@@ -231,3 +231,24 @@ def test_a_wit_branch_counts_an_attempt_on_its_own_local_day(app, db, runner, ma
     assert result.exit_code == 0, result.output
     days = {line.split(",")[0]: line.split(",")[2] for line in result.output.splitlines()[1:]}
     assert days == {"2026-11-11": "1"}
+
+
+def funnel_runs(statements: list[str]) -> int:
+    """How many times the outcome funnel ran: each run reads the attempts once, counting families and RPCs."""
+    import re
+    counts_families = re.compile(r"count\(distinct\W*contact_attempts\.family_id", re.IGNORECASE)
+    return sum(1 for s in statements if counts_families.search(s) and "is_right_party" in s)
+
+
+@pytest.mark.parametrize("by, runs", [
+    ("user", 4),  # the table (also the chart by person), the trend, this month and the month before
+    ("day", 4),   # the table is the trend too; the chart by person reads the attempts alone
+    ("week", 5),
+])
+def test_the_dashboard_reads_each_funnel_once(db, client, login, make_user, month, count_queries, by, runs):
+    login(make_user("supervisor"))
+    query = f"from=2026-11-01&to=2026-11-30&by={by}"
+    with count_queries() as statements:
+        page = client.get(f"/reports/dashboard?{query}")
+    assert page.status_code == 200 and 'data-testid="funnel"' in page.text
+    assert funnel_runs(statements) == runs
