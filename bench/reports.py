@@ -675,7 +675,7 @@ def measure(engine, url: str, found: dict, participants: int, attempts: int, bui
     from telecollect.reports.dashboard import daily_trend, key_figures
     from telecollect.reports.funnel import GROUPINGS, Period, Scope, outcome_funnel
 
-    period = Period(*MONTH)
+    period = Period(*MONTH, "WIB")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with engine.connect(url) as connection:
         parameters = engine.hand_parameters(period.starts_at, period.ends_before, period.start, period.end)
@@ -700,9 +700,14 @@ def measure(engine, url: str, found: dict, participants: int, attempts: int, bui
             report.ratio = report.median_ms / report.hand_median_ms
             report.sources_ms = source_times(app, by, period, repeat)
         result.reports.append(report)
-    for name, panel in (("key_figures", key_figures), ("daily_trend", daily_trend)):
+    panels = (
+        ("key_figures", lambda session: key_figures(outcome_funnel(session, "month", period, Scope()),
+                                                    outcome_funnel(session, "month", period.previous(), Scope()))),
+        ("daily_trend", lambda session: daily_trend(period, outcome_funnel(session, "day", period, Scope()))),
+    )
+    for name, panel in panels:
         note(f"{engine.name}: dashboard {name}")
-        runs, answer = timed(app, lambda session, panel=panel: panel(session, period, Scope()), repeat)
+        runs, answer = timed(app, panel, repeat)
         groups = len(answer) if isinstance(answer, list) else 1
         result.reports.append(Report(f"dash:{name}", statistics.median(runs), min(runs), groups,
                                      runs_ms=[round(t, 1) for t in runs]))

@@ -1,12 +1,7 @@
 """How money, identifiers and times are shown: one place for each rule."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
-#: Indonesia has three zones and no daylight saving time.
-ZONES = {
-    "WIB": timezone(timedelta(hours=7), "WIB"),
-    "WITA": timezone(timedelta(hours=8), "WITA"),
-    "WIT": timezone(timedelta(hours=9), "WIT"),
-}
+from telecollect.clock import ZONES  # noqa: F401  (shown times use the clock's zones)
 
 
 def rupiah(amount: int | None) -> str:

@@ -7,11 +7,12 @@ skipping it). The schema is built by the migrations, once per engine.
 import contextvars
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from telecollect import create_app
 from telecollect.auth.services import areas_named, create_user
@@ -93,6 +94,25 @@ def db(app):
             for table in reversed(_db.metadata.sorted_tables):
                 if table.name not in REFERENCE_TABLES:
                     connection.execute(table.delete())
+
+
+@pytest.fixture
+def count_queries(db):
+    """`with count_queries() as statements:` lists the SQL statements run inside (requests included),
+    to pin how many queries a hot path runs."""
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(_connection, _cursor, statement, _parameters, _context, _executemany):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    return counting
 
 
 @pytest.fixture

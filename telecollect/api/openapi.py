@@ -133,7 +133,7 @@ def _person_fields(*, phone_description: str) -> dict:
 
 
 def _participant_schema() -> dict:
-    fields = _person_fields(phone_description="E.164 mobile number.")
+    fields = _person_fields(phone_description="E.164 mobile number; null when it was found invalid.")
     return _object({
         **fields,
         "province": _string(),

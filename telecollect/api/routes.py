@@ -8,13 +8,12 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from telecollect.api.openapi import openapi_document
-from telecollect.api.serializers import attempt_json, work_item_json
+from telecollect.api.serializers import attempt_json, participant_json, shown_phone, work_item_json
 from telecollect.audit import services as audit
 from telecollect.contacts.services import find_recorded, parse_outcome, record_new_outcome
 from telecollect.db import now_utc
 from telecollect.errors import NotFound, ServiceError
 from telecollect.extensions import db
-from telecollect.formatting import mask_nik
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears, family_members, local_today, may_view
 from telecollect.programs.rules import rehab_quote
@@ -58,9 +57,10 @@ def participant(card_no):
     db.session.commit()
     amount, months = family_arrears(members)
     return jsonify({
-        "participant": participant_json(found, full_nik=current_user.is_privileged),
+        "participant": participant_json(found, full_nik=current_user.is_privileged, with_place=True),
         "family": {"key": found.family.key, "arrears_amount": amount, "months_in_arrears": months,
-                   "members": [participant_json(m, full_nik=current_user.is_privileged) for m in members]},
+                   "members": [participant_json(m, full_nik=current_user.is_privileged, with_place=True)
+                               for m in members]},
     })
 
 
@@ -83,7 +83,7 @@ def claim():
     now = now_utc()
     item = queues.claim_next(db.session, current_user, contact_rules(), lease=lease(), now=now)
     # Shown before the commit, which would expire what was just loaded and make it be read again.
-    body = {"work_item": work_item_json(item, full_nik=False, now=now)} if item else None
+    body = {"work_item": _shown_work_item(item, now, via="claim")} if item else None
     db.session.commit()
     return (jsonify(body), 200) if body else ("", 204)
 
@@ -91,9 +91,11 @@ def claim():
 @bp.route("/work-items/<int:item_id>")
 @api_login_required
 def work_item(item_id):
-    """One work item with its family."""
+    """One work item with its family; showing the family's numbers is audited."""
     item = item_for_user(db.session, current_user, item_id, to_work=False)
-    return jsonify({"work_item": work_item_json(item, full_nik=current_user.is_privileged, now=now_utc())})
+    body = {"work_item": _shown_work_item(item, now_utc(), via="read", full_nik=current_user.is_privileged)}
+    db.session.commit()
+    return jsonify(body)
 
 
 @bp.route("/work-items/<int:item_id>/outcome", methods=["POST"])
@@ -121,13 +123,25 @@ def outcome(item_id):
             first = find_recorded(db.session, current_user, body.get("client_ref"))
             if first is None:
                 raise
-    return _outcome_response(first, db.session.get(type(item), item_id), now, status=200)
+    answer = _outcome_response(first, db.session.get(type(item), item_id), now, status=200)
+    db.session.commit()  # the audit record of the numbers shown
+    return answer
 
 
 def _outcome_response(attempt, item, now, *, status: int, claimed_by_other: bool = False):
     return jsonify({"attempt": attempt_json(attempt), "duplicate": status == 200,
                     "claimed_by_other": claimed_by_other,
-                    "work_item": work_item_json(item, full_nik=False, now=now)}), status
+                    "work_item": _shown_work_item(item, now, via="outcome")}), status
+
+
+def _shown_work_item(item, now, *, via: str, full_nik: bool = False) -> dict:
+    """The work item as JSON, with its family's full phone numbers: the agent needs them to call,
+    and every showing is on record (one audit event naming the members whose number was shown)."""
+    shown = [m.card_no for m in item.family.members if shown_phone(m)]
+    if shown:
+        audit.record(db.session, "work_item.view", user=current_user, target=item,
+                     detail=f"api {via}: {', '.join(shown)}")
+    return work_item_json(item, full_nik=full_nik, now=now)
 
 
 @bp.route("/work-items/<int:item_id>/renew", methods=["POST"])
@@ -146,35 +160,15 @@ def release(item_id):
     """Give the claimed item back without an outcome."""
     item = item_for_user(db.session, current_user, item_id, to_work=True)
     queues.release(db.session, item, current_user)
+    body = {"work_item": _shown_work_item(item, now_utc(), via="release")}
     db.session.commit()
-    return jsonify({"work_item": work_item_json(item, full_nik=False, now=now_utc())})
+    return jsonify(body)
 
 
 @bp.route("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API."""
     return jsonify(openapi_document())
-
-
-def participant_json(p: Participant, *, full_nik: bool) -> dict:
-    return {
-        "card_no": p.card_no,
-        "name": p.name,
-        "nik": p.nik if full_nik else mask_nik(p.nik),
-        "phone": p.phone,
-        "segment": p.segment.value,
-        "class": p.klass,
-        "province": p.province.name,
-        "city": p.city.name,
-        "kecamatan": p.district.name,
-        "kelurahan": p.village.name if p.village else None,
-        "rt": p.rt,
-        "rw": p.rw,
-        "autodebit": p.is_autodebit,
-        "months_in_arrears": p.months_in_arrears,
-        "arrears_amount": p.arrears_amount,
-        "arrears_as_of": p.arrears_as_of.isoformat() if p.arrears_as_of else None,
-    }
 
 
 def _visible_participant(card_no: str) -> Participant:

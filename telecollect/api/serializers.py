@@ -26,22 +26,44 @@ def work_item_json(item, *, full_nik: bool, now) -> dict:
         "priority_parts": dict(priority.parts),
         "family_arrears_amount": amount,
         "family_months_in_arrears": months,
-        "family": [member_json(m, full_nik=full_nik) for m in members],
+        "family": [participant_json(m, full_nik=full_nik) for m in members],
     }
 
 
-def member_json(member, *, full_nik: bool) -> dict:
-    return {
-        "card_no": member.card_no,
-        "name": member.name,
-        "nik": member.nik if full_nik else mask_nik(member.nik),
-        "phone": None if member.is_phone_invalid else member.phone,
-        "segment": member.segment.value,
-        "class": member.klass,
-        "months_in_arrears": member.months_in_arrears,
-        "arrears_amount": member.arrears_amount,
-        "autodebit": member.is_autodebit,
+def participant_json(participant, *, full_nik: bool, with_place: bool = False) -> dict:
+    """A participant as the API shows them, alone or as a family member.
+
+    The one place the API's participant rules live: the NIK is masked unless
+    `full_nik`; a number marked invalid is never shown (null). `with_place`
+    adds where they live and the date of their arrears figure.
+    """
+    shown = {
+        "card_no": participant.card_no,
+        "name": participant.name,
+        "nik": participant.nik if full_nik else mask_nik(participant.nik),
+        "phone": shown_phone(participant),
+        "segment": participant.segment.value,
+        "class": participant.klass,
+        "months_in_arrears": participant.months_in_arrears,
+        "arrears_amount": participant.arrears_amount,
+        "autodebit": participant.is_autodebit,
     }
+    if with_place:
+        shown.update({
+            "province": participant.province.name,
+            "city": participant.city.name,
+            "kecamatan": participant.district.name,
+            "kelurahan": participant.village.name if participant.village else None,
+            "rt": participant.rt,
+            "rw": participant.rw,
+            "arrears_as_of": participant.arrears_as_of.isoformat() if participant.arrears_as_of else None,
+        })
+    return shown
+
+
+def shown_phone(participant) -> str | None:
+    """The full number the API may show: none once it was found invalid."""
+    return None if participant.is_phone_invalid else participant.phone
 
 
 def attempt_json(attempt) -> dict:

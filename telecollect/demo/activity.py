@@ -15,6 +15,7 @@ from telecollect.auth.scoping import areas_of
 from telecollect.contacts.models import Channel, Promise
 from telecollect.contacts.outcomes import OUTCOMES
 from telecollect.contacts.services import OutcomeInput, record_outcome
+from telecollect.db import now_utc
 from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.payments.services import import_payments, settle_due
@@ -51,7 +52,7 @@ def simulate(session, today: date, rng: random.Random, days: int = 21) -> None:
         for user, queue, outcomes, per_day, channel in workers:
             _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng)
     _pay_some_promises(session, today, rng)
-    settle_due(session, today)
+    settle_due(session, today, now=now_utc())
 
 
 def _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng):

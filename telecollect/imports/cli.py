@@ -7,6 +7,7 @@ import click
 from flask_babel import gettext as _
 
 from telecollect.cli import fail, import_group
+from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.imports.reader import FileFormatError, TableReader
 from telecollect.imports.runner import RejectsWriter
@@ -64,7 +65,7 @@ def _run(importer, path: Path, *, rejects_path, **options):
             rejects = RejectsWriter(out, reader.header)
         bar = stack.enter_context(click.progressbar(length=1000, label="Importing", file=sys.stderr))
         try:
-            return importer(db.session, reader, filename=path.name, rejects=rejects,
+            return importer(db.session, reader, filename=path.name, rejects=rejects, now=now_utc(),
                             on_batch=lambda: bar.update(int(reader.progress() * 1000) - bar.pos), **options)
         except FileFormatError as exc:
             db.session.rollback()

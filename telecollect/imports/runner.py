@@ -7,7 +7,7 @@ otherwise rolls back and keeps only a record of the run.
 """
 import csv
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Callable, Protocol, TextIO
 
 from flask import current_app
@@ -119,17 +119,20 @@ class ImportSpec:
 
 def run_import(session, reader: TableReader, spec: ImportSpec, *, filename: str, user=None,
                dry_run: bool = False, skip_invalid: bool = False, rejects: RejectsWriter | None = None,
-               today: date | None = None, batch_size: int | None = None,
+               today: date | None = None, now: datetime | None = None, batch_size: int | None = None,
                on_batch: Callable[[], None] | None = None, allow_new_places: bool = True) -> ImportReport:
     """Run one import as `spec` describes. Raises `FileFormatError` when the file as a
     whole is unusable (missing required columns); nothing is written then.
 
     `allow_new_places=False` refuses the rows that name a place not yet known
-    (so a misspelt kecamatan cannot become a new one)."""
+    (so a misspelt kecamatan cannot become a new one). `now` is the business
+    time the rows are written at (the CLI's or the request's clock; the clock
+    when not given)."""
     missing = spec.missing_columns(reader.header)
     if missing:
         raise FileFormatError(f"missing required column(s): {', '.join(missing)}")
     today = today or date.today()
+    now = now or now_utc()
     batch_size = batch_size or current_app.config["IMPORT_BATCH_SIZE"]
     session.commit()  # start from a clean transaction: the import decides its fate
     lock_for(session, f"import:{spec.kind}")
@@ -138,7 +141,7 @@ def run_import(session, reader: TableReader, spec: ImportSpec, *, filename: str,
     session.flush()
     report = ImportReport()
     extra = {"allow_new_places": allow_new_places} if spec.has_places else {}
-    writer = spec.make_writer(session, run.id, report, today, **extra)
+    writer = spec.make_writer(session, run.id, report, today, now, **extra)
     try:
         with bulk_write_cache(session, current_app.config["IMPORT_SQLITE_CACHE_MB"]):
             _stream_batches(reader, spec, writer, report, rejects, today, batch_size, on_batch)

@@ -4,6 +4,7 @@ import io
 from flask import render_template, request
 from flask_login import current_user
 
+from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.imports.models import ImportRun
 from telecollect.imports.reader import FileFormatError, TableReader
@@ -27,7 +28,7 @@ def upload_page(importer, template: str, *, has_places: bool = False):
     try:
         reader = TableReader(upload_file.stream, upload_file.filename)
         rejects = RejectsWriter(rejects_buffer, reader.header) if skip_invalid else None
-        report = importer(db.session, reader, filename=upload_file.filename, user=current_user,
+        report = importer(db.session, reader, filename=upload_file.filename, user=current_user, now=now_utc(),
                           dry_run=dry_run, skip_invalid=skip_invalid, rejects=rejects, **options)
     except FileFormatError as exc:
         db.session.rollback()

@@ -6,14 +6,14 @@ from two schedulers at once, and never queue the same reminder twice. Each
 message is scheduled for the next opening of the recipient's SMS window; the
 dispatcher checks the window again when it sends.
 """
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from time import monotonic
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from telecollect.contacts.models import Channel, ContactAttempt, Promise, PromiseState
-from telecollect.formatting import ZONES
+from telecollect.clock import local_day
 from telecollect.messaging.models import ReminderSetting, SmsKind
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Family, Participant
@@ -57,20 +57,20 @@ def forget_settings() -> None:
     _pre_call_setting[:] = [float("-inf"), None]
 
 
-def plan_reminders(session, rules: policy.ContactRules, now: datetime) -> dict[str, int]:
-    """Queue every reminder due at `now`; returns how many of each kind were new."""
+def plan_reminders(session, rules: policy.ContactRules, now: datetime, zone: str) -> dict[str, int]:
+    """Queue every reminder due at `now`; returns how many of each kind were new.
+
+    Which day it is (before the 10th, the day before a promise …) is the
+    branch's local day in `zone` (`BRANCH_TIMEZONE`).
+    """
     planned = {}
     for kind, planner in ((SmsKind.due_reminder, _due_reminders), (SmsKind.promise_reminder, _promise_reminders),
                           (SmsKind.promise_broken, _broken_promises), (SmsKind.installment_reminder, _installments),
                           (SmsKind.autodebit_prompt, _autodebit_prompts)):
         enabled, days = setting(session, kind)
-        planned[kind.value] = planner(session, rules, now, days) if enabled else 0
+        planned[kind.value] = planner(session, rules, now, local_day(now, zone), days) if enabled else 0
     session.flush()
     return planned
-
-
-def _today(now: datetime, zone: str = "WIB") -> date:
-    return now.astimezone(ZONES[zone]).date()
 
 
 def _send(session, rules, now, *, kind, key, members, **values) -> int:
@@ -92,9 +92,8 @@ def _families_with_members(session, family_ids):
     return {f.id: f.members for f in families}
 
 
-def _due_reminders(session, rules, now, days_before) -> int:
+def _due_reminders(session, rules, now, today, days_before) -> int:
     """Before the 10th: families 1–24 months in arrears who do not pay by autodebit."""
-    today = _today(now)
     if today.day != DUE_DAY - days_before:
         return 0
     due = today.replace(day=DUE_DAY)
@@ -109,8 +108,8 @@ def _due_reminders(session, rules, now, days_before) -> int:
     return count
 
 
-def _promise_reminders(session, rules, now, days_before) -> int:
-    target = _today(now) + timedelta(days=days_before)
+def _promise_reminders(session, rules, now, today, days_before) -> int:
+    target = today + timedelta(days=days_before)
     promises = session.scalars(select(Promise).where(Promise.state == PromiseState.pending,
                                                      Promise.promised_on == target)).all()
     members = _families_with_members(session, {p.family_id for p in promises})
@@ -118,13 +117,12 @@ def _promise_reminders(session, rules, now, days_before) -> int:
                      members=members[p.family_id], tanggal_janji=p.promised_on) for p in promises)
 
 
-def _broken_promises(session, rules, now, days_after) -> int:
+def _broken_promises(session, rules, now, today, days_after) -> int:
     """The day after a promise's last counting day (the settle job also put the family back in the queue).
 
     Promises found broken more than a week ago are left alone: a late first
     run of the planner must not message old news.
     """
-    today = _today(now)
     last_counting_day = today - timedelta(days=days_after)
     promises = session.scalars(select(Promise).where(
         Promise.state == PromiseState.broken, Promise.resolved_on <= last_counting_day,
@@ -134,8 +132,8 @@ def _broken_promises(session, rules, now, days_after) -> int:
                      members=members[p.family_id], tanggal_janji=p.promised_on) for p in promises)
 
 
-def _installments(session, rules, now, days_before) -> int:
-    target = _today(now) + timedelta(days=days_before)
+def _installments(session, rules, now, today, days_before) -> int:
+    target = today + timedelta(days=days_before)
     due = session.scalars(select(Installment).join(InstallmentPlan).where(
         InstallmentPlan.state == PlanState.active, Installment.state == InstallmentState.pending,
         Installment.due_on == target).options(selectinload(Installment.plan))).all()
@@ -146,7 +144,7 @@ def _installments(session, rules, now, days_before) -> int:
                      members=members[i.plan.family_id], jatuh_tempo=i.due_on, cicilan=rupiah(i.amount)) for i in due)
 
 
-def _autodebit_prompts(session, rules, now, _days) -> int:
+def _autodebit_prompts(session, rules, now, _today, _days) -> int:
     """Families reached by phone or a cadre in the last week who still pay by hand: once a quarter."""
     since = now - timedelta(days=7)
     reached = session.scalars(select(ContactAttempt.family_id).where(
@@ -175,6 +173,6 @@ def pre_call_notice(session, rules, members, now: datetime) -> int:
     enabled, _days = pre_call_setting(session)
     if not enabled:
         return 0
-    today = _today(now, members[0].province.timezone)
+    today = local_day(now, members[0].province.timezone)
     return _send(session, rules, now, kind=SmsKind.pre_call, key=f"precall:{members[0].family_id}:{today}",
                  members=members)

@@ -1,16 +1,16 @@
 """Supervisor pages: the outbox, a message's history, opt-outs, SMS templates and reminder settings."""
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from telecollect.clock import day_bounds
 from telecollect.contacts.models import Channel, OptOut
 from telecollect.contacts.optouts import opt_in, opt_out
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
-from telecollect.formatting import ZONES
 from telecollect.messaging import templates
 from telecollect.messaging.encoding import encoding_of, non_gsm_characters, segment_count
 from telecollect.messaging.models import ReminderSetting, SmsKind, SmsMessage, SmsStatus
@@ -51,8 +51,8 @@ def _filtered(query, args):
         except ValueError:
             day = None
         if day:
-            start = datetime.combine(day, time(0), ZONES["WIB"])
-            query = query.where(SmsMessage.created_at >= start, SmsMessage.created_at < start + timedelta(days=1))
+            start, end = day_bounds(day, day, current_app.config["BRANCH_TIMEZONE"])  # a branch day
+            query = query.where(SmsMessage.created_at >= start, SmsMessage.created_at < end)
     if args.get("district", "").isdigit():
         query = query.where(SmsMessage.participant_id.in_(
             select(Participant.id).where(Participant.district_id == int(args["district"]))))

@@ -1,9 +1,9 @@
 """Importing participants and recording their arrears."""
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, select, update
 
-from telecollect.db import bulk_insert, is_postgresql, now_utc
+from telecollect.db import bulk_insert, is_postgresql
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
 from telecollect.imports.seen import SeenKeys
@@ -36,8 +36,10 @@ def import_participants(session, reader: TableReader, **options) -> ImportReport
 class _BatchWriter:
     """Writes validated rows a batch at a time, with a few set-based queries each."""
 
-    def __init__(self, session, run_id: int, report: ImportReport, today: date, allow_new_places: bool = True):
+    def __init__(self, session, run_id: int, report: ImportReport, today: date, now: datetime,
+                 allow_new_places: bool = True):
         self.session = session
+        self.now = now
         self.run_id = run_id
         self.report = report
         self.places = PlaceResolver(session, allow_new=allow_new_places)
@@ -47,7 +49,7 @@ class _BatchWriter:
         self._place_cache: dict[tuple, dict | PlaceError] = {}
 
     def finish(self):
-        close_settled(self.session)  # families that no longer owe leave the queues
+        close_settled(self.session, now=self.now)  # families that no longer owe leave the queues
         record_district_totals(self.session, self.run_id)
 
     def close(self):
@@ -94,7 +96,7 @@ class _BatchWriter:
                 .where(Participant.card_no.in_([row.card_no for row, _ in placed]))
             )
         }
-        now = now_utc()
+        now = self.now
         inserts, updates, snapshots, corrections = [], [], [], []
         for row, place_ids in placed:
             profile = _profile(row, place_ids, family_ids[row.family_key])
@@ -140,7 +142,7 @@ class _BatchWriter:
             place = places[key]
             if (district_id, village_id) != (place["district_id"], place["village_id"]):
                 moved.append({"id": family_id, "district_id": place["district_id"], "village_id": place["village_id"]})
-        missing = [{"key": key, "created_at": now_utc(), "credit": 0, "district_id": places[key]["district_id"],
+        missing = [{"key": key, "created_at": self.now, "credit": 0, "district_id": places[key]["district_id"],
                     "village_id": places[key]["village_id"]} for key in places if key not in found]
         if missing:
             bulk_insert(session, Family.__table__, missing)

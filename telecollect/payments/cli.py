@@ -1,9 +1,10 @@
 """`flask import payments FILE` and `flask payments settle`."""
-from datetime import date
-
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from telecollect.clock import local_day
+from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.imports.cli import register_import_command
 from telecollect.payments.services import import_payments, settle_due
@@ -15,9 +16,12 @@ payments_group = AppGroup("payments", help="Promises and installment plans that 
 
 
 @payments_group.command("settle")
-@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), help="As of this day (default today).")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="As of this day (default: today in the branch's zone).")
 def settle(on):
     """Mark promises past their grace as partly kept or broken, and installments as missed."""
-    counts = settle_due(db.session, on.date() if on else date.today())
+    now = now_utc()
+    zone = current_app.config["BRANCH_TIMEZONE"]
+    counts = settle_due(db.session, on.date() if on else local_day(now, zone), now=now)
     db.session.commit()
     click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
-from telecollect.db import bulk_insert, now_utc
+from telecollect.db import bulk_insert
 from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
@@ -111,12 +111,13 @@ def count_toward_promises(session, family_ids: set[int], payments: list[Payment]
     _back_to_routine(session, kept_families)
 
 
-def settle_due(session, today: date) -> dict:
+def settle_due(session, today: date, *, now: datetime) -> dict:
     """Close what fell due by `today`: promises past their grace, missed installments.
 
     A promise whose date plus grace has passed is partly kept (something was
     paid) or broken (nothing was); a broken promise or a missed installment
-    sends the family back to the collection queue at once. Safe to run often.
+    sends the family back to the collection queue, due at `now` (the business
+    time of the job or command). Safe to run often.
     """
     from telecollect.programs.services import settle_installments
 
@@ -128,17 +129,17 @@ def settle_due(session, today: date) -> dict:
         promise.state = PromiseState.partly_kept if promise.paid_amount > 0 else PromiseState.broken
         promise.resolved_on = promise.promised_on + grace
         counts[promise.state.value] += 1
-        requeue(session, promise.family_id, reason=f"promise_{promise.state.value}")
-    counts.update(settle_installments(session, today))
+        requeue(session, promise.family_id, reason=f"promise_{promise.state.value}", now=now)
+    counts.update(settle_installments(session, today, now=now))
     session.flush()
     return counts
 
 
-def requeue(session, family_id: int, *, reason: str) -> None:
-    """Put the family's live work items back in front of the team: due now, no follow-up."""
+def requeue(session, family_id: int, *, reason: str, now: datetime) -> None:
+    """Put the family's live work items back in front of the team: due at `now`, no follow-up."""
     session.execute(
         update(WorkItem).where(WorkItem.family_id == family_id, WorkItem.state != WorkState.closed)
-        .values(state=WorkState.waiting, follow_up=FollowUp.none, next_action_at=now_utc(), requeue_reason=reason)
+        .values(state=WorkState.waiting, follow_up=FollowUp.none, next_action_at=now, requeue_reason=reason)
         .execution_options(synchronize_session=False))
 
 
@@ -152,11 +153,12 @@ def _back_to_routine(session, family_ids: set[int]) -> None:
         .execution_options(synchronize_session=False))
 
 
-def close_reactivated(session, family_ids: list[int]) -> None:
+def close_reactivated(session, family_ids: list[int], *, now: datetime) -> None:
+    """A reactivated family leaves the queues: its live items close (as of `now`) and lose their claims."""
     if family_ids:
         session.execute(
             update(WorkItem).where(WorkItem.family_id.in_(family_ids), WorkItem.state != WorkState.closed)
-            .values(state=WorkState.closed, close_reason="reactivated", closed_at=now_utc(),
+            .values(state=WorkState.closed, close_reason="reactivated", closed_at=now,
                     claimed_by_id=None, lease_expires_at=None)
             .execution_options(synchronize_session=False))
 
@@ -198,16 +200,17 @@ def attribute(session, payments: list[Payment], window_days: int) -> None:
 class _PaymentWriter:
     """Writes validated payments a batch at a time and applies them to their families."""
 
-    def __init__(self, session, run_id: int, report: ImportReport, today: date):
+    def __init__(self, session, run_id: int, report: ImportReport, today: date, now: datetime):
         self.session = session
         self.run_id = run_id
         self.report = report
         self.today = today
+        self.now = now
         self.seen = SeenKeys(session, "import_seen_references")
         self.window_days = current_app.config["ATTRIBUTION_DAYS"]
 
     def finish(self):
-        settle_due(self.session, self.today)
+        settle_due(self.session, self.today, now=self.now)
 
     def close(self):
         self.seen.drop()
@@ -269,7 +272,7 @@ class _PaymentWriter:
         session = self.session
         family_ids = {family_id for _row, (family_id, _pid) in fresh}
         lock_families(session, family_ids)
-        now = now_utc()
+        now = self.now
         payments = sorted((_NewPayment(row, family_id, participant_id) for row, (family_id, participant_id) in fresh),
                           key=lambda p: (p.paid_on, p.reference))
         families = {r.id: _Row(r._mapping) for r in session.execute(
@@ -303,7 +306,7 @@ class _PaymentWriter:
         from telecollect.programs.services import count_toward_plans
 
         count_toward_plans(session, family_ids)
-        close_reactivated(session, reactivated)
+        close_reactivated(session, reactivated, now=now)
         self.report.created += len(payments)
 
 

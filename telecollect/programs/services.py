@@ -1,5 +1,5 @@
 """Recording a registered REHAB plan and following its installments like promises."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -74,8 +74,9 @@ def count_toward_plans(session, family_ids) -> None:
             plan.state = PlanState.completed
 
 
-def settle_installments(session, today: date) -> dict:
-    """An installment unpaid past its due date plus grace is missed: the plan breaks, the family is requeued."""
+def settle_installments(session, today: date, *, now: datetime) -> dict:
+    """An installment unpaid past its due date plus grace is missed: the plan breaks, the family is requeued
+    (due at `now`)."""
     from telecollect.payments.services import requeue
 
     grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
@@ -89,7 +90,7 @@ def settle_installments(session, today: date) -> dict:
         if plan.id not in broken:
             plan.state = PlanState.broken
             broken.add(plan.id)
-            requeue(session, plan.family_id, reason="rehab_missed")
+            requeue(session, plan.family_id, reason="rehab_missed", now=now)
     return {"installments_missed": len(missed), "plans_broken": len(broken)}
 
 

@@ -1,5 +1,5 @@
 """Reading work items: access, lists, counters."""
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -8,8 +8,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from telecollect.auth.models import Role, User
 from telecollect.auth.scoping import areas_of
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
+from telecollect import clock
 from telecollect.errors import Forbidden, NotFound
-from telecollect.formatting import ZONES
 from telecollect.participants.models import Family, Participant
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
 
@@ -79,8 +79,8 @@ def _rt_rw(item: WorkItem) -> tuple[str, str]:
 
 
 def day_start(zone: str, now: datetime) -> datetime:
-    local = now.astimezone(ZONES[zone])
-    return datetime.combine(local.date(), time(0), ZONES[zone])
+    """Local midnight in `zone` of the day `now` falls on."""
+    return clock.day_start(clock.local_day(now, zone), zone)
 
 
 def today_counters(session, user: User, now: datetime) -> dict:

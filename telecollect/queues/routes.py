@@ -5,12 +5,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from telecollect.audit import services as audit
 from telecollect.auth.models import Role, User
 from telecollect.contacts.labels import outcome_label
 from telecollect.contacts.outcomes import OUTCOMES
-from telecollect.contacts.services import HAND_CHANNELS, parse_outcome, record_outcome
+from telecollect.contacts.services import HAND_CHANNELS, find_recorded, parse_outcome, record_new_outcome
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
@@ -92,18 +93,28 @@ def item(item_id):
 @bp.route("/queue/items/<int:item_id>/outcome", methods=["POST"])
 @roles_required("telecollector", "cadre")
 def record(item_id):
-    """Save the outcome typed on the call screen."""
+    """Save the outcome typed on the call screen; the same `client_ref` twice (even at once) saves once."""
     work = _item_or_error(item_id, to_work=True)
     now = now_utc()
-    try:
-        given = parse_outcome(request.form.to_dict(), work, rules=contact_rules(), now=now, session=db.session)
-        record_outcome(db.session, work, current_user, given, rules=contact_rules(), retry_delays=retry_delays(), now=now)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("queue.item", item_id=item_id))
-    db.session.commit()
-    flash(_("Saved: %(outcome)s.", outcome=outcome_label(given.kind.code)), "success")
+    client_ref = request.form.get("client_ref")
+    recorded = find_recorded(db.session, current_user, client_ref)
+    if recorded is None:
+        try:
+            given = parse_outcome(request.form.to_dict(), work, rules=contact_rules(), now=now, session=db.session)
+            recorded = record_new_outcome(db.session, work, current_user, given, rules=contact_rules(),
+                                          retry_delays=retry_delays(), now=now).attempt
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("queue.item", item_id=item_id))
+        except IntegrityError:
+            # The same submission arrived twice at once (a double press, a resent form); the other one won.
+            db.session.rollback()
+            recorded = find_recorded(db.session, current_user, client_ref)
+            if recorded is None:
+                raise
+    flash(_("Saved: %(outcome)s.", outcome=outcome_label(recorded.outcome)), "success")
     return redirect(url_for("queue.home" if current_user.role == Role.telecollector else "queue.cadre"))
 
 

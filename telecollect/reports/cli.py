@@ -1,5 +1,6 @@
 """`flask report arrears` and `flask report outcomes`."""
 import click
+from flask import current_app
 
 from telecollect.cli import report_group
 from telecollect.extensions import db
@@ -24,9 +25,9 @@ def arrears(by, fmt):
 @click.option("--queue", type=click.Choice(["telecollect", "cadre"]))
 @click.option("--format", "fmt", default="table", type=click.Choice(["csv", "json", "table"]))
 def outcomes(by, date_from, date_to, queue, fmt):
-    """The outcome funnel for a date range (branch days, WIB), one row per group."""
+    """The outcome funnel for a date range (branch days, in BRANCH_TIMEZONE), one row per group."""
     if date_to < date_from:
         raise click.BadParameter("must not be after --to", param_hint="--from")
-    rows = outcome_funnel(db.session, by, Period(date_from.date(), date_to.date()), Scope(queue=queue))
+    rows = outcome_funnel(db.session, by, Period(date_from.date(), date_to.date(), current_app.config["BRANCH_TIMEZONE"]), Scope(queue=queue))
     columns = [by, *CSV_COLUMNS] if fmt != "json" else [by, *CSV_COLUMNS, *RATES]
     click.echo(render(rows, columns, fmt), nl=fmt != "csv")

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from telecollect.auth.models import Role, User
+from telecollect.clock import day_start, local_day
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.imports.models import ImportRun, ImportStatus
 from telecollect.messaging.models import InboundSms, SmsMessage
@@ -11,18 +12,17 @@ from telecollect.participants.models import Participant
 from telecollect.programs.models import Installment, InstallmentPlan
 from telecollect.queues.models import FollowUp, WorkItem, WorkState
 from telecollect.regions.queries import place_names
-from telecollect.reports.funnel import Period, outcome_funnel
+from telecollect.reports.funnel import Period, totals
 from telecollect.reports.models import ArrearsDistrictTotal
 
 
-def people(session, now: datetime, *, call_target: int, cadre_weekly_target: int, quiet_days: int) -> dict:
+def people(session, now: datetime, zone: str, *, call_target: int, cadre_weekly_target: int, quiet_days: int) -> dict:
     """Per telecollector: today's calls against target, callbacks pending, promises open.
-    Per cadre: families contacted this week against target, last activity. And who has gone quiet."""
-    from telecollect.queues.queries import day_start
-
+    Per cadre: families contacted this week against target, last activity. And who has gone quiet.
+    "Today" and "this week" are the branch's local days in `zone`."""
     staff = session.scalars(select(User).where(User.role.in_([Role.telecollector, Role.cadre]),
                                                User.is_active.is_(True)).order_by(User.username)).all()
-    today = day_start("WIB", now)
+    today = day_start(local_day(now, zone), zone)
     week = today - timedelta(days=today.weekday())
     calls = _by_user(session, select(ContactAttempt.user_id, func.count()).where(ContactAttempt.at >= today))
     reached_today = _by_user(session, select(ContactAttempt.user_id, func.count())
@@ -115,17 +115,18 @@ def _district_totals(session, run_id: int) -> dict:
         .where(ArrearsDistrictTotal.import_run_id == run_id))}
 
 
-def key_figures(session, period: Period, scope) -> dict:
-    """The period's totals next to the previous period of the same length."""
-    from telecollect.reports.funnel import totals
-
-    current = totals(outcome_funnel(session, "month", period, scope))
-    before = totals(outcome_funnel(session, "month", period.previous(), scope))
-    return {name: {"value": current[name], "previous": before[name]} for name in current}
+def key_figures(current: list[dict], previous: list[dict]) -> dict:
+    """The period's totals (from its funnel by month) next to the previous period's."""
+    now_totals, before = totals(current), totals(previous)
+    return {name: {"value": now_totals[name], "previous": before[name]} for name in now_totals}
 
 
-def daily_trend(session, period: Period, scope) -> list[dict]:
-    rows = {r["day"]: r for r in outcome_funnel(session, "day", period, scope)}
+#: The figures the daily trend charts.
+TREND_MEASURES = frozenset({"attempts", "contacts", "promises", "collected_amount"})
+
+
+def daily_trend(period: Period, by_day: list[dict]) -> list[dict]:
+    """Every day of the period (zero when nothing happened), from its funnel by day."""
+    rows = {r["day"]: r for r in by_day}
     days = [(period.start + timedelta(days=n)).isoformat() for n in range((period.end - period.start).days + 1)]
-    return [{"day": day, **{m: rows.get(day, {}).get(m, 0) for m in ("attempts", "contacts", "promises", "collected_amount")}}
-            for day in days]
+    return [{"day": day, **{m: rows.get(day, {}).get(m, 0) for m in sorted(TREND_MEASURES)}} for day in days]

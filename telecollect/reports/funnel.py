@@ -3,7 +3,7 @@
 Each measure is one aggregate query over its own raw table (attempts,
 promises, payments, families, work items) for the date range, grouped by the
 same key; the rows are merged in Python. Dates are the branch's local days
-(WIB). Definitions, as the dashboard shows them:
+(in the period's zone, the branch's `BRANCH_TIMEZONE`). Definitions, as the dashboard shows them:
 
 - families attempted: distinct families with at least one attempt
 - attempts, contacts (someone answered), rpc (right-party contacts)
@@ -18,13 +18,13 @@ same key; the rows are merged in Python. Dates are the branch's local days
   attempts per family = attempts ÷ families attempted
 """
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, Integer, String, cast, func, literal, or_, select
+from sqlalchemy import Integer, String, cast, func, literal, or_, select
 
 from telecollect.auth.models import User
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
-from telecollect.formatting import ZONES
+from telecollect.clock import day_bounds, local_day_sql
 from telecollect.participants.models import Family
 from telecollect.payments.models import Payment
 from telecollect.queues.models import WorkItem
@@ -36,25 +36,26 @@ CSV_COLUMNS = ("families_attempted", "attempts", "contacts", "rpc", "promises", 
                "promises_kept", "promises_broken", "payments", "collected_amount", "reactivated")
 COUNTS = CSV_COLUMNS + ("promises_partly_kept", "families_assigned", "arrears_assigned")
 RATES = ("contact_rate", "rpc_rate", "ptp_rate", "kept_rate", "recovery_rate", "attempts_per_family")
-BRANCH_ZONE = "WIB"
 
 
 @dataclass(frozen=True)
 class Period:
+    """Local days `start`..`end` of the branch, in its zone (WIB, WITA or WIT)."""
     start: date
     end: date  #: inclusive
+    zone: str
 
     @property
     def starts_at(self) -> datetime:
-        return datetime.combine(self.start, time(0), ZONES[BRANCH_ZONE])
+        return day_bounds(self.start, self.end, self.zone)[0]
 
     @property
     def ends_before(self) -> datetime:
-        return datetime.combine(self.end + timedelta(days=1), time(0), ZONES[BRANCH_ZONE])
+        return day_bounds(self.start, self.end, self.zone)[1]
 
     def previous(self) -> "Period":
         length = (self.end - self.start).days + 1
-        return Period(self.start - timedelta(days=length), self.start - timedelta(days=1))
+        return Period(self.start - timedelta(days=length), self.start - timedelta(days=1), self.zone)
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,14 @@ class Scope:
     queue: str | None = None
 
 
-def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope()) -> list[dict]:
+def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope(), *,
+                   measures: frozenset[str] | None = None) -> list[dict]:
     """One row per group with every count and rate, sorted by group label.
 
     Kecamatan and kelurahan are grouped by id and labelled with their parents
-    ("Batu Ampar — Kota Batam"); `key` is the id, for the drill-down.
+    ("Batu Ampar — Kota Batam"); `key` is the id, for the drill-down. With
+    `measures`, only the sources giving those are read (a chart of one
+    figure); the other counts are then zero.
     """
     if by not in GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
@@ -76,6 +80,8 @@ def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope()) -> 
     rows: dict = {}
     for build in SOURCES:
         source = build(by, period, scope, dialect)
+        if measures is not None and not measures & source.measures.keys():
+            continue
         for key, *values in session.execute(_aggregate(source)):
             rows.setdefault(key, dict.fromkeys(COUNTS, 0)).update(
                 {name: int(value or 0) for name, value in zip(source.measures, values)})
@@ -108,13 +114,6 @@ def _ratio(part, whole):
 
 
 # --- group keys -------------------------------------------------------------------
-
-def _local_day(column, dialect: str):
-    """The WIB calendar day of a UTC timestamp column, in SQL."""
-    if dialect == "postgresql":
-        return cast(func.timezone("Asia/Jakarta", column), Date)
-    return func.date(column, "+7 hours")
-
 
 def _period_key(day_expression, by: str, dialect: str):
     """day → 'YYYY-MM-DD'; week → its Monday; month → 'YYYY-MM' (strings on both engines)."""
@@ -167,7 +166,7 @@ class Source:
 def _attempts(by, period, scope, dialect) -> Source:
     a = ContactAttempt
     key = _key(by, user=a.user_id, district=a.district_id, village=a.village_id, bucket=a.bucket,
-               day=_local_day(a.at, dialect), dialect=dialect)
+               day=local_day_sql(a.at, period.zone, dialect), dialect=dialect)
     stmt = select().select_from(a).where(a.at >= period.starts_at, a.at < period.ends_before)
     if scope.user_id:
         stmt = stmt.where(a.user_id == scope.user_id)
@@ -247,7 +246,8 @@ def _assigned(by, period, scope, dialect) -> Source:
     """Work items live during the range; by day/week/month they count where they were created."""
     w = WorkItem
     key = _key(by, user=w.assigned_user_id, district=w.district_id, village=w.village_id,
-               bucket=literal(None, String), day=_local_day(w.created_at, dialect), dialect=dialect)
+               bucket=literal(None, String), day=local_day_sql(w.created_at, period.zone, dialect),
+               dialect=dialect)
     stmt = (select().select_from(w)
             .where(w.created_at < period.ends_before, or_(w.closed_at.is_(None), w.closed_at >= period.starts_at)))
     if by in ("day", "week", "month"):

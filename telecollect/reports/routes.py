@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from telecollect.clock import local_day
 from telecollect.db import now_utc
 from telecollect.extensions import db
-from telecollect.formatting import ZONES
 from telecollect.participants.models import Participant
 from telecollect.reports import charts, dashboard as panels
 from telecollect.reports.export import to_csv, to_xlsx
@@ -55,8 +55,9 @@ def arrears():
 
 
 def _filters():
-    """Date range, grouping and queue from the URL (so a view can be bookmarked); this month by default."""
-    today = now_utc().astimezone(ZONES["WIB"]).date()
+    """Date range (branch days), grouping and queue from the URL (so a view can be bookmarked); this month by default."""
+    zone = current_app.config["BRANCH_TIMEZONE"]
+    today = local_day(now_utc(), zone)
     try:
         start = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today.replace(day=1)
         end = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else today
@@ -68,7 +69,7 @@ def _filters():
     queue = request.args.get("queue") or None
     if by not in GROUPINGS or queue not in (None, "telecollect", "cadre"):
         abort(400)
-    return Period(start, end), by, queue
+    return Period(start, end, zone), by, queue
 
 
 def _scope(queue) -> Scope:
@@ -81,14 +82,15 @@ def _scope(queue) -> Scope:
 def dashboard():
     """Key figures, trends, the outcome funnel and the team panels for a date range."""
     period, by, queue = _filters()
-    scope = _scope(queue)
-    rows = outcome_funnel(db.session, by, period, scope)
-    trend = panels.daily_trend(db.session, period, scope)
-    by_district = outcome_funnel(db.session, "kecamatan", period, scope)
-    by_person = outcome_funnel(db.session, "user", period, scope)
+    funnel = _funnel_once(_scope(queue))
+    rows = funnel(by, period)
+    trend = panels.daily_trend(period, funnel("day", period, panels.TREND_MEASURES))
+    by_district = funnel("kecamatan", period, {"collected_amount"})
+    by_person = funnel("user", period, {"attempts"})
     context = dict(
         period=period, by=by, queue=queue, rows=rows, total=totals(rows), columns=FUNNEL_COLUMNS, rates=RATES,
-        drillable=DRILLABLE, groupings=GROUPINGS, figures=panels.key_figures(db.session, period, scope),
+        drillable=DRILLABLE, groupings=GROUPINGS,
+        figures=panels.key_figures(funnel("month", period), funnel("month", period.previous())),
         trend_charts=[charts.column_chart([(d["day"], d[m]) for d in trend], title=str(TREND_TITLES[m]))
                       for m in TREND_TITLES],
         district_chart=charts.bar_chart([(r["kecamatan"], r["collected_amount"]) for r in
@@ -100,11 +102,27 @@ def dashboard():
     if current_user.is_privileged:
         config = current_app.config
         context.update(
-            people=panels.people(db.session, now_utc(), call_target=config["DAILY_CALL_TARGET"],
+            people=panels.people(db.session, now_utc(), period.zone, call_target=config["DAILY_CALL_TARGET"],
                                  cadre_weekly_target=config["CADRE_WEEKLY_TARGET"], quiet_days=config["QUIET_DAYS"]),
             programs=panels.programs_and_channels(db.session, period),
             arrears=panels.arrears_by_district_with_change(db.session))
     return render_template("reports/dashboard.html", **context)
+
+
+def _funnel_once(scope: Scope):
+    """The outcome funnel for this request: each grouping and period is read once, however many
+    panels show it, and a chart of a few figures reads only the sources behind them (unless the
+    whole funnel for its grouping was already read, e.g. the table grouped the same way)."""
+    computed: dict[tuple[str, Period], list[dict]] = {}
+
+    def funnel(by: str, period: Period, measures=None) -> list[dict]:
+        if (by, period) in computed:
+            return computed[by, period]
+        if measures is not None:
+            return outcome_funnel(db.session, by, period, scope, measures=frozenset(measures))
+        computed[by, period] = outcome_funnel(db.session, by, period, scope)
+        return computed[by, period]
+    return funnel
 
 
 TREND_TITLES = {"attempts": _l("Attempts per day"), "contacts": _l("Contacts per day"),

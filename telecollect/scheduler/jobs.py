@@ -1,7 +1,8 @@
 """The scheduled jobs. Each is idempotent and safe if two schedulers run by mistake.
 
 Every job takes `now`, the business time all rules use (the contact policy
-included), so `flask jobs run-once --now …` replays any moment.
+included), so `flask jobs run-once --now …` replays any moment. Branch days
+(settling, reminders) are local days in `BRANCH_TIMEZONE`.
 """
 from datetime import datetime
 
@@ -9,7 +10,7 @@ from flask import current_app
 from sqlalchemy import update
 
 from telecollect.extensions import db
-from telecollect.formatting import ZONES
+from telecollect.clock import local_day
 from telecollect.messaging.dispatch import dispatch_due
 from telecollect.messaging.reminders import plan_reminders
 from telecollect.payments.services import settle_due
@@ -20,14 +21,14 @@ from telecollect.queues.settings import contact_rules, sms_gateway
 
 def settle_promises(now: datetime) -> dict:
     """Detect broken promises and missed installments (families go back to the queue)."""
-    counts = settle_due(db.session, now.astimezone(ZONES[current_app.config["BRANCH_TIMEZONE"]]).date())
+    counts = settle_due(db.session, local_day(now, current_app.config["BRANCH_TIMEZONE"]), now=now)
     db.session.commit()
     return counts
 
 
 def plan_sms(now: datetime) -> dict:
     """Queue the reminders due now (before the 10th, promises, broken promises, installments, autodebit)."""
-    counts = plan_reminders(db.session, contact_rules(), now)
+    counts = plan_reminders(db.session, contact_rules(), now, current_app.config["BRANCH_TIMEZONE"])
     db.session.commit()
     return counts
 

@@ -28,8 +28,8 @@ def test_due_reminder_three_days_before_the_tenth_skips_autodebit_and_old_debts(
         row(card_no="0000000000003", phone="081200000003", months_in_arrears="30"),
         row(card_no="0000000000004", phone="", months_in_arrears="3"),
     ]))
-    assert plan_reminders(db.session, RULES, datetime(2026, 12, 6, 3, tzinfo=timezone.utc))["due_reminder"] == 0
-    planned = plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=timezone.utc))
+    assert plan_reminders(db.session, RULES, datetime(2026, 12, 6, 3, tzinfo=timezone.utc), "WIB")["due_reminder"] == 0
+    planned = plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=timezone.utc), "WIB")
     assert planned["due_reminder"] == 1
     message = db.session.scalar(select(SmsMessage))
     assert message.to_phone == "+6281200000001" and "10-12-2026" in message.body
@@ -41,7 +41,7 @@ def test_two_planners_at_once_queue_each_reminder_once(app, db):
     from tests.queues.test_concurrency import run_together
 
     def planner():
-        planned = plan_reminders(_db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=timezone.utc))["due_reminder"]
+        planned = plan_reminders(_db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=timezone.utc), "WIB")["due_reminder"]
         _db.session.commit()
         return planned
 
@@ -63,10 +63,10 @@ def test_promise_and_broken_promise_messages(db, make_user):
     db.session.add(Promise(family_id=family.id, attempt_id=attempt.id, user_id=user.id, made_on=date(2026, 11, 20),
                            promised_on=date(2026, 11, 25), amount=100_000))
     db.session.commit()
-    assert plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=timezone.utc))["promise_reminder"] == 1
+    assert plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=timezone.utc), "WIB")["promise_reminder"] == 1
     from telecollect.payments.services import settle_due
-    settle_due(db.session, date(2026, 11, 29))  # 25th + 3 days' grace passed, nothing paid
-    assert plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=timezone.utc))["promise_broken"] == 1
+    settle_due(db.session, date(2026, 11, 29), now=datetime(2026, 11, 29, 3, tzinfo=timezone.utc))  # 25th + 3 days' grace passed, nothing paid
+    assert plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=timezone.utc), "WIB")["promise_broken"] == 1
     db.session.commit()
     # The promise was a right-party contact this week and the family pays by hand: an autodebit prompt too.
     assert kinds(db) == {SmsKind.promise_reminder: 1, SmsKind.promise_broken: 1, SmsKind.autodebit_prompt: 1}
@@ -107,7 +107,7 @@ def test_jobs_run_once_sends_through_twilio_settings(app, db, runner):
 
 def test_outbox_page_filters_and_totals(db, client, login, make_user):
     families(db, 2)
-    plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=timezone.utc))
+    plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=timezone.utc), "WIB")
     db.session.commit()
     login(make_user("supervisor"))
     page = client.get("/sms/outbox?status=queued&kind=due_reminder").text
@@ -142,3 +142,17 @@ def test_manual_opt_out_and_in(db, client, login, make_user):
     client.post("/sms/opt-outs", data={"csrf_token": csrf_token(page.text), "phone": "+62 812 1111 2222", "channel": "sms",
                                        "action": "opt_in"})
     assert "+6281211112222" not in table()
+
+
+def test_a_wita_branch_plans_the_due_reminder_on_its_own_local_day(app, db, runner):
+    """00:30 on 7 December in Makassar (WITA) is still the 6th in Jakarta: the branch's day decides."""
+    families(db, 1)
+    app.config["BRANCH_TIMEZONE"] = "WITA"
+    try:
+        result = runner.invoke(args=["jobs", "run-once", "--now", "2026-12-07T00:30:00+08:00"])
+    finally:
+        app.config["BRANCH_TIMEZONE"] = "WIB"
+    assert result.exit_code == 0, result.output
+    assert "plan_sms: {'due_reminder': 1" in result.output
+    message = db.session.scalar(select(SmsMessage))
+    assert message.idempotency_key == f"due:{message.family_id}:2026-12" and "10-12-2026" in message.body

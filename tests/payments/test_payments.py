@@ -178,13 +178,37 @@ def test_promise_results(db, make_user, payments, state, paid):
                 user_id=make_user("telecollector").id)
     pay(db, [{"card_no": f"{1:013d}", "amount": str(a), "paid_on": d, "reference": f"R{i}"}
              for i, (d, a) in enumerate(payments)])
-    settle_due(db.session, date(2026, 12, 1))
+    settle_due(db.session, date(2026, 12, 1), now=datetime(2026, 12, 1, 3, tzinfo=timezone.utc))
     db.session.commit()
     db.session.refresh(p)
     assert (p.state, p.paid_amount) == (state, paid)
     item = db.session.scalar(select(WorkItem))
     if state == PromiseState.broken:
         assert (item.state, item.requeue_reason) == (WorkState.waiting, "promise_broken")
+
+
+def test_run_once_requeues_a_broken_promise_at_its_business_time(db, runner, make_user):
+    """`flask jobs run-once --now` replays a moment: the family is due again then, not at the wall clock."""
+    fam = family(db, (1, 6, 3))
+    queue_up(db, QueueName.telecollect)
+    promise(db, fam, made_on=date(2026, 11, 20), promised_on=date(2026, 11, 25), amount=105_000,
+            user_id=make_user("telecollector").id)
+    result = runner.invoke(args=["jobs", "run-once", "--now", "2026-12-07T09:00:00+07:00"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    item = db.session.scalar(select(WorkItem))
+    assert (item.state, item.requeue_reason) == (WorkState.waiting, "promise_broken")
+    assert item.next_action_at == datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc)
+
+
+def test_payment_import_closes_reactivated_work_at_the_time_it_is_given(db):
+    family(db, (1, 2, 3))
+    queue_up(db, QueueName.telecollect)
+    at = datetime(2026, 11, 20, 4, 30, tzinfo=timezone.utc)
+    pay(db, [{"card_no": f"{1:013d}", "amount": "105000", "paid_on": "2026-11-20", "reference": "TRX-1"}], now=at)
+    item = db.session.scalar(select(WorkItem))
+    assert (item.state, item.close_reason, item.closed_at) == (WorkState.closed, "reactivated", at)
+    assert db.session.scalar(select(Payment.created_at)) == at
 
 
 def test_attribution_window_and_self_cure(db, make_user):
@@ -218,7 +242,7 @@ def test_rehab_plan_installments_are_tracked_like_promises(db, make_user):
     pay(db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-03-09", "reference": "I1"}], today=date(2026, 4, 1))
     db.session.refresh(plan)
     assert [i.state for i in plan.schedule][:2] == [InstallmentState.paid, InstallmentState.pending]
-    settle_due(db.session, date(2026, 4, 14))  # 10 April + 3 days' grace has passed
+    settle_due(db.session, date(2026, 4, 14), now=datetime(2026, 4, 14, 3, tzinfo=timezone.utc))  # 10 April + 3 days' grace has passed
     db.session.commit()
     db.session.refresh(plan)
     assert plan.state == PlanState.broken and plan.schedule[1].state == InstallmentState.missed

@@ -134,3 +134,44 @@ def test_the_same_submission_twice_at_once_is_recorded_once(app, db, make_user, 
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
     assert len({r.json["attempt"]["id"] for r in responses}) == 1
     assert len(db.session.scalars(select(ContactAttempt)).all()) == 1
+
+
+def test_the_call_screen_form_sent_twice_at_once_is_saved_once(app, db, make_user, clock, monkeypatch):
+    """A double press (or a resent form) on the call screen: both answers are the saved outcome, never a 500."""
+    from telecollect.contacts import services as contacts
+    from telecollect.queues import routes
+
+    # Both requests look for the client_ref before either writes it: the race the unique key settles.
+    both_looked, looked = threading.Barrier(2), threading.local()
+    original = contacts.find_recorded
+
+    def find_recorded_together(*args):
+        found = original(*args)
+        if not getattr(looked, "once", False):
+            looked.once = True
+            both_looked.wait(10)
+        return found
+
+    monkeypatch.setattr(contacts, "find_recorded", find_recorded_together)
+    monkeypatch.setattr(routes, "find_recorded", find_recorded_together, raising=False)
+    families(db, 1)
+    queue_up(db, QueueName.cadre)
+    cadre = make_user("cadre", areas=["Kec. Koja"])
+    item_id = db.session.scalar(select(WorkItem.id))
+    from tests.conftest import PASSWORD, IsolatedClient
+    app.config["WTF_CSRF_ENABLED"] = False
+    try:
+        app.test_client_class = IsolatedClient
+        clients = [app.test_client() for _ in range(2)]
+        for c in clients:
+            c.post("/login", data={"username": cadre.username, "password": PASSWORD})
+        form = {"outcome": "promise_to_pay", "channel": "whatsapp", "promise_date": "2026-11-30",
+                "promise_amount": "50000", "client_ref": "screen-5b1e"}
+        responses = run_together(app, [
+            (lambda c=c: c.post(f"/queue/items/{item_id}/outcome", data=form)) for c in clients])
+        pages = [c.get("/cadre").text for c in clients]
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = True
+    assert [(r.status_code, r.location) for r in responses] == [(302, "/cadre")] * 2
+    assert all("Tersimpan: Janji bayar." in page for page in pages)
+    assert len(db.session.scalars(select(ContactAttempt)).all()) == 1

@@ -19,7 +19,7 @@ from tests.helpers import csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
 
 RULES = ContactRules(0, 1440, frozenset(range(7)), 50, 50)
-NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30))
+NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30), "WIB")
 #: Kecamatan are labelled with their city: names repeat across regencies.
 JAKARTA_UTARA = " — Kota Administrasi Jakarta Utara"
 KOJA = f"Koja{JAKARTA_UTARA}"
@@ -211,3 +211,44 @@ def test_namesake_kecamatan_are_separate_rows_labelled_with_their_city(db, clien
     page = client.get("/reports/dashboard?from=2026-11-01&to=2026-11-30&by=kecamatan").text
     assert "Batu Ampar — Kota Batam" in page.split('data-testid="funnel"')[1].split("</table>")[0]
     assert "Batu Ampar — Kabupaten Kutai Timur" in page.split('data-testid="arrears-change"')[1]
+
+
+def test_a_wit_branch_counts_an_attempt_on_its_own_local_day(app, db, runner, make_user):
+    """23:30 in Jakarta (16:30 UTC) is already 01:30 the next day in Jayapura (WIT): the branch's day counts."""
+    run_import(db, csv_bytes([row(card_no="0000000000001")]))
+    family = db.session.scalar(select(Family))
+    from telecollect.contacts.models import ContactAttempt
+    db.session.add(ContactAttempt(family_id=family.id, user_id=make_user("telecollector").id, channel=Channel.phone,
+                                  outcome="no_answer", is_reached=False, is_right_party=False,
+                                  at=datetime(2026, 11, 10, 16, 30, tzinfo=timezone.utc)))
+    db.session.commit()
+    app.config["BRANCH_TIMEZONE"] = "WIT"
+    try:
+        result = runner.invoke(args=["report", "outcomes", "--by", "day", "--from", "2026-11-01", "--to", "2026-11-30",
+                                     "--format", "csv"])
+    finally:
+        app.config["BRANCH_TIMEZONE"] = "WIB"
+    assert result.exit_code == 0, result.output
+    days = {line.split(",")[0]: line.split(",")[2] for line in result.output.splitlines()[1:]}
+    assert days == {"2026-11-11": "1"}
+
+
+def funnel_runs(statements: list[str]) -> int:
+    """How many times the outcome funnel ran: each run reads the attempts once, counting families and RPCs."""
+    import re
+    counts_families = re.compile(r"count\(distinct\W*contact_attempts\.family_id", re.IGNORECASE)
+    return sum(1 for s in statements if counts_families.search(s) and "is_right_party" in s)
+
+
+@pytest.mark.parametrize("by, runs", [
+    ("user", 4),  # the table (also the chart by person), the trend, this month and the month before
+    ("day", 4),   # the table is the trend too; the chart by person reads the attempts alone
+    ("week", 5),
+])
+def test_the_dashboard_reads_each_funnel_once(db, client, login, make_user, month, count_queries, by, runs):
+    login(make_user("supervisor"))
+    query = f"from=2026-11-01&to=2026-11-30&by={by}"
+    with count_queries() as statements:
+        page = client.get(f"/reports/dashboard?{query}")
+    assert page.status_code == 200 and 'data-testid="funnel"' in page.text
+    assert funnel_runs(statements) == runs
