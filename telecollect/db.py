@@ -57,14 +57,22 @@ def is_postgresql(session) -> bool:
 
 
 def lock_for(session, name: str) -> None:
-    """Serialise one kind of bulk work (an import) across processes.
+    """Serialise the transactions that do `name` (an import, one outcome's client_ref, one opt-out), across
+    processes, from here to their commit: a check-then-write after it cannot race.
 
     PostgreSQL takes a transaction-scoped advisory lock, released at commit or
-    rollback. SQLite needs nothing: it already admits one writer at a time and
-    the busy timeout makes the second writer wait.
+    rollback. SQLite admits one writer at a time; its write lock is taken now
+    (BEGIN IMMEDIATE, waiting out the busy timeout) unless this transaction
+    already holds it, so every read after this sees the other writer's
+    committed work. (A deferred transaction that read first would instead fail
+    with "database is locked" when it tries to write after the other commits.)
     """
     if is_postgresql(session):
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+        return
+    connection = session.connection()
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -42,7 +42,7 @@ def csv_bytes(rows: list[dict], delimiter: str = ",", bom: bool = False, columns
 def run_import(db, data: bytes, filename: str = "peserta.csv", **options):
     """Run the participant import on in-memory file bytes, as the CLI and upload page do."""
     from telecollect.imports.reader import TableReader
-    from telecollect.participants.services import import_participants
+    from telecollect.workflows.imports import import_participants
 
     reader = TableReader(io.BytesIO(data), filename)
     return import_participants(db.session, reader, filename=filename, **options)

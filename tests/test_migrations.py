@@ -16,3 +16,48 @@ def test_naming_convention_names_constraints(db):
     assert "uq_participants_card_no" in names
     assert "ck_participants_klass_range" in names
     assert "fk_participants_family_id_families" in names
+
+
+def _round_trip(url: str) -> list[str]:
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    from telecollect import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"})
+    with app.app_context():
+        from telecollect.extensions import db
+
+        upgrade()
+        downgrade(revision="base")
+        left = [name for name in inspect(db.engine).get_table_names() if name != "alembic_version"]
+        upgrade()
+        tables = inspect(db.engine).get_table_names()
+        db.engine.dispose()
+    assert left == []
+    return tables
+
+
+def test_migrations_go_down_to_base_and_up_again_on_sqlite(tmp_path):
+    assert "work_items" in _round_trip(f"sqlite:///{tmp_path / 'round-trip.db'}")
+
+
+def test_migrations_go_down_to_base_and_up_again_on_postgresql():
+    import os
+
+    import pytest
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("PostgreSQL half: set TEST_DATABASE_URL (CI always does)")
+    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS telecollect_round_trip WITH (FORCE)"))
+        connection.execute(text("CREATE DATABASE telecollect_round_trip"))
+    try:
+        assert "work_items" in _round_trip(url.rsplit("/", 1)[0] + "/telecollect_round_trip")
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text("DROP DATABASE IF EXISTS telecollect_round_trip WITH (FORCE)"))
+        admin.dispose()

@@ -5,21 +5,21 @@ from datetime import date
 
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from telecollect.api.openapi import openapi_document
 from telecollect.api.serializers import attempt_json, participant_json, shown_phone, work_item_json
 from telecollect.audit import services as audit
-from telecollect.contacts.services import find_recorded, parse_outcome, record_new_outcome
+from telecollect.contacts.services import find_recorded, parse_outcome
 from telecollect.db import now_utc
 from telecollect.errors import NotFound, ServiceError
 from telecollect.extensions import db
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears, family_members, local_today, may_view
 from telecollect.programs.rules import rehab_quote
-from telecollect.queues import services as queues
+from telecollect.queues import lifecycle
 from telecollect.queues.queries import item_for_user
 from telecollect.queues.settings import contact_rules, lease, retry_delays
+from telecollect.workflows import queue_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -81,7 +81,7 @@ def rehab(card_no):
 def claim():
     """Claim the best work item the caller may work now; 204 when nothing may be worked."""
     now = now_utc()
-    item = queues.claim_next(db.session, current_user, contact_rules(), lease=lease(), now=now)
+    item = queue_work.claim(db.session, current_user, contact_rules(), lease=lease(), now=now)
     # Shown before the commit, which would expire what was just loaded and make it be read again.
     body = {"work_item": _shown_work_item(item, now, via="claim")} if item else None
     db.session.commit()
@@ -110,19 +110,14 @@ def outcome(item_id):
     first = find_recorded(db.session, current_user, body.get("client_ref"))
     if first is None:
         given = parse_outcome(body, item, rules=contact_rules(), now=now, session=db.session)
-        try:
-            recorded = record_new_outcome(db.session, item, current_user, given, rules=contact_rules(),
-                                          retry_delays=retry_delays(), now=now)
+        recorded = queue_work.record_outcome(db.session, item, current_user, given, rules=contact_rules(),
+                                             retry_delays=retry_delays(), now=now)
+        if recorded.is_new:
             answer = _outcome_response(recorded.attempt, item, now, status=201,
                                        claimed_by_other=recorded.was_claimed_by_other)
             db.session.commit()  # after the answer is made: see claim()
             return answer
-        except IntegrityError:
-            # The same client_ref arrived twice at once; the other one won.
-            db.session.rollback()
-            first = find_recorded(db.session, current_user, body.get("client_ref"))
-            if first is None:
-                raise
+        first = recorded.attempt  # the same client_ref arrived twice at once; the other one won
     answer = _outcome_response(first, db.session.get(type(item), item_id), now, status=200)
     db.session.commit()  # the audit record of the numbers shown
     return answer
@@ -149,7 +144,7 @@ def _shown_work_item(item, now, *, via: str, full_nik: bool = False) -> dict:
 def renew(item_id):
     """Extend the claim's lease while the call screen is open."""
     item = item_for_user(db.session, current_user, item_id, to_work=True)
-    queues.renew(db.session, item, current_user, lease())
+    lifecycle.renew(item, current_user, lease(), now_utc())
     db.session.commit()
     return jsonify({"lease_expires_at": item.lease_expires_at.isoformat()})
 
@@ -159,7 +154,7 @@ def renew(item_id):
 def release(item_id):
     """Give the claimed item back without an outcome."""
     item = item_for_user(db.session, current_user, item_id, to_work=True)
-    queues.release(db.session, item, current_user)
+    lifecycle.release(item, current_user)
     body = {"work_item": _shown_work_item(item, now_utc(), via="release")}
     db.session.commit()
     return jsonify(body)

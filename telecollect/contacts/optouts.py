@@ -6,23 +6,21 @@ decides what an opt-out is and two at once cannot fail on the unique
 (phone, channel) pair.
 """
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from telecollect.contacts.models import Channel, OptOut
+from telecollect.db import lock_for
 
 
 def opt_out(session, phone: str, channel: Channel, reason: str) -> bool:
     """Record that `phone` must not be contacted on `channel`; returns False when it already was.
 
-    The insert runs in a savepoint: another request may record the same pair at
-    the same moment, and losing that race is not an error."""
+    Another request may record the same pair at the same moment: the lock makes
+    the second wait for the first and then find its record."""
+    lock_for(session, f"opt-out:{phone}:{channel.value}")
     if is_opted_out(session, phone, channel):
         return False
-    try:
-        with session.begin_nested():
-            session.add(OptOut(phone=phone, channel=channel, reason=(reason or "")[:200]))
-    except IntegrityError:
-        return False
+    session.add(OptOut(phone=phone, channel=channel, reason=(reason or "")[:200]))
+    session.flush()
     return True
 
 

@@ -4,8 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import case, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from telecollect.auth.models import User
 from telecollect.contacts.models import Channel, ContactAttempt, Holiday, Promise
@@ -17,8 +16,7 @@ from telecollect.money import parse_positive_rupiah
 from telecollect.participants.models import bucket_of
 from telecollect.participants.queries import family_arrears
 from telecollect.queues import policy
-from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
-from telecollect.queues.priority import score
+from telecollect.queues.models import QueueName, WorkItem
 from telecollect.reasons import Refusal, RowError, quoted
 
 #: How far ahead a promise or a callback may be set.
@@ -42,6 +40,8 @@ class OutcomeInput:
 
 @dataclass
 class Recorded:
+    """What recording an outcome did."""
+
     attempt: ContactAttempt
     #: False when the client_ref was seen before and the first result is returned.
     is_new: bool
@@ -142,29 +142,13 @@ def find_recorded(session, user: User, client_ref: str | None) -> ContactAttempt
                                                        ContactAttempt.client_ref == client_ref))
 
 
-def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, rules: policy.ContactRules,
-                   retry_delays: dict[str, timedelta], now: datetime | None = None) -> Recorded:
-    """Record one contact attempt, unless its `client_ref` was recorded before (then return that one).
+def record_attempt(session, item: WorkItem, user: User, given: OutcomeInput, now: datetime) -> ContactAttempt:
+    """Store one contact attempt on the family (and mark a number found not to be theirs as invalid).
 
-    A concurrent duplicate is caught by the unique constraint at commit; see `api.routes`.
-    """
-    first = find_recorded(session, user, given.client_ref)
-    if first is not None:
-        return Recorded(first, is_new=False)
-    return record_new_outcome(session, item, user, given, rules=rules, retry_delays=retry_delays, now=now)
-
-
-def record_new_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, rules: policy.ContactRules,
-                       retry_delays: dict[str, timedelta], now: datetime | None = None) -> Recorded:
-    """Record one contact attempt and schedule the family's next action.
-
-    For callers that already know `given.client_ref` is new. Nothing a person
-    records is dropped: an attempt on an item that closed meanwhile, or that
-    someone else claimed after this person's lease ran out, is still stored;
-    only the item's schedule is left alone. Counters move with SQL increments,
-    so two people recording at once lose no count.
-    """
-    now = now or now_utc()
+    Nothing a person records is dropped: the attempt is stored whatever state
+    the work item is in; what it does to the item is the lifecycle's business.
+    A `client_ref` seen before fails the flush (unique per user): see
+    `workflows.queue_work.record_outcome`."""
     members = item.family.members
     phone = given.phone or next(iter(policy.contactable_phones(session, members, given.channel)), None)
     _amount, months = family_arrears(members)
@@ -181,87 +165,32 @@ def record_new_outcome(session, item: WorkItem, user: User, given: OutcomeInput,
         for member in members:
             if member.phone == phone:
                 member.is_phone_invalid = True
-    if given.kind.promise:
-        from telecollect.payments.services import credit_new_promise
+    return attempt
 
-        promise = Promise(family_id=item.family_id, attempt_id=attempt.id, user_id=user.id,
-                          made_on=now.astimezone(ZONES[item.timezone]).date(),
-                          promised_on=given.promise_date, amount=given.promise_amount, created_at=now)
-        session.add(promise)
-        credit_new_promise(session, promise)
-    if given.kind.code == "interested_autodebit":
-        from telecollect.messaging.reminders import prompt_autodebit_now
 
-        prompt_autodebit_now(session, rules, members, attempt.id, now)
-    claimed_by_other = _count_attempt(session, item, user, given.kind, now)
-    if claimed_by_other is False:  # the item is live and nobody else is working it
-        schedule_next(session, item, user, given, rules=rules, retry_delays=retry_delays, now=now)
+def record_promise(session, item: WorkItem, user: User, attempt: ContactAttempt, given: OutcomeInput,
+                   now: datetime) -> Promise:
+    """The promise to pay made on `attempt`, dated by the family's calendar day."""
+    promise = Promise(family_id=item.family_id, attempt_id=attempt.id, user_id=user.id,
+                      made_on=now.astimezone(ZONES[item.timezone]).date(),
+                      promised_on=given.promise_date, amount=given.promise_amount, created_at=now)
+    session.add(promise)
     session.flush()
-    return Recorded(attempt, is_new=True, was_claimed_by_other=bool(claimed_by_other))
+    return promise
 
 
-#: What the counting UPDATE hands back, so the item need not be read again.
-_COUNTED = ("state", "attempts", "contacts", "last_attempt_at", "last_contact_at", "claimed_by_id",
-            "lease_expires_at", "next_action_at", "follow_up", "callback_user_id", "priority")
-
-
-def _count_attempt(session, item: WorkItem, user: User, kind: OutcomeKind, now: datetime) -> bool | None:
-    """Bump the item's counters atomically; free the claim if it is this user's or has lapsed.
-
-    Returns None for a closed item (left untouched), else whether another
-    person holds a live claim on it. The item is brought up to date from the
-    row as the UPDATE left it (another person may have written in between).
-    """
-    w = WorkItem
-    mine_or_free = (w.claimed_by_id.is_(None)) | (w.claimed_by_id == user.id) | (w.lease_expires_at <= now)
-    values = {
-        "attempts": w.attempts + 1,
-        "last_attempt_at": now,
-        "claimed_by_id": case((mine_or_free, None), else_=w.claimed_by_id),
-        "lease_expires_at": case((mine_or_free, None), else_=w.lease_expires_at),
-    }
-    if kind.reached:
-        values.update(contacts=w.contacts + 1, last_contact_at=now)
-    row = session.execute(
-        update(w).where(w.id == item.id, w.state != WorkState.closed).values(**values)
-        .returning(*(getattr(w, name) for name in _COUNTED)).execution_options(synchronize_session=False)
-    ).one_or_none()
-    if row is None:
-        session.refresh(item)
-        return None
-    for name, value in zip(_COUNTED, row):
-        set_committed_value(item, name, value)
-    return row.claimed_by_id is not None and row.claimed_by_id != user.id
-
-
-def schedule_next(session, item: WorkItem, user: User, given: OutcomeInput, *, rules, retry_delays, now) -> None:
-    """Set the item's state and next action from the outcome, inside the contact policy."""
+def next_action_time(session, item: WorkItem, given: OutcomeInput, *, rules, retry_delays, now) -> datetime:
+    """When the family is due again after this outcome, inside the contact policy."""
     kind = given.kind
-    with session.no_autoflush:  # the policy's reads must not flush half of the new schedule
+    with session.no_autoflush:  # the policy's reads must not flush half of a new schedule
         if kind.final:
-            next_action_at = item.next_action_at
-        elif kind.promise:
+            return item.next_action_at
+        if kind.promise:
             day_after = datetime.combine(given.promise_date + timedelta(days=1), time(0), ZONES[item.timezone])
-            next_action_at = policy.next_opening(session, rules, item.timezone, day_after)
-        elif kind.callback:
-            next_action_at = given.callback_at
-        else:
-            next_action_at = _retry_time(session, item, kind, rules, retry_delays, now)
-    item.callback_user_id = None
-    item.next_action_at = next_action_at
-    if kind.final:
-        item.state, item.close_reason, item.closed_at = WorkState.closed, kind.code, now
-        item.follow_up = FollowUp.none
-    elif kind.promise:
-        item.state, item.follow_up = WorkState.promised, FollowUp.promise
-    elif kind.callback:
-        item.state, item.follow_up = WorkState.waiting, FollowUp.callback
-        item.callback_user_id = user.id
-    else:
-        item.state, item.follow_up = WorkState.waiting, FollowUp.none
-    amount, months = family_arrears(item.family.members)
-    item.priority = score(amount=amount, months=months, last_contact_at=item.last_contact_at,
-                          attempts=item.attempts, contacts=item.contacts, now=now).total
+            return policy.next_opening(session, rules, item.timezone, day_after)
+        if kind.callback:
+            return given.callback_at
+        return _retry_time(session, item, kind, rules, retry_delays, now)
 
 
 def _retry_time(session, item, kind, rules, retry_delays, now) -> datetime:

@@ -14,14 +14,16 @@ from telecollect.auth.models import User
 from telecollect.auth.scoping import areas_of
 from telecollect.contacts.models import Channel, Promise
 from telecollect.contacts.outcomes import OUTCOMES
-from telecollect.contacts.services import OutcomeInput, record_outcome
+from telecollect.contacts.services import OutcomeInput
 from telecollect.db import now_utc
 from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
-from telecollect.payments.services import import_payments, settle_due
 from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.queues.policy import ContactRules
 from telecollect.queues.services import AssignFilters, assign
+from telecollect.workflows.imports import import_payments
+from telecollect.workflows.queue_work import record_outcome
+from telecollect.workflows.settlement import settle
 
 #: (outcome, weight) of a telecollector's day; cadres reach people more often.
 CALL_OUTCOMES = [("no_answer", 30), ("busy", 8), ("unreachable", 10), ("wrong_party", 4), ("callback_requested", 6),
@@ -52,7 +54,7 @@ def simulate(session, today: date, rng: random.Random, days: int = 21) -> None:
         for user, queue, outcomes, per_day, channel in workers:
             _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng)
     _pay_some_promises(session, today, rng)
-    settle_due(session, today, now=now_utc())
+    settle(session, today, now=now_utc())
 
 
 def _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng):

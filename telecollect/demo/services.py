@@ -12,8 +12,8 @@ from telecollect.demo import data
 from telecollect.imports.reader import TableReader
 from telecollect.participants.importing import COLUMNS
 from telecollect.participants.models import Participant
-from telecollect.participants.services import import_participants
 from telecollect.regions.importing import import_regions
+from telecollect.workflows.imports import import_participants
 
 
 #: How many days of work the demo simulates.

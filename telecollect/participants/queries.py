@@ -119,3 +119,8 @@ def arrears_history(session, participant: Participant):
 def local_today(participant: Participant) -> date:
     """Today's date where the participant lives."""
     return now_utc().astimezone(ZONES[participant.province.timezone]).date()
+
+
+def owing_family_ids():
+    """The families that owe anything, as a subquery."""
+    return select(Participant.family_id).group_by(Participant.family_id).having(func.sum(Participant.arrears_amount) > 0)

@@ -13,10 +13,10 @@ from telecollect.participants.queries import (
     ParticipantFilters, arrears_history, family_arrears, family_members, list_participants,
     may_view,
 )
-from telecollect.participants.services import import_participants
 from telecollect.regions.queries import place_options
 from telecollect.reports.timeline import family_timeline
 from telecollect.security import roles_required
+from telecollect.workflows.imports import import_participants
 
 
 @bp.route("/participants")

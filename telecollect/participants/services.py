@@ -1,16 +1,17 @@
 """Importing participants and recording their arrears."""
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
+from functools import partial
 
 from sqlalchemy import bindparam, select, update
 
-from telecollect.db import bulk_insert, is_postgresql
+from telecollect.db import bulk_insert
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
 from telecollect.imports.seen import SeenKeys
 from telecollect.participants.importing import ParticipantRow, missing_columns, validate_row
 from telecollect.participants.models import ArrearsSnapshot, Family, Participant
-from telecollect.queues.services import close_settled
-from telecollect.reports.services import record_district_totals
 from telecollect.reasons import Refusal
 from telecollect.regions.services import PlaceError, PlaceResolver, ensure_provinces
 
@@ -22,23 +23,27 @@ _PROFILE = (
 )
 
 
-def import_participants(session, reader: TableReader, **options) -> ImportReport:
+def import_participants(session, reader: TableReader, *, after_all: Callable[..., None], **options) -> ImportReport:
     """Import a participant/arrears file (see `imports.runner.run_import` for the options).
 
     Participants are matched by card number: changed ones are updated, a
     changed arrears figure adds a snapshot, identical rows change nothing.
-    Families that no longer owe leave the queues when the import is kept.
+    `after_all(session, run_id, now)` runs once when the import is kept: what
+    the rest of the system does about the new arrears (`workflows.imports`).
     """
     ensure_provinces(session)
-    return run_import(session, reader, PARTICIPANTS, **options)
+    spec = replace(PARTICIPANTS, make_writer=partial(_BatchWriter, after_all=after_all))
+    return run_import(session, reader, spec, **options)
+
 
 
 class _BatchWriter:
     """Writes validated rows a batch at a time, with a few set-based queries each."""
 
     def __init__(self, session, run_id: int, report: ImportReport, today: date, now: datetime,
-                 allow_new_places: bool = True):
+                 allow_new_places: bool = True, *, after_all: Callable[..., None]):
         self.session = session
+        self.after_all = after_all
         self.now = now
         self.run_id = run_id
         self.report = report
@@ -49,8 +54,7 @@ class _BatchWriter:
         self._place_cache: dict[tuple, dict | PlaceError] = {}
 
     def finish(self):
-        close_settled(self.session, now=self.now)  # families that no longer owe leave the queues
-        record_district_totals(self.session, self.run_id)
+        self.after_all(self.session, self.run_id, self.now)
 
     def close(self):
         self.seen.drop()
@@ -208,20 +212,3 @@ def _group_by_keys(rows: list[dict]) -> list[list[dict]]:
 
 PARTICIPANTS = ImportSpec(kind="participants", missing_columns=missing_columns, validate_row=validate_row,
                           make_writer=_BatchWriter, has_places=True)
-
-
-def lock_families(session, family_ids) -> None:
-    """Serialise work on these families (a payment import and a promise being recorded at once).
-
-    PostgreSQL locks the rows (in id order, so two lockers cannot deadlock);
-    SQLite takes its single write lock with a no-op write, after which every
-    read in the transaction sees the other writer's committed work.
-    """
-    ids = sorted(set(family_ids))
-    if not ids:
-        return
-    if is_postgresql(session):
-        session.execute(select(Family.id).where(Family.id.in_(ids)).order_by(Family.id).with_for_update())
-    else:
-        session.execute(update(Family).where(Family.id == ids[0]).values(credit=Family.credit)
-                        .execution_options(synchronize_session=False))

@@ -7,7 +7,8 @@ from telecollect.clock import local_day
 from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.imports.cli import register_import_command
-from telecollect.payments.services import import_payments, settle_due
+from telecollect.workflows import settlement
+from telecollect.workflows.imports import import_payments
 
 register_import_command("payments", import_payments,
                         "Import payments (card_no or family_id, amount, paid_on, reference, channel) from FILE.")
@@ -22,6 +23,6 @@ def settle(on):
     """Mark promises past their grace as partly kept or broken, and installments as missed."""
     now = now_utc()
     zone = current_app.config["BRANCH_TIMEZONE"]
-    counts = settle_due(db.session, on.date() if on else local_day(now, zone), now=now)
+    counts = settlement.settle(db.session, on.date() if on else local_day(now, zone), now=now)
     db.session.commit()
     click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))

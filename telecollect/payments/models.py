@@ -1,8 +1,9 @@
 """Payments received, and how each was applied to the family's arrears."""
+import enum
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
@@ -10,8 +11,22 @@ from telecollect.db import UTCDateTime, now_utc
 from telecollect.extensions import db
 from telecollect.participants.models import Family
 
-#: Where a participant may pay (the official channels only).
-PAYMENT_CHANNELS = ("bank", "atm", "minimarket", "mobile_jkn", "autodebit", "post_office", "branch", "other")
+class PaymentChannel(str, enum.Enum):
+    """Where a participant may pay (the official channels only)."""
+
+    bank = "bank"
+    atm = "atm"
+    minimarket = "minimarket"
+    mobile_jkn = "mobile_jkn"
+    autodebit = "autodebit"
+    post_office = "post_office"
+    branch = "branch"
+    other = "other"
+
+
+PAYMENT_CHANNELS = tuple(channel.value for channel in PaymentChannel)
+#: The attributed channel of a payment no contact preceded (otherwise a contact channel: phone, whatsapp, …).
+SELF_CURE = "self_cure"
 
 
 class Payment(db.Model):
@@ -30,7 +45,9 @@ class Payment(db.Model):
     participant_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participants.id"), nullable=True)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     paid_on: Mapped[date] = mapped_column(Date, nullable=False)
-    channel: Mapped[str] = mapped_column(String(20), default="other", server_default="other", nullable=False)
+    channel: Mapped[PaymentChannel] = mapped_column(
+        Enum(PaymentChannel, name="payment_channel", native_enum=False, length=20),
+        default=PaymentChannel.other, server_default="other", nullable=False)
     #: Whole months of arrears this payment cleared (oldest first).
     months_covered: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     #: Credited, in this order of precedence, to the last contact that reached the
@@ -38,7 +55,7 @@ class Payment(db.Model):
     attributed_attempt_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact_attempts.id"), nullable=True)
     attributed_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
     #: phone, whatsapp, visit, sms or self_cure.
-    attributed_channel: Mapped[str] = mapped_column(String(12), default="self_cure", server_default="self_cure", nullable=False)
+    attributed_channel: Mapped[str] = mapped_column(String(12), default=SELF_CURE, server_default=SELF_CURE, nullable=False)
     import_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_runs.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 

@@ -2,8 +2,8 @@
 from flask import Blueprint
 
 from telecollect.imports.web import upload_page
-from telecollect.payments.services import import_payments
 from telecollect.security import roles_required
+from telecollect.workflows.imports import import_payments
 
 bp = Blueprint("payments", __name__)
 

@@ -7,8 +7,10 @@ month too, the family is reactivated and leaves the queues. Each payment also
 counts toward the family's open promises and installment plan, and is credited
 to the last contact that reached the family within the attribution window.
 """
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
@@ -20,22 +22,44 @@ from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
 from telecollect.imports.seen import SeenKeys
 from telecollect.participants.models import Family, Participant
-from telecollect.participants.services import lock_families
+from telecollect.participants.locks import lock_families
 from telecollect.payments.importing import PaymentRow, missing_columns, validate_row
-from telecollect.payments.models import Payment
+from telecollect.payments.models import SELF_CURE, Payment
 from telecollect.programs.rules import member_monthly
-from telecollect.queues.models import FollowUp, WorkItem, WorkState
+from telecollect.queues.models import RequeueReason, WorkItem
 from telecollect.reasons import Refusal
 
 
-def import_payments(session, reader: TableReader, **options) -> ImportReport:
+@dataclass(frozen=True)
+class AppliedPayments:
+    """What one batch of payments did to families, for the reactions of other domains."""
+
+    family_ids: set[int]
+    #: Families whose pending promise these payments kept.
+    kept_promise_family_ids: set[int]
+    #: Families reactivated by these payments.
+    reactivated_family_ids: list[int]
+
+
+@dataclass(frozen=True)
+class PaymentReactions:
+    """What other domains do about imported payments (given by `workflows.imports`):
+    `after_batch(session, applied, now)` once per written batch, `after_all(session, today, now)` once
+    when the import is kept."""
+
+    after_batch: Callable[..., None]
+    after_all: Callable[..., None]
+
+
+def import_payments(session, reader: TableReader, *, reactions: PaymentReactions, **options) -> ImportReport:
     """Import a payments file (see `imports.runner.run_import` for the options).
 
     `reference` is unique: a row whose reference is already on file with the
     same family, amount and date is "unchanged"; with different values it is
-    rejected. Promises and plans that fall due are settled as of `today`.
+    rejected. `reactions` say what the rest of the system does about them.
     """
-    return run_import(session, reader, PAYMENTS, **options)
+    spec = replace(PAYMENTS, make_writer=partial(_PaymentWriter, reactions=reactions))
+    return run_import(session, reader, spec, **options)
 
 
 @dataclass
@@ -91,8 +115,9 @@ def credit_new_promise(session, promise: Promise) -> None:
         promise.state, promise.resolved_on = PromiseState.kept, promise.made_on
 
 
-def count_toward_promises(session, family_ids: set[int], payments: list[Payment]) -> None:
-    """Add each payment to the family's pending promises whose window it falls in."""
+def count_toward_promises(session, family_ids: set[int], payments: list[Payment]) -> set[int]:
+    """Add each payment to the family's pending promises whose window it falls in; returns the families
+    whose promise is now kept."""
     grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
     pending = session.scalars(select(Promise).where(Promise.family_id.in_(family_ids),
                                                     Promise.state == PromiseState.pending)).all()
@@ -108,59 +133,24 @@ def count_toward_promises(session, family_ids: set[int], payments: list[Payment]
                     promise.state, promise.resolved_on = PromiseState.kept, payment.paid_on
                     kept_families.add(promise.family_id)
                     break
-    _back_to_routine(session, kept_families)
+    return kept_families
 
 
-def settle_due(session, today: date, *, now: datetime) -> dict:
-    """Close what fell due by `today`: promises past their grace, missed installments.
-
-    A promise whose date plus grace has passed is partly kept (something was
-    paid) or broken (nothing was); a broken promise or a missed installment
-    sends the family back to the collection queue, due at `now` (the business
-    time of the job or command). Safe to run often.
-    """
-    from telecollect.programs.services import settle_installments
-
+def settle_promises(session, today: date) -> tuple[dict, list[tuple[int, RequeueReason]]]:
+    """Close the promises that fell due by `today`: past their date plus grace, a promise is partly kept
+    (something was paid) or broken (nothing was). Returns the counts and the families to send back to the
+    collection queue, with why. Safe to run often."""
     grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
     due = session.scalars(select(Promise).where(Promise.state == PromiseState.pending,
                                                 Promise.promised_on < today - grace)).all()
     counts = {"kept": 0, "partly_kept": 0, "broken": 0}
+    requeues = []
     for promise in due:
         promise.state = PromiseState.partly_kept if promise.paid_amount > 0 else PromiseState.broken
         promise.resolved_on = promise.promised_on + grace
         counts[promise.state.value] += 1
-        requeue(session, promise.family_id, reason=f"promise_{promise.state.value}", now=now)
-    counts.update(settle_installments(session, today, now=now))
-    session.flush()
-    return counts
-
-
-def requeue(session, family_id: int, *, reason: str, now: datetime) -> None:
-    """Put the family's live work items back in front of the team: due at `now`, no follow-up."""
-    session.execute(
-        update(WorkItem).where(WorkItem.family_id == family_id, WorkItem.state != WorkState.closed)
-        .values(state=WorkState.waiting, follow_up=FollowUp.none, next_action_at=now, requeue_reason=reason)
-        .execution_options(synchronize_session=False))
-
-
-def _back_to_routine(session, family_ids: set[int]) -> None:
-    """A kept promise: the family returns to the ordinary rhythm (it may still owe)."""
-    if not family_ids:
-        return
-    session.execute(
-        update(WorkItem).where(WorkItem.family_id.in_(family_ids), WorkItem.state == WorkState.promised)
-        .values(state=WorkState.waiting, follow_up=FollowUp.none)
-        .execution_options(synchronize_session=False))
-
-
-def close_reactivated(session, family_ids: list[int], *, now: datetime) -> None:
-    """A reactivated family leaves the queues: its live items close (as of `now`) and lose their claims."""
-    if family_ids:
-        session.execute(
-            update(WorkItem).where(WorkItem.family_id.in_(family_ids), WorkItem.state != WorkState.closed)
-            .values(state=WorkState.closed, close_reason="reactivated", closed_at=now,
-                    claimed_by_id=None, lease_expires_at=None)
-            .execution_options(synchronize_session=False))
+        requeues.append((promise.family_id, RequeueReason(f"promise_{promise.state.value}")))
+    return counts, requeues
 
 
 def attribute(session, payments: list[Payment], window_days: int) -> None:
@@ -194,14 +184,16 @@ def attribute(session, payments: list[Payment], window_days: int) -> None:
             payment.attributed_user_id = credited.user_id
             payment.attributed_channel = credited.channel.value
         else:
-            payment.attributed_channel = "self_cure"
+            payment.attributed_channel = SELF_CURE
 
 
 class _PaymentWriter:
     """Writes validated payments a batch at a time and applies them to their families."""
 
-    def __init__(self, session, run_id: int, report: ImportReport, today: date, now: datetime):
+    def __init__(self, session, run_id: int, report: ImportReport, today: date, now: datetime, *,
+                 reactions: PaymentReactions):
         self.session = session
+        self.reactions = reactions
         self.run_id = run_id
         self.report = report
         self.today = today
@@ -210,7 +202,7 @@ class _PaymentWriter:
         self.window_days = current_app.config["ATTRIBUTION_DAYS"]
 
     def finish(self):
-        settle_due(self.session, self.today, now=self.now)
+        self.reactions.after_all(self.session, self.today, self.now)
 
     def close(self):
         self.seen.drop()
@@ -302,11 +294,8 @@ class _PaymentWriter:
         _write_changes(session, Family, [
             {"id": f.id, "credit": f.credit, "reactivated_on": f.reactivated_on}
             for f in families.values() if (f.credit, f.reactivated_on) != family_before[f.id]])
-        count_toward_promises(session, family_ids, payments)
-        from telecollect.programs.services import count_toward_plans
-
-        count_toward_plans(session, family_ids)
-        close_reactivated(session, reactivated, now=now)
+        kept = count_toward_promises(session, family_ids, payments)
+        self.reactions.after_batch(session, AppliedPayments(family_ids, kept, reactivated), now)
         self.report.created += len(payments)
 
 
@@ -325,7 +314,7 @@ class _NewPayment:
         self.family_id, self.participant_id = family_id, participant_id
         self.months_covered = 0
         self.attributed_attempt_id = self.attributed_user_id = None
-        self.attributed_channel = "self_cure"
+        self.attributed_channel = SELF_CURE
 
     def row(self, run_id: int, now) -> dict:
         return {"reference": self.reference, "family_id": self.family_id, "participant_id": self.participant_id,

@@ -1,9 +1,9 @@
 """Recording a registered REHAB plan and following its installments like promises."""
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from telecollect.errors import ServiceError
@@ -11,7 +11,7 @@ from telecollect.participants.models import Family
 from telecollect.payments.models import Payment
 from telecollect.programs.models import Installment, InstallmentPlan, InstallmentState, PlanState
 from telecollect.programs.rules import rehab_quote, split
-from telecollect.queues.models import FollowUp, WorkItem, WorkState
+from telecollect.queues.models import RequeueReason
 
 
 def register_plan(session, family: Family, *, installments: int, start_month: date, on: date, user) -> InstallmentPlan:
@@ -45,12 +45,12 @@ def register_plan(session, family: Family, *, installments: int, start_month: da
                      for k, amount in enumerate(split(option["total"], installments))]
     session.add(plan)
     session.flush()
-    # While the family pays by plan, nobody chases it; a missed installment brings it back.
-    session.execute(update(WorkItem).where(WorkItem.family_id == family.id, WorkItem.state != WorkState.closed)
-                    .values(state=WorkState.promised, follow_up=FollowUp.promise,
-                            next_action_at=_morning_after(plan.schedule[-1].due_on))
-                    .execution_options(synchronize_session=False))
     return plan
+
+
+def check_after_plan(plan: InstallmentPlan) -> datetime:
+    """While the family pays by plan, nobody chases it: look again the morning after its last due date."""
+    return _morning_after(plan.schedule[-1].due_on)
 
 
 def count_toward_plans(session, family_ids) -> None:
@@ -74,24 +74,22 @@ def count_toward_plans(session, family_ids) -> None:
             plan.state = PlanState.completed
 
 
-def settle_installments(session, today: date, *, now: datetime) -> dict:
-    """An installment unpaid past its due date plus grace is missed: the plan breaks, the family is requeued
-    (due at `now`)."""
-    from telecollect.payments.services import requeue
-
+def settle_installments(session, today: date) -> tuple[dict, list[tuple[int, RequeueReason]]]:
+    """An installment unpaid past its due date plus grace is missed and its plan breaks. Returns the counts
+    and the families to send back to the collection queue."""
     grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
     missed = session.scalars(select(Installment).join(InstallmentPlan).where(
         InstallmentPlan.state == PlanState.active, Installment.state == InstallmentState.pending,
         Installment.due_on < today - grace)).all()
-    broken = set()
+    broken, requeues = set(), []
     for installment in missed:
         installment.state = InstallmentState.missed
         plan = installment.plan
         if plan.id not in broken:
             plan.state = PlanState.broken
             broken.add(plan.id)
-            requeue(session, plan.family_id, reason="rehab_missed", now=now)
-    return {"installments_missed": len(missed), "plans_broken": len(broken)}
+            requeues.append((plan.family_id, RequeueReason.rehab_missed))
+    return {"installments_missed": len(missed), "plans_broken": len(broken)}, requeues
 
 
 def _add_months(first_of_month: date, months: int) -> date:
@@ -99,7 +97,5 @@ def _add_months(first_of_month: date, months: int) -> date:
     return date(month_index // 12, month_index % 12 + 1, 1)
 
 
-def _morning_after(day: date):
-    from datetime import datetime, time, timezone
-
+def _morning_after(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(1, 0), timezone.utc)  # 08:00 WIB

@@ -3,7 +3,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
@@ -24,6 +24,25 @@ class WorkState(str, enum.Enum):
     closed = "closed"      #: done, with a close_reason
 
 
+class CloseReason(str, enum.Enum):
+    """Why a work item closed."""
+
+    already_paid = "already_paid"  #: outcomes that end the work
+    moved = "moved"
+    deceased = "deceased"
+    no_arrears = "no_arrears"  #: a new arrears list shows the family owes nothing
+    reactivated = "reactivated"  #: payments cleared the arrears and the current month
+    no_phone = "no_phone"  #: the contact policy found no number that may be used
+
+
+class RequeueReason(str, enum.Enum):
+    """Why a family came back to the queue before its time."""
+
+    promise_broken = "promise_broken"
+    promise_partly_kept = "promise_partly_kept"
+    rehab_missed = "rehab_missed"
+
+
 class FollowUp(str, enum.Enum):
     none = "none"
     callback = "callback"  #: a callback at a time the participant asked for
@@ -39,6 +58,12 @@ class WorkItem(db.Model):
 
     __tablename__ = "work_items"
     __table_args__ = (
+        # Impossible states are impossible: a closed item has its reason and time, an open one neither;
+        # a claim always has its lease. Only queues.lifecycle writes these columns.
+        CheckConstraint("(state = 'closed' AND close_reason IS NOT NULL AND closed_at IS NOT NULL) OR "
+                        "(state != 'closed' AND close_reason IS NULL AND closed_at IS NULL)", name="closed_with_reason"),
+        CheckConstraint("(claimed_by_id IS NULL AND lease_expires_at IS NULL) OR "
+                        "(claimed_by_id IS NOT NULL AND lease_expires_at IS NOT NULL)", name="claim_with_lease"),
         # One live item per family and queue; closed ones stay as history.
         Index("uq_work_items_live_family_queue", "family_id", "queue", unique=True,
               sqlite_where=text("state != 'closed'"), postgresql_where=text("state != 'closed'")),
@@ -59,10 +84,10 @@ class WorkItem(db.Model):
     state: Mapped[WorkState] = mapped_column(
         Enum(WorkState, name="work_state", native_enum=False, length=10),
         default=WorkState.open, server_default="open", nullable=False)
-    #: Why it closed: an outcome code (already_paid, moved, deceased), no_arrears, unassigned, no_phone.
-    close_reason: Mapped[Optional[str]] = mapped_column(String(30), nullable=True)
-    #: Why the family came back to the queue early: promise_broken, rehab_missed, …
-    requeue_reason: Mapped[Optional[str]] = mapped_column(String(30), nullable=True)
+    close_reason: Mapped[Optional[CloseReason]] = mapped_column(
+        Enum(CloseReason, name="close_reason", native_enum=False, length=30), nullable=True)
+    requeue_reason: Mapped[Optional[RequeueReason]] = mapped_column(
+        Enum(RequeueReason, name="requeue_reason", native_enum=False, length=30), nullable=True)
     #: Owner; empty means the queue's team pool.
     assigned_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
     claimed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)

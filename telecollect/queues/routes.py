@@ -5,13 +5,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from telecollect.audit import services as audit
 from telecollect.auth.models import Role, User
 from telecollect.contacts.labels import outcome_label
 from telecollect.contacts.outcomes import OUTCOMES
-from telecollect.contacts.services import HAND_CHANNELS, find_recorded, parse_outcome, record_new_outcome
+from telecollect.contacts.services import HAND_CHANNELS, find_recorded, parse_outcome
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
@@ -36,6 +35,7 @@ from telecollect.queues.settings import contact_rules, lease, retry_delays
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
 from telecollect.security import roles_required
+from telecollect.workflows import queue_work
 
 bp = Blueprint("queue", __name__)
 #: The years the holidays page lists; the package knows Indonesia's calendar for all of them.
@@ -58,7 +58,7 @@ def home():
 @roles_required("telecollector", "cadre")
 def next_item():
     """Berikutnya: claim the family most worth contacting now."""
-    item = queues.claim_next(db.session, current_user, contact_rules(), lease=lease())
+    item = queue_work.claim(db.session, current_user, contact_rules(), lease=lease(), now=now_utc())
     db.session.commit()
     if item is None:
         flash(_("Nobody may be contacted right now. Try again later."), "info")
@@ -101,19 +101,13 @@ def record(item_id):
     if recorded is None:
         try:
             given = parse_outcome(request.form.to_dict(), work, rules=contact_rules(), now=now, session=db.session)
-            recorded = record_new_outcome(db.session, work, current_user, given, rules=contact_rules(),
-                                          retry_delays=retry_delays(), now=now).attempt
+            recorded = queue_work.record_outcome(db.session, work, current_user, given, rules=contact_rules(),
+                                                 retry_delays=retry_delays(), now=now).attempt
             db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("queue.item", item_id=item_id))
-        except IntegrityError:
-            # The same submission arrived twice at once (a double press, a resent form); the other one won.
-            db.session.rollback()
-            recorded = find_recorded(db.session, current_user, client_ref)
-            if recorded is None:
-                raise
     flash(_("Saved: %(outcome)s.", outcome=outcome_label(recorded.outcome)), "success")
     return redirect(url_for("queue.home" if current_user.role == Role.telecollector else "queue.cadre"))
 
@@ -127,7 +121,7 @@ def register_plan(item_id):
     try:
         start = date.fromisoformat(request.form.get("start_month", "") + "-01")
         installments = int(request.form.get("installments", "0"))
-        plan = programs.register_plan(db.session, work.family, installments=installments, start_month=start,
+        plan = queue_work.register_plan(db.session, work.family, installments=installments, start_month=start,
                                       on=today, user=current_user)
     except ValueError:
         db.session.rollback()

@@ -2,23 +2,21 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, not_, or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from telecollect.auth.models import Role, User
-from telecollect.auth.scoping import areas_of
 from telecollect.contacts.models import Channel
-from telecollect.db import bulk_insert, is_postgresql, now_utc
-from telecollect.errors import Conflict, Forbidden, ServiceError
+from telecollect.db import bulk_insert, now_utc
+from telecollect.errors import Forbidden, ServiceError
 from telecollect.participants.models import BUCKETS, Participant, Segment
-from telecollect.queues import policy
-from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
+from telecollect.participants.queries import family_arrears
+from telecollect.queues import lifecycle, policy
+from telecollect.queues.models import CloseReason, FollowUp, QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
 from telecollect.queues.queries import attach_family
 from telecollect.regions.models import City, District, Province, Village
 from telecollect.regions.names import name_key
 
-#: A personal callback becomes anyone's after this long.
-CALLBACK_GRACE = timedelta(minutes=30)
 #: How many refused candidates a claim skips before answering "nothing now".
 MAX_CLAIM_TRIES = 25
 
@@ -73,7 +71,12 @@ def assign(session, *, queue: QueueName, filters: AssignFilters, user: User | No
         if family.family_id in live:
             moved.append(live[family.family_id])
             continue
-        new_rows.append(_new_item(family, queue, user, now))
+        priority = score(amount=family.amount, months=family.months, last_contact_at=None, attempts=0, contacts=0,
+                         now=now).total
+        new_rows.append(lifecycle.new_item_row(
+            family_id=family.family_id, queue=queue, owner_id=user.id if user else None, timezone=family.timezone,
+            district_id=family.district_id, village_id=family.village_id, amount=family.amount, priority=priority,
+            now=now))
     bulk_insert(session, WorkItem.__table__, new_rows)
     result.created = len(new_rows)
     if moved:
@@ -93,16 +96,6 @@ def _move_to(session, item_ids: list[int], owner: int | None) -> int:
             .values(assigned_user_id=owner).execution_options(synchronize_session=False)
         ).rowcount
     return moved
-
-
-def _new_item(family, queue, user, now) -> dict:
-    priority = score(amount=family.amount, months=family.months, last_contact_at=None, attempts=0, contacts=0, now=now)
-    return {
-        "family_id": family.family_id, "queue": queue, "state": WorkState.open,
-        "assigned_user_id": user.id if user else None, "next_action_at": now, "follow_up": FollowUp.none,
-        "timezone": family.timezone, "district_id": family.district_id, "village_id": family.village_id,
-        "priority": priority.total, "attempts": 0, "contacts": 0, "created_at": now, "assigned_amount": family.amount,
-    }
 
 
 def _matching_families(session, filters: AssignFilters):
@@ -187,84 +180,29 @@ def balance(session, queue: QueueName, users: list[User]) -> dict[int, int]:
     return received
 
 
-def close_settled(session, now: datetime | None = None) -> int:
-    """Close live items of families that no longer owe anything (after new arrears data)."""
-    owing = select(Participant.family_id).group_by(Participant.family_id).having(func.sum(Participant.arrears_amount) > 0)
-    return session.execute(
-        update(WorkItem).where(WorkItem.state != WorkState.closed, WorkItem.family_id.not_in(owing))
-        .values(state=WorkState.closed, close_reason="no_arrears", closed_at=now or now_utc(),
-                claimed_by_id=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-
-
-def claimable_condition(user: User, queue: QueueName, now: datetime, zones: list[str]):
-    """What `user` may be offered now: due, free, theirs or the pool's, in an open zone."""
-    w = WorkItem
-    conditions = [
-        w.queue == queue, w.state != WorkState.closed, w.next_action_at <= now, w.timezone.in_(zones),
-        or_(w.claimed_by_id.is_(None), w.lease_expires_at <= now, w.claimed_by_id == user.id),
-        or_(w.assigned_user_id == user.id, w.assigned_user_id.is_(None)),
-        # Someone else's callback stays theirs until it is CALLBACK_GRACE overdue.
-        not_(and_(w.follow_up == FollowUp.callback, w.callback_user_id != user.id,
-                  w.next_action_at > now - CALLBACK_GRACE)),
-    ]
-    if queue == QueueName.cadre:
-        conditions.append(areas_of(user).condition(w.district_id, w.village_id))
-    return and_(*conditions)
-
-
-def claim_tiers(user: User, now: datetime):
-    """The claim order, as conditions tried one after the other: callbacks due for
-    this user, then anyone's callbacks overdue by the grace period, then promise
-    follow-ups, then the rest. Within a tier the highest priority goes first.
-
-    Tiers (rather than one ORDER BY over a CASE) let every statement walk the
-    index on (queue, follow_up, priority, next_action_at) and stop at the first
-    free row, instead of sorting every due family on each claim.
-    """
-    w = WorkItem
-    return (
-        and_(w.follow_up == FollowUp.callback, w.callback_user_id == user.id),
-        and_(w.follow_up == FollowUp.callback, w.next_action_at <= now - CALLBACK_GRACE),
-        w.follow_up == FollowUp.promise,
-        w.follow_up == FollowUp.none,
-    )
-
-
-#: Highest priority first; among equals the later due and newer item (the index read backwards).
-CLAIM_ORDER = (WorkItem.priority.desc(), WorkItem.next_action_at.desc(), WorkItem.id.desc())
-
-
 def claim_next(session, user: User, rules: policy.ContactRules, *, lease: timedelta,
-               now: datetime | None = None) -> WorkItem | None:
+               now: datetime) -> WorkItem | None:
     """Claim the best item `user` may work now, with a lease; None when nothing may be worked.
 
-    The pick-and-claim is one statement, safe with many claimers at once:
-    PostgreSQL locks the chosen row with FOR UPDATE SKIP LOCKED so concurrent
-    claimers take the next one; SQLite runs the conditional UPDATE … RETURNING
-    under its single-writer lock. An item the contact policy refuses (daily cap,
-    no usable number) is rescheduled or closed and the next one is tried.
+    The pick-and-claim is one statement, safe with many claimers at once (see
+    `lifecycle.claim_one`). An item the contact policy refuses (daily cap, no
+    usable number) is rescheduled or closed and the next one is tried.
     """
-    now = now or now_utc()
     queue = queue_for(user)
     zones = policy.zones_open(session, rules, now)
     if not zones:
         return None
     for _ in range(MAX_CLAIM_TRIES):
-        item = _claim_one(session, user, queue, zones, now, now + lease)
+        item = lifecycle.claim_one(session, user, queue, zones, now, now + lease)
         if item is None:
             return None
         attach_family(session, item)
         decision = policy.decide(session, rules, family_id=item.family_id, members=item.family.members,
                                  zone=item.timezone, channel=_channel(queue), now=now)
         if decision.allowed:
-            if queue == QueueName.telecollect:
-                from telecollect.messaging.reminders import pre_call_notice
-
-                pre_call_notice(session, rules, item.family.members, now)
             return item
-        _set_aside(item, decision, now)
+        lifecycle.set_aside(item, retry_at=decision.retry_at,
+                            reason=None if decision.retry_at else CloseReason(decision.code), now=now)
         session.flush()
     return None
 
@@ -273,73 +211,14 @@ def _channel(queue: QueueName) -> Channel:
     return Channel.phone if queue == QueueName.telecollect else Channel.whatsapp
 
 
-def _claim_one(session, user, queue, zones, now, lease_until) -> WorkItem | None:
-    """Claim the first free item of the first tier that has one, in one statement.
-
-    COALESCE evaluates its arguments only until one is not NULL, on both
-    engines, so the tiers are still tried one after the other, each walking
-    the index and stopping at its first free row, but a claim costs one round
-    trip whichever tier answers.
-    """
-    claimable = claimable_condition(user, queue, now, zones)
-    # Pressing Next while holding a family must not strand it on screen: the
-    # held one comes first (its lease is renewed and the policy asked again).
-    held = select(WorkItem.id).where(WorkItem.queue == queue, *_held_by(user, now)) \
-        .order_by(WorkItem.lease_expires_at.desc())
-    candidates = []
-    for candidate in (held, *(select(WorkItem.id).where(claimable, tier).order_by(*CLAIM_ORDER)
-                              for tier in claim_tiers(user, now))):
-        candidate = candidate.limit(1)
-        if is_postgresql(session):
-            candidate = candidate.with_for_update(skip_locked=True)
-        candidates.append(candidate.scalar_subquery())
-    statement = (
-        update(WorkItem)
-        .where(WorkItem.id == func.coalesce(*candidates),
-               or_(WorkItem.claimed_by_id.is_(None), WorkItem.lease_expires_at <= now, WorkItem.claimed_by_id == user.id))
-        .values(claimed_by_id=user.id, lease_expires_at=lease_until)
-        .returning(WorkItem)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    return session.scalars(statement).one_or_none()
-
-
-def _set_aside(item: WorkItem, decision: policy.Decision, now: datetime) -> None:
-    """A claimed item the policy refuses: try again when it may, or close it when it never may."""
-    item.claimed_by_id = None
-    item.lease_expires_at = None
-    if decision.retry_at is not None:
-        item.next_action_at = decision.retry_at
-    else:
-        item.state = WorkState.closed
-        item.close_reason = decision.code
-        item.closed_at = now
-
-
-def _held_by(user: User, now: datetime) -> tuple:
-    """Items `user` holds under a live lease."""
-    return (WorkItem.claimed_by_id == user.id, WorkItem.lease_expires_at > now, WorkItem.state != WorkState.closed)
-
-
-def current_claim(session, user: User, now: datetime | None = None) -> WorkItem | None:
+def current_claim(session, user: User, now: datetime) -> WorkItem | None:
     return session.scalar(
-        select(WorkItem).where(*_held_by(user, now or now_utc())).order_by(WorkItem.lease_expires_at.desc()).limit(1)
+        select(WorkItem).where(*lifecycle.held_by(user, now)).order_by(WorkItem.lease_expires_at.desc()).limit(1)
     )
 
 
-def renew(session, item: WorkItem, user: User, lease: timedelta, now: datetime | None = None) -> WorkItem:
-    """Extend the lease while the screen stays open. Raises when the claim was lost."""
-    now = now or now_utc()
-    if item.claimed_by_id != user.id or item.lease_expires_at is None or item.lease_expires_at <= now:
-        raise Conflict("claim_lost", "This family is no longer claimed by you; press Next.", None)
-    item.lease_expires_at = now + lease
-    return item
-
-
-def release(session, item: WorkItem, user: User) -> WorkItem:
-    """Give a claimed item back without an outcome (it keeps its schedule)."""
-    if item.claimed_by_id != user.id:
-        raise Conflict("not_claimed", "You have not claimed this family.", None)
-    item.claimed_by_id = None
-    item.lease_expires_at = None
-    return item
+def rescore(item: WorkItem, now: datetime) -> None:
+    """The item's priority from its family's arrears and its contact history, as of `now`."""
+    amount, months = family_arrears(item.family.members)
+    item.priority = score(amount=amount, months=months, last_contact_at=item.last_contact_at,
+                          attempts=item.attempts, contacts=item.contacts, now=now).total

@@ -82,12 +82,8 @@ def import_regions(session, data: bytes, *, on_progress: Callable[[int, int], No
 
 def _take_places_lock(session) -> None:
     """Two region imports (or a region and a participant import) at once would both add the same codes:
-    the second waits for the first and then finds its places. PostgreSQL: the participant import's
-    advisory lock; SQLite: its one write lock, taken now by a write that changes nothing, so the reads
-    below already see the other import's places."""
+    the second waits for the first (the participant import's lock) and then finds its places."""
     lock_for(session, "import:participants")
-    session.execute(update(Province).where(Province.code == "11").values(code=Province.code)
-                    .execution_options(synchronize_session=False))
 
 
 def _decode(data: bytes) -> str:

@@ -26,7 +26,7 @@ from telecollect.auth.models import User
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.clock import day_bounds, local_day_sql
 from telecollect.participants.models import Family
-from telecollect.payments.models import Payment
+from telecollect.payments.models import SELF_CURE, Payment
 from telecollect.queues.models import WorkItem
 from telecollect.regions.queries import place_names
 
@@ -218,7 +218,7 @@ def _payment_source(by, dialect, scope, period):
                day=pay.paid_on, dialect=dialect)
     stmt = (select().select_from(pay).join(f, f.id == pay.family_id)
             .join(a, a.id == pay.attributed_attempt_id)
-            .where(pay.attributed_channel != "self_cure", pay.paid_on.between(period.start, period.end)))
+            .where(pay.attributed_channel != SELF_CURE, pay.paid_on.between(period.start, period.end)))
     if scope.user_id:
         stmt = stmt.where(pay.attributed_user_id == scope.user_id)
     if scope.queue:

@@ -32,7 +32,7 @@ def family_timeline(session, participant: Participant, limit: int = 200) -> list
             events.append(_event(p.resolved_on, "promise_result", amount=p.amount, paid=p.paid_amount,
                                  state=p.state.value))
     events += [
-        _event(p.paid_on, "payment", amount=p.amount, channel=p.channel, credited=p.attributed_channel,
+        _event(p.paid_on, "payment", amount=p.amount, channel=p.channel.value, credited=p.attributed_channel,
                user=p.attributed_user.name if p.attributed_user else None)
         for p in session.scalars(select(Payment).where(Payment.family_id == family_id)
                                  .options(selectinload(Payment.attributed_user)))

@@ -7,21 +7,19 @@ included), so `flask jobs run-once --now …` replays any moment. Branch days
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import update
 
-from telecollect.extensions import db
 from telecollect.clock import local_day
+from telecollect.extensions import db
 from telecollect.messaging.dispatch import dispatch_due
 from telecollect.messaging.reminders import plan_reminders
-from telecollect.payments.services import settle_due
-from telecollect.queues.models import FollowUp, WorkItem, WorkState
-from telecollect.queues.services import CALLBACK_GRACE
+from telecollect.queues import lifecycle
 from telecollect.queues.settings import contact_rules, sms_gateway
+from telecollect.workflows.settlement import settle
 
 
 def settle_promises(now: datetime) -> dict:
     """Detect broken promises and missed installments (families go back to the queue)."""
-    counts = settle_due(db.session, local_day(now, current_app.config["BRANCH_TIMEZONE"]), now=now)
+    counts = settle(db.session, local_day(now, current_app.config["BRANCH_TIMEZONE"]), now=now)
     db.session.commit()
     return counts
 
@@ -41,19 +39,14 @@ def dispatch_sms(now: datetime) -> dict:
 
 def release_expired_claims(now: datetime) -> dict:
     """Clear claims whose lease ran out, so screens and counts show the truth."""
-    released = db.session.execute(
-        update(WorkItem).where(WorkItem.claimed_by_id.is_not(None), WorkItem.lease_expires_at <= now)
-        .values(claimed_by_id=None, lease_expires_at=None).execution_options(synchronize_session=False)).rowcount
+    released = lifecycle.free_lapsed_leases(db.session, now)
     db.session.commit()
     return {"released": released}
 
 
 def return_follow_ups(now: datetime) -> dict:
     """Callbacks nobody took within the grace period become anyone's in the lists too."""
-    returned = db.session.execute(
-        update(WorkItem).where(WorkItem.follow_up == FollowUp.callback, WorkItem.state != WorkState.closed,
-                               WorkItem.next_action_at <= now - CALLBACK_GRACE)
-        .values(callback_user_id=None).execution_options(synchronize_session=False)).rowcount
+    returned = lifecycle.return_overdue_callbacks(db.session, now)
     db.session.commit()
     return {"returned": returned}
 

@@ -64,7 +64,7 @@ def test_promise_and_broken_promise_messages(db, make_user):
                            promised_on=date(2026, 11, 25), amount=100_000))
     db.session.commit()
     assert plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=timezone.utc), "WIB")["promise_reminder"] == 1
-    from telecollect.payments.services import settle_due
+    from telecollect.workflows.settlement import settle as settle_due
     settle_due(db.session, date(2026, 11, 29), now=datetime(2026, 11, 29, 3, tzinfo=timezone.utc))  # 25th + 3 days' grace passed, nothing paid
     assert plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=timezone.utc), "WIB")["promise_broken"] == 1
     db.session.commit()

@@ -197,7 +197,7 @@ def test_skip_invalid_imports_good_rows_and_writes_rejects(db):
     out = io.StringIO()
     data = csv_bytes([row(card_no="0000000000001"), row(card_no="0000000000002", segment="X"), row(card_no="0000000000003")])
     from telecollect.imports.reader import TableReader
-    from telecollect.participants.services import import_participants
+    from telecollect.workflows.imports import import_participants
     reader = TableReader(io.BytesIO(data), "f.csv")
     report = import_participants(db.session, reader, filename="f.csv", skip_invalid=True,
                                  rejects=RejectsWriter(out, reader.header))

@@ -9,9 +9,11 @@ from telecollect.contacts.models import Channel, ContactAttempt, Promise, Promis
 from telecollect.imports.reader import TableReader
 from telecollect.participants.models import Family, Participant
 from telecollect.payments.models import Payment
-from telecollect.payments.services import allocate, import_payments, settle_due
+from telecollect.payments.services import allocate
+from telecollect.workflows.imports import import_payments
+from telecollect.workflows.queue_work import register_plan
+from telecollect.workflows.settlement import settle as settle_due
 from telecollect.programs.models import InstallmentState, PlanState
-from telecollect.programs.services import register_plan
 from telecollect.queues.models import QueueName, WorkItem, WorkState
 from tests.helpers import csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
@@ -293,7 +295,8 @@ def test_payment_import_and_a_promise_at_once(app, db, make_user):
     """A payment import and a telecollector recording a promise on the same family at the same moment:
     whichever commits second sees the other, so the promise ends up kept."""
     from telecollect.contacts.outcomes import OUTCOMES
-    from telecollect.contacts.services import OutcomeInput, record_outcome
+    from telecollect.contacts.services import OutcomeInput
+    from telecollect.workflows.queue_work import record_outcome
     from telecollect.extensions import db as _db
     from telecollect.queues.policy import ContactRules
     from tests.queues.test_concurrency import run_together

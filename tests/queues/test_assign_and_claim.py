@@ -5,9 +5,11 @@ import pytest
 from sqlalchemy import func, select
 
 from telecollect.errors import Forbidden, ServiceError
+from telecollect.queues import lifecycle
 from telecollect.queues import services as queues
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
 from telecollect.queues.policy import ContactRules
+from telecollect.workflows import queue_work
 from tests.helpers import csv_bytes, row, run_import
 from tests.helpers_queue import families, queue_up
 
@@ -21,7 +23,7 @@ def items(db):
 
 
 def claim(db, user, now=NOW):
-    item = queues.claim_next(db.session, user, RULES, lease=LEASE, now=now)
+    item = queue_work.claim(db.session, user, RULES, lease=LEASE, now=now)
     db.session.commit()
     return item
 
@@ -87,7 +89,7 @@ def test_claim_order_callbacks_promises_then_priority(db, make_user):
     db.session.commit()
     order = [claim(db, me).id]
     for _ in range(3):
-        queues.release(db.session, db.session.get(WorkItem, order[-1]), me)
+        lifecycle.release(db.session.get(WorkItem, order[-1]), me)
         db.session.get(WorkItem, order[-1]).next_action_at = NOW + timedelta(days=1)
         db.session.commit()
         picked = claim(db, me)
@@ -202,3 +204,20 @@ def test_minimum_amount_option_of_the_cli_is_read_as_written(db, runner):
     assert db.session.scalar(select(func.count()).select_from(WorkItem)) == 2
     refused = runner.invoke(args=["queue", "assign", "--queue", "cadre", "--min-amount", "1.5"])
     assert refused.exit_code == 2 and "'1.5' memiliki pecahan di bawah satu Rupiah" in refused.output
+
+
+@pytest.mark.parametrize("values", [
+    {"state": WorkState.closed},  # closed without a reason or a time
+    {"close_reason": "moved"},  # a reason on a live item
+    {"claimed_by_id": None, "lease_expires_at": NOW},  # a lease without a claim
+])
+def test_the_database_refuses_impossible_work_item_states(db, make_user, values):
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    families(db, 1)
+    queue_up(db, QueueName.telecollect, now=NOW)
+    with pytest.raises(IntegrityError):
+        db.session.execute(update(WorkItem).values(**values))
+        db.session.flush()
+    db.session.rollback()

@@ -7,9 +7,11 @@ from sqlalchemy import select
 
 from telecollect.contacts.models import ContactAttempt
 from telecollect.contacts.outcomes import OUTCOMES
-from telecollect.contacts.services import OutcomeInput, record_outcome
+from telecollect.contacts.services import OutcomeInput
+from telecollect.workflows.queue_work import record_outcome
 from telecollect.contacts.models import Channel
 from telecollect.extensions import db as _db
+from telecollect.queues import lifecycle
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.queues.policy import ContactRules
@@ -59,8 +61,8 @@ def test_many_claimers_never_share_an_item_and_drain_the_queue(app, db, make_use
                 if item is None:
                     return taken
                 taken.append(item.id)
-                item.claimed_by_id = None  # as an outcome would: free it, due again tomorrow
-                item.next_action_at = NOW + timedelta(days=1)
+                lifecycle.release(item, user)  # as an outcome would: free it, due again tomorrow
+                lifecycle.retry_later(item, NOW + timedelta(days=1))
                 _db.session.commit()
         return work
 

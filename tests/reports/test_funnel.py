@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from telecollect.contacts.models import Channel
 from telecollect.contacts.outcomes import OUTCOMES
-from telecollect.contacts.services import OutcomeInput, record_outcome
+from telecollect.contacts.services import OutcomeInput
 from telecollect.imports.reader import TableReader
 from telecollect.participants.models import Family
-from telecollect.payments.services import import_payments
+from telecollect.workflows.imports import import_payments
+from telecollect.workflows.queue_work import record_outcome
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.queues.policy import ContactRules
 from telecollect.reports.funnel import Period, Scope, outcome_funnel, totals

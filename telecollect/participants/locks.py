@@ -1,0 +1,22 @@
+"""Serialising work on families: one family's money is changed by one transaction at a time."""
+from sqlalchemy import select, update
+
+from telecollect.db import is_postgresql
+from telecollect.participants.models import Family
+
+
+def lock_families(session, family_ids) -> None:
+    """Serialise work on these families (a payment import and a promise being recorded at once).
+
+    PostgreSQL locks the rows (in id order, so two lockers cannot deadlock);
+    SQLite takes its single write lock with a no-op write, after which every
+    read in the transaction sees the other writer's committed work.
+    """
+    ids = sorted(set(family_ids))
+    if not ids:
+        return
+    if is_postgresql(session):
+        session.execute(select(Family.id).where(Family.id.in_(ids)).order_by(Family.id).with_for_update())
+    else:
+        session.execute(update(Family).where(Family.id == ids[0]).values(credit=Family.credit)
+                        .execution_options(synchronize_session=False))

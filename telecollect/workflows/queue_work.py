@@ -1,0 +1,76 @@
+"""Working the queues: claiming a family, recording what happened on a contact, registering a REHAB plan."""
+from datetime import date, datetime, timedelta
+
+from telecollect.auth.models import User
+from telecollect.contacts import services as contacts
+from telecollect.contacts.services import OutcomeInput, Recorded
+from telecollect.db import lock_for
+from telecollect.messaging.reminders import pre_call_notice, prompt_autodebit_now
+from telecollect.participants.models import Family
+from telecollect.payments import services as payments
+from telecollect.programs import services as programs
+from telecollect.programs.models import InstallmentPlan
+from telecollect.queues import lifecycle, policy
+from telecollect.queues import services as queues
+from telecollect.queues.models import CloseReason, QueueName, WorkItem
+
+
+def claim(session, user: User, rules: policy.ContactRules, *, lease: timedelta, now: datetime) -> WorkItem | None:
+    """Berikutnya: claim the family most worth contacting now → for a call, the pre-call notice (when the
+    branch sends one)."""
+    item = queues.claim_next(session, user, rules, lease=lease, now=now)
+    if item is not None and item.queue == QueueName.telecollect:
+        pre_call_notice(session, rules, item.family.members, now)
+    return item
+
+
+def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, rules: policy.ContactRules,
+                   retry_delays: dict[str, timedelta], now: datetime) -> Recorded:
+    """One contact's outcome: the attempt → the work item's counters and schedule → a promise and what is
+    already paid toward it → an autodebit prompt.
+
+    The same `client_ref` twice, even at the same moment from two requests,
+    records once: the second waits for the first and then finds it. Nothing a person records is
+    dropped: on an item that closed meanwhile, or that someone else claimed
+    after this person's lease ran out, the attempt is kept and only the
+    schedule is left alone.
+    """
+    if given.client_ref:
+        lock_for(session, f"outcome:{user.id}:{given.client_ref}")
+        first = contacts.find_recorded(session, user, given.client_ref)
+        if first is not None:
+            return Recorded(first, is_new=False)
+    attempt = contacts.record_attempt(session, item, user, given, now)
+    if given.kind.promise:
+        promise = contacts.record_promise(session, item, user, attempt, given, now)
+        payments.credit_new_promise(session, promise)
+    if given.kind.code == "interested_autodebit":
+        prompt_autodebit_now(session, rules, item.family.members, attempt.id, now)
+    claimed_by_other = lifecycle.count_attempt(session, item, user, reached=given.kind.reached, now=now)
+    if claimed_by_other is False:  # the item is live and nobody else is working it
+        _schedule(session, item, user, given, rules=rules, retry_delays=retry_delays, now=now)
+    session.flush()
+    return Recorded(attempt, is_new=True, was_claimed_by_other=bool(claimed_by_other))
+
+
+def _schedule(session, item: WorkItem, user: User, given: OutcomeInput, *, rules, retry_delays, now) -> None:
+    kind = given.kind
+    at = contacts.next_action_time(session, item, given, rules=rules, retry_delays=retry_delays, now=now)
+    if kind.final:
+        lifecycle.close_after_outcome(item, CloseReason(kind.code), now)
+    elif kind.promise:
+        lifecycle.await_promise(item, at)
+    elif kind.callback:
+        lifecycle.await_callback(item, user, at)
+    else:
+        lifecycle.retry_later(item, at)
+    queues.rescore(item, now)
+
+
+def register_plan(session, family: Family, *, installments: int, start_month: date, on: date,
+                  user: User) -> InstallmentPlan:
+    """The REHAB plan the participant registered → nobody chases the family until after its last due date."""
+    plan = programs.register_plan(session, family, installments=installments, start_month=start_month, on=on,
+                                  user=user)
+    lifecycle.await_plan(session, family.id, programs.check_after_plan(plan))
+    return plan
