@@ -6,7 +6,7 @@ export FLASK_APP := wsgi.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench translations chromium clean
+.PHONY: run test check lint bench translations chromium clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,22 @@ chromium:
 test: $(BIN)/.installed translations chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Lint, format, import contracts and types (README.md, "Checks"). Runs them all, then fails if any failed.
+check: $(BIN)/.installed
+	@status=0; \
+	echo "ruff check"; $(BIN)/ruff check --output-format concise . || status=1; \
+	echo "ruff format --check"; $(BIN)/ruff format --check --output-format concise . || status=1; \
+	echo "lint-imports"; $(BIN)/lint-imports || status=1; \
+	echo "mypy"; $(BIN)/mypy || status=1; \
+	exit $$status
+
+# Let ruff fix what it can by itself (import order, pyupgrade, ...) and format the code.
+lint: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
 bench: $(BIN)/.installed translations
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance bench/out .pytest_cache
+	rm -rf $(VENV) instance bench/out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

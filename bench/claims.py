@@ -29,9 +29,9 @@ import contextlib
 import hashlib
 import json
 import math
-import random
 import multiprocessing
 import os
+import random
 import resource
 import secrets
 import signal
@@ -42,7 +42,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -159,12 +159,12 @@ class Sqlite(import_participants.Sqlite):
     @staticmethod
     def server_pid() -> None:
         """No server: SQLite works inside the gunicorn workers."""
-        return None
+        return
 
     @staticmethod
     def timestamp(moment: datetime) -> str:
         """How SQLAlchemy stores a UTC datetime in SQLite (naive, text), so comparisons match."""
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 @dataclass
@@ -429,10 +429,8 @@ def stop(process: subprocess.Popen) -> None:
     """TERM the master (it stops its workers), then KILL its whole process group if it lingers."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
@@ -593,7 +591,8 @@ def db_double_claims(engine, url: str) -> int:
 
 
 def db_attempts(engine, url: str) -> int:
-    return query(engine, url, "SELECT count(*) FROM contact_attempts WHERE client_ref LIKE ?", (f"{AGENT_PREFIX}%",))[0][0]
+    sql = "SELECT count(*) FROM contact_attempts WHERE client_ref LIKE ?"
+    return query(engine, url, sql, (f"{AGENT_PREFIX}%",))[0][0]
 
 
 def due_unclaimed(engine, url: str, now: datetime) -> int:
@@ -606,9 +605,9 @@ def due_unclaimed(engine, url: str, now: datetime) -> int:
 
 def holiday_today(moments: list[datetime]) -> str | None:
     """The national holiday (or cuti bersama) in Jakarta at any of `moments`, as "date (name)", or None."""
-    from telecollect.settings import load_config
     from telecollect.formatting import ZONES
     from telecollect.queues.policy import ContactRules, blocks_contact, built_in_holidays
+    from telecollect.settings import load_config
 
     # The server reads the same environment, with the run's settings on top.
     rules = ContactRules.from_config({**load_config(), **SERVER_SETTINGS})
@@ -692,8 +691,8 @@ def measure(engine, args: argparse.Namespace, workdir: Path, think: Think) -> Re
         server_cpu = tree_cpu_seconds(server.pid) - server_cpu
         database_cpu = tree_cpu_seconds(database_pid) - database_cpu if database_pid else None
         machine_busy = machine_busy_seconds() - machine_busy
-        client_cpu = (_own_cpu() - client_cpu) if args.client == "threads" else sum(l.cpu_seconds for l in logs)
-    ended = datetime.now(timezone.utc)
+        client_cpu = (_own_cpu() - client_cpu) if args.client == "threads" else sum(w.cpu_seconds for w in logs)
+    ended = datetime.now(UTC)
     latencies = [s for log in logs for s in log.latencies]
     claims = sum(len(log.claims) for log in logs)
     empty = sum(log.empty for log in logs)
@@ -771,7 +770,8 @@ TABLE = (
 def result_notes(result: Result) -> list[str]:
     """What the row alone does not say: answers, errors, who used the CPU."""
     lines = [
-        f"{result.engine}, {result.think} s per call: {result.claims:,} claims, {result.empty_answers:,} empty (204) answers, "
+        f"{result.engine}, {result.think} s per call: {result.claims:,} claims, "
+        f"{result.empty_answers:,} empty (204) answers, "
         f"{result.outcomes:,} outcomes (p50 {result.outcome_p50_ms:.1f} ms; {result.attempts_in_database:,} "
         f"attempts in the database); {result.due_unclaimed_at_end:,} due, unclaimed families left; "
         f"bare statement: p50 of {result.bare_tries:,} tries",
@@ -881,7 +881,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def skipped_for_holiday() -> bool:
     """Say so when a run starting now would fall on a holiday that closes contact (every claim would be empty)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     holiday = holiday_today([now, now + timedelta(minutes=15)])
     if holiday:
         print(f"claims: skipped: {holiday} is a holiday in Indonesia (Asia/Jakarta); the contact "

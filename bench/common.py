@@ -8,8 +8,9 @@ from dataclasses import asdict
 
 def table_line(cells: list[str], table) -> str:
     """One line: the first column left-aligned, the figures right-aligned."""
+    widths = [width for _field, _heading, width, _format in table]
     return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                     for i, (cell, (_field, _heading, width, _format)) in enumerate(zip(cells, table))).rstrip()
+                     for i, (cell, width) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
 
 def heading_line(table) -> str:

@@ -126,10 +126,9 @@ class Postgresql:
 
     @staticmethod
     def insert(connection, table: str, columns: list[str], rows: list[tuple]) -> None:
-        with connection.cursor() as cursor:
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 ENGINES = {"sqlite": Sqlite, "postgresql": lambda _workdir: Postgresql()}

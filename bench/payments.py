@@ -37,16 +37,27 @@ import secrets
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.common import engine_names, heading_line, row_line, sizes
 from bench import claims
+from bench.common import engine_names, heading_line, row_line, sizes
 from bench.import_participants import (
-    ROOT, SEED, BenchError, Sqlite, dump, flask, load, migrated, note, participant_file,
-    recreate_database, timed_import,
+    ROOT,
+    SEED,
+    BenchError,
+    Sqlite,
+    dump,
+    flask,
+    load,
+    migrated,
+    note,
+    participant_file,
+    recreate_database,
+    timed_import,
 )
 from bench.import_participants import Postgresql as _Postgresql
+from telecollect.clock import local_day
 from telecollect.payments.importing import COLUMNS
 from telecollect.payments.models import PAYMENT_CHANNELS
 from telecollect.programs.rules import split
@@ -118,11 +129,14 @@ class PostgresqlEngine(_Postgresql):
                 with src.cursor() as cursor:
                     cursor.execute(f"SELECT * FROM {table} LIMIT 0")
                     columns = ", ".join(description.name for description in cursor.description)
-                with src.cursor() as out_cursor, dst.cursor() as in_cursor:
-                    with out_cursor.copy(f"COPY (SELECT {columns} FROM {table} ORDER BY id) TO STDOUT") as out, \
-                            in_cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as into:
-                        for block in out:
-                            into.write(block)
+                with (
+                    src.cursor() as out_cursor,
+                    dst.cursor() as in_cursor,
+                    out_cursor.copy(f"COPY (SELECT {columns} FROM {table} ORDER BY id) TO STDOUT") as out,
+                    in_cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as into,
+                ):
+                    for block in out:
+                        into.write(block)
             dst.commit()
 
 
@@ -195,9 +209,9 @@ def _installment_due_dates(today: date, count: int) -> list[date]:
 def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
     """Pending promises and active plans for random families in arrears, bulk-inserted; their counts."""
     rng = random.Random(SEED + 1)
-    today = date.today()
-    now = datetime.now(timezone.utc)
-    made_at = engine.timestamp(datetime.combine(PROMISE_MADE_ON, datetime.min.time(), timezone.utc)
+    now = datetime.now(UTC)
+    today = local_day(now, "WIB")  # the demo branch's day
+    made_at = engine.timestamp(datetime.combine(PROMISE_MADE_ON, datetime.min.time(), UTC)
                                + timedelta(hours=3))  # 10:00 WIB
     promised_on = (today + timedelta(days=14)).isoformat()
     due_dates = [day.isoformat() for day in _installment_due_dates(today, PLAN_INSTALLMENTS)]
@@ -236,7 +250,8 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
         engine.insert(connection, "installments", ["plan_id", "seq", "due_on", "amount", "state"],
                       [(plan_id, seq, due_on, amount, "pending")
                        for plan_id, total in plans
-                       for seq, (due_on, amount) in enumerate(zip(due_dates, split(total, PLAN_INSTALLMENTS)), 1)])
+                       for seq, (due_on, amount)
+                       in enumerate(zip(due_dates, split(total, PLAN_INSTALLMENTS), strict=True), 1)])
         connection.commit()
     return len(promised), len(planned)
 

@@ -48,16 +48,25 @@ import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 from sqlalchemy import text
 
-from bench.common import engine_names, heading_line, positive, row_line
 from bench.claims import migrations_fingerprint
+from bench.common import engine_names, heading_line, positive, row_line
 from bench.import_participants import (
-    PG_SERVER, ROOT, SEED, BenchError, Sqlite, flask, migrated, note, participant_file, recreate_database,
+    PG_SERVER,
+    ROOT,
+    SEED,
+    BenchError,
+    Sqlite,
+    flask,
+    migrated,
+    note,
+    participant_file,
+    recreate_database,
 )
 from bench.import_participants import Postgresql as _Postgresql
 from telecollect.contacts.outcomes import OUTCOMES
@@ -186,7 +195,7 @@ class SqliteEngine(Sqlite):
     def hand_parameters(start: datetime, end: datetime, first: date, last: date) -> dict:
         """Bind values as SQLAlchemy writes them on SQLite (naive UTC text, ISO dates), so comparisons match."""
         fmt = "%Y-%m-%d %H:%M:%S.%f"
-        return {"s": start.astimezone(timezone.utc).strftime(fmt), "e": end.astimezone(timezone.utc).strftime(fmt),
+        return {"s": start.astimezone(UTC).strftime(fmt), "e": end.astimezone(UTC).strftime(fmt),
                 "d0": first.isoformat(), "d1": last.isoformat()}
 
 
@@ -224,10 +233,9 @@ class PostgresqlEngine(_Postgresql):
 
     @staticmethod
     def write(connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-        with connection.cursor() as cursor:
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     @staticmethod
     def checkpoint(connection) -> None:
@@ -243,10 +251,9 @@ class PostgresqlEngine(_Postgresql):
     @staticmethod
     def update_reactivated(connection, reactivated: dict[int, str]) -> None:
         connection.execute("CREATE TEMP TABLE reactivated (family_id integer PRIMARY KEY, day date) ON COMMIT DROP")
-        with connection.cursor() as cursor:
-            with cursor.copy("COPY reactivated (family_id, day) FROM STDIN") as copy:
-                for row in sorted(reactivated.items()):
-                    copy.write_row(row)
+        with connection.cursor() as cursor, cursor.copy("COPY reactivated (family_id, day) FROM STDIN") as copy:
+            for row in sorted(reactivated.items()):
+                copy.write_row(row)
         connection.execute("UPDATE families f SET reactivated_on = r.day FROM reactivated r WHERE r.family_id = f.id")
 
     @staticmethod
@@ -453,7 +460,7 @@ class History:
             families = rng.choices(worked, k=len(chunk))
             outcomes = rng.choices(codes, weights=list(OUTCOME_WEIGHTS.values()), k=len(chunk))
             attempts, promises = [], []
-            for moment, index, outcome in zip(chunk, families, outcomes):
+            for moment, index, outcome in zip(chunk, families, outcomes, strict=True):
                 self.attempt_id += 1
                 day, second = divmod(moment, WORK_SECONDS)
                 second += WORK_START_UTC
@@ -603,8 +610,8 @@ def check_same(by: str, funnel_rows: list[dict], hand_rows: list[tuple]) -> None
         differing = sorted(set(funnel) ^ set(hand)) or [k for k in funnel if funnel[k] != hand.get(k)]
         key = differing[0]
         raise BenchError(f"the hand-written statement by {by} disagrees with outcome_funnel for key {key!r}: "
-                         f"{dict(zip(HAND_COLUMNS, funnel.get(key, ())))} vs "
-                         f"{dict(zip(HAND_COLUMNS, hand.get(key, ())))}")
+                         f"{dict(zip(HAND_COLUMNS, funnel.get(key, ()), strict=False))} vs "
+                         f"{dict(zip(HAND_COLUMNS, hand.get(key, ()), strict=False))}")
 
 
 # --- measuring ----------------------------------------------------------------

@@ -38,13 +38,20 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.common import engine_names, heading_line, positive, row_line
 from bench import claims
+from bench.common import engine_names, heading_line, positive, row_line
 from bench.import_participants import (
-    AS_OF, ROOT, SEED, BenchError, Sqlite, migrated, note, recreate_database,
+    AS_OF,
+    ROOT,
+    SEED,
+    BenchError,
+    Sqlite,
+    migrated,
+    note,
+    recreate_database,
 )
 from bench.import_participants import Postgresql as _Postgresql
 from bench.payments import import_participants
@@ -54,7 +61,7 @@ from telecollect.participants.importing import COLUMNS
 PG_DATABASES = {"sms": "telecollect_bench_sms"}
 
 #: The moment the dispatcher runs at: a Tuesday, 10:00 WIB, not a national holiday.
-NOW = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 #: The messages were queued (and fell due) an hour earlier.
 QUEUED_AT = NOW - timedelta(hours=1)
 DUE_ON = date(2026, 12, 10)

@@ -1,7 +1,9 @@
 """Telecollect: bringing JKN-KIS participants in arrears back to paying."""
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, has_request_context, session
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -55,16 +57,16 @@ def register_settings(app: Flask) -> None:
 
 def _import_models() -> None:
     # Every table must be known to the metadata before migrations compare it.
-    import telecollect.audit.models  # noqa: F401
-    import telecollect.contacts.models  # noqa: F401
-    import telecollect.imports.models  # noqa: F401
-    import telecollect.messaging.models  # noqa: F401
-    import telecollect.payments.models  # noqa: F401
-    import telecollect.programs.models  # noqa: F401
-    import telecollect.queues.models  # noqa: F401
-    import telecollect.auth.models  # noqa: F401
-    import telecollect.participants.models  # noqa: F401
-    import telecollect.regions.models  # noqa: F401
+    import telecollect.audit.models
+    import telecollect.auth.models
+    import telecollect.contacts.models
+    import telecollect.imports.models
+    import telecollect.messaging.models
+    import telecollect.participants.models
+    import telecollect.payments.models
+    import telecollect.programs.models
+    import telecollect.queues.models
+    import telecollect.regions.models
     import telecollect.reports.models  # noqa: F401
 
 
@@ -78,7 +80,7 @@ def register_sqlite_pragmas(app: Flask) -> None:
         engine = db.engine
 
     @event.listens_for(engine, "connect")
-    def set_pragmas(dbapi_connection, _record):
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
@@ -88,10 +90,10 @@ def register_sqlite_pragmas(app: Flask) -> None:
 
 
 def register_i18n(app: Flask) -> None:
-    def select_locale():
+    def select_locale() -> str:
         if not has_request_context():  # CLI and jobs speak the default language
             return app.config["BABEL_DEFAULT_LOCALE"]
-        chosen = session.get("lang")
+        chosen: str = session.get("lang", "")
         return chosen if chosen in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
 
     babel.init_app(app, locale_selector=select_locale)
@@ -104,6 +106,9 @@ def register_template_helpers(app: Flask) -> None:
     from telecollect.auth.labels import ROLE_LABELS
     from telecollect.contacts.labels import channel_label, outcome_label
     from telecollect.regions.names import format_code
+
+    def role_label(role: Any) -> Any:
+        return ROLE_LABELS.get(getattr(role, "value", role), role)
 
     def viewer_zone() -> str:
         if current_user and current_user.is_authenticated:
@@ -119,12 +124,11 @@ def register_template_helpers(app: Flask) -> None:
         region_code=lambda code: format_code(code) if code else "",
         outcome_label=outcome_label,
         channel_label=channel_label,
-        role_label=lambda role: ROLE_LABELS.get(getattr(role, "value", role), role),
+        role_label=role_label,
         reject_page=lambda args: {k: v for k, v in args.items() if k != "page"},
     )
-    from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS, percent
-
     from telecollect.reasons import PLACE_LEVELS
+    from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS, percent
 
     app.jinja_env.globals.update(get_locale=get_locale, viewer_zone=viewer_zone, metric_labels=METRIC_LABELS,
                                  place_levels=PLACE_LEVELS,
@@ -135,10 +139,10 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.admin.routes import bp as admin_bp
     from telecollect.api.routes import bp as api_bp
     from telecollect.auth.routes import bp as auth_bp
-    from telecollect.participants.routes import bp as participants_bp
-    from telecollect.payments.routes import bp as payments_bp
     from telecollect.messaging.routes import bp as messaging_bp
     from telecollect.messaging.webhooks import bp as twilio_bp
+    from telecollect.participants.routes import bp as participants_bp
+    from telecollect.payments.routes import bp as payments_bp
     from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
 
@@ -156,7 +160,7 @@ def register_cli(app: Flask) -> None:
 def register_error_pages(app: Flask) -> None:
     from flask import jsonify, render_template, request
 
-    def page_or_json(status: int, message: str):
+    def page_or_json(status: int, message: str) -> ResponseReturnValue:
         if request.path.startswith("/api/"):
             return jsonify({"error": {"code": str(status), "message": message, "field": None}}), status
         return render_template("error.html", status=status), status

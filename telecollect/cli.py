@@ -2,6 +2,8 @@
 
 Imports nothing of the domains: `telecollect.commands` gathers the domains' commands.
 """
+from typing import NoReturn
+
 import click
 from flask.cli import AppGroup
 
@@ -12,7 +14,7 @@ import_group = AppGroup("import", help="Import participants, regions and other f
 report_group = AppGroup("report", help="Print reports as a table, CSV or JSON.")
 
 
-def fail(message: str, code: int = 1):
+def fail(message: str, code: int = 1) -> NoReturn:
     """Stop a command with a message on standard error and a non-zero exit."""
     click.echo(f"Error: {message}", err=True)
     raise SystemExit(code)
@@ -23,7 +25,7 @@ class PositiveRupiah(click.ParamType):
 
     name = "rupiah"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
         try:
             return parse_positive_rupiah(value)
         except Refusal as exc:

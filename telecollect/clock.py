@@ -5,8 +5,10 @@ a job's `--now`) and the zone with it (the branch's `BRANCH_TIMEZONE`, a
 user's or a participant's zone); both are passed down to these functions.
 """
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import Date, cast, func
+from sqlalchemy.sql.elements import ColumnElement
 
 #: Indonesia has three zones and no daylight saving time.
 ZONES = {
@@ -33,7 +35,7 @@ def day_bounds(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
     return day_start(first, zone), day_start(last + timedelta(days=1), zone)
 
 
-def local_day_sql(column, zone: str, dialect: str):
+def local_day_sql(column: Any, zone: str, dialect: str) -> ColumnElement[Any]:
     """SQL for the local calendar day in `zone` of a UTC timestamp column, on either engine."""
     if dialect == "postgresql":
         return cast(func.timezone(IANA_NAMES[zone], column), Date)

@@ -1,4 +1,6 @@
 """Every `flask` command of the app, gathered from the domains' `cli.py` modules (delivery layer)."""
+from flask import Flask
+
 from telecollect.auth.cli import users_group
 from telecollect.cli import import_group, report_group
 from telecollect.demo.cli import demo_group
@@ -14,6 +16,6 @@ GROUPS = (import_group, report_group, users_group, demo_group, queue_group, holi
           programs_group, scheduler_group, jobs_group)
 
 
-def register_commands(app) -> None:
+def register_commands(app: Flask) -> None:
     for group in GROUPS:
         app.cli.add_command(group)

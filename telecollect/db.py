@@ -1,11 +1,17 @@
 """The declarative base and the column helpers every domain shares."""
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData, text
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, Dialect, MetaData, Table, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
+
+#: A column's bind processor: one Python value to what the driver takes.
+Processor = Callable[[Any], Any]
 
 # In place before the first migration, so that every constraint has a stable
 # name and SQLite batch migrations can drop or alter it later.
@@ -23,10 +29,10 @@ class Base(DeclarativeBase):
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A datetime that is always time-zone aware UTC in Python.
 
     SQLite has no time zone type and hands back naive values; storing UTC and
@@ -36,27 +42,27 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use an aware UTC datetime")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
-def is_postgresql(session) -> bool:
+def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def lock_for(session, name: str) -> None:
+def lock_for(session: Session, name: str) -> None:
     """Serialise the transactions that do `name` (an import, one outcome's client_ref, one opt-out), across
     processes, from here to their commit: a check-then-write after it cannot race.
 
@@ -76,7 +82,7 @@ def lock_for(session, name: str) -> None:
 
 
 @contextmanager
-def bulk_write_cache(session, megabytes: int):
+def bulk_write_cache(session: Session, megabytes: int) -> Iterator[None]:
     """Give SQLite a larger page cache while one bulk job writes, then restore it.
 
     A million random card numbers, NIKs and phones scatter inserts across three
@@ -87,7 +93,7 @@ def bulk_write_cache(session, megabytes: int):
         yield
         return
     connection = session.connection()
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
     connection.exec_driver_sql(f"PRAGMA cache_size = {-1024 * int(megabytes)}")
     try:
         yield
@@ -95,7 +101,7 @@ def bulk_write_cache(session, megabytes: int):
         session.connection().exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
 
 
-def bulk_insert(session, table, rows: list[dict]) -> None:
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows at driver speed, inside the session's transaction.
 
     The ORM and Core executemany paths process every parameter in Python,
@@ -118,7 +124,9 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
         values = [_apply(value, processors) for value in values]
     column_list = ", ".join(columns)
     if dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
+        driver = connection.connection.driver_connection
+        assert driver is not None  # the session's connection is checked out, hence live
+        cursor = driver.cursor()
         with cursor.copy(f"COPY {table.name} ({column_list}) FROM STDIN") as copy:
             for value in values:
                 copy.write_row(value)
@@ -128,20 +136,18 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
         connection.exec_driver_sql(f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders})", values)
 
 
-def _apply(value: tuple, processors) -> tuple:
+def _apply(value: tuple[Any, ...], processors: list[tuple[int, Processor]]) -> tuple[Any, ...]:
     converted = list(value)
     for index, process in processors:
         converted[index] = process(converted[index])
     return tuple(converted)
 
 
-def _memoised(process):
+def _memoised(process: Processor) -> Processor:
     """Dates, times and enum members repeat across a batch: convert each once."""
-    if process is None:
-        return None
-    seen = {}
+    seen: dict[Hashable, Any] = {}
 
-    def convert(value):
+    def convert(value: Any) -> Any:
         try:
             return seen[value]
         except KeyError:
@@ -153,16 +159,15 @@ def _memoised(process):
     return convert
 
 
-def insert_ignoring_duplicates(session, table, values: dict, conflict_column: str):
+def insert_ignoring_duplicates(session: Session, table: Table, values: dict[str, Any],
+                               conflict_column: str) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING on either engine; returns the new id or None.
 
     Two schedulers queuing the same reminder at once both run this: the unique
     key lets exactly one row in, and neither fails.
     """
-    if is_postgresql(session):
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    dialect_insert = postgresql.insert if is_postgresql(session) else sqlite.insert
     statement = (dialect_insert(table).values(**values)
                  .on_conflict_do_nothing(index_elements=[conflict_column]).returning(table.c.id))
-    return session.execute(statement).scalar_one_or_none()
+    new_id: int | None = session.execute(statement).scalar_one_or_none()
+    return new_id

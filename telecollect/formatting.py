@@ -1,7 +1,7 @@
 """How money, identifiers and times are shown: one place for each rule."""
 from datetime import date, datetime
 
-from telecollect.clock import ZONES  # noqa: F401  (shown times use the clock's zones)
+from telecollect.clock import ZONES
 
 
 def rupiah(amount: int | None) -> str:

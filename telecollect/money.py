@@ -48,7 +48,7 @@ _MINUS = ("-", "\u2212")  # hyphen-minus and the minus sign
 _DOTTED = re.compile(r"(?:[Rr][Pp]\.? ?)?([1-9][0-9]{0,2}(?:\.[0-9]{3}){1,3})")
 
 
-def parse_rupiah(value) -> int:
+def parse_rupiah(value: object) -> int:
     """Whole Rupiah from a written amount or a typed cell; 0 included.
 
     Raises `Refusal` with code `required` (blank), `amount_format`, `amount_fraction`,
@@ -67,7 +67,7 @@ def parse_rupiah(value) -> int:
     return _parse_number(value)
 
 
-def parse_positive_rupiah(value) -> int:
+def parse_positive_rupiah(value: object) -> int:
     """Like `parse_rupiah`, for amounts that must be above zero (a payment, a promise, a minimum).
 
     Raises `Refusal` as `parse_rupiah` does, or with code `amount_not_positive`.
@@ -78,7 +78,7 @@ def parse_positive_rupiah(value) -> int:
     return amount
 
 
-def _parse_number(value) -> int:
+def _parse_number(value: object) -> int:
     if value is None:
         raise Refusal("required")
     shown = _shown(value)
@@ -158,7 +158,7 @@ def _too_large(shown: str) -> Refusal:
     return Refusal("amount_too_large", value=shown, limit=rupiah(MAX_RUPIAH))
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     """The value as the user wrote or typed it, quoted: 1050000.5 for a float cell, not 1.0500005e6."""
     if isinstance(value, float) and math.isfinite(value) and value == int(value):
         return quoted(int(value))

@@ -6,7 +6,7 @@ spreadsheet's float tail (`81234567890.0`) or two numbers in one cell are
 refused with their own reason, never cleaned into some other number.
 """
 import re
-from functools import lru_cache
+from functools import cache
 
 import phonenumbers
 
@@ -29,7 +29,7 @@ class InvalidPhone(Refusal):
     """A value that is not an Indonesian mobile number, with the reason why."""
 
 
-def is_no_number(raw) -> bool:
+def is_no_number(raw: object) -> bool:
     """Whether a cell says "no phone" (blank, `-`, `0`, `tidak ada`, …) rather than holding a number."""
     if raw is None:
         return True
@@ -38,7 +38,7 @@ def is_no_number(raw) -> bool:
     return str(raw).strip().lower() in NO_NUMBER or not str(raw).strip()
 
 
-def normalize_mobile(raw) -> str:
+def normalize_mobile(raw: object) -> str:
     """Return `raw` in E.164 (+6281234567890) or raise `InvalidPhone` saying why.
 
     Accepts the usual ways of writing a number: 0812-3456-7890, +62 812 3456
@@ -56,7 +56,7 @@ def normalize_mobile(raw) -> str:
     return f"+62{national}"
 
 
-def _written(raw) -> str:
+def _written(raw: object) -> str:
     """The number as text, refused when it cannot be read without guessing."""
     if isinstance(raw, bool):
         raise InvalidPhone("phone_characters", value=quoted(raw))
@@ -108,7 +108,7 @@ def _parse_other_forms(digits: str) -> str:
     return str(number.national_number)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _is_mobile(prefix: str, length: int) -> bool:
     # libphonenumber decides an Indonesian number's type from its first digits
     # and its length alone (the mobile pattern is 8[1-35-9]\d{7,10}), so the
@@ -122,7 +122,7 @@ def _is_mobile(prefix: str, length: int) -> bool:
     return _full_check(sample)
 
 
-def _full_check(number) -> bool:
+def _full_check(number: phonenumbers.PhoneNumber) -> bool:
     return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,

@@ -7,6 +7,7 @@ Every code a parser may raise has its sentence here, so a new reason is one
 line in this table and one in the Indonesian catalog.
 """
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -58,7 +59,8 @@ REASONS = {
     "place_new_refused": _l("%(level)s %(value)s is not a known place, and new places are refused"),
     "village_code_format": _l("expected a 10-digit Kemendagri code like 31.72.01.1001, got %(value)s"),
     "village_code_unknown": _l("kelurahan code %(value)s is not a known village; import the region list first"),
-    "village_code_elsewhere": _l("kelurahan code %(value)s is %(village)s in %(district)s, not in kecamatan %(kecamatan)s"),
+    "village_code_elsewhere": _l(
+        "kelurahan code %(value)s is %(village)s in %(district)s, not in kecamatan %(kecamatan)s"),
     "village_code_name": _l("kelurahan code %(value)s is %(village)s, but the kelurahan column says %(name)s"),
     # Region lists (telecollect.regions.importing)
     "file_encoding": _l("line %(line)s is not UTF-8 text: save the file as \"CSV UTF-8\" and import it again"),
@@ -85,19 +87,19 @@ PLACE_LEVELS = {"province": _l("province"), "city": _l("regency/city"), "kecamat
 class Refusal(ValueError):
     """A value or row refused for a reason that has a code (see `REASONS`)."""
 
-    def __init__(self, code: str, /, **params):
+    def __init__(self, code: str, /, **params: Any):
         super().__init__(code)
         self.code = code
         self.params = params
 
-    def __str__(self):
+    def __str__(self) -> str:
         return describe(self.code, self.params)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Refusal({self.code!r}, {self.params!r})"
 
 
-def describe(code: str, params: dict) -> str:
+def describe(code: str, params: dict[str, Any]) -> str:
     """The reason in the reader's language; an unknown code is shown as itself, never hidden."""
     sentence = REASONS.get(code)
     if sentence is None:
@@ -105,7 +107,7 @@ def describe(code: str, params: dict) -> str:
     return str(sentence) % params if params else str(sentence)
 
 
-def quoted(value, limit: int = 60) -> str:
+def quoted(value: object, limit: int = 60) -> str:
     """A value the user wrote, as shown inside a reason: quoted and cut short."""
     text = str(value)
     if len(text) > limit:
@@ -125,7 +127,7 @@ class RowError:
     def code(self) -> str:
         return self.reason.code
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.column is None:
             return describe("row_reason", {"line": self.line, "reason": str(self.reason)})
         return describe("row_column_reason", {"line": self.line, "column": self.column, "reason": str(self.reason)})

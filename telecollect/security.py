@@ -1,14 +1,16 @@
 """Who is asking: session sign-in for pages, bearer tokens for the API, and CSRF."""
+from collections.abc import Callable
 from functools import wraps
+from typing import ParamSpec, TypeVar
 
-from flask import abort, current_app, g, request
+from flask import Flask, Request, abort, current_app, g, request
 from flask_login import current_user
 
 from telecollect.auth.models import User
 from telecollect.extensions import csrf, db, login_manager
 
 
-def register_security(app) -> None:
+def register_security(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
@@ -17,12 +19,12 @@ def register_security(app) -> None:
     app.before_request(_protect_from_csrf)
 
 
-def _load_user(user_id: str):
+def _load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     return user if user is not None and user.is_active else None
 
 
-def _load_user_from_bearer(req):
+def _load_user_from_bearer(req: Request) -> User | None:
     from telecollect.auth.services import user_for_token
 
     raw = bearer_token(req)
@@ -36,13 +38,13 @@ def _load_user_from_bearer(req):
     return user
 
 
-def bearer_token(req) -> str | None:
+def bearer_token(req: Request) -> str | None:
     header = req.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _protect_from_csrf():
+def _protect_from_csrf() -> None:
     # A request that carries a bearer token and no session cookie cannot be
     # forged by another site (a browser never adds the header by itself), so
     # only cookie-authenticated writes need the CSRF token. Views that receive
@@ -54,12 +56,16 @@ def _protect_from_csrf():
     csrf.protect(apply_exemptions=True)
 
 
-def roles_required(*roles):
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Allow only signed-in users with one of `roles` (403 for the others)."""
 
-    def decorator(view):
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role.value not in roles:

@@ -96,7 +96,7 @@ class FakeTwilio:
                     return self._send(404, {"code": 20404, "message": "Not found", "status": 404})
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                self._send(*fake.answer(form))
+                return self._send(*fake.answer(form))
 
             def _send(self, status, payload):
                 data = json.dumps(payload).encode()

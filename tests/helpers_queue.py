@@ -1,5 +1,5 @@
 """Families in queues for tests."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from telecollect.queues.services import AssignFilters, assign
 from tests.helpers import csv_bytes, row, run_import
@@ -16,6 +16,6 @@ def families(db, count: int, **changes):
 
 def queue_up(db, queue, user=None, now=None, **filters):
     result = assign(db.session, queue=queue, filters=AssignFilters(**filters), user=user,
-                    now=now or datetime.now(timezone.utc))
+                    now=now or datetime.now(UTC))
     db.session.commit()
     return result

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from telecollect.formatting import local_date, local_datetime, mask_nik, rupiah
 
@@ -15,7 +15,7 @@ def test_nik_is_masked_to_last_four():
 
 
 def test_times_show_in_the_viewers_zone():
-    moment = datetime(2026, 11, 22, 1, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 11, 22, 1, 30, tzinfo=UTC)
     assert local_datetime(moment, "WIB") == "22-11-2026 08:30 WIB"
     assert local_datetime(moment, "WITA") == "22-11-2026 09:30 WITA"
     assert local_datetime(moment, "WIT") == "22-11-2026 10:30 WIT"

@@ -86,7 +86,7 @@ def written_forms(draw):
     # is how a spreadsheet ends a float ("….0"), which is refused on purpose.
     sizes = draw(st.lists(st.integers(3, 4), max_size=3))
     cuts = [cut for cut in (sum(sizes[: i + 1]) for i in range(len(sizes))) if cut <= len(national) - 3]
-    groups = [national[a:b] for a, b in zip([0, *cuts], [*cuts, len(national)])]
+    groups = [national[a:b] for a, b in zip([0, *cuts], [*cuts, len(national)], strict=True)]
     return national, lead + separator.join(groups)
 
 

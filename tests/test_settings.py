@@ -60,7 +60,7 @@ def test_the_override_file_is_the_checkouts_config_py_or_the_named_one(tmp_path,
     monkeypatch.setenv("TELECOLLECT_CONFIG", str(named))
     assert local_config_file(package) == named
     monkeypatch.setenv("TELECOLLECT_CONFIG", str(tmp_path / "missing.py"))
-    with pytest.raises(RuntimeError, match="missing.py"):
+    with pytest.raises(RuntimeError, match=r"missing\.py"):
         local_config_file(package)
 
 

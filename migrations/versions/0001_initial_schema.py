@@ -1,13 +1,12 @@
 """Initial schema: places, staff and areas, participants, families, arrears, imports, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 10:42:02.384173
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

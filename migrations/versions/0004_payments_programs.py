@@ -7,9 +7,8 @@ Create Date: 2026-11-22 11:21:41.299385
 """
 import datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004'

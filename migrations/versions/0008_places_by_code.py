@@ -10,8 +10,8 @@ have no code. Name keys are folded again by today's rule (it now drops
 "Kec."/"Kel."/"Desa" and "Adm." and writes out "Kep."), so places created from
 "Kec. Koja" and "Koja" are found as one.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from telecollect.regions.names import name_key
 

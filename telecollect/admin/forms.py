@@ -2,9 +2,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from telecollect.auth.labels import ROLE_LABELS
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 ROLE_CHOICES = [SelectChoice(role, label) for role, label in ROLE_LABELS.items()]
 ZONE_CHOICES = [SelectChoice("WIB", "WIB (UTC+7)"), SelectChoice("WITA", "WITA (UTC+8)"),

@@ -124,7 +124,7 @@ def _person_fields(*, phone_description: str) -> dict:
         "name": _string(),
         "nik": _nullable(_string("NIK; masked except for supervisors and admins.")),
         "phone": _nullable(_string(phone_description)),
-        "segment": _enum((s.value for s in Segment)),
+        "segment": _enum(s.value for s in Segment),
         "class": _nullable(_integer("Care class.", minimum=1, maximum=3)),
         "months_in_arrears": _integer(minimum=0),
         "arrears_amount": _integer("Whole Rupiah.", minimum=0),
@@ -155,13 +155,13 @@ def _work_item_schema() -> dict:
     states = [s.value for s in WorkState] + ["claimed"]
     return _object({
         "id": _integer(),
-        "queue": _enum((q.value for q in QueueName)),
+        "queue": _enum(q.value for q in QueueName),
         "state": _enum(states, "`claimed` while someone holds a live lease."),
         "close_reason": _nullable(_string("Why it closed: an outcome code, no_arrears, unassigned, no_phone.")),
         "assigned_to": _nullable(_string("Username of the owner; null for the queue's team pool.")),
         "lease_expires_at": _datetime(),
         "next_action_at": _datetime("Not offered before this time."),
-        "follow_up": _enum((f.value for f in FollowUp)),
+        "follow_up": _enum(f.value for f in FollowUp),
         "timezone": _enum(ZONES, "The family's zone."),
         "attempts": _integer(minimum=0),
         "contacts": _integer(minimum=0),
@@ -180,7 +180,7 @@ def _attempt_schema() -> dict:
         "id": _integer(),
         "work_item_id": _nullable(_integer()),
         "outcome": _enum(sorted(OUTCOMES)),
-        "channel": _enum((c.value for c in Channel)),
+        "channel": _enum(c.value for c in Channel),
         "reached": _boolean("Someone answered."),
         "right_party": _boolean("The participant or a family member who can pay."),
         "phone": _nullable(_string("The number dialled or messaged (E.164).")),
@@ -271,7 +271,7 @@ def _components() -> dict:
 # --- paths --------------------------------------------------------------------
 
 def _paths() -> dict:
-    me = _object({"username": _string(), "name": _string(), "role": _enum((r.value for r in Role))})
+    me = _object({"username": _string(), "name": _string(), "role": _enum(r.value for r in Role)})
     participant = _object({
         "participant": _ref("Participant"),
         "family": _object({

@@ -1,7 +1,6 @@
 """The JSON API, version 1. Bearer token (`flask users token`) or a signed-in session."""
-from functools import wraps
-
 from datetime import date
+from functools import wraps
 
 from flask import Blueprint, jsonify, request
 from flask_login import current_user

@@ -1,6 +1,5 @@
 """Who did what: sign-ins, and who viewed or changed a participant."""
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,16 +18,16 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     #: What happened: login, login_failed, login_throttled, logout,
     #: participant.view, participant.update, import.participants, user.create, ...
     action: Mapped[str] = mapped_column(String(40), nullable=False)
-    target_type: Mapped[Optional[str]] = mapped_column(String(40), nullable=True)
-    target_id: Mapped[Optional[int]] = mapped_column(nullable=True)
-    ip: Mapped[Optional[str]] = mapped_column(String(45), nullable=True)
-    detail: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    target_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    target_id: Mapped[int | None] = mapped_column(nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
-    user: Mapped[Optional[User]] = relationship()
+    user: Mapped[User | None] = relationship()
 
     def __repr__(self):
         return f"<AuditEvent {self.action} user={self.user_id} {self.target_type}:{self.target_id}>"

@@ -18,7 +18,8 @@ users_group = AppGroup("users", help="Manage staff accounts.")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--name", help="Full name (defaults to the username).")
-@click.option("--area", "areas", multiple=True, help="Cadre area: kecamatan or kelurahan name or Kemendagri code. Repeatable.")
+@click.option("--area", "areas", multiple=True,
+              help="Cadre area: kecamatan or kelurahan name or Kemendagri code. Repeatable.")
 @click.option("--timezone", default="WIB", type=click.Choice(["WIB", "WITA", "WIT"]))
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
 def create(username, role, name, areas, timezone, password_stdin):

@@ -1,7 +1,6 @@
 """Staff accounts, their roles, cadre areas, API tokens and sign-in attempts."""
 import enum
 from datetime import datetime
-from typing import Optional
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
@@ -37,9 +36,9 @@ class User(UserMixin, db.Model):
     #: WIB, WITA or WIT: the zone in which this user sees dates and times.
     timezone: Mapped[str] = mapped_column(String(4), default="WIB", server_default="WIB", nullable=False)
     #: Calls a day this telecollector aims for; empty means the branch default.
-    daily_call_target: Mapped[Optional[int]] = mapped_column(nullable=True)
+    daily_call_target: Mapped[int | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     areas: Mapped[list["UserArea"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="UserArea.id"
@@ -66,12 +65,12 @@ class UserArea(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("districts.id"), nullable=True)
-    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), nullable=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), nullable=True)
 
     user: Mapped[User] = relationship(back_populates="areas")
-    district: Mapped[Optional[District]] = relationship()
-    village: Mapped[Optional[Village]] = relationship()
+    district: Mapped[District | None] = relationship()
+    village: Mapped[Village | None] = relationship()
 
     @property
     def label(self) -> str:
@@ -92,8 +91,8 @@ class ApiToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
-    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     user: Mapped[User] = relationship()
 
@@ -109,7 +108,7 @@ class LoginAttempt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), nullable=False)
-    ip: Mapped[Optional[str]] = mapped_column(String(45), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
     is_success: Mapped[bool] = mapped_column(nullable=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 

@@ -4,12 +4,11 @@ import re
 import secrets
 from datetime import timedelta
 
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
-
-from flask import current_app
-from flask_babel import gettext as _
 
 from telecollect.audit import services as audit
 from telecollect.auth.models import ApiToken, LoginAttempt, Role, User, UserArea
@@ -30,9 +29,11 @@ def create_user(session, *, username: str, role: str, password: str, name: str |
     unknown role or zone, short password, or areas given to a non-cadre."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise ServiceError("bad_username", _("Username: 3–64 lower-case letters, digits, dot, dash or underscore."), "username")
+        raise ServiceError("bad_username", _("Username: 3–64 lower-case letters, digits, dot, dash or underscore."),
+                           "username")
     if session.scalar(select(User.id).where(User.username == username)):
-        raise ServiceError("username_taken", _("Username %(username)s is already taken.", username=username), "username")
+        raise ServiceError("username_taken", _("Username %(username)s is already taken.", username=username),
+                           "username")
     user = User(username=username, name=(name or username).strip(), role=_role(role),
                 password_hash=_hash(password), timezone=_timezone(timezone),
                 daily_call_target=daily_call_target, is_active=is_active, areas=list(areas))
@@ -203,7 +204,8 @@ def _timezone(zone: str) -> str:
 
 def _hash(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ServiceError("short_password", _("Password: at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password")
+        raise ServiceError("short_password", _("Password: at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+                           "password")
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 

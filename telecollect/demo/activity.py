@@ -38,7 +38,8 @@ SIMULATION_RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 50, 50)
 def simulate(session, today: date, rng: random.Random, days: int = 21) -> None:
     users = {u.username: u for u in session.scalars(select(User))}
     assign(session, queue=QueueName.telecollect, filters=AssignFilters(kecamatan="Koja"), user=users["tc.rina"])
-    assign(session, queue=QueueName.telecollect, filters=AssignFilters(kecamatan="Tanjung Priok"), user=users["tc.agus"])
+    assign(session, queue=QueueName.telecollect, filters=AssignFilters(kecamatan="Tanjung Priok"),
+           user=users["tc.agus"])
     assign(session, queue=QueueName.telecollect, filters=AssignFilters(kecamatan="Penjaringan"))
     assign(session, queue=QueueName.cadre, filters=AssignFilters(kecamatan="Koja"))
     assign(session, queue=QueueName.cadre, filters=AssignFilters(kecamatan="Cilincing"))
@@ -65,7 +66,8 @@ def _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng):
         given = OutcomeInput(kind=OUTCOMES[code], channel=channel)
         if code == "promise_to_pay":
             amount = sum(m.arrears_amount for m in item.family.members)
-            given.promise_date, given.promise_amount = day + timedelta(days=rng.randint(1, 7)), max(35_000, amount // rng.choice([1, 2, 3]))
+            given.promise_date = day + timedelta(days=rng.randint(1, 7))
+            given.promise_amount = max(35_000, amount // rng.choice([1, 2, 3]))
         elif code == "callback_requested":
             given.callback_at = moment + timedelta(hours=2)
             if given.callback_at.astimezone(ZONES["WIB"]).hour >= 20:
@@ -89,12 +91,14 @@ def _pay_some_promises(session, today: date, rng: random.Random) -> None:
     for promise in session.scalars(select(Promise).where(Promise.promised_on < today)):
         roll = rng.random()
         if roll < 0.55:
-            rows.append((promise.family.members[0].card_no, promise.amount, promise.promised_on - timedelta(days=rng.randint(0, 2))))
+            paid_on = promise.promised_on - timedelta(days=rng.randint(0, 2))
+            rows.append((promise.family.members[0].card_no, promise.amount, paid_on))
         elif roll < 0.67:
             rows.append((promise.family.members[0].card_no, promise.amount // 2, promise.promised_on))
     paid_on_limit = today - timedelta(days=1)
     data = "card_no,amount,paid_on,reference,channel\n" + "".join(
-        f"{card},{amount},{min(paid_on, paid_on_limit).isoformat()},DEMO-{n:06d},{rng.choice(['bank', 'minimarket', 'mobile_jkn', 'atm'])}\n"
+        f"{card},{amount},{min(paid_on, paid_on_limit).isoformat()},DEMO-{n:06d},"
+        f"{rng.choice(['bank', 'minimarket', 'mobile_jkn', 'atm'])}\n"
         for n, (card, amount, paid_on) in enumerate(rows))
     import_payments(session, TableReader(io.BytesIO(data.encode()), "demo-payments.csv"), filename="demo-payments.csv",
                     today=today)

@@ -1,7 +1,10 @@
 """`flask demo seed`."""
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from telecollect.clock import local_day
+from telecollect.db import now_utc
 from telecollect.demo.services import existing_demo_logins, is_empty, seed_demo
 from telecollect.extensions import db
 
@@ -18,7 +21,8 @@ def seed(participants, if_empty, no_activity):
         click.echo("Database already has data; demo seed skipped.")
         logins = existing_demo_logins(db.session)
     else:
-        logins = seed_demo(db.session, participants=participants, with_activity=not no_activity)
+        today = local_day(now_utc(), current_app.config["BRANCH_TIMEZONE"])
+        logins = seed_demo(db.session, today, participants=participants, with_activity=not no_activity)
         click.echo(f"Demo branch ready: {participants} participants in North Jakarta.")
     if logins:
         click.echo("Demo logins (role, username, password):")

@@ -15,7 +15,6 @@ from telecollect.participants.models import Participant
 from telecollect.regions.importing import import_regions
 from telecollect.workflows.imports import import_participants
 
-
 #: How many days of work the demo simulates.
 SIMULATED_DAYS = 21
 
@@ -81,11 +80,11 @@ def _nik(rng: random.Random, woman: bool) -> str:
     return f"3172{rng.randint(1, 6):02d}{day:02d}{born.month:02d}{born.year % 100:02d}{rng.randint(1, 9999):04d}"
 
 
-def demo_csv(count: int, seed: int = 2020, as_of: date | None = None) -> str:
+def demo_csv(count: int, as_of: date, seed: int = 2020) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
-    writer.writerows(demo_rows(count, random.Random(seed), as_of or date.today()))
+    writer.writerows(demo_rows(count, random.Random(seed), as_of))
     return buffer.getvalue()
 
 
@@ -101,17 +100,19 @@ def existing_demo_logins(session) -> list[tuple[str, str, str]]:
     return [(u.username, u.role.value, data.DEMO_PASSWORD) for u in users]
 
 
-def seed_demo(session, participants: int = 3000, seed: int = 2020, with_activity: bool = True) -> list[tuple[str, str, str]]:
+def seed_demo(session, today: date, participants: int = 3000, seed: int = 2020,
+              with_activity: bool = True) -> list[tuple[str, str, str]]:
     """Import demo participants through the real importer, create one login per role, and
     (unless told not to) simulate three weeks of calls, visits, promises and payments.
 
-    Returns the (username, role, password) of the demo logins. Commits.
+    `today` is the branch's local day (the command's clock). Returns the (username, role,
+    password) of the demo logins. Commits.
     """
     # The arrears list predates the simulated weeks of work, as a real monthly list would.
-    list_date = date.today() - timedelta(days=SIMULATED_DAYS + 1) if with_activity else date.today()
+    list_date = today - timedelta(days=SIMULATED_DAYS + 1) if with_activity else today
     import_regions(session, data.REGIONS.encode())
     session.commit()
-    stream = io.BytesIO(demo_csv(participants, seed, as_of=list_date).encode())
+    stream = io.BytesIO(demo_csv(participants, list_date, seed).encode())
     report = import_participants(session, TableReader(stream, "demo.csv"), filename="demo.csv")
     if report.rejected:
         raise RuntimeError(f"demo data did not import cleanly: {report.errors[:3]}")
@@ -125,6 +126,6 @@ def seed_demo(session, participants: int = 3000, seed: int = 2020, with_activity
     if with_activity:
         from telecollect.demo.activity import simulate
 
-        simulate(session, date.today(), random.Random(seed), days=SIMULATED_DAYS)
+        simulate(session, today, random.Random(seed), days=SIMULATED_DAYS)
         session.commit()
     return logins

@@ -1,7 +1,6 @@
 """The record of every import run (participants, payments, …)."""
 import enum
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,20 +25,20 @@ class ImportRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     filename: Mapped[str] = mapped_column(String(255), nullable=False)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     status: Mapped[ImportStatus] = mapped_column(
         Enum(ImportStatus, name="import_status", native_enum=False, length=12), nullable=False
     )
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     updated: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     unchanged: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     rejected: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     #: Rejected rows with their reasons, as CSV, for the upload page's download.
-    rejects_csv: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    rejects_csv: Mapped[str | None] = mapped_column(Text, nullable=True)
 
-    user: Mapped[Optional[User]] = relationship()
+    user: Mapped[User | None] = relationship()
 
     def __repr__(self):
         return f"<ImportRun {self.id} {self.kind} {self.status.value}>"

@@ -5,8 +5,9 @@ lower case, so validators do not care which format they got.
 """
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 XLSX_MAGIC = b"PK\x03\x04"
 #: Key set on a row that has more values than the header has columns.
@@ -67,7 +68,7 @@ class TableReader:
         for line, values in self._rows:
             if not any(v not in (None, "") for v in values):
                 continue  # a blank line is not a row
-            row = dict(zip(header, values))
+            row = dict(zip(header, values, strict=False))  # a short row lacks the last columns
             if len(values) > len(header) and any(v not in (None, "") for v in values[len(header):]):
                 row[EXTRA_VALUES] = len(values)
             yield line, row

@@ -6,15 +6,17 @@ every row is valid (or `skip_invalid` is set and this is no dry run), and
 otherwise rolls back and keeps only a record of the run.
 """
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable, Protocol, TextIO
+from typing import Protocol, TextIO
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from telecollect.audit import services as audit
+from telecollect.clock import local_day
 from telecollect.db import bulk_write_cache, lock_for, now_utc
 from telecollect.imports.models import ImportRun, ImportStatus
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
@@ -127,12 +129,13 @@ def run_import(session, reader: TableReader, spec: ImportSpec, *, filename: str,
     `allow_new_places=False` refuses the rows that name a place not yet known
     (so a misspelt kecamatan cannot become a new one). `now` is the business
     time the rows are written at (the CLI's or the request's clock; the clock
-    when not given)."""
+    when not given), `today` the day rows are checked against (the branch's
+    local day of `now` when not given)."""
     missing = spec.missing_columns(reader.header)
     if missing:
         raise FileFormatError(f"missing required column(s): {', '.join(missing)}")
-    today = today or date.today()
     now = now or now_utc()
+    today = today or local_day(now, current_app.config["BRANCH_TIMEZONE"])
     batch_size = batch_size or current_app.config["IMPORT_BATCH_SIZE"]
     session.commit()  # start from a clean transaction: the import decides its fate
     lock_for(session, f"import:{spec.kind}")

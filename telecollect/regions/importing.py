@@ -10,8 +10,8 @@ second run of the same file changes nothing.
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlalchemy import insert, select, update
 
@@ -209,7 +209,7 @@ class _Writer:
         self.session = session
         self.on_progress = on_progress or (lambda done, total: None)
         self.result = RegionImportResult()
-        self.ids = {code: id_ for code, id_ in session.execute(select(Province.code, Province.id))}
+        self.ids = dict(session.execute(select(Province.code, Province.id)).all())
         self.done = 0
 
     def write(self, rows: list[RegionRow]) -> RegionImportResult:

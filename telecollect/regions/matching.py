@@ -74,7 +74,7 @@ def province_code(name: str) -> str | None:
     """
     written = name.strip()
     exact, flat = _province_index()
-    if written.isascii() and written.isdigit() and written in {code for code in exact.values()}:
+    if written.isascii() and written.isdigit() and written in set(exact.values()):
         return written
     key = name_key(written)
     return exact.get(key) or flat.get(spaceless(key))

@@ -1,5 +1,4 @@
 """Places: province → regency/city → district (kecamatan) → village (kelurahan)."""
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -51,12 +50,13 @@ class City(NamedPlace, db.Model):
     """A regency (kabupaten) or city (kota)."""
 
     __tablename__ = "cities"
-    __table_args__ = (unique_name_where_no_code("cities", "province_id"), Index("ix_cities_province_id_name_key", "province_id", "name_key"))
+    __table_args__ = (unique_name_where_no_code("cities", "province_id"),
+                      Index("ix_cities_province_id_name_key", "province_id", "name_key"))
 
     province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), nullable=False)
     #: Kemendagri code, 4 digits without dots ("3172"); unknown for places
     #: created by a participant import.
-    code: Mapped[Optional[str]] = mapped_column(String(4), unique=True, nullable=True)
+    code: Mapped[str | None] = mapped_column(String(4), unique=True, nullable=True)
 
     province: Mapped[Province] = relationship(back_populates="cities")
     districts: Mapped[list["District"]] = relationship(back_populates="city")
@@ -66,11 +66,12 @@ class District(NamedPlace, db.Model):
     """A kecamatan."""
 
     __tablename__ = "districts"
-    __table_args__ = (unique_name_where_no_code("districts", "city_id"), Index("ix_districts_city_id_name_key", "city_id", "name_key"))
+    __table_args__ = (unique_name_where_no_code("districts", "city_id"),
+                      Index("ix_districts_city_id_name_key", "city_id", "name_key"))
 
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), nullable=False)
     #: Kemendagri code, 6 digits without dots ("317201").
-    code: Mapped[Optional[str]] = mapped_column(String(6), unique=True, nullable=True)
+    code: Mapped[str | None] = mapped_column(String(6), unique=True, nullable=True)
 
     city: Mapped[City] = relationship(back_populates="districts")
     villages: Mapped[list["Village"]] = relationship(back_populates="district")
@@ -80,10 +81,11 @@ class Village(NamedPlace, db.Model):
     """A kelurahan or desa."""
 
     __tablename__ = "villages"
-    __table_args__ = (unique_name_where_no_code("villages", "district_id"), Index("ix_villages_district_id_name_key", "district_id", "name_key"))
+    __table_args__ = (unique_name_where_no_code("villages", "district_id"),
+                      Index("ix_villages_district_id_name_key", "district_id", "name_key"))
 
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), nullable=False)
     #: Kemendagri code, 10 digits without dots ("3172011001").
-    code: Mapped[Optional[str]] = mapped_column(String(10), unique=True, nullable=True)
+    code: Mapped[str | None] = mapped_column(String(10), unique=True, nullable=True)
 
     district: Mapped[District] = relationship(back_populates="villages")

@@ -26,7 +26,8 @@ def place_options(session, district_ids=None, village_ids=None):
     villages = session.scalars(select(Village).where(or_(
         Village.id.in_(village_ids or []), Village.district_id.in_(district_ids or []))).order_by(Village.name)).all()
     districts = session.scalars(select(District).where(or_(
-        District.id.in_(district_ids or []), District.id.in_({v.district_id for v in villages}))).order_by(District.name)).all()
+        District.id.in_(district_ids or []), District.id.in_({v.district_id for v in villages})))
+        .order_by(District.name)).all()
     cities = session.scalars(select(City).where(City.id.in_({d.city_id for d in districts})).order_by(City.name)).all()
     return {"cities": cities, "districts": districts, "villages": villages}
 

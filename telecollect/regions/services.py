@@ -126,8 +126,8 @@ class PlaceResolver:
     def _match(self, level: str, parent_id: int, name: str) -> int | None:
         matches = match_name(self._known(level, parent_id), name, city_level=level == "city")
         if len(matches) > 1:
-            raise PlaceError(level, Refusal("place_ambiguous", level=PLACE_LEVELS[level], value=quoted(name), count=len(matches),
-                                            places=", ".join(m.label() for m in matches)))
+            raise PlaceError(level, Refusal("place_ambiguous", level=PLACE_LEVELS[level], value=quoted(name),
+                                            count=len(matches), places=", ".join(m.label() for m in matches)))
         return matches[0].id if matches else None
 
     def _known(self, level: str, parent_id: int) -> list[Known]:
@@ -143,8 +143,8 @@ class PlaceResolver:
     def _reference_city(self, province: str, name: str) -> Known | None:
         matches = match_name(reference_cities_of(province), name, city_level=True)
         if len(matches) > 1:
-            raise PlaceError("city", Refusal("place_ambiguous", level=PLACE_LEVELS["city"], value=quoted(name), count=len(matches),
-                                             places=", ".join(m.label() for m in matches)))
+            raise PlaceError("city", Refusal("place_ambiguous", level=PLACE_LEVELS["city"], value=quoted(name),
+                                             count=len(matches), places=", ".join(m.label() for m in matches)))
         return matches[0] if matches else None
 
     def _add_city_from_reference(self, province: str, name: str) -> int:
@@ -158,7 +158,8 @@ class PlaceResolver:
     def _add(self, level: str, parent_id: int, name: str, parent_name: str, *, code: str | None = None,
              written: str | None = None) -> int:
         if not self.allow_new:
-            raise PlaceError(level, Refusal("place_new_refused", level=PLACE_LEVELS[level], value=quoted(written or name)))
+            raise PlaceError(level, Refusal("place_new_refused", level=PLACE_LEVELS[level],
+                                            value=quoted(written or name)))
         model, parent_column = _LEVELS[level]
         place = model(name=name.strip(), name_key=name_key(name), code=code, **{parent_column: parent_id})
         self.session.add(place)

@@ -38,6 +38,7 @@ def column_chart(points: list[tuple[str, float]], *, title: str, width: int = 64
                      f'height="{h:.1f}" class="chart-bar"><title>{escape(day)}: {escape(fmt(value))}</title></rect>')
     if points:
         parts.append(f'<text x="0" y="{height - 6}" class="chart-label">{escape(points[0][0])}</text>'
-                     f'<text x="{width}" y="{height - 6}" text-anchor="end" class="chart-label">{escape(points[-1][0])}</text>')
+                     f'<text x="{width}" y="{height - 6}" text-anchor="end" class="chart-label">'
+                     f'{escape(points[-1][0])}</text>')
     parts.append("</svg>")
     return "".join(parts)

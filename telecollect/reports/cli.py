@@ -28,6 +28,7 @@ def outcomes(by, date_from, date_to, queue, fmt):
     """The outcome funnel for a date range (branch days, in BRANCH_TIMEZONE), one row per group."""
     if date_to < date_from:
         raise click.BadParameter("must not be after --to", param_hint="--from")
-    rows = outcome_funnel(db.session, by, Period(date_from.date(), date_to.date(), current_app.config["BRANCH_TIMEZONE"]), Scope(queue=queue))
+    period = Period(date_from.date(), date_to.date(), current_app.config["BRANCH_TIMEZONE"])
+    rows = outcome_funnel(db.session, by, period, Scope(queue=queue))
     columns = [by, *CSV_COLUMNS] if fmt != "json" else [by, *CSV_COLUMNS, *RATES]
     click.echo(render(rows, columns, fmt), nl=fmt != "csv")

@@ -27,8 +27,8 @@ def people(session, now: datetime, zone: str, *, call_target: int, cadre_weekly_
     calls = _by_user(session, select(ContactAttempt.user_id, func.count()).where(ContactAttempt.at >= today))
     reached_today = _by_user(session, select(ContactAttempt.user_id, func.count())
                              .where(ContactAttempt.at >= today, ContactAttempt.is_reached.is_(True)))
-    week_families = _by_user(session, select(ContactAttempt.user_id, func.count(func.distinct(ContactAttempt.family_id)))
-                             .where(ContactAttempt.at >= week))
+    families = func.count(func.distinct(ContactAttempt.family_id))
+    week_families = _by_user(session, select(ContactAttempt.user_id, families).where(ContactAttempt.at >= week))
     last = dict(session.execute(select(ContactAttempt.user_id, func.max(ContactAttempt.at))
                                 .group_by(ContactAttempt.user_id)).all())
     callbacks = _by_user(session, select(WorkItem.callback_user_id, func.count()).where(

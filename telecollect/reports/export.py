@@ -24,7 +24,7 @@ def to_table(rows: list[dict], columns: list[str]) -> str:
     for n, line in enumerate(cells):
         lines.append("  ".join(
             value.ljust(width) if i == 0 else value.rjust(width)
-            for i, (value, width) in enumerate(zip(line, widths))))
+            for i, (value, width) in enumerate(zip(line, widths, strict=True))))
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -23,8 +23,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Integer, String, cast, func, literal, or_, select
 
 from telecollect.auth.models import User
-from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.clock import day_bounds, local_day_sql
+from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.participants.models import Family
 from telecollect.payments.models import SELF_CURE, Payment
 from telecollect.queues.models import WorkItem
@@ -34,7 +34,7 @@ GROUPINGS = ("user", "kecamatan", "kelurahan", "day", "week", "month", "bucket")
 #: The CLI's CSV columns, after the grouping column (the issue's contract).
 CSV_COLUMNS = ("families_attempted", "attempts", "contacts", "rpc", "promises", "promised_amount", "promises_due",
                "promises_kept", "promises_broken", "payments", "collected_amount", "reactivated")
-COUNTS = CSV_COLUMNS + ("promises_partly_kept", "families_assigned", "arrears_assigned")
+COUNTS = (*CSV_COLUMNS, "promises_partly_kept", "families_assigned", "arrears_assigned")
 RATES = ("contact_rate", "rpc_rate", "ptp_rate", "kept_rate", "recovery_rate", "attempts_per_family")
 
 
@@ -84,7 +84,7 @@ def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope(), *,
             continue
         for key, *values in session.execute(_aggregate(source)):
             rows.setdefault(key, dict.fromkeys(COUNTS, 0)).update(
-                {name: int(value or 0) for name, value in zip(source.measures, values)})
+                {name: int(value or 0) for name, value in zip(source.measures, values, strict=True)})
     labels = _labels(session, by, rows)
     result = [{by: labels.get(key, key), "key": key, **counts, **rates(counts)} for key, counts in rows.items()
               if key is not None or by == "bucket"]
@@ -289,7 +289,7 @@ def families_behind(session, metric: str, by: str, key: str, period: Period, sco
 def _labels(session, by: str, rows: dict) -> dict:
     ids = [k for k in rows if k is not None]
     if by == "user":
-        return {uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(ids)))}
+        return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
     if by in ("kecamatan", "kelurahan"):  # names repeat: the label carries the code and parents
         return {place_id: place.label for place_id, place in place_names(session, by, ids).items()}
     return {k: str(k) for k in ids}

@@ -49,7 +49,7 @@ def arrears_by(session, by: str) -> list[dict]:
     rows = []
     for place_id, count, amount in totals:  # already by amount, then id: the sort below keeps that for ties
         place = places.get(place_id, nowhere)
-        rows.append({name: place.name, code: place.code, **dict(zip(parents, place.parents)),
+        rows.append({name: place.name, code: place.code, **dict(zip(parents, place.parents, strict=True)),
                      "participants": count, "arrears_amount": int(amount)})
     return sorted(rows, key=lambda r: (-r["arrears_amount"], *(r[c] for c in ARREARS_COLUMNS[by])))
 

@@ -10,7 +10,8 @@ from telecollect.clock import local_day
 from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.participants.models import Participant
-from telecollect.reports import charts, dashboard as panels
+from telecollect.reports import charts
+from telecollect.reports import dashboard as panels
 from telecollect.reports.export import to_csv, to_xlsx
 from telecollect.reports.funnel import COUNTS, GROUPINGS, RATES, Period, Scope, families_behind, outcome_funnel, totals
 from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
@@ -51,11 +52,13 @@ def arrears():
     totals = {"participants": sum(r["participants"] for r in rows),
               "arrears_amount": sum(r["arrears_amount"] for r in rows)}
     return render_template("reports/arrears.html", rows=rows, by=by, groupings=ARREARS_GROUPINGS,
-                           labels=GROUPING_LABELS, columns=ARREARS_COLUMNS[by], column_labels=COLUMN_LABELS, totals=totals)
+                           labels=GROUPING_LABELS, columns=ARREARS_COLUMNS[by], column_labels=COLUMN_LABELS,
+                           totals=totals)
 
 
 def _filters():
-    """Date range (branch days), grouping and queue from the URL (so a view can be bookmarked); this month by default."""
+    """Date range (branch days), grouping and queue from the URL (so a view can be bookmarked); this month
+    by default."""
     zone = current_app.config["BRANCH_TIMEZONE"]
     today = local_day(now_utc(), zone)
     try:
@@ -87,18 +90,19 @@ def dashboard():
     trend = panels.daily_trend(period, funnel("day", period, panels.TREND_MEASURES))
     by_district = funnel("kecamatan", period, {"collected_amount"})
     by_person = funnel("user", period, {"attempts"})
-    context = dict(
-        period=period, by=by, queue=queue, rows=rows, total=totals(rows), columns=FUNNEL_COLUMNS, rates=RATES,
-        drillable=DRILLABLE, groupings=GROUPINGS,
-        figures=panels.key_figures(funnel("month", period), funnel("month", period.previous())),
-        trend_charts=[charts.column_chart([(d["day"], d[m]) for d in trend], title=str(TREND_TITLES[m]))
-                      for m in TREND_TITLES],
-        district_chart=charts.bar_chart([(r["kecamatan"], r["collected_amount"]) for r in
-                                         sorted(by_district, key=lambda r: -r["collected_amount"])],
-                                        title=str(_l("Collected by district (Rp)"))),
-        person_chart=charts.bar_chart([(r["user"], r["attempts"]) for r in sorted(by_person, key=lambda r: -r["attempts"])],
-                                      title=str(_l("Attempts by person"))),
-    )
+    context = {
+        "period": period, "by": by, "queue": queue, "rows": rows, "total": totals(rows), "columns": FUNNEL_COLUMNS,
+        "rates": RATES, "drillable": DRILLABLE, "groupings": GROUPINGS,
+        "figures": panels.key_figures(funnel("month", period), funnel("month", period.previous())),
+        "trend_charts": [charts.column_chart([(d["day"], d[m]) for d in trend], title=str(TREND_TITLES[m]))
+                         for m in TREND_TITLES],
+        "district_chart": charts.bar_chart([(r["kecamatan"], r["collected_amount"]) for r in
+                                            sorted(by_district, key=lambda r: -r["collected_amount"])],
+                                           title=str(_l("Collected by district (Rp)"))),
+        "person_chart": charts.bar_chart([(r["user"], r["attempts"]) for r in
+                                          sorted(by_person, key=lambda r: -r["attempts"])],
+                                         title=str(_l("Attempts by person"))),
+    }
     if current_user.is_privileged:
         config = current_app.config
         context.update(
@@ -140,10 +144,10 @@ def dashboard_export(fmt):
     if fmt == "csv":
         return Response(to_csv(rows, columns), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={name}.csv"})
-    if fmt == "xlsx":
-        return Response(to_xlsx(rows, columns), headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    abort(404)
+    if fmt != "xlsx":
+        abort(404)
+    return Response(to_xlsx(rows, columns), headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/families")

@@ -3,7 +3,7 @@
 Reports read across domains; this is the one place that joins them for the
 participant page.
 """
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -54,6 +54,6 @@ def family_timeline(session, participant: Participant, limit: int = 200) -> list
 
 
 def _event(moment, kind: str, **details) -> dict:
-    sort = moment if isinstance(moment, datetime) else datetime.combine(moment, time(23, 59), timezone.utc)
-    return {"at": moment, "sort": sort, "kind": kind, "is_date": isinstance(moment, date) and not isinstance(moment, datetime),
-            **details}
+    sort = moment if isinstance(moment, datetime) else datetime.combine(moment, time(23, 59), UTC)
+    is_date = isinstance(moment, date) and not isinstance(moment, datetime)
+    return {"at": moment, "sort": sort, "kind": kind, "is_date": is_date, **details}

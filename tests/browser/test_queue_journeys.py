@@ -104,7 +104,8 @@ def test_cadre_logs_an_outcome_offline_and_it_syncs(clock, browser, live_server,
     context.set_offline(False)
     expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.")
     attempts = db.session.scalars(select(ContactAttempt)).all()
-    assert [(a.outcome, a.channel.value, a.note) for a in attempts] == [("promise_to_pay", "whatsapp", "Bayar lewat minimarket")]
+    assert [(a.outcome, a.channel.value, a.note) for a in attempts] == [
+        ("promise_to_pay", "whatsapp", "Bayar lewat minimarket")]
     db.session.expire_all()
     states = {i.family.key: i.state.value for i in db.session.scalars(select(WorkItem))}
     assert states == {"0000000000001": "promised", "0000000000002": "open"}

@@ -32,7 +32,10 @@ def test_seed_simulates_weeks_of_work(runner, db):
 
     result = runner.invoke(args=["demo", "seed", "--participants", "800"])
     assert result.exit_code == 0, result.output
-    count = lambda model: db.session.scalar(select(func.count()).select_from(model))
+
+    def count(model):
+        return db.session.scalar(select(func.count()).select_from(model))
+
     assert count(WorkItem) > 100 and count(ContactAttempt) > 200 and count(Promise) > 20 and count(Payment) > 5
     users = {a.user.username for a in db.session.scalars(select(ContactAttempt))}
     assert users == {"tc.rina", "tc.agus", "kader.siti", "kader.dewi"}

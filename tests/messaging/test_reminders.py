@@ -1,11 +1,11 @@
 """Reminder planning, the jobs, and the supervisor pages."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
 from telecollect.contacts.models import Channel, ContactAttempt, Promise
 from telecollect.extensions import db as _db
-from telecollect.messaging.models import SmsKind, SmsMessage, SmsStatus
+from telecollect.messaging.models import SmsKind, SmsMessage
 from telecollect.messaging.reminders import plan_reminders
 from telecollect.queues.models import QueueName
 from telecollect.queues.policy import ContactRules
@@ -28,8 +28,8 @@ def test_due_reminder_three_days_before_the_tenth_skips_autodebit_and_old_debts(
         row(card_no="0000000000003", phone="081200000003", months_in_arrears="30"),
         row(card_no="0000000000004", phone="", months_in_arrears="3"),
     ]))
-    assert plan_reminders(db.session, RULES, datetime(2026, 12, 6, 3, tzinfo=timezone.utc), "WIB")["due_reminder"] == 0
-    planned = plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=timezone.utc), "WIB")
+    assert plan_reminders(db.session, RULES, datetime(2026, 12, 6, 3, tzinfo=UTC), "WIB")["due_reminder"] == 0
+    planned = plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB")
     assert planned["due_reminder"] == 1
     message = db.session.scalar(select(SmsMessage))
     assert message.to_phone == "+6281200000001" and "10-12-2026" in message.body
@@ -41,7 +41,7 @@ def test_two_planners_at_once_queue_each_reminder_once(app, db):
     from tests.queues.test_concurrency import run_together
 
     def planner():
-        planned = plan_reminders(_db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=timezone.utc), "WIB")["due_reminder"]
+        planned = plan_reminders(_db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB")["due_reminder"]
         _db.session.commit()
         return planned
 
@@ -57,16 +57,17 @@ def test_promise_and_broken_promise_messages(db, make_user):
     from telecollect.participants.models import Family
     family = db.session.scalar(select(Family))
     attempt = ContactAttempt(family_id=family.id, user_id=user.id, channel=Channel.phone, outcome="promise_to_pay",
-                             is_reached=True, is_right_party=True, at=datetime(2026, 11, 20, 3, tzinfo=timezone.utc))
+                             is_reached=True, is_right_party=True, at=datetime(2026, 11, 20, 3, tzinfo=UTC))
     db.session.add(attempt)
     db.session.flush()
     db.session.add(Promise(family_id=family.id, attempt_id=attempt.id, user_id=user.id, made_on=date(2026, 11, 20),
                            promised_on=date(2026, 11, 25), amount=100_000))
     db.session.commit()
-    assert plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=timezone.utc), "WIB")["promise_reminder"] == 1
-    from telecollect.workflows.settlement import settle as settle_due
-    settle_due(db.session, date(2026, 11, 29), now=datetime(2026, 11, 29, 3, tzinfo=timezone.utc))  # 25th + 3 days' grace passed, nothing paid
-    assert plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=timezone.utc), "WIB")["promise_broken"] == 1
+    assert plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=UTC), "WIB")["promise_reminder"] == 1
+    from telecollect.workflows.settlement import settle
+    # The 25th + 3 days' grace has passed, nothing paid.
+    settle(db.session, date(2026, 11, 29), now=datetime(2026, 11, 29, 3, tzinfo=UTC))
+    assert plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=UTC), "WIB")["promise_broken"] == 1
     db.session.commit()
     # The promise was a right-party contact this week and the family pays by hand: an autodebit prompt too.
     assert kinds(db) == {SmsKind.promise_reminder: 1, SmsKind.promise_broken: 1, SmsKind.autodebit_prompt: 1}
@@ -78,8 +79,8 @@ def test_autodebit_prompt_follows_an_interested_outcome(clock, db, client, login
     login(make_user("telecollector"))
     headers = {"X-CSRFToken": csrf_token(client.get("/participants").text)}
     work = client.post("/api/v1/queue/claim", headers=headers).json["work_item"]
-    client.post(f"/api/v1/work-items/{work['id']}/outcome", json={"outcome": "interested_autodebit", "channel": "phone"},
-                headers=headers)
+    client.post(f"/api/v1/work-items/{work['id']}/outcome",
+                json={"outcome": "interested_autodebit", "channel": "phone"}, headers=headers)
     message = db.session.scalar(select(SmsMessage))
     assert message.kind == SmsKind.autodebit_prompt and "Mobile JKN" in message.body
 
@@ -107,7 +108,7 @@ def test_jobs_run_once_sends_through_twilio_settings(app, db, runner):
 
 def test_outbox_page_filters_and_totals(db, client, login, make_user):
     families(db, 2)
-    plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=timezone.utc), "WIB")
+    plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB")
     db.session.commit()
     login(make_user("supervisor"))
     page = client.get("/sms/outbox?status=queued&kind=due_reminder").text
@@ -137,10 +138,13 @@ def test_manual_opt_out_and_in(db, client, login, make_user):
     page = client.get("/sms/opt-outs")
     client.post("/sms/opt-outs", data={"csrf_token": csrf_token(page.text), "phone": "0812-1111-2222", "channel": "sms",
                                        "reason": "minta lewat telepon", "action": "opt_out"})
-    table = lambda: client.get("/sms/opt-outs").text.split('data-testid="opt-outs"')[1]
+
+    def table():
+        return client.get("/sms/opt-outs").text.split('data-testid="opt-outs"')[1]
+
     assert "+6281211112222" in table() and "minta lewat telepon" in table()
-    client.post("/sms/opt-outs", data={"csrf_token": csrf_token(page.text), "phone": "+62 812 1111 2222", "channel": "sms",
-                                       "action": "opt_in"})
+    client.post("/sms/opt-outs", data={"csrf_token": csrf_token(page.text), "phone": "+62 812 1111 2222",
+                                       "channel": "sms", "action": "opt_in"})
     assert "+6281211112222" not in table()
 
 

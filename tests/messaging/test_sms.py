@@ -1,6 +1,6 @@
 """SMS through the real Twilio SDK against a fake Twilio on 127.0.0.1."""
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from tests.fake_twilio import FakeTwilio
 from tests.helpers import csv_bytes, row, run_import
 
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
-NOW = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)  # Tuesday 10:00 WIB
+NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # Tuesday 10:00 WIB
 PUBLIC = "https://telecollect.example.id"
 
 
@@ -141,13 +141,13 @@ def test_other_4xx_fails_with_the_code(db, fake, gateway):
 
 def test_planned_outside_sms_hours_waits_until_they_open(db, fake, gateway):
     [siti] = members(db)
-    evening = datetime(2026, 11, 24, 14, 30, tzinfo=timezone.utc)  # 21:30 WIB
+    evening = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 21:30 WIB
     message_id = queue(db, siti, "due:1", when=evening)
     assert dispatch_due(db.session, gateway, RULES, now=evening).counts["deferred"] == 1
     waiting = message(db, message_id)
-    assert waiting.status == SmsStatus.queued and waiting.next_attempt_at == datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
+    assert waiting.status == SmsStatus.queued and waiting.next_attempt_at == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
     assert dispatch_due(db.session, gateway, RULES, now=evening + timedelta(hours=2)).counts["sent"] == 0
-    assert dispatch_due(db.session, gateway, RULES, now=datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)).counts["sent"] == 1
+    assert dispatch_due(db.session, gateway, RULES, now=datetime(2026, 11, 25, 1, 0, tzinfo=UTC)).counts["sent"] == 1
     assert len(fake.requests) == 1
 
 
@@ -219,7 +219,7 @@ def test_stop_then_no_further_reminders_and_mulai_opts_back_in(db, client, twili
                          {"MessageSid": "SMin1", "From": siti.phone, "Body": "berhenti"}, fake.auth_token)
     assert answer.status_code == 200 and answer.mimetype == "text/xml"
     assert db.session.scalar(select(OptOut.reason).where(OptOut.phone == siti.phone)) == "replied BERHENTI"
-    seventh = datetime(2026, 12, 7, 3, 0, tzinfo=timezone.utc)  # three days before the 10th
+    seventh = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # three days before the 10th
     assert plan_reminders(db.session, RULES, seventh, "WIB")["due_reminder"] == 0
     signed_post(client, twilio_app, "/twilio/sms/inbound", {"MessageSid": "SMin2", "From": siti.phone, "Body": "MULAI"},
                 fake.auth_token)
@@ -232,10 +232,10 @@ def test_info_answers_only_registered_numbers(db, client, twilio_app, fake):
     [siti] = members(db)
     signed_post(client, twilio_app, "/twilio/sms/inbound", {"MessageSid": "SMa", "From": siti.phone, "Body": "cek"},
                 fake.auth_token)
-    signed_post(client, twilio_app, "/twilio/sms/inbound", {"MessageSid": "SMb", "From": "+6285799999999", "Body": "INFO"},
-                fake.auth_token)
-    signed_post(client, twilio_app, "/twilio/sms/inbound", {"MessageSid": "SMc", "From": siti.phone, "Body": "Saya sudah bayar"},
-                fake.auth_token)
+    signed_post(client, twilio_app, "/twilio/sms/inbound",
+                {"MessageSid": "SMb", "From": "+6285799999999", "Body": "INFO"}, fake.auth_token)
+    signed_post(client, twilio_app, "/twilio/sms/inbound",
+                {"MessageSid": "SMc", "From": siti.phone, "Body": "Saya sudah bayar"}, fake.auth_token)
     replies = db.session.scalars(select(SmsMessage).where(SmsMessage.kind == SmsKind.info_reply)).all()
     assert [r.to_phone for r in replies] == [siti.phone]
     assert "Rp210.000" in replies[0].body and "Mobile JKN" in replies[0].body
@@ -251,7 +251,6 @@ def test_only_the_webhooks_are_exempt_from_csrf(app):
 
 def test_two_opt_outs_of_one_number_at_once_record_it_once(app, db):
     """The STOP webhook and a supervisor on the opt-out page at the same moment: one record, no error."""
-    import threading
 
     from sqlalchemy import func, select
 

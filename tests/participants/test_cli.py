@@ -63,4 +63,5 @@ def test_unreadable_file_exits_2(runner, db, tmp_path):
     path.write_text("card_no,name\n0000000000001,Siti\n")
     result = runner.invoke(args=["import", "participants", str(path)])
     assert result.exit_code == 2
-    assert "missing required column(s): segment, province, city, kecamatan, months_in_arrears, arrears_amount" in result.stderr
+    missing = "segment, province, city, kecamatan, months_in_arrears, arrears_amount"
+    assert f"missing required column(s): {missing}" in result.stderr

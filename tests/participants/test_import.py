@@ -8,10 +8,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from telecollect.imports.reader import FileFormatError
 from telecollect.imports.models import ImportRun, ImportStatus
-from telecollect.participants.models import ArrearsSnapshot, Family, Participant
+from telecollect.imports.reader import FileFormatError
 from telecollect.imports.runner import RejectsWriter
+from telecollect.participants.models import ArrearsSnapshot, Family, Participant
 from telecollect.regions.models import City, District, Village
 from tests.helpers import csv_bytes, row, run_import
 
@@ -166,7 +166,7 @@ def test_semicolon_delimiter_bom_and_header_case_and_order(db):
 
 
 def test_missing_required_column_is_a_file_error(db):
-    with pytest.raises(FileFormatError, match="missing required column.*arrears_amount"):
+    with pytest.raises(FileFormatError, match=r"missing required column.*arrears_amount"):
         run_import(db, csv_bytes([row()], columns=["card_no", "name", "segment", "province", "city",
                                                   "kecamatan", "months_in_arrears"]))
     assert count(db, Participant) == 0
@@ -189,13 +189,15 @@ def test_extra_values_in_a_row_are_reported(db):
 def test_card_number_repeated_in_the_file_is_rejected_even_across_batches(db):
     rows = [row(card_no=f"{n:013d}") for n in range(1, 6)] + [row(card_no=f"{2:013d}")]
     report = run_import(db, csv_bytes(rows), batch_size=2)  # repeat lands in a later batch
-    assert [str(e) for e in report.errors] == ["baris 7, card_no: nomor kartu 0000000000002 muncul lebih dari sekali di berkas"]
+    assert [str(e) for e in report.errors] == [
+        "baris 7, card_no: nomor kartu 0000000000002 muncul lebih dari sekali di berkas"]
     assert count(db, Participant) == 0
 
 
 def test_skip_invalid_imports_good_rows_and_writes_rejects(db):
     out = io.StringIO()
-    data = csv_bytes([row(card_no="0000000000001"), row(card_no="0000000000002", segment="X"), row(card_no="0000000000003")])
+    data = csv_bytes([row(card_no="0000000000001"), row(card_no="0000000000002", segment="X"),
+                      row(card_no="0000000000003")])
     from telecollect.imports.reader import TableReader
     from telecollect.workflows.imports import import_participants
     reader = TableReader(io.BytesIO(data), "f.csv")
@@ -275,7 +277,7 @@ def test_place_names_match_across_spellings(db):
 
 def test_two_imports_at_once_are_serialised_and_consistent(app, db):
     """Two officers upload overlapping files at the same moment: both finish, nothing is doubled."""
-    first = csv_bytes([row(card_no=f"{n:013d}") for n in range(0, 300)])
+    first = csv_bytes([row(card_no=f"{n:013d}") for n in range(300)])
     second = csv_bytes([row(card_no=f"{n:013d}", arrears_amount="350000") for n in range(150, 450)])
     reports, errors = {}, []
     barrier = threading.Barrier(2)

@@ -1,6 +1,5 @@
 """Payments: allocation to months, promises, attribution, plans, reactivation, re-import."""
-import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -23,7 +22,7 @@ PAYMENT_COLUMNS = ("card_no", "family_id", "amount", "paid_on", "reference", "ch
 
 def pay(db, rows, today=date(2026, 12, 31), **options):
     import io
-    data = csv_bytes([{**{"channel": "bank"}, **r} for r in rows], columns=PAYMENT_COLUMNS)
+    data = csv_bytes([{"channel": "bank", **r} for r in rows], columns=PAYMENT_COLUMNS)
     return import_payments(db.session, TableReader(io.BytesIO(data), "bayar.csv"), filename="bayar.csv",
                            today=today, **options)
 
@@ -86,10 +85,12 @@ def test_reimport_changes_nothing_and_conflicts_are_rejected(db):
 @pytest.mark.parametrize("column, value, code, reason", [
     ("amount", "0", "amount_not_positive", "harus lebih dari 0, tertulis '0'"),
     ("amount", "seratus", "amount_format", "harus Rupiah bulat seperti 1.500.000, tertulis 'seratus'"),
-    ("amount", "1050000.5", "amount_fraction", "'1050000.5' memiliki pecahan di bawah satu Rupiah; jumlah harus Rupiah bulat"),
+    ("amount", "1050000.5", "amount_fraction",
+     "'1050000.5' memiliki pecahan di bawah satu Rupiah; jumlah harus Rupiah bulat"),
     ("amount", "1,5", "amount_fraction", "'1,5' memiliki pecahan di bawah satu Rupiah; jumlah harus Rupiah bulat"),
     ("amount", "1.50.000", "amount_format", "harus Rupiah bulat seperti 1.500.000, tertulis '1.50.000'"),
-    ("amount", "(35.000)", "amount_negative", "'(35.000)' bernilai negatif; tulis jumlah tanpa tanda minus atau kurung"),
+    ("amount", "(35.000)", "amount_negative",
+     "'(35.000)' bernilai negatif; tulis jumlah tanpa tanda minus atau kurung"),
     ("paid_on", "2027-01-05", "future_date", "2027-01-05 ada di masa depan"),
     ("paid_on", "", "required", "wajib diisi"),
     ("reference", "", "required", "wajib diisi"),
@@ -155,7 +156,7 @@ def test_family_id_may_name_the_payer_and_repeated_reference_is_caught(db):
 def promise(db, fam, *, made_on, promised_on, amount, user_id):
     attempt = ContactAttempt(family_id=fam.id, user_id=user_id, channel=Channel.phone, outcome="promise_to_pay",
                              is_reached=True, is_right_party=True,
-                             at=datetime.combine(made_on, datetime.min.time(), timezone.utc) + timedelta(hours=3))
+                             at=datetime.combine(made_on, datetime.min.time(), UTC) + timedelta(hours=3))
     db.session.add(attempt)
     db.session.flush()
     p = Promise(family_id=fam.id, attempt_id=attempt.id, user_id=user_id, made_on=made_on,
@@ -180,7 +181,7 @@ def test_promise_results(db, make_user, payments, state, paid):
                 user_id=make_user("telecollector").id)
     pay(db, [{"card_no": f"{1:013d}", "amount": str(a), "paid_on": d, "reference": f"R{i}"}
              for i, (d, a) in enumerate(payments)])
-    settle_due(db.session, date(2026, 12, 1), now=datetime(2026, 12, 1, 3, tzinfo=timezone.utc))
+    settle_due(db.session, date(2026, 12, 1), now=datetime(2026, 12, 1, 3, tzinfo=UTC))
     db.session.commit()
     db.session.refresh(p)
     assert (p.state, p.paid_amount) == (state, paid)
@@ -200,13 +201,13 @@ def test_run_once_requeues_a_broken_promise_at_its_business_time(db, runner, mak
     db.session.expire_all()
     item = db.session.scalar(select(WorkItem))
     assert (item.state, item.requeue_reason) == (WorkState.waiting, "promise_broken")
-    assert item.next_action_at == datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc)
+    assert item.next_action_at == datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
 
 def test_payment_import_closes_reactivated_work_at_the_time_it_is_given(db):
     family(db, (1, 2, 3))
     queue_up(db, QueueName.telecollect)
-    at = datetime(2026, 11, 20, 4, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)
     pay(db, [{"card_no": f"{1:013d}", "amount": "105000", "paid_on": "2026-11-20", "reference": "TRX-1"}], now=at)
     item = db.session.scalar(select(WorkItem))
     assert (item.state, item.close_reason, item.closed_at) == (WorkState.closed, "reactivated", at)
@@ -220,7 +221,7 @@ def test_attribution_window_and_self_cure(db, make_user):
         db.session.add(ContactAttempt(family_id=fam.id, user_id=user.id, channel=Channel.whatsapp,
                                       outcome="no_answer" if not reached else "refused", is_reached=reached,
                                       is_right_party=reached,
-                                      at=datetime(2026, 11, 30, 3, tzinfo=timezone.utc) - timedelta(days=days_before)))
+                                      at=datetime(2026, 11, 30, 3, tzinfo=UTC) - timedelta(days=days_before)))
     db.session.commit()
     pay(db, [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-11-30", "reference": "in-window"},
              {"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2027-01-05", "reference": "too-late"}],
@@ -239,12 +240,15 @@ def test_rehab_plan_installments_are_tracked_like_promises(db, make_user):
                          user=make_user("telecollector"))
     db.session.commit()
     assert [(i.due_on, i.amount) for i in plan.schedule] == [
-        (date(2026, 3, 10), 70_000), (date(2026, 4, 10), 70_000), (date(2026, 5, 10), 70_000), (date(2026, 6, 10), 70_000)]
+        (date(2026, 3, 10), 70_000), (date(2026, 4, 10), 70_000), (date(2026, 5, 10), 70_000),
+        (date(2026, 6, 10), 70_000)]
     assert db.session.scalar(select(WorkItem.state)) == WorkState.promised
-    pay(db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-03-09", "reference": "I1"}], today=date(2026, 4, 1))
+    pay(db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-03-09", "reference": "I1"}],
+        today=date(2026, 4, 1))
     db.session.refresh(plan)
     assert [i.state for i in plan.schedule][:2] == [InstallmentState.paid, InstallmentState.pending]
-    settle_due(db.session, date(2026, 4, 14), now=datetime(2026, 4, 14, 3, tzinfo=timezone.utc))  # 10 April + 3 days' grace has passed
+    # 10 April + 3 days' grace has passed.
+    settle_due(db.session, date(2026, 4, 14), now=datetime(2026, 4, 14, 3, tzinfo=UTC))
     db.session.commit()
     db.session.refresh(plan)
     assert plan.state == PlanState.broken and plan.schedule[1].state == InstallmentState.missed
@@ -258,10 +262,12 @@ def test_plan_completion_then_current_month_reactivates(db, make_user):
                   user=make_user("telecollector"))
     db.session.commit()
     pay(db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-03-09", "reference": "I1"},
-             {"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-04-09", "reference": "I2"}], today=date(2026, 4, 9))
+             {"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-04-09", "reference": "I2"}],
+        today=date(2026, 4, 9))
     fam = db.session.scalar(select(Family))
     assert fam.reactivated_on is None  # the plan is paid, the current month is not
-    pay(db, [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-04-10", "reference": "current"}], today=date(2026, 4, 10))
+    pay(db, [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-04-10", "reference": "current"}],
+        today=date(2026, 4, 10))
     db.session.refresh(fam)
     assert fam.reactivated_on == date(2026, 4, 10)
 
@@ -305,7 +311,7 @@ def test_payment_import_and_a_promise_at_once(app, db, make_user):
     queue_up(db, QueueName.telecollect)
     user = make_user("telecollector")
     item_id = db.session.scalar(select(WorkItem.id))
-    now = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
     def record_promise():
         from telecollect.auth.models import User

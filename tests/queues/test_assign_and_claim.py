@@ -1,5 +1,5 @@
 """Assignment, claiming with a lease, claim order, access rules."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from tests.helpers_queue import families, queue_up
 
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
 LEASE = timedelta(minutes=15)
-NOW = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)  # Tuesday 10:00 WIB
+NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # Tuesday 10:00 WIB
 
 
 def items(db):
@@ -32,7 +32,8 @@ def test_assign_by_filters_to_a_user_or_the_pool(db, make_user):
     run_import(db, csv_bytes([
         row(card_no="0000000000001", kecamatan="Koja", segment="PBPU", months_in_arrears="5", arrears_amount="500000"),
         row(card_no="0000000000002", kecamatan="Koja", segment="BP", months_in_arrears="15", arrears_amount="900000"),
-        row(card_no="0000000000003", kecamatan="Cilincing", segment="PBPU", months_in_arrears="2", arrears_amount="70000"),
+        row(card_no="0000000000003", kecamatan="Cilincing", segment="PBPU", months_in_arrears="2",
+            arrears_amount="70000"),
         row(card_no="0000000000004", kecamatan="Koja", segment="PBPU", months_in_arrears="0", arrears_amount="0"),
     ]))
     rina = make_user("telecollector", username="tc.rina")
@@ -58,7 +59,8 @@ def test_balance_shares_the_pool_evenly(db, make_user):
     received = queues.balance(db.session, QueueName.telecollect, [a, b, c])
     db.session.commit()
     assert received == {a.id: 2, b.id: 3, c.id: 3}
-    loads = dict(db.session.execute(select(WorkItem.assigned_user_id, func.count()).group_by(WorkItem.assigned_user_id)).all())
+    loads = dict(db.session.execute(
+        select(WorkItem.assigned_user_id, func.count()).group_by(WorkItem.assigned_user_id)).all())
     assert sorted(loads.values()) == [3, 3, 4]
     assert queues.unassign(db.session, [i.id for i in items(db)][:4]) == 4
 
@@ -83,7 +85,8 @@ def test_claim_order_callbacks_promises_then_priority(db, make_user):
     me, colleague = make_user("telecollector"), make_user("telecollector")
     queue_up(db, QueueName.telecollect, now=NOW)
     low, mid, high, top = items(db)  # priority grows with amount
-    mid.follow_up, mid.callback_user_id, mid.next_action_at = FollowUp.callback, colleague.id, NOW - timedelta(minutes=10)
+    mid.follow_up, mid.callback_user_id = FollowUp.callback, colleague.id
+    mid.next_action_at = NOW - timedelta(minutes=10)
     low.follow_up, low.callback_user_id, low.next_action_at = FollowUp.callback, me.id, NOW - timedelta(minutes=1)
     high.follow_up, high.state = FollowUp.promise, WorkState.promised
     db.session.commit()
@@ -104,9 +107,9 @@ def test_nothing_outside_calling_hours_or_on_holidays(db, make_user):
     families(db, 2)
     user = make_user("telecollector")
     queue_up(db, QueueName.telecollect, now=NOW)
-    assert claim(db, user, now=datetime(2026, 11, 24, 14, 0, tzinfo=timezone.utc)) is None  # 21:00 WIB
-    assert claim(db, user, now=datetime(2026, 8, 17, 3, 0, tzinfo=timezone.utc)) is None  # Independence Day
-    assert claim(db, user, now=datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc)) is None  # Sunday
+    assert claim(db, user, now=datetime(2026, 11, 24, 14, 0, tzinfo=UTC)) is None  # 21:00 WIB
+    assert claim(db, user, now=datetime(2026, 8, 17, 3, 0, tzinfo=UTC)) is None  # Independence Day
+    assert claim(db, user, now=datetime(2026, 11, 22, 3, 0, tzinfo=UTC)) is None  # Sunday
 
 
 def test_claim_sets_aside_families_without_a_usable_number(db, make_user):

@@ -1,24 +1,23 @@
 """Two people at once: claiming, recording outcomes, resubmitting the same outcome."""
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from telecollect.contacts.models import ContactAttempt
+from telecollect.contacts.models import Channel, ContactAttempt
 from telecollect.contacts.outcomes import OUTCOMES
 from telecollect.contacts.services import OutcomeInput
-from telecollect.workflows.queue_work import record_outcome
-from telecollect.contacts.models import Channel
 from telecollect.extensions import db as _db
 from telecollect.queues import lifecycle
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.queues.policy import ContactRules
+from telecollect.workflows.queue_work import record_outcome
 from tests.helpers_queue import families, queue_up
 
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
-NOW = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
 
 def run_together(app, workers):
@@ -122,7 +121,7 @@ def test_the_same_submission_twice_at_once_is_recorded_once(app, db, make_user, 
     try:
         clients = []
         for _ in range(4):
-            from tests.conftest import IsolatedClient, PASSWORD
+            from tests.conftest import PASSWORD, IsolatedClient
             app.test_client_class = IsolatedClient
             c = app.test_client()
             c.post("/login", data={"username": cadre.username, "password": PASSWORD})

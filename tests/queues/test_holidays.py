@@ -2,7 +2,7 @@
 import io
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -31,11 +31,11 @@ def working_cuti_bersama() -> ContactRules:
 
 
 def ten_wib(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 3, 0, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC)
 
 
 def at(text):
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 @pytest.fixture
@@ -190,7 +190,8 @@ def test_the_page_is_for_signed_in_staff(client):
 
 def test_holiday_file_that_is_not_utf8_is_refused_naming_the_line(runner, db, tmp_path):
     path = tmp_path / "libur.csv"
-    path.write_bytes("tanggal,nama\n2026-11-25,Hari jadi kota\n".encode() + "2026-11-26,Pesta Lebaran Topat \xe0\n".encode("latin-1"))
+    path.write_bytes(b"tanggal,nama\n2026-11-25,Hari jadi kota\n"
+                     + "2026-11-26,Pesta Lebaran Topat \xe0\n".encode("latin-1"))
     result = runner.invoke(args=["holidays", "import", str(path)])
     assert result.exit_code == 1
     assert "baris 3 bukan teks UTF-8" in result.stderr and "Traceback" not in result.output

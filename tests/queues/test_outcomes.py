@@ -1,6 +1,6 @@
 """Recording outcomes through the API: validation, follow-ups, idempotency, lists."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -9,7 +9,7 @@ from telecollect.participants.models import Participant
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
 from tests.helpers_queue import families, queue_up
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def setup_call(db, client, login, make_user, count=1):
@@ -81,12 +81,15 @@ def test_promise_needs_date_and_amount_and_follows_up_the_day_after(clock, db, c
 
 def test_callback_must_fall_inside_the_window_and_comes_back(clock, db, client, login, make_user):
     user, work = setup_call(db, client, login, make_user)
-    late = post_outcome(client, work["id"], outcome="callback_requested", channel="phone", callback_at="2026-11-24T21:00:00")
+    late = post_outcome(client, work["id"], outcome="callback_requested", channel="phone",
+                        callback_at="2026-11-24T21:00:00")
     assert late.json["error"]["code"] == "callback_outside_hours"
     assert "di luar jam telepon WIB" in late.json["error"]["message"]
-    past = post_outcome(client, work["id"], outcome="callback_requested", channel="phone", callback_at="2026-11-24T08:30:00")
+    past = post_outcome(client, work["id"], outcome="callback_requested", channel="phone",
+                        callback_at="2026-11-24T08:30:00")
     assert past.json["error"]["code"] == "callback_at_out_of_range"
-    ok = post_outcome(client, work["id"], outcome="callback_requested", channel="phone", callback_at="2026-11-24T14:00:00")
+    ok = post_outcome(client, work["id"], outcome="callback_requested", channel="phone",
+                        callback_at="2026-11-24T14:00:00")
     assert ok.status_code == 201
     saved = item(db, work["id"])
     assert saved.next_action_at == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 14:00 WIB

@@ -1,6 +1,6 @@
 """The contact policy: windows per zone, holidays, caps, opt-outs, configuration."""
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from telecollect.queues import policy
 from telecollect.queues.policy import ContactRules, PolicyConfigError, parse_days, parse_hours
 
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(text):
@@ -55,7 +55,8 @@ def test_sunday_and_national_holidays_are_closed(db):
     independence = policy.window_decision(db.session, RULES, "WIB", at("2026-08-17T10:00:00+07:00"))
     assert independence.code == "holiday"
     # Christmas 2026 is a Friday: the next opening skips it to Saturday morning.
-    assert policy.next_opening(db.session, RULES, "WIT", at("2026-12-24T21:00:00+09:00")) == at("2026-12-26T08:00:00+09:00")
+    opening = policy.next_opening(db.session, RULES, "WIT", at("2026-12-24T21:00:00+09:00"))
+    assert opening == at("2026-12-26T08:00:00+09:00")
 
 
 def test_branch_holidays_from_a_file(db):
@@ -107,8 +108,11 @@ def test_opt_outs_and_invalid_numbers(db):
     from telecollect.participants.models import Participant
     member = db.session.scalar(db.select(Participant))
     now = at("2026-11-24T10:00:00+07:00")
-    decide = lambda channel: policy.decide(db.session, RULES, family_id=member.family_id, members=[member],
-                                           zone="WIB", channel=channel, now=now)
+
+    def decide(channel):
+        return policy.decide(db.session, RULES, family_id=member.family_id, members=[member], zone="WIB",
+                             channel=channel, now=now)
+
     assert decide(Channel.phone).allowed
     db.session.add(OptOut(phone=member.phone, channel=Channel.phone))
     db.session.flush()

@@ -68,7 +68,7 @@ def test_the_package_ships_the_514_regencies_and_cities():
     assert cities["3172"].strip() == "Kota Administrasi Jakarta Utara"
     assert cities["3175"] == "Kota Administrasi Jakarta Timur"
     assert cities["9301"] == "Kabupaten Merauke"
-    assert {code[:2] for code in cities} == {code for code in province_code_list()}
+    assert {code[:2] for code in cities} == set(province_code_list())
 
 
 def province_code_list():
@@ -175,8 +175,8 @@ def test_bps_codes_are_refused_and_rename_nothing(db):
 
 
 def test_a_bad_file_lists_every_reason_in_row_order_and_writes_nothing(db):
-    error = refused(db, "kode;nama\n31.72;Jakarta Utara\n31.7x;Bad\n99.01;Nowhere\n31.72.99.1001;Orphan\n"
-                        "31.72;Jakarta Utara lagi\n31.71;\n32.99;Kabupaten Khayalan\n".encode())
+    error = refused(db, b"kode;nama\n31.72;Jakarta Utara\n31.7x;Bad\n99.01;Nowhere\n31.72.99.1001;Orphan\n"
+                        b"31.72;Jakarta Utara lagi\n31.71;\n32.99;Kabupaten Khayalan\n")
     assert [(e.line, e.code) for e in error.errors] == [
         (3, "region_code_format"), (4, "region_province_unknown"), (5, "region_parent_missing"),
         (6, "region_code_repeated"), (7, "region_name_missing"), (8, "region_city_unknown")]
@@ -187,12 +187,13 @@ def test_a_bad_file_lists_every_reason_in_row_order_and_writes_nothing(db):
 def test_tab_separated_file_with_a_province_column(db):
     result = regions(db, "kode\tnama\tprovinsi\n32.01\tKabupaten Bogor\tJawa Barat\n32.71\tKota Bogor\tJabar\n")
     assert result.created == 2
-    error = refused(db, "code\tname\tprovince\n32.73\tKota Bandung\tBanten\n".encode())
+    error = refused(db, b"code\tname\tprovince\n32.73\tKota Bandung\tBanten\n")
     assert [e.code for e in error.errors] == ["region_province_column"]
 
 
 def test_a_file_that_is_not_utf8_says_which_line(db):
-    error = refused(db, "kode,nama\n31.72,Kota Jakarta Utara\n31.72.03,Koja\n".encode() + "31.72.03.1001,Koj\xe0\n".encode("latin-1"))
+    error = refused(db, b"kode,nama\n31.72,Kota Jakarta Utara\n31.72.03,Koja\n"
+                    + "31.72.03.1001,Koj\xe0\n".encode("latin-1"))
     assert error.headline.code == "file_encoding" and error.headline.params == {"line": 4}
 
 

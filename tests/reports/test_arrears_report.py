@@ -12,11 +12,16 @@ from tests.helpers import csv_bytes, row, run_import
 
 def seed(db):
     run_import(db, csv_bytes([
-        row(card_no="0000000000001", kecamatan="Koja", kelurahan="Lagoa", arrears_amount="100000", months_in_arrears="3"),
-        row(card_no="0000000000002", kecamatan="Koja", kelurahan="Tugu Utara", arrears_amount="250000", months_in_arrears="5", segment="BP"),
-        row(card_no="0000000000003", kecamatan="Cilincing", kelurahan="Marunda", arrears_amount="300000", months_in_arrears="13"),
-        row(card_no="0000000000004", kecamatan="Cilincing", kelurahan="Marunda", arrears_amount="0", months_in_arrears="0"),
-        row(card_no="0000000000005", kecamatan="Penjaringan", kelurahan="", arrears_amount="900000", months_in_arrears="26"),
+        row(card_no="0000000000001", kecamatan="Koja", kelurahan="Lagoa", arrears_amount="100000",
+            months_in_arrears="3"),
+        row(card_no="0000000000002", kecamatan="Koja", kelurahan="Tugu Utara", arrears_amount="250000",
+            months_in_arrears="5", segment="BP"),
+        row(card_no="0000000000003", kecamatan="Cilincing", kelurahan="Marunda", arrears_amount="300000",
+            months_in_arrears="13"),
+        row(card_no="0000000000004", kecamatan="Cilincing", kelurahan="Marunda", arrears_amount="0",
+            months_in_arrears="0"),
+        row(card_no="0000000000005", kecamatan="Penjaringan", kelurahan="", arrears_amount="900000",
+            months_in_arrears="26"),
     ]))
 
 
@@ -153,6 +158,7 @@ COLUMNS = {"kecamatan": ["kecamatan", "kecamatan_code", "city", "participants", 
 
 def test_one_row_per_place_with_its_code_and_parents(db, namesakes):
     from sqlalchemy import func
+
     from telecollect.participants.models import Participant
     from telecollect.reports.queries import arrears_by
 
@@ -193,6 +199,7 @@ def test_page_csv_and_json_show_each_namesake_with_its_parent(db, namesakes, cli
     for by, table in (("kecamatan", BY_KECAMATAN), ("kelurahan", BY_KELURAHAN)):
         result = runner.invoke(args=["report", "arrears", "--by", by, "--format", "json"])
         assert result.exit_code == 0, result.output
-        assert json.loads(result.output) == [dict(zip(COLUMNS[by], r)) for r in table]
+        assert json.loads(result.output) == [dict(zip(COLUMNS[by], r, strict=True)) for r in table]
     by_city = runner.invoke(args=["report", "arrears", "--by", "city", "--format", "csv"]).output
-    assert by_city.splitlines()[:2] == [",".join(COLUMNS["city"]), "Kabupaten Kutai Timur,64.08,Kalimantan Timur,1,500000"]
+    assert by_city.splitlines()[:2] == [",".join(COLUMNS["city"]),
+                                        "Kabupaten Kutai Timur,64.08,Kalimantan Timur,1,500000"]

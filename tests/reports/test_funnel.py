@@ -1,6 +1,6 @@
 """A scripted month of work whose every report figure is computed by hand."""
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
@@ -27,7 +27,7 @@ KOJA = f"Koja{JAKARTA_UTARA}"
 
 
 def at(day: int, hour_wib: int = 10) -> datetime:
-    return datetime(2026, 11, day, hour_wib - 7, tzinfo=timezone.utc)
+    return datetime(2026, 11, day, hour_wib - 7, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -86,7 +86,8 @@ def test_funnel_by_user(db, month):
     assert (rina["promises_due"], rina["promises_kept"], rina["promises_broken"]) == (2, 1, 1)
     assert (rina["payments"], rina["collected_amount"], rina["reactivated"]) == (1, 70_000, 0)
     assert (rina["families_assigned"], rina["arrears_assigned"]) == (2, 280_000)
-    assert (rina["contact_rate"], rina["ptp_rate"], rina["kept_rate"], rina["attempts_per_family"]) == (0.5, 1.0, 0.5, 2.0)
+    rates = (rina["contact_rate"], rina["ptp_rate"], rina["kept_rate"], rina["attempts_per_family"])
+    assert rates == (0.5, 1.0, 0.5, 2.0)
     assert rina["recovery_rate"] == round(70_000 / 280_000, 4)
     assert (agus["attempts"], agus["contacts"], agus["rpc"], agus["promises"]) == (2, 2, 2, 1)
     assert (agus["promises_due"], agus["promises_partly_kept"], agus["promises_broken"]) == (1, 1, 0)
@@ -141,14 +142,15 @@ def test_dashboard_csv_xlsx_and_page_agree(db, client, login, make_user, month):
     workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/reports/dashboard.xlsx?{query}").data))
     sheet = workbook.active
     header = [c.value for c in sheet[1]]
-    xlsx_rows = {r[0]: dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True)}
+    xlsx_rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert xlsx_rows["rina"]["collected_amount"] == 70_000 and xlsx_rows["agus"]["reactivated"] == 1
 
 
 def test_drill_down_lists_the_families_behind_a_figure(db, client, login, make_user, month):
     login(make_user("supervisor"))
     rina_id = db.session.scalar(select(WorkItem.assigned_user_id).join(Family).where(Family.key == "A"))
-    page = client.get(f"/reports/families?metric=promises_broken&by=user&key={rina_id}&from=2026-11-01&to=2026-11-30").text
+    page = client.get(
+        f"/reports/families?metric=promises_broken&by=user&key={rina_id}&from=2026-11-01&to=2026-11-30").text
     listed = page.split('data-testid="families"')[1]
     assert "0000000000002" in listed and "0000000000001" not in listed
 
@@ -164,6 +166,7 @@ def test_telecollectors_cannot_see_others_figures(db, client, login, make_user, 
 
 def test_arrears_totals_per_import_agree_with_the_raw_rows_and_show_the_change(db, client, login, make_user):
     from sqlalchemy import func
+
     from telecollect.participants.models import Participant
     from telecollect.regions.models import District
     from telecollect.reports.dashboard import arrears_by_district_with_change
@@ -174,7 +177,8 @@ def test_arrears_totals_per_import_agree_with_the_raw_rows_and_show_the_change(d
                               row(card_no="0000000000003", kecamatan="Cilincing", arrears_amount="70000")]))
     run_import(db, csv_bytes([row(card_no="0000000000001", kecamatan="Koja", arrears_amount="0", months_in_arrears="0",
                                   as_of="2026-12-01"),
-                              row(card_no="0000000000004", kecamatan="Cilincing", arrears_amount="30000", as_of="2026-12-01")]))
+                              row(card_no="0000000000004", kecamatan="Cilincing", arrears_amount="30000",
+                                  as_of="2026-12-01")]))
     # The stored totals of the last import equal a recomputation from the participants table.
     last_run = db.session.scalar(select(func.max(ArrearsDistrictTotal.import_run_id)))
     stored = {d: (p, a) for d, p, a in db.session.execute(select(
@@ -206,7 +210,8 @@ def test_namesake_kecamatan_are_separate_rows_labelled_with_their_city(db, clien
     queue_up(db, QueueName.telecollect, user=make_user("telecollector"), now=at(1))
     funnel = {r["kecamatan"]: r["families_assigned"] for r in outcome_funnel(db.session, "kecamatan", NOVEMBER)}
     assert funnel == {"Batu Ampar — Kota Batam": 1, "Batu Ampar — Kabupaten Kutai Timur": 2}
-    panel = [(r["kecamatan"], r["participants"], r["arrears_amount"]) for r in arrears_by_district_with_change(db.session)]
+    panel = [(r["kecamatan"], r["participants"], r["arrears_amount"])
+             for r in arrears_by_district_with_change(db.session)]
     assert panel == [("Batu Ampar — Kabupaten Kutai Timur", 2, 500_000), ("Batu Ampar — Kota Batam", 1, 100_000)]
     login(make_user("supervisor"))
     page = client.get("/reports/dashboard?from=2026-11-01&to=2026-11-30&by=kecamatan").text
@@ -221,7 +226,7 @@ def test_a_wit_branch_counts_an_attempt_on_its_own_local_day(app, db, runner, ma
     from telecollect.contacts.models import ContactAttempt
     db.session.add(ContactAttempt(family_id=family.id, user_id=make_user("telecollector").id, channel=Channel.phone,
                                   outcome="no_answer", is_reached=False, is_right_party=False,
-                                  at=datetime(2026, 11, 10, 16, 30, tzinfo=timezone.utc)))
+                                  at=datetime(2026, 11, 10, 16, 30, tzinfo=UTC)))
     db.session.commit()
     app.config["BRANCH_TIMEZONE"] = "WIT"
     try:
