@@ -31,7 +31,7 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
 
-test: $(BIN)/.installed translations chromium
+test: $(BIN)/.installed translations chromium check
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Lint, format, import contracts and types (README.md, "Checks"). Runs them all, then fails if any failed.

@@ -24,6 +24,7 @@ holidays still close it, and on one the benchmark says so and does nothing.
 Run from the repository root:
     .venv/bin/python -m bench.claims --families 3000 --agents 4 --seconds 10
 """
+
 import argparse
 import contextlib
 import hashlib
@@ -103,9 +104,11 @@ METHOD = (
     "  the end, some were free at every moment of the run and every 204 answer was wrong. Otherwise\n"
     "  the queue ran (nearly) dry and 204 answers are not judged ('-')."
 )
-SQLITE_NOTE = ("SQLite serialises writers: each claim (and each outcome, and each token's last-used stamp)\n"
-               "  waits for the one write lock, so one claim is made at a time whatever the agent count;\n"
-               "  more agents only lengthen the queue for the lock.")
+SQLITE_NOTE = (
+    "SQLite serialises writers: each claim (and each outcome, and each token's last-used stamp)\n"
+    "  waits for the one write lock, so one claim is made at a time whatever the agent count;\n"
+    "  more agents only lengthen the queue for the lock."
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class Think:
     """How long an agent is "on the call" between a claim's answer and its outcome: uniform in
     [shortest, longest] seconds. 0 is flat out, the server's capacity; a real telecollector
     takes minutes per call (100 calls in a working day is one every 4 to 5 minutes)."""
+
     shortest: float
     longest: float
 
@@ -125,6 +129,7 @@ class Think:
 # --- engines ---------------------------------------------------------------
 # Each engine makes fresh databases, copies the seeded one, opens a plain
 # DB-API connection and says how it takes a timestamp parameter.
+
 
 @dataclass
 class Sqlite(import_participants.Sqlite):
@@ -148,8 +153,10 @@ class Sqlite(import_participants.Sqlite):
     def copy(self, source: str, target: str) -> str:
         """A fresh `target` holding what `source` holds (the backup API copies the WAL's content too)."""
         url = self.fresh(target)
-        with contextlib.closing(sqlite3.connect(self.path(source))) as src, \
-                contextlib.closing(sqlite3.connect(self.path(target))) as dst:
+        with (
+            contextlib.closing(sqlite3.connect(self.path(source))) as src,
+            contextlib.closing(sqlite3.connect(self.path(target))) as dst,
+        ):
             src.backup(dst)
         return url
 
@@ -178,8 +185,10 @@ class Postgresql(import_participants.Postgresql):
     @staticmethod
     def exists(label: str) -> bool:
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                 (PG_DATABASES[label],)).fetchone() is not None
+            return (
+                admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DATABASES[label],)).fetchone()
+                is not None
+            )
 
     @staticmethod
     def fresh(label: str) -> str:
@@ -219,14 +228,17 @@ def query(engine, url: str, sql: str, params: tuple = ()) -> list[tuple]:
 
 # --- setup -------------------------------------------------------------------
 
-def flask(url: str, *args: str, timeout: float = COMMAND_TIMEOUT, stdin: str | None = None,
-          module: str | None = None) -> subprocess.CompletedProcess:
+
+def flask(
+    url: str, *args: str, timeout: float = COMMAND_TIMEOUT, stdin: str | None = None, module: str | None = None
+) -> subprocess.CompletedProcess:
     """Run a `flask` command in the project (or `python -c module`), bounded in time."""
     env = {**os.environ, **SETUP_SETTINGS, "DATABASE_URL": url, "FLASK_APP": "wsgi.py"}
     command = [str(PYTHON), "-c", module] if module else [str(FLASK), *args]
     try:
-        result = subprocess.run(command, cwd=ROOT, env=env, input=stdin, capture_output=True,
-                                text=True, timeout=timeout)
+        result = subprocess.run(
+            command, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         raise BenchError(f"`flask {' '.join(args)}` did not finish within {timeout} s") from None
     if result.returncode != 0:
@@ -309,6 +321,7 @@ def make_agents(url: str, count: int) -> dict[str, str]:
 
 # --- the practical limit: the claim statement alone ----------------------------
 
+
 def server_app(url: str):
     """The app, configured as the server under test is (the lease as a number, as config.py makes it)."""
     from telecollect import create_app
@@ -384,6 +397,7 @@ def bare_claims(engine, url: str, statement: str, parameters) -> list[float]:
 
 # --- the server -------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -394,12 +408,22 @@ def free_port() -> int:
 def gunicorn(url: str, log: Path, probe_token: str):
     """gunicorn serving the app on a free port, stopped on the way out whatever happens; yields its base URL."""
     port = free_port()
-    env = {**os.environ, **SERVER_SETTINGS, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32),
-           "FLASK_APP": "wsgi.py"}
+    env = {
+        **os.environ,
+        **SERVER_SETTINGS,
+        "DATABASE_URL": url,
+        "SECRET_KEY": secrets.token_hex(32),
+        "FLASK_APP": "wsgi.py",
+    }
     with log.open("w", encoding="utf-8") as log_file:
-        process = subprocess.Popen([str(GUNICORN), *GUNICORN_OPTIONS, "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                                   cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [str(GUNICORN), *GUNICORN_OPTIONS, "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_up(process, base, probe_token, log)
@@ -464,6 +488,7 @@ def machine_busy_seconds() -> float:
 
 # --- the agents ---------------------------------------------------------------------
 
+
 @dataclass
 class AgentLog:
     agent: str
@@ -480,8 +505,9 @@ class AgentLog:
     cpu_seconds: float = 0.0
 
 
-def run_agent(base: str, agent: str, token: str, start_at: float, stop_at: float, think: "Think",
-              phase: str) -> AgentLog:
+def run_agent(
+    base: str, agent: str, token: str, start_at: float, stop_at: float, think: "Think", phase: str
+) -> AgentLog:
     """Claim, "call" for the think time, and record `no_answer` on what was claimed, from `start_at`
     until `stop_at` (monotonic)."""
     log = AgentLog(agent)
@@ -533,8 +559,9 @@ def _agent_process(results, *args) -> None:
     results.put(log)
 
 
-def run_agents(base: str, tokens: dict[str, str], seconds: float, client: str,
-               think: "Think", phase: str = "run") -> tuple[list[AgentLog], float]:
+def run_agents(
+    base: str, tokens: dict[str, str], seconds: float, client: str, think: "Think", phase: str = "run"
+) -> tuple[list[AgentLog], float]:
     """Every agent at once, as threads of this process or as processes of their own.
 
     Returns their logs and the seconds from the common start to the last answer.
@@ -567,6 +594,7 @@ def run_agents(base: str, tokens: dict[str, str], seconds: float, client: str,
 
 # --- checks -------------------------------------------------------------------------
 
+
 def double_claims(logs: list[AgentLog]) -> int:
     """Work items handed to two different agents less than one lease apart (client-side log)."""
     lease = LEASE_MINUTES * 60
@@ -577,17 +605,24 @@ def double_claims(logs: list[AgentLog]) -> int:
     doubled = 0
     for claims in handed.values():
         claims.sort()
-        if any(b_agent != a_agent and b_at - a_at < lease
-               for i, (a_at, a_agent) in enumerate(claims) for b_at, b_agent in claims[i + 1:]):
+        if any(
+            b_agent != a_agent and b_at - a_at < lease
+            for i, (a_at, a_agent) in enumerate(claims)
+            for b_at, b_agent in claims[i + 1 :]
+        ):
             doubled += 1
     return doubled
 
 
 def db_double_claims(engine, url: str) -> int:
     """Work items on which two different agents recorded an attempt in this run (database-side)."""
-    return query(engine, url, "SELECT count(*) FROM (SELECT work_item_id FROM contact_attempts WHERE client_ref LIKE ? "
-                              "GROUP BY work_item_id HAVING count(DISTINCT user_id) > 1) AS doubled",
-                 (f"{AGENT_PREFIX}%",))[0][0]
+    return query(
+        engine,
+        url,
+        "SELECT count(*) FROM (SELECT work_item_id FROM contact_attempts WHERE client_ref LIKE ? "
+        "GROUP BY work_item_id HAVING count(DISTINCT user_id) > 1) AS doubled",
+        (f"{AGENT_PREFIX}%",),
+    )[0][0]
 
 
 def db_attempts(engine, url: str) -> int:
@@ -598,9 +633,14 @@ def db_attempts(engine, url: str) -> int:
 def due_unclaimed(engine, url: str, now: datetime) -> int:
     """Families any agent could have been given at `now`: due, in the pool, not under a live lease."""
     at = engine.timestamp(now)
-    return query(engine, url, "SELECT count(*) FROM work_items WHERE queue = 'telecollect' AND state != 'closed' "
-                              "AND assigned_user_id IS NULL AND next_action_at <= ? "
-                              "AND (claimed_by_id IS NULL OR lease_expires_at <= ?)", (at, at))[0][0]
+    return query(
+        engine,
+        url,
+        "SELECT count(*) FROM work_items WHERE queue = 'telecollect' AND state != 'closed' "
+        "AND assigned_user_id IS NULL AND next_action_at <= ? "
+        "AND (claimed_by_id IS NULL OR lease_expires_at <= ?)",
+        (at, at),
+    )[0][0]
 
 
 def holiday_today(moments: list[datetime]) -> str | None:
@@ -620,6 +660,7 @@ def holiday_today(moments: list[datetime]) -> str | None:
 
 
 # --- one engine -------------------------------------------------------------------------
+
 
 @dataclass
 class Result:
@@ -703,27 +744,48 @@ def measure(engine, args: argparse.Namespace, workdir: Path, think: Think) -> Re
     due = due_unclaimed(engine, url, ended)
     if not claims:
         found = ", ".join(f"{what} x{n}" for what, n in sorted(errors.items())) or "no error"
-        dry = (f"; only {due} due families were left after the {WARMUP_SECONDS} s warm-up: "
-               "give --families more" if due <= args.agents else "")
-        raise BenchError(f"{engine.name}: no claim succeeded ({empty} empty answers; {found}{dry}); "
-                         f"see {server_log}")
+        dry = (
+            f"; only {due} due families were left after the {WARMUP_SECONDS} s warm-up: give --families more"
+            if due <= args.agents
+            else ""
+        )
+        raise BenchError(f"{engine.name}: no claim succeeded ({empty} empty answers; {found}{dry}); see {server_log}")
     doubled_client, doubled_db = double_claims(logs), db_double_claims(engine, url)
     bare_p50 = percentile(bare, 50) * 1000
     p50 = percentile(latencies, 50) * 1000
     outcome_latencies = [s for log in logs for s in log.outcome_latencies]
     result = Result(
-        engine=engine.name, families=families, agents=args.agents, think=str(think), seconds=round(elapsed, 2),
-        claims_per_second=claims / elapsed, p50_ms=p50, p95_ms=percentile(latencies, 95) * 1000,
-        p99_ms=percentile(latencies, 99) * 1000, double_claims=max(doubled_client, doubled_db),
-        wrongly_empty=empty if due > args.agents else None, bare_p50_ms=bare_p50, ratio=p50 / bare_p50,
-        floor=None, client=args.client, claims=claims, empty_answers=empty,
+        engine=engine.name,
+        families=families,
+        agents=args.agents,
+        think=str(think),
+        seconds=round(elapsed, 2),
+        claims_per_second=claims / elapsed,
+        p50_ms=p50,
+        p95_ms=percentile(latencies, 95) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+        double_claims=max(doubled_client, doubled_db),
+        wrongly_empty=empty if due > args.agents else None,
+        bare_p50_ms=bare_p50,
+        ratio=p50 / bare_p50,
+        floor=None,
+        client=args.client,
+        claims=claims,
+        empty_answers=empty,
         outcomes=sum(log.outcomes for log in logs),
         outcome_p50_ms=percentile(outcome_latencies, 50) * 1000 if outcome_latencies else 0.0,
-        errors=errors, attempts_in_database=db_attempts(engine, url), double_claims_client=doubled_client,
-        double_claims_database=doubled_db, due_unclaimed_at_end=due, bare_tries=len(bare),
-        client_cpu_cores=client_cpu / wall, server_cpu_cores=server_cpu / wall,
+        errors=errors,
+        attempts_in_database=db_attempts(engine, url),
+        double_claims_client=doubled_client,
+        double_claims_database=doubled_db,
+        due_unclaimed_at_end=due,
+        bare_tries=len(bare),
+        client_cpu_cores=client_cpu / wall,
+        server_cpu_cores=server_cpu / wall,
         database_cpu_cores=None if database_cpu is None else database_cpu / wall,
-        machine_busy_cores=machine_busy / wall, cores=os.cpu_count() or 0, server_log=str(server_log),
+        machine_busy_cores=machine_busy / wall,
+        cores=os.cpu_count() or 0,
+        server_log=str(server_log),
     )
     result.floor = floor_verdict(result)
     return result
@@ -735,7 +797,7 @@ def _own_cpu() -> float:
 
 
 def floor_verdict(result: Result) -> str | None:
-    """"ok" or what was missed, for the one case the floor is set for; None otherwise."""
+    """ "ok" or what was missed, for the one case the floor is set for; None otherwise."""
     if result.engine != FLOOR_ENGINE or result.agents != FLOOR_AGENTS:
         return None
     misses = []
@@ -781,21 +843,33 @@ def result_notes(result: Result) -> list[str]:
         + f"whole machine {result.machine_busy_cores:.2f}",
     ]
     if result.errors:
-        lines.append(f"  ERRORS: {', '.join(f'{what} x{n}' for what, n in sorted(result.errors.items()))} "
-                     f"(see {result.server_log})")
+        lines.append(
+            f"  ERRORS: {', '.join(f'{what} x{n}' for what, n in sorted(result.errors.items()))} "
+            f"(see {result.server_log})"
+        )
     if result.client_cpu_cores >= 0.5:
-        lines.append(f"  note: the client itself used {result.client_cpu_cores:.2f} of the machine's {result.cores} "
-                     "cores, taken from gunicorn and the database: the server figures are lower than on a machine "
-                     "of their own, and latencies include time the client waited for the CPU.")
-    others = (result.machine_busy_cores - result.client_cpu_cores - result.server_cpu_cores
-              - (result.database_cpu_cores or 0.0))
+        lines.append(
+            f"  note: the client itself used {result.client_cpu_cores:.2f} of the machine's {result.cores} "
+            "cores, taken from gunicorn and the database: the server figures are lower than on a machine "
+            "of their own, and latencies include time the client waited for the CPU."
+        )
+    others = (
+        result.machine_busy_cores
+        - result.client_cpu_cores
+        - result.server_cpu_cores
+        - (result.database_cpu_cores or 0.0)
+    )
     if others >= 0.25:
-        lines.append(f"  note: {others:.2f} cores went to other processes during the run (PostgreSQL's "
-                     "parallel workers, or anything else running here): the server had less CPU than the "
-                     "table assumes.")
+        lines.append(
+            f"  note: {others:.2f} cores went to other processes during the run (PostgreSQL's "
+            "parallel workers, or anything else running here): the server had less CPU than the "
+            "table assumes."
+        )
     if result.wrongly_empty is None:
-        lines.append(f"  note: only {result.due_unclaimed_at_end} due families left for {result.agents} agents: "
-                     "the queue ran (nearly) dry, so 204 answers are not judged.")
+        lines.append(
+            f"  note: only {result.due_unclaimed_at_end} due families left for {result.agents} agents: "
+            "the queue ran (nearly) dry, so 204 answers are not judged."
+        )
     if result.engine == "sqlite":
         lines.append("  " + SQLITE_NOTE)
     return lines
@@ -803,12 +877,18 @@ def result_notes(result: Result) -> list[str]:
 
 def write_json(path: Path, results: list[Result], args: argparse.Namespace) -> None:
     """Rewritten after every engine, so a run that fails late still leaves its figures."""
-    document = {"floors": FLOORS, "server": {"gunicorn": " ".join(GUNICORN_OPTIONS), **SERVER_SETTINGS},
-                "client": args.client, "method": METHOD, "results": [asdict(result) for result in results]}
+    document = {
+        "floors": FLOORS,
+        "server": {"gunicorn": " ".join(GUNICORN_OPTIONS), **SERVER_SETTINGS},
+        "client": args.client,
+        "method": METHOD,
+        "results": [asdict(result) for result in results],
+    }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 # --- command line --------------------------------------------------------------
+
 
 def _thinks(value: str) -> list[Think]:
     thinks = []
@@ -829,21 +909,46 @@ def _thinks(value: str) -> list[Think]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Options of this benchmark; others are left alone (`bench.run` gives every benchmark the same argv)."""
     parser = argparse.ArgumentParser(prog="bench.claims", description=__doc__.splitlines()[0])
-    parser.add_argument("--engines", type=engine_names(ENGINES), default="postgresql,sqlite",
-                        help="comma-separated engines (default: %(default)s)")
-    parser.add_argument("--families", type=positive(int), default=100_000,
-                        help="at least this many families in the queue (default: %(default)s)")
-    parser.add_argument("--agents", type=positive(int), default=20,
-                        help="concurrent telecollectors claiming (default: %(default)s)")
-    parser.add_argument("--seconds", type=positive(float), default=60,
-                        help="how long the agents claim, per engine (default: %(default)s)")
-    parser.add_argument("--think", type=_thinks, default=[Think(0, 0), Think(1, 3)],
-                        help="seconds an agent spends on each call, one run per value: N or A-B (uniform), "
-                             "comma-separated (default: 0,1-3: flat out, then paced)")
-    parser.add_argument("--client", choices=("processes", "threads"), default="processes",
-                        help="run the agents as processes or as threads of one process (default: %(default)s)")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
-                        help="where SQLite databases, logs and results go (default: bench/out)")
+    parser.add_argument(
+        "--engines",
+        type=engine_names(ENGINES),
+        default="postgresql,sqlite",
+        help="comma-separated engines (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--families",
+        type=positive(int),
+        default=100_000,
+        help="at least this many families in the queue (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--agents", type=positive(int), default=20, help="concurrent telecollectors claiming (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--seconds",
+        type=positive(float),
+        default=60,
+        help="how long the agents claim, per engine (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--think",
+        type=_thinks,
+        default=[Think(0, 0), Think(1, 3)],
+        help="seconds an agent spends on each call, one run per value: N or A-B (uniform), "
+        "comma-separated (default: 0,1-3: flat out, then paced)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("processes", "threads"),
+        default="processes",
+        help="run the agents as processes or as threads of one process (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=ROOT / "bench" / "out",
+        help="where SQLite databases, logs and results go (default: bench/out)",
+    )
     args, _others = parser.parse_known_args(argv)
     return args
 
@@ -884,10 +989,13 @@ def skipped_for_holiday() -> bool:
     now = datetime.now(UTC)
     holiday = holiday_today([now, now + timedelta(minutes=15)])
     if holiday:
-        print(f"claims: skipped: {holiday} is a holiday in Indonesia (Asia/Jakarta); the contact "
-              "policy lets nobody be called then, so every claim would be empty and the figures meaningless.",
-              flush=True)
+        print(
+            f"claims: skipped: {holiday} is a holiday in Indonesia (Asia/Jakarta); the contact "
+            "policy lets nobody be called then, so every claim would be empty and the figures meaningless.",
+            flush=True,
+        )
     return holiday is not None
+
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -2,6 +2,7 @@
 
 A table is a tuple of (field, heading, width, format) columns.
 """
+
 import argparse
 from dataclasses import asdict
 
@@ -9,8 +10,10 @@ from dataclasses import asdict
 def table_line(cells: list[str], table) -> str:
     """One line: the first column left-aligned, the figures right-aligned."""
     widths = [width for _field, _heading, width, _format in table]
-    return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                     for i, (cell, width) in enumerate(zip(cells, widths, strict=True))).rstrip()
+    return "  ".join(
+        cell.ljust(width) if i == 0 else cell.rjust(width)
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+    ).rstrip()
 
 
 def heading_line(table) -> str:
@@ -20,14 +23,17 @@ def heading_line(table) -> str:
 def row_line(result, table) -> str:
     """A dataclass result as a line; missing figures show as '-'."""
     values = asdict(result)
-    return table_line(["-" if values[name] is None else fmt.format(values[name])
-                       for name, _heading, _width, fmt in table], table)
+    return table_line(
+        ["-" if values[name] is None else fmt.format(values[name]) for name, _heading, _width, fmt in table], table
+    )
 
 
 # --- option types ------------------------------------------------------------------
 
+
 def positive(kind=int):
     """An option type: a number of `kind` above zero."""
+
     def parse(value: str):
         try:
             number = kind(value)
@@ -36,6 +42,7 @@ def positive(kind=int):
         if number <= 0:
             raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
         return number
+
     return parse
 
 
@@ -52,10 +59,12 @@ def sizes(value: str) -> list[int]:
 
 def engine_names(known):
     """An option type: comma-separated names, each one of `known`."""
+
     def parse(value: str) -> list[str]:
         names = [part.strip() for part in value.split(",") if part.strip()]
         unknown = [name for name in names if name not in known]
         if not names or unknown:
             raise argparse.ArgumentTypeError(f"expected some of {', '.join(known)}, got {value!r}")
         return names
+
     return parse

@@ -13,6 +13,7 @@ For each file size and database engine it:
 Run from the repository root:
     .venv/bin/python -m bench.import_participants --sizes 2000
 """
+
 import argparse
 import contextlib
 import csv
@@ -51,8 +52,9 @@ PREREQUISITE_TABLES = ("provinces", "cities", "districts", "villages", "import_r
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
 
 FLOOR_ROWS, FLOOR_SECONDS, FLOOR_PEAK_MB, FLOOR_RATIO = 1_000_000, 120, 300, 4
-FLOORS = (f"Floors: {FLOOR_ROWS:,} rows on SQLite < {FLOOR_SECONDS} s, "
-          f"peak < {FLOOR_PEAK_MB} MB, ratio <= {FLOOR_RATIO}x")
+FLOORS = (
+    f"Floors: {FLOOR_ROWS:,} rows on SQLite < {FLOOR_SECONDS} s, peak < {FLOOR_PEAK_MB} MB, ratio <= {FLOOR_RATIO}x"
+)
 
 #: Fixed, so a cached file and a regenerated one hold the same rows.
 SEED = 20240131
@@ -71,6 +73,7 @@ def note(message: str) -> None:
 # --- engines ---------------------------------------------------------------
 # Each engine makes fresh databases, opens a plain DB-API connection, and
 # bulk-inserts rows the fastest way its driver offers.
+
 
 @dataclass
 class Sqlite:
@@ -113,8 +116,9 @@ class Postgresql:
             with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=5):
                 pass
         except psycopg.OperationalError as exc:
-            raise BenchError(f"PostgreSQL is not reachable at {PG_SERVER} "
-                             f"(needed for --engines postgresql): {exc}".rstrip()) from None
+            raise BenchError(
+                f"PostgreSQL is not reachable at {PG_SERVER} (needed for --engines postgresql): {exc}".rstrip()
+            ) from None
 
     @staticmethod
     def fresh(label: str) -> str:
@@ -150,6 +154,7 @@ def recreate_database(name: str, template: str | None = None) -> str:
 
 # --- the steps ---------------------------------------------------------------
 
+
 def participant_file(workdir: Path, rows: int) -> Path:
     """The CSV of `rows` demo participants, generated only when missing.
 
@@ -174,8 +179,7 @@ def flask(url: str, *args: str, wrapper: tuple[str, ...] = ()) -> subprocess.Com
     """Run a `flask` command in the project, as a user would, against database `url`."""
     # English output: the benchmarks read the summary line the command prints.
     env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py", "DEFAULT_LOCALE": "en"}
-    result = subprocess.run([*wrapper, str(FLASK), *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run([*wrapper, str(FLASK), *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip()[-3000:]
         raise BenchError(f"`flask {' '.join(args)}` exited with {result.returncode}:\n{output}")
@@ -198,8 +202,9 @@ def timed_import(url: str, path: Path, rows: int, workdir: Path, kind: str = "pa
     seconds = time.perf_counter() - start
     lines = result.stdout.strip().splitlines()
     if not lines or not lines[-1].startswith(f"created {rows},"):
-        raise BenchError(f"import of {path.name} did not create {rows} {kind}; it said: "
-                         f"{lines[-1] if lines else '(nothing)'}")
+        raise BenchError(
+            f"import of {path.name} did not create {rows} {kind}; it said: {lines[-1] if lines else '(nothing)'}"
+        )
     peak_kb = int(rss_file.read_text().split()[-1])
     return seconds, peak_kb / 1024
 
@@ -258,14 +263,13 @@ def measure(engine, path: Path, rows: int, workdir: Path) -> Result:
     if written != rows:
         raise BenchError(f"{label}: the import reported {rows} rows but the database holds {written}")
     bare_seconds = bare_insert(engine, dumped)
-    result = Result(engine.name, rows, seconds, rows / seconds, peak_mb, bare_seconds,
-                    seconds / bare_seconds, None)
+    result = Result(engine.name, rows, seconds, rows / seconds, peak_mb, bare_seconds, seconds / bare_seconds, None)
     result.floors = floor_verdict(result)
     return result
 
 
 def floor_verdict(result: Result) -> str | None:
-    """"ok" or what was missed, for the one case the floors are set for; None otherwise."""
+    """ "ok" or what was missed, for the one case the floors are set for; None otherwise."""
     if result.engine != "sqlite" or result.rows != FLOOR_ROWS:
         return None
     misses = [
@@ -303,14 +307,24 @@ def write_json(path: Path, results: list[Result]) -> None:
 
 # --- command line --------------------------------------------------------------
 
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.import_participants", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=sizes, default="100000,1000000",
-                        help="comma-separated row counts (default: %(default)s)")
-    parser.add_argument("--engines", type=engine_names(ENGINES), default="sqlite,postgresql",
-                        help="comma-separated engines (default: %(default)s)")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
-                        help="where files, SQLite databases and results go (default: bench/out)")
+    parser.add_argument(
+        "--sizes", type=sizes, default="100000,1000000", help="comma-separated row counts (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--engines",
+        type=engine_names(ENGINES),
+        default="sqlite,postgresql",
+        help="comma-separated engines (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=ROOT / "bench" / "out",
+        help="where files, SQLite databases and results go (default: bench/out)",
+    )
     args, _others = parser.parse_known_args(argv)  # bench.run gives every benchmark the same argv
     return args
 

@@ -29,6 +29,7 @@ the payments' own work (allocation, promises, plans, attribution).
 Run from the repository root:
     .venv/bin/python -m bench.payments --payment-sizes 2000
 """
+
 import argparse
 import csv
 import json
@@ -83,14 +84,17 @@ PROGRAM_CODE = "REHAB-2022"
 #: The telecollector who took the promises and recorded the plans.
 USERNAME = "bench-payments"
 
-SETUP = (f"Setup: pending promises for {PROMISE_SHARE:.0%} of families in arrears, active {PROGRAM_CODE} plans "
-         f"({PLAN_INSTALLMENTS} installments) for {PLAN_SHARE:.0%}; payments dated "
-         f"{PAID_FROM.isoformat()}..{PAID_THROUGH.isoformat()}")
+SETUP = (
+    f"Setup: pending promises for {PROMISE_SHARE:.0%} of families in arrears, active {PROGRAM_CODE} plans "
+    f"({PLAN_INSTALLMENTS} installments) for {PLAN_SHARE:.0%}; payments dated "
+    f"{PAID_FROM.isoformat()}..{PAID_THROUGH.isoformat()}"
+)
 
 
 # --- engines ---------------------------------------------------------------
 # The participant benchmark's engines, with databases of this benchmark's own
 # (it may run next to the other) and a way to copy tables between two of them.
+
 
 @dataclass
 class SqliteEngine(Sqlite):
@@ -106,8 +110,9 @@ class SqliteEngine(Sqlite):
             connection.execute("ATTACH DATABASE ? AS source", (source.removeprefix("sqlite:///"),))
             for table in tables:
                 columns = ", ".join(row[1] for row in connection.execute(f"PRAGMA main.table_info({table})"))
-                connection.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM source.{table} "
-                                   "ORDER BY id")
+                connection.execute(
+                    f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM source.{table} ORDER BY id"
+                )
             connection.commit()
             connection.execute("DETACH DATABASE source")
 
@@ -144,12 +149,22 @@ ENGINES = {"sqlite": SqliteEngine, "postgresql": lambda _workdir: PostgresqlEngi
 
 #: What the payment rows refer to (directly or through participants), in
 #: foreign-key order: copied into the bare database before the clock starts.
-PREREQUISITE_TABLES = ("provinces", "cities", "districts", "villages", "users", "import_runs",
-                       "families", "participants", "contact_attempts")
+PREREQUISITE_TABLES = (
+    "provinces",
+    "cities",
+    "districts",
+    "villages",
+    "users",
+    "import_runs",
+    "families",
+    "participants",
+    "contact_attempts",
+)
 TIMED_TABLES = ("payments",)
 
 
 # --- the steps ---------------------------------------------------------------
+
 
 def card_numbers(participants: Path) -> list[str]:
     """The card numbers of the participant file, read as a stream (the other columns are dropped)."""
@@ -177,8 +192,16 @@ def payment_file(workdir: Path, rows: int, participants: Path) -> Path:
         writer.writerow(COLUMNS)
         for number in range(1, rows + 1):
             paid_on = PAID_THROUGH - timedelta(days=rng.randrange(PAID_DAYS))
-            writer.writerow((rng.choice(cards), "", rng.randint(1, AMOUNT_UNITS) * AMOUNT_UNIT, paid_on.isoformat(),
-                             f"TRX{SEED}-{number:09d}", rng.choice(PAYMENT_CHANNELS)))
+            writer.writerow(
+                (
+                    rng.choice(cards),
+                    "",
+                    rng.randint(1, AMOUNT_UNITS) * AMOUNT_UNIT,
+                    paid_on.isoformat(),
+                    f"TRX{SEED}-{number:09d}",
+                    rng.choice(PAYMENT_CHANNELS),
+                )
+            )
     partial.replace(path)
     return path
 
@@ -188,14 +211,23 @@ def import_participants(url: str, path: Path, rows: int) -> None:
     result = flask(url, "import", "participants", str(path))
     lines = result.stdout.strip().splitlines()
     if not lines or not lines[-1].startswith(f"created {rows},"):
-        raise BenchError(f"import of {path.name} did not create {rows} participants; it said: "
-                         f"{lines[-1] if lines else '(nothing)'}")
+        raise BenchError(
+            f"import of {path.name} did not create {rows} participants; it said: {lines[-1] if lines else '(nothing)'}"
+        )
 
 
 def make_user(engine, url: str) -> int:
     """A telecollector made by `flask users create`; its id."""
-    claims.flask(url, "users", "create", USERNAME, "--role", "telecollector", "--password-stdin",
-                 stdin=secrets.token_urlsafe(18) + "\n")
+    claims.flask(
+        url,
+        "users",
+        "create",
+        USERNAME,
+        "--role",
+        "telecollector",
+        "--password-stdin",
+        stdin=secrets.token_urlsafe(18) + "\n",
+    )
     with engine.connect(url) as connection:
         return connection.execute(f"SELECT id FROM users WHERE username = '{USERNAME}'").fetchone()[0]
 
@@ -211,8 +243,9 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
     rng = random.Random(SEED + 1)
     now = datetime.now(UTC)
     today = local_day(now, "WIB")  # the demo branch's day
-    made_at = engine.timestamp(datetime.combine(PROMISE_MADE_ON, datetime.min.time(), UTC)
-                               + timedelta(hours=3))  # 10:00 WIB
+    made_at = engine.timestamp(
+        datetime.combine(PROMISE_MADE_ON, datetime.min.time(), UTC) + timedelta(hours=3)
+    )  # 10:00 WIB
     promised_on = (today + timedelta(days=14)).isoformat()
     due_dates = [day.isoformat() for day in _installment_due_dates(today, PLAN_INSTALLMENTS)]
     with engine.connect(url) as connection:
@@ -221,7 +254,8 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
         # keys are the file's, so the same families are chosen on every run.
         in_arrears = connection.execute(
             "SELECT f.key, f.id, SUM(p.arrears_amount) FROM families f JOIN participants p ON p.family_id = f.id "
-            "GROUP BY f.key, f.id HAVING SUM(p.arrears_amount) > 0 ORDER BY f.key").fetchall()
+            "GROUP BY f.key, f.id HAVING SUM(p.arrears_amount) > 0 ORDER BY f.key"
+        ).fetchall()
         arrears = {family_id: int(amount) for _key, family_id, amount in in_arrears}
         order = list(range(len(in_arrears)))
         rng.shuffle(order)
@@ -230,28 +264,81 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
         promised = [in_arrears[index][1] for index in sorted(order[:promises_end])]
         planned = [in_arrears[index][1] for index in sorted(order[promises_end:plans_end])]
 
-        engine.insert(connection, "contact_attempts",
-                      ["family_id", "user_id", "channel", "outcome", "is_reached", "is_right_party", "at"],
-                      [(family_id, user_id, "phone", "promise_to_pay", True, True, made_at) for family_id in promised])
+        engine.insert(
+            connection,
+            "contact_attempts",
+            ["family_id", "user_id", "channel", "outcome", "is_reached", "is_right_party", "at"],
+            [(family_id, user_id, "phone", "promise_to_pay", True, True, made_at) for family_id in promised],
+        )
         attempts = dict(connection.execute("SELECT family_id, id FROM contact_attempts").fetchall())
-        engine.insert(connection, "promises",
-                      ["family_id", "attempt_id", "user_id", "made_on", "promised_on", "amount", "state",
-                       "paid_amount", "created_at"],
-                      [(family_id, attempts[family_id], user_id, PROMISE_MADE_ON.isoformat(), promised_on,
-                        rng.randint(1, 6) * AMOUNT_UNIT, "pending", 0, engine.timestamp(now))
-                       for family_id in promised])
+        engine.insert(
+            connection,
+            "promises",
+            [
+                "family_id",
+                "attempt_id",
+                "user_id",
+                "made_on",
+                "promised_on",
+                "amount",
+                "state",
+                "paid_amount",
+                "created_at",
+            ],
+            [
+                (
+                    family_id,
+                    attempts[family_id],
+                    user_id,
+                    PROMISE_MADE_ON.isoformat(),
+                    promised_on,
+                    rng.randint(1, 6) * AMOUNT_UNIT,
+                    "pending",
+                    0,
+                    engine.timestamp(now),
+                )
+                for family_id in promised
+            ],
+        )
 
-        engine.insert(connection, "installment_plans",
-                      ["family_id", "program_id", "registered_on", "installments", "total_amount", "state",
-                       "recorded_by_id", "created_at"],
-                      [(family_id, program_id, PLAN_REGISTERED_ON.isoformat(), PLAN_INSTALLMENTS, arrears[family_id],
-                        "active", user_id, engine.timestamp(now)) for family_id in planned])
+        engine.insert(
+            connection,
+            "installment_plans",
+            [
+                "family_id",
+                "program_id",
+                "registered_on",
+                "installments",
+                "total_amount",
+                "state",
+                "recorded_by_id",
+                "created_at",
+            ],
+            [
+                (
+                    family_id,
+                    program_id,
+                    PLAN_REGISTERED_ON.isoformat(),
+                    PLAN_INSTALLMENTS,
+                    arrears[family_id],
+                    "active",
+                    user_id,
+                    engine.timestamp(now),
+                )
+                for family_id in planned
+            ],
+        )
         plans = connection.execute("SELECT id, total_amount FROM installment_plans ORDER BY id").fetchall()
-        engine.insert(connection, "installments", ["plan_id", "seq", "due_on", "amount", "state"],
-                      [(plan_id, seq, due_on, amount, "pending")
-                       for plan_id, total in plans
-                       for seq, (due_on, amount)
-                       in enumerate(zip(due_dates, split(total, PLAN_INSTALLMENTS), strict=True), 1)])
+        engine.insert(
+            connection,
+            "installments",
+            ["plan_id", "seq", "due_on", "amount", "state"],
+            [
+                (plan_id, seq, due_on, amount, "pending")
+                for plan_id, total in plans
+                for seq, (due_on, amount) in enumerate(zip(due_dates, split(total, PLAN_INSTALLMENTS), strict=True), 1)
+            ],
+        )
         connection.commit()
     return len(promised), len(planned)
 
@@ -320,8 +407,20 @@ def measure(engine, participants: Path, payments: Path, rows: int, workdir: Path
         raise BenchError(f"{label}: the import reported {rows} payments but the database holds {written}")
     counted = effects(engine, url)
     bare_seconds = bare_insert(engine, url, dumped)
-    return Result(engine.name, rows, rows, promises, plans, seconds, rows / seconds, peak_mb, bare_seconds,
-                  seconds / bare_seconds, setup_seconds, counted)
+    return Result(
+        engine.name,
+        rows,
+        rows,
+        promises,
+        plans,
+        seconds,
+        rows / seconds,
+        peak_mb,
+        bare_seconds,
+        seconds / bare_seconds,
+        setup_seconds,
+        counted,
+    )
 
 
 # --- output ------------------------------------------------------------------
@@ -344,11 +443,13 @@ TABLE = (
 def result_note(result: Result) -> str:
     """What the import did besides inserting, so a figure from a run that skipped the work shows it."""
     e = result.effects or {}
-    return (f"{result.engine} {result.payments:,}: {e.get('families', 0):,} families; promises kept "
-            f"{e.get('promises_kept', 0):,} (paid toward {e.get('promises_paid_toward', 0):,}); installments paid "
-            f"{e.get('installments_paid', 0):,}, plans completed {e.get('plans_completed', 0):,}; payments attributed "
-            f"{e.get('payments_attributed', 0):,}, covering a month {e.get('payments_covering_months', 0):,}; "
-            f"families reactivated {e.get('families_reactivated', 0):,}; setup {result.setup_seconds:.0f} s")
+    return (
+        f"{result.engine} {result.payments:,}: {e.get('families', 0):,} families; promises kept "
+        f"{e.get('promises_kept', 0):,} (paid toward {e.get('promises_paid_toward', 0):,}); installments paid "
+        f"{e.get('installments_paid', 0):,}, plans completed {e.get('plans_completed', 0):,}; payments attributed "
+        f"{e.get('payments_attributed', 0):,}, covering a month {e.get('payments_covering_months', 0):,}; "
+        f"families reactivated {e.get('families_reactivated', 0):,}; setup {result.setup_seconds:.0f} s"
+    )
 
 
 def write_json(path: Path, results: list[Result]) -> None:
@@ -359,16 +460,28 @@ def write_json(path: Path, results: list[Result]) -> None:
 
 # --- command line --------------------------------------------------------------
 
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Options of this benchmark; others are left alone (`bench.run` gives every benchmark the same argv)."""
     parser = argparse.ArgumentParser(prog="bench.payments", description=__doc__.splitlines()[0])
-    parser.add_argument("--payment-sizes", type=sizes, default="1000000",
-                        help="comma-separated payment counts, each against as many participants "
-                             "(default: %(default)s)")
-    parser.add_argument("--engines", type=engine_names(ENGINES), default="sqlite,postgresql",
-                        help="comma-separated engines (default: %(default)s)")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
-                        help="where files, SQLite databases and results go (default: bench/out)")
+    parser.add_argument(
+        "--payment-sizes",
+        type=sizes,
+        default="1000000",
+        help="comma-separated payment counts, each against as many participants (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--engines",
+        type=engine_names(ENGINES),
+        default="sqlite,postgresql",
+        help="comma-separated engines (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=ROOT / "bench" / "out",
+        help="where files, SQLite databases and results go (default: bench/out)",
+    )
     args, _others = parser.parse_known_args(argv)
     return args
 

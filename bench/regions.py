@@ -12,6 +12,7 @@ it this benchmark says so and is skipped. For each engine it:
 Run from the repository root:
     .venv/bin/python -m bench.regions --wilayah ~/wilayah/db/wilayah.sql
 """
+
 import argparse
 import json
 import sys
@@ -80,10 +81,18 @@ def measure(engine, path: Path, places: int, workdir: Path) -> Result:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.regions", description=__doc__.splitlines()[0])
     parser.add_argument("--wilayah", type=Path, help="path of cahyadsn/wilayah's db/wilayah.sql")
-    parser.add_argument("--engines", type=engine_names(ENGINES), default="sqlite,postgresql",
-                        help="comma-separated engines (default: %(default)s)")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
-                        help="where files, SQLite databases and results go (default: bench/out)")
+    parser.add_argument(
+        "--engines",
+        type=engine_names(ENGINES),
+        default="sqlite,postgresql",
+        help="comma-separated engines (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=ROOT / "bench" / "out",
+        help="where files, SQLite databases and results go (default: bench/out)",
+    )
     args, _others = parser.parse_known_args(argv)  # bench.run gives every benchmark the same argv
     return args
 

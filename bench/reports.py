@@ -39,6 +39,7 @@ For each database engine it:
 Run from the repository root:
     .venv/bin/python -m bench.reports --report-participants 100000 --attempts 500000
 """
+
 import argparse
 import contextlib
 import json
@@ -96,10 +97,20 @@ PHONE_SHARE = {"telecollect": 0.70, "cadre": 0.40}
 #: Outcome weights per 1000 attempts: 600 not reached, 100 reached but not the right party,
 #: 300 right party, 24 of them (8 %) promises to pay.
 OUTCOME_WEIGHTS = {
-    "no_answer": 330, "busy": 120, "unreachable": 150,
-    "wrong_number": 30, "wrong_party": 50, "moved": 15, "deceased": 5,
-    "promise_to_pay": 24, "callback_requested": 60, "already_paid": 15, "refused": 51, "cannot_pay": 90,
-    "interested_rehab": 36, "interested_autodebit": 24,
+    "no_answer": 330,
+    "busy": 120,
+    "unreachable": 150,
+    "wrong_number": 30,
+    "wrong_party": 50,
+    "moved": 15,
+    "deceased": 5,
+    "promise_to_pay": 24,
+    "callback_requested": 60,
+    "already_paid": 15,
+    "refused": 51,
+    "cannot_pay": 90,
+    "interested_rehab": 36,
+    "interested_autodebit": 24,
 }
 #: Promises: days to the promised date; grace days before a result; how the resolved ones ended.
 PROMISE_DAYS, GRACE_DAYS = 14, 3
@@ -112,13 +123,17 @@ AMOUNT_UNIT = 35_000
 FLOOR_PARTICIPANTS, FLOOR_ATTEMPTS = 1_000_000, 5_000_000
 FLOOR_MS = {"postgresql": 1000, "sqlite": 3000}
 FLOOR_GROUPINGS = ("user", "kecamatan")
-FLOORS = (f"Floors: the month's funnel by user and by kecamatan at {FLOOR_PARTICIPANTS:,} participants and "
-          f"{FLOOR_ATTEMPTS:,} attempts: PostgreSQL < {FLOOR_MS['postgresql']} ms, SQLite < {FLOOR_MS['sqlite']} ms "
-          f"(median of the tries)")
-SETUP = (f"Setup: {TELECOLLECTORS} telecollectors, {CADRES} cadres; work items for {WORK_ITEM_SHARE:.0%} of families "
-         f"in arrears; attempts over {HISTORY[0]:%Y-%m}..{HISTORY[-1]:%Y-%m} (~1/12 a month), ~40% reached, ~30% "
-         f"right party, promises for 8% of those; payments by {PAYMENT_SHARE:.0%} of families a month, "
-         f"{ATTRIBUTED_SHARE:.0%} credited to a contact; reports for {MONTH[0]:%Y-%m}")
+FLOORS = (
+    f"Floors: the month's funnel by user and by kecamatan at {FLOOR_PARTICIPANTS:,} participants and "
+    f"{FLOOR_ATTEMPTS:,} attempts: PostgreSQL < {FLOOR_MS['postgresql']} ms, SQLite < {FLOOR_MS['sqlite']} ms "
+    f"(median of the tries)"
+)
+SETUP = (
+    f"Setup: {TELECOLLECTORS} telecollectors, {CADRES} cadres; work items for {WORK_ITEM_SHARE:.0%} of families "
+    f"in arrears; attempts over {HISTORY[0]:%Y-%m}..{HISTORY[-1]:%Y-%m} (~1/12 a month), ~40% reached, ~30% "
+    f"right party, promises for 8% of those; payments by {PAYMENT_SHARE:.0%} of families a month, "
+    f"{ATTRIBUTED_SHARE:.0%} credited to a contact; reports for {MONTH[0]:%Y-%m}"
+)
 
 #: The tables the build fills and the benchmark counts, checked when a kept database is reused.
 COUNTED = ("participants", "families", "users", "work_items", "contact_attempts", "promises", "payments")
@@ -128,9 +143,11 @@ COUNTED = ("participants", "families", "users", "work_items", "contact_attempts"
 # The participant benchmark's engines, with a database of this benchmark's own,
 # a build connection tuned for bulk loading, and their literal formats.
 
+
 @dataclass
 class SqliteEngine(Sqlite):
     """The database is `<workdir>/reports.db`."""
+
     ts_suffix: str = ""
 
     def url(self) -> str:
@@ -144,8 +161,13 @@ class SqliteEngine(Sqlite):
         """No durability while building (a failed build is rebuilt), a large page cache, no FK checks."""
         connection = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
         try:
-            for pragma in ("PRAGMA journal_mode=MEMORY", "PRAGMA synchronous=OFF", "PRAGMA foreign_keys=OFF",
-                           "PRAGMA cache_size=-524288", "PRAGMA temp_store=MEMORY"):
+            for pragma in (
+                "PRAGMA journal_mode=MEMORY",
+                "PRAGMA synchronous=OFF",
+                "PRAGMA foreign_keys=OFF",
+                "PRAGMA cache_size=-524288",
+                "PRAGMA temp_store=MEMORY",
+            ):
                 connection.execute(pragma)
             connection.execute("BEGIN")
             yield connection
@@ -171,13 +193,18 @@ class SqliteEngine(Sqlite):
     @staticmethod
     def secondary_indexes(connection, table: str) -> list[tuple[str, str]]:
         """(name, CREATE INDEX statement) of the table's own indexes (not those of its constraints)."""
-        return connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-                                  "AND sql IS NOT NULL ORDER BY name", (table,)).fetchall()
+        return connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL ORDER BY name",
+            (table,),
+        ).fetchall()
 
     @staticmethod
     def update_reactivated(connection, reactivated: dict[int, str]) -> None:
-        connection.executemany("UPDATE families SET reactivated_on = ? WHERE id = ?",
-                               [(day, family_id) for family_id, day in sorted(reactivated.items())])
+        connection.executemany(
+            "UPDATE families SET reactivated_on = ? WHERE id = ?",
+            [(day, family_id) for family_id, day in sorted(reactivated.items())],
+        )
 
     @staticmethod
     def finish(connection) -> None:
@@ -195,8 +222,12 @@ class SqliteEngine(Sqlite):
     def hand_parameters(start: datetime, end: datetime, first: date, last: date) -> dict:
         """Bind values as SQLAlchemy writes them on SQLite (naive UTC text, ISO dates), so comparisons match."""
         fmt = "%Y-%m-%d %H:%M:%S.%f"
-        return {"s": start.astimezone(UTC).strftime(fmt), "e": end.astimezone(UTC).strftime(fmt),
-                "d0": first.isoformat(), "d1": last.isoformat()}
+        return {
+            "s": start.astimezone(UTC).strftime(fmt),
+            "e": end.astimezone(UTC).strftime(fmt),
+            "d0": first.isoformat(),
+            "d1": last.isoformat(),
+        }
 
 
 @dataclass
@@ -214,8 +245,10 @@ class PostgresqlEngine(_Postgresql):
     @staticmethod
     def exists() -> bool:
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                 (PG_DATABASES["reports"],)).fetchone() is not None
+            return (
+                admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DATABASES["reports"],)).fetchone()
+                is not None
+            )
 
     @contextlib.contextmanager
     def build_connection(self, url: str):
@@ -246,7 +279,8 @@ class PostgresqlEngine(_Postgresql):
         return connection.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
             "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass) ORDER BY indexname",
-            (table, table)).fetchall()
+            (table, table),
+        ).fetchall()
 
     @staticmethod
     def update_reactivated(connection, reactivated: dict[int, str]) -> None:
@@ -260,8 +294,10 @@ class PostgresqlEngine(_Postgresql):
     def finish(connection) -> None:
         """Sequences continue after the ids given explicitly."""
         for table in ("work_items", "contact_attempts", "promises", "payments"):
-            connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                               f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
+            connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+            )
 
     def analyze(self, url: str) -> None:
         """Visibility map and statistics, as autovacuum leaves them after large inserts."""
@@ -282,9 +318,15 @@ ENGINES = {"sqlite": SqliteEngine, "postgresql": lambda _workdir: PostgresqlEngi
 
 # --- the database ----------------------------------------------------------------
 
+
 def build_key(participants: int, attempts: int) -> dict:
-    return {"participants": participants, "attempts": attempts, "seed": SEED, "build": BUILD_VERSION,
-            "migrations": migrations_fingerprint()}
+    return {
+        "participants": participants,
+        "attempts": attempts,
+        "seed": SEED,
+        "build": BUILD_VERSION,
+        "migrations": migrations_fingerprint(),
+    }
 
 
 def counts(engine, url: str) -> dict[str, int]:
@@ -302,8 +344,10 @@ def database(engine, workdir: Path, participants: int, attempts: int) -> tuple[s
         if kept.get("key") == key:
             found = counts(engine, url)
             if found == kept["counts"]:
-                note(f"{engine.name}: reusing the reports database ({participants:,} participants, "
-                     f"{attempts:,} attempts)")
+                note(
+                    f"{engine.name}: reusing the reports database ({participants:,} participants, "
+                    f"{attempts:,} attempts)"
+                )
                 return url, found, None
             note(f"{engine.name}: the kept database holds {found}, not {kept['counts']}: rebuilding")
     stamp.unlink(missing_ok=True)
@@ -314,8 +358,10 @@ def database(engine, workdir: Path, participants: int, attempts: int) -> tuple[s
     result = flask(url, "import", "participants", str(path))
     lines = result.stdout.strip().splitlines()
     if not lines or not lines[-1].startswith(f"created {participants},"):
-        raise BenchError(f"import of {path.name} did not create {participants} participants; it said: "
-                         f"{lines[-1] if lines else '(nothing)'}")
+        raise BenchError(
+            f"import of {path.name} did not create {participants} participants; it said: "
+            f"{lines[-1] if lines else '(nothing)'}"
+        )
     note(f"{engine.name}: imported in {time.perf_counter() - started:.0f} s; building the history")
     with engine.build_connection(url) as connection:
         History(engine, connection, attempts).build()
@@ -323,11 +369,13 @@ def database(engine, workdir: Path, participants: int, attempts: int) -> tuple[s
     engine.analyze(url)
     found = counts(engine, url)
     if found["participants"] != participants or found["contact_attempts"] != attempts:
-        raise BenchError(f"{engine.name}: the build made {found}, not {participants} participants and "
-                         f"{attempts} attempts")
+        raise BenchError(
+            f"{engine.name}: the build made {found}, not {participants} participants and {attempts} attempts"
+        )
     seconds = time.perf_counter() - started
-    stamp.write_text(json.dumps({"key": key, "counts": found, "build_seconds": round(seconds, 1)}) + "\n",
-                     encoding="utf-8")
+    stamp.write_text(
+        json.dumps({"key": key, "counts": found, "build_seconds": round(seconds, 1)}) + "\n", encoding="utf-8"
+    )
     note(f"{engine.name}: built in {seconds:.0f} s")
     return url, found, seconds
 
@@ -345,12 +393,48 @@ class History:
     """The staff, work items, attempts, promises and payments of a branch's year, written as made."""
 
     CHUNK = 50_000
-    ATTEMPT_COLUMNS = ("id", "work_item_id", "family_id", "user_id", "channel", "outcome", "is_reached",
-                       "is_right_party", "callback_at", "at", "queue", "district_id", "village_id", "bucket")
-    PROMISE_COLUMNS = ("id", "family_id", "attempt_id", "user_id", "made_on", "promised_on", "amount", "state",
-                       "paid_amount", "resolved_on", "created_at")
-    PAYMENT_COLUMNS = ("id", "reference", "family_id", "amount", "paid_on", "channel", "months_covered",
-                       "attributed_attempt_id", "attributed_user_id", "attributed_channel", "created_at")
+    ATTEMPT_COLUMNS = (
+        "id",
+        "work_item_id",
+        "family_id",
+        "user_id",
+        "channel",
+        "outcome",
+        "is_reached",
+        "is_right_party",
+        "callback_at",
+        "at",
+        "queue",
+        "district_id",
+        "village_id",
+        "bucket",
+    )
+    PROMISE_COLUMNS = (
+        "id",
+        "family_id",
+        "attempt_id",
+        "user_id",
+        "made_on",
+        "promised_on",
+        "amount",
+        "state",
+        "paid_amount",
+        "resolved_on",
+        "created_at",
+    )
+    PAYMENT_COLUMNS = (
+        "id",
+        "reference",
+        "family_id",
+        "amount",
+        "paid_on",
+        "channel",
+        "months_covered",
+        "attributed_attempt_id",
+        "attributed_user_id",
+        "attributed_channel",
+        "created_at",
+    )
 
     def __init__(self, engine, connection, attempts: int):
         self.engine, self.connection, self.attempts = engine, connection, attempts
@@ -382,20 +466,28 @@ class History:
         created = self.ts(HISTORY[0] - timedelta(days=60), WORK_START_UTC)
         staff = [(f"bench-tc-{n:02d}", f"Telecollector {n}", "telecollector") for n in range(1, TELECOLLECTORS + 1)]
         staff += [(f"bench-cadre-{n:02d}", f"Kader {n}", "cadre") for n in range(1, CADRES + 1)]
-        self.engine.write(self.connection, "users",
-                          ("username", "name", "role", "password_hash", "is_active", "timezone", "created_at"),
-                          [(username, name, role, "bench:not-a-hash", True, "WIB", created)
-                           for username, name, role in staff])
+        self.engine.write(
+            self.connection,
+            "users",
+            ("username", "name", "role", "password_hash", "is_active", "timezone", "created_at"),
+            [(username, name, role, "bench:not-a-hash", True, "WIB", created) for username, name, role in staff],
+        )
         ids = dict(self.engine.rows(self.connection, "SELECT username, id FROM users"))
-        self.staff = {"telecollect": [ids[u] for u, _n, r in staff if r == "telecollector"],
-                      "cadre": [ids[u] for u, _n, r in staff if r == "cadre"]}
+        self.staff = {
+            "telecollect": [ids[u] for u, _n, r in staff if r == "telecollector"],
+            "cadre": [ids[u] for u, _n, r in staff if r == "cadre"],
+        }
 
     def families(self) -> None:
         """The families in arrears: id, place, bucket and what they owe, in id order."""
-        rows = self.engine.rows(self.connection, (
-            "SELECT f.id, f.district_id, f.village_id, max(p.months_in_arrears), sum(p.arrears_amount) "
-            "FROM families f JOIN participants p ON p.family_id = f.id "
-            "GROUP BY f.id, f.district_id, f.village_id HAVING sum(p.arrears_amount) > 0 ORDER BY f.id"))
+        rows = self.engine.rows(
+            self.connection,
+            (
+                "SELECT f.id, f.district_id, f.village_id, max(p.months_in_arrears), sum(p.arrears_amount) "
+                "FROM families f JOIN participants p ON p.family_id = f.id "
+                "GROUP BY f.id, f.district_id, f.village_id HAVING sum(p.arrears_amount) > 0 ORDER BY f.id"
+            ),
+        )
         self.family_id = [r[0] for r in rows]
         self.district = [r[1] for r in rows]
         self.village = [r[2] for r in rows]
@@ -434,12 +526,51 @@ class History:
             else:
                 closed, reason = None, None
                 state = rng.choice(("open", "waiting", "waiting", "promised"))
-            rows.append((item_id, self.family_id[index], queue, state, reason, owner, created, "none", "WIB",
-                         self.district[index], self.village[index], self.owed[index], 0, 0, 0, created, closed))
-        self.engine.write(self.connection, "work_items", (
-            "id", "family_id", "queue", "state", "close_reason", "assigned_user_id", "next_action_at", "follow_up",
-            "timezone", "district_id", "village_id", "assigned_amount", "priority", "attempts", "contacts",
-            "created_at", "closed_at"), rows)
+            rows.append(
+                (
+                    item_id,
+                    self.family_id[index],
+                    queue,
+                    state,
+                    reason,
+                    owner,
+                    created,
+                    "none",
+                    "WIB",
+                    self.district[index],
+                    self.village[index],
+                    self.owed[index],
+                    0,
+                    0,
+                    0,
+                    created,
+                    closed,
+                )
+            )
+        self.engine.write(
+            self.connection,
+            "work_items",
+            (
+                "id",
+                "family_id",
+                "queue",
+                "state",
+                "close_reason",
+                "assigned_user_id",
+                "next_action_at",
+                "follow_up",
+                "timezone",
+                "district_id",
+                "village_id",
+                "assigned_amount",
+                "priority",
+                "attempts",
+                "contacts",
+                "created_at",
+                "closed_at",
+            ),
+            rows,
+        )
         note(f"  {len(rows):,} work items")
 
     def month(self, first: date) -> None:
@@ -456,7 +587,7 @@ class History:
         reached: list[tuple] = []  # (attempt id, family index, user id, channel, day) for payment credit
         worked, staff, suffix = self.worked, self.staff, self.suffix
         for chunk_start in range(0, count, self.CHUNK):
-            chunk = moments[chunk_start:chunk_start + self.CHUNK]
+            chunk = moments[chunk_start : chunk_start + self.CHUNK]
             families = rng.choices(worked, k=len(chunk))
             outcomes = rng.choices(codes, weights=list(OUTCOME_WEIGHTS.values()), k=len(chunk))
             attempts, promises = [], []
@@ -470,11 +601,29 @@ class History:
                 on = day_names[day]
                 at = f"{on.isoformat()} {_CLOCK[second]}{suffix}"
                 is_reached, is_right_party = reached_code[outcome], right_party_code[outcome]
-                callback = (f"{(on + timedelta(days=1)).isoformat()} {_CLOCK[second]}{suffix}"
-                            if outcome == "callback_requested" else None)
-                attempts.append((self.attempt_id, self.item_id[index], self.family_id[index], user, channel,
-                                 outcome, is_reached, is_right_party, callback, at, queue, self.district[index],
-                                 self.village[index], self.bucket[index]))
+                callback = (
+                    f"{(on + timedelta(days=1)).isoformat()} {_CLOCK[second]}{suffix}"
+                    if outcome == "callback_requested"
+                    else None
+                )
+                attempts.append(
+                    (
+                        self.attempt_id,
+                        self.item_id[index],
+                        self.family_id[index],
+                        user,
+                        channel,
+                        outcome,
+                        is_reached,
+                        is_right_party,
+                        callback,
+                        at,
+                        queue,
+                        self.district[index],
+                        self.village[index],
+                        self.bucket[index],
+                    )
+                )
                 if is_reached:
                     reached.append((self.attempt_id, index, user, channel, day))
                 if outcome == "promise_to_pay":
@@ -482,8 +631,10 @@ class History:
             self.engine.write(self.connection, "contact_attempts", self.ATTEMPT_COLUMNS, attempts)
             self.engine.write(self.connection, "promises", self.PROMISE_COLUMNS, promises)
         self.payments(first, days, day_names, reached)
-        note(f"  {first:%Y-%m}: {count:,} attempts (through id {self.attempt_id:,}), "
-             f"{self.promise_id:,} promises, {self.payment_id:,} payments so far")
+        note(
+            f"  {first:%Y-%m}: {count:,} attempts (through id {self.attempt_id:,}), "
+            f"{self.promise_id:,} promises, {self.payment_id:,} payments so far"
+        )
 
     def promise(self, index: int, user: int, on: date, at: str, resolved_before: date) -> tuple:
         rng = self.rng
@@ -496,8 +647,19 @@ class History:
             resolved = (promised_on + timedelta(days=GRACE_DAYS)).isoformat()
         else:
             state, paid, resolved = "pending", 0, None
-        return (self.promise_id, self.family_id[index], self.attempt_id, user, on.isoformat(),
-                promised_on.isoformat(), amount, state, paid, resolved, at)
+        return (
+            self.promise_id,
+            self.family_id[index],
+            self.attempt_id,
+            user,
+            on.isoformat(),
+            promised_on.isoformat(),
+            amount,
+            state,
+            paid,
+            resolved,
+            at,
+        )
 
     def payments(self, first: date, days: int, day_names: list[date], reached: list[tuple]) -> None:
         """PAYMENT_SHARE of the families pay in the month; ATTRIBUTED_SHARE of the payments follow a contact
@@ -516,9 +678,19 @@ class History:
             paid_on = day_names[day].isoformat()
             if rng.random() < REACTIVATING_SHARE:
                 self.reactivated[self.family_id[index]] = paid_on
-            rows.append((self.payment_id, f"BENCH-{SEED}-{self.payment_id:09d}", self.family_id[index],
-                         rng.randint(1, 10) * AMOUNT_UNIT, paid_on, rng.choice(PAYMENT_CHANNELS), rng.randint(0, 3),
-                         *credit, self.ts(day_names[day], 10 * 3600)))
+            rows.append(
+                (
+                    self.payment_id,
+                    f"BENCH-{SEED}-{self.payment_id:09d}",
+                    self.family_id[index],
+                    rng.randint(1, 10) * AMOUNT_UNIT,
+                    paid_on,
+                    rng.choice(PAYMENT_CHANNELS),
+                    rng.randint(0, 3),
+                    *credit,
+                    self.ts(day_names[day], 10 * 3600),
+                )
+            )
         self.engine.write(self.connection, "payments", self.PAYMENT_COLUMNS, rows)
 
 
@@ -528,11 +700,24 @@ class History:
 #: The unary plus keeps SQLite from grouping through an index on the key (it would then read every row of
 #: the month through that index, one table lookup each); PostgreSQL plans the same either way.
 HAND_KEYS = {
-    "user": {"a": "+a.user_id", "p": "+p.user_id", "p_join": "", "pay": "+pay.attributed_user_id",
-             "w": "+w.assigned_user_id", "label": "LEFT JOIN users l ON l.id = t.k", "name": "l.username"},
-    "kecamatan": {"a": "+a.district_id", "p": "+f.district_id", "p_join": "JOIN families f ON f.id = p.family_id",
-                  "pay": "+f.district_id", "w": "+w.district_id",
-                  "label": "LEFT JOIN districts l ON l.id = t.k", "name": "l.name"},
+    "user": {
+        "a": "+a.user_id",
+        "p": "+p.user_id",
+        "p_join": "",
+        "pay": "+pay.attributed_user_id",
+        "w": "+w.assigned_user_id",
+        "label": "LEFT JOIN users l ON l.id = t.k",
+        "name": "l.username",
+    },
+    "kecamatan": {
+        "a": "+a.district_id",
+        "p": "+f.district_id",
+        "p_join": "JOIN families f ON f.id = p.family_id",
+        "pay": "+f.district_id",
+        "w": "+w.district_id",
+        "label": "LEFT JOIN districts l ON l.id = t.k",
+        "name": "l.name",
+    },
 }
 
 HAND_SQL = """
@@ -581,9 +766,23 @@ SELECT {name} AS label, t.* FROM t {label} ORDER BY label
 """
 
 #: The counts the hand statement gives, in its column order after label and key.
-HAND_COLUMNS = ("families_attempted", "attempts", "contacts", "rpc", "promises", "promised_amount", "promises_due",
-                "promises_kept", "promises_partly_kept", "promises_broken", "payments", "collected_amount",
-                "reactivated", "families_assigned", "arrears_assigned")
+HAND_COLUMNS = (
+    "families_attempted",
+    "attempts",
+    "contacts",
+    "rpc",
+    "promises",
+    "promised_amount",
+    "promises_due",
+    "promises_kept",
+    "promises_partly_kept",
+    "promises_broken",
+    "payments",
+    "collected_amount",
+    "reactivated",
+    "families_assigned",
+    "arrears_assigned",
+)
 
 
 def hand_sql(by: str) -> str:
@@ -609,12 +808,15 @@ def check_same(by: str, funnel_rows: list[dict], hand_rows: list[tuple]) -> None
     if funnel != hand:
         differing = sorted(set(funnel) ^ set(hand)) or [k for k in funnel if funnel[k] != hand.get(k)]
         key = differing[0]
-        raise BenchError(f"the hand-written statement by {by} disagrees with outcome_funnel for key {key!r}: "
-                         f"{dict(zip(HAND_COLUMNS, funnel.get(key, ()), strict=False))} vs "
-                         f"{dict(zip(HAND_COLUMNS, hand.get(key, ()), strict=False))}")
+        raise BenchError(
+            f"the hand-written statement by {by} disagrees with outcome_funnel for key {key!r}: "
+            f"{dict(zip(HAND_COLUMNS, funnel.get(key, ()), strict=False))} vs "
+            f"{dict(zip(HAND_COLUMNS, hand.get(key, ()), strict=False))}"
+        )
 
 
 # --- measuring ----------------------------------------------------------------
+
 
 def timed(app, work, repeat: int) -> tuple[list[float], object]:
     """Milliseconds of `work(session)` in a fresh app context each time, and the last answer."""
@@ -664,9 +866,11 @@ def source_times(app, by: str, period, repeat: int) -> dict[str, float]:
 
     best = {}
     for build in SOURCES:
+
         def run(session, build=build):
             dialect = session.get_bind().dialect.name
             return session.execute(_aggregate(build(by, period, _no_scope(), dialect))).all()
+
         times, _rows = timed(app, run, max(2, min(repeat, 3)))
         best[build.__name__.lstrip("_")] = round(min(times), 1)
     return best
@@ -674,6 +878,7 @@ def source_times(app, by: str, period, repeat: int) -> dict[str, float]:
 
 def _no_scope():
     from telecollect.reports.funnel import Scope
+
     return Scope()
 
 
@@ -689,7 +894,8 @@ def measure(engine, url: str, found: dict, participants: int, attempts: int, bui
         placeholder = "?" if engine.name == "sqlite" else "%s"
         month_attempts = connection.execute(
             f"SELECT count(*) FROM contact_attempts WHERE at >= {placeholder} AND at < {placeholder}",
-            (parameters["s"], parameters["e"])).fetchone()[0]
+            (parameters["s"], parameters["e"]),
+        ).fetchone()[0]
     result = Result(engine.name, participants, attempts, f"{MONTH[0]:%Y-%m}", month_attempts, build_seconds, found)
     at_floor = participants == FLOOR_PARTICIPANTS and attempts == FLOOR_ATTEMPTS
     for by in GROUPINGS:
@@ -708,16 +914,22 @@ def measure(engine, url: str, found: dict, participants: int, attempts: int, bui
             report.sources_ms = source_times(app, by, period, repeat)
         result.reports.append(report)
     panels = (
-        ("key_figures", lambda session: key_figures(outcome_funnel(session, "month", period, Scope()),
-                                                    outcome_funnel(session, "month", period.previous(), Scope()))),
+        (
+            "key_figures",
+            lambda session: key_figures(
+                outcome_funnel(session, "month", period, Scope()),
+                outcome_funnel(session, "month", period.previous(), Scope()),
+            ),
+        ),
         ("daily_trend", lambda session: daily_trend(period, outcome_funnel(session, "day", period, Scope()))),
     )
     for name, panel in panels:
         note(f"{engine.name}: dashboard {name}")
         runs, answer = timed(app, panel, repeat)
         groups = len(answer) if isinstance(answer, list) else 1
-        result.reports.append(Report(f"dash:{name}", statistics.median(runs), min(runs), groups,
-                                     runs_ms=[round(t, 1) for t in runs]))
+        result.reports.append(
+            Report(f"dash:{name}", statistics.median(runs), min(runs), groups, runs_ms=[round(t, 1) for t in runs])
+        )
     return result
 
 
@@ -739,38 +951,65 @@ TABLE = (
 def result_heading(result: Result) -> str:
     c = result.counts
     built = "kept database" if result.build_seconds is None else f"built in {result.build_seconds:.0f} s"
-    return (f"{result.engine}: {result.participants:,} participants ({c['families']:,} families), "
-            f"{result.attempts:,} attempts ({result.month_attempts:,} in {result.month}), {c['work_items']:,} work "
-            f"items, {c['promises']:,} promises, {c['payments']:,} payments; {built}")
+    return (
+        f"{result.engine}: {result.participants:,} participants ({c['families']:,} families), "
+        f"{result.attempts:,} attempts ({result.month_attempts:,} in {result.month}), {c['work_items']:,} work "
+        f"items, {c['promises']:,} promises, {c['payments']:,} payments; {built}"
+    )
 
 
 def result_note(result: Result) -> str:
     """Where the time of the floor reports goes: each source query alone (best ms)."""
-    parts = [f"{r.grouping}: " + ", ".join(f"{name} {ms:.0f}" for name, ms in r.sources_ms.items())
-             for r in result.reports if r.sources_ms]
+    parts = [
+        f"{r.grouping}: " + ", ".join(f"{name} {ms:.0f}" for name, ms in r.sources_ms.items())
+        for r in result.reports
+        if r.sources_ms
+    ]
     return f"{result.engine} source queries alone (best ms) — " + "; ".join(parts)
 
 
 def write_json(path: Path, results: list[Result]) -> None:
     """Rewritten after every engine, so a run that fails late still leaves its figures."""
-    document = {"floors": FLOORS, "setup": SETUP, "seed": SEED, "results": [asdict(result) for result in results],
-                "hand_sql": {by: hand_sql(by) for by in HAND_KEYS}}
+    document = {
+        "floors": FLOORS,
+        "setup": SETUP,
+        "seed": SEED,
+        "results": [asdict(result) for result in results],
+        "hand_sql": {by: hand_sql(by) for by in HAND_KEYS},
+    }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 # --- command line --------------------------------------------------------------
 
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Options of this benchmark; others are left alone (`bench.run` gives every benchmark the same argv)."""
     parser = argparse.ArgumentParser(prog="bench.reports", description=__doc__.splitlines()[0])
-    parser.add_argument("--report-participants", type=positive(int), default=FLOOR_PARTICIPANTS,
-                        help="participants in the reports database (default: %(default)s)")
-    parser.add_argument("--attempts", type=positive(int), default=FLOOR_ATTEMPTS,
-                        help="contact attempts over the 12 months (default: %(default)s)")
-    parser.add_argument("--engines", type=engine_names(ENGINES), default="postgresql,sqlite",
-                        help="comma-separated engines (default: %(default)s)")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
-                        help="where files, SQLite databases and results go (default: bench/out)")
+    parser.add_argument(
+        "--report-participants",
+        type=positive(int),
+        default=FLOOR_PARTICIPANTS,
+        help="participants in the reports database (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--attempts",
+        type=positive(int),
+        default=FLOOR_ATTEMPTS,
+        help="contact attempts over the 12 months (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--engines",
+        type=engine_names(ENGINES),
+        default="postgresql,sqlite",
+        help="comma-separated engines (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=ROOT / "bench" / "out",
+        help="where files, SQLite databases and results go (default: bench/out)",
+    )
     parser.add_argument("--repeat", type=positive(int), default=5, help="tries of each report (default: %(default)s)")
     args, _others = parser.parse_known_args(argv)
     return args

@@ -3,6 +3,7 @@
 Run from the repository root as `.venv/bin/python -m bench.run [options]`.
 A new benchmark is a module with `main(argv) -> int`, added to BENCHMARKS.
 """
+
 import sys
 
 from bench import claims, import_participants, payments, regions, reports, sms

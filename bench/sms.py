@@ -28,6 +28,7 @@ server on a machine of its own.
 Run from the repository root:
     .venv/bin/python -m bench.sms --messages 500
 """
+
 import argparse
 import csv
 import json
@@ -72,9 +73,11 @@ PUBLIC_BASE_URL = "https://telecollect.example.id"
 #: Untimed SDK calls before the clock starts: the first connection, lazily imported SDK modules.
 WARMUP = 20
 
-SETUP = (f"Setup: one due reminder (GSM-7, 1 segment) per participant, each to a number of its own; "
-         f"dispatched at {NOW.isoformat()} (Tuesday 10:00 WIB), window open 24/7; "
-         "fake Twilio in-process, TCP_NODELAY")
+SETUP = (
+    f"Setup: one due reminder (GSM-7, 1 segment) per participant, each to a number of its own; "
+    f"dispatched at {NOW.isoformat()} (Tuesday 10:00 WIB), window open 24/7; "
+    "fake Twilio in-process, TCP_NODELAY"
+)
 METHOD = (
     "dispatch: `dispatch_due` with the app's Twilio gateway (official SDK), timed until all are sent.\n"
     "  bare: a loop of `client.messages.create(...)` through the same SDK client to the same fake, with the\n"
@@ -87,6 +90,7 @@ METHOD = (
 # --- engines ---------------------------------------------------------------
 # The participant benchmark's engines, with a database of this benchmark's own
 # (it may run next to the others) and timestamps as the app stores them.
+
 
 @dataclass
 class SqliteEngine(Sqlite):
@@ -112,6 +116,7 @@ ENGINES = {"sqlite": SqliteEngine, "postgresql": lambda _workdir: PostgresqlEngi
 
 
 # --- the steps ---------------------------------------------------------------
+
 
 def phone_of(number: int) -> str:
     """The `number`-th participant's own mobile number, written as the demo writes them."""
@@ -149,23 +154,65 @@ def queue_messages(engine, url: str, rows: int) -> int:
     at = engine.timestamp(QUEUED_AT)
     with engine.connect(url) as connection:
         participants = connection.execute(
-            "SELECT id, family_id, phone, name FROM participants WHERE phone IS NOT NULL ORDER BY id").fetchall()
+            "SELECT id, family_id, phone, name FROM participants WHERE phone IS NOT NULL ORDER BY id"
+        ).fetchall()
         if len(participants) != rows:
             raise BenchError(f"expected {rows} participants with a number, found {len(participants)}")
         messages = []
         for participant_id, family_id, phone, name in participants:
-            body = templates.render(template, {"nama": name, "jatuh_tempo": due_on,
-                                               "kanal": templates.OFFICIAL_CHANNELS})
-            messages.append((f"due:{family_id}:{participant_id}:{DUE_ON:%Y-%m}", "due_reminder", "sms_due_reminder",
-                             body, phone, family_id, participant_id, "WIB", at, at, "queued", 0,
-                             encoding_of(body), segment_count(body), at, at))
-        engine.insert(connection, "sms_messages",
-                      ["idempotency_key", "kind", "template_key", "body", "to_phone", "family_id", "participant_id",
-                       "timezone", "scheduled_at", "next_attempt_at", "status", "attempts", "encoding", "segments",
-                       "created_at", "updated_at"], messages)
+            body = templates.render(
+                template, {"nama": name, "jatuh_tempo": due_on, "kanal": templates.OFFICIAL_CHANNELS}
+            )
+            messages.append(
+                (
+                    f"due:{family_id}:{participant_id}:{DUE_ON:%Y-%m}",
+                    "due_reminder",
+                    "sms_due_reminder",
+                    body,
+                    phone,
+                    family_id,
+                    participant_id,
+                    "WIB",
+                    at,
+                    at,
+                    "queued",
+                    0,
+                    encoding_of(body),
+                    segment_count(body),
+                    at,
+                    at,
+                )
+            )
+        engine.insert(
+            connection,
+            "sms_messages",
+            [
+                "idempotency_key",
+                "kind",
+                "template_key",
+                "body",
+                "to_phone",
+                "family_id",
+                "participant_id",
+                "timezone",
+                "scheduled_at",
+                "next_attempt_at",
+                "status",
+                "attempts",
+                "encoding",
+                "segments",
+                "created_at",
+                "updated_at",
+            ],
+            messages,
+        )
         ids = [row[0] for row in connection.execute("SELECT id FROM sms_messages ORDER BY id").fetchall()]
-        engine.insert(connection, "sms_events", ["message_id", "status", "detail", "at"],
-                      [(message_id, "queued", "due_reminder", at) for message_id in ids])
+        engine.insert(
+            connection,
+            "sms_events",
+            ["message_id", "status", "detail", "at"],
+            [(message_id, "queued", "due_reminder", at) for message_id in ids],
+        )
         connection.commit()
     return len(ids)
 
@@ -200,8 +247,9 @@ def timed_dispatch(engine, url: str, fake, rows: int, batch_size: int) -> tuple[
             warm_up(gateway, fake)
             since = len(fake.requests)
             cpu, start = _cpu(), time.perf_counter()
-            result = dispatch_due(db.session, gateway, rules, now=NOW, batch_size=batch_size,
-                                  max_batches=math.ceil(rows / batch_size) + 1)
+            result = dispatch_due(
+                db.session, gateway, rules, now=NOW, batch_size=batch_size, max_batches=math.ceil(rows / batch_size) + 1
+            )
             seconds, cpu = time.perf_counter() - start, _cpu() - cpu
             check_dispatch(engine, url, fake, since, rows, result.counts)
         finally:
@@ -231,8 +279,10 @@ def check_dispatch(engine, url: str, fake, since: int, rows: int, counts: dict) 
     received = new_requests(fake, since)
     recipients = Counter(request.get("To") for request in received)
     if len(received) != rows or len(recipients) != rows or recipients != phones:
-        raise BenchError(f"the fake got {len(received)} requests to {len(recipients)} numbers; expected {rows} "
-                         f"requests, one to each of the {len(phones)} numbers in the outbox")
+        raise BenchError(
+            f"the fake got {len(received)} requests to {len(recipients)} numbers; expected {rows} "
+            f"requests, one to each of the {len(phones)} numbers in the outbox"
+        )
 
 
 def outbox(engine, url: str) -> list[tuple[str, str]]:
@@ -288,8 +338,20 @@ def measure(engine, fake, path: Path, rows: int, batch_size: int) -> Result:
     note(f"{label}: bare SDK loop")
     bare_seconds, bare_cpu = bare_loop(gateway, fake, outbox(engine, url))
     rate, bare_rate = rows / seconds, rows / bare_seconds
-    return Result(engine.name, rows, batch_size, seconds, rate, bare_seconds, bare_rate, bare_rate / rate,
-                  cpu / seconds, bare_cpu / bare_seconds, counts, setup_seconds)
+    return Result(
+        engine.name,
+        rows,
+        batch_size,
+        seconds,
+        rate,
+        bare_seconds,
+        bare_rate,
+        bare_rate / rate,
+        cpu / seconds,
+        bare_cpu / bare_seconds,
+        counts,
+        setup_seconds,
+    )
 
 
 # --- output ------------------------------------------------------------------
@@ -309,31 +371,55 @@ TABLE = (
 
 def result_note(result: Result) -> str:
     """What the row alone does not say: the checks passed, and how busy this process was."""
-    return (f"{result.engine} {result.messages:,}: all accepted, {result.messages:,} requests to "
-            f"{result.messages:,} numbers; this process (dispatcher + fake) used {result.dispatch_cpu_cores:.2f} "
-            f"cores dispatching, {result.bare_cpu_cores:.2f} in the bare loop; setup {result.setup_seconds:.0f} s")
+    return (
+        f"{result.engine} {result.messages:,}: all accepted, {result.messages:,} requests to "
+        f"{result.messages:,} numbers; this process (dispatcher + fake) used {result.dispatch_cpu_cores:.2f} "
+        f"cores dispatching, {result.bare_cpu_cores:.2f} in the bare loop; setup {result.setup_seconds:.0f} s"
+    )
 
 
 def write_json(path: Path, results: list[Result]) -> None:
     """Rewritten after every point, so a run that fails late still leaves its figures."""
-    document = {"setup": SETUP, "method": METHOD, "seed": SEED, "now": NOW.isoformat(),
-                "results": [asdict(result) for result in results]}
+    document = {
+        "setup": SETUP,
+        "method": METHOD,
+        "seed": SEED,
+        "now": NOW.isoformat(),
+        "results": [asdict(result) for result in results],
+    }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 # --- command line --------------------------------------------------------------
 
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Options of this benchmark; others are left alone (`bench.run` gives every benchmark the same argv)."""
     parser = argparse.ArgumentParser(prog="bench.sms", description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=positive(int), default=10_000,
-                        help="due messages to dispatch, one per participant (default: %(default)s)")
-    parser.add_argument("--engines", type=engine_names(ENGINES), default="sqlite,postgresql",
-                        help="comma-separated engines (default: %(default)s)")
-    parser.add_argument("--batch-size", type=positive(int), default=100,
-                        help="messages the dispatcher claims at a time (default: %(default)s)")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out",
-                        help="where files, SQLite databases and results go (default: bench/out)")
+    parser.add_argument(
+        "--messages",
+        type=positive(int),
+        default=10_000,
+        help="due messages to dispatch, one per participant (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--engines",
+        type=engine_names(ENGINES),
+        default="sqlite,postgresql",
+        help="comma-separated engines (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive(int),
+        default=100,
+        help="messages the dispatcher claims at a time (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=ROOT / "bench" / "out",
+        help="where files, SQLite databases and results go (default: bench/out)",
+    )
     args, _others = parser.parse_known_args(argv)
     return args
 

@@ -1,4 +1,5 @@
 """Telecollect: bringing JKN-KIS participants in arrears back to paying."""
+
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,12 @@ from telecollect.settings import instance_dir, load_config, local_config_file, r
 
 def create_app(overrides: dict | None = None) -> Flask:
     instance_path = instance_dir()
-    app = Flask(__name__, template_folder=str(resource_dir("templates")),
-                static_folder=str(resource_dir("static")), instance_path=str(instance_path))
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+        instance_path=str(instance_path),
+    )
     register_config(app, instance_path, overrides)
     register_extensions(app)
     register_settings(app)
@@ -130,9 +135,14 @@ def register_template_helpers(app: Flask) -> None:
     from telecollect.reasons import PLACE_LEVELS
     from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS, percent
 
-    app.jinja_env.globals.update(get_locale=get_locale, viewer_zone=viewer_zone, metric_labels=METRIC_LABELS,
-                                 place_levels=PLACE_LEVELS,
-                                 group_labels=GROUP_LABELS, percent=percent)
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        viewer_zone=viewer_zone,
+        metric_labels=METRIC_LABELS,
+        place_levels=PLACE_LEVELS,
+        group_labels=GROUP_LABELS,
+        percent=percent,
+    )
 
 
 def register_blueprints(app: Flask) -> None:
@@ -146,8 +156,17 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
 
-    for blueprint in (auth_bp, admin_bp, participants_bp, payments_bp, queue_bp, messaging_bp, twilio_bp,
-                      reports_bp, api_bp):
+    for blueprint in (
+        auth_bp,
+        admin_bp,
+        participants_bp,
+        payments_bp,
+        queue_bp,
+        messaging_bp,
+        twilio_bp,
+        reports_bp,
+        api_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -165,6 +184,5 @@ def register_error_pages(app: Flask) -> None:
             return jsonify({"error": {"code": str(status), "message": message, "field": None}}), status
         return render_template("error.html", status=status), status
 
-    for status, message in ((403, "forbidden"), (404, "not found"), (400, "bad request"),
-                            (413, "file too large")):
+    for status, message in ((403, "forbidden"), (404, "not found"), (400, "bad request"), (413, "file too large")):
         app.register_error_handler(status, lambda _e, s=status, m=message: page_or_json(s, m))

@@ -2,6 +2,7 @@
 
 Imports nothing of the domains: `telecollect.commands` gathers the domains' commands.
 """
+
 from typing import NoReturn
 
 import click

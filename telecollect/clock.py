@@ -4,6 +4,7 @@ Nothing here reads the clock: `now` enters at the edge (a request, a command,
 a job's `--now`) and the zone with it (the branch's `BRANCH_TIMEZONE`, a
 user's or a participant's zone); both are passed down to these functions.
 """
+
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 

@@ -1,4 +1,5 @@
 """Every `flask` command of the app, gathered from the domains' `cli.py` modules (delivery layer)."""
+
 from flask import Flask
 
 from telecollect.auth.cli import users_group
@@ -12,8 +13,18 @@ from telecollect.regions import cli as regions_cli  # noqa: F401  (adds `import 
 from telecollect.reports import cli as reports_cli  # noqa: F401  (adds `report …`)
 from telecollect.scheduler.cli import jobs_group, scheduler_group
 
-GROUPS = (import_group, report_group, users_group, demo_group, queue_group, holidays_group, payments_group,
-          programs_group, scheduler_group, jobs_group)
+GROUPS = (
+    import_group,
+    report_group,
+    users_group,
+    demo_group,
+    queue_group,
+    holidays_group,
+    payments_group,
+    programs_group,
+    scheduler_group,
+    jobs_group,
+)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,4 +1,5 @@
 """The declarative base and the column helpers every domain shares."""
+
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -77,7 +78,8 @@ def lock_for(session: Session, name: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
         return
     connection = session.connection()
-    if not connection.connection.dbapi_connection.in_transaction:
+    driver_connection = connection.connection.dbapi_connection
+    if driver_connection is not None and not driver_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -116,8 +118,13 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     connection = session.connection()
     dialect = connection.dialect
     columns = list(rows[0])
-    processors = [(index, _memoised(process)) for index, process in enumerate(
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns) if process]
+    processors = [
+        (index, _memoised(process))
+        for index, process in enumerate(
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+        )
+        if process
+    ]
     pick = itemgetter(*columns)
     values = [pick(row) for row in rows] if len(columns) > 1 else [(row[columns[0]],) for row in rows]
     if processors:
@@ -159,15 +166,20 @@ def _memoised(process: Processor) -> Processor:
     return convert
 
 
-def insert_ignoring_duplicates(session: Session, table: Table, values: dict[str, Any],
-                               conflict_column: str) -> int | None:
+def insert_ignoring_duplicates(
+    session: Session, table: Table, values: dict[str, Any], conflict_column: str
+) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING on either engine; returns the new id or None.
 
     Two schedulers queuing the same reminder at once both run this: the unique
     key lets exactly one row in, and neither fails.
     """
     dialect_insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    statement = (dialect_insert(table).values(**values)
-                 .on_conflict_do_nothing(index_elements=[conflict_column]).returning(table.c.id))
+    statement = (
+        dialect_insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[conflict_column])
+        .returning(table.c.id)
+    )
     new_id: int | None = session.execute(statement).scalar_one_or_none()
     return new_id

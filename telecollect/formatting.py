@@ -1,4 +1,5 @@
 """How money, identifiers and times are shown: one place for each rule."""
+
 from datetime import date, datetime
 
 from telecollect.clock import ZONES

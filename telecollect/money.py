@@ -22,6 +22,7 @@ exactly one reading or it is refused.
 
 Every refusal is a `Refusal` with an `amount_*` code (see `telecollect.reasons`).
 """
+
 import math
 import re
 from decimal import Decimal
@@ -104,7 +105,7 @@ def _parse_text(raw: str) -> int:
     text, negative = _without_sign(text)
     prefix = _PREFIX.match(text)
     if prefix:
-        text, negative_after = _without_sign(text[prefix.end():].strip())
+        text, negative_after = _without_sign(text[prefix.end() :].strip())
         negative = negative or negative_after
     no_decimals = text.endswith(",-")
     if no_decimals:

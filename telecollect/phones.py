@@ -5,6 +5,7 @@ digits with the usual separators and at most one leading `+`; letters, a
 spreadsheet's float tail (`81234567890.0`) or two numbers in one cell are
 refused with their own reason, never cleaned into some other number.
 """
+
 import re
 from functools import cache
 
@@ -21,8 +22,29 @@ _NUMBER_CELL = re.compile(r"\+?[0-9]+[.,]0{1,2}|[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0
 #: What separates two numbers written in one cell.
 _TWO_NUMBERS = re.compile(r"[/,;&|\n]|\b(?:atau|dan|or|and)\b", re.IGNORECASE)
 #: What people write in a phone column when there is no number.
-NO_NUMBER = frozenset({"-", "--", "—", "–", "0", ".", "tidak ada", "tdk ada", "tidak punya", "ga ada", "gak ada",
-                       "kosong", "none", "null", "nil", "n/a", "na", "#n/a", "x"})
+NO_NUMBER = frozenset(
+    {
+        "-",
+        "--",
+        "—",
+        "–",
+        "0",
+        ".",
+        "tidak ada",
+        "tdk ada",
+        "tidak punya",
+        "ga ada",
+        "gak ada",
+        "kosong",
+        "none",
+        "null",
+        "nil",
+        "n/a",
+        "na",
+        "#n/a",
+        "x",
+    }
+)
 
 
 class InvalidPhone(Refusal):

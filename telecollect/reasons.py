@@ -6,6 +6,7 @@ reads it (Bahasa Indonesia by default). Tests compare codes, not sentences.
 Every code a parser may raise has its sentence here, so a new reason is one
 line in this table and one in the Indonesian catalog.
 """
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,10 @@ REASONS = {
     "card_no_repeated": _l("card number %(card_no)s appears more than once in the file"),
     "card_or_family_required": _l("required (or family_id)"),
     "nik_digits": _l("NIK must be exactly 16 digits, got %(value)s"),
-    "nik_number_cell": _l("NIK %(value)s is stored as a number, and a spreadsheet number keeps only 15 digits, "
-                          "so its digits cannot be trusted: format the NIK column as text and export again"),
+    "nik_number_cell": _l(
+        "NIK %(value)s is stored as a number, and a spreadsheet number keeps only 15 digits, "
+        "so its digits cannot be trusted: format the NIK column as text and export again"
+    ),
     # Payments
     "reference_repeated": _l("reference %(reference)s appears more than once in the file"),
     "reference_taken": _l("reference %(reference)s is already used by another payment"),
@@ -49,24 +52,30 @@ REASONS = {
     "phone_invalid": _l("not a valid Indonesian mobile number"),
     "phone_not_indonesian": _l("not an Indonesian number"),
     "phone_characters": _l("%(value)s contains characters a phone number cannot have"),
-    "phone_number_cell": _l("%(value)s looks like a spreadsheet number, not a phone number: "
-                            "format the phone column as text and export again"),
+    "phone_number_cell": _l(
+        "%(value)s looks like a spreadsheet number, not a phone number: "
+        "format the phone column as text and export again"
+    ),
     "phone_two_numbers": _l("%(value)s holds more than one number; put the second one in the phone2 column"),
     # Places
     "province_unknown": _l("unknown province %(value)s"),
-    "place_ambiguous": _l("%(level)s %(value)s matches %(count)s places: %(places)s; "
-                          "write the full name or the kelurahan_code"),
+    "place_ambiguous": _l(
+        "%(level)s %(value)s matches %(count)s places: %(places)s; write the full name or the kelurahan_code"
+    ),
     "place_new_refused": _l("%(level)s %(value)s is not a known place, and new places are refused"),
     "village_code_format": _l("expected a 10-digit Kemendagri code like 31.72.01.1001, got %(value)s"),
     "village_code_unknown": _l("kelurahan code %(value)s is not a known village; import the region list first"),
     "village_code_elsewhere": _l(
-        "kelurahan code %(value)s is %(village)s in %(district)s, not in kecamatan %(kecamatan)s"),
+        "kelurahan code %(value)s is %(village)s in %(district)s, not in kecamatan %(kecamatan)s"
+    ),
     "village_code_name": _l("kelurahan code %(value)s is %(village)s, but the kelurahan column says %(name)s"),
     # Region lists (telecollect.regions.importing)
-    "file_encoding": _l("line %(line)s is not UTF-8 text: save the file as \"CSV UTF-8\" and import it again"),
-    "region_not_kemendagri": _l("%(count)s row(s) contradict the Kemendagri code list (Kepmendagri 300.2.2-2138/2025): "
-                                "this looks like a list with other codes, such as the statistics bureau's (BPS). "
-                                "Nothing was imported; use the Kemendagri list"),
+    "file_encoding": _l('line %(line)s is not UTF-8 text: save the file as "CSV UTF-8" and import it again'),
+    "region_not_kemendagri": _l(
+        "%(count)s row(s) contradict the Kemendagri code list (Kepmendagri 300.2.2-2138/2025): "
+        "this looks like a list with other codes, such as the statistics bureau's (BPS). "
+        "Nothing was imported; use the Kemendagri list"
+    ),
     "region_province_column": _l("%(code)s is in %(official)s, the province column says %(name)s"),
     "region_code_format": _l("expected a Kemendagri code of 2, 4, 6 or 10 digits, got %(value)s"),
     "region_name_missing": _l("the name is missing"),
@@ -80,8 +89,12 @@ REASONS = {
 
 
 #: Words for the place levels, used as a parameter of the place reasons.
-PLACE_LEVELS = {"province": _l("province"), "city": _l("regency/city"), "kecamatan": _l("kecamatan"),
-                "kelurahan": _l("kelurahan/desa")}
+PLACE_LEVELS = {
+    "province": _l("province"),
+    "city": _l("regency/city"),
+    "kecamatan": _l("kecamatan"),
+    "kelurahan": _l("kelurahan/desa"),
+}
 
 
 class Refusal(ValueError):
@@ -113,6 +126,15 @@ def quoted(value: object, limit: int = 60) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return f"'{text}'"
+
+
+class ColumnRefusal(ValueError):
+    """A refusal that names the column of the row at fault (a place that cannot be settled, say)."""
+
+    def __init__(self, column: str, refusal: Refusal):
+        super().__init__(str(refusal))
+        self.column = column
+        self.refusal = refusal
 
 
 @dataclass(frozen=True)

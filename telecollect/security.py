@@ -1,4 +1,5 @@
 """Who is asking: session sign-in for pages, bearer tokens for the API, and CSRF."""
+
 from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar

@@ -8,6 +8,7 @@ The app runs from a checkout (`telecollect/` beside `templates/`, `static/`,
 `migrations/`) or installed as a package, whose wheel carries copies of those
 folders in `telecollect/_bundle/` (see pyproject.toml). `resource_dir` decides.
 """
+
 import os
 from pathlib import Path
 
@@ -76,14 +77,10 @@ def load_config(instance_path: Path | None = None) -> dict:
     public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get(
-            "DATABASE_URL", f"sqlite:///{instance_path / 'telecollect.db'}"
-        ),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'telecollect.db'}"),
         "PUBLIC_BASE_URL": public_base_url,
         # Cookies travel only over HTTPS when the app is published over HTTPS.
-        "SESSION_COOKIE_SECURE": _bool(
-            "SESSION_COOKIE_SECURE", public_base_url.startswith("https://")
-        ),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", public_base_url.startswith("https://")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

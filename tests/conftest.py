@@ -4,6 +4,7 @@ Every test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
 (CI always sets it: there a missing PostgreSQL fails the run instead of
 skipping it). The schema is built by the migrations, once per engine.
 """
+
 import contextvars
 import os
 import re
@@ -65,13 +66,15 @@ def app(request, tmp_path_factory):
     else:
         url = TEST_DATABASE_URL
         _fresh_postgres_schema(url)
-    application = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": "test-secret",
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes: tests create many users
-        "SQLITE_BUSY_TIMEOUT_MS": 30000,
-    })
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes: tests create many users
+            "SQLITE_BUSY_TIMEOUT_MS": 30000,
+        }
+    )
     from flask_migrate import upgrade
 
     with application.app_context():
@@ -100,6 +103,7 @@ def db(app):
 def count_queries(db):
     """`with count_queries() as statements:` lists the SQL statements run inside (requests included),
     to pin how many queries a hot path runs."""
+
     @contextmanager
     def counting():
         statements: list[str] = []
@@ -112,6 +116,7 @@ def count_queries(db):
             yield statements
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
+
     return counting
 
 
@@ -151,19 +156,27 @@ def runner(app, db):
 @pytest.fixture
 def make_user(db):
     def make(role: str, username: str | None = None, areas=(), **kwargs):
-        user = create_user(db.session, username=username or f"{role}{make.count}", role=role,
-                           name=kwargs.pop("name", f"{role.title()} Test"), password=PASSWORD,
-                           areas=areas_named(db.session, list(areas)), **kwargs)
+        user = create_user(
+            db.session,
+            username=username or f"{role}{make.count}",
+            role=role,
+            name=kwargs.pop("name", f"{role.title()} Test"),
+            password=PASSWORD,
+            areas=areas_named(db.session, list(areas)),
+            **kwargs,
+        )
         make.count += 1
         db.session.commit()
         return user
+
     make.count = 1
     return make
 
 
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
-        re.search(r'name="csrf-token" content="([^"]+)"', html)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'name="csrf-token" content="([^"]+)"', html
+    )
     assert match, "page has no CSRF token"
     return match.group(1)
 
@@ -171,10 +184,13 @@ def csrf_token(html: str) -> str:
 @pytest.fixture
 def login(client):
     """Sign `client` in as `user` through the real login form (with CSRF)."""
+
     def sign_in(user, password: str = PASSWORD):
         page = client.get("/login")
-        return client.post("/login", data={
-            "username": user.username, "password": password, "csrf_token": csrf_token(page.text)})
+        return client.post(
+            "/login", data={"username": user.username, "password": password, "csrf_token": csrf_token(page.text)}
+        )
+
     return sign_in
 
 

@@ -5,6 +5,7 @@ benchmarks exercise the SDK's own request and error handling. Answers can be
 scripted: a queue of one-off answers (429, 500 …) and per-number errors
 (21610, 21211 …). Run it by hand with `python -m tests.fake_twilio --port 8765`.
 """
+
 import argparse
 import base64
 import itertools
@@ -26,8 +27,8 @@ class FakeTwilio:
     def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "test-token"):
         self.account_sid, self.auth_token = account_sid, auth_token
         self.requests: list[dict] = []
-        self.script: list[tuple[int, int | None]] = []   # one-off answers, consumed in order
-        self.number_errors: dict[str, int] = {}            # To → Twilio error code
+        self.script: list[tuple[int, int | None]] = []  # one-off answers, consumed in order
+        self.number_errors: dict[str, int] = {}  # To → Twilio error code
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -48,9 +49,16 @@ class FakeTwilio:
 
     def config(self, **extra) -> dict:
         """Settings that point the app's Twilio gateway here."""
-        return {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": self.account_sid, "TWILIO_AUTH_TOKEN": self.auth_token,
-                "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32, "TWILIO_FROM_NUMBER": "",
-                "TWILIO_API_BASE_URL": self.url, "TWILIO_TIMEOUT_SECONDS": 5, **extra}
+        return {
+            "SMS_BACKEND": "twilio",
+            "TWILIO_ACCOUNT_SID": self.account_sid,
+            "TWILIO_AUTH_TOKEN": self.auth_token,
+            "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32,
+            "TWILIO_FROM_NUMBER": "",
+            "TWILIO_API_BASE_URL": self.url,
+            "TWILIO_TIMEOUT_SECONDS": 5,
+            **extra,
+        }
 
     def answer(self, form: dict) -> tuple[int, dict]:
         with self._lock:
@@ -65,19 +73,37 @@ class FakeTwilio:
             return ERRORS[code][0], self._error(ERRORS[code][0], code)
         body = form.get("Body", "")
         return 201, {
-            "sid": f"SM{number:032x}", "account_sid": self.account_sid, "to": form.get("To"), "from": None,
-            "messaging_service_sid": form.get("MessagingServiceSid"), "body": body, "status": "accepted",
-            "num_segments": "1" if len(body) <= 160 else str(-(-len(body) // 153)), "num_media": "0",
-            "direction": "outbound-api", "api_version": "2010-04-01", "price": None, "price_unit": "USD",
-            "error_code": None, "error_message": None, "date_created": None, "date_sent": None, "date_updated": None,
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/SM{number:032x}.json", "subresource_uris": {},
+            "sid": f"SM{number:032x}",
+            "account_sid": self.account_sid,
+            "to": form.get("To"),
+            "from": None,
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": body,
+            "status": "accepted",
+            "num_segments": "1" if len(body) <= 160 else str(-(-len(body) // 153)),
+            "num_media": "0",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+            "date_created": None,
+            "date_sent": None,
+            "date_updated": None,
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/SM{number:032x}.json",
+            "subresource_uris": {},
         }
 
     @staticmethod
     def _error(status: int, code: int | None) -> dict:
         message = ERRORS.get(code, (status, "Internal Server Error" if status >= 500 else "Error"))[1]
-        return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                "status": status}
+        return {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        }
 
     def _handler(self):
         fake = self

@@ -1,4 +1,5 @@
 """Building small import files in tests."""
+
 import csv
 import io
 

@@ -1,4 +1,5 @@
 """Bahasa Indonesia is the default and complete; English is one click away."""
+
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -11,7 +12,8 @@ METHOD_MAP = [("telecollect/**.py", "python"), ("templates/**.html", "jinja2")]
 def source_messages() -> set[str]:
     found = set()
     for _filename, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), METHOD_MAP, keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None}):
+        str(ROOT), METHOD_MAP, keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None}
+    ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -26,6 +28,7 @@ def test_every_interface_string_has_an_indonesian_translation():
 
 def test_pages_default_to_indonesian_and_switch_to_english(client, login, make_user):
     from tests.conftest import csrf_token
+
     login(make_user("telecollector"))
     page = client.get("/participants")
     assert "Peserta menunggak" in page.text and '<html lang="id">' in page.text

@@ -1,5 +1,6 @@
 """`pip install .` gives a working app: a wheel of this checkout, installed elsewhere, migrates,
 seeds and serves its pages in Bahasa Indonesia, with the checkout nowhere on the path."""
+
 import json
 import os
 import subprocess
@@ -39,22 +40,42 @@ def test_an_installed_wheel_migrates_seeds_and_serves(tmp_path):
     wheels, site, work = tmp_path / "wheels", tmp_path / "site", tmp_path / "work"
     work.mkdir()
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", wheels, ROOT],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", wheels, ROOT],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     [wheel] = wheels.glob("telecollect-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for expected in ("telecollect/regions/kemendagri_cities.csv", "telecollect/_bundle/templates/auth/login.html",
-                     "telecollect/_bundle/static/app.css", "telecollect/_bundle/migrations/env.py",
-                     "telecollect/translations/id/LC_MESSAGES/messages.po",
-                     "telecollect/translations/id/LC_MESSAGES/messages.mo"):
+    for expected in (
+        "telecollect/regions/kemendagri_cities.csv",
+        "telecollect/_bundle/templates/auth/login.html",
+        "telecollect/_bundle/static/app.css",
+        "telecollect/_bundle/migrations/env.py",
+        "telecollect/translations/id/LC_MESSAGES/messages.po",
+        "telecollect/translations/id/LC_MESSAGES/messages.mo",
+    ):
         assert expected in names
-    assert not [n for n in names if n.split("/")[0] in ("tests", "bench", "tools", "config.py", "wsgi.py")
-                or "__pycache__" in n or n.endswith(".pyc")]
-    subprocess.run([*pip, "install", "--no-deps", "--no-index", "-q", "--target", site, wheel],
-                   check=True, capture_output=True, timeout=120)
+    assert not [
+        n
+        for n in names
+        if n.split("/")[0] in ("tests", "bench", "tools", "config.py", "wsgi.py")
+        or "__pycache__" in n
+        or n.endswith(".pyc")
+    ]
+    subprocess.run(
+        [*pip, "install", "--no-deps", "--no-index", "-q", "--target", site, wheel],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"PYTHONPATH", "FLASK_APP", "TELECOLLECT_CONFIG", "INSTANCE_PATH", "DATABASE_URL"}}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"PYTHONPATH", "FLASK_APP", "TELECOLLECT_CONFIG", "INSTANCE_PATH", "DATABASE_URL"}
+    }
     # The installed copy first; the dependencies from this interpreter's site-packages.
     env["PYTHONPATH"] = os.pathsep.join([str(site), sysconfig.get_paths()["purelib"]])
     env["DATABASE_URL"] = f"sqlite:///{work / 'telecollect.db'}"

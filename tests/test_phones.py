@@ -1,4 +1,5 @@
 """Mobile number parsing: the fast path agrees with libphonenumber."""
+
 import random
 
 import pytest
@@ -13,7 +14,8 @@ def test_fast_path_agrees_with_the_full_check_on_random_numbers():
     disagreements = []
     for _ in range(5000):
         national = str(rng.choice([8, 8, 8, 2, 3, 5, 6, 7, 9])) + "".join(
-            str(rng.randint(0, 9)) for _ in range(rng.randint(6, 12)))
+            str(rng.randint(0, 9)) for _ in range(rng.randint(6, 12))
+        )
         try:
             fast = normalize_mobile("0" + national) is not None
         except InvalidPhone:
@@ -23,27 +25,31 @@ def test_fast_path_agrees_with_the_full_check_on_random_numbers():
     assert disagreements == []
 
 
-@pytest.mark.parametrize("written", ["0812-3456-7890", "+62 812-3456-7890", "62 812 3456 7890", "812 3456 7890",
-                                     "0812.3456.7890"])
+@pytest.mark.parametrize(
+    "written", ["0812-3456-7890", "+62 812-3456-7890", "62 812 3456 7890", "812 3456 7890", "0812.3456.7890"]
+)
 def test_usual_forms_normalise_to_e164(written):
     assert normalize_mobile(written) == "+6281234567890"
 
 
-@pytest.mark.parametrize("written, code", [
-    ("(021) 555-1234", "phone_invalid"),
-    ("+65 8123 4567", "phone_not_indonesian"),
-    ("halo", "phone_characters"),
-    ("0812-3456-789O", "phone_characters"),  # a letter O: libphonenumber would read it as a keypad digit
-    ("0812-3456-78９0", "phone_characters"),  # a full-width digit
-    ("81234567890.0", "phone_number_cell"),  # a float column written as text
-    ("081234567890.00", "phone_number_cell"),
-    ("6.2812345679E+12", "phone_number_cell"),
-    (81234567890.5, "phone_number_cell"),
-    ("0812-3456-7890 / 0813-1111-2222", "phone_two_numbers"),
-    ("081234567890, 081311112222", "phone_two_numbers"),
-    ("0812 3456 7890 atau 0813 1111 2222", "phone_two_numbers"),
-    ("++6281234567890", "phone_characters"),
-])
+@pytest.mark.parametrize(
+    "written, code",
+    [
+        ("(021) 555-1234", "phone_invalid"),
+        ("+65 8123 4567", "phone_not_indonesian"),
+        ("halo", "phone_characters"),
+        ("0812-3456-789O", "phone_characters"),  # a letter O: libphonenumber would read it as a keypad digit
+        ("0812-3456-78９0", "phone_characters"),  # a full-width digit
+        ("81234567890.0", "phone_number_cell"),  # a float column written as text
+        ("081234567890.00", "phone_number_cell"),
+        ("6.2812345679E+12", "phone_number_cell"),
+        (81234567890.5, "phone_number_cell"),
+        ("0812-3456-7890 / 0813-1111-2222", "phone_two_numbers"),
+        ("081234567890, 081311112222", "phone_two_numbers"),
+        ("0812 3456 7890 atau 0813 1111 2222", "phone_two_numbers"),
+        ("++6281234567890", "phone_characters"),
+    ],
+)
 def test_rejections_say_why(written, code):
     with pytest.raises(InvalidPhone) as caught:
         normalize_mobile(written)
@@ -72,9 +78,11 @@ def test_masking_and_whatsapp_digits():
 
 # --- property: every written form of a number reads back as that number, and a letter never passes ------
 
-_NATIONAL = st.builds(lambda prefix, rest: prefix + rest,
-                      st.sampled_from(["811", "812", "813", "821", "822", "852", "853", "857", "878", "895", "896"]),
-                      st.text("0123456789", min_size=7, max_size=8))
+_NATIONAL = st.builds(
+    lambda prefix, rest: prefix + rest,
+    st.sampled_from(["811", "812", "813", "821", "822", "852", "853", "857", "878", "895", "896"]),
+    st.text("0123456789", min_size=7, max_size=8),
+)
 
 
 @st.composite

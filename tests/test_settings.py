@@ -1,5 +1,6 @@
 """Where the app finds its files in a checkout and when installed, and how a local file overrides
 the defaults."""
+
 from pathlib import Path
 
 import pytest

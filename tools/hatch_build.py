@@ -5,6 +5,7 @@ wheel would otherwise carry only the `.po` sources and show English. Each catalo
 a temporary folder and added to the wheel beside its `.po`. Editable installs run from the
 checkout and use `make translations` instead.
 """
+
 import shutil
 import tempfile
 from pathlib import Path

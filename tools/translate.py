@@ -1,8 +1,9 @@
 """Developer tool: extract messages, update the Indonesian catalog, fill given translations.
 
-    .venv/bin/python tools/translate.py translations.json   # {"msgid": "terjemahan", ...}
-    .venv/bin/python tools/translate.py                     # just list what is untranslated
+.venv/bin/python tools/translate.py translations.json   # {"msgid": "terjemahan", ...}
+.venv/bin/python tools/translate.py                     # just list what is untranslated
 """
+
 import json
 import subprocess
 import sys
@@ -18,10 +19,26 @@ BIN = ROOT / ".venv/bin"
 def main(argv: list[str]) -> int:
     pot = ROOT / "instance" / "messages.pot"
     pot.parent.mkdir(exist_ok=True)
-    subprocess.run([BIN / "pybabel", "extract", "-F", ROOT / "babel.cfg", "-k", "_l", "-o", pot, ROOT],
-                   check=True, capture_output=True)
-    subprocess.run([BIN / "pybabel", "update", "-i", pot, "-d", ROOT / "telecollect/translations", "-l", "id",
-                    "--no-fuzzy-matching"], check=True, capture_output=True)
+    subprocess.run(
+        [BIN / "pybabel", "extract", "-F", ROOT / "babel.cfg", "-k", "_l", "-o", pot, ROOT],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            BIN / "pybabel",
+            "update",
+            "-i",
+            pot,
+            "-d",
+            ROOT / "telecollect/translations",
+            "-l",
+            "id",
+            "--no-fuzzy-matching",
+        ],
+        check=True,
+        capture_output=True,
+    )
     given = json.loads(Path(argv[0]).read_text()) if argv else {}
     with CATALOG.open("rb") as handle:
         catalog = read_po(handle)

@@ -6,6 +6,7 @@ The dump is a MySQL script of `('11.01.01.2001','Name'),` lines; nothing of it i
 The first writes the package's reference list of regencies and cities; the second a
 whole-country region file for `flask import regions` (and bench/regions.py).
 """
+
 import argparse
 import csv
 import re

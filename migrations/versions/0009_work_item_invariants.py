@@ -9,7 +9,6 @@ its lease (or a lease without its claim) is cleared, and a closed item without
 its time takes its creation time.
 """
 from alembic import op
-import sqlalchemy as sa
 
 revision = '0009'
 down_revision = '0008'

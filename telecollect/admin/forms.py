@@ -7,8 +7,11 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from telecollect.auth.labels import ROLE_LABELS
 
 ROLE_CHOICES = [SelectChoice(role, label) for role, label in ROLE_LABELS.items()]
-ZONE_CHOICES = [SelectChoice("WIB", "WIB (UTC+7)"), SelectChoice("WITA", "WITA (UTC+8)"),
-                SelectChoice("WIT", "WIT (UTC+9)")]
+ZONE_CHOICES = [
+    SelectChoice("WIB", "WIB (UTC+7)"),
+    SelectChoice("WITA", "WITA (UTC+8)"),
+    SelectChoice("WIT", "WIT (UTC+9)"),
+]
 
 
 class UserForm(FlaskForm):

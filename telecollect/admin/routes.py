@@ -1,4 +1,5 @@
 """Administrator pages: staff accounts and cadre areas."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -29,9 +30,16 @@ def new_user():
     """Create an account."""
     form = _user_form(UserForm())
     if form.validate_on_submit():
-        user = _save(form, lambda: create_user(
-            db.session, username=form.username.data, password=form.password.data or "",
-            actor=current_user, **_profile(form)))
+        user = _save(
+            form,
+            lambda: create_user(
+                db.session,
+                username=form.username.data,
+                password=form.password.data or "",
+                actor=current_user,
+                **_profile(form),
+            ),
+        )
         if user is not None:
             flash(_("Account %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.users"))
@@ -49,8 +57,10 @@ def edit_user(user_id):
         form.areas.data = [f"d:{a.district_id}" if a.district_id else f"v:{a.village_id}" for a in user.areas]
     form.username.data = user.username
     if form.validate_on_submit():
-        saved = _save(form, lambda: update_user(
-            db.session, user, password=form.password.data, actor=current_user, **_profile(form)))
+        saved = _save(
+            form,
+            lambda: update_user(db.session, user, password=form.password.data, actor=current_user, **_profile(form)),
+        )
         if saved is not None:
             flash(_("Account %(username)s saved.", username=user.username), "success")
             return redirect(url_for("admin.users"))
@@ -58,9 +68,14 @@ def edit_user(user_id):
 
 
 def _profile(form: UserForm) -> dict:
-    return {"name": form.name.data, "role": form.role.data, "is_active": form.is_active.data,
-            "timezone": form.timezone.data, "daily_call_target": form.daily_call_target.data,
-            "areas": areas_by_id(db.session, form.areas.data)}
+    return {
+        "name": form.name.data,
+        "role": form.role.data,
+        "is_active": form.is_active.data,
+        "timezone": form.timezone.data,
+        "daily_call_target": form.daily_call_target.data,
+        "areas": areas_by_id(db.session, form.areas.data),
+    }
 
 
 def _save(form: UserForm, save):
@@ -94,5 +109,6 @@ def audit_log():
     action = request.args.get("action", "").strip()
     username = request.args.get("user", "").strip()
     events, has_more = recent_events(db.session, action=action, username=username, page=page, per_page=100)
-    return render_template("admin/audit.html", events=events, page=page, has_more=has_more,
-                           action=action, username=username)
+    return render_template(
+        "admin/audit.html", events=events, page=page, has_more=has_more, action=action, username=username
+    )

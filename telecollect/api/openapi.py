@@ -6,6 +6,7 @@ codes, channels, states, …) so that they cannot fall behind it, and
 `tests/api/test_openapi.py` checks that every route is described and nothing
 else is.
 """
+
 from telecollect.auth.models import Role
 from telecollect.contacts.models import Channel
 from telecollect.contacts.outcomes import OUTCOMES
@@ -19,17 +20,23 @@ API_PREFIX = "/api/v1"
 JSON = "application/json"
 
 # What each error status means; operations list the ones that apply to them.
-BAD_REQUEST_CSRF = ("A cookie-authenticated POST without a valid `X-CSRFToken` header "
-                    "(requests with a bearer token need none).")
+BAD_REQUEST_CSRF = (
+    "A cookie-authenticated POST without a valid `X-CSRFToken` header (requests with a bearer token need none)."
+)
 UNAUTHORIZED = "No valid bearer token and no signed-in session (code `unauthorized`)."
-FORBIDDEN_ROLE = ("Wrong role (code `forbidden`): supervisors and admins see work items but record "
-                  "nothing; telecollectors work the call queue only.")
-NOT_FOUND_ITEM = ("No such work item (code `not_found`). Items outside a cadre's areas, or assigned "
-                  "to another cadre, do not exist for her.")
+FORBIDDEN_ROLE = (
+    "Wrong role (code `forbidden`): supervisors and admins see work items but record "
+    "nothing; telecollectors work the call queue only."
+)
+NOT_FOUND_ITEM = (
+    "No such work item (code `not_found`). Items outside a cadre's areas, or assigned "
+    "to another cadre, do not exist for her."
+)
 WORK_ERRORS = {400: BAD_REQUEST_CSRF, 401: UNAUTHORIZED, 403: FORBIDDEN_ROLE, 404: NOT_FOUND_ITEM}
 
 
 # --- small builders -----------------------------------------------------------
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -66,11 +73,14 @@ def _described(schema: dict, description: str | None) -> dict:
 
 def _object(properties: dict, *, optional: tuple[str, ...] = (), description: str | None = None) -> dict:
     """An object whose properties are all present (values may be null) unless listed as optional."""
-    return _described({
-        "type": "object",
-        "properties": properties,
-        "required": [name for name in properties if name not in optional],
-    }, description)
+    return _described(
+        {
+            "type": "object",
+            "properties": properties,
+            "required": [name for name in properties if name not in optional],
+        },
+        description,
+    )
 
 
 def _array(items: dict) -> dict:
@@ -93,9 +103,17 @@ ITEM_ID = _path_parameter("item_id", _integer(), "The work item's id.")
 CARD_NO = _path_parameter("card_no", _string(pattern=r"^\d{13}$"), "JKN card number (13 digits, leading zeros kept).")
 
 
-def _operation(operation_id: str, summary: str, ok: dict, *, errors: dict[int, str] | None = None,
-               parameters: tuple = (), body: dict | None = None, public: bool = False,
-               description: str | None = None) -> dict:
+def _operation(
+    operation_id: str,
+    summary: str,
+    ok: dict,
+    *,
+    errors: dict[int, str] | None = None,
+    parameters: tuple = (),
+    body: dict | None = None,
+    public: bool = False,
+    description: str | None = None,
+) -> dict:
     """One operation; `ok` maps success statuses to responses, `errors` maps error statuses to their meaning."""
     responses = {str(status): response for status, response in ok.items()}
     responses.update({str(status): _response(text, _ref("Error")) for status, text in sorted((errors or {}).items())})
@@ -117,6 +135,7 @@ def _work_item_response(description: str) -> dict:
 
 # --- components ---------------------------------------------------------------
 
+
 def _person_fields(*, phone_description: str) -> dict:
     """What a participant and a family member have in common."""
     return {
@@ -134,61 +153,74 @@ def _person_fields(*, phone_description: str) -> dict:
 
 def _participant_schema() -> dict:
     fields = _person_fields(phone_description="E.164 mobile number; null when it was found invalid.")
-    return _object({
-        **fields,
-        "province": _string(),
-        "city": _string(),
-        "kecamatan": _string(),
-        "kelurahan": _nullable(_string()),
-        "rt": _nullable(_string()),
-        "rw": _nullable(_string()),
-        "arrears_as_of": _nullable(_string(format="date")),
-    }, description="A participant with their place and arrears.")
+    return _object(
+        {
+            **fields,
+            "province": _string(),
+            "city": _string(),
+            "kecamatan": _string(),
+            "kelurahan": _nullable(_string()),
+            "rt": _nullable(_string()),
+            "rw": _nullable(_string()),
+            "arrears_as_of": _nullable(_string(format="date")),
+        },
+        description="A participant with their place and arrears.",
+    )
 
 
 def _family_member_schema() -> dict:
-    return _object(_person_fields(phone_description="E.164 mobile number; null when it was found invalid."),
-                   description="A member of the work item's family.")
+    return _object(
+        _person_fields(phone_description="E.164 mobile number; null when it was found invalid."),
+        description="A member of the work item's family.",
+    )
 
 
 def _work_item_schema() -> dict:
     states = [s.value for s in WorkState] + ["claimed"]
-    return _object({
-        "id": _integer(),
-        "queue": _enum(q.value for q in QueueName),
-        "state": _enum(states, "`claimed` while someone holds a live lease."),
-        "close_reason": _nullable(_string("Why it closed: an outcome code, no_arrears, unassigned, no_phone.")),
-        "assigned_to": _nullable(_string("Username of the owner; null for the queue's team pool.")),
-        "lease_expires_at": _datetime(),
-        "next_action_at": _datetime("Not offered before this time."),
-        "follow_up": _enum(f.value for f in FollowUp),
-        "timezone": _enum(ZONES, "The family's zone."),
-        "attempts": _integer(minimum=0),
-        "contacts": _integer(minimum=0),
-        "last_contact_at": _datetime(),
-        "priority": _integer("Higher is worked first."),
-        "priority_parts": _object({part: _integer() for part in ("amount", "months", "staleness", "reach")},
-                                  description="The points the priority is made of."),
-        "family_arrears_amount": _integer("Whole Rupiah.", minimum=0),
-        "family_months_in_arrears": _integer(minimum=0),
-        "family": _array(_ref("FamilyMember")),
-    }, description="A family in a queue.")
+    return _object(
+        {
+            "id": _integer(),
+            "queue": _enum(q.value for q in QueueName),
+            "state": _enum(states, "`claimed` while someone holds a live lease."),
+            "close_reason": _nullable(_string("Why it closed: an outcome code, no_arrears, unassigned, no_phone.")),
+            "assigned_to": _nullable(_string("Username of the owner; null for the queue's team pool.")),
+            "lease_expires_at": _datetime(),
+            "next_action_at": _datetime("Not offered before this time."),
+            "follow_up": _enum(f.value for f in FollowUp),
+            "timezone": _enum(ZONES, "The family's zone."),
+            "attempts": _integer(minimum=0),
+            "contacts": _integer(minimum=0),
+            "last_contact_at": _datetime(),
+            "priority": _integer("Higher is worked first."),
+            "priority_parts": _object(
+                {part: _integer() for part in ("amount", "months", "staleness", "reach")},
+                description="The points the priority is made of.",
+            ),
+            "family_arrears_amount": _integer("Whole Rupiah.", minimum=0),
+            "family_months_in_arrears": _integer(minimum=0),
+            "family": _array(_ref("FamilyMember")),
+        },
+        description="A family in a queue.",
+    )
 
 
 def _attempt_schema() -> dict:
-    return _object({
-        "id": _integer(),
-        "work_item_id": _nullable(_integer()),
-        "outcome": _enum(sorted(OUTCOMES)),
-        "channel": _enum(c.value for c in Channel),
-        "reached": _boolean("Someone answered."),
-        "right_party": _boolean("The participant or a family member who can pay."),
-        "phone": _nullable(_string("The number dialled or messaged (E.164).")),
-        "note": _nullable(_string()),
-        "callback_at": _datetime(),
-        "at": _string(format="date-time"),
-        "client_ref": _nullable(_string()),
-    }, description="One recorded contact attempt.")
+    return _object(
+        {
+            "id": _integer(),
+            "work_item_id": _nullable(_integer()),
+            "outcome": _enum(sorted(OUTCOMES)),
+            "channel": _enum(c.value for c in Channel),
+            "reached": _boolean("Someone answered."),
+            "right_party": _boolean("The participant or a family member who can pay."),
+            "phone": _nullable(_string("The number dialled or messaged (E.164).")),
+            "note": _nullable(_string()),
+            "callback_at": _datetime(),
+            "at": _string(format="date-time"),
+            "client_ref": _nullable(_string()),
+        },
+        description="One recorded contact attempt.",
+    )
 
 
 def _hand_channels() -> list[str]:
@@ -199,52 +231,73 @@ def _hand_channels() -> list[str]:
 def _outcome_request_schema() -> dict:
     fields = {
         "outcome": _enum(sorted(OUTCOMES), "What happened."),
-        "channel": _enum(_hand_channels(), "Defaults to the queue's first channel "
-                                           "(phone for telecollectors, whatsapp for cadres)."),
+        "channel": _enum(
+            _hand_channels(), "Defaults to the queue's first channel (phone for telecollectors, whatsapp for cadres)."
+        ),
         "note": _string(maxLength=1000),
         "phone": _string("The number dialled (E.164); defaults to the family's first usable number."),
-        "promise_date": _string(f"Required with promise_to_pay; today to {MAX_DAYS_AHEAD} days ahead "
-                                "(participant's local date).", format="date"),
-        "promise_amount": _described({"type": ["integer", "string"], "minimum": 1, "maximum": MAX_RUPIAH},
-                                     "Required with promise_to_pay; whole Rupiah, as a number or written "
-                                     "(`1500000`, `1.500.000`, `Rp 1.500.000,00`); a part below one Rupiah "
-                                     "is refused."),
-        "callback_at": _string(f"Required with callback_requested; within {MAX_DAYS_AHEAD} days and inside "
-                               "the calling window. A time without offset is the participant's local time.",
-                               format="date-time"),
-        "client_ref": _string("Makes the submission idempotent: the same ref again returns the first result "
-                              "with 200 and `duplicate: true`.", maxLength=64),
+        "promise_date": _string(
+            f"Required with promise_to_pay; today to {MAX_DAYS_AHEAD} days ahead (participant's local date).",
+            format="date",
+        ),
+        "promise_amount": _described(
+            {"type": ["integer", "string"], "minimum": 1, "maximum": MAX_RUPIAH},
+            "Required with promise_to_pay; whole Rupiah, as a number or written "
+            "(`1500000`, `1.500.000`, `Rp 1.500.000,00`); a part below one Rupiah "
+            "is refused.",
+        ),
+        "callback_at": _string(
+            f"Required with callback_requested; within {MAX_DAYS_AHEAD} days and inside "
+            "the calling window. A time without offset is the participant's local time.",
+            format="date-time",
+        ),
+        "client_ref": _string(
+            "Makes the submission idempotent: the same ref again returns the first result "
+            "with 200 and `duplicate: true`.",
+            maxLength=64,
+        ),
     }
-    return _object(fields, optional=tuple(name for name in fields if name != "outcome"),
-                   description="A contact's outcome.")
+    return _object(
+        fields, optional=tuple(name for name in fields if name != "outcome"), description="A contact's outcome."
+    )
 
 
 def _error_schema() -> dict:
-    return _object({"error": _object({
-        "code": _string("Machine-readable code, e.g. not_found, claim_lost, invalid_outcome."),
-        "message": _string("Readable message."),
-        "field": _nullable(_string("The input the error belongs to, if any.")),
-    })})
+    return _object(
+        {
+            "error": _object(
+                {
+                    "code": _string("Machine-readable code, e.g. not_found, claim_lost, invalid_outcome."),
+                    "message": _string("Readable message."),
+                    "field": _nullable(_string("The input the error belongs to, if any.")),
+                }
+            )
+        }
+    )
 
 
 def _rehab_quote_schema() -> dict:
-    option = _object({
-        "installments": _integer(minimum=2),
-        "amount_per_installment": _integer("The first installment, whole Rupiah.", minimum=0),
-        "amounts": _array(_integer(minimum=0)),
-        "total": _integer("What the installments add up to exactly.", minimum=0),
-    })
-    return _object({
-        "program": _nullable(_string("The program's code, e.g. REHAB-2022.")),
-        "program_name": _nullable(_string()),
-        "eligible": _boolean("Segment and months in arrears qualify."),
-        "reasons": _array(_string()),
-        "months_in_arrears": _integer(minimum=0),
-        "family_arrears_amount": _integer(minimum=0),
-        "max_installments": _integer(minimum=0),
-        "registration_open": _boolean("The day falls in the registration window."),
-        "options": _array(option),
-    })
+    option = _object(
+        {
+            "installments": _integer(minimum=2),
+            "amount_per_installment": _integer("The first installment, whole Rupiah.", minimum=0),
+            "amounts": _array(_integer(minimum=0)),
+            "total": _integer("What the installments add up to exactly.", minimum=0),
+        }
+    )
+    return _object(
+        {
+            "program": _nullable(_string("The program's code, e.g. REHAB-2022.")),
+            "program_name": _nullable(_string()),
+            "eligible": _boolean("Segment and months in arrears qualify."),
+            "reasons": _array(_string()),
+            "months_in_arrears": _integer(minimum=0),
+            "family_arrears_amount": _integer(minimum=0),
+            "max_installments": _integer(minimum=0),
+            "registration_open": _boolean("The day falls in the registration window."),
+            "options": _array(option),
+        }
+    )
 
 
 def _components() -> dict:
@@ -259,77 +312,150 @@ def _components() -> dict:
             "RehabQuote": _rehab_quote_schema(),
         },
         "securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer",
-                           "description": "A personal token from `flask users token USERNAME`."},
-            "cookieSession": {"type": "apiKey", "in": "cookie", "name": "session",
-                              "description": "A signed-in browser session. POSTs must also send the "
-                                             "`X-CSRFToken` header."},
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A personal token from `flask users token USERNAME`.",
+            },
+            "cookieSession": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": "session",
+                "description": "A signed-in browser session. POSTs must also send the `X-CSRFToken` header.",
+            },
         },
     }
 
 
 # --- paths --------------------------------------------------------------------
 
+
 def _paths() -> dict:
     me = _object({"username": _string(), "name": _string(), "role": _enum(r.value for r in Role)})
-    participant = _object({
-        "participant": _ref("Participant"),
-        "family": _object({
-            "key": _string(),
-            "arrears_amount": _integer("Whole Rupiah.", minimum=0),
-            "months_in_arrears": _integer(minimum=0),
-            "members": _array(_ref("Participant")),
-        }),
-    })
-    recorded = _object({
-        "attempt": _ref("Attempt"),
-        "duplicate": _boolean("True when client_ref was seen before and the first result is returned."),
-        "claimed_by_other": _boolean("Someone else held the claim: the attempt is kept, their claim untouched."),
-        "work_item": _ref("WorkItem"),
-    })
+    participant = _object(
+        {
+            "participant": _ref("Participant"),
+            "family": _object(
+                {
+                    "key": _string(),
+                    "arrears_amount": _integer("Whole Rupiah.", minimum=0),
+                    "months_in_arrears": _integer(minimum=0),
+                    "members": _array(_ref("Participant")),
+                }
+            ),
+        }
+    )
+    recorded = _object(
+        {
+            "attempt": _ref("Attempt"),
+            "duplicate": _boolean("True when client_ref was seen before and the first result is returned."),
+            "claimed_by_other": _boolean("Someone else held the claim: the attempt is kept, their claim untouched."),
+            "work_item": _ref("WorkItem"),
+        }
+    )
     return {
-        "/me": {"get": _operation("getMe", "Who the token belongs to.", {200: _response("The caller.", me)},
-                                  errors={401: UNAUTHORIZED})},
-        "/participants/{card_no}": {"get": _operation(
-            "getParticipant", "One participant with their family's arrears; the read is audited.",
-            {200: _response("The participant and their family.", participant)},
-            parameters=(CARD_NO,),
-            errors={401: UNAUTHORIZED,
-                    404: "No participant with this card number, or one outside a cadre's areas."})},
-        "/participants/{card_no}/rehab": {"get": _operation(
-            "getRehabQuote", "Whether the participant's family may join REHAB on a date, and its options.",
-            {200: _response("The quote.", _ref("RehabQuote"))},
-            parameters=(CARD_NO, {"name": "on", "in": "query", "required": False,
-                                  "schema": _string(format="date"), "description": "The day (default today)."}),
-            errors={400: "`on` is not a date (YYYY-MM-DD).", 401: UNAUTHORIZED,
-                    404: "No participant with this card number, or one outside a cadre's areas."})},
-        "/queue/claim": {"post": _operation(
-            "claimWorkItem", "Claim the best work item the caller may work now.",
-            {200: _work_item_response("The claimed item (the one already held, if any)."),
-             204: _response("Nothing may be worked now.")},
-            errors={400: BAD_REQUEST_CSRF, 401: UNAUTHORIZED,
-                    403: "Only telecollectors and cadres work a queue (code `no_queue`)."})},
-        "/work-items/{item_id}": {"get": _operation(
-            "getWorkItem", "One work item with its family.", {200: _work_item_response("The work item.")},
-            parameters=(ITEM_ID,), errors={401: UNAUTHORIZED, 403: FORBIDDEN_ROLE, 404: NOT_FOUND_ITEM})},
-        "/work-items/{item_id}/outcome": {"post": _operation(
-            "recordOutcome", "Record a contact's outcome; the same client_ref twice records once.",
-            {201: _response("Recorded.", recorded),
-             200: _response("A duplicate client_ref: the first result, with `duplicate: true`.", recorded)},
-            parameters=(ITEM_ID,), body=_ref("OutcomeRequest"),
-            errors={**WORK_ERRORS, 400: "Invalid input; `field` names it (or the CSRF header is missing)."})},
-        "/work-items/{item_id}/renew": {"post": _operation(
-            "renewClaim", "Extend the claim's lease while the call screen is open.",
-            {200: _response("The new lease end.", _object({"lease_expires_at": _string(format="date-time")}))},
-            parameters=(ITEM_ID,),
-            errors={**WORK_ERRORS, 409: "The claim was lost (code `claim_lost`): claim again."})},
-        "/work-items/{item_id}/release": {"post": _operation(
-            "releaseClaim", "Give the claimed item back without an outcome.",
-            {200: _work_item_response("The released item.")}, parameters=(ITEM_ID,),
-            errors={**WORK_ERRORS, 409: "The caller has not claimed this item (code `not_claimed`)."})},
-        "/openapi.json": {"get": _operation(
-            "getOpenApi", "The OpenAPI 3.1 description of this API.",
-            {200: _response("This document.", {"type": "object"})}, public=True)},
+        "/me": {
+            "get": _operation(
+                "getMe", "Who the token belongs to.", {200: _response("The caller.", me)}, errors={401: UNAUTHORIZED}
+            )
+        },
+        "/participants/{card_no}": {
+            "get": _operation(
+                "getParticipant",
+                "One participant with their family's arrears; the read is audited.",
+                {200: _response("The participant and their family.", participant)},
+                parameters=(CARD_NO,),
+                errors={
+                    401: UNAUTHORIZED,
+                    404: "No participant with this card number, or one outside a cadre's areas.",
+                },
+            )
+        },
+        "/participants/{card_no}/rehab": {
+            "get": _operation(
+                "getRehabQuote",
+                "Whether the participant's family may join REHAB on a date, and its options.",
+                {200: _response("The quote.", _ref("RehabQuote"))},
+                parameters=(
+                    CARD_NO,
+                    {
+                        "name": "on",
+                        "in": "query",
+                        "required": False,
+                        "schema": _string(format="date"),
+                        "description": "The day (default today).",
+                    },
+                ),
+                errors={
+                    400: "`on` is not a date (YYYY-MM-DD).",
+                    401: UNAUTHORIZED,
+                    404: "No participant with this card number, or one outside a cadre's areas.",
+                },
+            )
+        },
+        "/queue/claim": {
+            "post": _operation(
+                "claimWorkItem",
+                "Claim the best work item the caller may work now.",
+                {
+                    200: _work_item_response("The claimed item (the one already held, if any)."),
+                    204: _response("Nothing may be worked now."),
+                },
+                errors={
+                    400: BAD_REQUEST_CSRF,
+                    401: UNAUTHORIZED,
+                    403: "Only telecollectors and cadres work a queue (code `no_queue`).",
+                },
+            )
+        },
+        "/work-items/{item_id}": {
+            "get": _operation(
+                "getWorkItem",
+                "One work item with its family.",
+                {200: _work_item_response("The work item.")},
+                parameters=(ITEM_ID,),
+                errors={401: UNAUTHORIZED, 403: FORBIDDEN_ROLE, 404: NOT_FOUND_ITEM},
+            )
+        },
+        "/work-items/{item_id}/outcome": {
+            "post": _operation(
+                "recordOutcome",
+                "Record a contact's outcome; the same client_ref twice records once.",
+                {
+                    201: _response("Recorded.", recorded),
+                    200: _response("A duplicate client_ref: the first result, with `duplicate: true`.", recorded),
+                },
+                parameters=(ITEM_ID,),
+                body=_ref("OutcomeRequest"),
+                errors={**WORK_ERRORS, 400: "Invalid input; `field` names it (or the CSRF header is missing)."},
+            )
+        },
+        "/work-items/{item_id}/renew": {
+            "post": _operation(
+                "renewClaim",
+                "Extend the claim's lease while the call screen is open.",
+                {200: _response("The new lease end.", _object({"lease_expires_at": _string(format="date-time")}))},
+                parameters=(ITEM_ID,),
+                errors={**WORK_ERRORS, 409: "The claim was lost (code `claim_lost`): claim again."},
+            )
+        },
+        "/work-items/{item_id}/release": {
+            "post": _operation(
+                "releaseClaim",
+                "Give the claimed item back without an outcome.",
+                {200: _work_item_response("The released item.")},
+                parameters=(ITEM_ID,),
+                errors={**WORK_ERRORS, 409: "The caller has not claimed this item (code `not_claimed`)."},
+            )
+        },
+        "/openapi.json": {
+            "get": _operation(
+                "getOpenApi",
+                "The OpenAPI 3.1 description of this API.",
+                {200: _response("This document.", {"type": "object"})},
+                public=True,
+            )
+        },
     }
 
 
@@ -340,7 +466,7 @@ def openapi_document() -> dict:
             "title": "Telecollect API",
             "version": "1",
             "description": "Work queues and contact outcomes for JKN-KIS arrears collection. Errors are "
-                           '`{"error": {"code", "message", "field"}}` with a 4xx status. Times are ISO 8601.',
+            '`{"error": {"code", "message", "field"}}` with a 4xx status. Times are ISO 8601.',
         },
         "servers": [{"url": API_PREFIX}],
         "security": [{"bearerAuth": []}, {"cookieSession": []}],

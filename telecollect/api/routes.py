@@ -1,4 +1,5 @@
 """The JSON API, version 1. Bearer token (`flask users token`) or a signed-in session."""
+
 from datetime import date
 from functools import wraps
 
@@ -29,6 +30,7 @@ def api_login_required(view):
         if not current_user.is_authenticated:
             return _error(401, "unauthorized", "Send Authorization: Bearer <token>.")
         return view(*args, **kwargs)
+
     return wrapper
 
 
@@ -42,8 +44,7 @@ def service_error(exc: ServiceError):
 @api_login_required
 def me():
     """Who the token belongs to."""
-    return jsonify({"username": current_user.username, "name": current_user.name,
-                    "role": current_user.role.value})
+    return jsonify({"username": current_user.username, "name": current_user.name, "role": current_user.role.value})
 
 
 @bp.route("/participants/<card_no>")
@@ -55,12 +56,17 @@ def participant(card_no):
     audit.record(db.session, "participant.view", user=current_user, target=found, detail="api")
     db.session.commit()
     amount, months = family_arrears(members)
-    return jsonify({
-        "participant": participant_json(found, full_nik=current_user.is_privileged, with_place=True),
-        "family": {"key": found.family.key, "arrears_amount": amount, "months_in_arrears": months,
-                   "members": [participant_json(m, full_nik=current_user.is_privileged, with_place=True)
-                               for m in members]},
-    })
+    return jsonify(
+        {
+            "participant": participant_json(found, full_nik=current_user.is_privileged, with_place=True),
+            "family": {
+                "key": found.family.key,
+                "arrears_amount": amount,
+                "months_in_arrears": months,
+                "members": [participant_json(m, full_nik=current_user.is_privileged, with_place=True) for m in members],
+            },
+        }
+    )
 
 
 @bp.route("/participants/<card_no>/rehab")
@@ -109,11 +115,13 @@ def outcome(item_id):
     first = find_recorded(db.session, current_user, body.get("client_ref"))
     if first is None:
         given = parse_outcome(body, item, rules=contact_rules(), now=now, session=db.session)
-        recorded = queue_work.record_outcome(db.session, item, current_user, given, rules=contact_rules(),
-                                             retry_delays=retry_delays(), now=now)
+        recorded = queue_work.record_outcome(
+            db.session, item, current_user, given, rules=contact_rules(), retry_delays=retry_delays(), now=now
+        )
         if recorded.is_new:
-            answer = _outcome_response(recorded.attempt, item, now, status=201,
-                                       claimed_by_other=recorded.was_claimed_by_other)
+            answer = _outcome_response(
+                recorded.attempt, item, now, status=201, claimed_by_other=recorded.was_claimed_by_other
+            )
             db.session.commit()  # after the answer is made: see claim()
             return answer
         first = recorded.attempt  # the same client_ref arrived twice at once; the other one won
@@ -123,9 +131,14 @@ def outcome(item_id):
 
 
 def _outcome_response(attempt, item, now, *, status: int, claimed_by_other: bool = False):
-    return jsonify({"attempt": attempt_json(attempt), "duplicate": status == 200,
-                    "claimed_by_other": claimed_by_other,
-                    "work_item": _shown_work_item(item, now, via="outcome")}), status
+    return jsonify(
+        {
+            "attempt": attempt_json(attempt),
+            "duplicate": status == 200,
+            "claimed_by_other": claimed_by_other,
+            "work_item": _shown_work_item(item, now, via="outcome"),
+        }
+    ), status
 
 
 def _shown_work_item(item, now, *, via: str, full_nik: bool = False) -> dict:
@@ -133,8 +146,9 @@ def _shown_work_item(item, now, *, via: str, full_nik: bool = False) -> dict:
     and every showing is on record (one audit event naming the members whose number was shown)."""
     shown = [m.card_no for m in item.family.members if shown_phone(m)]
     if shown:
-        audit.record(db.session, "work_item.view", user=current_user, target=item,
-                     detail=f"api {via}: {', '.join(shown)}")
+        audit.record(
+            db.session, "work_item.view", user=current_user, target=item, detail=f"api {via}: {', '.join(shown)}"
+        )
     return work_item_json(item, full_nik=full_nik, now=now)
 
 

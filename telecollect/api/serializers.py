@@ -1,4 +1,5 @@
 """How work items and attempts look in JSON."""
+
 from telecollect.formatting import mask_nik
 from telecollect.participants.queries import family_arrears
 from telecollect.queues.priority import score
@@ -7,8 +8,14 @@ from telecollect.queues.priority import score
 def work_item_json(item, *, full_nik: bool, now) -> dict:
     members = item.family.members
     amount, months = family_arrears(members)
-    priority = score(amount=amount, months=months, last_contact_at=item.last_contact_at,
-                     attempts=item.attempts, contacts=item.contacts, now=now)
+    priority = score(
+        amount=amount,
+        months=months,
+        last_contact_at=item.last_contact_at,
+        attempts=item.attempts,
+        contacts=item.contacts,
+        now=now,
+    )
     return {
         "id": item.id,
         "queue": item.queue.value,
@@ -49,15 +56,17 @@ def participant_json(participant, *, full_nik: bool, with_place: bool = False) -
         "autodebit": participant.is_autodebit,
     }
     if with_place:
-        shown.update({
-            "province": participant.province.name,
-            "city": participant.city.name,
-            "kecamatan": participant.district.name,
-            "kelurahan": participant.village.name if participant.village else None,
-            "rt": participant.rt,
-            "rw": participant.rw,
-            "arrears_as_of": participant.arrears_as_of.isoformat() if participant.arrears_as_of else None,
-        })
+        shown.update(
+            {
+                "province": participant.province.name,
+                "city": participant.city.name,
+                "kecamatan": participant.district.name,
+                "kelurahan": participant.village.name if participant.village else None,
+                "rt": participant.rt,
+                "rw": participant.rw,
+                "arrears_as_of": participant.arrears_as_of.isoformat() if participant.arrears_as_of else None,
+            }
+        )
     return shown
 
 

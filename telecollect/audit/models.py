@@ -1,4 +1,5 @@
 """Who did what: sign-ins, and who viewed or changed a participant."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text

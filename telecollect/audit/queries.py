@@ -1,4 +1,5 @@
 """Reading the audit log."""
+
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 

@@ -1,4 +1,5 @@
 """Writing the audit log. Callers commit with the rest of their work."""
+
 from flask import has_request_context, request
 
 from telecollect.audit.models import AuditEvent

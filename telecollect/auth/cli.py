@@ -1,4 +1,5 @@
 """`flask users …`: accounts and API tokens from the terminal."""
+
 import sys
 
 import click
@@ -18,8 +19,9 @@ users_group = AppGroup("users", help="Manage staff accounts.")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--name", help="Full name (defaults to the username).")
-@click.option("--area", "areas", multiple=True,
-              help="Cadre area: kecamatan or kelurahan name or Kemendagri code. Repeatable.")
+@click.option(
+    "--area", "areas", multiple=True, help="Cadre area: kecamatan or kelurahan name or Kemendagri code. Repeatable."
+)
 @click.option("--timezone", default="WIB", type=click.Choice(["WIB", "WITA", "WIT"]))
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
 def create(username, role, name, areas, timezone, password_stdin):
@@ -29,8 +31,15 @@ def create(username, role, name, areas, timezone, password_stdin):
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(db.session, username=username, role=role, name=name, password=password,
-                           areas=areas_named(db.session, list(areas)), timezone=timezone)
+        user = create_user(
+            db.session,
+            username=username,
+            role=role,
+            name=name,
+            password=password,
+            areas=areas_named(db.session, list(areas)),
+            timezone=timezone,
+        )
     except ServiceError as exc:
         db.session.rollback()
         fail(exc.message)

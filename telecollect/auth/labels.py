@@ -1,4 +1,5 @@
 """How roles are named on screen."""
+
 from flask_babel import lazy_gettext as _l
 
 ROLE_LABELS = {

@@ -1,4 +1,5 @@
 """Staff accounts, their roles, cadre areas, API tokens and sign-in attempts."""
+
 import enum
 from datetime import datetime
 
@@ -28,9 +29,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="user_role", native_enum=False, length=20), nullable=False
-    )
+    role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", native_enum=False, length=20), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     is_active: Mapped[bool] = mapped_column(default=True, server_default="1", nullable=False)
     #: WIB, WITA or WIT: the zone in which this user sees dates and times.
@@ -57,9 +56,7 @@ class UserArea(db.Model):
 
     __tablename__ = "user_areas"
     __table_args__ = (
-        CheckConstraint(
-            "(district_id IS NULL) <> (village_id IS NULL)", name="exactly_one_place"
-        ),
+        CheckConstraint("(district_id IS NULL) <> (village_id IS NULL)", name="exactly_one_place"),
         UniqueConstraint("user_id", "district_id", "village_id"),
     )
 

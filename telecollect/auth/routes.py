@@ -1,4 +1,5 @@
 """Signing in and out, the home page per role, and the language switch."""
+
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -37,7 +38,10 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user, problem = authenticate(
-            db.session, form.username.data, form.password.data, request.remote_addr,
+            db.session,
+            form.username.data,
+            form.password.data,
+            request.remote_addr,
             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
             lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
         )
@@ -47,8 +51,13 @@ def login():
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
         if problem == "throttled":
-            flash(_("Too many failed attempts. Try again in %(minutes)d minutes.",
-                    minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]), "error")
+            flash(
+                _(
+                    "Too many failed attempts. Try again in %(minutes)d minutes.",
+                    minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
+                ),
+                "error",
+            )
         else:
             flash(_("Wrong username or password."), "error")
         return render_template("auth/login.html", form=form), 401

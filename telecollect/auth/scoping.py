@@ -5,6 +5,7 @@ Participant lists, the cadre work list, claims and page access all ask here,
 so a cadre never sees or touches a family outside her areas on one screen and
 inside them on another.
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import false, or_, true
@@ -30,8 +31,11 @@ class AreaScope:
 
     def covers(self, district_id: int | None, village_id: int | None) -> bool:
         """Whether a row in that kecamatan and kelurahan is inside the scope."""
-        return self.everywhere or district_id in self.district_ids or (
-            village_id is not None and village_id in self.village_ids)
+        return (
+            self.everywhere
+            or district_id in self.district_ids
+            or (village_id is not None and village_id in self.village_ids)
+        )
 
     def as_lists(self) -> tuple[list[int] | None, list[int] | None]:
         """(district ids, village ids), or (None, None) for everywhere: what place pickers take."""
@@ -42,8 +46,11 @@ class AreaScope:
 
 def areas_of(user: User) -> AreaScope:
     """Her own areas, whatever the role (a cadre's work list and claims)."""
-    return AreaScope(False, tuple(a.district_id for a in user.areas if a.district_id),
-                     tuple(a.village_id for a in user.areas if a.village_id))
+    return AreaScope(
+        False,
+        tuple(a.district_id for a in user.areas if a.district_id),
+        tuple(a.village_id for a in user.areas if a.village_id),
+    )
 
 
 def scope_of(user: User) -> AreaScope:

@@ -1,4 +1,5 @@
 """Accounts, areas, tokens and sign-in."""
+
 import hashlib
 import re
 import secrets
@@ -22,21 +23,40 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 8
 
 
-def create_user(session, *, username: str, role: str, password: str, name: str | None = None,
-                areas: list[UserArea] = (), timezone: str = "WIB", daily_call_target: int | None = None,
-                is_active: bool = True, actor=None) -> User:
+def create_user(
+    session,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    name: str | None = None,
+    areas: list[UserArea] = (),
+    timezone: str = "WIB",
+    daily_call_target: int | None = None,
+    is_active: bool = True,
+    actor=None,
+) -> User:
     """Create an account. Raises `ServiceError` on a bad or taken username,
     unknown role or zone, short password, or areas given to a non-cadre."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise ServiceError("bad_username", _("Username: 3–64 lower-case letters, digits, dot, dash or underscore."),
-                           "username")
+        raise ServiceError(
+            "bad_username", _("Username: 3–64 lower-case letters, digits, dot, dash or underscore."), "username"
+        )
     if session.scalar(select(User.id).where(User.username == username)):
-        raise ServiceError("username_taken", _("Username %(username)s is already taken.", username=username),
-                           "username")
-    user = User(username=username, name=(name or username).strip(), role=_role(role),
-                password_hash=_hash(password), timezone=_timezone(timezone),
-                daily_call_target=daily_call_target, is_active=is_active, areas=list(areas))
+        raise ServiceError(
+            "username_taken", _("Username %(username)s is already taken.", username=username), "username"
+        )
+    user = User(
+        username=username,
+        name=(name or username).strip(),
+        role=_role(role),
+        password_hash=_hash(password),
+        timezone=_timezone(timezone),
+        daily_call_target=daily_call_target,
+        is_active=is_active,
+        areas=list(areas),
+    )
     _check_areas_fit_role(user)
     session.add(user)
     session.flush()
@@ -44,8 +64,19 @@ def create_user(session, *, username: str, role: str, password: str, name: str |
     return user
 
 
-def update_user(session, user: User, *, name: str, role: str, is_active: bool, timezone: str,
-                daily_call_target: int | None, areas: list[UserArea], password: str | None, actor) -> User:
+def update_user(
+    session,
+    user: User,
+    *,
+    name: str,
+    role: str,
+    is_active: bool,
+    timezone: str,
+    daily_call_target: int | None,
+    areas: list[UserArea],
+    password: str | None,
+    actor,
+) -> User:
     """Change an account; an empty `password` keeps the current one."""
     user.name = name.strip() or user.username
     user.role = _role(role)
@@ -57,8 +88,9 @@ def update_user(session, user: User, *, name: str, role: str, is_active: bool, t
     user.areas = list(areas)
     _check_areas_fit_role(user)
     session.flush()
-    audit.record(session, "user.update", user=actor, target=user,
-                 detail=f"role={user.role.value} active={user.is_active}")
+    audit.record(
+        session, "user.update", user=actor, target=user, detail=f"role={user.role.value} active={user.is_active}"
+    )
     return user
 
 
@@ -83,7 +115,8 @@ def issue_token(session, user: User) -> str:
 
 def user_for_token(session, raw: str) -> User | None:
     token = session.scalar(  # one query for both: every API call passes here
-        select(ApiToken).options(joinedload(ApiToken.user))
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
         .where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None))
     )
     if token is None or not token.user.is_active:
@@ -95,8 +128,9 @@ def user_for_token(session, raw: str) -> User | None:
     return token.user
 
 
-def authenticate(session, username: str, password: str, ip: str | None, *,
-                 max_failures: int, lockout_minutes: int) -> tuple[User | None, str | None]:
+def authenticate(
+    session, username: str, password: str, ip: str | None, *, max_failures: int, lockout_minutes: int
+) -> tuple[User | None, str | None]:
     """Check a sign-in. Returns (user, None) or (None, "invalid" | "throttled").
 
     After `max_failures` failed attempts on one username within
@@ -107,8 +141,11 @@ def authenticate(session, username: str, password: str, ip: str | None, *,
     username = username.strip().lower()
     since = now_utc() - timedelta(minutes=lockout_minutes)
     recent_failures = session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.username == username, LoginAttempt.at >= since,
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.username == username,
+            LoginAttempt.at >= since,
             LoginAttempt.is_success.is_(False),
             LoginAttempt.at > _last_success(session, username),
         )
@@ -130,8 +167,7 @@ def authenticate(session, username: str, password: str, ip: str | None, *,
 
 def _last_success(session, username):
     last = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == username, LoginAttempt.is_success.is_(True))
+        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.is_success.is_(True))
     )
     return last or now_utc().replace(year=2000)
 
@@ -167,9 +203,15 @@ def _area(session, spec: str) -> UserArea:
     if not matches:
         raise ServiceError("unknown_area", _("No kecamatan or kelurahan is named %(name)s.", name=spec), "area")
     if len(matches) > 1:
-        raise ServiceError("ambiguous_area", _("%(name)s names %(count)d places; write 'Kec. NAME' or "
-                                                 "'Kel. NAME', or use the Kemendagri code.",
-                                                 name=spec, count=len(matches)), "area")
+        raise ServiceError(
+            "ambiguous_area",
+            _(
+                "%(name)s names %(count)d places; write 'Kec. NAME' or 'Kel. NAME', or use the Kemendagri code.",
+                name=spec,
+                count=len(matches),
+            ),
+            "area",
+        )
     kind, place = matches[0]
     return UserArea(district=place) if kind == "d" else UserArea(village=place)
 
@@ -192,8 +234,9 @@ def _role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise ServiceError("bad_role", _("Role must be one of: %(roles)s.", roles=", ".join(r.value for r in Role)),
-                           "role") from None
+        raise ServiceError(
+            "bad_role", _("Role must be one of: %(roles)s.", roles=", ".join(r.value for r in Role)), "role"
+        ) from None
 
 
 def _timezone(zone: str) -> str:
@@ -204,8 +247,9 @@ def _timezone(zone: str) -> str:
 
 def _hash(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ServiceError("short_password", _("Password: at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-                           "password")
+        raise ServiceError(
+            "short_password", _("Password: at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password"
+        )
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 

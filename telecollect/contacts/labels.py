@@ -1,13 +1,22 @@
 """How outcomes and channels are named on screen."""
+
 from flask_babel import lazy_gettext as _l
 
 OUTCOME_LABELS = {
-    "no_answer": _l("No answer"), "busy": _l("Busy"), "unreachable": _l("Unreachable / off"),
-    "wrong_number": _l("Wrong number"), "wrong_party": _l("Someone else answered"),
-    "callback_requested": _l("Asked to be called back"), "promise_to_pay": _l("Promised to pay"),
-    "already_paid": _l("Already paid"), "refused": _l("Refused"), "cannot_pay": _l("Cannot pay"),
-    "interested_rehab": _l("Interested in REHAB"), "interested_autodebit": _l("Interested in autodebit"),
-    "moved": _l("Moved away"), "deceased": _l("Deceased"),
+    "no_answer": _l("No answer"),
+    "busy": _l("Busy"),
+    "unreachable": _l("Unreachable / off"),
+    "wrong_number": _l("Wrong number"),
+    "wrong_party": _l("Someone else answered"),
+    "callback_requested": _l("Asked to be called back"),
+    "promise_to_pay": _l("Promised to pay"),
+    "already_paid": _l("Already paid"),
+    "refused": _l("Refused"),
+    "cannot_pay": _l("Cannot pay"),
+    "interested_rehab": _l("Interested in REHAB"),
+    "interested_autodebit": _l("Interested in autodebit"),
+    "moved": _l("Moved away"),
+    "deceased": _l("Deceased"),
 }
 CHANNEL_LABELS = {"phone": _l("Phone"), "whatsapp": "WhatsApp", "visit": _l("Visit"), "sms": "SMS"}
 

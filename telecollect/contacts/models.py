@@ -1,7 +1,7 @@
 """Contact attempts, promises to pay, opt-outs and holidays."""
+
 import enum
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,34 +31,36 @@ class ContactAttempt(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    work_item_id: Mapped[Optional[int]] = mapped_column(ForeignKey("work_items.id"), nullable=True)
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), nullable=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)
     #: The member spoken to or dialled, when known.
-    participant_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participants.id"), nullable=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), nullable=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
-    channel: Mapped[Channel] = mapped_column(Enum(Channel, name="channel", native_enum=False, length=10), nullable=False)
+    channel: Mapped[Channel] = mapped_column(
+        Enum(Channel, name="channel", native_enum=False, length=10), nullable=False
+    )
     #: One of telecollect.contacts.outcomes.OUTCOMES.
     outcome: Mapped[str] = mapped_column(String(30), nullable=False)
     is_reached: Mapped[bool] = mapped_column(nullable=False)
     is_right_party: Mapped[bool] = mapped_column(nullable=False)
     #: The number dialled or messaged (E.164).
-    phone: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
-    note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    callback_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     #: Set by the client so that a submission sent twice is recorded once.
-    client_ref: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    client_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Where the family lived, which queue, and how long it owed when it was
     # contacted: copied at record time so that the outcome reports group five
     # million attempts without joining them to families and participants.
-    queue: Mapped[Optional[str]] = mapped_column(String(12), nullable=True)
-    district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("districts.id"), nullable=True)
-    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
+    queue: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), nullable=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), nullable=True)
     #: Months-in-arrears bucket label ("1-3" … ">24") at the time of the attempt.
-    bucket: Mapped[Optional[str]] = mapped_column(String(6), nullable=True)
+    bucket: Mapped[str | None] = mapped_column(String(6), nullable=True)
 
     family: Mapped[Family] = relationship()
-    participant: Mapped[Optional[Participant]] = relationship()
+    participant: Mapped[Participant | None] = relationship()
     user: Mapped[User] = relationship()
 
     def __repr__(self):
@@ -88,10 +90,13 @@ class Promise(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     state: Mapped[PromiseState] = mapped_column(
         Enum(PromiseState, name="promise_state", native_enum=False, length=12),
-        default=PromiseState.pending, server_default="pending", nullable=False)
+        default=PromiseState.pending,
+        server_default="pending",
+        nullable=False,
+    )
     #: Paid toward the promise between it and its date plus the grace days.
     paid_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", nullable=False)
-    resolved_on: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    resolved_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
     family: Mapped[Family] = relationship()
@@ -109,8 +114,10 @@ class OptOut(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(16), nullable=False)
-    channel: Mapped[Channel] = mapped_column(Enum(Channel, name="channel", native_enum=False, length=10), nullable=False)
-    reason: Mapped[Optional[str]] = mapped_column(String(200), nullable=True)
+    channel: Mapped[Channel] = mapped_column(
+        Enum(Channel, name="channel", native_enum=False, length=10), nullable=False
+    )
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
     def __repr__(self):

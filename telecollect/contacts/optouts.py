@@ -5,6 +5,7 @@ The opt-out page, the inbound-message webhook (STOP / MULAI) and the dispatcher
 decides what an opt-out is and two at once cannot fail on the unique
 (phone, channel) pair.
 """
+
 from sqlalchemy import delete, select
 
 from telecollect.contacts.models import Channel, OptOut

@@ -2,6 +2,7 @@
 
 One table, so that scheduling, reports and forms agree on every flag.
 """
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,22 +28,31 @@ class OutcomeKind:
     key: str = ""
 
 
-OUTCOMES: dict[str, OutcomeKind] = {o.code: o for o in (
-    OutcomeKind("no_answer", reached=False, right_party=False, retry_after=timedelta(hours=2), key="1"),
-    OutcomeKind("busy", reached=False, right_party=False, retry_after=timedelta(minutes=30), key="2"),
-    OutcomeKind("unreachable", reached=False, right_party=False, retry_after=timedelta(hours=4), key="3"),
-    OutcomeKind("wrong_number", reached=True, right_party=False, invalid_number=True,
-                retry_after=timedelta(minutes=5), key="4"),
-    OutcomeKind("wrong_party", reached=True, right_party=False, retry_after=timedelta(days=1), key="5"),
-    OutcomeKind("callback_requested", reached=True, right_party=True, callback=True, key="6"),
-    OutcomeKind("promise_to_pay", reached=True, right_party=True, promise=True, key="7"),
-    OutcomeKind("already_paid", reached=True, right_party=True, final=True, key="8"),
-    OutcomeKind("refused", reached=True, right_party=True, retry_after=timedelta(days=7), key="9"),
-    OutcomeKind("cannot_pay", reached=True, right_party=True, retry_after=timedelta(days=14), key="0"),
-    OutcomeKind("interested_rehab", reached=True, right_party=True, retry_after=timedelta(days=3), key="r"),
-    OutcomeKind("interested_autodebit", reached=True, right_party=True, retry_after=timedelta(days=3), key="a"),
-    OutcomeKind("moved", reached=True, right_party=False, final=True, key="m"),
-    OutcomeKind("deceased", reached=True, right_party=False, final=True, key="d"),
-)}
+OUTCOMES: dict[str, OutcomeKind] = {
+    o.code: o
+    for o in (
+        OutcomeKind("no_answer", reached=False, right_party=False, retry_after=timedelta(hours=2), key="1"),
+        OutcomeKind("busy", reached=False, right_party=False, retry_after=timedelta(minutes=30), key="2"),
+        OutcomeKind("unreachable", reached=False, right_party=False, retry_after=timedelta(hours=4), key="3"),
+        OutcomeKind(
+            "wrong_number",
+            reached=True,
+            right_party=False,
+            invalid_number=True,
+            retry_after=timedelta(minutes=5),
+            key="4",
+        ),
+        OutcomeKind("wrong_party", reached=True, right_party=False, retry_after=timedelta(days=1), key="5"),
+        OutcomeKind("callback_requested", reached=True, right_party=True, callback=True, key="6"),
+        OutcomeKind("promise_to_pay", reached=True, right_party=True, promise=True, key="7"),
+        OutcomeKind("already_paid", reached=True, right_party=True, final=True, key="8"),
+        OutcomeKind("refused", reached=True, right_party=True, retry_after=timedelta(days=7), key="9"),
+        OutcomeKind("cannot_pay", reached=True, right_party=True, retry_after=timedelta(days=14), key="0"),
+        OutcomeKind("interested_rehab", reached=True, right_party=True, retry_after=timedelta(days=3), key="r"),
+        OutcomeKind("interested_autodebit", reached=True, right_party=True, retry_after=timedelta(days=3), key="a"),
+        OutcomeKind("moved", reached=True, right_party=False, final=True, key="m"),
+        OutcomeKind("deceased", reached=True, right_party=False, final=True, key="d"),
+    )
+}
 
 CHANNELS = ("phone", "whatsapp", "visit", "sms")

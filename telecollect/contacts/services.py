@@ -1,7 +1,8 @@
 """Recording what happened on a contact, and scheduling what comes next."""
+
 import csv
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -9,7 +10,6 @@ from sqlalchemy import select
 from telecollect.auth.models import User
 from telecollect.contacts.models import Channel, ContactAttempt, Holiday, Promise
 from telecollect.contacts.outcomes import OUTCOMES, OutcomeKind
-from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.formatting import ZONES
 from telecollect.money import parse_positive_rupiah
@@ -22,8 +22,10 @@ from telecollect.reasons import Refusal, RowError, quoted
 #: How far ahead a promise or a callback may be set.
 MAX_DAYS_AHEAD = 30
 #: What a person can record; SMS are sent by the system, not logged by hand.
-HAND_CHANNELS = {QueueName.telecollect: (Channel.phone, Channel.whatsapp),
-                 QueueName.cadre: (Channel.whatsapp, Channel.phone, Channel.visit)}
+HAND_CHANNELS = {
+    QueueName.telecollect: (Channel.phone, Channel.whatsapp),
+    QueueName.cadre: (Channel.whatsapp, Channel.phone, Channel.visit),
+}
 
 
 @dataclass
@@ -55,8 +57,13 @@ def parse_outcome(data: dict, item: WorkItem, *, rules: policy.ContactRules, now
     if kind is None:
         raise ServiceError("invalid_outcome", _("Unknown outcome."), "outcome")
     channel = _channel(data.get("channel") or HAND_CHANNELS[item.queue][0].value, item.queue)
-    parsed = OutcomeInput(kind=kind, channel=channel, note=_note(data.get("note")),
-                          client_ref=_client_ref(data.get("client_ref")), phone=data.get("phone") or None)
+    parsed = OutcomeInput(
+        kind=kind,
+        channel=channel,
+        note=_note(data.get("note")),
+        client_ref=_client_ref(data.get("client_ref")),
+        phone=data.get("phone") or None,
+    )
     local_today = now.astimezone(ZONES[item.timezone]).date()
     if kind.promise:
         parsed.promise_date = _promise_date(data.get("promise_date"), local_today)
@@ -98,11 +105,15 @@ def _promise_date(value, local_today: date) -> date:
         try:
             promised = date.fromisoformat(str(value or ""))
         except ValueError:
-            raise ServiceError("promise_date_required", _("A promise needs its date (YYYY-MM-DD)."), "promise_date") from None
+            raise ServiceError(
+                "promise_date_required", _("A promise needs its date (YYYY-MM-DD)."), "promise_date"
+            ) from None
     if not local_today <= promised <= local_today + timedelta(days=MAX_DAYS_AHEAD):
-        raise ServiceError("promise_date_out_of_range",
-                           _("The promise date must be between today and %(days)d days ahead.", days=MAX_DAYS_AHEAD),
-                           "promise_date")
+        raise ServiceError(
+            "promise_date_out_of_range",
+            _("The promise date must be between today and %(days)d days ahead.", days=MAX_DAYS_AHEAD),
+            "promise_date",
+        )
     return promised
 
 
@@ -112,8 +123,9 @@ def _promise_amount(value) -> int:
         return parse_positive_rupiah(value)
     except Refusal as exc:
         if exc.code == "required":
-            raise ServiceError("promise_amount_required", _("A promise needs an amount in whole Rupiah."),
-                               "promise_amount") from None
+            raise ServiceError(
+                "promise_amount_required", _("A promise needs an amount in whole Rupiah."), "promise_amount"
+            ) from None
         raise ServiceError(exc.code, _("Promised amount: %(reason)s", reason=str(exc)), "promise_amount") from None
 
 
@@ -124,22 +136,29 @@ def _callback_at(value, zone: str, now: datetime, rules, session) -> datetime:
         raise ServiceError("callback_at_required", _("A callback needs its date and time."), "callback_at") from None
     if moment.tzinfo is None:  # a time typed on screen is the participant's local time
         moment = moment.replace(tzinfo=ZONES[zone])
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     if moment <= now or moment > now + timedelta(days=MAX_DAYS_AHEAD):
-        raise ServiceError("callback_at_out_of_range", _("The callback must be in the future, within %(days)d days.",
-                                                         days=MAX_DAYS_AHEAD), "callback_at")
+        raise ServiceError(
+            "callback_at_out_of_range",
+            _("The callback must be in the future, within %(days)d days.", days=MAX_DAYS_AHEAD),
+            "callback_at",
+        )
     window = policy.window_decision(session, rules, zone, moment)
     if not window.allowed:
-        raise ServiceError("callback_outside_hours", _("The callback falls outside the calling window: %(reason)s.",
-                                                       reason=window.reason), "callback_at")
+        raise ServiceError(
+            "callback_outside_hours",
+            _("The callback falls outside the calling window: %(reason)s.", reason=window.reason),
+            "callback_at",
+        )
     return moment
 
 
 def find_recorded(session, user: User, client_ref: str | None) -> ContactAttempt | None:
     if not client_ref:
         return None
-    return session.scalar(select(ContactAttempt).where(ContactAttempt.user_id == user.id,
-                                                       ContactAttempt.client_ref == client_ref))
+    return session.scalar(
+        select(ContactAttempt).where(ContactAttempt.user_id == user.id, ContactAttempt.client_ref == client_ref)
+    )
 
 
 def record_attempt(session, item: WorkItem, user: User, given: OutcomeInput, now: datetime) -> ContactAttempt:
@@ -153,10 +172,22 @@ def record_attempt(session, item: WorkItem, user: User, given: OutcomeInput, now
     phone = given.phone or next(iter(policy.contactable_phones(session, members, given.channel)), None)
     _amount, months = family_arrears(members)
     attempt = ContactAttempt(
-        queue=item.queue.value, district_id=item.district_id, village_id=item.village_id, bucket=bucket_of(months),
-        work_item_id=item.id, family_id=item.family_id, user_id=user.id, channel=given.channel,
-        outcome=given.kind.code, is_reached=given.kind.reached, is_right_party=given.kind.right_party,
-        phone=phone, note=given.note, callback_at=given.callback_at, at=now, client_ref=given.client_ref,
+        queue=item.queue.value,
+        district_id=item.district_id,
+        village_id=item.village_id,
+        bucket=bucket_of(months),
+        work_item_id=item.id,
+        family_id=item.family_id,
+        user_id=user.id,
+        channel=given.channel,
+        outcome=given.kind.code,
+        is_reached=given.kind.reached,
+        is_right_party=given.kind.right_party,
+        phone=phone,
+        note=given.note,
+        callback_at=given.callback_at,
+        at=now,
+        client_ref=given.client_ref,
         participant_id=next((m.id for m in members if phone and m.phone == phone), None),
     )
     session.add(attempt)
@@ -168,12 +199,19 @@ def record_attempt(session, item: WorkItem, user: User, given: OutcomeInput, now
     return attempt
 
 
-def record_promise(session, item: WorkItem, user: User, attempt: ContactAttempt, given: OutcomeInput,
-                   now: datetime) -> Promise:
+def record_promise(
+    session, item: WorkItem, user: User, attempt: ContactAttempt, given: OutcomeInput, now: datetime
+) -> Promise:
     """The promise to pay made on `attempt`, dated by the family's calendar day."""
-    promise = Promise(family_id=item.family_id, attempt_id=attempt.id, user_id=user.id,
-                      made_on=now.astimezone(ZONES[item.timezone]).date(),
-                      promised_on=given.promise_date, amount=given.promise_amount, created_at=now)
+    promise = Promise(
+        family_id=item.family_id,
+        attempt_id=attempt.id,
+        user_id=user.id,
+        made_on=now.astimezone(ZONES[item.timezone]).date(),
+        promised_on=given.promise_date,
+        amount=given.promise_amount,
+        created_at=now,
+    )
     session.add(promise)
     session.flush()
     return promise

@@ -4,6 +4,7 @@ Everything goes through the real services: outcomes are recorded with
 `record_outcome` at past times inside the contact window, payments arrive
 through the payments import, promises are settled by the settle job.
 """
+
 import io
 import random
 from datetime import date, datetime, time, timedelta
@@ -26,11 +27,29 @@ from telecollect.workflows.queue_work import record_outcome
 from telecollect.workflows.settlement import settle
 
 #: (outcome, weight) of a telecollector's day; cadres reach people more often.
-CALL_OUTCOMES = [("no_answer", 30), ("busy", 8), ("unreachable", 10), ("wrong_party", 4), ("callback_requested", 6),
-                 ("promise_to_pay", 14), ("refused", 8), ("cannot_pay", 6), ("interested_rehab", 5),
-                 ("interested_autodebit", 4), ("already_paid", 3), ("wrong_number", 2)]
-CADRE_OUTCOMES = [("no_answer", 15), ("promise_to_pay", 25), ("interested_rehab", 12), ("cannot_pay", 10),
-                  ("refused", 6), ("interested_autodebit", 6), ("already_paid", 4)]
+CALL_OUTCOMES = [
+    ("no_answer", 30),
+    ("busy", 8),
+    ("unreachable", 10),
+    ("wrong_party", 4),
+    ("callback_requested", 6),
+    ("promise_to_pay", 14),
+    ("refused", 8),
+    ("cannot_pay", 6),
+    ("interested_rehab", 5),
+    ("interested_autodebit", 4),
+    ("already_paid", 3),
+    ("wrong_number", 2),
+]
+CADRE_OUTCOMES = [
+    ("no_answer", 15),
+    ("promise_to_pay", 25),
+    ("interested_rehab", 12),
+    ("cannot_pay", 10),
+    ("refused", 6),
+    ("interested_autodebit", 6),
+    ("already_paid", 4),
+]
 # The simulation may call a family more than the live caps allow; it is history, not policy.
 SIMULATION_RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 50, 50)
 
@@ -38,16 +57,19 @@ SIMULATION_RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 50, 50)
 def simulate(session, today: date, rng: random.Random, days: int = 21) -> None:
     users = {u.username: u for u in session.scalars(select(User))}
     assign(session, queue=QueueName.telecollect, filters=AssignFilters(kecamatan="Koja"), user=users["tc.rina"])
-    assign(session, queue=QueueName.telecollect, filters=AssignFilters(kecamatan="Tanjung Priok"),
-           user=users["tc.agus"])
+    assign(
+        session, queue=QueueName.telecollect, filters=AssignFilters(kecamatan="Tanjung Priok"), user=users["tc.agus"]
+    )
     assign(session, queue=QueueName.telecollect, filters=AssignFilters(kecamatan="Penjaringan"))
     assign(session, queue=QueueName.cadre, filters=AssignFilters(kecamatan="Koja"))
     assign(session, queue=QueueName.cadre, filters=AssignFilters(kecamatan="Cilincing"))
     session.flush()
-    workers = [(users["tc.rina"], QueueName.telecollect, CALL_OUTCOMES, 25, Channel.phone),
-               (users["tc.agus"], QueueName.telecollect, CALL_OUTCOMES, 20, Channel.phone),
-               (users["kader.siti"], QueueName.cadre, CADRE_OUTCOMES, 4, Channel.whatsapp),
-               (users["kader.dewi"], QueueName.cadre, CADRE_OUTCOMES, 3, Channel.visit)]
+    workers = [
+        (users["tc.rina"], QueueName.telecollect, CALL_OUTCOMES, 25, Channel.phone),
+        (users["tc.agus"], QueueName.telecollect, CALL_OUTCOMES, 20, Channel.phone),
+        (users["kader.siti"], QueueName.cadre, CADRE_OUTCOMES, 4, Channel.whatsapp),
+        (users["kader.dewi"], QueueName.cadre, CADRE_OUTCOMES, 3, Channel.visit),
+    ]
     for offset in range(days, 0, -1):
         day = today - timedelta(days=offset)
         if day.weekday() == 6:
@@ -99,6 +121,8 @@ def _pay_some_promises(session, today: date, rng: random.Random) -> None:
     data = "card_no,amount,paid_on,reference,channel\n" + "".join(
         f"{card},{amount},{min(paid_on, paid_on_limit).isoformat()},DEMO-{n:06d},"
         f"{rng.choice(['bank', 'minimarket', 'mobile_jkn', 'atm'])}\n"
-        for n, (card, amount, paid_on) in enumerate(rows))
-    import_payments(session, TableReader(io.BytesIO(data.encode()), "demo-payments.csv"), filename="demo-payments.csv",
-                    today=today)
+        for n, (card, amount, paid_on) in enumerate(rows)
+    )
+    import_payments(
+        session, TableReader(io.BytesIO(data.encode()), "demo-payments.csv"), filename="demo-payments.csv", today=today
+    )

@@ -1,4 +1,5 @@
 """`flask demo seed`."""
+
 import click
 from flask import current_app
 from flask.cli import AppGroup

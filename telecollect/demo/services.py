@@ -1,4 +1,5 @@
 """A realistic branch to try the system on: North Jakarta, its people and arrears."""
+
 import csv
 import io
 import random
@@ -89,8 +90,9 @@ def demo_csv(count: int, as_of: date, seed: int = 2020) -> str:
 
 
 def is_empty(session) -> bool:
-    return not session.scalar(select(func.count()).select_from(User)) and \
-        not session.scalar(select(func.count()).select_from(Participant))
+    return not session.scalar(select(func.count()).select_from(User)) and not session.scalar(
+        select(func.count()).select_from(Participant)
+    )
 
 
 def existing_demo_logins(session) -> list[tuple[str, str, str]]:
@@ -100,8 +102,9 @@ def existing_demo_logins(session) -> list[tuple[str, str, str]]:
     return [(u.username, u.role.value, data.DEMO_PASSWORD) for u in users]
 
 
-def seed_demo(session, today: date, participants: int = 3000, seed: int = 2020,
-              with_activity: bool = True) -> list[tuple[str, str, str]]:
+def seed_demo(
+    session, today: date, participants: int = 3000, seed: int = 2020, with_activity: bool = True
+) -> list[tuple[str, str, str]]:
     """Import demo participants through the real importer, create one login per role, and
     (unless told not to) simulate three weeks of calls, visits, promises and payments.
 
@@ -119,8 +122,14 @@ def seed_demo(session, today: date, participants: int = 3000, seed: int = 2020,
     logins = []
     for username, role, name, areas in data.DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(session, username=username, role=role, name=name,
-                        password=data.DEMO_PASSWORD, areas=areas_named(session, areas))
+            create_user(
+                session,
+                username=username,
+                role=role,
+                name=name,
+                password=data.DEMO_PASSWORD,
+                areas=areas_named(session, areas),
+            )
         logins.append((username, role, data.DEMO_PASSWORD))
     session.commit()
     if with_activity:

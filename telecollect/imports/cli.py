@@ -1,4 +1,5 @@
 """One command shape for every file import: `flask import KIND FILE [--dry-run] [--skip-invalid] [--rejects OUT]`."""
+
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,21 +23,33 @@ def register_import_command(name: str, importer, help_text: str, *, has_places: 
     def places_option(command):
         if not has_places:
             return command
-        return click.option("--no-new-places", is_flag=True,
-                            help="Refuse rows naming a place not yet known instead of adding it.")(command)
+        return click.option(
+            "--no-new-places", is_flag=True, help="Refuse rows naming a place not yet known instead of adding it."
+        )(command)
 
     @import_group.command(name, help=help_text)
     @places_option
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
     @click.option("--skip-invalid", is_flag=True, help="Import the valid rows, reject the others.")
-    @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-                  help="Write rejected rows with their reasons to this CSV.")
+    @click.option(
+        "--rejects",
+        "rejects_path",
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        help="Write rejected rows with their reasons to this CSV.",
+    )
     @click.option("--batch-size", type=click.IntRange(100, 50000), default=None, help="Rows per write batch.")
     def command(path, dry_run, skip_invalid, rejects_path, batch_size, no_new_places=False):
         options = {"allow_new_places": not no_new_places} if has_places else {}
-        report = _run(importer, path, dry_run=dry_run, skip_invalid=skip_invalid, rejects_path=rejects_path,
-                      batch_size=batch_size, **options)
+        report = _run(
+            importer,
+            path,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            rejects_path=rejects_path,
+            batch_size=batch_size,
+            **options,
+        )
         for error in report.errors:
             click.echo(str(error), err=True)
         if report.errors_not_kept:
@@ -46,8 +59,12 @@ def register_import_command(name: str, importer, help_text: str, *, has_places: 
         prefix = _("dry run, nothing written: ") if dry_run else ""
         click.echo(f"{prefix}{report.summary()}")
         if report.rejected and not skip_invalid and not dry_run:
-            fail(_("%(count)s invalid row(s); nothing was imported (use --skip-invalid to import the valid rows)",
-                   count=report.rejected))
+            fail(
+                _(
+                    "%(count)s invalid row(s); nothing was imported (use --skip-invalid to import the valid rows)",
+                    count=report.rejected,
+                )
+            )
         if dry_run and report.rejected:
             raise SystemExit(1)
 
@@ -65,8 +82,15 @@ def _run(importer, path: Path, *, rejects_path, **options):
             rejects = RejectsWriter(out, reader.header)
         bar = stack.enter_context(click.progressbar(length=1000, label="Importing", file=sys.stderr))
         try:
-            return importer(db.session, reader, filename=path.name, rejects=rejects, now=now_utc(),
-                            on_batch=lambda: bar.update(int(reader.progress() * 1000) - bar.pos), **options)
+            return importer(
+                db.session,
+                reader,
+                filename=path.name,
+                rejects=rejects,
+                now=now_utc(),
+                on_batch=lambda: bar.update(int(reader.progress() * 1000) - bar.pos),
+                **options,
+            )
         except FileFormatError as exc:
             db.session.rollback()
             fail(f"{path.name}: {exc}", 2)

@@ -1,5 +1,6 @@
 """Field parsers shared by the imports. Each returns a value or raises
 `FieldError` with a reason (a code with parameters) a data officer can act on."""
+
 from datetime import date
 
 from telecollect.reasons import Refusal, quoted

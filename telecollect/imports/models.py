@@ -1,4 +1,5 @@
 """The record of every import run (participants, payments, …)."""
+
 import enum
 from datetime import datetime
 
@@ -12,9 +13,9 @@ from telecollect.extensions import db
 
 class ImportStatus(str, enum.Enum):
     running = "running"
-    committed = "committed"      #: every valid row written
-    rejected = "rejected"        #: invalid rows, nothing written
-    dry_run = "dry_run"          #: validated only
+    committed = "committed"  #: every valid row written
+    rejected = "rejected"  #: invalid rows, nothing written
+    dry_run = "dry_run"  #: validated only
 
 
 class ImportRun(db.Model):

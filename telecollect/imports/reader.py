@@ -3,6 +3,7 @@
 Both formats yield `(line_number, {column: value})`, with header names folded to
 lower case, so validators do not care which format they got.
 """
+
 import csv
 import io
 from collections.abc import Iterator
@@ -69,7 +70,7 @@ class TableReader:
             if not any(v not in (None, "") for v in values):
                 continue  # a blank line is not a row
             row = dict(zip(header, values, strict=False))  # a short row lacks the last columns
-            if len(values) > len(header) and any(v not in (None, "") for v in values[len(header):]):
+            if len(values) > len(header) and any(v not in (None, "") for v in values[len(header) :]):
                 row[EXTRA_VALUES] = len(values)
             yield line, row
 
@@ -96,9 +97,7 @@ class TableReader:
         except csv.Error as exc:
             raise FileFormatError(f"line {reader.line_num + 1}: {exc}") from exc
         except UnicodeDecodeError as exc:
-            raise FileFormatError(
-                "the file is not UTF-8 text; save it as 'CSV UTF-8' or as .xlsx"
-            ) from exc
+            raise FileFormatError("the file is not UTF-8 text; save it as 'CSV UTF-8' or as .xlsx") from exc
 
     def _xlsx_rows(self):
         from openpyxl import load_workbook  # only paid for when an xlsx arrives
@@ -154,4 +153,3 @@ def _stream_size(stream) -> int:
         return size
     except (OSError, AttributeError, ValueError):
         return 0
-

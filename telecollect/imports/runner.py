@@ -5,6 +5,7 @@ rows, and whether they stay depends on what the last row holds. It commits when
 every row is valid (or `skip_invalid` is set and this is no dry run), and
 otherwise rolls back and keeps only a record of the run.
 """
+
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,8 +70,11 @@ class ImportReport:
         if not by_level:
             return ""
         parts = ", ".join(str(_NEW_PLACE_WORDS[level]) % {"num": count} for level, count in by_level.items())
-        return _("places added: %(places)s", places=parts) if self.is_kept else \
-            _("places it would add: %(places)s", places=parts)
+        return (
+            _("places added: %(places)s", places=parts)
+            if self.is_kept
+            else _("places it would add: %(places)s", places=parts)
+        )
 
     def add_errors(self, errors: list[RowError]) -> None:
         room = MAX_KEPT_ERRORS - len(self.errors)
@@ -119,10 +123,22 @@ class ImportSpec:
     has_places: bool = False
 
 
-def run_import(session, reader: TableReader, spec: ImportSpec, *, filename: str, user=None,
-               dry_run: bool = False, skip_invalid: bool = False, rejects: RejectsWriter | None = None,
-               today: date | None = None, now: datetime | None = None, batch_size: int | None = None,
-               on_batch: Callable[[], None] | None = None, allow_new_places: bool = True) -> ImportReport:
+def run_import(
+    session,
+    reader: TableReader,
+    spec: ImportSpec,
+    *,
+    filename: str,
+    user=None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    rejects: RejectsWriter | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    on_batch: Callable[[], None] | None = None,
+    allow_new_places: bool = True,
+) -> ImportReport:
     """Run one import as `spec` describes. Raises `FileFormatError` when the file as a
     whole is unusable (missing required columns); nothing is written then.
 
@@ -194,8 +210,9 @@ def _finish(session, spec, run, report, user, *, keep: bool, dry_run: bool) -> I
         session.rollback()
         report.status = ImportStatus.dry_run if dry_run else ImportStatus.rejected
         # The rows are gone with the rollback; the record of the attempt stays.
-        run = ImportRun(kind=spec.kind, filename=run.filename, user_id=run.user_id, status=report.status,
-                        started_at=run.started_at)
+        run = ImportRun(
+            kind=spec.kind, filename=run.filename, user_id=run.user_id, status=report.status, started_at=run.started_at
+        )
         session.add(run)
     run.status = report.status
     report.errors.sort(key=lambda error: error.line)  # rows refused while writing come after the others

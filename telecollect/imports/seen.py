@@ -3,6 +3,7 @@
 A set in memory would grow with the file; the temporary table keeps an
 import's memory flat and is dropped (or vanishes with the transaction).
 """
+
 from sqlalchemy import bindparam, text
 
 from telecollect.db import is_postgresql
@@ -18,14 +19,16 @@ class SeenKeys:
 
     def add_and_find_repeats(self, keys: list[str]) -> set[str]:
         """Remember `keys`; return those already remembered (from earlier batches)."""
-        repeats = set(self.session.scalars(
-            text(f"SELECT key FROM {self.table} WHERE key IN :keys")
-            .bindparams(bindparam("keys", expanding=True)), {"keys": keys}))
+        repeats = set(
+            self.session.scalars(
+                text(f"SELECT key FROM {self.table} WHERE key IN :keys").bindparams(bindparam("keys", expanding=True)),
+                {"keys": keys},
+            )
+        )
         fresh = [(key,) for key in set(keys) - repeats]
         if fresh:
             placeholder = "%s" if is_postgresql(self.session) else "?"
-            self.session.connection().exec_driver_sql(
-                f"INSERT INTO {self.table} (key) VALUES ({placeholder})", fresh)
+            self.session.connection().exec_driver_sql(f"INSERT INTO {self.table} (key) VALUES ({placeholder})", fresh)
         return repeats
 
     def drop(self):

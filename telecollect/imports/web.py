@@ -1,4 +1,5 @@
 """The upload page every import shares (participants, payments)."""
+
 import io
 
 from flask import render_template, request
@@ -28,8 +29,17 @@ def upload_page(importer, template: str, *, has_places: bool = False):
     try:
         reader = TableReader(upload_file.stream, upload_file.filename)
         rejects = RejectsWriter(rejects_buffer, reader.header) if skip_invalid else None
-        report = importer(db.session, reader, filename=upload_file.filename, user=current_user, now=now_utc(),
-                          dry_run=dry_run, skip_invalid=skip_invalid, rejects=rejects, **options)
+        report = importer(
+            db.session,
+            reader,
+            filename=upload_file.filename,
+            user=current_user,
+            now=now_utc(),
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            rejects=rejects,
+            **options,
+        )
     except FileFormatError as exc:
         db.session.rollback()
         return render_template(template, report=None, file_error=str(exc), has_places=has_places), 400

@@ -7,6 +7,7 @@ asked again at send time: a message planned for the evening waits until SMS
 hours open; a number that opted out meanwhile is never messaged. A dispatcher
 that dies holding a claim loses it when `claimed_until` passes.
 """
+
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,15 +31,24 @@ RATE_LIMITED, OPTED_OUT, INVALID_NUMBERS = 20429, 21610, {21211, 21614}
 
 @dataclass
 class DispatchResult:
-    counts: dict = field(default_factory=lambda: {"sent": 0, "held": 0, "deferred": 0, "retry": 0,
-                                                  "failed": 0, "canceled": 0})
+    counts: dict = field(
+        default_factory=lambda: {"sent": 0, "held": 0, "deferred": 0, "retry": 0, "failed": 0, "canceled": 0}
+    )
 
     def add(self, outcome: str) -> None:
         self.counts[outcome] += 1
 
 
-def dispatch_due(session, gateway, rules: policy.ContactRules, *, now: datetime, batch_size: int = 100,
-                 max_batches: int = 1000, jitter=random.random) -> DispatchResult:
+def dispatch_due(
+    session,
+    gateway,
+    rules: policy.ContactRules,
+    *,
+    now: datetime,
+    batch_size: int = 100,
+    max_batches: int = 1000,
+    jitter=random.random,
+) -> DispatchResult:
     """Send every SMS due at `now`, batch by batch; returns what happened to them."""
     result = DispatchResult()
     for _ in range(max_batches):
@@ -53,18 +63,35 @@ def dispatch_due(session, gateway, rules: policy.ContactRules, *, now: datetime,
 
 def claim_batch(session, now: datetime, size: int) -> list[int]:
     """Claim up to `size` due messages (and ones a dead dispatcher left claimed); commits the claim."""
-    due = (select(SmsMessage.id)
-           .where(or_((SmsMessage.status == SmsStatus.queued) & (SmsMessage.next_attempt_at <= now),
-                      (SmsMessage.status == SmsStatus.sending) & (SmsMessage.claimed_until < now)))
-           .order_by(SmsMessage.next_attempt_at, SmsMessage.id).limit(size))
+    due = (
+        select(SmsMessage.id)
+        .where(
+            or_(
+                (SmsMessage.status == SmsStatus.queued) & (SmsMessage.next_attempt_at <= now),
+                (SmsMessage.status == SmsStatus.sending) & (SmsMessage.claimed_until < now),
+            )
+        )
+        .order_by(SmsMessage.next_attempt_at, SmsMessage.id)
+        .limit(size)
+    )
     if is_postgresql(session):
         due = due.with_for_update(skip_locked=True)
-    claimed = session.execute(
-        update(SmsMessage).where(SmsMessage.id.in_(due.scalar_subquery()))
-        .values(status=SmsStatus.sending, claimed_until=now + CLAIM_FOR, attempts=SmsMessage.attempts + 1,
-                updated_at=now)
-        .returning(SmsMessage.id).execution_options(synchronize_session=False)
-    ).scalars().all()
+    claimed = (
+        session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id.in_(due.scalar_subquery()))
+            .values(
+                status=SmsStatus.sending,
+                claimed_until=now + CLAIM_FOR,
+                attempts=SmsMessage.attempts + 1,
+                updated_at=now,
+            )
+            .returning(SmsMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
     session.commit()
     return sorted(claimed)
 
@@ -92,8 +119,9 @@ def _refusal_at_send_time(session, rules, message: SmsMessage, now: datetime) ->
     if is_opted_out(session, message.to_phone, Channel.sms):
         _set(message, SmsStatus.canceled, now, "opted out of SMS")
         return "canceled"
-    if session.scalar(select(Participant.id).where(Participant.phone == message.to_phone,
-                                                   Participant.is_phone_invalid.is_(True))):
+    if session.scalar(
+        select(Participant.id).where(Participant.phone == message.to_phone, Participant.is_phone_invalid.is_(True))
+    ):
         _set(message, SmsStatus.canceled, now, "number marked invalid")
         return "canceled"
     if message.kind == SmsKind.info_reply:
@@ -117,8 +145,12 @@ def _handle_error(session, message: SmsMessage, error: SendError, now: datetime,
     if error.code == OPTED_OUT:
         opt_out(session, message.to_phone, Channel.sms, "Twilio 21610: the recipient replied STOP")
     elif error.code in INVALID_NUMBERS:
-        session.execute(update(Participant).where(Participant.phone == message.to_phone)
-                        .values(is_phone_invalid=True).execution_options(synchronize_session=False))
+        session.execute(
+            update(Participant)
+            .where(Participant.phone == message.to_phone)
+            .values(is_phone_invalid=True)
+            .execution_options(synchronize_session=False)
+        )
     _set(message, SmsStatus.failed, now, f"HTTP {error.status} code {error.code}: {error.message}"[:300])
     return "failed"
 

@@ -1,4 +1,5 @@
 """GSM-7 or UCS-2, and how many SMS segments a text costs."""
+
 import math
 
 # The GSM 03.38 basic character set, and the extension table (each costs two septets).

@@ -1,4 +1,5 @@
 """Where SMS go: nowhere (the outbox keeps them) or Twilio, through its official SDK."""
+
 from dataclasses import dataclass
 
 from twilio.base.exceptions import TwilioRestException
@@ -10,7 +11,7 @@ STATUS_CALLBACK_PATH = "/twilio/sms/status"
 
 @dataclass
 class SendResult:
-    status: str                 #: Twilio's status word, or "held"
+    status: str  #: Twilio's status word, or "held"
     sid: str | None = None
     segments: int | None = None
     price: str | None = None
@@ -42,12 +43,18 @@ class TwilioGateway:
     name = "twilio"
 
     def __init__(self, config: dict):
-        self.client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
-                             http_client=TwilioHttpClient(timeout=config["TWILIO_TIMEOUT_SECONDS"]))
+        self.client = Client(
+            config["TWILIO_ACCOUNT_SID"],
+            config["TWILIO_AUTH_TOKEN"],
+            http_client=TwilioHttpClient(timeout=config["TWILIO_TIMEOUT_SECONDS"]),
+        )
         if config.get("TWILIO_API_BASE_URL"):
             self.client.api.base_url = config["TWILIO_API_BASE_URL"].rstrip("/")
-        self.sender = ({"messaging_service_sid": config["TWILIO_MESSAGING_SERVICE_SID"]}
-                       if config.get("TWILIO_MESSAGING_SERVICE_SID") else {"from_": config["TWILIO_FROM_NUMBER"]})
+        self.sender = (
+            {"messaging_service_sid": config["TWILIO_MESSAGING_SERVICE_SID"]}
+            if config.get("TWILIO_MESSAGING_SERVICE_SID")
+            else {"from_": config["TWILIO_FROM_NUMBER"]}
+        )
         self.status_callback = config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_CALLBACK_PATH
 
     def send(self, to: str, body: str) -> SendResult:
@@ -57,10 +64,13 @@ class TwilioGateway:
             raise SendError(exc.status, exc.code, exc.msg) from exc
         except Exception as exc:  # network errors: treated like a 5xx, tried again later
             raise SendError(503, None, f"{type(exc).__name__}: {exc}") from exc
-        return SendResult(status=message.status or "queued", sid=message.sid,
-                          segments=int(message.num_segments) if message.num_segments else None,
-                          price=str(message.price) if message.price is not None else None,
-                          price_unit=message.price_unit)
+        return SendResult(
+            status=message.status or "queued",
+            sid=message.sid,
+            segments=int(message.num_segments) if message.num_segments else None,
+            price=str(message.price) if message.price is not None else None,
+            price_unit=message.price_unit,
+        )
 
 
 def gateway_from_config(config: dict):

@@ -1,7 +1,7 @@
 """Message templates, the SMS outbox with its status history, replies, and reminder settings."""
+
 import enum
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,7 +18,7 @@ class MessageTemplate(db.Model):
     key: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
-    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     def __repr__(self):
         return f"<MessageTemplate {self.key}>"
@@ -35,24 +35,37 @@ class SmsKind(str, enum.Enum):
 
 
 class SmsStatus(str, enum.Enum):
-    queued = "queued"            #: waiting in the outbox for its time and the dispatcher
-    sending = "sending"          #: claimed by a dispatcher right now
-    held = "held"                #: SMS_BACKEND=outbox: kept here, nothing left
-    accepted = "accepted"        #: Twilio took it (accepted/queued at Twilio)
+    queued = "queued"  #: waiting in the outbox for its time and the dispatcher
+    sending = "sending"  #: claimed by a dispatcher right now
+    held = "held"  #: SMS_BACKEND=outbox: kept here, nothing left
+    accepted = "accepted"  #: Twilio took it (accepted/queued at Twilio)
     sent = "sent"
     delivered = "delivered"
     undelivered = "undelivered"
     failed = "failed"
-    canceled = "canceled"        #: not sent: opted out or no valid number at send time
+    canceled = "canceled"  #: not sent: opted out or no valid number at send time
 
 
 #: Delivery status only moves forward; a late or repeated callback changes nothing.
-STATUS_RANK = {SmsStatus.accepted: 1, SmsStatus.sent: 3, SmsStatus.delivered: 4, SmsStatus.undelivered: 4,
-               SmsStatus.failed: 4}
+STATUS_RANK = {
+    SmsStatus.accepted: 1,
+    SmsStatus.sent: 3,
+    SmsStatus.delivered: 4,
+    SmsStatus.undelivered: 4,
+    SmsStatus.failed: 4,
+}
 #: Twilio's names for its statuses → ours.
-TWILIO_STATUS = {"accepted": SmsStatus.accepted, "queued": SmsStatus.accepted, "scheduled": SmsStatus.accepted,
-                 "sending": SmsStatus.accepted, "sent": SmsStatus.sent, "delivered": SmsStatus.delivered,
-                 "undelivered": SmsStatus.undelivered, "failed": SmsStatus.failed, "canceled": SmsStatus.failed}
+TWILIO_STATUS = {
+    "accepted": SmsStatus.accepted,
+    "queued": SmsStatus.accepted,
+    "scheduled": SmsStatus.accepted,
+    "sending": SmsStatus.accepted,
+    "sent": SmsStatus.sent,
+    "delivered": SmsStatus.delivered,
+    "undelivered": SmsStatus.undelivered,
+    "failed": SmsStatus.failed,
+    "canceled": SmsStatus.failed,
+}
 
 
 class SmsMessage(db.Model):
@@ -71,32 +84,37 @@ class SmsMessage(db.Model):
     template_key: Mapped[str] = mapped_column(String(40), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     to_phone: Mapped[str] = mapped_column(String(16), nullable=False)
-    family_id: Mapped[Optional[int]] = mapped_column(ForeignKey("families.id"), nullable=True)
-    participant_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participants.id"), nullable=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), nullable=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), nullable=True)
     #: The recipient's zone (for SMS hours at send time).
     timezone: Mapped[str] = mapped_column(String(4), default="WIB", server_default="WIB", nullable=False)
     #: Not before this; the dispatcher also moves it into the SMS window.
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    status: Mapped[SmsStatus] = mapped_column(Enum(SmsStatus, name="sms_status", native_enum=False, length=12),
-                                              default=SmsStatus.queued, server_default="queued", nullable=False)
+    status: Mapped[SmsStatus] = mapped_column(
+        Enum(SmsStatus, name="sms_status", native_enum=False, length=12),
+        default=SmsStatus.queued,
+        server_default="queued",
+        nullable=False,
+    )
     #: A dispatcher's claim on the row, so that two dispatchers never send it twice.
-    claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
-    twilio_sid: Mapped[Optional[str]] = mapped_column(String(40), unique=True, nullable=True)
+    twilio_sid: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
     encoding: Mapped[str] = mapped_column(String(6), default="GSM-7", server_default="GSM-7", nullable=False)
     segments: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
     #: What Twilio charged, as it reports it (e.g. "-0.04150"), and in which currency.
-    price: Mapped[Optional[str]] = mapped_column(String(20), nullable=True)
-    price_unit: Mapped[Optional[str]] = mapped_column(String(3), nullable=True)
-    error_code: Mapped[Optional[int]] = mapped_column(nullable=True)
-    error_message: Mapped[Optional[str]] = mapped_column(String(300), nullable=True)
+    price: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    price_unit: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    error_code: Mapped[int | None] = mapped_column(nullable=True)
+    error_message: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
-    events: Mapped[list["SmsEvent"]] = relationship(back_populates="message", order_by="SmsEvent.id",
-                                                    cascade="all, delete-orphan")
+    events: Mapped[list["SmsEvent"]] = relationship(
+        back_populates="message", order_by="SmsEvent.id", cascade="all, delete-orphan"
+    )
 
     def __repr__(self):
         return f"<SmsMessage {self.id} {self.kind.value} {self.status.value} to={self.to_phone[:6]}…>"
@@ -108,9 +126,11 @@ class SmsEvent(db.Model):
     __tablename__ = "sms_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("sms_messages.id", ondelete="CASCADE"), index=True, nullable=False)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("sms_messages.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     status: Mapped[str] = mapped_column(String(20), nullable=False)
-    detail: Mapped[Optional[str]] = mapped_column(String(300), nullable=True)
+    detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
     message: Mapped[SmsMessage] = relationship(back_populates="events")
@@ -130,8 +150,8 @@ class InboundSms(db.Model):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     #: stop, start, info or other.
     action: Mapped[str] = mapped_column(String(10), nullable=False)
-    family_id: Mapped[Optional[int]] = mapped_column(ForeignKey("families.id"), index=True, nullable=True)
-    participant_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participants.id"), nullable=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), index=True, nullable=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
     def __repr__(self):
@@ -144,7 +164,9 @@ class ReminderSetting(db.Model):
     __tablename__ = "reminder_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[SmsKind] = mapped_column(Enum(SmsKind, name="sms_kind", native_enum=False, length=24), unique=True, nullable=False)
+    kind: Mapped[SmsKind] = mapped_column(
+        Enum(SmsKind, name="sms_kind", native_enum=False, length=24), unique=True, nullable=False
+    )
     is_enabled: Mapped[bool] = mapped_column(nullable=False)
     #: Days before the event (due date, promise, installment) the reminder goes out.
     days_before: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)

@@ -1,4 +1,5 @@
 """Putting SMS in the outbox: one row per message, in the caller's transaction."""
+
 from datetime import datetime
 
 from flask import current_app
@@ -18,14 +19,29 @@ TEMPLATE_OF = {kind: f"sms_{kind.value}" for kind in SmsKind}
 def message_values(members, **extra) -> dict:
     """The variables every SMS template may use, for one family."""
     amount, months = family_arrears(members)
-    return {"nama": members[0].name if members else "", "jumlah": rupiah(amount), "bulan": str(months),
-            "kanal": templates.OFFICIAL_CHANNELS, "rehab": templates.SMS_SNIPPETS["rehab"],
-            "autodebit": templates.SMS_SNIPPETS["autodebit"], "cabang": current_app.config["BRANCH_NAME"],
-            **{k: (local_date(v) if hasattr(v, "strftime") else str(v)) for k, v in extra.items()}}
+    return {
+        "nama": members[0].name if members else "",
+        "jumlah": rupiah(amount),
+        "bulan": str(months),
+        "kanal": templates.OFFICIAL_CHANNELS,
+        "rehab": templates.SMS_SNIPPETS["rehab"],
+        "autodebit": templates.SMS_SNIPPETS["autodebit"],
+        "cabang": current_app.config["BRANCH_NAME"],
+        **{k: (local_date(v) if hasattr(v, "strftime") else str(v)) for k, v in extra.items()},
+    }
 
 
-def queue_sms(session, *, kind: SmsKind, key: str, to_phone: str, members, timezone: str,
-              scheduled_at: datetime | None = None, **values) -> int | None:
+def queue_sms(
+    session,
+    *,
+    kind: SmsKind,
+    key: str,
+    to_phone: str,
+    members,
+    timezone: str,
+    scheduled_at: datetime | None = None,
+    **values,
+) -> int | None:
     """Queue one SMS unless a message with `key` exists already; returns its id, or None for a duplicate.
 
     The body is rendered now, from the template as it is today, so the outbox
@@ -36,18 +52,35 @@ def queue_sms(session, *, kind: SmsKind, key: str, to_phone: str, members, timez
     now = now_utc()
     when = scheduled_at or now
     head = members[0] if members else None
-    message_id = insert_ignoring_duplicates(session, SmsMessage.__table__, {
-        "idempotency_key": key, "kind": kind, "template_key": template_key, "body": body, "to_phone": to_phone,
-        "family_id": head.family_id if head else None,
-        "participant_id": next((m.id for m in members if m.phone == to_phone), None),
-        "timezone": timezone, "scheduled_at": when, "next_attempt_at": when, "status": SmsStatus.queued, "attempts": 0,
-        "encoding": encoding_of(body), "segments": segment_count(body), "created_at": now, "updated_at": now,
-    }, "idempotency_key")
+    message_id = insert_ignoring_duplicates(
+        session,
+        SmsMessage.__table__,
+        {
+            "idempotency_key": key,
+            "kind": kind,
+            "template_key": template_key,
+            "body": body,
+            "to_phone": to_phone,
+            "family_id": head.family_id if head else None,
+            "participant_id": next((m.id for m in members if m.phone == to_phone), None),
+            "timezone": timezone,
+            "scheduled_at": when,
+            "next_attempt_at": when,
+            "status": SmsStatus.queued,
+            "attempts": 0,
+            "encoding": encoding_of(body),
+            "segments": segment_count(body),
+            "created_at": now,
+            "updated_at": now,
+        },
+        "idempotency_key",
+    )
     if message_id is not None:
         session.add(SmsEvent(message_id=message_id, status="queued", detail=kind.value, at=now))
     return message_id
 
 
 def messages_for_family(session, family_id: int) -> list[SmsMessage]:
-    return session.scalars(select(SmsMessage).where(SmsMessage.family_id == family_id)
-                           .order_by(SmsMessage.created_at.desc())).all()
+    return session.scalars(
+        select(SmsMessage).where(SmsMessage.family_id == family_id).order_by(SmsMessage.created_at.desc())
+    ).all()

@@ -6,14 +6,15 @@ from two schedulers at once, and never queue the same reminder twice. Each
 message is scheduled for the next opening of the recipient's SMS window; the
 dispatcher checks the window again when it sends.
 """
+
 from datetime import datetime, timedelta
 from time import monotonic
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from telecollect.contacts.models import Channel, ContactAttempt, Promise, PromiseState
 from telecollect.clock import local_day
+from telecollect.contacts.models import Channel, ContactAttempt, Promise, PromiseState
 from telecollect.messaging.models import ReminderSetting, SmsKind
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Family, Participant
@@ -64,9 +65,13 @@ def plan_reminders(session, rules: policy.ContactRules, now: datetime, zone: str
     branch's local day in `zone` (`BRANCH_TIMEZONE`).
     """
     planned = {}
-    for kind, planner in ((SmsKind.due_reminder, _due_reminders), (SmsKind.promise_reminder, _promise_reminders),
-                          (SmsKind.promise_broken, _broken_promises), (SmsKind.installment_reminder, _installments),
-                          (SmsKind.autodebit_prompt, _autodebit_prompts)):
+    for kind, planner in (
+        (SmsKind.due_reminder, _due_reminders),
+        (SmsKind.promise_reminder, _promise_reminders),
+        (SmsKind.promise_broken, _broken_promises),
+        (SmsKind.installment_reminder, _installments),
+        (SmsKind.autodebit_prompt, _autodebit_prompts),
+    ):
         enabled, days = setting(session, kind)
         planned[kind.value] = planner(session, rules, now, local_day(now, zone), days) if enabled else 0
     session.flush()
@@ -80,15 +85,23 @@ def _send(session, rules, now, *, kind, key, members, **values) -> int:
         return 0
     zone = members[0].province.timezone
     when = policy.next_opening(session, rules, zone, now)
-    return 1 if queue_sms(session, kind=kind, key=key, to_phone=phones[0], members=members, timezone=zone,
-                          scheduled_at=when, **values) else 0
+    return (
+        1
+        if queue_sms(
+            session, kind=kind, key=key, to_phone=phones[0], members=members, timezone=zone, scheduled_at=when, **values
+        )
+        else 0
+    )
 
 
 def _families_with_members(session, family_ids):
     if not family_ids:
         return {}
-    families = session.scalars(select(Family).where(Family.id.in_(family_ids))
-                               .options(selectinload(Family.members).selectinload(Participant.province)))
+    families = session.scalars(
+        select(Family)
+        .where(Family.id.in_(family_ids))
+        .options(selectinload(Family.members).selectinload(Participant.province))
+    )
     return {f.id: f.members for f in families}
 
 
@@ -98,23 +111,45 @@ def _due_reminders(session, rules, now, today, days_before) -> int:
         return 0
     due = today.replace(day=DUE_DAY)
     owing = session.scalars(
-        select(Participant.family_id).group_by(Participant.family_id)
-        .having(func.max(Participant.months_in_arrears).between(1, 24),
-                func.sum(case((Participant.is_autodebit.is_(True), 1), else_=0)) == 0)).all()
+        select(Participant.family_id)
+        .group_by(Participant.family_id)
+        .having(
+            func.max(Participant.months_in_arrears).between(1, 24),
+            func.sum(case((Participant.is_autodebit.is_(True), 1), else_=0)) == 0,
+        )
+    ).all()
     count = 0
     for family_id, members in _families_with_members(session, owing).items():
-        count += _send(session, rules, now, kind=SmsKind.due_reminder, key=f"due:{family_id}:{due:%Y-%m}",
-                       members=members, jatuh_tempo=due)
+        count += _send(
+            session,
+            rules,
+            now,
+            kind=SmsKind.due_reminder,
+            key=f"due:{family_id}:{due:%Y-%m}",
+            members=members,
+            jatuh_tempo=due,
+        )
     return count
 
 
 def _promise_reminders(session, rules, now, today, days_before) -> int:
     target = today + timedelta(days=days_before)
-    promises = session.scalars(select(Promise).where(Promise.state == PromiseState.pending,
-                                                     Promise.promised_on == target)).all()
+    promises = session.scalars(
+        select(Promise).where(Promise.state == PromiseState.pending, Promise.promised_on == target)
+    ).all()
     members = _families_with_members(session, {p.family_id for p in promises})
-    return sum(_send(session, rules, now, kind=SmsKind.promise_reminder, key=f"promise:{p.id}",
-                     members=members[p.family_id], tanggal_janji=p.promised_on) for p in promises)
+    return sum(
+        _send(
+            session,
+            rules,
+            now,
+            kind=SmsKind.promise_reminder,
+            key=f"promise:{p.id}",
+            members=members[p.family_id],
+            tanggal_janji=p.promised_on,
+        )
+        for p in promises
+    )
 
 
 def _broken_promises(session, rules, now, today, days_after) -> int:
@@ -124,39 +159,78 @@ def _broken_promises(session, rules, now, today, days_after) -> int:
     run of the planner must not message old news.
     """
     last_counting_day = today - timedelta(days=days_after)
-    promises = session.scalars(select(Promise).where(
-        Promise.state == PromiseState.broken, Promise.resolved_on <= last_counting_day,
-        Promise.resolved_on >= last_counting_day - timedelta(days=7))).all()
+    promises = session.scalars(
+        select(Promise).where(
+            Promise.state == PromiseState.broken,
+            Promise.resolved_on <= last_counting_day,
+            Promise.resolved_on >= last_counting_day - timedelta(days=7),
+        )
+    ).all()
     members = _families_with_members(session, {p.family_id for p in promises})
-    return sum(_send(session, rules, now, kind=SmsKind.promise_broken, key=f"broken:{p.id}",
-                     members=members[p.family_id], tanggal_janji=p.promised_on) for p in promises)
+    return sum(
+        _send(
+            session,
+            rules,
+            now,
+            kind=SmsKind.promise_broken,
+            key=f"broken:{p.id}",
+            members=members[p.family_id],
+            tanggal_janji=p.promised_on,
+        )
+        for p in promises
+    )
 
 
 def _installments(session, rules, now, today, days_before) -> int:
     target = today + timedelta(days=days_before)
-    due = session.scalars(select(Installment).join(InstallmentPlan).where(
-        InstallmentPlan.state == PlanState.active, Installment.state == InstallmentState.pending,
-        Installment.due_on == target).options(selectinload(Installment.plan))).all()
+    due = session.scalars(
+        select(Installment)
+        .join(InstallmentPlan)
+        .where(
+            InstallmentPlan.state == PlanState.active,
+            Installment.state == InstallmentState.pending,
+            Installment.due_on == target,
+        )
+        .options(selectinload(Installment.plan))
+    ).all()
     members = _families_with_members(session, {i.plan.family_id for i in due})
     from telecollect.formatting import rupiah
 
-    return sum(_send(session, rules, now, kind=SmsKind.installment_reminder, key=f"installment:{i.id}",
-                     members=members[i.plan.family_id], jatuh_tempo=i.due_on, cicilan=rupiah(i.amount)) for i in due)
+    return sum(
+        _send(
+            session,
+            rules,
+            now,
+            kind=SmsKind.installment_reminder,
+            key=f"installment:{i.id}",
+            members=members[i.plan.family_id],
+            jatuh_tempo=i.due_on,
+            cicilan=rupiah(i.amount),
+        )
+        for i in due
+    )
 
 
 def _autodebit_prompts(session, rules, now, _today, _days) -> int:
     """Families reached by phone or a cadre in the last week who still pay by hand: once a quarter."""
     since = now - timedelta(days=7)
-    reached = session.scalars(select(ContactAttempt.family_id).where(
-        ContactAttempt.at >= since, ContactAttempt.is_right_party.is_(True),
-        ContactAttempt.channel.in_((Channel.phone, Channel.whatsapp, Channel.visit))).distinct()).all()
+    reached = session.scalars(
+        select(ContactAttempt.family_id)
+        .where(
+            ContactAttempt.at >= since,
+            ContactAttempt.is_right_party.is_(True),
+            ContactAttempt.channel.in_((Channel.phone, Channel.whatsapp, Channel.visit)),
+        )
+        .distinct()
+    ).all()
     quarter = f"{now.year}Q{(now.month - 1) // 3 + 1}"
     count = 0
     for family_id, members in _families_with_members(session, reached).items():
         if any(m.is_autodebit for m in members):
             continue
-        count += _send(session, rules, now, kind=SmsKind.autodebit_prompt, key=f"autodebit:{family_id}:{quarter}",
-                       members=members)
+        count += _send(
+            session, rules, now, kind=SmsKind.autodebit_prompt, key=f"autodebit:{family_id}:{quarter}", members=members
+        )
     return count
 
 
@@ -174,5 +248,6 @@ def pre_call_notice(session, rules, members, now: datetime) -> int:
     if not enabled:
         return 0
     today = local_day(now, members[0].province.timezone)
-    return _send(session, rules, now, kind=SmsKind.pre_call, key=f"precall:{members[0].family_id}:{today}",
-                 members=members)
+    return _send(
+        session, rules, now, kind=SmsKind.pre_call, key=f"precall:{members[0].family_id}:{today}", members=members
+    )

@@ -1,4 +1,5 @@
 """Supervisor pages: the outbox, a message's history, opt-outs, SMS templates and reminder settings."""
+
 from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -21,10 +22,18 @@ from telecollect.regions.models import District
 from telecollect.security import roles_required
 
 bp = Blueprint("messaging", __name__, url_prefix="/sms")
-SAMPLE = {"nama": "Siti Aminah", "jumlah": "Rp210.000", "bulan": "6", "jatuh_tempo": "10-12-2026",
-          "tanggal_janji": "28-11-2026", "cicilan": "Rp70.000", "kanal": templates.OFFICIAL_CHANNELS,
-          "rehab": templates.SMS_SNIPPETS["rehab"], "autodebit": templates.SMS_SNIPPETS["autodebit"],
-          "cabang": "Jakarta Utara"}
+SAMPLE = {
+    "nama": "Siti Aminah",
+    "jumlah": "Rp210.000",
+    "bulan": "6",
+    "jatuh_tempo": "10-12-2026",
+    "tanggal_janji": "28-11-2026",
+    "cicilan": "Rp70.000",
+    "kanal": templates.OFFICIAL_CHANNELS,
+    "rehab": templates.SMS_SNIPPETS["rehab"],
+    "autodebit": templates.SMS_SNIPPETS["autodebit"],
+    "cabang": "Jakarta Utara",
+}
 
 
 @bp.route("/outbox")
@@ -32,12 +41,21 @@ SAMPLE = {"nama": "Siti Aminah", "jumlah": "Rp210.000", "bulan": "6", "jatuh_tem
 def outbox():
     """Every SMS with its status, filtered by status, kind, day and district, with totals."""
     query = _filtered(select(SmsMessage), request.args)
-    totals = dict(db.session.execute(_filtered(select(SmsMessage.status, func.count()), request.args)
-                                     .group_by(SmsMessage.status)).all())
+    totals = dict(
+        db.session.execute(
+            _filtered(select(SmsMessage.status, func.count()), request.args).group_by(SmsMessage.status)
+        ).all()
+    )
     messages = db.session.scalars(query.order_by(SmsMessage.id.desc()).limit(200)).all()
-    return render_template("messaging/outbox.html", messages=messages, totals=totals, args=request.args,
-                           statuses=list(SmsStatus), kinds=list(SmsKind),
-                           districts=db.session.scalars(select(District).order_by(District.name)).all())
+    return render_template(
+        "messaging/outbox.html",
+        messages=messages,
+        totals=totals,
+        args=request.args,
+        statuses=list(SmsStatus),
+        kinds=list(SmsKind),
+        districts=db.session.scalars(select(District).order_by(District.name)).all(),
+    )
 
 
 def _filtered(query, args):
@@ -54,8 +72,11 @@ def _filtered(query, args):
             start, end = day_bounds(day, day, current_app.config["BRANCH_TIMEZONE"])  # a branch day
             query = query.where(SmsMessage.created_at >= start, SmsMessage.created_at < end)
     if args.get("district", "").isdigit():
-        query = query.where(SmsMessage.participant_id.in_(
-            select(Participant.id).where(Participant.district_id == int(args["district"]))))
+        query = query.where(
+            SmsMessage.participant_id.in_(
+                select(Participant.id).where(Participant.district_id == int(args["district"]))
+            )
+        )
     return query
 
 
@@ -108,9 +129,20 @@ def sms_templates():
         preview = templates.render(body, SAMPLE)
         kind = SmsKind(key.removeprefix("sms_"))
         enabled, days = setting(db.session, kind) if kind in DEFAULT_SETTINGS else (True, 0)
-        rows.append({"key": key, "kind": kind, "body": body, "preview": preview, "encoding": encoding_of(preview),
-                     "segments": segment_count(preview), "ucs2": non_gsm_characters(preview),
-                     "enabled": enabled, "days": days, "tunable": kind in DEFAULT_SETTINGS})
+        rows.append(
+            {
+                "key": key,
+                "kind": kind,
+                "body": body,
+                "preview": preview,
+                "encoding": encoding_of(preview),
+                "segments": segment_count(preview),
+                "ucs2": non_gsm_characters(preview),
+                "enabled": enabled,
+                "days": days,
+                "tunable": kind in DEFAULT_SETTINGS,
+            }
+        )
     return render_template("messaging/templates.html", rows=rows, variables=templates.SMS_VARIABLES)
 
 

@@ -1,4 +1,5 @@
 """What Twilio tells us: delivery statuses and participants' replies."""
+
 from datetime import datetime
 
 from sqlalchemy import select
@@ -6,7 +7,12 @@ from sqlalchemy import select
 from telecollect.contacts.models import Channel
 from telecollect.contacts.optouts import opt_in, opt_out
 from telecollect.messaging.models import (
-    STATUS_RANK, TWILIO_STATUS, InboundSms, SmsEvent, SmsKind, SmsMessage,
+    STATUS_RANK,
+    TWILIO_STATUS,
+    InboundSms,
+    SmsEvent,
+    SmsKind,
+    SmsMessage,
 )
 from telecollect.participants.models import Participant
 from telecollect.phones import InvalidPhone, normalize_mobile
@@ -30,13 +36,19 @@ def apply_status(session, sid: str, twilio_status: str, error_code: str | None, 
     message.status, message.updated_at = status, now
     if error_code:
         message.error_code = int(error_code) if str(error_code).isdigit() else None
-    message.events.append(SmsEvent(status=status.value, detail=f"callback {twilio_status}"
-                                   + (f" error {error_code}" if error_code else ""), at=now))
+    message.events.append(
+        SmsEvent(
+            status=status.value,
+            detail=f"callback {twilio_status}" + (f" error {error_code}" if error_code else ""),
+            at=now,
+        )
+    )
     return True
 
 
-def handle_inbound(session, *, sid: str, from_phone: str, body: str, opt_out_type: str | None, now: datetime,
-                   rules=None) -> InboundSms:
+def handle_inbound(
+    session, *, sid: str, from_phone: str, body: str, opt_out_type: str | None, now: datetime, rules=None
+) -> InboundSms:
     """Store a reply and act on it: STOP words opt out, START words opt back in, INFO/CEK answers.
 
     The INFO answer (the family's arrears and the official channels) goes only
@@ -48,11 +60,21 @@ def handle_inbound(session, *, sid: str, from_phone: str, body: str, opt_out_typ
     phone = _e164(from_phone)
     word = (body or "").strip().split()[0].upper() if (body or "").strip() else ""
     action = _action(word, (opt_out_type or "").upper())
-    members = session.scalars(select(Participant).where(Participant.phone == phone).order_by(Participant.card_no)).all() if phone else []
+    members = (
+        session.scalars(select(Participant).where(Participant.phone == phone).order_by(Participant.card_no)).all()
+        if phone
+        else []
+    )
     head = members[0] if members else None
-    inbound = InboundSms(twilio_sid=sid, from_phone=phone or from_phone, body=body or "", action=action,
-                         family_id=head.family_id if head else None, participant_id=head.id if head else None,
-                         received_at=now)
+    inbound = InboundSms(
+        twilio_sid=sid,
+        from_phone=phone or from_phone,
+        body=body or "",
+        action=action,
+        family_id=head.family_id if head else None,
+        participant_id=head.id if head else None,
+        received_at=now,
+    )
     session.add(inbound)
     if action == "stop" and phone:
         opt_out(session, phone, Channel.sms, f"replied {word or opt_out_type}")
@@ -62,8 +84,15 @@ def handle_inbound(session, *, sid: str, from_phone: str, body: str, opt_out_typ
         from telecollect.messaging.outbox import queue_sms
 
         family = head.family.members
-        queue_sms(session, kind=SmsKind.info_reply, key=f"info:{sid}", to_phone=phone, members=family,
-                  timezone=head.province.timezone, scheduled_at=now)
+        queue_sms(
+            session,
+            kind=SmsKind.info_reply,
+            key=f"info:{sid}",
+            to_phone=phone,
+            members=family,
+            timezone=head.province.timezone,
+            scheduled_at=now,
+        )
     session.flush()
     return inbound
 

@@ -5,6 +5,7 @@ template can never put an arrears amount or a NIK into a wa.me link, and no
 SMS template can carry a NIK at all. Defaults are short, polite, and name only
 official payment channels.
 """
+
 import re
 from urllib.parse import quote
 
@@ -17,24 +18,33 @@ from telecollect.phones import wa_digits
 
 CADRE_WHATSAPP = "cadre_whatsapp"
 OFFICIAL_CHANNELS = "bank, ATM, minimarket atau Mobile JKN"
-SMS_VARIABLES = {"nama": "participant's name", "jumlah": "family arrears (Rp)", "bulan": "months in arrears",
-                 "jatuh_tempo": "due date", "tanggal_janji": "promise date", "cicilan": "installment amount",
-                 "kanal": "official payment channels", "rehab": "REHAB offer", "autodebit": "autodebit steps",
-                 "cabang": "branch name"}
+SMS_VARIABLES = {
+    "nama": "participant's name",
+    "jumlah": "family arrears (Rp)",
+    "bulan": "months in arrears",
+    "jatuh_tempo": "due date",
+    "tanggal_janji": "promise date",
+    "cicilan": "installment amount",
+    "kanal": "official payment channels",
+    "rehab": "REHAB offer",
+    "autodebit": "autodebit steps",
+    "cabang": "branch name",
+}
 SMS_DEFAULTS = {
     "sms_due_reminder": "Yth. {nama}, iuran JKN-KIS jatuh tempo {jatuh_tempo}. Bayar melalui {kanal}. "
-                        "Abaikan jika sudah membayar. BPJS Kesehatan",
+    "Abaikan jika sudah membayar. BPJS Kesehatan",
     "sms_promise_reminder": "Yth. {nama}, terima kasih atas kesediaan membayar iuran JKN-KIS pada {tanggal_janji}. "
-                            "Bayar melalui {kanal}. BPJS Kesehatan",
+    "Bayar melalui {kanal}. BPJS Kesehatan",
     "sms_promise_broken": "Yth. {nama}, pembayaran iuran JKN-KIS yang direncanakan {tanggal_janji} belum kami terima. "
-                          "{rehab} Info: Care Center 165. BPJS Kesehatan",
+    "{rehab} Info: Care Center 165. BPJS Kesehatan",
     "sms_installment_reminder": "Yth. {nama}, cicilan REHAB JKN-KIS {cicilan} jatuh tempo {jatuh_tempo}. "
-                                "Bayar melalui {kanal}. BPJS Kesehatan",
+    "Bayar melalui {kanal}. BPJS Kesehatan",
     "sms_autodebit_prompt": "Yth. {nama}, bayar iuran JKN-KIS otomatis tiap bulan dengan autodebit. {autodebit} "
-                            "BPJS Kesehatan",
-    "sms_pre_call": "Yth. {nama}, petugas BPJS Kesehatan {cabang} akan menghubungi Anda hari ini terkait iuran JKN-KIS.",
+    "BPJS Kesehatan",
+    "sms_pre_call": "Yth. {nama}, petugas BPJS Kesehatan {cabang} akan menghubungi Anda hari ini "
+    "terkait iuran JKN-KIS.",
     "sms_info_reply": "Tunggakan iuran JKN-KIS keluarga {nama}: {bulan} bulan, {jumlah}. Bayar melalui {kanal}. "
-                      "BPJS Kesehatan",
+    "BPJS Kesehatan",
 }
 SMS_SNIPPETS = {
     "rehab": "Tunggakan dapat dicicil lewat program REHAB di aplikasi Mobile JKN.",
@@ -50,9 +60,14 @@ DEFAULTS = {
     ),
 }
 VARIABLES = {
-    CADRE_WHATSAPP: {"salam": "greeting by the time of day", "nama": "participant's name",
-                     "kader": "cadre's name", "kelurahan": "kelurahan", "cabang": "branch name"},
-    **{key: SMS_VARIABLES for key in SMS_DEFAULTS},
+    CADRE_WHATSAPP: {
+        "salam": "greeting by the time of day",
+        "nama": "participant's name",
+        "kader": "cadre's name",
+        "kelurahan": "kelurahan",
+        "cabang": "branch name",
+    },
+    **dict.fromkeys(SMS_DEFAULTS, SMS_VARIABLES),
 }
 DEFAULTS.update(SMS_DEFAULTS)
 _PLACEHOLDER = re.compile(r"{(\w*)}")
@@ -70,7 +85,9 @@ def save_template(session, key: str, body: str, user) -> MessageTemplate:
         raise ServiceError("empty_template", "The message cannot be empty.", "body")
     unknown = sorted(set(_PLACEHOLDER.findall(body)) - set(VARIABLES[key]))
     if unknown:
-        raise ServiceError("unknown_variable", f"Unknown variable(s): {', '.join('{' + u + '}' for u in unknown)}.", "body")
+        raise ServiceError(
+            "unknown_variable", f"Unknown variable(s): {', '.join('{' + u + '}' for u in unknown)}.", "body"
+        )
     template = session.scalar(select(MessageTemplate).where(MessageTemplate.key == key))
     if template is None:
         template = MessageTemplate(key=key, body=body)

@@ -1,4 +1,5 @@
 """Twilio's callbacks. Both are signed by Twilio and exempt from CSRF; nothing else is."""
+
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
@@ -24,8 +25,13 @@ def _require_twilio_signature() -> None:
 def status():
     """Delivery status callback."""
     _require_twilio_signature()
-    apply_status(db.session, request.form.get("MessageSid", ""), request.form.get("MessageStatus", ""),
-                 request.form.get("ErrorCode"), now_utc())
+    apply_status(
+        db.session,
+        request.form.get("MessageSid", ""),
+        request.form.get("MessageStatus", ""),
+        request.form.get("ErrorCode"),
+        now_utc(),
+    )
     db.session.commit()
     return "", 204
 
@@ -35,7 +41,13 @@ def status():
 def inbound():
     """A participant's reply: STOP/BERHENTI…, START/MULAI, INFO/CEK, or anything else."""
     _require_twilio_signature()
-    handle_inbound(db.session, sid=request.form.get("MessageSid", ""), from_phone=request.form.get("From", ""),
-                   body=request.form.get("Body", ""), opt_out_type=request.form.get("OptOutType"), now=now_utc())
+    handle_inbound(
+        db.session,
+        sid=request.form.get("MessageSid", ""),
+        from_phone=request.form.get("From", ""),
+        body=request.form.get("Body", ""),
+        opt_out_type=request.form.get("OptOutType"),
+        now=now_utc(),
+    )
     db.session.commit()
     return Response(EMPTY_TWIML, mimetype="text/xml")

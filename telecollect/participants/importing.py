@@ -1,7 +1,8 @@
 """The participant file format: columns, and how one row is validated."""
+
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 
 from telecollect.imports import fields
 from telecollect.imports.fields import FieldError
@@ -12,12 +13,35 @@ from telecollect.phones import is_no_number, normalize_mobile
 from telecollect.reasons import Refusal, quoted
 
 COLUMNS = (
-    "card_no", "nik", "name", "phone", "phone2", "segment", "class", "family_id", "province", "city",
-    "kecamatan", "kelurahan", "kelurahan_code", "rt", "rw", "address", "months_in_arrears", "arrears_amount",
-    "autodebit", "as_of",
+    "card_no",
+    "nik",
+    "name",
+    "phone",
+    "phone2",
+    "segment",
+    "class",
+    "family_id",
+    "province",
+    "city",
+    "kecamatan",
+    "kelurahan",
+    "kelurahan_code",
+    "rt",
+    "rw",
+    "address",
+    "months_in_arrears",
+    "arrears_amount",
+    "autodebit",
+    "as_of",
 )
 REQUIRED = (
-    "card_no", "name", "segment", "province", "city", "kecamatan", "months_in_arrears",
+    "card_no",
+    "name",
+    "segment",
+    "province",
+    "city",
+    "kecamatan",
+    "months_in_arrears",
     "arrears_amount",
 )
 _SEGMENTS = {s.value: s for s in Segment}
@@ -85,16 +109,20 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
     if segment is None:
         errors.append(("segment", Refusal("choice", choices="PBPU, BP, PPU, PBI", value=quoted(get("segment") or ""))))
     klass = get("class")
-    klass = _SMALL_INTS.get(klass) if klass in _SMALL_INTS else (
-        None if _blank(klass) else parsed("class", fields.whole_number, klass, 1, 3))
+    klass = (
+        _SMALL_INTS.get(klass)
+        if klass in _SMALL_INTS
+        else (None if _blank(klass) else parsed("class", fields.whole_number, klass, 1, 3))
+    )
     family = get("family_id")
     family = None if _blank(family) else (_short_text(family, 32) or parsed("family_id", fields.text, family, 32))
     province = _short_text(get("province"), 100) or parsed("province", _REQUIRED_TEXT, get("province"), 100)
     city = _short_text(get("city"), 100) or parsed("city", _REQUIRED_TEXT, get("city"), 100)
     kecamatan = _short_text(get("kecamatan"), 100) or parsed("kecamatan", _REQUIRED_TEXT, get("kecamatan"), 100)
     kelurahan = get("kelurahan")
-    kelurahan = None if _blank(kelurahan) else (
-        _short_text(kelurahan, 100) or parsed("kelurahan", fields.text, kelurahan, 100))
+    kelurahan = (
+        None if _blank(kelurahan) else (_short_text(kelurahan, 100) or parsed("kelurahan", fields.text, kelurahan, 100))
+    )
     kelurahan_code = get("kelurahan_code")
     kelurahan_code = None if _blank(kelurahan_code) else parsed("kelurahan_code", _village_code, kelurahan_code)
     rt = get("rt")
@@ -104,8 +132,7 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
     address = get("address")
     address = None if _blank(address) else (_short_text(address, 500) or parsed("address", fields.text, address, 500))
     months = get("months_in_arrears")
-    months = _MONTHS.get(months) if months in _MONTHS else parsed(
-        "months_in_arrears", _REQUIRED_NUMBER, months, 0, 600)
+    months = _MONTHS.get(months) if months in _MONTHS else parsed("months_in_arrears", _REQUIRED_NUMBER, months, 0, 600)
     amount = get("arrears_amount")
     amount = parsed("arrears_amount", parse_rupiah, amount)
     autodebit = get("autodebit")
@@ -116,8 +143,27 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
     if errors:
         return None, errors
     return ParticipantRow(
-        line, card_no, nik, name, phone, phone2 if phone2 != phone else None, segment, klass, family or card_no,
-        province, city, kecamatan, kelurahan, kelurahan_code, rt, rw, address, months, amount, autodebit, as_of,
+        line,
+        card_no,
+        nik,
+        name,
+        phone,
+        phone2 if phone2 != phone else None,
+        segment,
+        klass,
+        family or card_no,
+        province,
+        city,
+        kecamatan,
+        kelurahan,
+        kelurahan_code,
+        rt,
+        rw,
+        address,
+        months,
+        amount,
+        autodebit,
+        as_of,
     ), []
 
 
@@ -133,9 +179,21 @@ def _iso_date(written: str) -> date | None:
         return date.fromisoformat(written)
     except ValueError:
         return None
+
+
 _MONTHS = {str(n): n for n in range(601)}
-_YES_NO = {"ya": True, "tidak": False, "yes": True, "no": False, "1": True, "0": False,
-           "true": True, "false": False, "": False, None: False}
+_YES_NO = {
+    "ya": True,
+    "tidak": False,
+    "yes": True,
+    "no": False,
+    "1": True,
+    "0": False,
+    "true": True,
+    "false": False,
+    "": False,
+    None: False,
+}
 
 
 def _short_text(value, max_length: int) -> str | None:
@@ -175,6 +233,7 @@ def _required(parse):
         if _blank(value):
             raise FieldError("required")
         return parse(value, *args)
+
     return parse_required
 
 

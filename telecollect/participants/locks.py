@@ -1,4 +1,5 @@
 """Serialising work on families: one family's money is changed by one transaction at a time."""
+
 from sqlalchemy import select, update
 
 from telecollect.db import is_postgresql
@@ -18,5 +19,9 @@ def lock_families(session, family_ids) -> None:
     if is_postgresql(session):
         session.execute(select(Family.id).where(Family.id.in_(ids)).order_by(Family.id).with_for_update())
     else:
-        session.execute(update(Family).where(Family.id == ids[0]).values(credit=Family.credit)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Family)
+            .where(Family.id == ids[0])
+            .values(credit=Family.credit)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,10 +1,18 @@
 """Participants, the families they pay with, and their arrears over time."""
+
 import enum
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import (
-    BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, SmallInteger, String, Text,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,9 +24,9 @@ from telecollect.regions.models import City, District, Province, Village
 
 class Segment(str, enum.Enum):
     PBPU = "PBPU"  #: self-paying workers (mandiri)
-    BP = "BP"      #: non-workers
-    PPU = "PPU"    #: wage earners, paid through the employer
-    PBI = "PBI"    #: paid by the government
+    BP = "BP"  #: non-workers
+    PPU = "PPU"  #: wage earners, paid through the employer
+    PBI = "PBI"  #: paid by the government
 
 
 #: Months-in-arrears buckets used by filters and reports: (label, low, high).
@@ -52,15 +60,13 @@ class Family(db.Model):
     #: Money paid that did not yet cover a whole month (it counts toward the next one).
     credit: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", nullable=False)
     #: The day all arrears and the current month were paid; cleared by new arrears data.
-    reactivated_on: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    reactivated_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: Where the family lives (its members' place, set by the import), for reports by district.
-    district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("districts.id"), index=True, nullable=True)
-    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True, nullable=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
-    members: Mapped[list["Participant"]] = relationship(
-        back_populates="family", order_by="Participant.card_no"
-    )
+    members: Mapped[list["Participant"]] = relationship(back_populates="family", order_by="Participant.card_no")
 
     def __repr__(self):
         return f"<Family {self.key}>"
@@ -81,25 +87,23 @@ class Participant(db.Model):
     #: JKN card number: 13 digits, leading zeros kept.
     card_no: Mapped[str] = mapped_column(String(13), unique=True, nullable=False)
     #: NIK: 16 digits. Personal data: shown masked to all but supervisors and admins.
-    nik: Mapped[Optional[str]] = mapped_column(String(16), index=True, nullable=True)
+    nik: Mapped[str | None] = mapped_column(String(16), index=True, nullable=True)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     #: Mobile number in E.164 (+6281234567890).
-    phone: Mapped[Optional[str]] = mapped_column(String(16), index=True, nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(16), index=True, nullable=True)
     #: A second mobile number from the file's `phone2` column (E.164), when the participant has one.
-    phone2: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
-    segment: Mapped[Segment] = mapped_column(
-        Enum(Segment, name="segment", native_enum=False, length=8), nullable=False
-    )
+    phone2: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    segment: Mapped[Segment] = mapped_column(Enum(Segment, name="segment", native_enum=False, length=8), nullable=False)
     #: Care class 1–3 ("class" is a Python keyword).
-    klass: Mapped[Optional[int]] = mapped_column(SmallInteger, nullable=True)
+    klass: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True, nullable=False)
     province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), nullable=False)
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), nullable=False)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), nullable=False)
-    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
-    rt: Mapped[Optional[str]] = mapped_column(String(3), nullable=True)
-    rw: Mapped[Optional[str]] = mapped_column(String(3), nullable=True)
-    address: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), nullable=True)
+    rt: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    rw: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    address: Mapped[str | None] = mapped_column(Text, nullable=True)
     is_autodebit: Mapped[bool] = mapped_column(default=False, server_default="0", nullable=False)
     #: Set when a call found the number is not this participant's; a new
     #: number from an import clears it.
@@ -109,7 +113,7 @@ class Participant(db.Model):
     # too slow for an interactive page. Only `record_arrears` writes them.
     months_in_arrears: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     arrears_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", nullable=False)
-    arrears_as_of: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    arrears_as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
@@ -117,7 +121,7 @@ class Participant(db.Model):
     province: Mapped[Province] = relationship()
     city: Mapped[City] = relationship()
     district: Mapped[District] = relationship()
-    village: Mapped[Optional[Village]] = relationship()
+    village: Mapped[Village | None] = relationship()
     snapshots: Mapped[list["ArrearsSnapshot"]] = relationship(
         back_populates="participant", order_by="ArrearsSnapshot.as_of.desc()"
     )
@@ -137,13 +141,11 @@ class ArrearsSnapshot(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(
-        ForeignKey("participants.id", ondelete="CASCADE"), nullable=False
-    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), nullable=False)
     as_of: Mapped[date] = mapped_column(Date, nullable=False)
     months_in_arrears: Mapped[int] = mapped_column(nullable=False)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    import_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_runs.id"), nullable=True)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"), nullable=True)
 
     participant: Mapped[Participant] = relationship(back_populates="snapshots")
 

@@ -1,4 +1,6 @@
 """Read-only questions about participants: search, filters, scope."""
+
+import contextlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,10 +16,7 @@ from telecollect.phones import InvalidPhone, normalize_mobile
 
 def bucket_label_expression(months):
     """SQL CASE giving each row its months-in-arrears bucket label ("0" when paid up)."""
-    whens = [
-        ((months >= low) if high is None else months.between(low, high), label)
-        for label, low, high in BUCKETS
-    ]
+    whens = [((months >= low) if high is None else months.between(low, high), label) for label, low, high in BUCKETS]
     return case(*whens, else_="0")
 
 
@@ -52,9 +51,11 @@ class ParticipantFilters:
     def apply(self, stmt):
         if self.q:
             stmt = stmt.where(search_condition(self.q))
-        for column, value in ((Participant.city_id, self.city_id),
-                              (Participant.district_id, self.district_id),
-                              (Participant.village_id, self.village_id)):
+        for column, value in (
+            (Participant.city_id, self.city_id),
+            (Participant.district_id, self.district_id),
+            (Participant.village_id, self.village_id),
+        ):
             if value:
                 stmt = stmt.where(column == value)
         if self.segment in Segment.__members__:
@@ -77,10 +78,8 @@ def search_condition(q: str):
             conditions.append(Participant.card_no == compact)
         if len(compact) == 16:
             conditions.append(Participant.nik == compact)
-        try:
+        with contextlib.suppress(InvalidPhone):  # not every number written is a phone number
             conditions.append(Participant.phone == normalize_mobile(compact))
-        except InvalidPhone:
-            pass
         if compact.isdigit() and len(compact) < 13:
             conditions.append(Participant.card_no.startswith(compact))
         return or_(*conditions) if conditions else false()
@@ -92,8 +91,7 @@ def list_participants(session, user: User, filters: ParticipantFilters, page: in
     base = filters.apply(scope_to_user(select(Participant), user))
     total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
     rows = session.scalars(
-        base.order_by(Participant.arrears_amount.desc(), Participant.id)
-        .limit(per_page).offset((page - 1) * per_page)
+        base.order_by(Participant.arrears_amount.desc(), Participant.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return rows, total
 
@@ -111,7 +109,8 @@ def family_arrears(members) -> tuple[int, int]:
 
 def arrears_history(session, participant: Participant):
     return session.scalars(
-        select(ArrearsSnapshot).where(ArrearsSnapshot.participant_id == participant.id)
+        select(ArrearsSnapshot)
+        .where(ArrearsSnapshot.participant_id == participant.id)
         .order_by(ArrearsSnapshot.as_of.desc())
     ).all()
 
@@ -123,4 +122,6 @@ def local_today(participant: Participant) -> date:
 
 def owing_family_ids():
     """The families that owe anything, as a subquery."""
-    return select(Participant.family_id).group_by(Participant.family_id).having(func.sum(Participant.arrears_amount) > 0)
+    return (
+        select(Participant.family_id).group_by(Participant.family_id).having(func.sum(Participant.arrears_amount) > 0)
+    )

@@ -1,16 +1,21 @@
 """Participant list, detail and the import upload page."""
+
 from flask import Response, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from telecollect.audit import services as audit
 from telecollect.auth.scoping import scope_of
 from telecollect.extensions import db
+from telecollect.imports.models import ImportRun
 from telecollect.imports.web import upload_page
 from telecollect.participants import bp
-from telecollect.imports.models import ImportRun
 from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.participants.queries import (
-    ParticipantFilters, arrears_history, family_arrears, family_members, list_participants,
+    ParticipantFilters,
+    arrears_history,
+    family_arrears,
+    family_members,
+    list_participants,
     may_view,
 )
 from telecollect.regions.queries import place_options
@@ -28,8 +33,14 @@ def index():
     per_page = current_app.config["PAGE_SIZE"]
     rows, total = list_participants(db.session, current_user, filters, page, per_page)
     return render_template(
-        "participants/index.html", rows=rows, total=total, page=page, per_page=per_page,
-        filters=filters, buckets=[b[0] for b in BUCKETS], segments=[s.value for s in Segment],
+        "participants/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        per_page=per_page,
+        filters=filters,
+        buckets=[b[0] for b in BUCKETS],
+        segments=[s.value for s in Segment],
         places=place_options(db.session, *scope_of(current_user).as_lists()),
     )
 
@@ -46,9 +57,13 @@ def detail(card_no):
     db.session.commit()
     amount, months = family_arrears(members)
     return render_template(
-        "participants/detail.html", p=participant, members=members,
-        family_amount=amount, family_months=months,
-        history=arrears_history(db.session, participant), events=family_timeline(db.session, participant),
+        "participants/detail.html",
+        p=participant,
+        members=members,
+        family_amount=amount,
+        family_months=months,
+        history=arrears_history(db.session, participant),
+        events=family_timeline(db.session, participant),
         show_full_nik=current_user.is_privileged,
     )
 
@@ -67,8 +82,11 @@ def rejects_csv(run_id):
     run = db.get_or_404(ImportRun, run_id)
     if not run.rejects_csv:
         abort(404)
-    return Response(run.rejects_csv, mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=rejects-{run.id}.csv"})
+    return Response(
+        run.rejects_csv,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=rejects-{run.id}.csv"},
+    )
 
 
 def _filters_from(args) -> ParticipantFilters:

@@ -1,8 +1,10 @@
 """Importing participants and recording their arrears."""
+
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
 
@@ -12,46 +14,81 @@ from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_i
 from telecollect.imports.seen import SeenKeys
 from telecollect.participants.importing import ParticipantRow, missing_columns, validate_row
 from telecollect.participants.models import ArrearsSnapshot, Family, Participant
-from telecollect.reasons import Refusal
-from telecollect.regions.services import PlaceError, PlaceResolver, ensure_provinces
+from telecollect.reasons import ColumnRefusal, Refusal
+
+
+class PlaceFinder(Protocol):
+    """Finds (or adds) a row's places: `resolve(...)` gives an object with `as_dict()` of place ids or raises
+    `ColumnRefusal`; `created` lists the places it added."""
+
+    created: list
+
+    def resolve(
+        self, province: str, city: str, kecamatan: str, kelurahan: str | None, kelurahan_code: str | None = None
+    ) -> Any: ...
 
 
 # Participant attributes an import may change; compared to decide "unchanged".
 _PROFILE = (
-    "nik", "name", "phone", "phone2", "segment", "klass", "family_id", "province_id", "city_id",
-    "district_id", "village_id", "rt", "rw", "address", "is_autodebit",
+    "nik",
+    "name",
+    "phone",
+    "phone2",
+    "segment",
+    "klass",
+    "family_id",
+    "province_id",
+    "city_id",
+    "district_id",
+    "village_id",
+    "rt",
+    "rw",
+    "address",
+    "is_autodebit",
 )
 
 
-def import_participants(session, reader: TableReader, *, after_all: Callable[..., None], **options) -> ImportReport:
+def import_participants(
+    session, reader: TableReader, *, places: Callable[..., PlaceFinder], after_all: Callable[..., None], **options
+) -> ImportReport:
     """Import a participant/arrears file (see `imports.runner.run_import` for the options).
 
     Participants are matched by card number: changed ones are updated, a
     changed arrears figure adds a snapshot, identical rows change nothing.
-    `after_all(session, run_id, now)` runs once when the import is kept: what
-    the rest of the system does about the new arrears (`workflows.imports`).
+    `places(session, allow_new=…)` makes the place finder for the import (the
+    regions domain's); `after_all(session, run_id, now)` runs once when the
+    import is kept: what the rest of the system does about the new arrears
+    (both given by `workflows.imports`).
     """
-    ensure_provinces(session)
-    spec = replace(PARTICIPANTS, make_writer=partial(_BatchWriter, after_all=after_all))
+    spec = replace(PARTICIPANTS, make_writer=partial(_BatchWriter, places=places, after_all=after_all))
     return run_import(session, reader, spec, **options)
-
 
 
 class _BatchWriter:
     """Writes validated rows a batch at a time, with a few set-based queries each."""
 
-    def __init__(self, session, run_id: int, report: ImportReport, today: date, now: datetime,
-                 allow_new_places: bool = True, *, after_all: Callable[..., None]):
+    def __init__(
+        self,
+        session,
+        run_id: int,
+        report: ImportReport,
+        today: date,
+        now: datetime,
+        allow_new_places: bool = True,
+        *,
+        places: Callable[..., PlaceFinder],
+        after_all: Callable[..., None],
+    ):
         self.session = session
         self.after_all = after_all
         self.now = now
         self.run_id = run_id
         self.report = report
-        self.places = PlaceResolver(session, allow_new=allow_new_places)
+        self.places = places(session, allow_new=allow_new_places)
         # The report lists what the resolver adds, as it adds it (a refused run too: "would add").
         self.report.new_places = self.places.created
         self.seen = SeenKeys(session, "import_seen_cards")
-        self._place_cache: dict[tuple, dict | PlaceError] = {}
+        self._place_cache: dict[tuple, dict | ColumnRefusal] = {}
 
     def finish(self):
         self.after_all(self.session, self.run_id, self.now)
@@ -66,12 +103,13 @@ class _BatchWriter:
         in_batch: set[str] = set()
         for row, raw in batch:
             if row.card_no in duplicates or row.card_no in in_batch:
-                rejected.append(((row.line, raw), [RowError(
-                    row.line, "card_no", Refusal("card_no_repeated", card_no=row.card_no))]))
+                rejected.append(
+                    ((row.line, raw), [RowError(row.line, "card_no", Refusal("card_no_repeated", card_no=row.card_no))])
+                )
                 continue
             in_batch.add(row.card_no)
             place_ids = self._place_ids(row)
-            if isinstance(place_ids, PlaceError):
+            if isinstance(place_ids, ColumnRefusal):
                 rejected.append(((row.line, raw), [RowError(row.line, place_ids.column, place_ids.refusal)]))
                 continue
             placed.append((row, place_ids))
@@ -79,13 +117,13 @@ class _BatchWriter:
             self._write_rows(placed)
         return rejected
 
-    def _place_ids(self, row: ParticipantRow) -> dict | PlaceError:
+    def _place_ids(self, row: ParticipantRow) -> dict | ColumnRefusal:
         """The row's place ids, or why they cannot be settled; each spelling is resolved once per import."""
         names = (row.province, row.city, row.kecamatan, row.kelurahan, row.kelurahan_code)
         if names not in self._place_cache:
             try:
                 self._place_cache[names] = self.places.resolve(*names).as_dict()
-            except PlaceError as exc:
+            except ColumnRefusal as exc:
                 self._place_cache[names] = exc
         return self._place_cache[names]
 
@@ -93,11 +131,16 @@ class _BatchWriter:
         session = self.session
         family_ids = self._family_ids({row.family_key: place_ids for row, place_ids in placed})
         existing = {
-            r.card_no: r for r in session.execute(
-                select(Participant.id, Participant.card_no, Participant.arrears_as_of,
-                       Participant.months_in_arrears, Participant.arrears_amount,
-                       *[getattr(Participant, name) for name in _PROFILE])
-                .where(Participant.card_no.in_([row.card_no for row, _ in placed]))
+            r.card_no: r
+            for r in session.execute(
+                select(
+                    Participant.id,
+                    Participant.card_no,
+                    Participant.arrears_as_of,
+                    Participant.months_in_arrears,
+                    Participant.arrears_amount,
+                    *[getattr(Participant, name) for name in _PROFILE],
+                ).where(Participant.card_no.in_([row.card_no for row, _ in placed]))
             )
         }
         now = self.now
@@ -106,8 +149,16 @@ class _BatchWriter:
             profile = _profile(row, place_ids, family_ids[row.family_key])
             current = existing.get(row.card_no)
             if current is None:
-                inserts.append({**profile, "card_no": row.card_no, "created_at": now, "updated_at": now,
-                                "is_phone_invalid": False, **_current_arrears(row)})
+                inserts.append(
+                    {
+                        **profile,
+                        "card_no": row.card_no,
+                        "created_at": now,
+                        "updated_at": now,
+                        "is_phone_invalid": False,
+                        **_current_arrears(row),
+                    }
+                )
                 continue
             changes = {k: v for k, v in profile.items() if getattr(current, k) != v}
             if "phone" in changes:
@@ -127,8 +178,11 @@ class _BatchWriter:
             # bulk INSERT … RETURNING is several times slower on SQLite.
             bulk_insert(session, Participant.__table__, inserts)
             by_card = {row.card_no: row for row, _ in placed}
-            created = session.execute(select(Participant.id, Participant.card_no).where(
-                Participant.card_no.in_([r["card_no"] for r in inserts]))).all()
+            created = session.execute(
+                select(Participant.id, Participant.card_no).where(
+                    Participant.card_no.in_([r["card_no"] for r in inserts])
+                )
+            ).all()
             snapshots.extend(_snapshot(pid, by_card[card], self.run_id) for pid, card in created)
             self.report.created += len(created)
         for group in _group_by_keys(updates):
@@ -141,17 +195,28 @@ class _BatchWriter:
         session = self.session
         found, moved = {}, []
         for key, family_id, district_id, village_id in session.execute(
-                select(Family.key, Family.id, Family.district_id, Family.village_id).where(Family.key.in_(places))):
+            select(Family.key, Family.id, Family.district_id, Family.village_id).where(Family.key.in_(places))
+        ):
             found[key] = family_id
             place = places[key]
             if (district_id, village_id) != (place["district_id"], place["village_id"]):
                 moved.append({"id": family_id, "district_id": place["district_id"], "village_id": place["village_id"]})
-        missing = [{"key": key, "created_at": self.now, "credit": 0, "district_id": places[key]["district_id"],
-                    "village_id": places[key]["village_id"]} for key in places if key not in found]
+        missing = [
+            {
+                "key": key,
+                "created_at": self.now,
+                "credit": 0,
+                "district_id": places[key]["district_id"],
+                "village_id": places[key]["village_id"],
+            }
+            for key in places
+            if key not in found
+        ]
         if missing:
             bulk_insert(session, Family.__table__, missing)
-            found.update(session.execute(select(Family.key, Family.id).where(
-                Family.key.in_([m["key"] for m in missing]))).all())
+            found.update(
+                session.execute(select(Family.key, Family.id).where(Family.key.in_([m["key"] for m in missing]))).all()
+            )
         if moved:
             session.execute(update(Family), moved)
         return found
@@ -171,15 +236,27 @@ class _BatchWriter:
 
 def _profile(row: ParticipantRow, place_ids: dict, family_id: int) -> dict:
     return {
-        "nik": row.nik, "name": row.name, "phone": row.phone, "phone2": row.phone2, "segment": row.segment,
-        "klass": row.klass, "family_id": family_id, "rt": row.rt, "rw": row.rw,
-        "address": row.address, "is_autodebit": row.is_autodebit, **place_ids,
+        "nik": row.nik,
+        "name": row.name,
+        "phone": row.phone,
+        "phone2": row.phone2,
+        "segment": row.segment,
+        "klass": row.klass,
+        "family_id": family_id,
+        "rt": row.rt,
+        "rw": row.rw,
+        "address": row.address,
+        "is_autodebit": row.is_autodebit,
+        **place_ids,
     }
 
 
 def _current_arrears(row: ParticipantRow) -> dict:
-    return {"months_in_arrears": row.months_in_arrears, "arrears_amount": row.arrears_amount,
-            "arrears_as_of": row.as_of}
+    return {
+        "months_in_arrears": row.months_in_arrears,
+        "arrears_amount": row.arrears_amount,
+        "arrears_as_of": row.as_of,
+    }
 
 
 def _arrears_effect(current, row: ParticipantRow) -> tuple[bool, dict]:
@@ -197,9 +274,13 @@ def _arrears_effect(current, row: ParticipantRow) -> tuple[bool, dict]:
 
 
 def _snapshot(participant_id: int, row: ParticipantRow, run_id: int) -> dict:
-    return {"participant_id": participant_id, "as_of": row.as_of,
-            "months_in_arrears": row.months_in_arrears, "amount": row.arrears_amount,
-            "import_run_id": run_id}
+    return {
+        "participant_id": participant_id,
+        "as_of": row.as_of,
+        "months_in_arrears": row.months_in_arrears,
+        "amount": row.arrears_amount,
+        "import_run_id": run_id,
+    }
 
 
 def _group_by_keys(rows: list[dict]) -> list[list[dict]]:
@@ -210,5 +291,10 @@ def _group_by_keys(rows: list[dict]) -> list[list[dict]]:
     return list(groups.values())
 
 
-PARTICIPANTS = ImportSpec(kind="participants", missing_columns=missing_columns, validate_row=validate_row,
-                          make_writer=_BatchWriter, has_places=True)
+PARTICIPANTS = ImportSpec(
+    kind="participants",
+    missing_columns=missing_columns,
+    validate_row=validate_row,
+    make_writer=_BatchWriter,
+    has_places=True,
+)

@@ -1,4 +1,5 @@
 """`flask import payments FILE` and `flask payments settle`."""
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -10,15 +11,22 @@ from telecollect.imports.cli import register_import_command
 from telecollect.workflows import settlement
 from telecollect.workflows.imports import import_payments
 
-register_import_command("payments", import_payments,
-                        "Import payments (card_no or family_id, amount, paid_on, reference, channel) from FILE.")
+register_import_command(
+    "payments",
+    import_payments,
+    "Import payments (card_no or family_id, amount, paid_on, reference, channel) from FILE.",
+)
 
 payments_group = AppGroup("payments", help="Promises and installment plans that fall due.")
 
 
 @payments_group.command("settle")
-@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="As of this day (default: today in the branch's zone).")
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="As of this day (default: today in the branch's zone).",
+)
 def settle(on):
     """Mark promises past their grace as partly kept or broken, and installments as missed."""
     now = now_utc()

@@ -1,4 +1,5 @@
 """The payment file format: columns, and how one row is validated."""
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,8 +12,15 @@ from telecollect.reasons import Refusal, quoted
 
 COLUMNS = ("card_no", "family_id", "amount", "paid_on", "reference", "channel")
 REQUIRED = ("amount", "paid_on", "reference")
-_CHANNEL_ALIASES = {"mobile jkn": "mobile_jkn", "mobilejkn": "mobile_jkn", "m-jkn": "mobile_jkn", "pos": "post_office",
-                    "kantor pos": "post_office", "kantor cabang": "branch", "auto debit": "autodebit"}
+_CHANNEL_ALIASES = {
+    "mobile jkn": "mobile_jkn",
+    "mobilejkn": "mobile_jkn",
+    "m-jkn": "mobile_jkn",
+    "pos": "post_office",
+    "kantor pos": "post_office",
+    "kantor cabang": "branch",
+    "auto debit": "autodebit",
+}
 
 
 @dataclass(slots=True)

@@ -1,7 +1,7 @@
 """Payments received, and how each was applied to the family's arrears."""
+
 import enum
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +10,7 @@ from telecollect.auth.models import User
 from telecollect.db import UTCDateTime, now_utc
 from telecollect.extensions import db
 from telecollect.participants.models import Family
+
 
 class PaymentChannel(str, enum.Enum):
     """Where a participant may pay (the official channels only)."""
@@ -42,25 +43,30 @@ class Payment(db.Model):
     reference: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)
     #: The member whose card number the payment named, when it named one.
-    participant_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participants.id"), nullable=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), nullable=True)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     paid_on: Mapped[date] = mapped_column(Date, nullable=False)
     channel: Mapped[PaymentChannel] = mapped_column(
         Enum(PaymentChannel, name="payment_channel", native_enum=False, length=20),
-        default=PaymentChannel.other, server_default="other", nullable=False)
+        default=PaymentChannel.other,
+        server_default="other",
+        nullable=False,
+    )
     #: Whole months of arrears this payment cleared (oldest first).
     months_covered: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     #: Credited, in this order of precedence, to the last contact that reached the
     #: family within the attribution window before the payment; none is self-cure.
-    attributed_attempt_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact_attempts.id"), nullable=True)
-    attributed_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    attributed_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("contact_attempts.id"), nullable=True)
+    attributed_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     #: phone, whatsapp, visit, sms or self_cure.
-    attributed_channel: Mapped[str] = mapped_column(String(12), default=SELF_CURE, server_default=SELF_CURE, nullable=False)
-    import_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_runs.id"), nullable=True)
+    attributed_channel: Mapped[str] = mapped_column(
+        String(12), default=SELF_CURE, server_default=SELF_CURE, nullable=False
+    )
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
     family: Mapped[Family] = relationship()
-    attributed_user: Mapped[Optional[User]] = relationship()
+    attributed_user: Mapped[User | None] = relationship()
 
     def __repr__(self):
         return f"<Payment {self.reference} family={self.family_id} Rp{self.amount} {self.paid_on}>"

@@ -1,4 +1,5 @@
 """The payments upload page."""
+
 from flask import Blueprint
 
 from telecollect.imports.web import upload_page

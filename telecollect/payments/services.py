@@ -7,6 +7,7 @@ month too, the family is reactivated and leaves the queues. Each payment also
 counts toward the family's open promises and installment plan, and is credited
 to the last contact that reached the family within the attribution window.
 """
+
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -21,8 +22,8 @@ from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
 from telecollect.imports.seen import SeenKeys
-from telecollect.participants.models import Family, Participant
 from telecollect.participants.locks import lock_families
+from telecollect.participants.models import Family, Participant
 from telecollect.payments.importing import PaymentRow, missing_columns, validate_row
 from telecollect.payments.models import SELF_CURE, Payment
 from telecollect.programs.rules import member_monthly
@@ -107,10 +108,16 @@ def credit_new_promise(session, promise: Promise) -> None:
     """A promise made after the money arrived (same day, or a slow import) counts what is already paid."""
     lock_families(session, [promise.family_id])
     grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
-    promise.paid_amount = session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0)).where(
-            Payment.family_id == promise.family_id, Payment.paid_on >= promise.made_on,
-            Payment.paid_on <= promise.promised_on + grace)) or 0
+    promise.paid_amount = (
+        session.scalar(
+            select(func.coalesce(func.sum(Payment.amount), 0)).where(
+                Payment.family_id == promise.family_id,
+                Payment.paid_on >= promise.made_on,
+                Payment.paid_on <= promise.promised_on + grace,
+            )
+        )
+        or 0
+    )
     if promise.paid_amount >= promise.amount:
         promise.state, promise.resolved_on = PromiseState.kept, promise.made_on
 
@@ -119,8 +126,9 @@ def count_toward_promises(session, family_ids: set[int], payments: list[Payment]
     """Add each payment to the family's pending promises whose window it falls in; returns the families
     whose promise is now kept."""
     grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
-    pending = session.scalars(select(Promise).where(Promise.family_id.in_(family_ids),
-                                                    Promise.state == PromiseState.pending)).all()
+    pending = session.scalars(
+        select(Promise).where(Promise.family_id.in_(family_ids), Promise.state == PromiseState.pending)
+    ).all()
     by_family: dict[int, list[Payment]] = {}
     for payment in payments:
         by_family.setdefault(payment.family_id, []).append(payment)
@@ -141,8 +149,9 @@ def settle_promises(session, today: date) -> tuple[dict, list[tuple[int, Requeue
     (something was paid) or broken (nothing was). Returns the counts and the families to send back to the
     collection queue, with why. Safe to run often."""
     grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
-    due = session.scalars(select(Promise).where(Promise.state == PromiseState.pending,
-                                                Promise.promised_on < today - grace)).all()
+    due = session.scalars(
+        select(Promise).where(Promise.state == PromiseState.pending, Promise.promised_on < today - grace)
+    ).all()
     counts = {"kept": 0, "partly_kept": 0, "broken": 0}
     requeues = []
     for promise in due:
@@ -163,12 +172,22 @@ def attribute(session, payments: list[Payment], window_days: int) -> None:
         return
     earliest = min(p.paid_on for p in payments) - timedelta(days=window_days)
     attempts = session.execute(
-        select(ContactAttempt.id, ContactAttempt.family_id, ContactAttempt.user_id, ContactAttempt.channel,
-               ContactAttempt.at, WorkItem.timezone)
+        select(
+            ContactAttempt.id,
+            ContactAttempt.family_id,
+            ContactAttempt.user_id,
+            ContactAttempt.channel,
+            ContactAttempt.at,
+            WorkItem.timezone,
+        )
         .join(WorkItem, WorkItem.id == ContactAttempt.work_item_id, isouter=True)
-        .where(ContactAttempt.family_id.in_({p.family_id for p in payments}), ContactAttempt.is_reached.is_(True),
-               ContactAttempt.at >= datetime.combine(earliest, time(0), ZONES["WIT"]))
-        .order_by(ContactAttempt.at)).all()
+        .where(
+            ContactAttempt.family_id.in_({p.family_id for p in payments}),
+            ContactAttempt.is_reached.is_(True),
+            ContactAttempt.at >= datetime.combine(earliest, time(0), ZONES["WIT"]),
+        )
+        .order_by(ContactAttempt.at)
+    ).all()
     by_family: dict[int, list] = {}
     for attempt in attempts:
         by_family.setdefault(attempt.family_id, []).append(attempt)
@@ -190,8 +209,9 @@ def attribute(session, payments: list[Payment], window_days: int) -> None:
 class _PaymentWriter:
     """Writes validated payments a batch at a time and applies them to their families."""
 
-    def __init__(self, session, run_id: int, report: ImportReport, today: date, now: datetime, *,
-                 reactions: PaymentReactions):
+    def __init__(
+        self, session, run_id: int, report: ImportReport, today: date, now: datetime, *, reactions: PaymentReactions
+    ):
         self.session = session
         self.reactions = reactions
         self.run_id = run_id
@@ -211,8 +231,12 @@ class _PaymentWriter:
         rejected = []
         repeats = self.seen.add_and_find_repeats([row.reference for row, _raw in batch])
         families = self._families(batch)
-        existing = {p.reference: p for p in self.session.scalars(
-            select(Payment).where(Payment.reference.in_([row.reference for row, _ in batch])))}
+        existing = {
+            p.reference: p
+            for p in self.session.scalars(
+                select(Payment).where(Payment.reference.in_([row.reference for row, _ in batch]))
+            )
+        }
         fresh, in_batch = [], set()
         for row, raw in batch:
             problem = self._problem(row, families, existing, repeats, in_batch)
@@ -248,7 +272,8 @@ class _PaymentWriter:
         found = {}
         if cards:
             for card, family_id, participant_id in self.session.execute(
-                    select(Participant.card_no, Participant.family_id, Participant.id).where(Participant.card_no.in_(cards))):
+                select(Participant.card_no, Participant.family_id, Participant.id).where(Participant.card_no.in_(cards))
+            ):
                 found[(card, None)] = (family_id, participant_id)
         for row, _ in batch:  # a row may name both; the card number decides
             if row.card_no and row.family_key and (row.card_no, None) in found:
@@ -265,35 +290,67 @@ class _PaymentWriter:
         family_ids = {family_id for _row, (family_id, _pid) in fresh}
         lock_families(session, family_ids)
         now = self.now
-        payments = sorted((_NewPayment(row, family_id, participant_id) for row, (family_id, participant_id) in fresh),
-                          key=lambda p: (p.paid_on, p.reference))
-        families = {r.id: _Row(r._mapping) for r in session.execute(
-            select(Family.id, Family.credit, Family.reactivated_on).where(Family.id.in_(family_ids)))}
+        payments = sorted(
+            (_NewPayment(row, family_id, participant_id) for row, (family_id, participant_id) in fresh),
+            key=lambda p: (p.paid_on, p.reference),
+        )
+        families = {
+            r.id: _Row(r._mapping)
+            for r in session.execute(
+                select(Family.id, Family.credit, Family.reactivated_on).where(Family.id.in_(family_ids))
+            )
+        }
         members: dict[int, list] = {}
-        for r in session.execute(select(Participant.id, Participant.family_id, Participant.klass,
-                                        Participant.months_in_arrears, Participant.arrears_amount,
-                                        Participant.arrears_as_of).where(Participant.family_id.in_(family_ids))
-                                 .order_by(Participant.card_no)):
+        for r in session.execute(
+            select(
+                Participant.id,
+                Participant.family_id,
+                Participant.klass,
+                Participant.months_in_arrears,
+                Participant.arrears_amount,
+                Participant.arrears_as_of,
+            )
+            .where(Participant.family_id.in_(family_ids))
+            .order_by(Participant.card_no)
+        ):
             members.setdefault(r.family_id, []).append(_Row(r._mapping))
         before = {m.id: (m.months_in_arrears, m.arrears_amount, m.arrears_as_of) for ms in members.values() for m in ms}
         family_before = {f.id: (f.credit, f.reactivated_on) for f in families.values()}
         reactivated = []
         for payment in payments:
-            allocation = allocate(families[payment.family_id], members.get(payment.family_id, []),
-                                  payment.amount, payment.paid_on)
+            allocation = allocate(
+                families[payment.family_id], members.get(payment.family_id, []), payment.amount, payment.paid_on
+            )
             payment.months_covered = allocation.months_covered
             if allocation.reactivated:
                 reactivated.append(payment.family_id)
         attribute(session, payments, self.window_days)
         bulk_insert(session, Payment.__table__, [p.row(self.run_id, now) for p in payments])
-        _write_changes(session, Participant, [
-            {"id": m.id, "months_in_arrears": m.months_in_arrears, "arrears_amount": m.arrears_amount,
-             "arrears_as_of": m.arrears_as_of, "updated_at": now}
-            for ms in members.values() for m in ms
-            if (m.months_in_arrears, m.arrears_amount, m.arrears_as_of) != before[m.id]])
-        _write_changes(session, Family, [
-            {"id": f.id, "credit": f.credit, "reactivated_on": f.reactivated_on}
-            for f in families.values() if (f.credit, f.reactivated_on) != family_before[f.id]])
+        _write_changes(
+            session,
+            Participant,
+            [
+                {
+                    "id": m.id,
+                    "months_in_arrears": m.months_in_arrears,
+                    "arrears_amount": m.arrears_amount,
+                    "arrears_as_of": m.arrears_as_of,
+                    "updated_at": now,
+                }
+                for ms in members.values()
+                for m in ms
+                if (m.months_in_arrears, m.arrears_amount, m.arrears_as_of) != before[m.id]
+            ],
+        )
+        _write_changes(
+            session,
+            Family,
+            [
+                {"id": f.id, "credit": f.credit, "reactivated_on": f.reactivated_on}
+                for f in families.values()
+                if (f.credit, f.reactivated_on) != family_before[f.id]
+            ],
+        )
         kept = count_toward_promises(session, family_ids, payments)
         self.reactions.after_batch(session, AppliedPayments(family_ids, kept, reactivated), now)
         self.report.created += len(payments)
@@ -317,19 +374,31 @@ class _NewPayment:
         self.attributed_channel = SELF_CURE
 
     def row(self, run_id: int, now) -> dict:
-        return {"reference": self.reference, "family_id": self.family_id, "participant_id": self.participant_id,
-                "amount": self.amount, "paid_on": self.paid_on, "channel": self.channel,
-                "months_covered": self.months_covered, "attributed_attempt_id": self.attributed_attempt_id,
-                "attributed_user_id": self.attributed_user_id, "attributed_channel": self.attributed_channel,
-                "import_run_id": run_id, "created_at": now}
+        return {
+            "reference": self.reference,
+            "family_id": self.family_id,
+            "participant_id": self.participant_id,
+            "amount": self.amount,
+            "paid_on": self.paid_on,
+            "channel": self.channel,
+            "months_covered": self.months_covered,
+            "attributed_attempt_id": self.attributed_attempt_id,
+            "attributed_user_id": self.attributed_user_id,
+            "attributed_channel": self.attributed_channel,
+            "import_run_id": run_id,
+            "created_at": now,
+        }
 
 
 def _write_changes(session, model, rows: list[dict]) -> None:
     """One executemany UPDATE by primary key for the rows that changed."""
     if rows:
-        session.execute(update(model.__table__).where(model.__table__.c.id == bindparam("_id")),
-                        [{**{k: v for k, v in r.items() if k != "id"}, "_id": r["id"]} for r in rows])
+        session.execute(
+            update(model.__table__).where(model.__table__.c.id == bindparam("_id")),
+            [{**{k: v for k, v in r.items() if k != "id"}, "_id": r["id"]} for r in rows],
+        )
 
 
-PAYMENTS = ImportSpec(kind="payments", missing_columns=missing_columns, validate_row=validate_row,
-                      make_writer=_PaymentWriter)
+PAYMENTS = ImportSpec(
+    kind="payments", missing_columns=missing_columns, validate_row=validate_row, make_writer=_PaymentWriter
+)

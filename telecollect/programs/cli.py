@@ -1,4 +1,5 @@
 """`flask programs list|add`: relief programs are data with effective dates."""
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
@@ -16,10 +17,12 @@ def list_programs():
     """List programs and their rules."""
     for p in db.session.scalars(select(ReliefProgram).order_by(ReliefProgram.effective_from)):
         until = p.effective_to.isoformat() if p.effective_to else "…"
-        click.echo(f"{p.code:16} {p.kind.value:12} {p.effective_from}–{until} segments={p.segments} "
-                   f"months={p.min_months}–{p.max_months or '…'} installments≤{p.max_installments} ÷{p.installment_divisor} "
-                   f"register≤{p.registration_last_day} (Feb ≤{p.registration_last_day_february}) "
-                   f"current_month={'yes' if p.includes_current_month else 'no'}")
+        click.echo(
+            f"{p.code:16} {p.kind.value:12} {p.effective_from}–{until} segments={p.segments} "
+            f"months={p.min_months}–{p.max_months or '…'} installments≤{p.max_installments} ÷{p.installment_divisor} "
+            f"register≤{p.registration_last_day} (Feb ≤{p.registration_last_day_february}) "
+            f"current_month={'yes' if p.includes_current_month else 'no'}"
+        )
 
 
 @programs_group.command("add")
@@ -34,7 +37,9 @@ def list_programs():
 @click.option("--max-installments", type=click.IntRange(1))
 @click.option("--divisor", "installment_divisor", type=click.IntRange(1), help="At most months ÷ this installments.")
 @click.option("--last-day", "registration_last_day", type=click.IntRange(1, 31), default=31, show_default=True)
-@click.option("--last-day-february", "registration_last_day_february", type=click.IntRange(1, 29), default=29, show_default=True)
+@click.option(
+    "--last-day-february", "registration_last_day_february", type=click.IntRange(1, 29), default=29, show_default=True
+)
 @click.option("--includes-current-month", is_flag=True)
 @click.option("--pay-months", type=click.IntRange(1), help="Relaxation: months to pay to reactivate.")
 @click.option("--settle-by", type=DATE, help="Relaxation: the rest paid by this date.")
@@ -51,8 +56,15 @@ def add(code, kind, effective_from, effective_to, segments, **rules):
         fail(f"unknown segment(s): {', '.join(sorted(bad))}")
     if rules["settle_by"]:
         rules["settle_by"] = rules["settle_by"].date()
-    db.session.add(ReliefProgram(code=code, kind=ProgramKind(kind), effective_from=effective_from.date(),
-                                 effective_to=effective_to.date() if effective_to else None,
-                                 segments=segments.upper(), **rules))
+    db.session.add(
+        ReliefProgram(
+            code=code,
+            kind=ProgramKind(kind),
+            effective_from=effective_from.date(),
+            effective_to=effective_to.date() if effective_to else None,
+            segments=segments.upper(),
+            **rules,
+        )
+    )
     db.session.commit()
     click.echo(f"Added {code}")

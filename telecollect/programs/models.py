@@ -1,7 +1,7 @@
 """Relief programs as data (REHAB, relaxations) and the installment plans families register."""
+
 import enum
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import BigInteger, Date, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,7 +14,7 @@ from telecollect.participants.models import Family
 
 class ProgramKind(str, enum.Enum):
     installment = "installment"  #: REHAB: the arrears in monthly installments
-    relaxation = "relaxation"    #: pay N months to reactivate, the rest by a date
+    relaxation = "relaxation"  #: pay N months to reactivate, the rest by a date
 
 
 class ReliefProgram(db.Model):
@@ -25,25 +25,27 @@ class ReliefProgram(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
-    kind: Mapped[ProgramKind] = mapped_column(Enum(ProgramKind, name="program_kind", native_enum=False, length=12), nullable=False)
+    kind: Mapped[ProgramKind] = mapped_column(
+        Enum(ProgramKind, name="program_kind", native_enum=False, length=12), nullable=False
+    )
     effective_from: Mapped[date] = mapped_column(Date, nullable=False)
-    effective_to: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: Comma-separated segments that may join, e.g. "PBPU,BP".
     segments: Mapped[str] = mapped_column(String(40), nullable=False)
     min_months: Mapped[int] = mapped_column(nullable=False)
-    max_months: Mapped[Optional[int]] = mapped_column(nullable=True)
+    max_months: Mapped[int | None] = mapped_column(nullable=True)
     #: Installments: at most this many, and at most months ÷ divisor.
-    max_installments: Mapped[Optional[int]] = mapped_column(nullable=True)
-    installment_divisor: Mapped[Optional[int]] = mapped_column(nullable=True)
+    max_installments: Mapped[int | None] = mapped_column(nullable=True)
+    installment_divisor: Mapped[int | None] = mapped_column(nullable=True)
     #: Registration allowed from day 1 to this day of the month (and in February).
     registration_last_day: Mapped[int] = mapped_column(default=31, server_default="31", nullable=False)
     registration_last_day_february: Mapped[int] = mapped_column(default=29, server_default="29", nullable=False)
     #: Whether the plan also covers the current month's contribution.
     includes_current_month: Mapped[bool] = mapped_column(default=False, server_default="0", nullable=False)
     #: Relaxation: months to pay (plus the current one) to reactivate at once …
-    pay_months: Mapped[Optional[int]] = mapped_column(nullable=True)
+    pay_months: Mapped[int | None] = mapped_column(nullable=True)
     #: … and the date by which the rest must be paid.
-    settle_by: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    settle_by: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     def __repr__(self):
         return f"<ReliefProgram {self.code} {self.effective_from}–{self.effective_to}>"
@@ -66,16 +68,21 @@ class InstallmentPlan(db.Model):
     registered_on: Mapped[date] = mapped_column(Date, nullable=False)
     installments: Mapped[int] = mapped_column(nullable=False)
     total_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    state: Mapped[PlanState] = mapped_column(Enum(PlanState, name="plan_state", native_enum=False, length=10),
-                                             default=PlanState.active, server_default="active", nullable=False)
-    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    state: Mapped[PlanState] = mapped_column(
+        Enum(PlanState, name="plan_state", native_enum=False, length=10),
+        default=PlanState.active,
+        server_default="active",
+        nullable=False,
+    )
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
     program: Mapped[ReliefProgram] = relationship()
     family: Mapped[Family] = relationship()
-    recorded_by: Mapped[Optional[User]] = relationship()
-    schedule: Mapped[list["Installment"]] = relationship(back_populates="plan", order_by="Installment.seq",
-                                                         cascade="all, delete-orphan")
+    recorded_by: Mapped[User | None] = relationship()
+    schedule: Mapped[list["Installment"]] = relationship(
+        back_populates="plan", order_by="Installment.seq", cascade="all, delete-orphan"
+    )
 
     def __repr__(self):
         return f"<InstallmentPlan {self.id} family={self.family_id} {self.installments}x {self.state.value}>"
@@ -98,7 +105,10 @@ class Installment(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     state: Mapped[InstallmentState] = mapped_column(
         Enum(InstallmentState, name="installment_state", native_enum=False, length=10),
-        default=InstallmentState.pending, server_default="pending", nullable=False)
+        default=InstallmentState.pending,
+        server_default="pending",
+        nullable=False,
+    )
 
     plan: Mapped[InstallmentPlan] = relationship(back_populates="schedule")
 

@@ -3,6 +3,7 @@
 Everything here is computed from a `ReliefProgram` row, so a changed program
 (New REHAB 2.0, a future relaxation) is a new row with its own dates.
 """
+
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -43,10 +44,15 @@ class Quote:
 def program_on(session, on: date, kind: ProgramKind = ProgramKind.installment) -> ReliefProgram | None:
     """The program of `kind` in force on `on` (the most recently started one)."""
     return session.scalar(
-        select(ReliefProgram).where(
-            ReliefProgram.kind == kind, ReliefProgram.effective_from <= on,
-            or_(ReliefProgram.effective_to.is_(None), ReliefProgram.effective_to >= on))
-        .order_by(ReliefProgram.effective_from.desc()).limit(1))
+        select(ReliefProgram)
+        .where(
+            ReliefProgram.kind == kind,
+            ReliefProgram.effective_from <= on,
+            or_(ReliefProgram.effective_to.is_(None), ReliefProgram.effective_to >= on),
+        )
+        .order_by(ReliefProgram.effective_from.desc())
+        .limit(1)
+    )
 
 
 def member_monthly(member) -> int:
@@ -87,12 +93,28 @@ def rehab_quote(session, members, on: date) -> Quote:
     eligible = not reasons
     is_open = registration_open(program, on)
     if not is_open:
-        reasons.append(_("Registration is open on days 1–%(last)d of the month (1–%(feb)d in February).",
-                         last=program.registration_last_day, feb=program.registration_last_day_february))
+        reasons.append(
+            _(
+                "Registration is open on days 1–%(last)d of the month (1–%(feb)d in February).",
+                last=program.registration_last_day,
+                feb=program.registration_last_day_february,
+            )
+        )
     limit = max_installments(program, months) if eligible else 0
     total = amount + (family_monthly(members) if program.includes_current_month else 0)
-    options = [{"installments": k, "amount_per_installment": split(total, k)[0], "amounts": split(total, k),
-                "total": total} for k in range(2, limit + 1)] if eligible else []
+    options = (
+        [
+            {
+                "installments": k,
+                "amount_per_installment": split(total, k)[0],
+                "amounts": split(total, k),
+                "total": total,
+            }
+            for k in range(2, limit + 1)
+        ]
+        if eligible
+        else []
+    )
     return Quote(program, eligible, reasons, months, amount, limit, is_open, options)
 
 
@@ -101,10 +123,21 @@ def _eligibility_reasons(program: ReliefProgram, members, months: int) -> list[s
     allowed = set(program.segments.split(","))
     segments = sorted({m.segment.value for m in members})
     if not set(segments) <= allowed:
-        reasons.append(_("Segment %(segments)s is not covered: the program is for %(allowed)s.",
-                         segments="/".join(segments), allowed=", ".join(sorted(allowed))))
+        reasons.append(
+            _(
+                "Segment %(segments)s is not covered: the program is for %(allowed)s.",
+                segments="/".join(segments),
+                allowed=", ".join(sorted(allowed)),
+            )
+        )
     high = program.max_months
     if months < program.min_months or (high is not None and months > high):
-        reasons.append(_("%(months)d months in arrears: the program takes %(low)d to %(high)d months.",
-                         months=months, low=program.min_months, high=high or 999))
+        reasons.append(
+            _(
+                "%(months)d months in arrears: the program takes %(low)d to %(high)d months.",
+                months=months,
+                low=program.min_months,
+                high=high or 999,
+            )
+        )
     return reasons

@@ -1,5 +1,6 @@
 """Recording a registered REHAB plan and following its installments like promises."""
-from datetime import date, datetime, time, timedelta, timezone
+
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -22,8 +23,11 @@ def register_plan(session, family: Family, *, installments: int, start_month: da
     or next. Installments fall due on the branch's due day (the 10th) of each
     month and add up exactly to the family's arrears. Raises `ServiceError`.
     """
-    if session.scalar(select(InstallmentPlan.id).where(InstallmentPlan.family_id == family.id,
-                                                       InstallmentPlan.state == PlanState.active)):
+    if session.scalar(
+        select(InstallmentPlan.id).where(
+            InstallmentPlan.family_id == family.id, InstallmentPlan.state == PlanState.active
+        )
+    ):
         raise ServiceError("plan_exists", _("This family already has an active plan."), "installments")
     quote = rehab_quote(session, family.members, on)
     if not quote.eligible:
@@ -32,17 +36,26 @@ def register_plan(session, family: Family, *, installments: int, start_month: da
         raise ServiceError("registration_closed", " ".join(quote.reasons), "installments")
     option = next((o for o in quote.options if o["installments"] == installments), None)
     if option is None:
-        raise ServiceError("bad_installments", _("Choose between 2 and %(n)d installments.", n=quote.max_installments),
-                           "installments")
+        raise ServiceError(
+            "bad_installments", _("Choose between 2 and %(n)d installments.", n=quote.max_installments), "installments"
+        )
     first_month = start_month.replace(day=1)
     this_month = on.replace(day=1)
     if first_month not in (this_month, _add_months(this_month, 1)):
         raise ServiceError("bad_start_month", _("The plan starts this month or next month."), "start_month")
     due_day = current_app.config["INSTALLMENT_DUE_DAY"]
-    plan = InstallmentPlan(family_id=family.id, program_id=quote.program.id, registered_on=on,
-                           installments=installments, total_amount=option["total"], recorded_by_id=user.id)
-    plan.schedule = [Installment(seq=k + 1, due_on=_add_months(first_month, k).replace(day=due_day), amount=amount)
-                     for k, amount in enumerate(split(option["total"], installments))]
+    plan = InstallmentPlan(
+        family_id=family.id,
+        program_id=quote.program.id,
+        registered_on=on,
+        installments=installments,
+        total_amount=option["total"],
+        recorded_by_id=user.id,
+    )
+    plan.schedule = [
+        Installment(seq=k + 1, due_on=_add_months(first_month, k).replace(day=due_day), amount=amount)
+        for k, amount in enumerate(split(option["total"], installments))
+    ]
     session.add(plan)
     session.flush()
     return plan
@@ -55,15 +68,24 @@ def check_after_plan(plan: InstallmentPlan) -> datetime:
 
 def count_toward_plans(session, family_ids) -> None:
     """Mark installments paid as the family's payments since registration cover them, in order."""
-    plans = session.scalars(select(InstallmentPlan).where(InstallmentPlan.family_id.in_(family_ids),
-                                                          InstallmentPlan.state == PlanState.active)
-                            .options(selectinload(InstallmentPlan.schedule))).all()
+    plans = session.scalars(
+        select(InstallmentPlan)
+        .where(InstallmentPlan.family_id.in_(family_ids), InstallmentPlan.state == PlanState.active)
+        .options(selectinload(InstallmentPlan.schedule))
+    ).all()
     if not plans:
         return
-    paid = dict(session.execute(
-        select(InstallmentPlan.id, func.coalesce(func.sum(Payment.amount), 0))
-        .join(Payment, (Payment.family_id == InstallmentPlan.family_id) & (Payment.paid_on >= InstallmentPlan.registered_on))
-        .where(InstallmentPlan.id.in_([p.id for p in plans])).group_by(InstallmentPlan.id)).all())
+    paid = dict(
+        session.execute(
+            select(InstallmentPlan.id, func.coalesce(func.sum(Payment.amount), 0))
+            .join(
+                Payment,
+                (Payment.family_id == InstallmentPlan.family_id) & (Payment.paid_on >= InstallmentPlan.registered_on),
+            )
+            .where(InstallmentPlan.id.in_([p.id for p in plans]))
+            .group_by(InstallmentPlan.id)
+        ).all()
+    )
     for plan in plans:
         running = 0
         for installment in plan.schedule:
@@ -78,9 +100,15 @@ def settle_installments(session, today: date) -> tuple[dict, list[tuple[int, Req
     """An installment unpaid past its due date plus grace is missed and its plan breaks. Returns the counts
     and the families to send back to the collection queue."""
     grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
-    missed = session.scalars(select(Installment).join(InstallmentPlan).where(
-        InstallmentPlan.state == PlanState.active, Installment.state == InstallmentState.pending,
-        Installment.due_on < today - grace)).all()
+    missed = session.scalars(
+        select(Installment)
+        .join(InstallmentPlan)
+        .where(
+            InstallmentPlan.state == PlanState.active,
+            Installment.state == InstallmentState.pending,
+            Installment.due_on < today - grace,
+        )
+    ).all()
     broken, requeues = set(), []
     for installment in missed:
         installment.state = InstallmentState.missed
@@ -98,4 +126,4 @@ def _add_months(first_of_month: date, months: int) -> date:
 
 
 def _morning_after(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(1, 0), timezone.utc)  # 08:00 WIB
+    return datetime.combine(day + timedelta(days=1), time(1, 0), UTC)  # 08:00 WIB

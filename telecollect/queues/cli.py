@@ -1,10 +1,11 @@
 """`flask queue …` and `flask holidays import`."""
+
 import io
 from pathlib import Path
 
 import click
-from flask_babel import gettext as _
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from telecollect.auth.models import User
@@ -33,8 +34,9 @@ holidays_group = AppGroup("holidays", help="Days on which nobody is contacted.")
 def assign_command(queue_name, username, city, kecamatan, kelurahan, segment, bucket, min_amount):
     """Put the families matching the filters in a queue (all filters combine)."""
     user = _user(username) if username else None
-    filters = AssignFilters(city=city, kecamatan=kecamatan, kelurahan=kelurahan, segment=segment,
-                            bucket=bucket, min_amount=min_amount)
+    filters = AssignFilters(
+        city=city, kecamatan=kecamatan, kelurahan=kelurahan, segment=segment, bucket=bucket, min_amount=min_amount
+    )
     try:
         result = assign(db.session, queue=QueueName(queue_name), filters=filters, user=user)
     except ServiceError as exc:
@@ -42,8 +44,10 @@ def assign_command(queue_name, username, city, kecamatan, kelurahan, segment, bu
         fail(exc.message)
     db.session.commit()
     owner = user.username if user else "the team pool"
-    click.echo(f"{len(result.family_ids)} families to {owner} ({queue_name}): created {result.created}, "
-               f"reassigned {result.reassigned}, unchanged {result.unchanged}")
+    click.echo(
+        f"{len(result.family_ids)} families to {owner} ({queue_name}): created {result.created}, "
+        f"reassigned {result.reassigned}, unchanged {result.unchanged}"
+    )
 
 
 @queue_group.command("balance")

@@ -11,6 +11,7 @@ a job run "as of" a business time writes that time. The database keeps the
 pairs together (CHECK constraints on `work_items`): a closed item has its
 reason and time, a claim has its lease.
 """
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, not_, or_, select, update
@@ -29,29 +30,56 @@ CLAIM_ORDER = (WorkItem.priority.desc(), WorkItem.next_action_at.desc(), WorkIte
 _LIVE = WorkItem.state != WorkState.closed
 
 
-def new_item_row(*, family_id: int, queue: QueueName, owner_id: int | None, timezone: str, district_id: int,
-                 village_id: int | None, amount: int, priority: int, now: datetime) -> dict:
+def new_item_row(
+    *,
+    family_id: int,
+    queue: QueueName,
+    owner_id: int | None,
+    timezone: str,
+    district_id: int,
+    village_id: int | None,
+    amount: int,
+    priority: int,
+    now: datetime,
+) -> dict:
     """A new work item, as a row for a bulk insert: open, due now, no follow-up, unclaimed."""
     return {
-        "family_id": family_id, "queue": queue, "state": WorkState.open, "assigned_user_id": owner_id,
-        "next_action_at": now, "follow_up": FollowUp.none, "timezone": timezone, "district_id": district_id,
-        "village_id": village_id, "priority": priority, "attempts": 0, "contacts": 0, "created_at": now,
+        "family_id": family_id,
+        "queue": queue,
+        "state": WorkState.open,
+        "assigned_user_id": owner_id,
+        "next_action_at": now,
+        "follow_up": FollowUp.none,
+        "timezone": timezone,
+        "district_id": district_id,
+        "village_id": village_id,
+        "priority": priority,
+        "attempts": 0,
+        "contacts": 0,
+        "created_at": now,
         "assigned_amount": amount,
     }
 
 
 # --- claims and leases -----------------------------------------------------------------------
 
+
 def claimable_condition(user: User, queue: QueueName, now: datetime, zones: list[str]):
     """What `user` may be offered now: due, free, theirs or the pool's, in an open zone."""
     w = WorkItem
     conditions = [
-        w.queue == queue, _LIVE, w.next_action_at <= now, w.timezone.in_(zones),
+        w.queue == queue,
+        _LIVE,
+        w.next_action_at <= now,
+        w.timezone.in_(zones),
         or_(w.claimed_by_id.is_(None), w.lease_expires_at <= now, w.claimed_by_id == user.id),
         or_(w.assigned_user_id == user.id, w.assigned_user_id.is_(None)),
         # Someone else's callback stays theirs until it is CALLBACK_GRACE overdue.
-        not_(and_(w.follow_up == FollowUp.callback, w.callback_user_id != user.id,
-                  w.next_action_at > now - CALLBACK_GRACE)),
+        not_(
+            and_(
+                w.follow_up == FollowUp.callback, w.callback_user_id != user.id, w.next_action_at > now - CALLBACK_GRACE
+            )
+        ),
     ]
     if queue == QueueName.cadre:
         conditions.append(areas_of(user).condition(w.district_id, w.village_id))
@@ -81,8 +109,9 @@ def held_by(user: User, now: datetime) -> tuple:
     return (WorkItem.claimed_by_id == user.id, WorkItem.lease_expires_at > now, _LIVE)
 
 
-def claim_one(session, user: User, queue: QueueName, zones: list[str], now: datetime,
-              lease_until: datetime) -> WorkItem | None:
+def claim_one(
+    session, user: User, queue: QueueName, zones: list[str], now: datetime, lease_until: datetime
+) -> WorkItem | None:
     """Claim the first free item of the first tier that has one, in one statement.
 
     PostgreSQL locks the chosen row with FOR UPDATE SKIP LOCKED so concurrent
@@ -95,19 +124,26 @@ def claim_one(session, user: User, queue: QueueName, zones: list[str], now: date
     claimable = claimable_condition(user, queue, now, zones)
     # Pressing Next while holding a family must not strand it on screen: the
     # held one comes first (its lease is renewed and the policy asked again).
-    held = select(WorkItem.id).where(WorkItem.queue == queue, *held_by(user, now)) \
+    held = (
+        select(WorkItem.id)
+        .where(WorkItem.queue == queue, *held_by(user, now))
         .order_by(WorkItem.lease_expires_at.desc())
+    )
     candidates = []
-    for candidate in (held, *(select(WorkItem.id).where(claimable, tier).order_by(*CLAIM_ORDER)
-                              for tier in claim_tiers(user, now))):
+    for candidate in (
+        held,
+        *(select(WorkItem.id).where(claimable, tier).order_by(*CLAIM_ORDER) for tier in claim_tiers(user, now)),
+    ):
         candidate = candidate.limit(1)
         if is_postgresql(session):
             candidate = candidate.with_for_update(skip_locked=True)
         candidates.append(candidate.scalar_subquery())
     statement = (
         update(WorkItem)
-        .where(WorkItem.id == func.coalesce(*candidates),
-               or_(WorkItem.claimed_by_id.is_(None), WorkItem.lease_expires_at <= now, WorkItem.claimed_by_id == user.id))
+        .where(
+            WorkItem.id == func.coalesce(*candidates),
+            or_(WorkItem.claimed_by_id.is_(None), WorkItem.lease_expires_at <= now, WorkItem.claimed_by_id == user.id),
+        )
         .values(claimed_by_id=user.id, lease_expires_at=lease_until)
         .returning(WorkItem)
         .execution_options(synchronize_session=False, populate_existing=True)
@@ -143,23 +179,39 @@ def release(item: WorkItem, user: User) -> WorkItem:
 def free_lapsed_leases(session, now: datetime) -> int:
     """Clear claims whose lease has run out (the claim condition ignores them anyway; this keeps pages true)."""
     return session.execute(
-        update(WorkItem).where(WorkItem.claimed_by_id.is_not(None), WorkItem.lease_expires_at <= now)
-        .values(claimed_by_id=None, lease_expires_at=None).execution_options(synchronize_session=False)).rowcount
+        update(WorkItem)
+        .where(WorkItem.claimed_by_id.is_not(None), WorkItem.lease_expires_at <= now)
+        .values(claimed_by_id=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def return_overdue_callbacks(session, now: datetime) -> int:
     """A personal callback overdue by the grace period becomes anyone's."""
     return session.execute(
-        update(WorkItem).where(WorkItem.follow_up == FollowUp.callback, _LIVE,
-                               WorkItem.next_action_at <= now - CALLBACK_GRACE)
-        .values(callback_user_id=None).execution_options(synchronize_session=False)).rowcount
+        update(WorkItem)
+        .where(WorkItem.follow_up == FollowUp.callback, _LIVE, WorkItem.next_action_at <= now - CALLBACK_GRACE)
+        .values(callback_user_id=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 # --- after a contact ---------------------------------------------------------------------------
 
 #: What the counting UPDATE hands back, so the item need not be read again.
-_COUNTED = ("state", "attempts", "contacts", "last_attempt_at", "last_contact_at", "claimed_by_id",
-            "lease_expires_at", "next_action_at", "follow_up", "callback_user_id", "priority")
+_COUNTED = (
+    "state",
+    "attempts",
+    "contacts",
+    "last_attempt_at",
+    "last_contact_at",
+    "claimed_by_id",
+    "lease_expires_at",
+    "next_action_at",
+    "follow_up",
+    "callback_user_id",
+    "priority",
+)
 
 
 def count_attempt(session, item: WorkItem, user: User, *, reached: bool, now: datetime) -> bool | None:
@@ -181,13 +233,16 @@ def count_attempt(session, item: WorkItem, user: User, *, reached: bool, now: da
     if reached:
         values.update(contacts=w.contacts + 1, last_contact_at=now)
     row = session.execute(
-        update(w).where(w.id == item.id, _LIVE).values(**values)
-        .returning(*(getattr(w, name) for name in _COUNTED)).execution_options(synchronize_session=False)
+        update(w)
+        .where(w.id == item.id, _LIVE)
+        .values(**values)
+        .returning(*(getattr(w, name) for name in _COUNTED))
+        .execution_options(synchronize_session=False)
     ).one_or_none()
     if row is None:
         session.refresh(item)
         return None
-    for name, value in zip(_COUNTED, row):
+    for name, value in zip(_COUNTED, row, strict=True):
         set_committed_value(item, name, value)
     return row.claimed_by_id is not None and row.claimed_by_id != user.id
 
@@ -200,28 +255,37 @@ def close_after_outcome(item: WorkItem, reason: CloseReason, now: datetime) -> N
 
 def await_promise(item: WorkItem, check_at: datetime) -> None:
     """A promise to pay: nobody calls until the day after its date."""
-    item.state, item.follow_up, item.callback_user_id, item.next_action_at = \
-        WorkState.promised, FollowUp.promise, None, check_at
+    item.state, item.follow_up, item.callback_user_id, item.next_action_at = (
+        WorkState.promised,
+        FollowUp.promise,
+        None,
+        check_at,
+    )
 
 
 def await_callback(item: WorkItem, user: User, at: datetime) -> None:
     """The participant asked to be called back at `at`: the callback is this user's for a while."""
-    item.state, item.follow_up, item.callback_user_id, item.next_action_at = \
-        WorkState.waiting, FollowUp.callback, user.id, at
+    item.state, item.follow_up, item.callback_user_id, item.next_action_at = (
+        WorkState.waiting,
+        FollowUp.callback,
+        user.id,
+        at,
+    )
 
 
 def retry_later(item: WorkItem, at: datetime) -> None:
     """No answer, refused, cannot pay…: try again at `at`."""
-    item.state, item.follow_up, item.callback_user_id, item.next_action_at = \
-        WorkState.waiting, FollowUp.none, None, at
+    item.state, item.follow_up, item.callback_user_id, item.next_action_at = WorkState.waiting, FollowUp.none, None, at
 
 
 # --- what other domains' events do to a family's work -----------------------------------------------
 
+
 def requeue(session, family_ids, reason: RequeueReason, now: datetime) -> int:
     """A broken promise or a missed installment: the family's live items are due again at `now`."""
-    return _update_live(session, family_ids, state=WorkState.waiting, follow_up=FollowUp.none,
-                        next_action_at=now, requeue_reason=reason)
+    return _update_live(
+        session, family_ids, state=WorkState.waiting, follow_up=FollowUp.none, next_action_at=now, requeue_reason=reason
+    )
 
 
 def back_to_routine(session, family_ids) -> int:
@@ -229,15 +293,18 @@ def back_to_routine(session, family_ids) -> int:
     if not family_ids:
         return 0
     return session.execute(
-        update(WorkItem).where(WorkItem.family_id.in_(family_ids), WorkItem.state == WorkState.promised)
+        update(WorkItem)
+        .where(WorkItem.family_id.in_(family_ids), WorkItem.state == WorkState.promised)
         .values(state=WorkState.waiting, follow_up=FollowUp.none)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def await_plan(session, family_id: int, check_at: datetime) -> int:
     """A registered installment plan: nobody chases the family until after its last due date."""
-    return _update_live(session, [family_id], state=WorkState.promised, follow_up=FollowUp.promise,
-                        next_action_at=check_at)
+    return _update_live(
+        session, [family_id], state=WorkState.promised, follow_up=FollowUp.promise, next_action_at=check_at
+    )
 
 
 def close_families(session, family_ids, reason: CloseReason, now: datetime) -> int:
@@ -250,20 +317,32 @@ def close_families(session, family_ids, reason: CloseReason, now: datetime) -> i
 def close_settled(session, owing_family_ids, now: datetime) -> int:
     """Close the live items of every family not in `owing_family_ids` (a subquery): they owe nothing now."""
     return session.execute(
-        update(WorkItem).where(_LIVE, WorkItem.family_id.not_in(owing_family_ids))
-        .values(**_closed_values(CloseReason.no_arrears, now)).execution_options(synchronize_session=False)
+        update(WorkItem)
+        .where(_LIVE, WorkItem.family_id.not_in(owing_family_ids))
+        .values(**_closed_values(CloseReason.no_arrears, now))
+        .execution_options(synchronize_session=False)
     ).rowcount
 
 
 def _update_live(session, family_ids, **values) -> int:
     return session.execute(
-        update(WorkItem).where(WorkItem.family_id.in_(list(family_ids)), _LIVE).values(**values)
-        .execution_options(synchronize_session=False)).rowcount
+        update(WorkItem)
+        .where(WorkItem.family_id.in_(list(family_ids)), _LIVE)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def _closed_values(reason: CloseReason, now: datetime) -> dict:
-    return {"state": WorkState.closed, "close_reason": reason, "closed_at": now, "follow_up": FollowUp.none,
-            "claimed_by_id": None, "lease_expires_at": None, "callback_user_id": None}
+    return {
+        "state": WorkState.closed,
+        "close_reason": reason,
+        "closed_at": now,
+        "follow_up": FollowUp.none,
+        "claimed_by_id": None,
+        "lease_expires_at": None,
+        "callback_user_id": None,
+    }
 
 
 def _close(item: WorkItem, reason: CloseReason, now: datetime) -> None:

@@ -1,7 +1,7 @@
 """Work items: one family to be worked in one queue."""
+
 import enum
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,14 +14,14 @@ from telecollect.participants.models import Family
 
 class QueueName(str, enum.Enum):
     telecollect = "telecollect"  #: the telecollectors' call queue
-    cadre = "cadre"              #: the cadres' neighbourhood work lists
+    cadre = "cadre"  #: the cadres' neighbourhood work lists
 
 
 class WorkState(str, enum.Enum):
-    open = "open"          #: never worked
-    waiting = "waiting"    #: waiting for its next attempt or a callback
+    open = "open"  #: never worked
+    waiting = "waiting"  #: waiting for its next attempt or a callback
     promised = "promised"  #: a promise to pay is running
-    closed = "closed"      #: done, with a close_reason
+    closed = "closed"  #: done, with a close_reason
 
 
 class CloseReason(str, enum.Enum):
@@ -46,7 +46,7 @@ class RequeueReason(str, enum.Enum):
 class FollowUp(str, enum.Enum):
     none = "none"
     callback = "callback"  #: a callback at a time the participant asked for
-    promise = "promise"    #: check the day after a promised payment date
+    promise = "promise"  #: check the day after a promised payment date
 
 
 class WorkItem(db.Model):
@@ -60,68 +60,104 @@ class WorkItem(db.Model):
     __table_args__ = (
         # Impossible states are impossible: a closed item has its reason and time, an open one neither;
         # a claim always has its lease. Only queues.lifecycle writes these columns.
-        CheckConstraint("(state = 'closed' AND close_reason IS NOT NULL AND closed_at IS NOT NULL) OR "
-                        "(state != 'closed' AND close_reason IS NULL AND closed_at IS NULL)", name="closed_with_reason"),
-        CheckConstraint("(claimed_by_id IS NULL AND lease_expires_at IS NULL) OR "
-                        "(claimed_by_id IS NOT NULL AND lease_expires_at IS NOT NULL)", name="claim_with_lease"),
+        CheckConstraint(
+            "(state = 'closed' AND close_reason IS NOT NULL AND closed_at IS NOT NULL) OR "
+            "(state != 'closed' AND close_reason IS NULL AND closed_at IS NULL)",
+            name="closed_with_reason",
+        ),
+        CheckConstraint(
+            "(claimed_by_id IS NULL AND lease_expires_at IS NULL) OR "
+            "(claimed_by_id IS NOT NULL AND lease_expires_at IS NOT NULL)",
+            name="claim_with_lease",
+        ),
         # One live item per family and queue; closed ones stay as history.
-        Index("uq_work_items_live_family_queue", "family_id", "queue", unique=True,
-              sqlite_where=text("state != 'closed'"), postgresql_where=text("state != 'closed'")),
+        Index(
+            "uq_work_items_live_family_queue",
+            "family_id",
+            "queue",
+            unique=True,
+            sqlite_where=text("state != 'closed'"),
+            postgresql_where=text("state != 'closed'"),
+        ),
         # A claim walks this backwards (highest priority first) and stops at the first free, due row.
-        Index("ix_work_items_claim_order", "queue", "follow_up", "priority", "next_action_at", "id",
-              sqlite_where=text("state != 'closed'"), postgresql_where=text("state != 'closed'")),
+        Index(
+            "ix_work_items_claim_order",
+            "queue",
+            "follow_up",
+            "priority",
+            "next_action_at",
+            "id",
+            sqlite_where=text("state != 'closed'"),
+            postgresql_where=text("state != 'closed'"),
+        ),
         Index("ix_work_items_assigned", "assigned_user_id", "state"),
         # "What am I holding?" and "my callbacks" are asked on every claim and list.
-        Index("ix_work_items_claimed_by", "claimed_by_id", sqlite_where=text("claimed_by_id IS NOT NULL"),
-              postgresql_where=text("claimed_by_id IS NOT NULL")),
-        Index("ix_work_items_callback_user", "callback_user_id", sqlite_where=text("callback_user_id IS NOT NULL"),
-              postgresql_where=text("callback_user_id IS NOT NULL")),
+        Index(
+            "ix_work_items_claimed_by",
+            "claimed_by_id",
+            sqlite_where=text("claimed_by_id IS NOT NULL"),
+            postgresql_where=text("claimed_by_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_work_items_callback_user",
+            "callback_user_id",
+            sqlite_where=text("callback_user_id IS NOT NULL"),
+            postgresql_where=text("callback_user_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)
-    queue: Mapped[QueueName] = mapped_column(Enum(QueueName, name="queue_name", native_enum=False, length=12), nullable=False)
+    queue: Mapped[QueueName] = mapped_column(
+        Enum(QueueName, name="queue_name", native_enum=False, length=12), nullable=False
+    )
     state: Mapped[WorkState] = mapped_column(
         Enum(WorkState, name="work_state", native_enum=False, length=10),
-        default=WorkState.open, server_default="open", nullable=False)
-    close_reason: Mapped[Optional[CloseReason]] = mapped_column(
-        Enum(CloseReason, name="close_reason", native_enum=False, length=30), nullable=True)
-    requeue_reason: Mapped[Optional[RequeueReason]] = mapped_column(
-        Enum(RequeueReason, name="requeue_reason", native_enum=False, length=30), nullable=True)
+        default=WorkState.open,
+        server_default="open",
+        nullable=False,
+    )
+    close_reason: Mapped[CloseReason | None] = mapped_column(
+        Enum(CloseReason, name="close_reason", native_enum=False, length=30), nullable=True
+    )
+    requeue_reason: Mapped[RequeueReason | None] = mapped_column(
+        Enum(RequeueReason, name="requeue_reason", native_enum=False, length=30), nullable=True
+    )
     #: Owner; empty means the queue's team pool.
-    assigned_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
-    claimed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
-    lease_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: Not to be offered before this time.
     next_action_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     follow_up: Mapped[FollowUp] = mapped_column(
         Enum(FollowUp, name="follow_up", native_enum=False, length=10),
-        default=FollowUp.none, server_default="none", nullable=False)
+        default=FollowUp.none,
+        server_default="none",
+        nullable=False,
+    )
     #: Who owns a requested callback (anyone may take it 30 minutes after it is due).
-    callback_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    callback_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     #: The family's zone (from its province), so "who may be called now" is one SQL condition.
     timezone: Mapped[str] = mapped_column(String(4), nullable=False)
     #: The family's place (its first member's), for cadre areas and district reports.
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), nullable=False)
-    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), nullable=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), nullable=True)
     #: What the family owed when it was assigned (the base of the recovery rate).
     assigned_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", nullable=False)
     #: Higher is worked first; see queues.priority for how it is made.
     priority: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     contacts: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
-    last_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
-    last_contact_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
-    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     family: Mapped[Family] = relationship()
-    assigned_user: Mapped[Optional[User]] = relationship(foreign_keys=[assigned_user_id])
+    assigned_user: Mapped[User | None] = relationship(foreign_keys=[assigned_user_id])
 
     def is_claimed(self, now: datetime) -> bool:
         return self.claimed_by_id is not None and self.lease_expires_at is not None and self.lease_expires_at > now
 
     def __repr__(self):
         return f"<WorkItem {self.id} family={self.family_id} {self.queue.value} {self.state.value}>"
-
-

@@ -7,9 +7,10 @@ never on national holidays, cuti bersama (a setting) or the branch's own days,
 at most 3 attempts a day and 7 in any 7 days per family, and never a number
 that asked not to be contacted on that channel.
 """
+
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from time import monotonic
 
@@ -31,9 +32,9 @@ class PolicyConfigError(ValueError):
 
 @dataclass(frozen=True)
 class ContactRules:
-    start_minute: int   #: opening, minutes after local midnight
-    end_minute: int     #: closing, minutes after local midnight (1440 = midnight)
-    days: frozenset     #: weekday numbers, Monday = 0
+    start_minute: int  #: opening, minutes after local midnight
+    end_minute: int  #: closing, minutes after local midnight (1440 = midnight)
+    days: frozenset  #: weekday numbers, Monday = 0
     max_per_day: int
     max_per_week: int
     #: Whether cuti bersama close contact like national holidays (CUTI_BERSAMA_BLOCKS_CONTACT).
@@ -42,9 +43,14 @@ class ContactRules:
     @classmethod
     def from_config(cls, config) -> "ContactRules":
         start, end = parse_hours(config.get("CALLING_HOURS", "08:00-20:00"))
-        return cls(start, end, parse_days(config.get("CALLING_DAYS", "mon-sat")),
-                   int(config.get("MAX_ATTEMPTS_PER_DAY", 3)), int(config.get("MAX_ATTEMPTS_PER_WEEK", 7)),
-                   parse_flag("CUTI_BERSAMA_BLOCKS_CONTACT", config.get("CUTI_BERSAMA_BLOCKS_CONTACT", True)))
+        return cls(
+            start,
+            end,
+            parse_days(config.get("CALLING_DAYS", "mon-sat")),
+            int(config.get("MAX_ATTEMPTS_PER_DAY", 3)),
+            int(config.get("MAX_ATTEMPTS_PER_WEEK", 7)),
+            parse_flag("CUTI_BERSAMA_BLOCKS_CONTACT", config.get("CUTI_BERSAMA_BLOCKS_CONTACT", True)),
+        )
 
 
 @dataclass(frozen=True)
@@ -106,9 +112,9 @@ def parse_days(text: str) -> frozenset:
 
 
 #: Kinds of day off (the holidays page shows which is which).
-NATIONAL = "national"          #: libur nasional (the package's `public` category)
+NATIONAL = "national"  #: libur nasional (the package's `public` category)
 CUTI_BERSAMA = "cuti_bersama"  #: collective leave (the package's `government` category)
-BRANCH = "branch"              #: the branch's own days (`flask holidays import`)
+BRANCH = "branch"  #: the branch's own days (`flask holidays import`)
 #: How the `holidays` package marks an estimated date in Bahasa Indonesia (its label "%s (perkiraan)").
 ESTIMATED_MARK = "(perkiraan)"
 _ESTIMATED_SUFFIX = re.compile(r"\s*\(perkiraan\)$")
@@ -117,8 +123,8 @@ _ESTIMATED_SUFFIX = re.compile(r"\s*\(perkiraan\)$")
 @dataclass(frozen=True)
 class DayOff:
     on: date
-    name: str            #: in Bahasa Indonesia, without the estimated mark
-    kind: str            #: NATIONAL, CUTI_BERSAMA or BRANCH
+    name: str  #: in Bahasa Indonesia, without the estimated mark
+    kind: str  #: NATIONAL, CUTI_BERSAMA or BRANCH
     is_estimated: bool = False  #: the date is the package's estimate (lunar calendars, years ahead)
 
     @property
@@ -193,8 +199,11 @@ def branch_holidays(session, year: int) -> dict[date, str]:
 
 
 def _read_branch_holidays(session, year: int) -> dict[date, str]:
-    return dict(session.execute(select(Holiday.on, Holiday.name).where(
-        Holiday.on >= date(year, 1, 1), Holiday.on <= date(year, 12, 31))).all())
+    return dict(
+        session.execute(
+            select(Holiday.on, Holiday.name).where(Holiday.on >= date(year, 1, 1), Holiday.on <= date(year, 12, 31))
+        ).all()
+    )
 
 
 def forget_branch_holidays() -> None:
@@ -211,19 +220,25 @@ def window_decision(session, rules: ContactRules, zone: str, at: datetime) -> De
     local = local_now(zone, at)
     minute = local.hour * 60 + local.minute
     if local.weekday() not in rules.days:
-        return Decision(False, "day", _("no contact on %(day)s", day=_day_label(local)), next_opening(session, rules, zone, at))
+        return Decision(
+            False, "day", _("no contact on %(day)s", day=_day_label(local)), next_opening(session, rules, zone, at)
+        )
     holiday = holiday_name(session, rules, local.date())
     if holiday:
-        return Decision(False, "holiday", _("national holiday: %(name)s", name=holiday), next_opening(session, rules, zone, at))
+        return Decision(
+            False, "holiday", _("national holiday: %(name)s", name=holiday), next_opening(session, rules, zone, at)
+        )
     if not rules.start_minute <= minute < rules.end_minute:
-        return Decision(False, "hours", _("outside calling hours %(zone)s", zone=zone), next_opening(session, rules, zone, at))
+        return Decision(
+            False, "hours", _("outside calling hours %(zone)s", zone=zone), next_opening(session, rules, zone, at)
+        )
     return ALLOWED
 
 
 def next_opening(session, rules: ContactRules, zone: str, after: datetime) -> datetime:
     """The first moment at or after `after` inside the window of `zone`."""
     local = local_now(zone, after)
-    for offset in range(0, 60):
+    for offset in range(60):
         day = local.date() + timedelta(days=offset)
         if day.weekday() not in rules.days or day_off(session, rules, day):
             continue
@@ -231,7 +246,7 @@ def next_opening(session, rules: ContactRules, zone: str, after: datetime) -> da
         closes = _at(day, rules.end_minute, zone)
         candidate = max(opens, after)
         if candidate < closes:
-            return candidate.astimezone(timezone.utc)
+            return candidate.astimezone(UTC)
     raise PolicyConfigError("no contact window in the next 60 days: check CALLING_DAYS and holidays")
 
 
@@ -258,16 +273,24 @@ def cap_decision(session, rules: ContactRules, family_id: int, zone: str, now: d
     in_week = [at for at in attempts if at > week_start]
     if len(in_week) >= rules.max_per_week:
         frees_at = in_week[len(in_week) - rules.max_per_week] + timedelta(days=7)
-        return Decision(False, "weekly_cap", _("limit of %(n)d attempts in 7 days", n=rules.max_per_week),
-                        next_opening(session, rules, zone, frees_at))
+        return Decision(
+            False,
+            "weekly_cap",
+            _("limit of %(n)d attempts in 7 days", n=rules.max_per_week),
+            next_opening(session, rules, zone, frees_at),
+        )
     return ALLOWED
 
 
 def _attempt_times(session, family_id: int, since: datetime) -> list[datetime]:
     """When the family's capped attempts since `since` were made, oldest first."""
     return session.scalars(
-        select(ContactAttempt.at).where(ContactAttempt.family_id == family_id, ContactAttempt.at >= since,
-                                        ContactAttempt.channel.in_(CAPPED_CHANNELS))
+        select(ContactAttempt.at)
+        .where(
+            ContactAttempt.family_id == family_id,
+            ContactAttempt.at >= since,
+            ContactAttempt.channel.in_(CAPPED_CHANNELS),
+        )
         .order_by(ContactAttempt.at)
     ).all()
 
@@ -281,8 +304,17 @@ def contactable_phones(session, members, channel: Channel) -> list[str]:
     return [phone for phone in dict.fromkeys(phones) if phone not in blocked]
 
 
-def decide(session, rules: ContactRules, *, family_id: int, members, zone: str, channel: Channel,
-           now: datetime, is_closed: bool = False) -> Decision:
+def decide(
+    session,
+    rules: ContactRules,
+    *,
+    family_id: int,
+    members,
+    zone: str,
+    channel: Channel,
+    now: datetime,
+    is_closed: bool = False,
+) -> Decision:
     """May this family be contacted on this channel now? The one question every channel asks."""
     if is_closed:
         return Decision(False, "closed", _("the family's work is closed"))
@@ -297,5 +329,6 @@ def decide(session, rules: ContactRules, *, family_id: int, members, zone: str, 
 
 
 def _day_label(local: datetime) -> str:
-    return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"),
-            _("Sunday")][local.weekday()]
+    return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")][
+        local.weekday()
+    ]

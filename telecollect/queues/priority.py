@@ -1,10 +1,11 @@
 """Who is most worth contacting: a score a telecollector can read on screen.
 
-    amount     1 point per Rp100.000 the family owes, at most 40
-    months     1 point per month in arrears, at most 24
-    staleness  20 points if never reached, else 2 points per 3 days since the last contact, at most 20
-    reach      up to 10 points for past answers (answers ÷ attempts), 5 when never tried
+amount     1 point per Rp100.000 the family owes, at most 40
+months     1 point per month in arrears, at most 24
+staleness  20 points if never reached, else 2 points per 3 days since the last contact, at most 20
+reach      up to 10 points for past answers (answers ÷ attempts), 5 when never tried
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,8 +16,9 @@ class Score:
     parts: tuple[tuple[str, int], ...]
 
 
-def score(*, amount: int, months: int, last_contact_at: datetime | None, attempts: int,
-          contacts: int, now: datetime) -> Score:
+def score(
+    *, amount: int, months: int, last_contact_at: datetime | None, attempts: int, contacts: int, now: datetime
+) -> Score:
     parts = (
         ("amount", min(40, amount // 100_000)),
         ("months", min(24, months)),

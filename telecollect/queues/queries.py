@@ -1,14 +1,15 @@
 """Reading work items: access, lists, counters."""
+
 from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from telecollect import clock
 from telecollect.auth.models import Role, User
 from telecollect.auth.scoping import areas_of
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
-from telecollect import clock
 from telecollect.errors import Forbidden, NotFound
 from telecollect.participants.models import Family, Participant
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
@@ -20,8 +21,10 @@ WITH_FAMILY = (joinedload(WorkItem.family).selectinload(Family.members),)
 def attach_family(session, item: WorkItem) -> WorkItem:
     """Load the item's family and its members in one query (a claim's hot path; cheaper than WITH_FAMILY)."""
     rows = session.execute(
-        select(Family, Participant).join(Participant, Participant.family_id == Family.id)
-        .where(Family.id == item.family_id).order_by(Participant.card_no)
+        select(Family, Participant)
+        .join(Participant, Participant.family_id == Family.id)
+        .where(Family.id == item.family_id)
+        .order_by(Participant.card_no)
     ).all()
     family = rows[0][0] if rows else session.get(Family, item.family_id)
     set_committed_value(family, "members", [member for _family, member in rows])
@@ -59,10 +62,13 @@ def in_areas(user: User, item: WorkItem) -> bool:
 def cadre_work_list(session, user: User) -> list[WorkItem]:
     """Live cadre-queue families in her areas (hers or the pool's), by kelurahan, RT/RW, priority."""
     items = session.scalars(
-        select(WorkItem).where(
-            WorkItem.queue == QueueName.cadre, WorkItem.state != WorkState.closed,
+        select(WorkItem)
+        .where(
+            WorkItem.queue == QueueName.cadre,
+            WorkItem.state != WorkState.closed,
             WorkItem.assigned_user_id.in_([user.id]) | WorkItem.assigned_user_id.is_(None),
-            areas_of(user).condition(WorkItem.district_id, WorkItem.village_id))
+            areas_of(user).condition(WorkItem.district_id, WorkItem.village_id),
+        )
         .options(selectinload(WorkItem.family).selectinload(Family.members))
     ).all()
     return sorted(items, key=lambda i: (_village_name(i), _rt_rw(i), -i.priority, i.id))
@@ -87,17 +93,21 @@ def today_counters(session, user: User, now: datetime) -> dict:
     """Calls, contacts and promises the user recorded since local midnight."""
     since = day_start(user.timezone, now)
     calls, contacts = session.execute(
-        select(func.count(), func.count().filter(ContactAttempt.is_reached.is_(True)))
-        .where(ContactAttempt.user_id == user.id, ContactAttempt.at >= since)).one()
-    promises = session.scalar(select(func.count()).select_from(Promise).where(
-        Promise.user_id == user.id, Promise.created_at >= since))
+        select(func.count(), func.count().filter(ContactAttempt.is_reached.is_(True))).where(
+            ContactAttempt.user_id == user.id, ContactAttempt.at >= since
+        )
+    ).one()
+    promises = session.scalar(
+        select(func.count()).select_from(Promise).where(Promise.user_id == user.id, Promise.created_at >= since)
+    )
     return {"calls": calls, "contacts": contacts, "promises": promises}
 
 
 def my_promises(session, user: User) -> list[Promise]:
     """Pending promises this user took, soonest first."""
     return session.scalars(
-        select(Promise).where(Promise.user_id == user.id, Promise.state == PromiseState.pending)
+        select(Promise)
+        .where(Promise.user_id == user.id, Promise.state == PromiseState.pending)
         .options(selectinload(Promise.family).selectinload(Family.members))
         .order_by(Promise.promised_on, Promise.id)
     ).all()
@@ -105,8 +115,12 @@ def my_promises(session, user: User) -> list[Promise]:
 
 def my_callbacks(session, user: User) -> list[WorkItem]:
     return session.scalars(
-        select(WorkItem).where(WorkItem.callback_user_id == user.id, WorkItem.follow_up == FollowUp.callback,
-                               WorkItem.state != WorkState.closed)
+        select(WorkItem)
+        .where(
+            WorkItem.callback_user_id == user.id,
+            WorkItem.follow_up == FollowUp.callback,
+            WorkItem.state != WorkState.closed,
+        )
         .options(selectinload(WorkItem.family).selectinload(Family.members))
         .order_by(WorkItem.next_action_at)
     ).all()
@@ -114,8 +128,11 @@ def my_callbacks(session, user: User) -> list[WorkItem]:
 
 def family_attempts(session, family_id: int, limit: int = 50) -> list[ContactAttempt]:
     return session.scalars(
-        select(ContactAttempt).where(ContactAttempt.family_id == family_id)
-        .options(selectinload(ContactAttempt.user)).order_by(ContactAttempt.at.desc()).limit(limit)
+        select(ContactAttempt)
+        .where(ContactAttempt.family_id == family_id)
+        .options(selectinload(ContactAttempt.user))
+        .order_by(ContactAttempt.at.desc())
+        .limit(limit)
     ).all()
 
 
@@ -123,10 +140,13 @@ def last_contact(session, family_ids: list[int]) -> dict[int, datetime]:
     """When each family was last reached by anyone, on any channel."""
     if not family_ids:
         return {}
-    return dict(session.execute(
-        select(ContactAttempt.family_id, func.max(ContactAttempt.at))
-        .where(ContactAttempt.family_id.in_(family_ids), ContactAttempt.is_reached.is_(True))
-        .group_by(ContactAttempt.family_id)).all())
+    return dict(
+        session.execute(
+            select(ContactAttempt.family_id, func.max(ContactAttempt.at))
+            .where(ContactAttempt.family_id.in_(family_ids), ContactAttempt.is_reached.is_(True))
+            .group_by(ContactAttempt.family_id)
+        ).all()
+    )
 
 
 def days_since(moment: datetime | None, now: datetime) -> int | None:
@@ -138,5 +158,3 @@ def promise_status(promise: Promise, today: date) -> str:
     if promise.promised_on < today:
         return "overdue"
     return "due" if promise.promised_on == today else "upcoming"
-
-

@@ -1,4 +1,5 @@
 """The telecollector's call screen, the cadre's work list, the supervisor's queue page, and the holidays."""
+
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -20,7 +21,6 @@ from telecollect.messaging.outbox import messages_for_family
 from telecollect.money import parse_positive_rupiah
 from telecollect.participants.models import BUCKETS, Segment
 from telecollect.participants.queries import family_arrears
-from telecollect.programs import services as programs
 from telecollect.programs.queries import active_plan
 from telecollect.programs.rules import rehab_quote
 from telecollect.queues import policy
@@ -28,8 +28,15 @@ from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
 from telecollect.queues.queries import (
-    cadre_work_list, days_since, family_attempts, item_for_user, last_contact, my_callbacks, my_promises,
-    promise_status, today_counters,
+    cadre_work_list,
+    days_since,
+    family_attempts,
+    item_for_user,
+    last_contact,
+    my_callbacks,
+    my_promises,
+    promise_status,
+    today_counters,
 )
 from telecollect.queues.settings import contact_rules, lease, retry_delays
 from telecollect.reasons import Refusal
@@ -50,8 +57,9 @@ def home():
     held = queues.current_claim(db.session, current_user, now)
     if held is not None:
         return redirect(url_for("queue.item", item_id=held.id))
-    return render_template("queues/home.html", **_counters(now),
-                           open_zones=policy.zones_open(db.session, contact_rules(), now))
+    return render_template(
+        "queues/home.html", **_counters(now), open_zones=policy.zones_open(db.session, contact_rules(), now)
+    )
 
 
 @bp.route("/queue/next", methods=["POST"])
@@ -78,15 +86,30 @@ def item(item_id):
     db.session.commit()
     amount, months = family_arrears(members)
     return render_template(
-        "queues/item.html", item=work, members=members, family_amount=amount, family_months=months,
-        priority=score(amount=amount, months=months, last_contact_at=work.last_contact_at,
-                       attempts=work.attempts, contacts=work.contacts, now=now),
-        attempts=family_attempts(db.session, work.family_id), outcomes=OUTCOMES.values(),
-        channels=HAND_CHANNELS[work.queue], is_mine=work.claimed_by_id == current_user.id and work.is_claimed(now),
-        local_today=now.astimezone(ZONES[work.timezone]).date(), show_full_nik=current_user.is_privileged,
+        "queues/item.html",
+        item=work,
+        members=members,
+        family_amount=amount,
+        family_months=months,
+        priority=score(
+            amount=amount,
+            months=months,
+            last_contact_at=work.last_contact_at,
+            attempts=work.attempts,
+            contacts=work.contacts,
+            now=now,
+        ),
+        attempts=family_attempts(db.session, work.family_id),
+        outcomes=OUTCOMES.values(),
+        channels=HAND_CHANNELS[work.queue],
+        is_mine=work.claimed_by_id == current_user.id and work.is_claimed(now),
+        local_today=now.astimezone(ZONES[work.timezone]).date(),
+        show_full_nik=current_user.is_privileged,
         rehab=rehab_quote(db.session, members, now.astimezone(ZONES[work.timezone]).date()),
-        plan=active_plan(db.session, work.family_id), sms=messages_for_family(db.session, work.family_id),
-        renew_seconds=max(60, int(lease().total_seconds() // 3)), **_counters(now),
+        plan=active_plan(db.session, work.family_id),
+        sms=messages_for_family(db.session, work.family_id),
+        renew_seconds=max(60, int(lease().total_seconds() // 3)),
+        **_counters(now),
     )
 
 
@@ -101,8 +124,9 @@ def record(item_id):
     if recorded is None:
         try:
             given = parse_outcome(request.form.to_dict(), work, rules=contact_rules(), now=now, session=db.session)
-            recorded = queue_work.record_outcome(db.session, work, current_user, given, rules=contact_rules(),
-                                                 retry_delays=retry_delays(), now=now).attempt
+            recorded = queue_work.record_outcome(
+                db.session, work, current_user, given, rules=contact_rules(), retry_delays=retry_delays(), now=now
+            ).attempt
             db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
@@ -121,8 +145,9 @@ def register_plan(item_id):
     try:
         start = date.fromisoformat(request.form.get("start_month", "") + "-01")
         installments = int(request.form.get("installments", "0"))
-        plan = queue_work.register_plan(db.session, work.family, installments=installments, start_month=start,
-                                      on=today, user=current_user)
+        plan = queue_work.register_plan(
+            db.session, work.family, installments=installments, start_month=start, on=today, user=current_user
+        )
     except ValueError:
         db.session.rollback()
         flash(_("Choose the number of installments and the first month."), "error")
@@ -140,7 +165,9 @@ def register_plan(item_id):
 def promises():
     """Janji bayar saya: my pending promises, due and overdue first."""
     today = now_utc().astimezone(ZONES[current_user.timezone]).date()
-    rows = [(p, promise_status(p, today), family_arrears(p.family.members)) for p in my_promises(db.session, current_user)]
+    rows = [
+        (p, promise_status(p, today), family_arrears(p.family.members)) for p in my_promises(db.session, current_user)
+    ]
     return render_template("queues/promises.html", rows=rows)
 
 
@@ -160,8 +187,13 @@ def cadre():
     reached = last_contact(db.session, [i.family_id for i in items])
     body = message_templates.template_body(db.session, message_templates.CADRE_WHATSAPP)
     cards = [_cadre_card(i, reached.get(i.family_id), body, now) for i in items]
-    return render_template("queues/cadre.html", cards=cards, outcomes=OUTCOMES.values(),
-                           channels=HAND_CHANNELS[QueueName.cadre], today=now.astimezone(ZONES[current_user.timezone]).date())
+    return render_template(
+        "queues/cadre.html",
+        cards=cards,
+        outcomes=OUTCOMES.values(),
+        channels=HAND_CHANNELS[QueueName.cadre],
+        today=now.astimezone(ZONES[current_user.timezone]).date(),
+    )
 
 
 def _cadre_card(work: WorkItem, last_reached, body: str, now) -> dict:
@@ -170,13 +202,26 @@ def _cadre_card(work: WorkItem, last_reached, body: str, now) -> dict:
     amount, months = family_arrears(members)
     phone = next((m.phone for m in members if m.phone and not m.is_phone_invalid), None)
     local = now.astimezone(ZONES[work.timezone])
-    text = message_templates.render(body, {
-        "salam": message_templates.greeting(local.hour), "nama": head.name, "kader": current_user.name,
-        "kelurahan": head.village.name if head.village else head.district.name,
-        "cabang": current_app.config["BRANCH_NAME"]})
-    return {"item": work, "head": head, "members": members, "amount": amount, "months": months, "phone": phone,
-            "wa_link": message_templates.whatsapp_link(phone, text) if phone else None,
-            "days": days_since(last_reached, now)}
+    text = message_templates.render(
+        body,
+        {
+            "salam": message_templates.greeting(local.hour),
+            "nama": head.name,
+            "kader": current_user.name,
+            "kelurahan": head.village.name if head.village else head.district.name,
+            "cabang": current_app.config["BRANCH_NAME"],
+        },
+    )
+    return {
+        "item": work,
+        "head": head,
+        "members": members,
+        "amount": amount,
+        "months": months,
+        "phone": phone,
+        "wa_link": message_templates.whatsapp_link(phone, text) if phone else None,
+        "days": days_since(last_reached, now),
+    }
 
 
 @bp.route("/sw.js")
@@ -194,9 +239,12 @@ def service_worker():
 def letter():
     """Surat tugas: the printable letter of assignment shown to RT/RW heads."""
     issued = now_utc().astimezone(ZONES[current_user.timezone]).date()
-    return render_template("queues/letter.html", issued=issued,
-                           valid_until=issued + timedelta(days=current_app.config["ASSIGNMENT_LETTER_DAYS"]),
-                           branch=current_app.config["BRANCH_NAME"])
+    return render_template(
+        "queues/letter.html",
+        issued=issued,
+        valid_until=issued + timedelta(days=current_app.config["ASSIGNMENT_LETTER_DAYS"]),
+        branch=current_app.config["BRANCH_NAME"],
+    )
 
 
 @bp.route("/queue/manage", methods=["GET", "POST"])
@@ -213,11 +261,20 @@ def manage():
             db.session.commit()
             flash(message, "success")
         return redirect(url_for("queue.manage"))
-    workers = db.session.scalars(select(User).where(User.role.in_([Role.telecollector, Role.cadre]),
-                                                    User.is_active.is_(True)).order_by(User.role, User.username)).all()
-    return render_template("queues/manage.html", loads=_loads(), workers=workers, queues=list(QueueName),
-                           places=place_options(db.session), segments=[s.value for s in Segment],
-                           buckets=[b[0] for b in BUCKETS])
+    workers = db.session.scalars(
+        select(User)
+        .where(User.role.in_([Role.telecollector, Role.cadre]), User.is_active.is_(True))
+        .order_by(User.role, User.username)
+    ).all()
+    return render_template(
+        "queues/manage.html",
+        loads=_loads(),
+        workers=workers,
+        queues=list(QueueName),
+        places=place_options(db.session),
+        segments=[s.value for s in Segment],
+        buckets=[b[0] for b in BUCKETS],
+    )
 
 
 def _manage_action(form) -> str:
@@ -226,19 +283,32 @@ def _manage_action(form) -> str:
     if action == "assign":
         user = db.session.get(User, int(form["user"])) if form.get("user") else None
         filters = queues.AssignFilters(
-            city=form.get("city") or None, kecamatan=form.get("kecamatan") or None,
-            kelurahan=form.get("kelurahan") or None, segment=form.get("segment") or None,
-            bucket=form.get("bucket") or None, min_amount=_min_amount(form.get("min_amount", "")))
+            city=form.get("city") or None,
+            kecamatan=form.get("kecamatan") or None,
+            kelurahan=form.get("kelurahan") or None,
+            segment=form.get("segment") or None,
+            bucket=form.get("bucket") or None,
+            min_amount=_min_amount(form.get("min_amount", "")),
+        )
         result = queues.assign(db.session, queue=queue, filters=filters, user=user)
-        return _("%(n)d families assigned: %(c)d new, %(r)d moved.", n=len(result.family_ids), c=result.created,
-                 r=result.reassigned)
+        return _(
+            "%(n)d families assigned: %(c)d new, %(r)d moved.",
+            n=len(result.family_ids),
+            c=result.created,
+            r=result.reassigned,
+        )
     if action == "balance":
         users = [db.session.get(User, int(uid)) for uid in form.getlist("users")]
         received = queues.balance(db.session, queue, users)
         return _("Pool shared: %(n)d families.", n=sum(received.values()))
     if action == "unassign":
-        ids = db.session.scalars(select(WorkItem.id).where(
-            WorkItem.queue == queue, WorkItem.assigned_user_id == int(form["user"]), WorkItem.state != WorkState.closed)).all()
+        ids = db.session.scalars(
+            select(WorkItem.id).where(
+                WorkItem.queue == queue,
+                WorkItem.assigned_user_id == int(form["user"]),
+                WorkItem.state != WorkState.closed,
+            )
+        ).all()
         return _("%(n)d families back in the pool.", n=queues.unassign(db.session, list(ids)))
     raise ValueError("unknown action")
 
@@ -257,13 +327,17 @@ def _loads() -> list[dict]:
     """Live items per queue and owner (None: the pool), with how many are due now."""
     now = now_utc()
     rows = db.session.execute(
-        select(WorkItem.queue, WorkItem.assigned_user_id, func.count(),
-               func.count().filter(WorkItem.next_action_at <= now))
-        .where(WorkItem.state != WorkState.closed).group_by(WorkItem.queue, WorkItem.assigned_user_id)
+        select(
+            WorkItem.queue, WorkItem.assigned_user_id, func.count(), func.count().filter(WorkItem.next_action_at <= now)
+        )
+        .where(WorkItem.state != WorkState.closed)
+        .group_by(WorkItem.queue, WorkItem.assigned_user_id)
     ).all()
     names = dict(db.session.execute(select(User.id, User.name)).all())
-    return [{"queue": q, "user_id": uid, "name": names.get(uid), "live": live, "due": due}
-            for q, uid, live, due in sorted(rows, key=lambda r: (r[0].value, names.get(r[1]) or ""))]
+    return [
+        {"queue": q, "user_id": uid, "name": names.get(uid), "live": live, "due": due}
+        for q, uid, live, due in sorted(rows, key=lambda r: (r[0].value, names.get(r[1]) or ""))
+    ]
 
 
 @bp.route("/queue/templates", methods=["GET", "POST"])
@@ -277,13 +351,17 @@ def edit_template():
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template("queues/template.html", body=request.form.get("body", ""),
-                                   variables=message_templates.VARIABLES[key]), 400
+            return render_template(
+                "queues/template.html", body=request.form.get("body", ""), variables=message_templates.VARIABLES[key]
+            ), 400
         db.session.commit()
         flash(_("Message saved."), "success")
         return redirect(url_for("queue.edit_template"))
-    return render_template("queues/template.html", body=message_templates.template_body(db.session, key),
-                           variables=message_templates.VARIABLES[key])
+    return render_template(
+        "queues/template.html",
+        body=message_templates.template_body(db.session, key),
+        variables=message_templates.VARIABLES[key],
+    )
 
 
 @bp.route("/holidays")
@@ -294,8 +372,15 @@ def holidays():
     year = _year_arg(request.args.get("year", ""), default=this_year)
     rules = contact_rules()
     rows = [(day, policy.blocks_contact(rules, day)) for day in policy.year_days_off(db.session, year)]
-    return render_template("queues/holidays.html", rows=rows, year=year, this_year=this_year,
-                           first_year=FIRST_YEAR, last_year=LAST_YEAR, cuti_bersama_blocks=rules.cuti_bersama_blocks)
+    return render_template(
+        "queues/holidays.html",
+        rows=rows,
+        year=year,
+        this_year=this_year,
+        first_year=FIRST_YEAR,
+        last_year=LAST_YEAR,
+        cuti_bersama_blocks=rules.cuti_bersama_blocks,
+    )
 
 
 def _year_arg(text: str, *, default: int) -> int:

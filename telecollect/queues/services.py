@@ -1,4 +1,5 @@
 """Handing out work: assignment, claiming with a lease, releasing, closing."""
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -11,7 +12,7 @@ from telecollect.errors import Forbidden, ServiceError
 from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.participants.queries import family_arrears
 from telecollect.queues import lifecycle, policy
-from telecollect.queues.models import CloseReason, FollowUp, QueueName, WorkItem, WorkState
+from telecollect.queues.models import CloseReason, QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
 from telecollect.queues.queries import attach_family
 from telecollect.regions.models import City, District, Province, Village
@@ -48,8 +49,9 @@ def queue_for(user: User) -> QueueName:
     raise Forbidden("no_queue", "Only telecollectors and cadres work a queue.")
 
 
-def assign(session, *, queue: QueueName, filters: AssignFilters, user: User | None = None,
-           now: datetime | None = None) -> AssignResult:
+def assign(
+    session, *, queue: QueueName, filters: AssignFilters, user: User | None = None, now: datetime | None = None
+) -> AssignResult:
     """Put the families matching `filters` in `queue`, for `user` or the team pool.
 
     Only families that still owe are taken. A family already live in the queue
@@ -62,21 +64,33 @@ def assign(session, *, queue: QueueName, filters: AssignFilters, user: User | No
         raise ServiceError("wrong_queue", f"{user.username} does not work the {queue.value} queue.", "user")
     result = AssignResult()
     families = _matching_families(session, filters)
-    live = dict(session.execute(
-        select(WorkItem.family_id, WorkItem.id).where(WorkItem.queue == queue, WorkItem.state != WorkState.closed)
-    ).all())
+    live = dict(
+        session.execute(
+            select(WorkItem.family_id, WorkItem.id).where(WorkItem.queue == queue, WorkItem.state != WorkState.closed)
+        ).all()
+    )
     new_rows, moved = [], []
     for family in families:
         result.family_ids.append(family.family_id)
         if family.family_id in live:
             moved.append(live[family.family_id])
             continue
-        priority = score(amount=family.amount, months=family.months, last_contact_at=None, attempts=0, contacts=0,
-                         now=now).total
-        new_rows.append(lifecycle.new_item_row(
-            family_id=family.family_id, queue=queue, owner_id=user.id if user else None, timezone=family.timezone,
-            district_id=family.district_id, village_id=family.village_id, amount=family.amount, priority=priority,
-            now=now))
+        priority = score(
+            amount=family.amount, months=family.months, last_contact_at=None, attempts=0, contacts=0, now=now
+        ).total
+        new_rows.append(
+            lifecycle.new_item_row(
+                family_id=family.family_id,
+                queue=queue,
+                owner_id=user.id if user else None,
+                timezone=family.timezone,
+                district_id=family.district_id,
+                village_id=family.village_id,
+                amount=family.amount,
+                priority=priority,
+                now=now,
+            )
+        )
     bulk_insert(session, WorkItem.__table__, new_rows)
     result.created = len(new_rows)
     if moved:
@@ -87,13 +101,18 @@ def assign(session, *, queue: QueueName, filters: AssignFilters, user: User | No
 
 def _move_to(session, item_ids: list[int], owner: int | None) -> int:
     """Give live items to `owner` (None: the pool); returns how many changed hands."""
-    changes_hands = WorkItem.assigned_user_id.is_not(None) if owner is None else or_(
-        WorkItem.assigned_user_id.is_(None), WorkItem.assigned_user_id != owner)
+    changes_hands = (
+        WorkItem.assigned_user_id.is_not(None)
+        if owner is None
+        else or_(WorkItem.assigned_user_id.is_(None), WorkItem.assigned_user_id != owner)
+    )
     moved = 0
     for start in range(0, len(item_ids), 1000):
         moved += session.execute(
-            update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + 1000]), changes_hands)
-            .values(assigned_user_id=owner).execution_options(synchronize_session=False)
+            update(WorkItem)
+            .where(WorkItem.id.in_(item_ids[start : start + 1000]), changes_hands)
+            .values(assigned_user_id=owner)
+            .execution_options(synchronize_session=False)
         ).rowcount
     return moved
 
@@ -102,15 +121,23 @@ def _matching_families(session, filters: AssignFilters):
     """Families (with amount owed, longest arrears and place) whose members match the filters."""
     p = Participant
     stmt = (
-        select(p.family_id, func.sum(p.arrears_amount).label("amount"), func.max(p.months_in_arrears).label("months"),
-               func.min(p.district_id).label("district_id"), func.min(p.village_id).label("village_id"),
-               func.min(Province.timezone).label("timezone"))
+        select(
+            p.family_id,
+            func.sum(p.arrears_amount).label("amount"),
+            func.max(p.months_in_arrears).label("months"),
+            func.min(p.district_id).label("district_id"),
+            func.min(p.village_id).label("village_id"),
+            func.min(Province.timezone).label("timezone"),
+        )
         .join(Province, Province.id == p.province_id)
         .group_by(p.family_id)
         .having(func.sum(p.arrears_amount) > 0)
     )
-    for column, model, value in ((p.city_id, City, filters.city), (p.district_id, District, filters.kecamatan),
-                                 (p.village_id, Village, filters.kelurahan)):
+    for column, model, value in (
+        (p.city_id, City, filters.city),
+        (p.district_id, District, filters.kecamatan),
+        (p.village_id, Village, filters.kelurahan),
+    ):
         if value:
             ids = _place_ids(session, model, value)
             stmt = stmt.where(column.in_(ids))
@@ -142,7 +169,9 @@ def _place_ids(session, model, value: str) -> list[int]:
 
 def unassign(session, item_ids: list[int]) -> int:
     """Send live items back to their queue's team pool."""
-    live = session.scalars(select(WorkItem.id).where(WorkItem.id.in_(item_ids), WorkItem.state != WorkState.closed)).all()
+    live = session.scalars(
+        select(WorkItem.id).where(WorkItem.id.in_(item_ids), WorkItem.state != WorkState.closed)
+    ).all()
     return _move_to(session, list(live), None)
 
 
@@ -157,16 +186,22 @@ def balance(session, queue: QueueName, users: list[User]) -> dict[int, int]:
     for user in users:
         if queue_for(user) != queue:
             raise ServiceError("wrong_queue", f"{user.username} does not work the {queue.value} queue.", "users")
-    loads = dict(session.execute(
-        select(WorkItem.assigned_user_id, func.count()).where(
-            WorkItem.queue == queue, WorkItem.state != WorkState.closed,
-            WorkItem.assigned_user_id.in_([u.id for u in users])).group_by(WorkItem.assigned_user_id)
-    ).all())
+    loads = dict(
+        session.execute(
+            select(WorkItem.assigned_user_id, func.count())
+            .where(
+                WorkItem.queue == queue,
+                WorkItem.state != WorkState.closed,
+                WorkItem.assigned_user_id.in_([u.id for u in users]),
+            )
+            .group_by(WorkItem.assigned_user_id)
+        ).all()
+    )
     loads = {u.id: loads.get(u.id, 0) for u in users}
     received = {u.id: 0 for u in users}
     pool = session.scalars(
-        select(WorkItem.id).where(WorkItem.queue == queue, WorkItem.state != WorkState.closed,
-                                  WorkItem.assigned_user_id.is_(None))
+        select(WorkItem.id)
+        .where(WorkItem.queue == queue, WorkItem.state != WorkState.closed, WorkItem.assigned_user_id.is_(None))
         .order_by(WorkItem.priority.desc(), WorkItem.id)
     ).all()
     plan: dict[int, list[int]] = {u.id: [] for u in users}
@@ -180,8 +215,7 @@ def balance(session, queue: QueueName, users: list[User]) -> dict[int, int]:
     return received
 
 
-def claim_next(session, user: User, rules: policy.ContactRules, *, lease: timedelta,
-               now: datetime) -> WorkItem | None:
+def claim_next(session, user: User, rules: policy.ContactRules, *, lease: timedelta, now: datetime) -> WorkItem | None:
     """Claim the best item `user` may work now, with a lease; None when nothing may be worked.
 
     The pick-and-claim is one statement, safe with many claimers at once (see
@@ -197,12 +231,20 @@ def claim_next(session, user: User, rules: policy.ContactRules, *, lease: timede
         if item is None:
             return None
         attach_family(session, item)
-        decision = policy.decide(session, rules, family_id=item.family_id, members=item.family.members,
-                                 zone=item.timezone, channel=_channel(queue), now=now)
+        decision = policy.decide(
+            session,
+            rules,
+            family_id=item.family_id,
+            members=item.family.members,
+            zone=item.timezone,
+            channel=_channel(queue),
+            now=now,
+        )
         if decision.allowed:
             return item
-        lifecycle.set_aside(item, retry_at=decision.retry_at,
-                            reason=None if decision.retry_at else CloseReason(decision.code), now=now)
+        lifecycle.set_aside(
+            item, retry_at=decision.retry_at, reason=None if decision.retry_at else CloseReason(decision.code), now=now
+        )
         session.flush()
     return None
 
@@ -220,5 +262,11 @@ def current_claim(session, user: User, now: datetime) -> WorkItem | None:
 def rescore(item: WorkItem, now: datetime) -> None:
     """The item's priority from its family's arrears and its contact history, as of `now`."""
     amount, months = family_arrears(item.family.members)
-    item.priority = score(amount=amount, months=months, last_contact_at=item.last_contact_at,
-                          attempts=item.attempts, contacts=item.contacts, now=now).total
+    item.priority = score(
+        amount=amount,
+        months=months,
+        last_contact_at=item.last_contact_at,
+        attempts=item.attempts,
+        contacts=item.contacts,
+        now=now,
+    ).total

@@ -1,4 +1,5 @@
 """Settings parsed once at app creation (contact policy, queue, SMS gateway), so that a bad value stops the start."""
+
 from datetime import timedelta
 
 from flask import current_app

@@ -1,4 +1,5 @@
 """`flask import regions FILE [--dry-run]`."""
+
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ def regions(path, dry_run):
     """Load places from a CSV of Kemendagri codes (`code,name`), checked against the Kemendagri list, all-or-nothing."""
     data = path.read_bytes()
     with click.progressbar(length=1, label=_("Importing places"), file=sys.stderr) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
@@ -35,7 +37,11 @@ def regions(path, dry_run):
         db.session.commit()
     counts = {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
     if dry_run:
-        click.echo(_("dry run, nothing written: would create %(created)s, update %(updated)s, "
-                     "leave %(unchanged)s unchanged", **counts))
+        click.echo(
+            _(
+                "dry run, nothing written: would create %(created)s, update %(updated)s, leave %(unchanged)s unchanged",
+                **counts,
+            )
+        )
     else:
         click.echo(_("created %(created)s, updated %(updated)s, unchanged %(unchanged)s", **counts))

@@ -9,6 +9,7 @@ Time zones follow Keppres 41/1987: WIB for Sumatra, Java, West and Central
 Kalimantan; WITA for Bali, Nusa Tenggara, East/South/North Kalimantan and all of
 Sulawesi; WIT for Maluku and the Papua provinces.
 """
+
 import csv
 from functools import lru_cache
 from pathlib import Path
@@ -24,12 +25,15 @@ PROVINCES = [
     ("18", "Lampung", "WIB", ()),
     ("19", "Kepulauan Bangka Belitung", "WIB", ("Bangka Belitung", "Babel", "Kep. Babel")),
     ("21", "Kepulauan Riau", "WIB", ("Kepri",)),
-    ("31", "DKI Jakarta", "WIB", ("Jakarta", "DKI", "Daerah Khusus Ibukota Jakarta",
-                                  "Daerah Khusus Jakarta", "DK Jakarta")),
+    (
+        "31",
+        "DKI Jakarta",
+        "WIB",
+        ("Jakarta", "DKI", "Daerah Khusus Ibukota Jakarta", "Daerah Khusus Jakarta", "DK Jakarta"),
+    ),
     ("32", "Jawa Barat", "WIB", ("Jabar",)),
     ("33", "Jawa Tengah", "WIB", ("Jateng",)),
-    ("34", "DI Yogyakarta", "WIB", ("Daerah Istimewa Yogyakarta", "Yogyakarta", "DIY", "Jogja", "Jogjakarta",
-                                    "Yogya")),
+    ("34", "DI Yogyakarta", "WIB", ("Daerah Istimewa Yogyakarta", "Yogyakarta", "DIY", "Jogja", "Jogjakarta", "Yogya")),
     ("35", "Jawa Timur", "WIB", ("Jatim",)),
     ("36", "Banten", "WIB", ()),
     ("51", "Bali", "WITA", ()),

@@ -7,6 +7,7 @@ list, whose codes name other places: BPS 3175 is Jakarta Utara, Kemendagri 3175
 Jakarta Timur). Written once checked: existing places are matched by code, so a
 second run of the same file changes nothing.
 """
+
 import csv
 import io
 from collections import defaultdict
@@ -62,8 +63,12 @@ class RegionImportError(ValueError):
         return ([str(self.headline)] if self.headline else []) + [str(e) for e in self.errors]
 
 
-def import_regions(session, data: bytes, *, on_progress: Callable[[int, int], None] | None = None,
-                   ) -> RegionImportResult:
+def import_regions(
+    session,
+    data: bytes,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RegionImportResult:
     """Check and load a region file (CSV with `,`, `;` or tab; an optional header `code,name[,province]`).
 
     Codes may carry dots (31.72.01.1001) or not; the level follows from the
@@ -112,8 +117,11 @@ def _read_rows(text: str) -> tuple[list[RegionRow], list[RowError]]:
         if row is None:
             continue
         if row.code in seen:
-            errors.append(RowError(number, None, Refusal("region_code_repeated", code=format_code(row.code),
-                                                         other=seen[row.code])))
+            errors.append(
+                RowError(
+                    number, None, Refusal("region_code_repeated", code=format_code(row.code), other=seen[row.code])
+                )
+            )
             continue
         seen[row.code] = number
         rows.append(row)
@@ -160,15 +168,24 @@ def _check(session, rows: list[RegionRow], errors: list[RowError]) -> None:
     for row in rows:
         refusal = _against_reference(row, cities)
         if refusal is not None:
-            contradictions += refusal.code in {"region_province_name", "region_city_name", "region_city_unknown",
-                                               "region_province_column"}
+            contradictions += refusal.code in {
+                "region_province_name",
+                "region_city_name",
+                "region_city_unknown",
+                "region_province_column",
+            }
             errors.append(RowError(row.line, None, refusal))
             continue
         if len(row.code) > 4:
             parent = row.code[: _LEVELS[len(row.code)][2]]
             if parent not in codes and parent not in known_parents:
-                errors.append(RowError(row.line, None, Refusal("region_parent_missing", code=format_code(row.code),
-                                                               parent=format_code(parent))))
+                errors.append(
+                    RowError(
+                        row.line,
+                        None,
+                        Refusal("region_parent_missing", code=format_code(row.code), parent=format_code(parent)),
+                    )
+                )
     if errors:
         headline = Refusal("region_not_kemendagri", count=contradictions) if contradictions else None
         raise RegionImportError(errors, headline)
@@ -179,11 +196,14 @@ def _against_reference(row: RegionRow, cities: dict[str, str]) -> Refusal | None
     if province not in PROVINCE_NAMES:
         return Refusal("region_province_unknown", code=province)
     if row.province and province_code(row.province) != province:
-        return Refusal("region_province_column", code=format_code(row.code), official=PROVINCE_NAMES[province],
-                       name=quoted(row.province))
+        return Refusal(
+            "region_province_column",
+            code=format_code(row.code),
+            official=PROVINCE_NAMES[province],
+            name=quoted(row.province),
+        )
     if len(row.code) == 2 and province_code(row.name) != province:
-        return Refusal("region_province_name", code=province, official=PROVINCE_NAMES[province],
-                       name=quoted(row.name))
+        return Refusal("region_province_name", code=province, official=PROVINCE_NAMES[province], name=quoted(row.name))
     if len(row.code) == 4:
         official = cities.get(row.code)
         if official is None:
@@ -230,8 +250,12 @@ class _Writer:
     def _write_level(self, length: int, rows: list[RegionRow], total: int) -> None:
         model, parent_column, parent_length = _LEVELS[length]
         parent = getattr(model, parent_column)
-        existing = {code: (id_, name, parent_id) for code, id_, name, parent_id in self.session.execute(
-            select(model.code, model.id, model.name, parent).where(model.code.is_not(None)))}
+        existing = {
+            code: (id_, name, parent_id)
+            for code, id_, name, parent_id in self.session.execute(
+                select(model.code, model.id, model.name, parent).where(model.code.is_not(None))
+            )
+        }
         self.ids.update({code: values[0] for code, values in existing.items()})
         uncoded = defaultdict(list)
         coded_names = defaultdict(set)  # (parent id, key) → codes that carry that name
@@ -252,8 +276,9 @@ class _Writer:
                 continue
             adoptable = uncoded.get((parent_id, key), [])
             if len(adoptable) == 1 and coded_names[(parent_id, key)] == {row.code}:
-                updates.append({"id": adoptable.pop(), "code": row.code, "name": name, "name_key": key,
-                                parent_column: parent_id})
+                updates.append(
+                    {"id": adoptable.pop(), "code": row.code, "name": name, "name_key": key, parent_column: parent_id}
+                )
                 self.result.updated += 1
             else:
                 inserts.append({"code": row.code, "name": name, "name_key": key, parent_column: parent_id})
@@ -267,7 +292,7 @@ class _Writer:
 
     def _run(self, statement, parameters: list[dict], total: int) -> None:
         for start in range(0, len(parameters), _CHUNK):
-            chunk = parameters[start: start + _CHUNK]
+            chunk = parameters[start : start + _CHUNK]
             self.session.execute(statement, chunk)
             self.done += len(chunk)
             self.on_progress(self.done, total)

@@ -3,6 +3,7 @@
 The answer is a list: one place is a match, none is "not known", two or more
 is a question only the file's author can answer (never a guess).
 """
+
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,8 +44,11 @@ def match_name(candidates: list[Known], name: str, *, city_level: bool = False) 
         if found:
             return found
     flat = spaceless(bare)
-    loose = [c for c in candidates
-             if (_same_city(c.key, kind, flat, squash=True) if city_level else spaceless(c.key) == flat)]
+    loose = [
+        c
+        for c in candidates
+        if (_same_city(c.key, kind, flat, squash=True) if city_level else spaceless(c.key) == flat)
+    ]
     return loose if len(loose) == 1 else []
 
 

@@ -30,8 +30,14 @@ def unique_name_where_no_code(table: str, parent_column: str) -> Index:
     91.71.05.1002 and 91.71.05.2005), but a place without a code is known only by its name, so that must
     be unique within the parent."""
     condition = text("code IS NULL")
-    return Index(f"uq_{table}_{parent_column}_name_key_uncoded", parent_column, "name_key", unique=True,
-                 sqlite_where=condition, postgresql_where=condition)
+    return Index(
+        f"uq_{table}_{parent_column}_name_key_uncoded",
+        parent_column,
+        "name_key",
+        unique=True,
+        sqlite_where=condition,
+        postgresql_where=condition,
+    )
 
 
 class NamedPlace:
@@ -50,8 +56,10 @@ class City(NamedPlace, db.Model):
     """A regency (kabupaten) or city (kota)."""
 
     __tablename__ = "cities"
-    __table_args__ = (unique_name_where_no_code("cities", "province_id"),
-                      Index("ix_cities_province_id_name_key", "province_id", "name_key"))
+    __table_args__ = (
+        unique_name_where_no_code("cities", "province_id"),
+        Index("ix_cities_province_id_name_key", "province_id", "name_key"),
+    )
 
     province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), nullable=False)
     #: Kemendagri code, 4 digits without dots ("3172"); unknown for places
@@ -66,8 +74,10 @@ class District(NamedPlace, db.Model):
     """A kecamatan."""
 
     __tablename__ = "districts"
-    __table_args__ = (unique_name_where_no_code("districts", "city_id"),
-                      Index("ix_districts_city_id_name_key", "city_id", "name_key"))
+    __table_args__ = (
+        unique_name_where_no_code("districts", "city_id"),
+        Index("ix_districts_city_id_name_key", "city_id", "name_key"),
+    )
 
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), nullable=False)
     #: Kemendagri code, 6 digits without dots ("317201").
@@ -81,8 +91,10 @@ class Village(NamedPlace, db.Model):
     """A kelurahan or desa."""
 
     __tablename__ = "villages"
-    __table_args__ = (unique_name_where_no_code("villages", "district_id"),
-                      Index("ix_villages_district_id_name_key", "district_id", "name_key"))
+    __table_args__ = (
+        unique_name_where_no_code("villages", "district_id"),
+        Index("ix_villages_district_id_name_key", "district_id", "name_key"),
+    )
 
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), nullable=False)
     #: Kemendagri code, 10 digits without dots ("3172011001").

@@ -7,6 +7,7 @@ A place is its Kemendagri code; its name is a label that files spell many ways:
 variants of one place equal and keeps different places apart: "Kota Bogor" and
 "Kabupaten Bogor" are two places, so the type word is never folded away.
 """
+
 import re
 
 #: Abbreviations written out, so that "Kab." and "Kabupaten" compare equal.

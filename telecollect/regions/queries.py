@@ -1,4 +1,5 @@
 """Places for pickers, filters and reports."""
+
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -23,11 +24,16 @@ def place_options(session, district_ids=None, village_ids=None):
             "districts": session.scalars(select(District).order_by(District.name)).all(),
             "villages": session.scalars(select(Village).order_by(Village.name)).all(),
         }
-    villages = session.scalars(select(Village).where(or_(
-        Village.id.in_(village_ids or []), Village.district_id.in_(district_ids or []))).order_by(Village.name)).all()
-    districts = session.scalars(select(District).where(or_(
-        District.id.in_(district_ids or []), District.id.in_({v.district_id for v in villages})))
-        .order_by(District.name)).all()
+    villages = session.scalars(
+        select(Village)
+        .where(or_(Village.id.in_(village_ids or []), Village.district_id.in_(district_ids or [])))
+        .order_by(Village.name)
+    ).all()
+    districts = session.scalars(
+        select(District)
+        .where(or_(District.id.in_(district_ids or []), District.id.in_({v.district_id for v in villages})))
+        .order_by(District.name)
+    ).all()
     cities = session.scalars(select(City).where(City.id.in_({d.city_id for d in districts})).order_by(City.name)).all()
     return {"cities": cities, "districts": districts, "villages": villages}
 
@@ -67,6 +73,6 @@ def place_names(session, level: str, ids) -> dict[int, PlaceName]:
         stmt = select(*columns)
         for target, condition in joins:
             stmt = stmt.join(target, condition)
-        for place_id, name, code, *parents in session.execute(stmt.where(columns[0].in_(ids[start:start + _CHUNK]))):
+        for place_id, name, code, *parents in session.execute(stmt.where(columns[0].in_(ids[start : start + _CHUNK]))):
             names[place_id] = PlaceName(name, format_code(code) if code else "", tuple(parents))
     return names

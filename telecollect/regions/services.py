@@ -1,10 +1,11 @@
 """Creating and finding places."""
+
 from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import select
 
-from telecollect.reasons import PLACE_LEVELS, Refusal, quoted
+from telecollect.reasons import PLACE_LEVELS, ColumnRefusal, Refusal, quoted
 from telecollect.regions.data import PROVINCES, SPLIT_PROVINCES, reference_cities
 from telecollect.regions.matching import Known, match_name, province_code
 from telecollect.regions.models import City, District, Province, Village
@@ -23,17 +24,13 @@ def ensure_provinces(session) -> None:
 @lru_cache(maxsize=64)
 def reference_cities_of(province: str) -> list[Known]:
     """The Kemendagri list's regencies and cities of one province, ready for matching."""
-    return [Known(None, name, name_key(name), code)
-            for code, name in reference_cities().items() if code[:2] == province]
+    return [
+        Known(None, name, name_key(name), code) for code, name in reference_cities().items() if code[:2] == province
+    ]
 
 
-class PlaceError(ValueError):
-    """A row's place cannot be settled: which column, and the reason."""
-
-    def __init__(self, column: str, refusal: Refusal):
-        super().__init__(str(refusal))
-        self.column = column
-        self.refusal = refusal
+#: A row's place that cannot be settled: which column, and the reason.
+PlaceError = ColumnRefusal
 
 
 @dataclass(frozen=True)
@@ -54,8 +51,12 @@ class PlaceIds:
     village_id: int | None
 
     def as_dict(self) -> dict:
-        return {"province_id": self.province_id, "city_id": self.city_id,
-                "district_id": self.district_id, "village_id": self.village_id}
+        return {
+            "province_id": self.province_id,
+            "city_id": self.city_id,
+            "district_id": self.district_id,
+            "village_id": self.village_id,
+        }
 
 
 _LEVELS = {
@@ -87,8 +88,9 @@ class PlaceResolver:
         self._children: dict[tuple[str, int], list[Known]] = {}
         self._villages_by_code: dict[str, tuple | None] = {}
 
-    def resolve(self, province: str, city: str, kecamatan: str, kelurahan: str | None,
-                kelurahan_code: str | None = None) -> PlaceIds:
+    def resolve(
+        self, province: str, city: str, kecamatan: str, kelurahan: str | None, kelurahan_code: str | None = None
+    ) -> PlaceIds:
         """The ids of a row's places; raises `PlaceError` naming the column at fault."""
         code = province_code(province)
         if code is None:
@@ -126,8 +128,16 @@ class PlaceResolver:
     def _match(self, level: str, parent_id: int, name: str) -> int | None:
         matches = match_name(self._known(level, parent_id), name, city_level=level == "city")
         if len(matches) > 1:
-            raise PlaceError(level, Refusal("place_ambiguous", level=PLACE_LEVELS[level], value=quoted(name),
-                                            count=len(matches), places=", ".join(m.label() for m in matches)))
+            raise PlaceError(
+                level,
+                Refusal(
+                    "place_ambiguous",
+                    level=PLACE_LEVELS[level],
+                    value=quoted(name),
+                    count=len(matches),
+                    places=", ".join(m.label() for m in matches),
+                ),
+            )
         return matches[0].id if matches else None
 
     def _known(self, level: str, parent_id: int) -> list[Known]:
@@ -135,16 +145,28 @@ class PlaceResolver:
         if cache_key not in self._children:
             model, parent_column = _LEVELS[level]
             self._children[cache_key] = [
-                Known(id_, name, key, code) for id_, name, key, code in self.session.execute(
-                    select(model.id, model.name, model.name_key, model.code)
-                    .where(getattr(model, parent_column) == parent_id))]
+                Known(id_, name, key, code)
+                for id_, name, key, code in self.session.execute(
+                    select(model.id, model.name, model.name_key, model.code).where(
+                        getattr(model, parent_column) == parent_id
+                    )
+                )
+            ]
         return self._children[cache_key]
 
     def _reference_city(self, province: str, name: str) -> Known | None:
         matches = match_name(reference_cities_of(province), name, city_level=True)
         if len(matches) > 1:
-            raise PlaceError("city", Refusal("place_ambiguous", level=PLACE_LEVELS["city"], value=quoted(name),
-                                             count=len(matches), places=", ".join(m.label() for m in matches)))
+            raise PlaceError(
+                "city",
+                Refusal(
+                    "place_ambiguous",
+                    level=PLACE_LEVELS["city"],
+                    value=quoted(name),
+                    count=len(matches),
+                    places=", ".join(m.label() for m in matches),
+                ),
+            )
         return matches[0] if matches else None
 
     def _add_city_from_reference(self, province: str, name: str) -> int:
@@ -152,14 +174,29 @@ class PlaceResolver:
         existing = self.session.scalar(select(City.id).where(City.code == listed.code))
         if existing is not None:  # known under another province: the code decides
             return existing
-        return self._add("city", self._provinces[province][0], listed.name, self._provinces[province][1],
-                         code=listed.code, written=name)
+        return self._add(
+            "city",
+            self._provinces[province][0],
+            listed.name,
+            self._provinces[province][1],
+            code=listed.code,
+            written=name,
+        )
 
-    def _add(self, level: str, parent_id: int, name: str, parent_name: str, *, code: str | None = None,
-             written: str | None = None) -> int:
+    def _add(
+        self,
+        level: str,
+        parent_id: int,
+        name: str,
+        parent_name: str,
+        *,
+        code: str | None = None,
+        written: str | None = None,
+    ) -> int:
         if not self.allow_new:
-            raise PlaceError(level, Refusal("place_new_refused", level=PLACE_LEVELS[level],
-                                            value=quoted(written or name)))
+            raise PlaceError(
+                level, Refusal("place_new_refused", level=PLACE_LEVELS[level], value=quoted(written or name))
+            )
         model, parent_column = _LEVELS[level]
         place = model(name=name.strip(), name_key=name_key(name), code=code, **{parent_column: parent_id})
         self.session.add(place)
@@ -172,17 +209,28 @@ class PlaceResolver:
         if code not in self._villages_by_code:
             self._villages_by_code[code] = self.session.execute(
                 select(Village.id, Village.name, Village.name_key, Village.district_id, District.name)
-                .join(District, District.id == Village.district_id).where(Village.code == code)).first()
+                .join(District, District.id == Village.district_id)
+                .where(Village.code == code)
+            ).first()
         found = self._villages_by_code[code]
         shown = quoted(code)
         if found is None:
             raise PlaceError("kelurahan_code", Refusal("village_code_unknown", value=shown))
         village_id, village_name, village_key, village_district, district_name = found
         if village_district != district_id:
-            raise PlaceError("kelurahan_code", Refusal(
-                "village_code_elsewhere", value=shown, village=village_name, district=district_name,
-                kecamatan=quoted(kecamatan)))
+            raise PlaceError(
+                "kelurahan_code",
+                Refusal(
+                    "village_code_elsewhere",
+                    value=shown,
+                    village=village_name,
+                    district=district_name,
+                    kecamatan=quoted(kecamatan),
+                ),
+            )
         if kelurahan and not match_name([Known(village_id, village_name, village_key, code)], kelurahan):
-            raise PlaceError("kelurahan_code", Refusal(
-                "village_code_name", value=shown, village=village_name, name=quoted(kelurahan)))
+            raise PlaceError(
+                "kelurahan_code",
+                Refusal("village_code_name", value=shown, village=village_name, name=quoted(kelurahan)),
+            )
         return village_id

@@ -1,4 +1,5 @@
 """`flask report arrears` and `flask report outcomes`."""
+
 import click
 from flask import current_app
 

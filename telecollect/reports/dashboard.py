@@ -1,4 +1,5 @@
 """The dashboard's other panels: people, programs and channels, arrears by district, trends."""
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -20,32 +21,57 @@ def people(session, now: datetime, zone: str, *, call_target: int, cadre_weekly_
     """Per telecollector: today's calls against target, callbacks pending, promises open.
     Per cadre: families contacted this week against target, last activity. And who has gone quiet.
     "Today" and "this week" are the branch's local days in `zone`."""
-    staff = session.scalars(select(User).where(User.role.in_([Role.telecollector, Role.cadre]),
-                                               User.is_active.is_(True)).order_by(User.username)).all()
+    staff = session.scalars(
+        select(User)
+        .where(User.role.in_([Role.telecollector, Role.cadre]), User.is_active.is_(True))
+        .order_by(User.username)
+    ).all()
     today = day_start(local_day(now, zone), zone)
     week = today - timedelta(days=today.weekday())
     calls = _by_user(session, select(ContactAttempt.user_id, func.count()).where(ContactAttempt.at >= today))
-    reached_today = _by_user(session, select(ContactAttempt.user_id, func.count())
-                             .where(ContactAttempt.at >= today, ContactAttempt.is_reached.is_(True)))
+    reached_today = _by_user(
+        session,
+        select(ContactAttempt.user_id, func.count()).where(
+            ContactAttempt.at >= today, ContactAttempt.is_reached.is_(True)
+        ),
+    )
     families = func.count(func.distinct(ContactAttempt.family_id))
     week_families = _by_user(session, select(ContactAttempt.user_id, families).where(ContactAttempt.at >= week))
-    last = dict(session.execute(select(ContactAttempt.user_id, func.max(ContactAttempt.at))
-                                .group_by(ContactAttempt.user_id)).all())
-    callbacks = _by_user(session, select(WorkItem.callback_user_id, func.count()).where(
-        WorkItem.follow_up == FollowUp.callback, WorkItem.state != WorkState.closed))
+    last = dict(
+        session.execute(
+            select(ContactAttempt.user_id, func.max(ContactAttempt.at)).group_by(ContactAttempt.user_id)
+        ).all()
+    )
+    callbacks = _by_user(
+        session,
+        select(WorkItem.callback_user_id, func.count()).where(
+            WorkItem.follow_up == FollowUp.callback, WorkItem.state != WorkState.closed
+        ),
+    )
     promises = _by_user(session, select(Promise.user_id, func.count()).where(Promise.state == PromiseState.pending))
     quiet_since = now - timedelta(days=quiet_days)
     rows = []
     for user in staff:
         target = user.daily_call_target or call_target
-        rows.append({"user": user, "calls_today": calls.get(user.id, 0), "target": target,
-                     "contacts_today": reached_today.get(user.id, 0), "callbacks": callbacks.get(user.id, 0),
-                     "promises_open": promises.get(user.id, 0), "families_this_week": week_families.get(user.id, 0),
-                     "weekly_target": cadre_weekly_target, "last_activity": last.get(user.id),
-                     "is_quiet": last.get(user.id) is None or last[user.id] < quiet_since})
-    return {"telecollectors": [r for r in rows if r["user"].role == Role.telecollector],
-            "cadres": [r for r in rows if r["user"].role == Role.cadre],
-            "quiet": [r for r in rows if r["is_quiet"]]}
+        rows.append(
+            {
+                "user": user,
+                "calls_today": calls.get(user.id, 0),
+                "target": target,
+                "contacts_today": reached_today.get(user.id, 0),
+                "callbacks": callbacks.get(user.id, 0),
+                "promises_open": promises.get(user.id, 0),
+                "families_this_week": week_families.get(user.id, 0),
+                "weekly_target": cadre_weekly_target,
+                "last_activity": last.get(user.id),
+                "is_quiet": last.get(user.id) is None or last[user.id] < quiet_since,
+            }
+        )
+    return {
+        "telecollectors": [r for r in rows if r["user"].role == Role.telecollector],
+        "cadres": [r for r in rows if r["user"].role == Role.cadre],
+        "quiet": [r for r in rows if r["is_quiet"]],
+    }
 
 
 def _by_user(session, stmt) -> dict:
@@ -54,32 +80,66 @@ def _by_user(session, stmt) -> dict:
 
 def programs_and_channels(session, period: Period) -> dict:
     """REHAB plans and installments, autodebit prompts and enrolments, SMS by kind and status."""
-    plans = dict(session.execute(select(InstallmentPlan.state, func.count()).where(
-        InstallmentPlan.registered_on.between(period.start, period.end)).group_by(InstallmentPlan.state)).all())
-    installments = dict(session.execute(select(Installment.state, func.count()).where(
-        Installment.due_on.between(period.start, period.end)).group_by(Installment.state)).all())
-    sms = session.execute(select(SmsMessage.kind, SmsMessage.status, func.count(), func.sum(SmsMessage.segments))
-                          .where(SmsMessage.created_at >= period.starts_at, SmsMessage.created_at < period.ends_before)
-                          .group_by(SmsMessage.kind, SmsMessage.status)).all()
-    cost = session.scalars(select(SmsMessage.price).where(SmsMessage.price.is_not(None),
-                                                           SmsMessage.created_at >= period.starts_at,
-                                                           SmsMessage.created_at < period.ends_before)).all()
-    prompted = select(SmsMessage.family_id).where(
-        SmsMessage.kind == "autodebit_prompt", SmsMessage.created_at >= period.starts_at,
-        SmsMessage.created_at < period.ends_before).distinct()
+    plans = dict(
+        session.execute(
+            select(InstallmentPlan.state, func.count())
+            .where(InstallmentPlan.registered_on.between(period.start, period.end))
+            .group_by(InstallmentPlan.state)
+        ).all()
+    )
+    installments = dict(
+        session.execute(
+            select(Installment.state, func.count())
+            .where(Installment.due_on.between(period.start, period.end))
+            .group_by(Installment.state)
+        ).all()
+    )
+    sms = session.execute(
+        select(SmsMessage.kind, SmsMessage.status, func.count(), func.sum(SmsMessage.segments))
+        .where(SmsMessage.created_at >= period.starts_at, SmsMessage.created_at < period.ends_before)
+        .group_by(SmsMessage.kind, SmsMessage.status)
+    ).all()
+    cost = session.scalars(
+        select(SmsMessage.price).where(
+            SmsMessage.price.is_not(None),
+            SmsMessage.created_at >= period.starts_at,
+            SmsMessage.created_at < period.ends_before,
+        )
+    ).all()
+    prompted = (
+        select(SmsMessage.family_id)
+        .where(
+            SmsMessage.kind == "autodebit_prompt",
+            SmsMessage.created_at >= period.starts_at,
+            SmsMessage.created_at < period.ends_before,
+        )
+        .distinct()
+    )
     prompted_count = session.scalar(select(func.count()).select_from(prompted.subquery()))
-    enrolled = session.scalar(select(func.count(func.distinct(Participant.family_id))).where(
-        Participant.is_autodebit.is_(True), Participant.family_id.in_(prompted)))
-    replies = dict(session.execute(select(InboundSms.action, func.count()).where(
-        InboundSms.received_at >= period.starts_at, InboundSms.received_at < period.ends_before)
-        .group_by(InboundSms.action)).all())
+    enrolled = session.scalar(
+        select(func.count(func.distinct(Participant.family_id))).where(
+            Participant.is_autodebit.is_(True), Participant.family_id.in_(prompted)
+        )
+    )
+    replies = dict(
+        session.execute(
+            select(InboundSms.action, func.count())
+            .where(InboundSms.received_at >= period.starts_at, InboundSms.received_at < period.ends_before)
+            .group_by(InboundSms.action)
+        ).all()
+    )
     return {
         "plans": {state.value: n for state, n in plans.items()},
         "installments": {state.value: n for state, n in installments.items()},
-        "autodebit": {"prompted": prompted_count, "enrolled": enrolled,
-                      "conversion": round(enrolled / prompted_count, 4) if prompted_count else None},
-        "sms": [{"kind": kind.value, "status": status.value, "messages": n, "segments": int(segments or 0)}
-                for kind, status, n, segments in sms],
+        "autodebit": {
+            "prompted": prompted_count,
+            "enrolled": enrolled,
+            "conversion": round(enrolled / prompted_count, 4) if prompted_count else None,
+        },
+        "sms": [
+            {"kind": kind.value, "status": status.value, "messages": n, "segments": int(segments or 0)}
+            for kind, status, n, segments in sms
+        ],
         "sms_cost": round(sum(abs(float(p)) for p in cost), 4) if cost else None,
         "replies": replies,
     }
@@ -90,9 +150,12 @@ def arrears_by_district_with_change(session) -> list[dict]:
 
     One row per kecamatan id, labelled with its city: names repeat across regencies.
     """
-    runs = session.scalars(select(ImportRun.id).where(ImportRun.kind == "participants",
-                                                      ImportRun.status == ImportStatus.committed)
-                           .order_by(ImportRun.id.desc()).limit(2)).all()
+    runs = session.scalars(
+        select(ImportRun.id)
+        .where(ImportRun.kind == "participants", ImportRun.status == ImportStatus.committed)
+        .order_by(ImportRun.id.desc())
+        .limit(2)
+    ).all()
     if not runs:
         return []
     current = _district_totals(session, runs[0])
@@ -102,17 +165,28 @@ def arrears_by_district_with_change(session) -> list[dict]:
     for district_id in set(current) | set(previous):
         now_p, now_a = current.get(district_id, (0, 0))
         before_p, before_a = previous.get(district_id, (None, None))
-        rows.append({"district_id": district_id, "kecamatan": places[district_id].label,
-                     "participants": now_p, "arrears_amount": now_a,
-                     "participants_change": None if before_p is None else now_p - before_p,
-                     "amount_change": None if before_a is None else now_a - before_a})
+        rows.append(
+            {
+                "district_id": district_id,
+                "kecamatan": places[district_id].label,
+                "participants": now_p,
+                "arrears_amount": now_a,
+                "participants_change": None if before_p is None else now_p - before_p,
+                "amount_change": None if before_a is None else now_a - before_a,
+            }
+        )
     return sorted(rows, key=lambda r: (-r["arrears_amount"], r["kecamatan"]))
 
 
 def _district_totals(session, run_id: int) -> dict:
-    return {district_id: (p, int(a)) for district_id, p, a in session.execute(
-        select(ArrearsDistrictTotal.district_id, ArrearsDistrictTotal.participants, ArrearsDistrictTotal.amount)
-        .where(ArrearsDistrictTotal.import_run_id == run_id))}
+    return {
+        district_id: (p, int(a))
+        for district_id, p, a in session.execute(
+            select(
+                ArrearsDistrictTotal.district_id, ArrearsDistrictTotal.participants, ArrearsDistrictTotal.amount
+            ).where(ArrearsDistrictTotal.import_run_id == run_id)
+        )
+    }
 
 
 def key_figures(current: list[dict], previous: list[dict]) -> dict:

@@ -1,4 +1,5 @@
 """One way to turn report rows into CSV, JSON or a terminal table."""
+
 import csv
 import io
 import json
@@ -22,9 +23,12 @@ def to_table(rows: list[dict], columns: list[str]) -> str:
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     lines = []
     for n, line in enumerate(cells):
-        lines.append("  ".join(
-            value.ljust(width) if i == 0 else value.rjust(width)
-            for i, (value, width) in enumerate(zip(line, widths, strict=True))))
+        lines.append(
+            "  ".join(
+                value.ljust(width) if i == 0 else value.rjust(width)
+                for i, (value, width) in enumerate(zip(line, widths, strict=True))
+            )
+        )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -17,6 +17,7 @@ same key; the rows are merged in Python. Dates are the branch's local days
   kept rate = kept ÷ promises due; recovery rate = collected ÷ arrears assigned;
   attempts per family = attempts ÷ families attempted
 """
+
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -32,8 +33,20 @@ from telecollect.regions.queries import place_names
 
 GROUPINGS = ("user", "kecamatan", "kelurahan", "day", "week", "month", "bucket")
 #: The CLI's CSV columns, after the grouping column (the issue's contract).
-CSV_COLUMNS = ("families_attempted", "attempts", "contacts", "rpc", "promises", "promised_amount", "promises_due",
-               "promises_kept", "promises_broken", "payments", "collected_amount", "reactivated")
+CSV_COLUMNS = (
+    "families_attempted",
+    "attempts",
+    "contacts",
+    "rpc",
+    "promises",
+    "promised_amount",
+    "promises_due",
+    "promises_kept",
+    "promises_broken",
+    "payments",
+    "collected_amount",
+    "reactivated",
+)
 COUNTS = (*CSV_COLUMNS, "promises_partly_kept", "families_assigned", "arrears_assigned")
 RATES = ("contact_rate", "rpc_rate", "ptp_rate", "kept_rate", "recovery_rate", "attempts_per_family")
 
@@ -41,6 +54,7 @@ RATES = ("contact_rate", "rpc_rate", "ptp_rate", "kept_rate", "recovery_rate", "
 @dataclass(frozen=True)
 class Period:
     """Local days `start`..`end` of the branch, in its zone (WIB, WITA or WIT)."""
+
     start: date
     end: date  #: inclusive
     zone: str
@@ -61,12 +75,14 @@ class Period:
 @dataclass(frozen=True)
 class Scope:
     """Whose figures: everyone's (supervisors), or one person's own."""
+
     user_id: int | None = None
     queue: str | None = None
 
 
-def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope(), *,
-                   measures: frozenset[str] | None = None) -> list[dict]:
+def outcome_funnel(
+    session, by: str, period: Period, scope: Scope = Scope(), *, measures: frozenset[str] | None = None
+) -> list[dict]:
     """One row per group with every count and rate, sorted by group label.
 
     Kecamatan and kelurahan are grouped by id and labelled with their parents
@@ -84,10 +100,14 @@ def outcome_funnel(session, by: str, period: Period, scope: Scope = Scope(), *,
             continue
         for key, *values in session.execute(_aggregate(source)):
             rows.setdefault(key, dict.fromkeys(COUNTS, 0)).update(
-                {name: int(value or 0) for name, value in zip(source.measures, values, strict=True)})
+                {name: int(value or 0) for name, value in zip(source.measures, values, strict=True)}
+            )
     labels = _labels(session, by, rows)
-    result = [{by: labels.get(key, key), "key": key, **counts, **rates(counts)} for key, counts in rows.items()
-              if key is not None or by == "bucket"]
+    result = [
+        {by: labels.get(key, key), "key": key, **counts, **rates(counts)}
+        for key, counts in rows.items()
+        if key is not None or by == "bucket"
+    ]
     return sorted(result, key=lambda r: str(r[by] or ""))
 
 
@@ -114,6 +134,7 @@ def _ratio(part, whole):
 
 
 # --- group keys -------------------------------------------------------------------
+
 
 def _period_key(day_expression, by: str, dialect: str):
     """day → 'YYYY-MM-DD'; week → its Monday; month → 'YYYY-MM' (strings on both engines)."""
@@ -155,6 +176,7 @@ def _without_index(column, dialect: str):
 # aggregates by measure name). The funnel adds the aggregates and GROUP BY; the
 # drill-down selects the families behind one measure of one group instead.
 
+
 @dataclass(frozen=True)
 class Source:
     statement: object
@@ -165,25 +187,44 @@ class Source:
 
 def _attempts(by, period, scope, dialect) -> Source:
     a = ContactAttempt
-    key = _key(by, user=a.user_id, district=a.district_id, village=a.village_id, bucket=a.bucket,
-               day=local_day_sql(a.at, period.zone, dialect), dialect=dialect)
+    key = _key(
+        by,
+        user=a.user_id,
+        district=a.district_id,
+        village=a.village_id,
+        bucket=a.bucket,
+        day=local_day_sql(a.at, period.zone, dialect),
+        dialect=dialect,
+    )
     stmt = select().select_from(a).where(a.at >= period.starts_at, a.at < period.ends_before)
     if scope.user_id:
         stmt = stmt.where(a.user_id == scope.user_id)
     if scope.queue:
         stmt = stmt.where(a.queue == scope.queue)
-    return Source(stmt, key, a.family_id, {
-        "families_attempted": (func.count(func.distinct(a.family_id)), None),
-        "attempts": (func.count(), None),
-        "contacts": (func.count().filter(a.is_reached.is_(True)), a.is_reached.is_(True)),
-        "rpc": (func.count().filter(a.is_right_party.is_(True)), a.is_right_party.is_(True)),
-    })
+    return Source(
+        stmt,
+        key,
+        a.family_id,
+        {
+            "families_attempted": (func.count(func.distinct(a.family_id)), None),
+            "attempts": (func.count(), None),
+            "contacts": (func.count().filter(a.is_reached.is_(True)), a.is_reached.is_(True)),
+            "rpc": (func.count().filter(a.is_right_party.is_(True)), a.is_right_party.is_(True)),
+        },
+    )
 
 
 def _promise_source(by, day_column, dialect, scope):
     p, a, f = Promise, ContactAttempt, Family
-    key = _key(by, user=p.user_id, district=f.district_id, village=f.village_id, bucket=a.bucket,
-               day=day_column, dialect=dialect)
+    key = _key(
+        by,
+        user=p.user_id,
+        district=f.district_id,
+        village=f.village_id,
+        bucket=a.bucket,
+        day=day_column,
+        dialect=dialect,
+    )
     stmt = select().select_from(p).join(a, a.id == p.attempt_id).join(f, f.id == p.family_id)
     if scope.user_id:
         stmt = stmt.where(p.user_id == scope.user_id)
@@ -194,31 +235,57 @@ def _promise_source(by, day_column, dialect, scope):
 
 def _promises_made(by, period, scope, dialect) -> Source:
     stmt, key = _promise_source(by, Promise.made_on, dialect, scope)
-    return Source(stmt.where(Promise.made_on.between(period.start, period.end)), key, Promise.family_id, {
-        "promises": (func.count(), None),
-        "promised_amount": (func.coalesce(func.sum(Promise.amount), 0), None),
-    })
+    return Source(
+        stmt.where(Promise.made_on.between(period.start, period.end)),
+        key,
+        Promise.family_id,
+        {
+            "promises": (func.count(), None),
+            "promised_amount": (func.coalesce(func.sum(Promise.amount), 0), None),
+        },
+    )
 
 
 def _promises_due(by, period, scope, dialect) -> Source:
     p = Promise
     stmt, key = _promise_source(by, p.promised_on, dialect, scope)
-    state = {name: p.state == value for name, value in (
-        ("promises_kept", PromiseState.kept), ("promises_partly_kept", PromiseState.partly_kept),
-        ("promises_broken", PromiseState.broken))}
-    return Source(stmt.where(p.promised_on.between(period.start, period.end)), key, p.family_id, {
-        "promises_due": (func.count(), None),
-        **{name: (func.count().filter(condition), condition) for name, condition in state.items()},
-    })
+    state = {
+        name: p.state == value
+        for name, value in (
+            ("promises_kept", PromiseState.kept),
+            ("promises_partly_kept", PromiseState.partly_kept),
+            ("promises_broken", PromiseState.broken),
+        )
+    }
+    return Source(
+        stmt.where(p.promised_on.between(period.start, period.end)),
+        key,
+        p.family_id,
+        {
+            "promises_due": (func.count(), None),
+            **{name: (func.count().filter(condition), condition) for name, condition in state.items()},
+        },
+    )
 
 
 def _payment_source(by, dialect, scope, period):
     pay, a, f = Payment, ContactAttempt, Family
-    key = _key(by, user=pay.attributed_user_id, district=f.district_id, village=f.village_id, bucket=a.bucket,
-               day=pay.paid_on, dialect=dialect)
-    stmt = (select().select_from(pay).join(f, f.id == pay.family_id)
-            .join(a, a.id == pay.attributed_attempt_id)
-            .where(pay.attributed_channel != SELF_CURE, pay.paid_on.between(period.start, period.end)))
+    key = _key(
+        by,
+        user=pay.attributed_user_id,
+        district=f.district_id,
+        village=f.village_id,
+        bucket=a.bucket,
+        day=pay.paid_on,
+        dialect=dialect,
+    )
+    stmt = (
+        select()
+        .select_from(pay)
+        .join(f, f.id == pay.family_id)
+        .join(a, a.id == pay.attributed_attempt_id)
+        .where(pay.attributed_channel != SELF_CURE, pay.paid_on.between(period.start, period.end))
+    )
     if scope.user_id:
         stmt = stmt.where(pay.attributed_user_id == scope.user_id)
     if scope.queue:
@@ -228,28 +295,47 @@ def _payment_source(by, dialect, scope, period):
 
 def _payments(by, period, scope, dialect) -> Source:
     stmt, key = _payment_source(by, dialect, scope, period)
-    return Source(stmt, key, Payment.family_id, {
-        "payments": (func.count(), None),
-        "collected_amount": (func.coalesce(func.sum(Payment.amount), 0), None),
-    })
+    return Source(
+        stmt,
+        key,
+        Payment.family_id,
+        {
+            "payments": (func.count(), None),
+            "collected_amount": (func.coalesce(func.sum(Payment.amount), 0), None),
+        },
+    )
 
 
 def _reactivated(by, period, scope, dialect) -> Source:
     """Families reactivated in the range, credited like the payment that reactivated them."""
     stmt, key = _payment_source(by, dialect, scope, period)
-    return Source(stmt.where(Family.reactivated_on == Payment.paid_on), key, Payment.family_id, {
-        "reactivated": (func.count(func.distinct(Payment.family_id)), None),
-    })
+    return Source(
+        stmt.where(Family.reactivated_on == Payment.paid_on),
+        key,
+        Payment.family_id,
+        {
+            "reactivated": (func.count(func.distinct(Payment.family_id)), None),
+        },
+    )
 
 
 def _assigned(by, period, scope, dialect) -> Source:
     """Work items live during the range; by day/week/month they count where they were created."""
     w = WorkItem
-    key = _key(by, user=w.assigned_user_id, district=w.district_id, village=w.village_id,
-               bucket=literal(None, String), day=local_day_sql(w.created_at, period.zone, dialect),
-               dialect=dialect)
-    stmt = (select().select_from(w)
-            .where(w.created_at < period.ends_before, or_(w.closed_at.is_(None), w.closed_at >= period.starts_at)))
+    key = _key(
+        by,
+        user=w.assigned_user_id,
+        district=w.district_id,
+        village=w.village_id,
+        bucket=literal(None, String),
+        day=local_day_sql(w.created_at, period.zone, dialect),
+        dialect=dialect,
+    )
+    stmt = (
+        select()
+        .select_from(w)
+        .where(w.created_at < period.ends_before, or_(w.closed_at.is_(None), w.closed_at >= period.starts_at))
+    )
     if by in ("day", "week", "month"):
         stmt = stmt.where(w.created_at >= period.starts_at)
     if scope.user_id:
@@ -258,10 +344,15 @@ def _assigned(by, period, scope, dialect) -> Source:
         stmt = stmt.where(w.queue == scope.queue)
     # A family has one live item per queue, so items are families within a queue;
     # counting rows rather than distinct families keeps this off a sort of every item.
-    return Source(stmt, key, w.family_id, {
-        "families_assigned": (func.count(), None),
-        "arrears_assigned": (func.coalesce(func.sum(w.assigned_amount), 0), None),
-    })
+    return Source(
+        stmt,
+        key,
+        w.family_id,
+        {
+            "families_assigned": (func.count(), None),
+            "arrears_assigned": (func.coalesce(func.sum(w.assigned_amount), 0), None),
+        },
+    )
 
 
 SOURCES = (_attempts, _promises_made, _promises_due, _payments, _reactivated, _assigned)
@@ -293,5 +384,3 @@ def _labels(session, by: str, rows: dict) -> dict:
     if by in ("kecamatan", "kelurahan"):  # names repeat: the label carries the code and parents
         return {place_id: place.label for place_id, place in place_names(session, by, ids).items()}
     return {k: str(k) for k in ids}
-
-

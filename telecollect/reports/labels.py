@@ -1,19 +1,38 @@
 """How report figures and groupings are named on screen."""
+
 from flask_babel import lazy_gettext as _l
 
 METRIC_LABELS = {
-    "families_assigned": _l("Families assigned"), "arrears_assigned": _l("Arrears assigned"),
-    "families_attempted": _l("Families attempted"), "attempts": _l("Attempts"), "contacts": _l("Contacts"),
-    "rpc": _l("Right-party contacts"), "promises": _l("Promises"), "promised_amount": _l("Promised (Rp)"),
-    "promises_due": _l("Promises due"), "promises_kept": _l("Kept"), "promises_partly_kept": _l("Partly kept"),
-    "promises_broken": _l("Broken"), "payments": _l("Payments credited"), "collected_amount": _l("Collected (Rp)"),
-    "reactivated": _l("Reactivated"), "contact_rate": _l("Contact rate"), "rpc_rate": _l("RPC rate"),
-    "ptp_rate": _l("PTP rate"), "kept_rate": _l("Kept rate"), "recovery_rate": _l("Recovery rate"),
+    "families_assigned": _l("Families assigned"),
+    "arrears_assigned": _l("Arrears assigned"),
+    "families_attempted": _l("Families attempted"),
+    "attempts": _l("Attempts"),
+    "contacts": _l("Contacts"),
+    "rpc": _l("Right-party contacts"),
+    "promises": _l("Promises"),
+    "promised_amount": _l("Promised (Rp)"),
+    "promises_due": _l("Promises due"),
+    "promises_kept": _l("Kept"),
+    "promises_partly_kept": _l("Partly kept"),
+    "promises_broken": _l("Broken"),
+    "payments": _l("Payments credited"),
+    "collected_amount": _l("Collected (Rp)"),
+    "reactivated": _l("Reactivated"),
+    "contact_rate": _l("Contact rate"),
+    "rpc_rate": _l("RPC rate"),
+    "ptp_rate": _l("PTP rate"),
+    "kept_rate": _l("Kept rate"),
+    "recovery_rate": _l("Recovery rate"),
     "attempts_per_family": _l("Attempts per family"),
 }
 GROUP_LABELS = {
-    "user": _l("person"), "kecamatan": _l("district (kecamatan)"), "kelurahan": _l("village (kelurahan)"),
-    "day": _l("day"), "week": _l("week"), "month": _l("month"), "bucket": _l("months in arrears"),
+    "user": _l("person"),
+    "kecamatan": _l("district (kecamatan)"),
+    "kelurahan": _l("village (kelurahan)"),
+    "day": _l("day"),
+    "week": _l("week"),
+    "month": _l("month"),
+    "bucket": _l("months in arrears"),
 }
 
 

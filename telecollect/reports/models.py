@@ -1,4 +1,5 @@
 """Figures kept per import so that reports can show the change since the previous one."""
+
 from sqlalchemy import BigInteger, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 

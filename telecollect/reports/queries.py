@@ -1,4 +1,5 @@
 """Reports read, never write."""
+
 from sqlalchemy import func, select
 
 from telecollect.participants.models import Participant
@@ -16,8 +17,7 @@ ARREARS_COLUMNS = {
     "bucket": ("bucket",),
 }
 #: The participant's place at each level, grouped by id: a place is its id, not its name.
-_PLACE_KEYS = {"city": Participant.city_id, "kecamatan": Participant.district_id,
-               "kelurahan": Participant.village_id}
+_PLACE_KEYS = {"city": Participant.city_id, "kecamatan": Participant.district_id, "kelurahan": Participant.village_id}
 
 
 def arrears_columns(by: str) -> list[str]:
@@ -36,21 +36,33 @@ def arrears_by(session, by: str) -> list[dict]:
     if by not in ARREARS_GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(ARREARS_GROUPINGS)}")
     key = _PLACE_KEYS[by] if by in _PLACE_KEYS else _label(by)
-    stmt = (select(key, func.count(), func.sum(Participant.arrears_amount))
-            .where(Participant.arrears_amount > 0).group_by(key)
-            .order_by(func.sum(Participant.arrears_amount).desc(), key))
+    stmt = (
+        select(key, func.count(), func.sum(Participant.arrears_amount))
+        .where(Participant.arrears_amount > 0)
+        .group_by(key)
+        .order_by(func.sum(Participant.arrears_amount).desc(), key)
+    )
     totals = session.execute(stmt).all()
     if by not in _PLACE_KEYS:
-        return [{by: group if group is not None else "", "participants": count, "arrears_amount": int(amount)}
-                for group, count, amount in totals]
+        return [
+            {by: group if group is not None else "", "participants": count, "arrears_amount": int(amount)}
+            for group, count, amount in totals
+        ]
     places = place_names(session, by, [place_id for place_id, _count, _amount in totals])
     name, code, *parents = ARREARS_COLUMNS[by]
     nowhere = PlaceName("", "", ("",) * len(parents))
     rows = []
     for place_id, count, amount in totals:  # already by amount, then id: the sort below keeps that for ties
         place = places.get(place_id, nowhere)
-        rows.append({name: place.name, code: place.code, **dict(zip(parents, place.parents, strict=True)),
-                     "participants": count, "arrears_amount": int(amount)})
+        rows.append(
+            {
+                name: place.name,
+                code: place.code,
+                **dict(zip(parents, place.parents, strict=True)),
+                "participants": count,
+                "arrears_amount": int(amount),
+            }
+        )
     return sorted(rows, key=lambda r: (-r["arrears_amount"], *(r[c] for c in ARREARS_COLUMNS[by])))
 
 

@@ -1,4 +1,5 @@
 """Supervisor reports."""
+
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -18,9 +19,22 @@ from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arre
 from telecollect.security import roles_required
 
 #: The funnel table's columns, as the page shows them and the downloads carry them.
-FUNNEL_COLUMNS = ("families_assigned", "families_attempted", "attempts", "contacts", "rpc", "promises",
-                  "promised_amount", "promises_due", "promises_kept", "promises_partly_kept", "promises_broken",
-                  "payments", "collected_amount", "reactivated")
+FUNNEL_COLUMNS = (
+    "families_assigned",
+    "families_attempted",
+    "attempts",
+    "contacts",
+    "rpc",
+    "promises",
+    "promised_amount",
+    "promises_due",
+    "promises_kept",
+    "promises_partly_kept",
+    "promises_broken",
+    "payments",
+    "collected_amount",
+    "reactivated",
+)
 DRILLABLE = set(COUNTS) - {"promised_amount", "collected_amount", "arrears_assigned"}
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -34,8 +48,13 @@ GROUPING_LABELS = {
     "bucket": _l("months in arrears"),
 }
 #: The arrears table's other place columns: the code and the parents that tell same-named places apart.
-COLUMN_LABELS = {**GROUPING_LABELS, "province": _l("province"), "city_code": _l("code"),
-                 "kecamatan_code": _l("code"), "kelurahan_code": _l("code")}
+COLUMN_LABELS = {
+    **GROUPING_LABELS,
+    "province": _l("province"),
+    "city_code": _l("code"),
+    "kecamatan_code": _l("code"),
+    "kelurahan_code": _l("code"),
+}
 
 
 @bp.route("/arrears")
@@ -47,13 +66,25 @@ def arrears():
         by = "kecamatan"
     rows, columns = arrears_by(db.session, by), arrears_columns(by)
     if request.args.get("format") == "csv":
-        return Response(to_csv(rows, columns), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename=arrears-by-{by}.csv"})
-    totals = {"participants": sum(r["participants"] for r in rows),
-              "arrears_amount": sum(r["arrears_amount"] for r in rows)}
-    return render_template("reports/arrears.html", rows=rows, by=by, groupings=ARREARS_GROUPINGS,
-                           labels=GROUPING_LABELS, columns=ARREARS_COLUMNS[by], column_labels=COLUMN_LABELS,
-                           totals=totals)
+        return Response(
+            to_csv(rows, columns),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=arrears-by-{by}.csv"},
+        )
+    totals = {
+        "participants": sum(r["participants"] for r in rows),
+        "arrears_amount": sum(r["arrears_amount"] for r in rows),
+    }
+    return render_template(
+        "reports/arrears.html",
+        rows=rows,
+        by=by,
+        groupings=ARREARS_GROUPINGS,
+        labels=GROUPING_LABELS,
+        columns=ARREARS_COLUMNS[by],
+        column_labels=COLUMN_LABELS,
+        totals=totals,
+    )
 
 
 def _filters():
@@ -91,25 +122,45 @@ def dashboard():
     by_district = funnel("kecamatan", period, {"collected_amount"})
     by_person = funnel("user", period, {"attempts"})
     context = {
-        "period": period, "by": by, "queue": queue, "rows": rows, "total": totals(rows), "columns": FUNNEL_COLUMNS,
-        "rates": RATES, "drillable": DRILLABLE, "groupings": GROUPINGS,
+        "period": period,
+        "by": by,
+        "queue": queue,
+        "rows": rows,
+        "total": totals(rows),
+        "columns": FUNNEL_COLUMNS,
+        "rates": RATES,
+        "drillable": DRILLABLE,
+        "groupings": GROUPINGS,
         "figures": panels.key_figures(funnel("month", period), funnel("month", period.previous())),
-        "trend_charts": [charts.column_chart([(d["day"], d[m]) for d in trend], title=str(TREND_TITLES[m]))
-                         for m in TREND_TITLES],
-        "district_chart": charts.bar_chart([(r["kecamatan"], r["collected_amount"]) for r in
-                                            sorted(by_district, key=lambda r: -r["collected_amount"])],
-                                           title=str(_l("Collected by district (Rp)"))),
-        "person_chart": charts.bar_chart([(r["user"], r["attempts"]) for r in
-                                          sorted(by_person, key=lambda r: -r["attempts"])],
-                                         title=str(_l("Attempts by person"))),
+        "trend_charts": [
+            charts.column_chart([(d["day"], d[m]) for d in trend], title=str(TREND_TITLES[m])) for m in TREND_TITLES
+        ],
+        "district_chart": charts.bar_chart(
+            [
+                (r["kecamatan"], r["collected_amount"])
+                for r in sorted(by_district, key=lambda r: -r["collected_amount"])
+            ],
+            title=str(_l("Collected by district (Rp)")),
+        ),
+        "person_chart": charts.bar_chart(
+            [(r["user"], r["attempts"]) for r in sorted(by_person, key=lambda r: -r["attempts"])],
+            title=str(_l("Attempts by person")),
+        ),
     }
     if current_user.is_privileged:
         config = current_app.config
         context.update(
-            people=panels.people(db.session, now_utc(), period.zone, call_target=config["DAILY_CALL_TARGET"],
-                                 cadre_weekly_target=config["CADRE_WEEKLY_TARGET"], quiet_days=config["QUIET_DAYS"]),
+            people=panels.people(
+                db.session,
+                now_utc(),
+                period.zone,
+                call_target=config["DAILY_CALL_TARGET"],
+                cadre_weekly_target=config["CADRE_WEEKLY_TARGET"],
+                quiet_days=config["QUIET_DAYS"],
+            ),
             programs=panels.programs_and_channels(db.session, period),
-            arrears=panels.arrears_by_district_with_change(db.session))
+            arrears=panels.arrears_by_district_with_change(db.session),
+        )
     return render_template("reports/dashboard.html", **context)
 
 
@@ -126,11 +177,16 @@ def _funnel_once(scope: Scope):
             return outcome_funnel(db.session, by, period, scope, measures=frozenset(measures))
         computed[by, period] = outcome_funnel(db.session, by, period, scope)
         return computed[by, period]
+
     return funnel
 
 
-TREND_TITLES = {"attempts": _l("Attempts per day"), "contacts": _l("Contacts per day"),
-                "promises": _l("Promises per day"), "collected_amount": _l("Collected per day (Rp)")}
+TREND_TITLES = {
+    "attempts": _l("Attempts per day"),
+    "contacts": _l("Contacts per day"),
+    "promises": _l("Promises per day"),
+    "collected_amount": _l("Collected per day (Rp)"),
+}
 
 
 @bp.route("/dashboard.<fmt>")
@@ -142,12 +198,18 @@ def dashboard_export(fmt):
     columns = [by, *FUNNEL_COLUMNS, *RATES]
     name = f"outcomes-by-{by}-{period.start}-{period.end}"
     if fmt == "csv":
-        return Response(to_csv(rows, columns), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+        return Response(
+            to_csv(rows, columns),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+        )
     if fmt != "xlsx":
         abort(404)
-    return Response(to_xlsx(rows, columns), headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return Response(
+        to_xlsx(rows, columns),
+        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @bp.route("/families")
@@ -159,7 +221,11 @@ def families():
     if metric not in DRILLABLE:
         abort(400)
     family_ids = families_behind(db.session, metric, by, request.args.get("key", ""), period, _scope(queue))
-    members = db.session.scalars(select(Participant).where(Participant.family_id.in_(family_ids[:1000]))
-                                 .order_by(Participant.family_id, Participant.card_no)).all()
-    return render_template("reports/families.html", members=members, metric=metric, count=len(family_ids),
-                           period=period, by=by)
+    members = db.session.scalars(
+        select(Participant)
+        .where(Participant.family_id.in_(family_ids[:1000]))
+        .order_by(Participant.family_id, Participant.card_no)
+    ).all()
+    return render_template(
+        "reports/families.html", members=members, metric=metric, count=len(family_ids), period=period, by=by
+    )

@@ -1,4 +1,5 @@
 """The few figures reports keep (everything else is computed from the raw rows)."""
+
 from sqlalchemy import func, insert, select
 
 from telecollect.participants.models import Participant
@@ -7,8 +8,16 @@ from telecollect.reports.models import ArrearsDistrictTotal
 
 def record_district_totals(session, import_run_id: int) -> None:
     """Store arrears per kecamatan as this import left them (one INSERT … SELECT)."""
-    totals = (select(func.cast(import_run_id, ArrearsDistrictTotal.import_run_id.type), Participant.district_id,
-                     func.count(), func.sum(Participant.arrears_amount))
-              .where(Participant.arrears_amount > 0).group_by(Participant.district_id))
-    session.execute(insert(ArrearsDistrictTotal).from_select(
-        ["import_run_id", "district_id", "participants", "amount"], totals))
+    totals = (
+        select(
+            func.cast(import_run_id, ArrearsDistrictTotal.import_run_id.type),
+            Participant.district_id,
+            func.count(),
+            func.sum(Participant.arrears_amount),
+        )
+        .where(Participant.arrears_amount > 0)
+        .group_by(Participant.district_id)
+    )
+    session.execute(
+        insert(ArrearsDistrictTotal).from_select(["import_run_id", "district_id", "participants", "amount"], totals)
+    )

@@ -3,6 +3,7 @@
 Reports read across domains; this is the one place that joins them for the
 participant page.
 """
+
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
@@ -23,23 +24,35 @@ def family_timeline(session, participant: Participant, limit: int = 200) -> list
     ]
     events += [
         _event(a.at, "contact", outcome=a.outcome, channel=a.channel, user=a.user.name, note=a.note)
-        for a in session.scalars(select(ContactAttempt).where(ContactAttempt.family_id == family_id)
-                                 .options(selectinload(ContactAttempt.user)))
+        for a in session.scalars(
+            select(ContactAttempt)
+            .where(ContactAttempt.family_id == family_id)
+            .options(selectinload(ContactAttempt.user))
+        )
     ]
     for p in session.scalars(select(Promise).where(Promise.family_id == family_id)):
         events.append(_event(p.made_on, "promise", amount=p.amount, promised_on=p.promised_on, state=p.state.value))
         if p.resolved_on:
-            events.append(_event(p.resolved_on, "promise_result", amount=p.amount, paid=p.paid_amount,
-                                 state=p.state.value))
+            events.append(
+                _event(p.resolved_on, "promise_result", amount=p.amount, paid=p.paid_amount, state=p.state.value)
+            )
     events += [
-        _event(p.paid_on, "payment", amount=p.amount, channel=p.channel.value, credited=p.attributed_channel,
-               user=p.attributed_user.name if p.attributed_user else None)
-        for p in session.scalars(select(Payment).where(Payment.family_id == family_id)
-                                 .options(selectinload(Payment.attributed_user)))
+        _event(
+            p.paid_on,
+            "payment",
+            amount=p.amount,
+            channel=p.channel.value,
+            credited=p.attributed_channel,
+            user=p.attributed_user.name if p.attributed_user else None,
+        )
+        for p in session.scalars(
+            select(Payment).where(Payment.family_id == family_id).options(selectinload(Payment.attributed_user))
+        )
     ]
     events += [
-        _event(plan.registered_on, "plan", installments=plan.installments, amount=plan.total_amount,
-               state=plan.state.value)
+        _event(
+            plan.registered_on, "plan", installments=plan.installments, amount=plan.total_amount, state=plan.state.value
+        )
         for plan in session.scalars(select(InstallmentPlan).where(InstallmentPlan.family_id == family_id))
     ]
     events += [

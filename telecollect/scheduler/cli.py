@@ -1,9 +1,10 @@
 """`flask scheduler run` (the long-running scheduler) and `flask jobs run-once`."""
+
 import logging
 import os
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -36,13 +37,23 @@ def run():
     app = current_app._get_current_object()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _wait_for_leadership(app)
-    scheduler = BlockingScheduler(timezone=timezone.utc)
+    scheduler = BlockingScheduler(timezone=UTC)
     for job_id, job, every in JOBS:
-        scheduler.add_job(_in_app(app, job), "interval", seconds=every, id=job_id, replace_existing=True,
-                          coalesce=True, misfire_grace_time=max(30, every // 2), max_instances=1,
-                          next_run_time=datetime.now(timezone.utc))
-    click.echo(f"scheduler running on {socket.gethostname()} (pid {os.getpid()}): "
-               + ", ".join(f"{job_id} every {every}s" for job_id, _job, every in JOBS))
+        scheduler.add_job(
+            _in_app(app, job),
+            "interval",
+            seconds=every,
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=max(30, every // 2),
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
+    click.echo(
+        f"scheduler running on {socket.gethostname()} (pid {os.getpid()}): "
+        + ", ".join(f"{job_id} every {every}s" for job_id, _job, every in JOBS)
+    )
     scheduler.start()
 
 
@@ -54,6 +65,7 @@ def _in_app(app, job):
             except Exception:  # one failed round must not stop the scheduler
                 db.session.rollback()
                 log.exception("%s failed", job.__name__)
+
     return run_job
 
 
@@ -80,7 +92,9 @@ def _parse_now(at: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(at)
     except ValueError:
-        raise click.BadParameter(f"expected ISO 8601 like 2026-11-24T09:00:00+07:00, got {at!r}", param_hint="--now")
+        raise click.BadParameter(
+            f"expected ISO 8601 like 2026-11-24T09:00:00+07:00, got {at!r}", param_hint="--now"
+        ) from None
     if moment.tzinfo is None:
         raise click.BadParameter("give a time zone offset, e.g. +07:00", param_hint="--now")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)

@@ -4,6 +4,7 @@ Every job takes `now`, the business time all rules use (the contact policy
 included), so `flask jobs run-once --now …` replays any moment. Branch days
 (settling, reminders) are local days in `BRANCH_TIMEZONE`.
 """
+
 from datetime import datetime
 
 from flask import current_app
@@ -33,8 +34,9 @@ def plan_sms(now: datetime) -> dict:
 
 def dispatch_sms(now: datetime) -> dict:
     """Send what is due through the configured gateway."""
-    return dispatch_due(db.session, sms_gateway(), contact_rules(), now=now,
-                        batch_size=current_app.config["SMS_BATCH_SIZE"]).counts
+    return dispatch_due(
+        db.session, sms_gateway(), contact_rules(), now=now, batch_size=current_app.config["SMS_BATCH_SIZE"]
+    ).counts
 
 
 def release_expired_claims(now: datetime) -> dict:

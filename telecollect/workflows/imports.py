@@ -4,7 +4,11 @@ The streaming import commits on its own (`imports.runner`): whether a million
 rows stay depends on the last one. The reactions below run inside it, before
 that commit, so a kept import and its consequences land together.
 """
+
 from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport
@@ -14,33 +18,37 @@ from telecollect.payments import services as payments
 from telecollect.programs import services as programs
 from telecollect.queues import lifecycle
 from telecollect.queues.models import CloseReason
+from telecollect.regions.services import PlaceResolver, ensure_provinces
 from telecollect.reports.services import record_district_totals
 from telecollect.workflows.settlement import settle
 
 
-def import_participants(session, reader: TableReader, **options) -> ImportReport:
+def import_participants(session: Session, reader: TableReader, **options: Any) -> ImportReport:
     """Arrears list: participants and arrears → close the work of families that owe nothing now → the
     kecamatan totals the dashboard compares."""
-    return participants.import_participants(session, reader, after_all=_after_participants, **options)
+    ensure_provinces(session)
+    return participants.import_participants(
+        session, reader, places=PlaceResolver, after_all=_after_participants, **options
+    )
 
 
-def _after_participants(session, run_id: int, now: datetime) -> None:
+def _after_participants(session: Session, run_id: int, now: datetime) -> None:
     lifecycle.close_settled(session, owing_family_ids(), now)
     record_district_totals(session, run_id)
 
 
-def import_payments(session, reader: TableReader, **options) -> ImportReport:
+def import_payments(session: Session, reader: TableReader, **options: Any) -> ImportReport:
     """Payments: allocate to arrears → kept promises back to routine → installments paid → reactivated
     families leave the queues; once kept, settle what fell due."""
     reactions = payments.PaymentReactions(after_batch=_after_payment_batch, after_all=_after_payments)
     return payments.import_payments(session, reader, reactions=reactions, **options)
 
 
-def _after_payment_batch(session, applied: payments.AppliedPayments, now: datetime) -> None:
+def _after_payment_batch(session: Session, applied: payments.AppliedPayments, now: datetime) -> None:
     lifecycle.back_to_routine(session, applied.kept_promise_family_ids)
     programs.count_toward_plans(session, applied.family_ids)
     lifecycle.close_families(session, applied.reactivated_family_ids, CloseReason.reactivated, now)
 
 
-def _after_payments(session, today: date, now: datetime) -> None:
+def _after_payments(session: Session, today: date, now: datetime) -> None:
     settle(session, today, now=now)

@@ -1,5 +1,8 @@
 """Working the queues: claiming a family, recording what happened on a contact, registering a REHAB plan."""
+
 from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from telecollect.auth.models import User
 from telecollect.contacts import services as contacts
@@ -15,7 +18,9 @@ from telecollect.queues import services as queues
 from telecollect.queues.models import CloseReason, QueueName, WorkItem
 
 
-def claim(session, user: User, rules: policy.ContactRules, *, lease: timedelta, now: datetime) -> WorkItem | None:
+def claim(
+    session: Session, user: User, rules: policy.ContactRules, *, lease: timedelta, now: datetime
+) -> WorkItem | None:
     """Berikutnya: claim the family most worth contacting now → for a call, the pre-call notice (when the
     branch sends one)."""
     item = queues.claim_next(session, user, rules, lease=lease, now=now)
@@ -24,8 +29,16 @@ def claim(session, user: User, rules: policy.ContactRules, *, lease: timedelta, 
     return item
 
 
-def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, rules: policy.ContactRules,
-                   retry_delays: dict[str, timedelta], now: datetime) -> Recorded:
+def record_outcome(
+    session: Session,
+    item: WorkItem,
+    user: User,
+    given: OutcomeInput,
+    *,
+    rules: policy.ContactRules,
+    retry_delays: dict[str, timedelta],
+    now: datetime,
+) -> Recorded:
     """One contact's outcome: the attempt → the work item's counters and schedule → a promise and what is
     already paid toward it → an autodebit prompt.
 
@@ -53,7 +66,16 @@ def record_outcome(session, item: WorkItem, user: User, given: OutcomeInput, *, 
     return Recorded(attempt, is_new=True, was_claimed_by_other=bool(claimed_by_other))
 
 
-def _schedule(session, item: WorkItem, user: User, given: OutcomeInput, *, rules, retry_delays, now) -> None:
+def _schedule(
+    session: Session,
+    item: WorkItem,
+    user: User,
+    given: OutcomeInput,
+    *,
+    rules: policy.ContactRules,
+    retry_delays: dict[str, timedelta],
+    now: datetime,
+) -> None:
     kind = given.kind
     at = contacts.next_action_time(session, item, given, rules=rules, retry_delays=retry_delays, now=now)
     if kind.final:
@@ -67,10 +89,10 @@ def _schedule(session, item: WorkItem, user: User, given: OutcomeInput, *, rules
     queues.rescore(item, now)
 
 
-def register_plan(session, family: Family, *, installments: int, start_month: date, on: date,
-                  user: User) -> InstallmentPlan:
+def register_plan(
+    session: Session, family: Family, *, installments: int, start_month: date, on: date, user: User
+) -> InstallmentPlan:
     """The REHAB plan the participant registered → nobody chases the family until after its last due date."""
-    plan = programs.register_plan(session, family, installments=installments, start_month=start_month, on=on,
-                                  user=user)
+    plan = programs.register_plan(session, family, installments=installments, start_month=start_month, on=on, user=user)
     lifecycle.await_plan(session, family.id, programs.check_after_plan(plan))
     return plan

@@ -1,12 +1,15 @@
 """Promises and installments that fell due: settle them and send their families back to the queue."""
+
 from datetime import date, datetime
+
+from sqlalchemy.orm import Session
 
 from telecollect.payments import services as payments
 from telecollect.programs import services as programs
 from telecollect.queues import lifecycle
 
 
-def settle(session, today: date, *, now: datetime) -> dict:
+def settle(session: Session, today: date, *, now: datetime) -> dict:
     """Close what fell due by `today` (the branch's local day): promises past their grace, missed
     installments. A broken promise or a missed installment sends the family back to the collection queue,
     due at `now` (the business time of the job or command). Safe to run often."""

@@ -1,4 +1,5 @@
 """The OpenAPI document stays in step with the API's routes, outcome codes and JSON."""
+
 import re
 
 import pytest
@@ -25,14 +26,13 @@ def app_operations(app) -> set[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(PREFIX):
             continue
-        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len(PREFIX):])
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len(PREFIX) :])
         operations |= {(path, method.lower()) for method in rule.methods - IGNORED_METHODS}
     return operations
 
 
 def documented_operations(document) -> set[tuple[str, str]]:
-    return {(path, method) for path, item in document["paths"].items()
-            for method in item if method in HTTP_METHODS}
+    return {(path, method) for path, item in document["paths"].items() for method in item if method in HTTP_METHODS}
 
 
 def test_the_document_is_served_under_the_api_prefix(document):
@@ -93,17 +93,25 @@ def _resolve(document, ref: str):
 
 def test_every_ref_resolves_to_a_component(document):
     refs = set(_refs(document))
-    assert {"#/components/schemas/WorkItem", "#/components/schemas/Error",
-            "#/components/schemas/OutcomeRequest"} <= refs
+    assert {
+        "#/components/schemas/WorkItem",
+        "#/components/schemas/Error",
+        "#/components/schemas/OutcomeRequest",
+    } <= refs
     for ref in refs:
         assert ref.startswith("#/components/"), ref
         assert isinstance(_resolve(document, ref), dict)
 
 
 def test_error_responses_use_the_error_schema(document):
-    errors = [response for item in document["paths"].values() for method, operation in item.items()
-              if method in HTTP_METHODS for status, response in operation["responses"].items()
-              if status.startswith("4")]
+    errors = [
+        response
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+        for status, response in operation["responses"].items()
+        if status.startswith("4")
+    ]
     assert errors
     for response in errors:
         assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
@@ -136,8 +144,11 @@ def test_schemas_name_the_fields_the_api_sends(clock, db, client, login, make_us
     assert_shape(work, "WorkItem", document)
     assert_shape(work["family"][0], "FamilyMember", document)
 
-    recorded = client.post(f"{PREFIX}/work-items/{work['id']}/outcome", headers=csrf,
-                           json={"outcome": "no_answer", "client_ref": "openapi-1"})
+    recorded = client.post(
+        f"{PREFIX}/work-items/{work['id']}/outcome",
+        headers=csrf,
+        json={"outcome": "no_answer", "client_ref": "openapi-1"},
+    )
     assert recorded.status_code == 201, recorded.text
     assert_shape(recorded.json["attempt"], "Attempt", document)
 

@@ -1,4 +1,5 @@
 """The API's work items and participants: full numbers are shown only where needed, and every showing is audited."""
+
 from sqlalchemy import select
 
 from telecollect.audit.models import AuditEvent
@@ -11,14 +12,25 @@ from tests.helpers_queue import queue_up
 
 def views(db):
     db.session.expire_all()
-    return [(e.action, e.target_type, e.target_id, e.detail) for e in
-            db.session.scalars(select(AuditEvent).where(AuditEvent.action == "work_item.view").order_by(AuditEvent.id))]
+    return [
+        (e.action, e.target_type, e.target_id, e.detail)
+        for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "work_item.view").order_by(AuditEvent.id)
+        )
+    ]
 
 
 def test_claiming_and_reading_a_work_item_show_the_numbers_on_record(clock, db, client, login, make_user):
-    run_import(db, csv_bytes([row(card_no="0000000000001", family_id="F1", phone="081200000001"),
-                              row(card_no="0000000000002", family_id="F1", phone="081200000002"),
-                              row(card_no="0000000000003", family_id="F1", phone="")]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", family_id="F1", phone="081200000001"),
+                row(card_no="0000000000002", family_id="F1", phone="081200000002"),
+                row(card_no="0000000000003", family_id="F1", phone=""),
+            ]
+        ),
+    )
     queue_up(db, QueueName.telecollect)
     login(make_user("telecollector"))
     headers = {"X-CSRFToken": csrf_token(client.get("/participants").text)}
@@ -33,8 +45,15 @@ def test_claiming_and_reading_a_work_item_show_the_numbers_on_record(clock, db, 
 
 
 def test_a_number_found_invalid_is_never_shown_in_full(clock, db, client, login, make_user):
-    run_import(db, csv_bytes([row(card_no="0000000000001", family_id="F1", phone="081200000001"),
-                              row(card_no="0000000000002", family_id="F1", phone="081200000002")]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", family_id="F1", phone="081200000001"),
+                row(card_no="0000000000002", family_id="F1", phone="081200000002"),
+            ]
+        ),
+    )
     first = db.session.scalar(select(Participant).where(Participant.card_no == "0000000000001"))
     first.is_phone_invalid = True  # as a wrong_number outcome leaves it
     db.session.commit()

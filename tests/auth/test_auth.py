@@ -1,4 +1,5 @@
 """Signing in, throttling, CSRF, roles, the audit log, tokens and the users CLI."""
+
 from sqlalchemy import select
 
 from telecollect.audit.models import AuditEvent
@@ -11,8 +12,7 @@ def actions(db):
 
 
 def test_each_role_lands_on_its_home_page(client, login, make_user):
-    homes = {"admin": "/admin/users", "supervisor": "/reports/dashboard",
-             "telecollector": "/queue", "cadre": "/cadre"}
+    homes = {"admin": "/admin/users", "supervisor": "/reports/dashboard", "telecollector": "/queue", "cadre": "/cadre"}
     for role, path in homes.items():
         user = make_user(role)
         response = login(user)
@@ -73,8 +73,10 @@ def test_session_cookie_is_httponly_and_lax(client, login, make_user):
 def test_next_parameter_cannot_redirect_off_site(client, make_user):
     user = make_user("admin")
     page = client.get("/login?next=https://evil.example/")
-    response = client.post("/login?next=https://evil.example/", data={
-        "username": user.username, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
+    response = client.post(
+        "/login?next=https://evil.example/",
+        data={"username": user.username, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -85,23 +87,43 @@ def test_admin_pages_are_admin_only(client, login, make_user):
 
 def test_admin_creates_a_cadre_with_areas_and_deactivates_a_user(client, login, make_user, db):
     from tests.helpers import csv_bytes, row, run_import
+
     run_import(db, csv_bytes([row()]))
     login(make_user("admin", username="boss"))
     page = client.get("/admin/users/new")
     assert "Kec. Koja" in page.text and "Kel. Tugu Utara" in page.text
     from telecollect.regions.models import District
+
     koja = db.session.scalar(select(District))
-    response = client.post("/admin/users/new", data={
-        "csrf_token": csrf_token(page.text), "username": "kader.ani", "name": "Ani", "role": "cadre",
-        "password": "kata-sandi-1", "timezone": "WIB", "is_active": "y", "areas": [f"d:{koja.id}"]})
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": "kader.ani",
+            "name": "Ani",
+            "role": "cadre",
+            "password": "kata-sandi-1",
+            "timezone": "WIB",
+            "is_active": "y",
+            "areas": [f"d:{koja.id}"],
+        },
+    )
     assert response.status_code == 302, response.text
     ani = db.session.scalar(select(User).where(User.username == "kader.ani"))
     assert [a.district_id for a in ani.areas] == [koja.id]
 
     page = client.get(f"/admin/users/{ani.id}")
-    response = client.post(f"/admin/users/{ani.id}", data={
-        "csrf_token": csrf_token(page.text), "username": "kader.ani", "name": "Ani W.", "role": "cadre",
-        "timezone": "WITA", "areas": []})  # is_active unticked
+    response = client.post(
+        f"/admin/users/{ani.id}",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": "kader.ani",
+            "name": "Ani W.",
+            "role": "cadre",
+            "timezone": "WITA",
+            "areas": [],
+        },
+    )  # is_active unticked
     assert response.status_code == 302
     db.session.expire_all()
     ani = db.session.get(User, ani.id)
@@ -111,26 +133,53 @@ def test_admin_creates_a_cadre_with_areas_and_deactivates_a_user(client, login, 
 def test_admin_form_shows_service_errors_on_the_field(client, login, make_user):
     login(make_user("admin", username="boss"))
     page = client.get("/admin/users/new")
-    response = client.post("/admin/users/new", data={
-        "csrf_token": csrf_token(page.text), "username": "boss", "name": "Dup", "role": "telecollector",
-        "password": "kata-sandi-1", "timezone": "WIB", "is_active": "y"})
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": "boss",
+            "name": "Dup",
+            "role": "telecollector",
+            "password": "kata-sandi-1",
+            "timezone": "WIB",
+            "is_active": "y",
+        },
+    )
     assert response.status_code == 200
     assert "Nama pengguna boss sudah digunakan." in response.text
 
 
 def test_cli_creates_users_with_areas_and_stdin_password(runner, db):
     from tests.helpers import csv_bytes, row, run_import
+
     run_import(db, csv_bytes([row()]))
-    result = runner.invoke(args=["users", "create", "kader.siti", "--role", "cadre", "--name", "Siti",
-                                 "--area", "Kel. Tugu Utara", "--password-stdin"], input="kata-sandi-1\n")
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "kader.siti",
+            "--role",
+            "cadre",
+            "--name",
+            "Siti",
+            "--area",
+            "Kel. Tugu Utara",
+            "--password-stdin",
+        ],
+        input="kata-sandi-1\n",
+    )
     assert result.exit_code == 0, result.output
     siti = db.session.scalar(select(User).where(User.username == "kader.siti"))
     assert siti.areas[0].village.name == "Tugu Utara"
-    bad = runner.invoke(args=["users", "create", "x1y", "--role", "cadre", "--area", "Atlantis",
-                              "--password-stdin"], input="kata-sandi-1\n")
+    bad = runner.invoke(
+        args=["users", "create", "x1y", "--role", "cadre", "--area", "Atlantis", "--password-stdin"],
+        input="kata-sandi-1\n",
+    )
     assert bad.exit_code == 1 and "Atlantis" in bad.output
-    ambiguous = runner.invoke(args=["users", "create", "kader.b", "--role", "cadre", "--area", "Koja",
-                                    "--password-stdin"], input="kata-sandi-1\n")
+    ambiguous = runner.invoke(
+        args=["users", "create", "kader.b", "--role", "cadre", "--area", "Koja", "--password-stdin"],
+        input="kata-sandi-1\n",
+    )
     assert ambiguous.exit_code == 0, ambiguous.output  # only the kecamatan Koja exists here
 
 
@@ -140,6 +189,7 @@ def test_token_is_printed_once_stored_hashed_and_authenticates_the_api(runner, c
     token = result.output.strip()
     assert result.exit_code == 0 and token.startswith("tc_")
     from telecollect.auth.models import ApiToken
+
     assert token not in {t.token_hash for t in db.session.scalars(select(ApiToken))}
     response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.json == {"username": "kabid", "name": user.name, "role": "supervisor"}
@@ -149,6 +199,7 @@ def test_token_is_printed_once_stored_hashed_and_authenticates_the_api(runner, c
 
 def test_admin_reads_the_audit_log_filtered_by_user(client, login, make_user, db):
     from tests.helpers import csv_bytes, row, run_import
+
     run_import(db, csv_bytes([row()]))
     reader = make_user("telecollector", username="tc.rina")
     login(reader)

@@ -3,6 +3,7 @@
 Nothing is skipped: without /usr/bin/chromium these tests fail with a message
 saying how to install it (`make test` and CI install it).
 """
+
 import os
 import threading
 
@@ -14,8 +15,15 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Assertions wait up to 15 s for the page (Playwright's default is 5 s): on two cores shared with other
 # work, a save that redirects and renders can take longer than 5 s, and a late page is not a wrong page.
 expect.set_options(timeout=15_000)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -60,4 +68,5 @@ def sign_in(page):
         page.get_by_label("Kata sandi").fill(password)
         page.get_by_role("button", name="Masuk").click()
         page.wait_for_load_state()
+
     return go

@@ -1,4 +1,5 @@
 """A supervisor answers "who collected what this month, and where are we behind?" in Chromium."""
+
 import re
 
 import pytest

@@ -1,4 +1,5 @@
 """First journeys through the real pages in Chromium."""
+
 import re
 
 import pytest
@@ -10,8 +11,12 @@ pytestmark = pytest.mark.browser
 
 
 def test_each_role_signs_in_to_its_home_page(page, sign_in, make_user):
-    homes = {"admin": ("/admin/users", "Pengguna"), "supervisor": ("/reports/dashboard", "Dasbor"),
-             "telecollector": ("/queue", "Antrean telepon"), "cadre": ("/cadre", "Daftar kerja saya")}
+    homes = {
+        "admin": ("/admin/users", "Pengguna"),
+        "supervisor": ("/reports/dashboard", "Dasbor"),
+        "telecollector": ("/queue", "Antrean telepon"),
+        "cadre": ("/cadre", "Daftar kerja saya"),
+    }
     for role, (path, heading) in homes.items():
         user = make_user(role)
         sign_in(user)
@@ -47,10 +52,15 @@ def test_supervisor_uploads_a_file_with_one_bad_row(page, sign_in, make_user, tm
 
 
 def test_cadre_cannot_open_a_participant_outside_her_area(page, sign_in, make_user, db):
-    run_import(db, csv_bytes([
-        row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja", kelurahan="Lagoa"),
-        row(card_no="0000000000002", name="Budi Santoso", kecamatan="Cilincing", kelurahan="Marunda"),
-    ]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja", kelurahan="Lagoa"),
+                row(card_no="0000000000002", name="Budi Santoso", kecamatan="Cilincing", kelurahan="Marunda"),
+            ]
+        ),
+    )
     sign_in(make_user("cadre", areas=["Kec. Koja"]))
     page.goto("/participants")
     expect(page.get_by_role("table")).to_contain_text("Siti Aminah")

@@ -1,4 +1,5 @@
 """The two journeys of the work-queue issue, in Chromium."""
+
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -63,15 +64,22 @@ def test_telecollector_works_three_calls_and_the_callback_returns(clock, page, s
 
 
 def test_cadre_logs_an_outcome_offline_and_it_syncs(clock, browser, live_server, make_user, db):
-    run_import(db, csv_bytes([
-        row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja", kelurahan="Lagoa", rt="3", rw="2"),
-        row(card_no="0000000000002", name="Budi Santoso", kecamatan="Cilincing", kelurahan="Marunda"),
-    ]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja", kelurahan="Lagoa", rt="3", rw="2"),
+                row(card_no="0000000000002", name="Budi Santoso", kecamatan="Cilincing", kelurahan="Marunda"),
+            ]
+        ),
+    )
     queue_up(db, QueueName.cadre)
     from tests.conftest import PASSWORD
+
     cadre = make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"])
-    context = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740}, locale="id-ID",
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 360, "height": 740}, locale="id-ID", is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.goto("/login")
     page.get_by_label("Nama pengguna").fill(cadre.username)
@@ -105,7 +113,8 @@ def test_cadre_logs_an_outcome_offline_and_it_syncs(clock, browser, live_server,
     expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.")
     attempts = db.session.scalars(select(ContactAttempt)).all()
     assert [(a.outcome, a.channel.value, a.note) for a in attempts] == [
-        ("promise_to_pay", "whatsapp", "Bayar lewat minimarket")]
+        ("promise_to_pay", "whatsapp", "Bayar lewat minimarket")
+    ]
     db.session.expire_all()
     states = {i.family.key: i.state.value for i in db.session.scalars(select(WorkItem))}
     assert states == {"0000000000001": "promised", "0000000000002": "open"}

@@ -1,4 +1,5 @@
 """The demo branch: North Jakarta, realistic, and one login per role."""
+
 from sqlalchemy import func, select
 
 from telecollect.auth.models import User

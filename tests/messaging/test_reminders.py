@@ -1,4 +1,5 @@
 """Reminder planning, the jobs, and the supervisor pages."""
+
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
@@ -22,12 +23,17 @@ def kinds(db):
 
 
 def test_due_reminder_three_days_before_the_tenth_skips_autodebit_and_old_debts(db):
-    run_import(db, csv_bytes([
-        row(card_no="0000000000001", phone="081200000001", months_in_arrears="3"),
-        row(card_no="0000000000002", phone="081200000002", months_in_arrears="3", autodebit="ya"),
-        row(card_no="0000000000003", phone="081200000003", months_in_arrears="30"),
-        row(card_no="0000000000004", phone="", months_in_arrears="3"),
-    ]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", phone="081200000001", months_in_arrears="3"),
+                row(card_no="0000000000002", phone="081200000002", months_in_arrears="3", autodebit="ya"),
+                row(card_no="0000000000003", phone="081200000003", months_in_arrears="30"),
+                row(card_no="0000000000004", phone="", months_in_arrears="3"),
+            ]
+        ),
+    )
     assert plan_reminders(db.session, RULES, datetime(2026, 12, 6, 3, tzinfo=UTC), "WIB")["due_reminder"] == 0
     planned = plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB")
     assert planned["due_reminder"] == 1
@@ -55,16 +61,33 @@ def test_promise_and_broken_promise_messages(db, make_user):
     queue_up(db, QueueName.telecollect)
     user = make_user("telecollector")
     from telecollect.participants.models import Family
+
     family = db.session.scalar(select(Family))
-    attempt = ContactAttempt(family_id=family.id, user_id=user.id, channel=Channel.phone, outcome="promise_to_pay",
-                             is_reached=True, is_right_party=True, at=datetime(2026, 11, 20, 3, tzinfo=UTC))
+    attempt = ContactAttempt(
+        family_id=family.id,
+        user_id=user.id,
+        channel=Channel.phone,
+        outcome="promise_to_pay",
+        is_reached=True,
+        is_right_party=True,
+        at=datetime(2026, 11, 20, 3, tzinfo=UTC),
+    )
     db.session.add(attempt)
     db.session.flush()
-    db.session.add(Promise(family_id=family.id, attempt_id=attempt.id, user_id=user.id, made_on=date(2026, 11, 20),
-                           promised_on=date(2026, 11, 25), amount=100_000))
+    db.session.add(
+        Promise(
+            family_id=family.id,
+            attempt_id=attempt.id,
+            user_id=user.id,
+            made_on=date(2026, 11, 20),
+            promised_on=date(2026, 11, 25),
+            amount=100_000,
+        )
+    )
     db.session.commit()
     assert plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=UTC), "WIB")["promise_reminder"] == 1
     from telecollect.workflows.settlement import settle
+
     # The 25th + 3 days' grace has passed, nothing paid.
     settle(db.session, date(2026, 11, 29), now=datetime(2026, 11, 29, 3, tzinfo=UTC))
     assert plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=UTC), "WIB")["promise_broken"] == 1
@@ -79,8 +102,11 @@ def test_autodebit_prompt_follows_an_interested_outcome(clock, db, client, login
     login(make_user("telecollector"))
     headers = {"X-CSRFToken": csrf_token(client.get("/participants").text)}
     work = client.post("/api/v1/queue/claim", headers=headers).json["work_item"]
-    client.post(f"/api/v1/work-items/{work['id']}/outcome",
-                json={"outcome": "interested_autodebit", "channel": "phone"}, headers=headers)
+    client.post(
+        f"/api/v1/work-items/{work['id']}/outcome",
+        json={"outcome": "interested_autodebit", "channel": "phone"},
+        headers=headers,
+    )
     message = db.session.scalar(select(SmsMessage))
     assert message.kind == SmsKind.autodebit_prompt and "Mobile JKN" in message.body
 
@@ -89,8 +115,10 @@ def test_jobs_run_once_sends_through_twilio_settings(app, db, runner):
     families(db, 3)
     fake = FakeTwilio().start()
     from telecollect.queues import settings
+
     saved = app.extensions[settings._KEY]["sms_gateway"]
     from telecollect.messaging.gateways import TwilioGateway
+
     app.extensions[settings._KEY]["sms_gateway"] = TwilioGateway({**fake.config(), "PUBLIC_BASE_URL": "https://x.id"})
     try:
         result = runner.invoke(args=["jobs", "run-once", "--now", "2026-12-07T09:00:00+07:00"])
@@ -122,29 +150,49 @@ def test_template_editor_warns_about_ucs2(db, client, login, make_user):
     login(make_user("supervisor"))
     page = client.get("/sms/templates")
     assert "GSM-7" in page.text
-    client.post("/sms/templates", data={"csrf_token": csrf_token(page.text), "key": "sms_due_reminder",
-                                        "body": "Yth. {nama}, iuran jatuh tempo {jatuh_tempo} 🙏", "enabled": "1",
-                                        "days_before": "2"})
+    client.post(
+        "/sms/templates",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "key": "sms_due_reminder",
+            "body": "Yth. {nama}, iuran jatuh tempo {jatuh_tempo} 🙏",
+            "enabled": "1",
+            "days_before": "2",
+        },
+    )
     page = client.get("/sms/templates").text
     block = page.split('data-testid="template-due_reminder"')[1].split("</form>")[0]
     assert "UCS-2" in block and "🙏" in block
-    refused = client.post("/sms/templates", data={"csrf_token": csrf_token(page), "key": "sms_due_reminder",
-                                                  "body": "NIK {nik}"}, follow_redirects=True)
+    refused = client.post(
+        "/sms/templates",
+        data={"csrf_token": csrf_token(page), "key": "sms_due_reminder", "body": "NIK {nik}"},
+        follow_redirects=True,
+    )
     assert "{nik}" in refused.text
 
 
 def test_manual_opt_out_and_in(db, client, login, make_user):
     login(make_user("supervisor"))
     page = client.get("/sms/opt-outs")
-    client.post("/sms/opt-outs", data={"csrf_token": csrf_token(page.text), "phone": "0812-1111-2222", "channel": "sms",
-                                       "reason": "minta lewat telepon", "action": "opt_out"})
+    client.post(
+        "/sms/opt-outs",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "phone": "0812-1111-2222",
+            "channel": "sms",
+            "reason": "minta lewat telepon",
+            "action": "opt_out",
+        },
+    )
 
     def table():
         return client.get("/sms/opt-outs").text.split('data-testid="opt-outs"')[1]
 
     assert "+6281211112222" in table() and "minta lewat telepon" in table()
-    client.post("/sms/opt-outs", data={"csrf_token": csrf_token(page.text), "phone": "+62 812 1111 2222",
-                                       "channel": "sms", "action": "opt_in"})
+    client.post(
+        "/sms/opt-outs",
+        data={"csrf_token": csrf_token(page.text), "phone": "+62 812 1111 2222", "channel": "sms", "action": "opt_in"},
+    )
     assert "+6281211112222" not in table()
 
 

@@ -1,4 +1,5 @@
 """`flask scheduler run` as its own process: it dispatches through the configured Twilio."""
+
 import os
 import subprocess
 import sys
@@ -23,11 +24,21 @@ def test_scheduler_process_sends_due_messages(app, db):
     queue_sms(db.session, kind=SmsKind.info_reply, key="info:test", to_phone=siti.phone, members=[siti], timezone="WIB")
     db.session.commit()
     fake = FakeTwilio().start()
-    env = {**os.environ, "FLASK_APP": "wsgi.py", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "PUBLIC_BASE_URL": "https://telecollect.example.id",
-           **{k: str(v) for k, v in fake.config().items()}}
-    process = subprocess.Popen([sys.executable, "-m", "flask", "scheduler", "run"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi.py",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "PUBLIC_BASE_URL": "https://telecollect.example.id",
+        **{k: str(v) for k, v in fake.config().items()},
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "scheduler", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline and not fake.requests:

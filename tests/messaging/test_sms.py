@@ -1,4 +1,5 @@
 """SMS through the real Twilio SDK against a fake Twilio on 127.0.0.1."""
+
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -36,14 +37,24 @@ def gateway(fake):
 
 
 def members(db, count=1):
-    run_import(db, csv_bytes([row(card_no=f"{n:013d}", name=f"Peserta {n}", phone=f"0812{n:08d}")
-                              for n in range(1, count + 1)]))
+    run_import(
+        db,
+        csv_bytes([row(card_no=f"{n:013d}", name=f"Peserta {n}", phone=f"0812{n:08d}") for n in range(1, count + 1)]),
+    )
     return db.session.scalars(select(Participant).order_by(Participant.card_no)).all()
 
 
 def queue(db, member, key, when=NOW):
-    message_id = queue_sms(db.session, kind=SmsKind.due_reminder, key=key, to_phone=member.phone, members=[member],
-                           timezone="WIB", scheduled_at=when, jatuh_tempo=when.date())
+    message_id = queue_sms(
+        db.session,
+        kind=SmsKind.due_reminder,
+        key=key,
+        to_phone=member.phone,
+        members=[member],
+        timezone="WIB",
+        scheduled_at=when,
+        jatuh_tempo=when.date(),
+    )
     db.session.commit()
     return message_id
 
@@ -174,8 +185,11 @@ def test_outbox_backend_holds_messages(db):
 
 def signed_post(client, app, path, form, token, *, signature=None):
     url = app.config["PUBLIC_BASE_URL"] + path
-    headers = {} if signature == "" else {
-        "X-Twilio-Signature": signature or RequestValidator(token).compute_signature(url, form)}
+    headers = (
+        {}
+        if signature == ""
+        else {"X-Twilio-Signature": signature or RequestValidator(token).compute_signature(url, form)}
+    )
     return client.post(path, data=form, headers=headers)
 
 
@@ -193,8 +207,9 @@ def test_status_callbacks_only_move_forward(db, client, twilio_app, fake, gatewa
     dispatch_due(db.session, gateway, RULES, now=NOW)
     sid = message(db, message_id).twilio_sid
     for status in ("delivered", "sent", "delivered", "queued"):  # out of order and repeated
-        answer = signed_post(client, twilio_app, "/twilio/sms/status", {"MessageSid": sid, "MessageStatus": status},
-                             fake.auth_token)
+        answer = signed_post(
+            client, twilio_app, "/twilio/sms/status", {"MessageSid": sid, "MessageStatus": status}, fake.auth_token
+        )
         assert answer.status_code == 204
     final = message(db, message_id)
     assert final.status == SmsStatus.delivered
@@ -215,14 +230,24 @@ def test_webhooks_refuse_missing_or_wrong_signatures(db, client, twilio_app, fak
 
 def test_stop_then_no_further_reminders_and_mulai_opts_back_in(db, client, twilio_app, fake, gateway):
     [siti] = members(db)
-    answer = signed_post(client, twilio_app, "/twilio/sms/inbound",
-                         {"MessageSid": "SMin1", "From": siti.phone, "Body": "berhenti"}, fake.auth_token)
+    answer = signed_post(
+        client,
+        twilio_app,
+        "/twilio/sms/inbound",
+        {"MessageSid": "SMin1", "From": siti.phone, "Body": "berhenti"},
+        fake.auth_token,
+    )
     assert answer.status_code == 200 and answer.mimetype == "text/xml"
     assert db.session.scalar(select(OptOut.reason).where(OptOut.phone == siti.phone)) == "replied BERHENTI"
     seventh = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # three days before the 10th
     assert plan_reminders(db.session, RULES, seventh, "WIB")["due_reminder"] == 0
-    signed_post(client, twilio_app, "/twilio/sms/inbound", {"MessageSid": "SMin2", "From": siti.phone, "Body": "MULAI"},
-                fake.auth_token)
+    signed_post(
+        client,
+        twilio_app,
+        "/twilio/sms/inbound",
+        {"MessageSid": "SMin2", "From": siti.phone, "Body": "MULAI"},
+        fake.auth_token,
+    )
     assert db.session.scalar(select(func.count()).select_from(OptOut)) == 0
     assert plan_reminders(db.session, RULES, seventh, "WIB")["due_reminder"] == 1
     assert plan_reminders(db.session, RULES, seventh, "WIB")["due_reminder"] == 0  # planned once, however often it runs
@@ -230,12 +255,27 @@ def test_stop_then_no_further_reminders_and_mulai_opts_back_in(db, client, twili
 
 def test_info_answers_only_registered_numbers(db, client, twilio_app, fake):
     [siti] = members(db)
-    signed_post(client, twilio_app, "/twilio/sms/inbound", {"MessageSid": "SMa", "From": siti.phone, "Body": "cek"},
-                fake.auth_token)
-    signed_post(client, twilio_app, "/twilio/sms/inbound",
-                {"MessageSid": "SMb", "From": "+6285799999999", "Body": "INFO"}, fake.auth_token)
-    signed_post(client, twilio_app, "/twilio/sms/inbound",
-                {"MessageSid": "SMc", "From": siti.phone, "Body": "Saya sudah bayar"}, fake.auth_token)
+    signed_post(
+        client,
+        twilio_app,
+        "/twilio/sms/inbound",
+        {"MessageSid": "SMa", "From": siti.phone, "Body": "cek"},
+        fake.auth_token,
+    )
+    signed_post(
+        client,
+        twilio_app,
+        "/twilio/sms/inbound",
+        {"MessageSid": "SMb", "From": "+6285799999999", "Body": "INFO"},
+        fake.auth_token,
+    )
+    signed_post(
+        client,
+        twilio_app,
+        "/twilio/sms/inbound",
+        {"MessageSid": "SMc", "From": siti.phone, "Body": "Saya sudah bayar"},
+        fake.auth_token,
+    )
     replies = db.session.scalars(select(SmsMessage).where(SmsMessage.kind == SmsKind.info_reply)).all()
     assert [r.to_phone for r in replies] == [siti.phone]
     assert "Rp210.000" in replies[0].body and "Mobile JKN" in replies[0].body
@@ -245,6 +285,7 @@ def test_info_answers_only_registered_numbers(db, client, twilio_app, fake):
 
 def test_only_the_webhooks_are_exempt_from_csrf(app):
     from telecollect.extensions import csrf
+
     assert csrf._exempt_views == {"telecollect.messaging.webhooks.status", "telecollect.messaging.webhooks.inbound"}
     assert not csrf._exempt_blueprints
 

@@ -1,4 +1,5 @@
 """`flask import participants`: exit codes, summary, rejects file."""
+
 import csv
 
 from sqlalchemy import func, select
@@ -21,9 +22,11 @@ def test_clean_file_imports_and_prints_summary(runner, db, tmp_path):
     path = write(tmp_path, [row(card_no="0000000000001"), row(card_no="0000000000002")])
     result = runner.invoke(args=["import", "participants", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip().splitlines()[-1] == ("dibuat 2, diperbarui 0, tidak berubah 0, ditolak 0; tempat yang "
-                                                      "ditambahkan: kabupaten/kota baru: 1, kecamatan baru: 1, "
-                                                      "kelurahan/desa baru: 1")
+    assert result.stdout.strip().splitlines()[-1] == (
+        "dibuat 2, diperbarui 0, tidak berubah 0, ditolak 0; tempat yang "
+        "ditambahkan: kabupaten/kota baru: 1, kecamatan baru: 1, "
+        "kelurahan/desa baru: 1"
+    )
     again = runner.invoke(args=["import", "participants", str(path)])
     assert again.stdout.strip().splitlines()[-1] == "dibuat 0, diperbarui 0, tidak berubah 2, ditolak 0"
 
@@ -46,7 +49,8 @@ def test_skip_invalid_with_rejects_file(runner, db, tmp_path):
     with rejects.open() as handle:
         lines = list(csv.DictReader(handle))
     assert [(r["line"], r["card_no"], r["errors"]) for r in lines] == [
-        ("3", "0000000000002", "baris 3, segment: harus salah satu dari PBPU, BP, PPU, PBI, tertulis 'PNS'")]
+        ("3", "0000000000002", "baris 3, segment: harus salah satu dari PBPU, BP, PPU, PBI, tertulis 'PNS'")
+    ]
     assert count(db) == 1
 
 

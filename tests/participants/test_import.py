@@ -1,4 +1,5 @@
 """The participant import: formats, validation, all-or-nothing, re-import."""
+
 import csv
 import io
 import threading
@@ -71,39 +72,47 @@ def test_older_figure_goes_to_history_but_not_current(db):
 
 
 def test_family_members_share_a_family(db):
-    run_import(db, csv_bytes([
-        row(card_no="0000000000001", family_id="0000000000001"),
-        row(card_no="0000000000002", family_id="0000000000001", name="Budi"),
-        row(card_no="0000000000003", name="Other"),
-    ]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", family_id="0000000000001"),
+                row(card_no="0000000000002", family_id="0000000000001", name="Budi"),
+                row(card_no="0000000000003", name="Other"),
+            ]
+        ),
+    )
     assert count(db, Family) == 2
     head = participant(db, "0000000000001")
     assert [m.card_no for m in head.family.members] == ["0000000000001", "0000000000002"]
 
 
-@pytest.mark.parametrize("column, value, code", [
-    ("card_no", "123", "card_no_digits"),
-    ("card_no", "", "required"),
-    ("nik", "31720157", "nik_digits"),
-    ("nik", "317201570885000²", "nik_digits"),  # str.isdigit() takes "²"; a NIK is ASCII digits
-    ("phone", "021-5551234", "phone_invalid"),
-    ("phone", "+1 650 253 0000", "phone_not_indonesian"),
-    ("phone", "81234567890.0", "phone_number_cell"),
-    ("phone", "0812-3456-789O", "phone_characters"),
-    ("phone", "0812-3456-7890 / 0813-1111-2222", "phone_two_numbers"),
-    ("segment", "MANDIRI", "choice"),
-    ("class", "4", "number_range"),
-    ("months_in_arrears", "-2", "whole_number"),
-    ("arrears_amount", "Rp 12,5", "amount_fraction"),
-    ("arrears_amount", "1.500.00²", "amount_format"),
-    ("arrears_amount", "1.50.000", "amount_format"),
-    ("autodebit", "mungkin", "yes_no"),
-    ("as_of", "01/11/2026", "iso_date"),
-    ("name", "", "required"),
-    ("kecamatan", "", "required"),
-    ("rt", "12a", "neighbourhood_unit"),
-    ("province", "Atlantis", "province_unknown"),
-])
+@pytest.mark.parametrize(
+    "column, value, code",
+    [
+        ("card_no", "123", "card_no_digits"),
+        ("card_no", "", "required"),
+        ("nik", "31720157", "nik_digits"),
+        ("nik", "317201570885000²", "nik_digits"),  # str.isdigit() takes "²"; a NIK is ASCII digits
+        ("phone", "021-5551234", "phone_invalid"),
+        ("phone", "+1 650 253 0000", "phone_not_indonesian"),
+        ("phone", "81234567890.0", "phone_number_cell"),
+        ("phone", "0812-3456-789O", "phone_characters"),
+        ("phone", "0812-3456-7890 / 0813-1111-2222", "phone_two_numbers"),
+        ("segment", "MANDIRI", "choice"),
+        ("class", "4", "number_range"),
+        ("months_in_arrears", "-2", "whole_number"),
+        ("arrears_amount", "Rp 12,5", "amount_fraction"),
+        ("arrears_amount", "1.500.00²", "amount_format"),
+        ("arrears_amount", "1.50.000", "amount_format"),
+        ("autodebit", "mungkin", "yes_no"),
+        ("as_of", "01/11/2026", "iso_date"),
+        ("name", "", "required"),
+        ("kecamatan", "", "required"),
+        ("rt", "12a", "neighbourhood_unit"),
+        ("province", "Atlantis", "province_unknown"),
+    ],
+)
 def test_each_bad_value_is_reported_with_line_and_column(db, column, value, code):
     data = csv_bytes([row(card_no="0000000000001"), row(**{"card_no": "0000000000002", column: value})])
     report = run_import(db, data)
@@ -138,15 +147,36 @@ def test_amount_forms(db, written):
     assert participant(db).arrears_amount == 1_500_000
 
 
-@pytest.mark.parametrize("written", ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "081234567890",
-                                     "(0812) 3456 7890", "0812.3456.7890", "0812\u00a03456\u00a07890"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "0812-3456-7890",
+        "+62 812 3456 7890",
+        "6281234567890",
+        "081234567890",
+        "(0812) 3456 7890",
+        "0812.3456.7890",
+        "0812\u00a03456\u00a07890",
+    ],
+)
 def test_phone_forms(db, written):
     run_import(db, csv_bytes([row(phone=written)]))
     assert participant(db).phone == "+6281234567890"
 
 
-@pytest.mark.parametrize("written, expected", [("ya", True), ("YES", True), ("1", True), ("true", True),
-                                               ("tidak", False), ("no", False), ("0", False), ("", False)])
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ("ya", True),
+        ("YES", True),
+        ("1", True),
+        ("true", True),
+        ("tidak", False),
+        ("no", False),
+        ("0", False),
+        ("", False),
+    ],
+)
 def test_autodebit_forms(db, written, expected):
     run_import(db, csv_bytes([row(autodebit=written)]))
     assert participant(db).is_autodebit is expected
@@ -167,8 +197,12 @@ def test_semicolon_delimiter_bom_and_header_case_and_order(db):
 
 def test_missing_required_column_is_a_file_error(db):
     with pytest.raises(FileFormatError, match=r"missing required column.*arrears_amount"):
-        run_import(db, csv_bytes([row()], columns=["card_no", "name", "segment", "province", "city",
-                                                  "kecamatan", "months_in_arrears"]))
+        run_import(
+            db,
+            csv_bytes(
+                [row()], columns=["card_no", "name", "segment", "province", "city", "kecamatan", "months_in_arrears"]
+            ),
+        )
     assert count(db, Participant) == 0
 
 
@@ -190,19 +224,23 @@ def test_card_number_repeated_in_the_file_is_rejected_even_across_batches(db):
     rows = [row(card_no=f"{n:013d}") for n in range(1, 6)] + [row(card_no=f"{2:013d}")]
     report = run_import(db, csv_bytes(rows), batch_size=2)  # repeat lands in a later batch
     assert [str(e) for e in report.errors] == [
-        "baris 7, card_no: nomor kartu 0000000000002 muncul lebih dari sekali di berkas"]
+        "baris 7, card_no: nomor kartu 0000000000002 muncul lebih dari sekali di berkas"
+    ]
     assert count(db, Participant) == 0
 
 
 def test_skip_invalid_imports_good_rows_and_writes_rejects(db):
     out = io.StringIO()
-    data = csv_bytes([row(card_no="0000000000001"), row(card_no="0000000000002", segment="X"),
-                      row(card_no="0000000000003")])
+    data = csv_bytes(
+        [row(card_no="0000000000001"), row(card_no="0000000000002", segment="X"), row(card_no="0000000000003")]
+    )
     from telecollect.imports.reader import TableReader
     from telecollect.workflows.imports import import_participants
+
     reader = TableReader(io.BytesIO(data), "f.csv")
-    report = import_participants(db.session, reader, filename="f.csv", skip_invalid=True,
-                                 rejects=RejectsWriter(out, reader.header))
+    report = import_participants(
+        db.session, reader, filename="f.csv", skip_invalid=True, rejects=RejectsWriter(out, reader.header)
+    )
     assert (report.created, report.rejected) == (2, 1)
     lines = list(csv.reader(io.StringIO(out.getvalue())))
     assert lines[0][:2] == ["line", "card_no"] and lines[0][-1] == "errors"
@@ -234,18 +272,30 @@ def test_xlsx_amount_with_a_fraction_is_refused(db, tmp_path):
     workbook.save(path)
     report = run_import(db, path.read_bytes(), filename="p.xlsx")
     assert [(e.line, e.column, e.code) for e in report.errors] == [(2, "arrears_amount", "amount_fraction")]
-    assert str(report.errors[0]) == ("baris 2, arrears_amount: '1050000.5' memiliki pecahan di bawah satu Rupiah; "
-                                     "jumlah harus Rupiah bulat")
+    assert str(report.errors[0]) == (
+        "baris 2, arrears_amount: '1050000.5' memiliki pecahan di bawah satu Rupiah; jumlah harus Rupiah bulat"
+    )
 
 
 def test_xlsx_with_typed_cells(db, tmp_path):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.append(["card_no", "name", "segment", "province", "city", "kecamatan", "months_in_arrears",
-                  "arrears_amount", "as_of", "class"])
+    sheet.append(
+        [
+            "card_no",
+            "name",
+            "segment",
+            "province",
+            "city",
+            "kecamatan",
+            "months_in_arrears",
+            "arrears_amount",
+            "as_of",
+            "class",
+        ]
+    )
     # Excel turned the card number into a number (leading zeros lost) and the date into a date.
-    sheet.append([1234567890, "Siti", "pbpu", "Jakarta", "Jakarta Utara", "Koja", 6, 210000.0,
-                  date(2026, 11, 1), 3])
+    sheet.append([1234567890, "Siti", "pbpu", "Jakarta", "Jakarta Utara", "Koja", 6, 210000.0, date(2026, 11, 1), 3])
     path = tmp_path / "peserta.xlsx"
     workbook.save(path)
     report = run_import(db, path.read_bytes(), filename="peserta.xlsx")
@@ -268,10 +318,15 @@ def test_xlsx_errors_use_sheet_row_numbers(db, tmp_path):
 
 
 def test_place_names_match_across_spellings(db):
-    run_import(db, csv_bytes([
-        row(card_no="0000000000001", city="Kota Adm. Jakarta Utara", kecamatan="KOJA"),
-        row(card_no="0000000000002", city="KOTA ADMINISTRASI JAKARTA UTARA", kecamatan="koja"),
-    ]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", city="Kota Adm. Jakarta Utara", kecamatan="KOJA"),
+                row(card_no="0000000000002", city="KOTA ADMINISTRASI JAKARTA UTARA", kecamatan="koja"),
+            ]
+        ),
+    )
     assert count(db, City) == 1 and count(db, District) == 1
 
 

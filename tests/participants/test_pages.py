@@ -1,16 +1,43 @@
 """Participant list and detail: search, filters, masking, cadre scope, audit."""
+
 from sqlalchemy import select
 
 from telecollect.audit.models import AuditEvent
 from tests.helpers import csv_bytes, row, run_import
 
 ROWS = [
-    row(card_no="0000000000001", name="Siti Aminah", nik="3172015708850001", phone="081211112222",
-        kecamatan="Koja", kelurahan="Tugu Utara", months_in_arrears="2", arrears_amount="70000"),
-    row(card_no="0000000000002", name="Budi Santoso", nik="3172010101800002", phone="085733334444",
-        kecamatan="Koja", kelurahan="Lagoa", months_in_arrears="8", arrears_amount="800000", autodebit="ya"),
-    row(card_no="0000000000003", name="Rina Lestari", nik="3172034505900003", phone="",
-        kecamatan="Cilincing", kelurahan="Marunda", segment="BP", months_in_arrears="30", arrears_amount="3600000"),
+    row(
+        card_no="0000000000001",
+        name="Siti Aminah",
+        nik="3172015708850001",
+        phone="081211112222",
+        kecamatan="Koja",
+        kelurahan="Tugu Utara",
+        months_in_arrears="2",
+        arrears_amount="70000",
+    ),
+    row(
+        card_no="0000000000002",
+        name="Budi Santoso",
+        nik="3172010101800002",
+        phone="085733334444",
+        kecamatan="Koja",
+        kelurahan="Lagoa",
+        months_in_arrears="8",
+        arrears_amount="800000",
+        autodebit="ya",
+    ),
+    row(
+        card_no="0000000000003",
+        name="Rina Lestari",
+        nik="3172034505900003",
+        phone="",
+        kecamatan="Cilincing",
+        kelurahan="Marunda",
+        segment="BP",
+        months_in_arrears="30",
+        arrears_amount="3600000",
+    ),
 ]
 
 
@@ -43,6 +70,7 @@ def test_filters(client, login, make_user, db):
     assert names(client.get("/participants?bucket=%3E24")) == ["Rina Lestari"]
     assert names(client.get("/participants?autodebit=yes")) == ["Budi Santoso"]
     from telecollect.regions.models import District, Village
+
     koja = db.session.scalar(select(District).where(District.name == "Koja"))
     lagoa = db.session.scalar(select(Village).where(Village.name == "Lagoa"))
     assert names(client.get(f"/participants?kecamatan={koja.id}")) == ["Siti Aminah", "Budi Santoso"]
@@ -50,8 +78,12 @@ def test_filters(client, login, make_user, db):
 
 
 def test_list_is_paginated(app, client, login, make_user, db):
-    run_import(db, csv_bytes([row(card_no=f"{n:013d}", name=f"Peserta {n:03d}", arrears_amount=str(1000 * n))
-                              for n in range(1, 121)]))
+    run_import(
+        db,
+        csv_bytes(
+            [row(card_no=f"{n:013d}", name=f"Peserta {n:03d}", arrears_amount=str(1000 * n)) for n in range(1, 121)]
+        ),
+    )
     login(make_user("supervisor"))
     first = client.get("/participants")
     assert "Peserta 120" in first.text and "Peserta 070" not in first.text
@@ -78,12 +110,35 @@ def test_nik_masked_except_for_supervisors_and_admins(client, login, make_user, 
 
 
 def test_detail_shows_family_history_and_logs_the_view(client, login, make_user, db):
-    run_import(db, csv_bytes([
-        row(card_no="0000000000001", family_id="F1", arrears_amount="210000", as_of="2026-10-01"),
-        row(card_no="0000000000002", family_id="F1", name="Budi", arrears_amount="350000", months_in_arrears="10"),
-    ]))
-    run_import(db, csv_bytes([row(card_no="0000000000001", family_id="F1", arrears_amount="245000",
-                                  months_in_arrears="7", as_of="2026-11-01")]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", family_id="F1", arrears_amount="210000", as_of="2026-10-01"),
+                row(
+                    card_no="0000000000002",
+                    family_id="F1",
+                    name="Budi",
+                    arrears_amount="350000",
+                    months_in_arrears="10",
+                ),
+            ]
+        ),
+    )
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no="0000000000001",
+                    family_id="F1",
+                    arrears_amount="245000",
+                    months_in_arrears="7",
+                    as_of="2026-11-01",
+                )
+            ]
+        ),
+    )
     user = make_user("telecollector")
     login(user)
     page = client.get("/participants/0000000000001")
@@ -102,8 +157,7 @@ def test_cadre_sees_only_her_areas(client, login, make_user, db):
     assert names(client.get("/participants")) == ["Siti Aminah", "Rina Lestari"]
     assert client.get("/participants/0000000000002").status_code == 404  # Lagoa is not hers
     assert client.get("/participants/0000000000003").status_code == 200
-    assert client.get("/api/v1/participants/0000000000002",
-                      headers={"Accept": "application/json"}).status_code == 404
+    assert client.get("/api/v1/participants/0000000000002", headers={"Accept": "application/json"}).status_code == 404
 
 
 def test_cadre_without_areas_sees_nobody(client, login, make_user, db):
@@ -131,19 +185,24 @@ def test_upload_page_imports_and_reports_row_errors(client, login, make_user, db
     from io import BytesIO
 
     from tests.conftest import csrf_token
+
     login(make_user("supervisor"))
     page = client.get("/participants/import")
     bad = csv_bytes([row(card_no="0000000000001"), row(card_no="0000000000002", phone="12345")])
-    response = client.post("/participants/import", data={
-        "csrf_token": csrf_token(page.text), "file": (BytesIO(bad), "peserta.csv")},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/participants/import",
+        data={"csrf_token": csrf_token(page.text), "file": (BytesIO(bad), "peserta.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert "baris 3, phone: bukan nomor ponsel Indonesia yang valid" in response.text
     assert names(client.get("/participants")) == []
 
-    response = client.post("/participants/import", data={
-        "csrf_token": csrf_token(page.text), "file": (BytesIO(bad), "peserta.csv"), "skip_invalid": "1"},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/participants/import",
+        data={"csrf_token": csrf_token(page.text), "file": (BytesIO(bad), "peserta.csv"), "skip_invalid": "1"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200
     assert "Dibuat 1, diperbarui 0, tidak berubah 0, ditolak 1." in response.text
     link = response.text.split('href="/participants/imports/')[1].split('"')[0]
@@ -175,20 +234,25 @@ def test_upload_page_lists_new_places_and_can_refuse_them(client, login, make_us
     from io import BytesIO
 
     from tests.conftest import csrf_token
+
     login(make_user("supervisor"))
     page = client.get("/participants/import")
     assert 'name="no_new_places"' in page.text
     data = csv_bytes([row(card_no="0000000000001", kecamatan="Koja", kelurahan="Lagoa")])
-    response = client.post("/participants/import", data={
-        "csrf_token": csrf_token(page.text), "file": (BytesIO(data), "peserta.csv"), "dry_run": "1"},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/participants/import",
+        data={"csrf_token": csrf_token(page.text), "file": (BytesIO(data), "peserta.csv"), "dry_run": "1"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200
     assert "Tidak ada yang ditulis. Berkas ini akan membuat 1" in response.text
     assert 'data-testid="new-places"' in response.text and "Lagoa" in response.text
     assert "31.72" in response.text  # the city came from the Kemendagri list, with its code
-    refused = client.post("/participants/import", data={
-        "csrf_token": csrf_token(page.text), "file": (BytesIO(data), "peserta.csv"), "no_new_places": "1"},
-        content_type="multipart/form-data")
+    refused = client.post(
+        "/participants/import",
+        data={"csrf_token": csrf_token(page.text), "file": (BytesIO(data), "peserta.csv"), "no_new_places": "1"},
+        content_type="multipart/form-data",
+    )
     assert refused.status_code == 422
     assert "bukan tempat yang dikenal, dan tempat baru ditolak" in refused.text
     assert names(client.get("/participants")) == []

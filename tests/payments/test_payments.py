@@ -1,4 +1,5 @@
 """Payments: allocation to months, promises, attribution, plans, reactivation, re-import."""
+
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -9,11 +10,11 @@ from telecollect.imports.reader import TableReader
 from telecollect.participants.models import Family, Participant
 from telecollect.payments.models import Payment
 from telecollect.payments.services import allocate
+from telecollect.programs.models import InstallmentState, PlanState
+from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.workflows.imports import import_payments
 from telecollect.workflows.queue_work import register_plan
 from telecollect.workflows.settlement import settle as settle_due
-from telecollect.programs.models import InstallmentState, PlanState
-from telecollect.queues.models import QueueName, WorkItem, WorkState
 from tests.helpers import csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
 
@@ -22,34 +23,52 @@ PAYMENT_COLUMNS = ("card_no", "family_id", "amount", "paid_on", "reference", "ch
 
 def pay(db, rows, today=date(2026, 12, 31), **options):
     import io
+
     data = csv_bytes([{"channel": "bank", **r} for r in rows], columns=PAYMENT_COLUMNS)
-    return import_payments(db.session, TableReader(io.BytesIO(data), "bayar.csv"), filename="bayar.csv",
-                           today=today, **options)
+    return import_payments(
+        db.session, TableReader(io.BytesIO(data), "bayar.csv"), filename="bayar.csv", today=today, **options
+    )
 
 
 def family(db, *members):
     """Members as (card suffix, months, class); all in family F1."""
-    run_import(db, csv_bytes([
-        row(card_no=f"{n:013d}", family_id="F1", months_in_arrears=str(months),
-            arrears_amount=str(months * {1: 150_000, 2: 100_000, 3: 35_000}[klass]), **{"class": str(klass)},
-            as_of="2026-11-01")
-        for n, months, klass in members]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no=f"{n:013d}",
+                    family_id="F1",
+                    months_in_arrears=str(months),
+                    arrears_amount=str(months * {1: 150_000, 2: 100_000, 3: 35_000}[klass]),
+                    **{"class": str(klass)},
+                    as_of="2026-11-01",
+                )
+                for n, months, klass in members
+            ]
+        ),
+    )
     return db.session.scalar(select(Family).where(Family.key == "F1"))
 
 
 def arrears(db):
     db.session.expire_all()
-    return [(p.months_in_arrears, p.arrears_amount) for p in
-            db.session.scalars(select(Participant).order_by(Participant.card_no))]
+    return [
+        (p.months_in_arrears, p.arrears_amount)
+        for p in db.session.scalars(select(Participant).order_by(Participant.card_no))
+    ]
 
 
-@pytest.mark.parametrize("paid, expected_members, months_covered, credit", [
-    # Member 1: 3 months of class 3 (35.000); member 2: 1 month of class 2 (100.000).
-    (35_000, [(2, 70_000), (1, 100_000)], 1, 0),           # the oldest month is member 1's alone
-    (104_999, [(1, 35_000), (1, 100_000)], 2, 34_999),     # month 2 is not covered yet: credit
-    (205_000, [(0, 0), (0, 0)], 3, 0),                     # everything; nothing for the current month
-    (10_000, [(3, 105_000), (1, 100_000)], 0, 10_000),
-])
+@pytest.mark.parametrize(
+    "paid, expected_members, months_covered, credit",
+    [
+        # Member 1: 3 months of class 3 (35.000); member 2: 1 month of class 2 (100.000).
+        (35_000, [(2, 70_000), (1, 100_000)], 1, 0),  # the oldest month is member 1's alone
+        (104_999, [(1, 35_000), (1, 100_000)], 2, 34_999),  # month 2 is not covered yet: credit
+        (205_000, [(0, 0), (0, 0)], 3, 0),  # everything; nothing for the current month
+        (10_000, [(3, 105_000), (1, 100_000)], 0, 10_000),
+    ],
+)
 def test_allocation_pays_the_oldest_month_first(db, paid, expected_members, months_covered, credit):
     fam = family(db, (1, 3, 3), (2, 1, 2))
     members = db.session.scalars(select(Participant).order_by(Participant.card_no)).all()
@@ -82,22 +101,38 @@ def test_reimport_changes_nothing_and_conflicts_are_rejected(db):
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
 
 
-@pytest.mark.parametrize("column, value, code, reason", [
-    ("amount", "0", "amount_not_positive", "harus lebih dari 0, tertulis '0'"),
-    ("amount", "seratus", "amount_format", "harus Rupiah bulat seperti 1.500.000, tertulis 'seratus'"),
-    ("amount", "1050000.5", "amount_fraction",
-     "'1050000.5' memiliki pecahan di bawah satu Rupiah; jumlah harus Rupiah bulat"),
-    ("amount", "1,5", "amount_fraction", "'1,5' memiliki pecahan di bawah satu Rupiah; jumlah harus Rupiah bulat"),
-    ("amount", "1.50.000", "amount_format", "harus Rupiah bulat seperti 1.500.000, tertulis '1.50.000'"),
-    ("amount", "(35.000)", "amount_negative",
-     "'(35.000)' bernilai negatif; tulis jumlah tanpa tanda minus atau kurung"),
-    ("paid_on", "2027-01-05", "future_date", "2027-01-05 ada di masa depan"),
-    ("paid_on", "", "required", "wajib diisi"),
-    ("reference", "", "required", "wajib diisi"),
-    ("channel", "dompet digital", "choice", "harus salah satu dari bank, atm, minimarket, mobile_jkn, autodebit, "
-                                            "post_office, branch, other, tertulis 'dompet digital'"),
-    ("card_no", "0009999999999", "payer_unknown", "tidak ada peserta atau keluarga 0009999999999"),
-])
+@pytest.mark.parametrize(
+    "column, value, code, reason",
+    [
+        ("amount", "0", "amount_not_positive", "harus lebih dari 0, tertulis '0'"),
+        ("amount", "seratus", "amount_format", "harus Rupiah bulat seperti 1.500.000, tertulis 'seratus'"),
+        (
+            "amount",
+            "1050000.5",
+            "amount_fraction",
+            "'1050000.5' memiliki pecahan di bawah satu Rupiah; jumlah harus Rupiah bulat",
+        ),
+        ("amount", "1,5", "amount_fraction", "'1,5' memiliki pecahan di bawah satu Rupiah; jumlah harus Rupiah bulat"),
+        ("amount", "1.50.000", "amount_format", "harus Rupiah bulat seperti 1.500.000, tertulis '1.50.000'"),
+        (
+            "amount",
+            "(35.000)",
+            "amount_negative",
+            "'(35.000)' bernilai negatif; tulis jumlah tanpa tanda minus atau kurung",
+        ),
+        ("paid_on", "2027-01-05", "future_date", "2027-01-05 ada di masa depan"),
+        ("paid_on", "", "required", "wajib diisi"),
+        ("reference", "", "required", "wajib diisi"),
+        (
+            "channel",
+            "dompet digital",
+            "choice",
+            "harus salah satu dari bank, atm, minimarket, mobile_jkn, autodebit, "
+            "post_office, branch, other, tertulis 'dompet digital'",
+        ),
+        ("card_no", "0009999999999", "payer_unknown", "tidak ada peserta atau keluarga 0009999999999"),
+    ],
+)
 def test_bad_payment_rows(db, column, value, code, reason):
     family(db, (1, 6, 3))
     good = {"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-11-20", "reference": "A"}
@@ -128,6 +163,7 @@ def test_xlsx_amount_cells_count_only_when_whole(db, tmp_path):
     import io
 
     import openpyxl
+
     family(db, (1, 16, 3))
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -138,49 +174,87 @@ def test_xlsx_amount_cells_count_only_when_whole(db, tmp_path):
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
-    report = import_payments(db.session, TableReader(buffer, "bayar.xlsx"), filename="bayar.xlsx",
-                             today=date(2026, 12, 31), skip_invalid=True)
+    report = import_payments(
+        db.session,
+        TableReader(buffer, "bayar.xlsx"),
+        filename="bayar.xlsx",
+        today=date(2026, 12, 31),
+        skip_invalid=True,
+    )
     assert [(e.line, e.column, e.code) for e in report.errors] == [
-        (3, "amount", "amount_fraction"), (4, "amount", "amount_format")]
+        (3, "amount", "amount_fraction"),
+        (4, "amount", "amount_format"),
+    ]
     assert db.session.scalars(select(Payment.amount)).all() == [105_000]
     assert arrears(db) == [(13, 455_000)]
 
 
 def test_family_id_may_name_the_payer_and_repeated_reference_is_caught(db):
     family(db, (1, 6, 3))
-    report = pay(db, [{"family_id": "F1", "amount": "35000", "paid_on": "2026-11-20", "reference": "X"},
-                      {"family_id": "F1", "amount": "35000", "paid_on": "2026-11-21", "reference": "X"}])
+    report = pay(
+        db,
+        [
+            {"family_id": "F1", "amount": "35000", "paid_on": "2026-11-20", "reference": "X"},
+            {"family_id": "F1", "amount": "35000", "paid_on": "2026-11-21", "reference": "X"},
+        ],
+    )
     assert [str(e) for e in report.errors] == ["baris 3, reference: referensi X muncul lebih dari sekali di berkas"]
 
 
 def promise(db, fam, *, made_on, promised_on, amount, user_id):
-    attempt = ContactAttempt(family_id=fam.id, user_id=user_id, channel=Channel.phone, outcome="promise_to_pay",
-                             is_reached=True, is_right_party=True,
-                             at=datetime.combine(made_on, datetime.min.time(), UTC) + timedelta(hours=3))
+    attempt = ContactAttempt(
+        family_id=fam.id,
+        user_id=user_id,
+        channel=Channel.phone,
+        outcome="promise_to_pay",
+        is_reached=True,
+        is_right_party=True,
+        at=datetime.combine(made_on, datetime.min.time(), UTC) + timedelta(hours=3),
+    )
     db.session.add(attempt)
     db.session.flush()
-    p = Promise(family_id=fam.id, attempt_id=attempt.id, user_id=user_id, made_on=made_on,
-                promised_on=promised_on, amount=amount)
+    p = Promise(
+        family_id=fam.id,
+        attempt_id=attempt.id,
+        user_id=user_id,
+        made_on=made_on,
+        promised_on=promised_on,
+        amount=amount,
+    )
     db.session.add(p)
     db.session.commit()
     return p
 
 
-@pytest.mark.parametrize("payments, state, paid", [
-    ([("2026-11-25", 105_000)], PromiseState.kept, 105_000),                         # exact, on time
-    ([("2026-11-25", 50_000)], PromiseState.partly_kept, 50_000),                    # partial
-    ([("2026-11-28", 105_000)], PromiseState.kept, 105_000),                         # late, within 3 days' grace
-    ([("2026-11-29", 105_000)], PromiseState.broken, 0),                             # late, after grace
-    ([("2026-11-18", 105_000)], PromiseState.broken, 0),                             # paid before the promise
-    ([("2026-11-21", 60_000), ("2026-11-26", 45_000)], PromiseState.kept, 105_000),  # in two parts
-])
+@pytest.mark.parametrize(
+    "payments, state, paid",
+    [
+        ([("2026-11-25", 105_000)], PromiseState.kept, 105_000),  # exact, on time
+        ([("2026-11-25", 50_000)], PromiseState.partly_kept, 50_000),  # partial
+        ([("2026-11-28", 105_000)], PromiseState.kept, 105_000),  # late, within 3 days' grace
+        ([("2026-11-29", 105_000)], PromiseState.broken, 0),  # late, after grace
+        ([("2026-11-18", 105_000)], PromiseState.broken, 0),  # paid before the promise
+        ([("2026-11-21", 60_000), ("2026-11-26", 45_000)], PromiseState.kept, 105_000),  # in two parts
+    ],
+)
 def test_promise_results(db, make_user, payments, state, paid):
     fam = family(db, (1, 6, 3))
     queue_up(db, QueueName.telecollect)
-    p = promise(db, fam, made_on=date(2026, 11, 20), promised_on=date(2026, 11, 25), amount=105_000,
-                user_id=make_user("telecollector").id)
-    pay(db, [{"card_no": f"{1:013d}", "amount": str(a), "paid_on": d, "reference": f"R{i}"}
-             for i, (d, a) in enumerate(payments)])
+    p = promise(
+        db,
+        fam,
+        made_on=date(2026, 11, 20),
+        promised_on=date(2026, 11, 25),
+        amount=105_000,
+        user_id=make_user("telecollector").id,
+    )
+    pay(
+        db,
+        [
+            {"card_no": f"{1:013d}", "amount": str(a), "paid_on": d, "reference": f"R{i}"}
+            for i, (d, a) in enumerate(payments)
+        ],
+    )
     settle_due(db.session, date(2026, 12, 1), now=datetime(2026, 12, 1, 3, tzinfo=UTC))
     db.session.commit()
     db.session.refresh(p)
@@ -194,8 +268,14 @@ def test_run_once_requeues_a_broken_promise_at_its_business_time(db, runner, mak
     """`flask jobs run-once --now` replays a moment: the family is due again then, not at the wall clock."""
     fam = family(db, (1, 6, 3))
     queue_up(db, QueueName.telecollect)
-    promise(db, fam, made_on=date(2026, 11, 20), promised_on=date(2026, 11, 25), amount=105_000,
-            user_id=make_user("telecollector").id)
+    promise(
+        db,
+        fam,
+        made_on=date(2026, 11, 20),
+        promised_on=date(2026, 11, 25),
+        amount=105_000,
+        user_id=make_user("telecollector").id,
+    )
     result = runner.invoke(args=["jobs", "run-once", "--now", "2026-12-07T09:00:00+07:00"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
@@ -218,33 +298,58 @@ def test_attribution_window_and_self_cure(db, make_user):
     fam = family(db, (1, 12, 3))
     user = make_user("telecollector")
     for days_before, reached in ((40, True), (20, True), (5, False)):
-        db.session.add(ContactAttempt(family_id=fam.id, user_id=user.id, channel=Channel.whatsapp,
-                                      outcome="no_answer" if not reached else "refused", is_reached=reached,
-                                      is_right_party=reached,
-                                      at=datetime(2026, 11, 30, 3, tzinfo=UTC) - timedelta(days=days_before)))
+        db.session.add(
+            ContactAttempt(
+                family_id=fam.id,
+                user_id=user.id,
+                channel=Channel.whatsapp,
+                outcome="no_answer" if not reached else "refused",
+                is_reached=reached,
+                is_right_party=reached,
+                at=datetime(2026, 11, 30, 3, tzinfo=UTC) - timedelta(days=days_before),
+            )
+        )
     db.session.commit()
-    pay(db, [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-11-30", "reference": "in-window"},
-             {"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2027-01-05", "reference": "too-late"}],
-        today=date(2027, 1, 31))
+    pay(
+        db,
+        [
+            {"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-11-30", "reference": "in-window"},
+            {"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2027-01-05", "reference": "too-late"},
+        ],
+        today=date(2027, 1, 31),
+    )
     credited = dict(db.session.execute(select(Payment.reference, Payment.attributed_channel)).all())
     assert credited == {"in-window": "whatsapp", "too-late": "self_cure"}
-    days_20 = db.session.scalar(select(ContactAttempt.id).where(ContactAttempt.is_reached.is_(True))
-                                .order_by(ContactAttempt.at.desc()))
+    days_20 = db.session.scalar(
+        select(ContactAttempt.id).where(ContactAttempt.is_reached.is_(True)).order_by(ContactAttempt.at.desc())
+    )
     assert db.session.scalar(select(Payment.attributed_attempt_id).where(Payment.reference == "in-window")) == days_20
 
 
 def test_rehab_plan_installments_are_tracked_like_promises(db, make_user):
     fam = family(db, (1, 8, 3))
     queue_up(db, QueueName.telecollect)
-    plan = register_plan(db.session, fam, installments=4, start_month=date(2026, 3, 1), on=date(2026, 3, 5),
-                         user=make_user("telecollector"))
+    plan = register_plan(
+        db.session,
+        fam,
+        installments=4,
+        start_month=date(2026, 3, 1),
+        on=date(2026, 3, 5),
+        user=make_user("telecollector"),
+    )
     db.session.commit()
     assert [(i.due_on, i.amount) for i in plan.schedule] == [
-        (date(2026, 3, 10), 70_000), (date(2026, 4, 10), 70_000), (date(2026, 5, 10), 70_000),
-        (date(2026, 6, 10), 70_000)]
+        (date(2026, 3, 10), 70_000),
+        (date(2026, 4, 10), 70_000),
+        (date(2026, 5, 10), 70_000),
+        (date(2026, 6, 10), 70_000),
+    ]
     assert db.session.scalar(select(WorkItem.state)) == WorkState.promised
-    pay(db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-03-09", "reference": "I1"}],
-        today=date(2026, 4, 1))
+    pay(
+        db,
+        [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-03-09", "reference": "I1"}],
+        today=date(2026, 4, 1),
+    )
     db.session.refresh(plan)
     assert [i.state for i in plan.schedule][:2] == [InstallmentState.paid, InstallmentState.pending]
     # 10 April + 3 days' grace has passed.
@@ -258,22 +363,37 @@ def test_rehab_plan_installments_are_tracked_like_promises(db, make_user):
 
 def test_plan_completion_then_current_month_reactivates(db, make_user):
     fam = family(db, (1, 4, 3))
-    register_plan(db.session, fam, installments=2, start_month=date(2026, 3, 1), on=date(2026, 3, 5),
-                  user=make_user("telecollector"))
+    register_plan(
+        db.session,
+        fam,
+        installments=2,
+        start_month=date(2026, 3, 1),
+        on=date(2026, 3, 5),
+        user=make_user("telecollector"),
+    )
     db.session.commit()
-    pay(db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-03-09", "reference": "I1"},
-             {"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-04-09", "reference": "I2"}],
-        today=date(2026, 4, 9))
+    pay(
+        db,
+        [
+            {"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-03-09", "reference": "I1"},
+            {"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-04-09", "reference": "I2"},
+        ],
+        today=date(2026, 4, 9),
+    )
     fam = db.session.scalar(select(Family))
     assert fam.reactivated_on is None  # the plan is paid, the current month is not
-    pay(db, [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-04-10", "reference": "current"}],
-        today=date(2026, 4, 10))
+    pay(
+        db,
+        [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-04-10", "reference": "current"}],
+        today=date(2026, 4, 10),
+    )
     db.session.refresh(fam)
     assert fam.reactivated_on == date(2026, 4, 10)
 
 
 def test_register_plan_refuses_what_the_rules_refuse(db, make_user):
     from telecollect.errors import ServiceError
+
     fam = family(db, (1, 4, 3))
     user = make_user("telecollector")
     with pytest.raises(ServiceError, match="1–28"):
@@ -289,11 +409,37 @@ def test_new_arrears_data_replace_what_payments_lowered(db):
     family(db, (1, 6, 3))
     pay(db, [{"card_no": f"{1:013d}", "amount": "35000", "paid_on": "2026-11-20", "reference": "A"}])
     assert arrears(db) == [(5, 175_000)]
-    run_import(db, csv_bytes([row(card_no=f"{1:013d}", family_id="F1", months_in_arrears="6", arrears_amount="210000",
-                                  **{"class": "3"}, as_of="2026-11-01")]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no=f"{1:013d}",
+                    family_id="F1",
+                    months_in_arrears="6",
+                    arrears_amount="210000",
+                    **{"class": "3"},
+                    as_of="2026-11-01",
+                )
+            ]
+        ),
+    )
     assert arrears(db) == [(5, 175_000)]  # an older list does not undo the payment
-    run_import(db, csv_bytes([row(card_no=f"{1:013d}", family_id="F1", months_in_arrears="5", arrears_amount="175000",
-                                  **{"class": "3"}, as_of="2026-12-01")]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no=f"{1:013d}",
+                    family_id="F1",
+                    months_in_arrears="5",
+                    arrears_amount="175000",
+                    **{"class": "3"},
+                    as_of="2026-12-01",
+                )
+            ]
+        ),
+    )
     assert arrears(db) == [(5, 175_000)]
 
 
@@ -302,9 +448,9 @@ def test_payment_import_and_a_promise_at_once(app, db, make_user):
     whichever commits second sees the other, so the promise ends up kept."""
     from telecollect.contacts.outcomes import OUTCOMES
     from telecollect.contacts.services import OutcomeInput
-    from telecollect.workflows.queue_work import record_outcome
     from telecollect.extensions import db as _db
     from telecollect.queues.policy import ContactRules
+    from telecollect.workflows.queue_work import record_outcome
     from tests.queues.test_concurrency import run_together
 
     fam = family(db, (1, 6, 3))
@@ -315,15 +461,30 @@ def test_payment_import_and_a_promise_at_once(app, db, make_user):
 
     def record_promise():
         from telecollect.auth.models import User
-        given = OutcomeInput(kind=OUTCOMES["promise_to_pay"], channel=Channel.phone,
-                             promise_date=date(2026, 11, 26), promise_amount=70_000)
-        record_outcome(_db.session, _db.session.get(WorkItem, item_id), _db.session.get(User, user.id), given,
-                       rules=ContactRules(480, 1200, frozenset(range(6)), 3, 7), retry_delays={}, now=now)
+
+        given = OutcomeInput(
+            kind=OUTCOMES["promise_to_pay"],
+            channel=Channel.phone,
+            promise_date=date(2026, 11, 26),
+            promise_amount=70_000,
+        )
+        record_outcome(
+            _db.session,
+            _db.session.get(WorkItem, item_id),
+            _db.session.get(User, user.id),
+            given,
+            rules=ContactRules(480, 1200, frozenset(range(6)), 3, 7),
+            retry_delays={},
+            now=now,
+        )
         _db.session.commit()
 
     def import_payment():
-        pay(_db, [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-11-24", "reference": "same-time"}],
-            today=date(2026, 11, 24))
+        pay(
+            _db,
+            [{"card_no": f"{1:013d}", "amount": "70000", "paid_on": "2026-11-24", "reference": "same-time"}],
+            today=date(2026, 11, 24),
+        )
 
     for _ in range(3):  # the race can fall either way: both orders must end the same
         run_together(app, [record_promise, import_payment])

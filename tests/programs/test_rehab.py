@@ -1,4 +1,5 @@
 """REHAB rule tables: segment × months × date, and the quote API."""
+
 from datetime import date
 
 import pytest
@@ -19,34 +20,58 @@ def test_max_installments_is_min_12_and_half_the_months(db, months, expected):
     assert max_installments(rehab(db), months) == expected
 
 
-@pytest.mark.parametrize("day, is_open", [
-    (date(2026, 3, 1), True), (date(2026, 3, 28), True), (date(2026, 3, 29), False), (date(2026, 3, 31), False),
-    (date(2026, 2, 27), True), (date(2026, 2, 28), False),   # common year
-    (date(2028, 2, 27), True), (date(2028, 2, 28), False), (date(2028, 2, 29), False),  # leap year
-])
+@pytest.mark.parametrize(
+    "day, is_open",
+    [
+        (date(2026, 3, 1), True),
+        (date(2026, 3, 28), True),
+        (date(2026, 3, 29), False),
+        (date(2026, 3, 31), False),
+        (date(2026, 2, 27), True),
+        (date(2026, 2, 28), False),  # common year
+        (date(2028, 2, 27), True),
+        (date(2028, 2, 28), False),
+        (date(2028, 2, 29), False),  # leap year
+    ],
+)
 def test_registration_window(db, day, is_open):
     assert registration_open(rehab(db), day) is is_open
 
 
 def family_of(db, segment="PBPU", months=8, amount=None, klass="3", members=1):
-    run_import(db, csv_bytes([
-        row(card_no=f"{n:013d}", family_id="0000000000001", segment=segment, months_in_arrears=str(months),
-            arrears_amount=str(amount if amount is not None else months * 35_000), **{"class": klass})
-        for n in range(1, members + 1)]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no=f"{n:013d}",
+                    family_id="0000000000001",
+                    segment=segment,
+                    months_in_arrears=str(months),
+                    arrears_amount=str(amount if amount is not None else months * 35_000),
+                    **{"class": klass},
+                )
+                for n in range(1, members + 1)
+            ]
+        ),
+    )
     return db.session.scalars(select(Participant).order_by(Participant.card_no)).all()
 
 
-@pytest.mark.parametrize("segment, months, on, eligible, is_open, options", [
-    ("PBPU", 3, date(2026, 3, 10), False, True, []),
-    ("PBPU", 4, date(2026, 3, 10), True, True, [2]),
-    ("BP", 24, date(2026, 3, 28), True, True, list(range(2, 13))),
-    ("PBPU", 25, date(2026, 3, 10), False, True, []),
-    ("PPU", 8, date(2026, 3, 10), False, True, []),
-    ("PBI", 8, date(2026, 3, 10), False, True, []),
-    ("PBPU", 8, date(2026, 3, 29), True, False, [2, 3, 4]),
-    ("PBPU", 8, date(2026, 2, 28), True, False, [2, 3, 4]),
-    ("PBPU", 8, date(2028, 2, 27), True, True, [2, 3, 4]),
-])
+@pytest.mark.parametrize(
+    "segment, months, on, eligible, is_open, options",
+    [
+        ("PBPU", 3, date(2026, 3, 10), False, True, []),
+        ("PBPU", 4, date(2026, 3, 10), True, True, [2]),
+        ("BP", 24, date(2026, 3, 28), True, True, list(range(2, 13))),
+        ("PBPU", 25, date(2026, 3, 10), False, True, []),
+        ("PPU", 8, date(2026, 3, 10), False, True, []),
+        ("PBI", 8, date(2026, 3, 10), False, True, []),
+        ("PBPU", 8, date(2026, 3, 29), True, False, [2, 3, 4]),
+        ("PBPU", 8, date(2026, 2, 28), True, False, [2, 3, 4]),
+        ("PBPU", 8, date(2028, 2, 27), True, True, [2, 3, 4]),
+    ],
+)
 def test_quote_rule_table(db, segment, months, on, eligible, is_open, options):
     members = family_of(db, segment=segment, months=months)
     quote = rehab_quote(db.session, members, on)
@@ -75,10 +100,30 @@ def test_installments_add_up_exactly_for_the_whole_family(db):
 
 
 def test_program_rules_are_data_with_dates(db, runner):
-    result = runner.invoke(args=["programs", "add", "REHAB-2.0", "--name", "New REHAB 2.0", "--from", "2025-02-01",
-                                 "--min-months", "2", "--max-months", "24", "--max-installments", "36",
-                                 "--divisor", "1", "--last-day", "28", "--last-day-february", "27",
-                                 "--includes-current-month"])
+    result = runner.invoke(
+        args=[
+            "programs",
+            "add",
+            "REHAB-2.0",
+            "--name",
+            "New REHAB 2.0",
+            "--from",
+            "2025-02-01",
+            "--min-months",
+            "2",
+            "--max-months",
+            "24",
+            "--max-installments",
+            "36",
+            "--divisor",
+            "1",
+            "--last-day",
+            "28",
+            "--last-day-february",
+            "27",
+            "--includes-current-month",
+        ]
+    )
     try:
         assert result.exit_code == 0, result.output
         members = family_of(db, months=3)

@@ -1,4 +1,5 @@
 """Assignment, claiming with a lease, claim order, access rules."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,13 +30,37 @@ def claim(db, user, now=NOW):
 
 
 def test_assign_by_filters_to_a_user_or_the_pool(db, make_user):
-    run_import(db, csv_bytes([
-        row(card_no="0000000000001", kecamatan="Koja", segment="PBPU", months_in_arrears="5", arrears_amount="500000"),
-        row(card_no="0000000000002", kecamatan="Koja", segment="BP", months_in_arrears="15", arrears_amount="900000"),
-        row(card_no="0000000000003", kecamatan="Cilincing", segment="PBPU", months_in_arrears="2",
-            arrears_amount="70000"),
-        row(card_no="0000000000004", kecamatan="Koja", segment="PBPU", months_in_arrears="0", arrears_amount="0"),
-    ]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no="0000000000001",
+                    kecamatan="Koja",
+                    segment="PBPU",
+                    months_in_arrears="5",
+                    arrears_amount="500000",
+                ),
+                row(
+                    card_no="0000000000002",
+                    kecamatan="Koja",
+                    segment="BP",
+                    months_in_arrears="15",
+                    arrears_amount="900000",
+                ),
+                row(
+                    card_no="0000000000003",
+                    kecamatan="Cilincing",
+                    segment="PBPU",
+                    months_in_arrears="2",
+                    arrears_amount="70000",
+                ),
+                row(
+                    card_no="0000000000004", kecamatan="Koja", segment="PBPU", months_in_arrears="0", arrears_amount="0"
+                ),
+            ]
+        ),
+    )
     rina = make_user("telecollector", username="tc.rina")
     result = queue_up(db, QueueName.telecollect, user=rina, kecamatan="koja", now=NOW)
     assert (result.created, len(result.family_ids)) == (2, 2)  # the family owing nothing is left out
@@ -59,8 +84,9 @@ def test_balance_shares_the_pool_evenly(db, make_user):
     received = queues.balance(db.session, QueueName.telecollect, [a, b, c])
     db.session.commit()
     assert received == {a.id: 2, b.id: 3, c.id: 3}
-    loads = dict(db.session.execute(
-        select(WorkItem.assigned_user_id, func.count()).group_by(WorkItem.assigned_user_id)).all())
+    loads = dict(
+        db.session.execute(select(WorkItem.assigned_user_id, func.count()).group_by(WorkItem.assigned_user_id)).all()
+    )
     assert sorted(loads.values()) == [3, 3, 4]
     assert queues.unassign(db.session, [i.id for i in items(db)][:4]) == 4
 
@@ -113,8 +139,15 @@ def test_nothing_outside_calling_hours_or_on_holidays(db, make_user):
 
 
 def test_claim_sets_aside_families_without_a_usable_number(db, make_user):
-    run_import(db, csv_bytes([row(card_no="0000000000001", phone="", arrears_amount="900000"),
-                              row(card_no="0000000000002", arrears_amount="100000")]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", phone="", arrears_amount="900000"),
+                row(card_no="0000000000002", arrears_amount="100000"),
+            ]
+        ),
+    )
     user = make_user("telecollector")
     queue_up(db, QueueName.telecollect, now=NOW)
     item = claim(db, user)
@@ -124,8 +157,15 @@ def test_claim_sets_aside_families_without_a_usable_number(db, make_user):
 
 
 def test_cadre_claims_only_in_her_areas(db, make_user):
-    run_import(db, csv_bytes([row(card_no="0000000000001", kecamatan="Koja", kelurahan="Lagoa"),
-                              row(card_no="0000000000002", kecamatan="Cilincing", kelurahan="Marunda")]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", kecamatan="Koja", kelurahan="Lagoa"),
+                row(card_no="0000000000002", kecamatan="Cilincing", kelurahan="Marunda"),
+            ]
+        ),
+    )
     siti = make_user("cadre", areas=["Kel. Lagoa"])
     queue_up(db, QueueName.cadre, now=NOW)
     assert claim(db, siti).family.members[0].card_no == "0000000000001"
@@ -137,8 +177,21 @@ def test_cadre_claims_only_in_her_areas(db, make_user):
 def test_new_arrears_data_close_paid_up_families(db, make_user):
     families(db, 2)
     queue_up(db, QueueName.telecollect, now=NOW)
-    run_import(db, csv_bytes([row(card_no=f"{1:013d}", name="Peserta 1", phone="081200000001",
-                                  months_in_arrears="0", arrears_amount="0", as_of="2026-12-01")]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no=f"{1:013d}",
+                    name="Peserta 1",
+                    phone="081200000001",
+                    months_in_arrears="0",
+                    arrears_amount="0",
+                    as_of="2026-12-01",
+                )
+            ]
+        ),
+    )
     states = {i.family.key: (i.state, i.close_reason) for i in items(db)}
     assert states == {f"{1:013d}": (WorkState.closed, "no_arrears"), f"{2:013d}": (WorkState.open, None)}
 
@@ -188,6 +241,7 @@ def test_minimum_amount_on_the_manage_page_is_read_as_written(db, client, login,
     import html
 
     from tests.conftest import csrf_token
+
     families(db, 12)  # family n owes n × Rp100.000
     login(make_user("supervisor"))
     form = {"csrf_token": csrf_token(client.get("/queue/manage").text), "action": "assign", "queue": "telecollect"}
@@ -209,11 +263,14 @@ def test_minimum_amount_option_of_the_cli_is_read_as_written(db, runner):
     assert refused.exit_code == 2 and "'1.5' memiliki pecahan di bawah satu Rupiah" in refused.output
 
 
-@pytest.mark.parametrize("values", [
-    {"state": WorkState.closed},  # closed without a reason or a time
-    {"close_reason": "moved"},  # a reason on a live item
-    {"claimed_by_id": None, "lease_expires_at": NOW},  # a lease without a claim
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"state": WorkState.closed},  # closed without a reason or a time
+        {"close_reason": "moved"},  # a reason on a live item
+        {"claimed_by_id": None, "lease_expires_at": NOW},  # a lease without a claim
+    ],
+)
 def test_the_database_refuses_impossible_work_item_states(db, make_user, values):
     from sqlalchemy import update
     from sqlalchemy.exc import IntegrityError

@@ -1,4 +1,5 @@
 """Two people at once: claiming, recording outcomes, resubmitting the same outcome."""
+
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -52,6 +53,7 @@ def test_many_claimers_never_share_an_item_and_drain_the_queue(app, db, make_use
     def claimer(user_id):
         def work():
             from telecollect.auth.models import User
+
             user = _db.session.get(User, user_id)
             taken = []
             while True:
@@ -63,6 +65,7 @@ def test_many_claimers_never_share_an_item_and_drain_the_queue(app, db, make_use
                 lifecycle.release(item, user)  # as an outcome would: free it, due again tomorrow
                 lifecycle.retry_later(item, NOW + timedelta(days=1))
                 _db.session.commit()
+
         return work
 
     results = run_together(app, [claimer(uid) for uid in user_ids])
@@ -78,10 +81,13 @@ def test_simultaneous_claims_each_get_a_different_item(app, db, make_user):
     def claimer(user_id):
         def work():
             from telecollect.auth.models import User
-            item = queues.claim_next(_db.session, _db.session.get(User, user_id), RULES,
-                                     lease=timedelta(minutes=15), now=NOW)
+
+            item = queues.claim_next(
+                _db.session, _db.session.get(User, user_id), RULES, lease=timedelta(minutes=15), now=NOW
+            )
             _db.session.commit()
             return item.id if item else None
+
         return work
 
     results = run_together(app, [claimer(u.id) for u in users])
@@ -98,11 +104,13 @@ def test_two_people_recording_on_one_family_lose_no_count(app, db, make_user):
     def recorder(user_id):
         def work():
             from telecollect.auth.models import User
+
             user = _db.session.get(User, user_id)
             item = _db.session.get(WorkItem, item_id)
             given = OutcomeInput(kind=OUTCOMES["no_answer"], channel=Channel.whatsapp, client_ref=str(uuid.uuid4()))
             record_outcome(_db.session, item, user, given, rules=RULES, retry_delays={}, now=NOW)
             _db.session.commit()
+
         return work
 
     run_together(app, [recorder(c.id) for c in cadres])
@@ -117,19 +125,27 @@ def test_the_same_submission_twice_at_once_is_recorded_once(app, db, make_user, 
     cadre = make_user("cadre", areas=["Kec. Koja"])
     item_id = db.session.scalar(select(WorkItem.id))
     from telecollect.api.routes import bp  # noqa: F401  (the API under test)
+
     app.config["WTF_CSRF_ENABLED"] = False
     try:
         clients = []
         for _ in range(4):
             from tests.conftest import PASSWORD, IsolatedClient
+
             app.test_client_class = IsolatedClient
             c = app.test_client()
             c.post("/login", data={"username": cadre.username, "password": PASSWORD})
             clients.append(c)
-        body = {"outcome": "promise_to_pay", "channel": "whatsapp", "promise_date": "2026-11-30",
-                "promise_amount": 50000, "client_ref": "offline-7f3a"}
-        responses = run_together(app, [
-            (lambda c=c: c.post(f"/api/v1/work-items/{item_id}/outcome", json=body)) for c in clients])
+        body = {
+            "outcome": "promise_to_pay",
+            "channel": "whatsapp",
+            "promise_date": "2026-11-30",
+            "promise_amount": 50000,
+            "client_ref": "offline-7f3a",
+        }
+        responses = run_together(
+            app, [(lambda c=c: c.post(f"/api/v1/work-items/{item_id}/outcome", json=body)) for c in clients]
+        )
     finally:
         app.config["WTF_CSRF_ENABLED"] = True
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
@@ -160,16 +176,23 @@ def test_the_call_screen_form_sent_twice_at_once_is_saved_once(app, db, make_use
     cadre = make_user("cadre", areas=["Kec. Koja"])
     item_id = db.session.scalar(select(WorkItem.id))
     from tests.conftest import PASSWORD, IsolatedClient
+
     app.config["WTF_CSRF_ENABLED"] = False
     try:
         app.test_client_class = IsolatedClient
         clients = [app.test_client() for _ in range(2)]
         for c in clients:
             c.post("/login", data={"username": cadre.username, "password": PASSWORD})
-        form = {"outcome": "promise_to_pay", "channel": "whatsapp", "promise_date": "2026-11-30",
-                "promise_amount": "50000", "client_ref": "screen-5b1e"}
-        responses = run_together(app, [
-            (lambda c=c: c.post(f"/queue/items/{item_id}/outcome", data=form)) for c in clients])
+        form = {
+            "outcome": "promise_to_pay",
+            "channel": "whatsapp",
+            "promise_date": "2026-11-30",
+            "promise_amount": "50000",
+            "client_ref": "screen-5b1e",
+        }
+        responses = run_together(
+            app, [(lambda c=c: c.post(f"/queue/items/{item_id}/outcome", data=form)) for c in clients]
+        )
         pages = [c.get("/cadre").text for c in clients]
     finally:
         app.config["WTF_CSRF_ENABLED"] = True

@@ -1,4 +1,5 @@
 """Holidays: national ones and cuti bersama from the package, in Bahasa Indonesia, the setting, the page."""
+
 import io
 import re
 from dataclasses import replace
@@ -19,8 +20,16 @@ from tests.helpers_queue import families, queue_up
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
 LEASE = timedelta(minutes=15)
 #: The eight cuti bersama of 2026 (SKB), all on a Monday to Saturday.
-CUTI_BERSAMA_2026 = [date(2026, 2, 16), date(2026, 3, 18), date(2026, 3, 20), date(2026, 3, 23), date(2026, 3, 24),
-                     date(2026, 5, 15), date(2026, 5, 28), date(2026, 12, 24)]
+CUTI_BERSAMA_2026 = [
+    date(2026, 2, 16),
+    date(2026, 3, 18),
+    date(2026, 3, 20),
+    date(2026, 3, 23),
+    date(2026, 3, 24),
+    date(2026, 5, 15),
+    date(2026, 5, 28),
+    date(2026, 12, 24),
+]
 #: National holidays of 2026 on a Monday to Saturday (Idul Fitri, Independence Day, Christmas).
 NATIONAL_2026 = [date(2026, 3, 21), date(2026, 8, 17), date(2026, 12, 25)]
 
@@ -52,8 +61,15 @@ def test_cuti_bersama_close_calls_visits_and_messages(db, member, day):
     assert (window.allowed, window.code) == (False, "holiday")
     assert window.reason.startswith("hari libur nasional: Cuti Bersama ")
     for channel in (Channel.phone, Channel.whatsapp, Channel.sms, Channel.visit):
-        decision = policy.decide(db.session, RULES, family_id=member.family_id, members=[member], zone="WIB",
-                                 channel=channel, now=ten_wib(day))
+        decision = policy.decide(
+            db.session,
+            RULES,
+            family_id=member.family_id,
+            members=[member],
+            zone="WIB",
+            channel=channel,
+            now=ten_wib(day),
+        )
         assert decision.code == "holiday", channel
 
 
@@ -78,12 +94,20 @@ def test_with_the_setting_off_cuti_bersama_are_working_days_and_national_holiday
     for day in CUTI_BERSAMA_2026:
         assert policy.window_decision(db.session, working_cuti_bersama(), "WIB", ten_wib(day)).allowed, day
     for day in NATIONAL_2026:
-        decision = policy.decide(db.session, working_cuti_bersama(), family_id=member.family_id, members=[member],
-                                 zone="WIB", channel=Channel.phone, now=ten_wib(day))
+        decision = policy.decide(
+            db.session,
+            working_cuti_bersama(),
+            family_id=member.family_id,
+            members=[member],
+            zone="WIB",
+            channel=Channel.phone,
+            now=ten_wib(day),
+        )
         assert decision.code == "holiday", day
     # Nyepi (Thursday 19 March) is national: the next opening is the cuti bersama day after it.
-    assert policy.next_opening(db.session, working_cuti_bersama(), "WIB", ten_wib(date(2026, 3, 19))) == \
-        at("2026-03-20T08:00:00+07:00")
+    assert policy.next_opening(db.session, working_cuti_bersama(), "WIB", ten_wib(date(2026, 3, 19))) == at(
+        "2026-03-20T08:00:00+07:00"
+    )
     # The branch's own day off on a cuti bersama still closes it.
     import_holidays(db.session, io.StringIO("2026-12-24,Libur cabang Natal\n"))
     decision = policy.window_decision(db.session, working_cuti_bersama(), "WIB", ten_wib(date(2026, 12, 24)))
@@ -190,8 +214,9 @@ def test_the_page_is_for_signed_in_staff(client):
 
 def test_holiday_file_that_is_not_utf8_is_refused_naming_the_line(runner, db, tmp_path):
     path = tmp_path / "libur.csv"
-    path.write_bytes(b"tanggal,nama\n2026-11-25,Hari jadi kota\n"
-                     + "2026-11-26,Pesta Lebaran Topat \xe0\n".encode("latin-1"))
+    path.write_bytes(
+        b"tanggal,nama\n2026-11-25,Hari jadi kota\n" + "2026-11-26,Pesta Lebaran Topat \xe0\n".encode("latin-1")
+    )
     result = runner.invoke(args=["holidays", "import", str(path)])
     assert result.exit_code == 1
     assert "baris 3 bukan teks UTF-8" in result.stderr and "Traceback" not in result.output

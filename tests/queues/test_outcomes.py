@@ -1,4 +1,5 @@
 """Recording outcomes through the API: validation, follow-ups, idempotency, lists."""
+
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,7 @@ def setup_call(db, client, login, make_user, count=1):
 
 def _csrf(client):
     from tests.conftest import csrf_token
+
     return {"X-CSRFToken": csrf_token(client.get("/participants").text)}
 
 
@@ -60,15 +62,25 @@ def test_promise_needs_date_and_amount_and_follows_up_the_day_after(clock, db, c
     _user, work = setup_call(db, client, login, make_user)
     missing = post_outcome(client, work["id"], outcome="promise_to_pay", channel="phone", promise_amount=100000)
     assert missing.status_code == 400
-    assert missing.json["error"] == {"code": "promise_date_required", "field": "promise_date",
-                                     "message": "Janji bayar memerlukan tanggal (YYYY-MM-DD)."}
-    too_far = post_outcome(client, work["id"], outcome="promise_to_pay", channel="phone",
-                           promise_date="2027-01-30", promise_amount=100000)
+    assert missing.json["error"] == {
+        "code": "promise_date_required",
+        "field": "promise_date",
+        "message": "Janji bayar memerlukan tanggal (YYYY-MM-DD).",
+    }
+    too_far = post_outcome(
+        client, work["id"], outcome="promise_to_pay", channel="phone", promise_date="2027-01-30", promise_amount=100000
+    )
     assert too_far.json["error"]["code"] == "promise_date_out_of_range"
     no_amount = post_outcome(client, work["id"], outcome="promise_to_pay", channel="phone", promise_date="2026-11-28")
     assert no_amount.json["error"]["field"] == "promise_amount"
-    ok = post_outcome(client, work["id"], outcome="promise_to_pay", channel="phone",
-                      promise_date="2026-11-28", promise_amount="Rp100.000")
+    ok = post_outcome(
+        client,
+        work["id"],
+        outcome="promise_to_pay",
+        channel="phone",
+        promise_date="2026-11-28",
+        promise_amount="Rp100.000",
+    )
     assert ok.status_code == 201
     saved = item(db, work["id"])
     assert (saved.state, saved.follow_up) == (WorkState.promised, FollowUp.promise)
@@ -81,15 +93,18 @@ def test_promise_needs_date_and_amount_and_follows_up_the_day_after(clock, db, c
 
 def test_callback_must_fall_inside_the_window_and_comes_back(clock, db, client, login, make_user):
     user, work = setup_call(db, client, login, make_user)
-    late = post_outcome(client, work["id"], outcome="callback_requested", channel="phone",
-                        callback_at="2026-11-24T21:00:00")
+    late = post_outcome(
+        client, work["id"], outcome="callback_requested", channel="phone", callback_at="2026-11-24T21:00:00"
+    )
     assert late.json["error"]["code"] == "callback_outside_hours"
     assert "di luar jam telepon WIB" in late.json["error"]["message"]
-    past = post_outcome(client, work["id"], outcome="callback_requested", channel="phone",
-                        callback_at="2026-11-24T08:30:00")
+    past = post_outcome(
+        client, work["id"], outcome="callback_requested", channel="phone", callback_at="2026-11-24T08:30:00"
+    )
     assert past.json["error"]["code"] == "callback_at_out_of_range"
-    ok = post_outcome(client, work["id"], outcome="callback_requested", channel="phone",
-                        callback_at="2026-11-24T14:00:00")
+    ok = post_outcome(
+        client, work["id"], outcome="callback_requested", channel="phone", callback_at="2026-11-24T14:00:00"
+    )
     assert ok.status_code == 201
     saved = item(db, work["id"])
     assert saved.next_action_at == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 14:00 WIB
@@ -126,14 +141,18 @@ def test_validation_errors_are_json_with_field(clock, db, client, login, make_us
     _user, work = setup_call(db, client, login, make_user)
     assert post_outcome(client, work["id"], outcome="ringing", channel="phone").json["error"]["field"] == "outcome"
     assert post_outcome(client, work["id"], outcome="busy", channel="sms").json["error"]["field"] == "channel"
-    bad = client.post(f"/api/v1/work-items/{work['id']}/outcome", data="not json",
-                      headers={**_csrf(client), "Content-Type": "application/json"})
+    bad = client.post(
+        f"/api/v1/work-items/{work['id']}/outcome",
+        data="not json",
+        headers={**_csrf(client), "Content-Type": "application/json"},
+    )
     assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_json"
 
 
 def test_role_rules(clock, db, client, login, make_user):
     families(db, 2)
     from tests.helpers import csv_bytes, row, run_import
+
     run_import(db, csv_bytes([row(card_no="0000000000099", kecamatan="Cilincing", arrears_amount="0")]))
     queue_up(db, QueueName.cadre)
     cadre_item = db.session.scalar(select(WorkItem))
@@ -165,8 +184,11 @@ def test_api_token_works_without_csrf(clock, db, client, runner, make_user):
     token = runner.invoke(args=["users", "token", "tc.api"]).output.strip()
     claimed = client.post("/api/v1/queue/claim", headers={"Authorization": f"Bearer {token}"})
     assert claimed.status_code == 200
-    done = client.post(f"/api/v1/work-items/{claimed.json['work_item']['id']}/outcome",
-                       json={"outcome": "no_answer", "channel": "phone"}, headers={"Authorization": f"Bearer {token}"})
+    done = client.post(
+        f"/api/v1/work-items/{claimed.json['work_item']['id']}/outcome",
+        json={"outcome": "no_answer", "channel": "phone"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert done.status_code == 201
 
 
@@ -180,8 +202,14 @@ def test_cookie_session_needs_csrf_on_api_posts(clock, db, client, login, make_u
 def test_promise_amount_is_read_as_written_through_the_api(clock, db, client, login, make_user):
     _user, work = setup_call(db, client, login, make_user)
     promise = {"outcome": "promise_to_pay", "channel": "phone", "promise_date": "2026-11-28"}
-    for amount, code in [("1,5", "amount_fraction"), (1.5, "amount_fraction"), ("1.50.000", "amount_format"),
-                         (True, "amount_format"), ("0", "amount_not_positive"), ("-50.000", "amount_negative")]:
+    for amount, code in [
+        ("1,5", "amount_fraction"),
+        (1.5, "amount_fraction"),
+        ("1.50.000", "amount_format"),
+        (True, "amount_format"),
+        ("0", "amount_not_positive"),
+        ("-50.000", "amount_negative"),
+    ]:
         refused = post_outcome(client, work["id"], **promise, promise_amount=amount)
         assert refused.status_code == 400, amount
         assert (refused.json["error"]["code"], refused.json["error"]["field"]) == (code, "promise_amount")
@@ -196,10 +224,15 @@ def test_promise_amount_typed_on_the_call_screen(clock, db, client, login, make_
     import html
 
     from tests.conftest import csrf_token
+
     _user, work = setup_call(db, client, login, make_user)
     screen = f"/queue/items/{work['id']}"
-    form = {"csrf_token": csrf_token(client.get(screen).text), "outcome": "promise_to_pay", "channel": "phone",
-            "promise_date": "2026-11-28"}
+    form = {
+        "csrf_token": csrf_token(client.get(screen).text),
+        "outcome": "promise_to_pay",
+        "channel": "phone",
+        "promise_date": "2026-11-28",
+    }
     refused = client.post(f"{screen}/outcome", data={**form, "promise_amount": "1,5"}, follow_redirects=True)
     assert "'1,5'" in html.unescape(refused.text)  # the flash names what was typed and why it is refused
     assert db.session.scalar(select(func.count()).select_from(Promise)) == 0

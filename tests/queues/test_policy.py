@@ -1,4 +1,5 @@
 """The contact policy: windows per zone, holidays, caps, opt-outs, configuration."""
+
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +35,7 @@ def test_hours_and_days_parsing():
 
 def test_bad_policy_config_stops_the_app():
     from telecollect import create_app
+
     with pytest.raises(PolicyConfigError):
         create_app({"CALLING_HOURS": "nine to five", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
@@ -67,7 +69,9 @@ def test_branch_holidays_from_a_file(db):
     with pytest.raises(ServiceError) as caught:
         import_holidays(db.session, io.StringIO("25/11/2026,Salah\n2026-11-26,\n"))
     assert caught.value.message.splitlines() == [
-        "baris 1, date: harus tanggal dengan format YYYY-MM-DD, tertulis '25/11/2026'", "baris 2, name: wajib diisi"]
+        "baris 1, date: harus tanggal dengan format YYYY-MM-DD, tertulis '25/11/2026'",
+        "baris 2, name: wajib diisi",
+    ]
 
 
 def test_end_of_day_may_be_midnight(db):
@@ -77,16 +81,27 @@ def test_end_of_day_may_be_midnight(db):
 
 def _attempts(db, family_id, user_id, times):
     for moment in times:
-        db.session.add(ContactAttempt(family_id=family_id, user_id=user_id, channel=Channel.phone, outcome="no_answer",
-                                      is_reached=False, is_right_party=False, at=moment))
+        db.session.add(
+            ContactAttempt(
+                family_id=family_id,
+                user_id=user_id,
+                channel=Channel.phone,
+                outcome="no_answer",
+                is_reached=False,
+                is_right_party=False,
+                at=moment,
+            )
+        )
     db.session.flush()
 
 
 def test_daily_and_weekly_caps(db, make_user):
     from tests.helpers_queue import families
+
     families(db, 1)
     user = make_user("telecollector")
     from telecollect.participants.models import Family
+
     family = db.session.scalar(db.select(Family))
     now = at("2026-11-24T15:00:00+07:00")
     _attempts(db, family.id, user.id, [now - timedelta(hours=h) for h in (1, 2, 3)])
@@ -95,8 +110,17 @@ def test_daily_and_weekly_caps(db, make_user):
     assert daily.retry_at == at("2026-11-25T08:00:00+07:00")
 
     later = at("2026-11-27T10:00:00+07:00")  # the three are 3 days old now
-    _attempts(db, family.id, user.id, [at("2026-11-25T09:00:00+07:00"), at("2026-11-26T09:00:00+07:00"),
-                                      at("2026-11-26T10:00:00+07:00"), at("2026-11-27T09:00:00+07:00")])
+    _attempts(
+        db,
+        family.id,
+        user.id,
+        [
+            at("2026-11-25T09:00:00+07:00"),
+            at("2026-11-26T09:00:00+07:00"),
+            at("2026-11-26T10:00:00+07:00"),
+            at("2026-11-27T09:00:00+07:00"),
+        ],
+    )
     weekly = policy.cap_decision(db.session, RULES, family.id, "WIB", later)
     assert weekly.code == "weekly_cap" and weekly.reason == "batas 7 percobaan dalam 7 hari"
     assert weekly.retry_at == at("2026-12-01T12:00:00+07:00")  # oldest (24 Nov 12:00) + 7 days
@@ -104,14 +128,17 @@ def test_daily_and_weekly_caps(db, make_user):
 
 def test_opt_outs_and_invalid_numbers(db):
     from tests.helpers_queue import families
+
     families(db, 1)
     from telecollect.participants.models import Participant
+
     member = db.session.scalar(db.select(Participant))
     now = at("2026-11-24T10:00:00+07:00")
 
     def decide(channel):
-        return policy.decide(db.session, RULES, family_id=member.family_id, members=[member], zone="WIB",
-                             channel=channel, now=now)
+        return policy.decide(
+            db.session, RULES, family_id=member.family_id, members=[member], zone="WIB", channel=channel, now=now
+        )
 
     assert decide(Channel.phone).allowed
     db.session.add(OptOut(phone=member.phone, channel=Channel.phone))
@@ -122,8 +149,16 @@ def test_opt_outs_and_invalid_numbers(db):
     member.is_phone_invalid = True
     assert decide(Channel.whatsapp).code == "no_phone"
     assert decide(Channel.visit).allowed
-    closed = policy.decide(db.session, RULES, family_id=member.family_id, members=[member], zone="WIB",
-                           channel=Channel.visit, now=now, is_closed=True)
+    closed = policy.decide(
+        db.session,
+        RULES,
+        family_id=member.family_id,
+        members=[member],
+        zone="WIB",
+        channel=Channel.visit,
+        now=now,
+        is_closed=True,
+    )
     assert closed.code == "closed"
 
 

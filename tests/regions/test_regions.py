@@ -1,4 +1,5 @@
 """Provinces, their time zones, and places from Kemendagri codes."""
+
 import threading
 
 import pytest
@@ -78,8 +79,11 @@ def province_code_list():
 
 
 def test_name_keys_fold_spelling_but_keep_kota_and_kabupaten_apart():
-    assert name_key("Kota Adm. Jakarta Utara") == name_key("KOTA ADMINISTRASI  jakarta utara") \
+    assert (
+        name_key("Kota Adm. Jakarta Utara")
+        == name_key("KOTA ADMINISTRASI  jakarta utara")
         == name_key("KOTA JAKARTA UTARA")
+    )
     assert name_key("Kab. Bogor") == name_key("Kabupaten Bogor") != name_key("Kota Bogor")
     assert name_key("Kec. Koja") == name_key("Kecamatan Koja") == name_key("KOJA")
     assert name_key("Kel. Lagoa") == name_key("Kelurahan Lagoa") == name_key("Lagoa")
@@ -88,22 +92,42 @@ def test_name_keys_fold_spelling_but_keep_kota_and_kabupaten_apart():
     assert name_key("Kampung Melayu") != name_key("Melayu")  # a kind word only at the start, and not "Kampung"
     assert format_code("3172011001") == "31.72.01.1001"
     assert [leading_kind(n) for n in ("Kec. Koja", "Kel. Koja", "Desa Koja", "Koja", "Kecamatan")] == [
-        "kecamatan", "kelurahan", "kelurahan", None, None]
+        "kecamatan",
+        "kelurahan",
+        "kelurahan",
+        None,
+        None,
+    ]
 
 
-@pytest.mark.parametrize("written, code", [
-    ("D.K.I. Jakarta", "31"), ("DKI", "31"), ("DKI Jakarta", "31"), ("D.I. Yogyakarta", "34"), ("Jogja", "34"),
-    ("N.T.B.", "52"), ("Kep. Riau", "21"), ("Kep. Bangka Belitung", "19"), ("Sumatra Utara", "12"),
-    ("PROVINSI JAWA BARAT", "32"), ("Papua Barat Daya", "96"), ("31", "31"),
-])
+@pytest.mark.parametrize(
+    "written, code",
+    [
+        ("D.K.I. Jakarta", "31"),
+        ("DKI", "31"),
+        ("DKI Jakarta", "31"),
+        ("D.I. Yogyakarta", "34"),
+        ("Jogja", "34"),
+        ("N.T.B.", "52"),
+        ("Kep. Riau", "21"),
+        ("Kep. Bangka Belitung", "19"),
+        ("Sumatra Utara", "12"),
+        ("PROVINSI JAWA BARAT", "32"),
+        ("Papua Barat Daya", "96"),
+        ("31", "31"),
+    ],
+)
 def test_common_province_spellings(written, code):
     assert province_code(written) == code
 
 
 def test_region_csv_creates_places_and_merges_with_imported_ones(db):
     run_import(db, csv_bytes([row(city="Kota Adm. Jakarta Utara", kecamatan="Koja", kelurahan="Lagoa")]))
-    result = regions(db, "code,name\n31,DKI JAKARTA\n31.72,KOTA ADM. JAKARTA UTARA\n31.72.03,Koja\n"
-                         "31.72.03.1003,Lagoa\n31.72.03.1001,Koja\n")
+    result = regions(
+        db,
+        "code,name\n31,DKI JAKARTA\n31.72,KOTA ADM. JAKARTA UTARA\n31.72.03,Koja\n"
+        "31.72.03.1003,Lagoa\n31.72.03.1001,Koja\n",
+    )
     assert (result.created, result.updated, result.unchanged) == (1, 3, 1)
     assert count(db, District) == 1  # merged, not doubled
     koja = db.session.scalar(select(District).where(District.code == "317203"))
@@ -134,11 +158,17 @@ def test_a_name_shared_by_two_codes_is_not_given_to_an_uncoded_place(db):
 def test_participant_rows_choose_a_same_named_village_by_code_or_are_refused(db):
     regions(db, SAMPLE)
     place = {"province": "Papua", "city": "Kota Jayapura", "kecamatan": "Heram"}
-    report = run_import(db, csv_bytes([row(card_no="0000000000001", kelurahan="Waena", **place),
-                                       row(card_no="0000000000002", kelurahan="Waena", kelurahan_code="91.71.05.2005",
-                                           **place),
-                                       row(card_no="0000000000003", kelurahan="", kelurahan_code="9171051002",
-                                           **place)]), skip_invalid=True)
+    report = run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", kelurahan="Waena", **place),
+                row(card_no="0000000000002", kelurahan="Waena", kelurahan_code="91.71.05.2005", **place),
+                row(card_no="0000000000003", kelurahan="", kelurahan_code="9171051002", **place),
+            ]
+        ),
+        skip_invalid=True,
+    )
     assert [(e.line, e.column, e.code) for e in report.errors] == [(2, "kelurahan", "place_ambiguous")]
     assert "91.71.05.1002" in str(report.errors[0]) and "91.71.05.2005" in str(report.errors[0])
     filed = dict(db.session.execute(select(Participant.card_no, Village.code).join(Village)).all())
@@ -149,23 +179,34 @@ def test_participant_rows_choose_a_same_named_village_by_code_or_are_refused(db)
 def test_a_village_code_must_belong_to_the_row_and_be_known(db):
     regions(db, SAMPLE)
     place = {"province": "DKI Jakarta", "city": "Jakarta Utara", "kecamatan": "Koja"}
-    report = run_import(db, csv_bytes([
-        row(card_no="0000000000001", kelurahan="", kelurahan_code="91.71.05.1002", **place),
-        row(card_no="0000000000002", kelurahan="Tugu", kelurahan_code="31.72.03.1003", **place),
-        row(card_no="0000000000003", kelurahan="", kelurahan_code="31.72.03.1999", **place),
-        row(card_no="0000000000004", kelurahan="", kelurahan_code="31.72.03.10", **place),
-    ]))
+    report = run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", kelurahan="", kelurahan_code="91.71.05.1002", **place),
+                row(card_no="0000000000002", kelurahan="Tugu", kelurahan_code="31.72.03.1003", **place),
+                row(card_no="0000000000003", kelurahan="", kelurahan_code="31.72.03.1999", **place),
+                row(card_no="0000000000004", kelurahan="", kelurahan_code="31.72.03.10", **place),
+            ]
+        ),
+    )
     assert [(e.line, e.column, e.code) for e in report.errors] == [
-        (2, "kelurahan_code", "village_code_elsewhere"), (3, "kelurahan_code", "village_code_name"),
-        (4, "kelurahan_code", "village_code_unknown"), (5, "kelurahan_code", "village_code_format")]
+        (2, "kelurahan_code", "village_code_elsewhere"),
+        (3, "kelurahan_code", "village_code_name"),
+        (4, "kelurahan_code", "village_code_unknown"),
+        (5, "kelurahan_code", "village_code_format"),
+    ]
 
 
 def test_bps_codes_are_refused_and_rename_nothing(db):
     """BPS 3172 is Jakarta Timur and 3175 Jakarta Utara; in Kemendagri codes it is the other way round."""
     run_import(db, csv_bytes([row(card_no=f"{n:013d}") for n in range(1, 6)]))
     regions(db, "31.72,Kota Administrasi Jakarta Utara\n")
-    error = refused(db, b"kode,nama\n31,DKI JAKARTA\n31.71,KOTA JAKARTA PUSAT\n31.72,KOTA JAKARTA TIMUR\n"
-                        b"31.75,KOTA JAKARTA UTARA\n31.75.01,PENJARINGAN\n")
+    error = refused(
+        db,
+        b"kode,nama\n31,DKI JAKARTA\n31.71,KOTA JAKARTA PUSAT\n31.72,KOTA JAKARTA TIMUR\n"
+        b"31.75,KOTA JAKARTA UTARA\n31.75.01,PENJARINGAN\n",
+    )
     assert error.headline.code == "region_not_kemendagri"
     assert [(e.line, e.code) for e in error.errors] == [(4, "region_city_name"), (5, "region_city_name")]
     assert "Kota Administrasi Jakarta Timur" in str(error.errors[1])
@@ -175,11 +216,19 @@ def test_bps_codes_are_refused_and_rename_nothing(db):
 
 
 def test_a_bad_file_lists_every_reason_in_row_order_and_writes_nothing(db):
-    error = refused(db, b"kode;nama\n31.72;Jakarta Utara\n31.7x;Bad\n99.01;Nowhere\n31.72.99.1001;Orphan\n"
-                        b"31.72;Jakarta Utara lagi\n31.71;\n32.99;Kabupaten Khayalan\n")
+    error = refused(
+        db,
+        b"kode;nama\n31.72;Jakarta Utara\n31.7x;Bad\n99.01;Nowhere\n31.72.99.1001;Orphan\n"
+        b"31.72;Jakarta Utara lagi\n31.71;\n32.99;Kabupaten Khayalan\n",
+    )
     assert [(e.line, e.code) for e in error.errors] == [
-        (3, "region_code_format"), (4, "region_province_unknown"), (5, "region_parent_missing"),
-        (6, "region_code_repeated"), (7, "region_name_missing"), (8, "region_city_unknown")]
+        (3, "region_code_format"),
+        (4, "region_province_unknown"),
+        (5, "region_parent_missing"),
+        (6, "region_code_repeated"),
+        (7, "region_name_missing"),
+        (8, "region_city_unknown"),
+    ]
     assert error.errors[3].reason.params["other"] == 2
     assert count(db, City) == 0 and count(db, Village) == 0
 
@@ -192,8 +241,9 @@ def test_tab_separated_file_with_a_province_column(db):
 
 
 def test_a_file_that_is_not_utf8_says_which_line(db):
-    error = refused(db, b"kode,nama\n31.72,Kota Jakarta Utara\n31.72.03,Koja\n"
-                    + "31.72.03.1001,Koj\xe0\n".encode("latin-1"))
+    error = refused(
+        db, b"kode,nama\n31.72,Kota Jakarta Utara\n31.72.03,Koja\n" + "31.72.03.1001,Koj\xe0\n".encode("latin-1")
+    )
     assert error.headline.code == "file_encoding" and error.headline.params == {"line": 4}
 
 

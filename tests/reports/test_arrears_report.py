@@ -1,4 +1,5 @@
 """The arrears report: per group, above-zero arrears only, largest first."""
+
 import csv
 import io
 import json
@@ -11,22 +12,54 @@ from tests.helpers import csv_bytes, row, run_import
 
 
 def seed(db):
-    run_import(db, csv_bytes([
-        row(card_no="0000000000001", kecamatan="Koja", kelurahan="Lagoa", arrears_amount="100000",
-            months_in_arrears="3"),
-        row(card_no="0000000000002", kecamatan="Koja", kelurahan="Tugu Utara", arrears_amount="250000",
-            months_in_arrears="5", segment="BP"),
-        row(card_no="0000000000003", kecamatan="Cilincing", kelurahan="Marunda", arrears_amount="300000",
-            months_in_arrears="13"),
-        row(card_no="0000000000004", kecamatan="Cilincing", kelurahan="Marunda", arrears_amount="0",
-            months_in_arrears="0"),
-        row(card_no="0000000000005", kecamatan="Penjaringan", kelurahan="", arrears_amount="900000",
-            months_in_arrears="26"),
-    ]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no="0000000000001",
+                    kecamatan="Koja",
+                    kelurahan="Lagoa",
+                    arrears_amount="100000",
+                    months_in_arrears="3",
+                ),
+                row(
+                    card_no="0000000000002",
+                    kecamatan="Koja",
+                    kelurahan="Tugu Utara",
+                    arrears_amount="250000",
+                    months_in_arrears="5",
+                    segment="BP",
+                ),
+                row(
+                    card_no="0000000000003",
+                    kecamatan="Cilincing",
+                    kelurahan="Marunda",
+                    arrears_amount="300000",
+                    months_in_arrears="13",
+                ),
+                row(
+                    card_no="0000000000004",
+                    kecamatan="Cilincing",
+                    kelurahan="Marunda",
+                    arrears_amount="0",
+                    months_in_arrears="0",
+                ),
+                row(
+                    card_no="0000000000005",
+                    kecamatan="Penjaringan",
+                    kelurahan="",
+                    arrears_amount="900000",
+                    months_in_arrears="26",
+                ),
+            ]
+        ),
+    )
 
 
 def test_by_kecamatan_counts_only_participants_who_owe(db):
     from telecollect.reports.queries import arrears_by
+
     seed(db)
     city = "Kota Administrasi Jakarta Utara"
     assert arrears_by(db.session, "kecamatan") == [
@@ -38,11 +71,18 @@ def test_by_kecamatan_counts_only_participants_who_owe(db):
 
 def test_by_bucket_segment_and_kelurahan(db):
     from telecollect.reports.queries import arrears_by
+
     seed(db)
     assert [(r["bucket"], r["participants"]) for r in arrears_by(db.session, "bucket")] == [
-        (">24", 1), ("13-24", 1), ("4-6", 1), ("1-3", 1)]
+        (">24", 1),
+        ("13-24", 1),
+        ("4-6", 1),
+        ("1-3", 1),
+    ]
     assert [(str(r["segment"].value), r["arrears_amount"]) for r in arrears_by(db.session, "segment")] == [
-        ("PBPU", 1_300_000), ("BP", 250_000)]
+        ("PBPU", 1_300_000),
+        ("BP", 250_000),
+    ]
     assert [r["kelurahan"] for r in arrears_by(db.session, "kelurahan")] == ["", "Marunda", "Tugu Utara", "Lagoa"]
 
 
@@ -54,7 +94,8 @@ def test_cli_formats(runner, db):
         ["kecamatan", "kecamatan_code", "city", "participants", "arrears_amount"],
         ["Penjaringan", "", "Kota Administrasi Jakarta Utara", "1", "900000"],
         ["Koja", "", "Kota Administrasi Jakarta Utara", "2", "350000"],
-        ["Cilincing", "", "Kota Administrasi Jakarta Utara", "1", "300000"]]
+        ["Cilincing", "", "Kota Administrasi Jakarta Utara", "1", "300000"],
+    ]
     as_json = json.loads(runner.invoke(args=["report", "arrears", "--by", "segment", "--format", "json"]).output)
     assert as_json[0] == {"segment": "PBPU", "participants": 3, "arrears_amount": 1_300_000}
     table = runner.invoke(args=["report", "arrears", "--by", "city"]).output
@@ -79,8 +120,10 @@ def test_report_is_for_supervisors(client, login, make_user):
 
 # --- places that share a name ------------------------------------------------------
 
+
 def place(db, model, name: str, code: str | None, key_suffix: str = "", **parent):
     from telecollect.regions.names import name_key
+
     created = model(name=name, name_key=name_key(name) + key_suffix, code=code, **parent)
     db.session.add(created)
     db.session.flush()
@@ -90,13 +133,24 @@ def place(db, model, name: str, code: str | None, key_suffix: str = "", **parent
 def owes(db, card_no: str, amount: int, district, village=None):
     """A participant of a family of one, in `district` (and `village`), owing `amount`."""
     from telecollect.participants.models import Family, Participant, Segment
+
     family = Family(key=card_no, district_id=district.id, village_id=village.id if village else None)
     db.session.add(family)
     db.session.flush()
-    db.session.add(Participant(
-        card_no=card_no, name=f"Peserta {card_no[-2:]}", segment=Segment.PBPU, family_id=family.id,
-        province_id=district.city.province_id, city_id=district.city_id, district_id=district.id,
-        village_id=village.id if village else None, months_in_arrears=3 if amount else 0, arrears_amount=amount))
+    db.session.add(
+        Participant(
+            card_no=card_no,
+            name=f"Peserta {card_no[-2:]}",
+            segment=Segment.PBPU,
+            family_id=family.id,
+            province_id=district.city.province_id,
+            city_id=district.city_id,
+            district_id=district.id,
+            village_id=village.id if village else None,
+            months_in_arrears=3 if amount else 0,
+            arrears_amount=amount,
+        )
+    )
 
 
 @pytest.fixture
@@ -106,6 +160,7 @@ def namesakes(db):
     (Kalimantan Barat, WIB); and Waena, a kelurahan (1002) and a desa (2005) of Heram, Kota Jayapura.
     """
     from telecollect.regions.models import City, District, Province, Village
+
     province = {p.code: p for p in db.session.scalars(select(Province))}
     batam = place(db, City, "Kota Batam", "2171", province_id=province["21"].id)
     kutim = place(db, City, "Kabupaten Kutai Timur", "6408", province_id=province["64"].id)
@@ -151,9 +206,11 @@ BY_CITY = [
 ]
 
 
-COLUMNS = {"kecamatan": ["kecamatan", "kecamatan_code", "city", "participants", "arrears_amount"],
-           "kelurahan": ["kelurahan", "kelurahan_code", "kecamatan", "city", "participants", "arrears_amount"],
-           "city": ["city", "city_code", "province", "participants", "arrears_amount"]}
+COLUMNS = {
+    "kecamatan": ["kecamatan", "kecamatan_code", "city", "participants", "arrears_amount"],
+    "kelurahan": ["kelurahan", "kelurahan_code", "kecamatan", "city", "participants", "arrears_amount"],
+    "city": ["city", "city_code", "province", "participants", "arrears_amount"],
+}
 
 
 def test_one_row_per_place_with_its_code_and_parents(db, namesakes):
@@ -164,8 +221,9 @@ def test_one_row_per_place_with_its_code_and_parents(db, namesakes):
 
     assert [r["kecamatan"] for r in arrears_by(db.session, "kecamatan")].count("Batu Ampar") == 3
     assert [r["kelurahan"] for r in arrears_by(db.session, "kelurahan")].count("Waena") == 2
-    raw = db.session.execute(select(func.count(), func.sum(Participant.arrears_amount))
-                             .where(Participant.arrears_amount > 0)).one()
+    raw = db.session.execute(
+        select(func.count(), func.sum(Participant.arrears_amount)).where(Participant.arrears_amount > 0)
+    ).one()
     for by, table in {"kecamatan": BY_KECAMATAN, "kelurahan": BY_KELURAHAN, "city": BY_CITY}.items():
         rows = arrears_by(db.session, by)
         assert [[r[c] for c in COLUMNS[by]] for r in rows] == table, by
@@ -174,9 +232,12 @@ def test_one_row_per_place_with_its_code_and_parents(db, namesakes):
     # Where one cell must name a place (the funnel, the dashboard), the code and parents tell the twins apart.
     from telecollect.regions.models import Village
     from telecollect.regions.queries import place_names
+
     waena = db.session.scalars(select(Village.id).where(Village.name == "Waena")).all()
     assert sorted(p.label for p in place_names(db.session, "kelurahan", waena).values()) == [
-        "Waena (91.71.05.1002) — Heram, Kota Jayapura", "Waena (91.71.05.2005) — Heram, Kota Jayapura"]
+        "Waena (91.71.05.1002) — Heram, Kota Jayapura",
+        "Waena (91.71.05.2005) — Heram, Kota Jayapura",
+    ]
 
 
 def test_page_csv_and_json_show_each_namesake_with_its_parent(db, namesakes, client, login, make_user, runner):
@@ -185,8 +246,9 @@ def test_page_csv_and_json_show_each_namesake_with_its_parent(db, namesakes, cli
     table = page.split('data-testid="arrears-table"')[1].split("</table>")[0]
     body = table.split("<tbody>")[1].split("</tbody>")[0]
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
-    assert cells == [[name, code, city, str(n), f"Rp{amount:,}".replace(",", ".")]
-                     for name, code, city, n, amount in BY_KECAMATAN]
+    assert cells == [
+        [name, code, city, str(n), f"Rp{amount:,}".replace(",", ".")] for name, code, city, n, amount in BY_KECAMATAN
+    ]
     assert "Rp1.370.000" in table.split("<tfoot>")[1]  # the total: every participant who owes, once
     page = client.get("/reports/arrears?by=kelurahan").text
     assert "(kosong)" in page and page.count(">Waena<") == 2
@@ -201,5 +263,7 @@ def test_page_csv_and_json_show_each_namesake_with_its_parent(db, namesakes, cli
         assert result.exit_code == 0, result.output
         assert json.loads(result.output) == [dict(zip(COLUMNS[by], r, strict=True)) for r in table]
     by_city = runner.invoke(args=["report", "arrears", "--by", "city", "--format", "csv"]).output
-    assert by_city.splitlines()[:2] == [",".join(COLUMNS["city"]),
-                                        "Kabupaten Kutai Timur,64.08,Kalimantan Timur,1,500000"]
+    assert by_city.splitlines()[:2] == [
+        ",".join(COLUMNS["city"]),
+        "Kabupaten Kutai Timur,64.08,Kalimantan Timur,1,500000",
+    ]

@@ -1,4 +1,5 @@
 """A scripted month of work whose every report figure is computed by hand."""
+
 import io
 from datetime import UTC, date, datetime
 
@@ -11,11 +12,11 @@ from telecollect.contacts.outcomes import OUTCOMES
 from telecollect.contacts.services import OutcomeInput
 from telecollect.imports.reader import TableReader
 from telecollect.participants.models import Family
-from telecollect.workflows.imports import import_payments
-from telecollect.workflows.queue_work import record_outcome
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.queues.policy import ContactRules
 from telecollect.reports.funnel import Period, Scope, outcome_funnel, totals
+from telecollect.workflows.imports import import_payments
+from telecollect.workflows.queue_work import record_outcome
 from tests.helpers import csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
 
@@ -41,14 +42,46 @@ def month(db, make_user):
     (partly kept, credited to agus); B pays nothing (broken); C's Rp420.000 + current month on 28 Nov
     clears C (reactivated, credited to agus).
     """
-    run_import(db, csv_bytes([
-        row(card_no="0000000000001", family_id="A", kecamatan="Koja", kelurahan="Lagoa", phone="081200000001",
-            months_in_arrears="6", arrears_amount="210000", **{"class": "3"}, as_of="2026-10-31"),
-        row(card_no="0000000000002", family_id="B", kecamatan="Koja", kelurahan="Tugu Utara", phone="081200000002",
-            months_in_arrears="2", arrears_amount="70000", **{"class": "3"}, as_of="2026-10-31"),
-        row(card_no="0000000000003", family_id="C", kecamatan="Cilincing", kelurahan="Marunda", phone="081200000003",
-            months_in_arrears="12", arrears_amount="420000", **{"class": "3"}, as_of="2026-10-31"),
-    ]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no="0000000000001",
+                    family_id="A",
+                    kecamatan="Koja",
+                    kelurahan="Lagoa",
+                    phone="081200000001",
+                    months_in_arrears="6",
+                    arrears_amount="210000",
+                    **{"class": "3"},
+                    as_of="2026-10-31",
+                ),
+                row(
+                    card_no="0000000000002",
+                    family_id="B",
+                    kecamatan="Koja",
+                    kelurahan="Tugu Utara",
+                    phone="081200000002",
+                    months_in_arrears="2",
+                    arrears_amount="70000",
+                    **{"class": "3"},
+                    as_of="2026-10-31",
+                ),
+                row(
+                    card_no="0000000000003",
+                    family_id="C",
+                    kecamatan="Cilincing",
+                    kelurahan="Marunda",
+                    phone="081200000003",
+                    months_in_arrears="12",
+                    arrears_amount="420000",
+                    **{"class": "3"},
+                    as_of="2026-10-31",
+                ),
+            ]
+        ),
+    )
     rina, agus = make_user("telecollector", username="rina"), make_user("telecollector", username="agus")
     queue_up(db, QueueName.telecollect, user=rina, kecamatan="Koja", now=at(1))
     queue_up(db, QueueName.telecollect, user=agus, kecamatan="Cilincing", now=at(1))
@@ -65,11 +98,14 @@ def month(db, make_user):
     record(rina, "B", "promise_to_pay", 5, promise_date=date(2026, 11, 12), promise_amount=35_000)
     record(agus, "C", "refused", 5)
     record(agus, "C", "promise_to_pay", 18, promise_date=date(2026, 11, 20), promise_amount=420_000)
-    payments = csv_bytes([
-        {"card_no": "0000000000001", "amount": "70000", "paid_on": "2026-11-09", "reference": "P1"},
-        {"card_no": "0000000000003", "amount": "100000", "paid_on": "2026-11-21", "reference": "P2"},
-        {"card_no": "0000000000003", "amount": "355000", "paid_on": "2026-11-28", "reference": "P3"},
-    ], columns=("card_no", "amount", "paid_on", "reference"))
+    payments = csv_bytes(
+        [
+            {"card_no": "0000000000001", "amount": "70000", "paid_on": "2026-11-09", "reference": "P1"},
+            {"card_no": "0000000000003", "amount": "100000", "paid_on": "2026-11-21", "reference": "P2"},
+            {"card_no": "0000000000003", "amount": "355000", "paid_on": "2026-11-28", "reference": "P3"},
+        ],
+        columns=("card_no", "amount", "paid_on", "reference"),
+    )
     import_payments(db.session, TableReader(io.BytesIO(payments), "p.csv"), filename="p.csv", today=date(2026, 11, 30))
     return rina, agus
 
@@ -107,8 +143,11 @@ def test_funnel_by_district_day_week_month_and_bucket(db, month):
     assert (buckets["4-6"]["attempts"], buckets["1-3"]["attempts"], buckets["7-12"]["attempts"]) == (2, 2, 2)
     villages = by(outcome_funnel(db.session, "kelurahan", NOVEMBER), "kelurahan")
     assert sum(r["attempts"] for r in villages.values()) == 6
-    assert set(villages) == {f"Lagoa — Koja, {JAKARTA_UTARA[3:]}", f"Tugu Utara — Koja, {JAKARTA_UTARA[3:]}",
-                             f"Marunda — Cilincing, {JAKARTA_UTARA[3:]}"}
+    assert set(villages) == {
+        f"Lagoa — Koja, {JAKARTA_UTARA[3:]}",
+        f"Tugu Utara — Koja, {JAKARTA_UTARA[3:]}",
+        f"Marunda — Cilincing, {JAKARTA_UTARA[3:]}",
+    }
 
 
 def test_a_telecollector_sees_only_her_own_figures(db, month):
@@ -119,12 +158,15 @@ def test_a_telecollector_sees_only_her_own_figures(db, month):
 
 
 def test_cli_csv_columns(runner, db, month):
-    result = runner.invoke(args=["report", "outcomes", "--by", "user", "--from", "2026-11-01", "--to", "2026-11-30",
-                                 "--format", "csv"])
+    result = runner.invoke(
+        args=["report", "outcomes", "--by", "user", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv"]
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[0] == ("user,families_attempted,attempts,contacts,rpc,promises,promised_amount,promises_due,"
-                        "promises_kept,promises_broken,payments,collected_amount,reactivated")
+    assert lines[0] == (
+        "user,families_attempted,attempts,contacts,rpc,promises,promised_amount,promises_due,"
+        "promises_kept,promises_broken,payments,collected_amount,reactivated"
+    )
     assert "agus,1,2,2,2,1,420000,1,0,0,2,455000,1" in lines
     assert "rina,2,4,2,2,2,105000,2,1,1,1,70000,0" in lines
     bad = runner.invoke(args=["report", "outcomes", "--by", "user", "--from", "2026-11-30", "--to", "2026-11-01"])
@@ -150,7 +192,8 @@ def test_drill_down_lists_the_families_behind_a_figure(db, client, login, make_u
     login(make_user("supervisor"))
     rina_id = db.session.scalar(select(WorkItem.assigned_user_id).join(Family).where(Family.key == "A"))
     page = client.get(
-        f"/reports/families?metric=promises_broken&by=user&key={rina_id}&from=2026-11-01&to=2026-11-30").text
+        f"/reports/families?metric=promises_broken&by=user&key={rina_id}&from=2026-11-01&to=2026-11-30"
+    ).text
     listed = page.split('data-testid="families"')[1]
     assert "0000000000002" in listed and "0000000000001" not in listed
 
@@ -158,6 +201,7 @@ def test_drill_down_lists_the_families_behind_a_figure(db, client, login, make_u
 def test_telecollectors_cannot_see_others_figures(db, client, login, make_user, month):
     rina, _agus = month
     from tests.conftest import PASSWORD  # noqa: F401
+
     login(rina)
     page = client.get("/reports/dashboard?from=2026-11-01&to=2026-11-30&by=user").text
     table = page.split('data-testid="funnel"')[1].split("</table>")[0]
@@ -172,24 +216,54 @@ def test_arrears_totals_per_import_agree_with_the_raw_rows_and_show_the_change(d
     from telecollect.reports.dashboard import arrears_by_district_with_change
     from telecollect.reports.models import ArrearsDistrictTotal
 
-    run_import(db, csv_bytes([row(card_no="0000000000001", kecamatan="Koja", arrears_amount="100000"),
-                              row(card_no="0000000000002", kecamatan="Koja", arrears_amount="50000"),
-                              row(card_no="0000000000003", kecamatan="Cilincing", arrears_amount="70000")]))
-    run_import(db, csv_bytes([row(card_no="0000000000001", kecamatan="Koja", arrears_amount="0", months_in_arrears="0",
-                                  as_of="2026-12-01"),
-                              row(card_no="0000000000004", kecamatan="Cilincing", arrears_amount="30000",
-                                  as_of="2026-12-01")]))
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", kecamatan="Koja", arrears_amount="100000"),
+                row(card_no="0000000000002", kecamatan="Koja", arrears_amount="50000"),
+                row(card_no="0000000000003", kecamatan="Cilincing", arrears_amount="70000"),
+            ]
+        ),
+    )
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no="0000000000001",
+                    kecamatan="Koja",
+                    arrears_amount="0",
+                    months_in_arrears="0",
+                    as_of="2026-12-01",
+                ),
+                row(card_no="0000000000004", kecamatan="Cilincing", arrears_amount="30000", as_of="2026-12-01"),
+            ]
+        ),
+    )
     # The stored totals of the last import equal a recomputation from the participants table.
     last_run = db.session.scalar(select(func.max(ArrearsDistrictTotal.import_run_id)))
-    stored = {d: (p, a) for d, p, a in db.session.execute(select(
-        ArrearsDistrictTotal.district_id, ArrearsDistrictTotal.participants, ArrearsDistrictTotal.amount)
-        .where(ArrearsDistrictTotal.import_run_id == last_run))}
-    raw = {d: (p, a) for d, p, a in db.session.execute(select(
-        Participant.district_id, func.count(), func.sum(Participant.arrears_amount))
-        .where(Participant.arrears_amount > 0).group_by(Participant.district_id))}
+    stored = {
+        d: (p, a)
+        for d, p, a in db.session.execute(
+            select(
+                ArrearsDistrictTotal.district_id, ArrearsDistrictTotal.participants, ArrearsDistrictTotal.amount
+            ).where(ArrearsDistrictTotal.import_run_id == last_run)
+        )
+    }
+    raw = {
+        d: (p, a)
+        for d, p, a in db.session.execute(
+            select(Participant.district_id, func.count(), func.sum(Participant.arrears_amount))
+            .where(Participant.arrears_amount > 0)
+            .group_by(Participant.district_id)
+        )
+    }
     assert stored == raw
-    change = {r["kecamatan"]: (r["participants"], r["participants_change"], r["amount_change"])
-              for r in arrears_by_district_with_change(db.session)}
+    change = {
+        r["kecamatan"]: (r["participants"], r["participants_change"], r["amount_change"])
+        for r in arrears_by_district_with_change(db.session)
+    }
     assert change == {KOJA: (1, -1, -100_000), f"Cilincing{JAKARTA_UTARA}": (2, 1, 30_000)}
     login(make_user("supervisor"))
     page = client.get("/reports/dashboard").text
@@ -201,17 +275,35 @@ def test_namesake_kecamatan_are_separate_rows_labelled_with_their_city(db, clien
     """Batu Ampar in Kota Batam (Kepulauan Riau, WIB) and in Kabupaten Kutai Timur (Kalimantan Timur, WITA)."""
     from telecollect.reports.dashboard import arrears_by_district_with_change
 
-    places = [("Kepulauan Riau", "Kota Batam"), ("Kalimantan Timur", "Kabupaten Kutai Timur"),
-              ("Kalimantan Timur", "Kabupaten Kutai Timur")]
-    run_import(db, csv_bytes([
-        row(card_no=f"00000000000{n}{n}", phone=f"08120000000{n}", province=province, city=city,
-            kecamatan="Batu Ampar", kelurahan="", arrears_amount=f"{n}00000", as_of="2026-10-31")
-        for n, (province, city) in enumerate(places, start=1)]))
+    places = [
+        ("Kepulauan Riau", "Kota Batam"),
+        ("Kalimantan Timur", "Kabupaten Kutai Timur"),
+        ("Kalimantan Timur", "Kabupaten Kutai Timur"),
+    ]
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no=f"00000000000{n}{n}",
+                    phone=f"08120000000{n}",
+                    province=province,
+                    city=city,
+                    kecamatan="Batu Ampar",
+                    kelurahan="",
+                    arrears_amount=f"{n}00000",
+                    as_of="2026-10-31",
+                )
+                for n, (province, city) in enumerate(places, start=1)
+            ]
+        ),
+    )
     queue_up(db, QueueName.telecollect, user=make_user("telecollector"), now=at(1))
     funnel = {r["kecamatan"]: r["families_assigned"] for r in outcome_funnel(db.session, "kecamatan", NOVEMBER)}
     assert funnel == {"Batu Ampar — Kota Batam": 1, "Batu Ampar — Kabupaten Kutai Timur": 2}
-    panel = [(r["kecamatan"], r["participants"], r["arrears_amount"])
-             for r in arrears_by_district_with_change(db.session)]
+    panel = [
+        (r["kecamatan"], r["participants"], r["arrears_amount"]) for r in arrears_by_district_with_change(db.session)
+    ]
     assert panel == [("Batu Ampar — Kabupaten Kutai Timur", 2, 500_000), ("Batu Ampar — Kota Batam", 1, 100_000)]
     login(make_user("supervisor"))
     page = client.get("/reports/dashboard?from=2026-11-01&to=2026-11-30&by=kecamatan").text
@@ -224,14 +316,24 @@ def test_a_wit_branch_counts_an_attempt_on_its_own_local_day(app, db, runner, ma
     run_import(db, csv_bytes([row(card_no="0000000000001")]))
     family = db.session.scalar(select(Family))
     from telecollect.contacts.models import ContactAttempt
-    db.session.add(ContactAttempt(family_id=family.id, user_id=make_user("telecollector").id, channel=Channel.phone,
-                                  outcome="no_answer", is_reached=False, is_right_party=False,
-                                  at=datetime(2026, 11, 10, 16, 30, tzinfo=UTC)))
+
+    db.session.add(
+        ContactAttempt(
+            family_id=family.id,
+            user_id=make_user("telecollector").id,
+            channel=Channel.phone,
+            outcome="no_answer",
+            is_reached=False,
+            is_right_party=False,
+            at=datetime(2026, 11, 10, 16, 30, tzinfo=UTC),
+        )
+    )
     db.session.commit()
     app.config["BRANCH_TIMEZONE"] = "WIT"
     try:
-        result = runner.invoke(args=["report", "outcomes", "--by", "day", "--from", "2026-11-01", "--to", "2026-11-30",
-                                     "--format", "csv"])
+        result = runner.invoke(
+            args=["report", "outcomes", "--by", "day", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv"]
+        )
     finally:
         app.config["BRANCH_TIMEZONE"] = "WIB"
     assert result.exit_code == 0, result.output
@@ -242,15 +344,19 @@ def test_a_wit_branch_counts_an_attempt_on_its_own_local_day(app, db, runner, ma
 def funnel_runs(statements: list[str]) -> int:
     """How many times the outcome funnel ran: each run reads the attempts once, counting families and RPCs."""
     import re
+
     counts_families = re.compile(r"count\(distinct\W*contact_attempts\.family_id", re.IGNORECASE)
     return sum(1 for s in statements if counts_families.search(s) and "is_right_party" in s)
 
 
-@pytest.mark.parametrize("by, runs", [
-    ("user", 4),  # the table (also the chart by person), the trend, this month and the month before
-    ("day", 4),   # the table is the trend too; the chart by person reads the attempts alone
-    ("week", 5),
-])
+@pytest.mark.parametrize(
+    "by, runs",
+    [
+        ("user", 4),  # the table (also the chart by person), the trend, this month and the month before
+        ("day", 4),  # the table is the trend too; the chart by person reads the attempts alone
+        ("week", 5),
+    ],
+)
 def test_the_dashboard_reads_each_funnel_once(db, client, login, make_user, month, count_queries, by, runs):
     login(make_user("supervisor"))
     query = f"from=2026-11-01&to=2026-11-30&by={by}"
