@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, session
+from flask import Flask, Response, has_request_context, session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import event
@@ -29,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_error_pages(app)
+    register_transaction_boundary(app)
     return app
 
 
@@ -174,6 +175,21 @@ def register_cli(app: Flask) -> None:
     from telecollect.commands import register_commands
 
     register_commands(app)
+
+
+def register_transaction_boundary(app: Flask) -> None:
+    """One commit per request: what a request wrote is committed once, after its answer is made, when the
+    answer is not an error; an error answer (4xx, 5xx) or an exception rolls it back. Views and services
+    add and flush, never commit. The one view that must keep a write in an error answer (a failed sign-in
+    is counted though the answer is 401) commits it itself and says so."""
+
+    @app.after_request
+    def commit_or_roll_back(response: Response) -> Response:
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
 
 
 def register_error_pages(app: Flask) -> None:

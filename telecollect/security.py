@@ -33,9 +33,7 @@ def _load_user_from_bearer(req: Request) -> User | None:
         return None
     user = user_for_token(db.session, raw)
     if user is not None:
-        g.authenticated_by_token = True
-        if db.session.dirty:
-            db.session.commit()  # last_used_at moved
+        g.authenticated_by_token = True  # last_used_at, when it moved, is committed with the request
     return user
 
 

@@ -90,7 +90,6 @@ def _save(form: UserForm, save):
         else:
             flash(exc.message, "error")
         return None
-    db.session.commit()
     return user
 
 

@@ -54,7 +54,6 @@ def participant(card_no):
     found = _visible_participant(card_no)
     members = family_members(db.session, found)
     audit.record(db.session, "participant.view", user=current_user, target=found, detail="api")
-    db.session.commit()
     amount, months = family_arrears(members)
     return jsonify(
         {
@@ -89,7 +88,6 @@ def claim():
     item = queue_work.claim(db.session, current_user, contact_rules(), lease=lease(), now=now)
     # Shown before the commit, which would expire what was just loaded and make it be read again.
     body = {"work_item": _shown_work_item(item, now, via="claim")} if item else None
-    db.session.commit()
     return (jsonify(body), 200) if body else ("", 204)
 
 
@@ -99,7 +97,6 @@ def work_item(item_id):
     """One work item with its family; showing the family's numbers is audited."""
     item = item_for_user(db.session, current_user, item_id, to_work=False)
     body = {"work_item": _shown_work_item(item, now_utc(), via="read", full_nik=current_user.is_privileged)}
-    db.session.commit()
     return jsonify(body)
 
 
@@ -119,15 +116,11 @@ def outcome(item_id):
             db.session, item, current_user, given, rules=contact_rules(), retry_delays=retry_delays(), now=now
         )
         if recorded.is_new:
-            answer = _outcome_response(
+            return _outcome_response(
                 recorded.attempt, item, now, status=201, claimed_by_other=recorded.was_claimed_by_other
             )
-            db.session.commit()  # after the answer is made: see claim()
-            return answer
         first = recorded.attempt  # the same client_ref arrived twice at once; the other one won
-    answer = _outcome_response(first, db.session.get(type(item), item_id), now, status=200)
-    db.session.commit()  # the audit record of the numbers shown
-    return answer
+    return _outcome_response(first, db.session.get(type(item), item_id), now, status=200)
 
 
 def _outcome_response(attempt, item, now, *, status: int, claimed_by_other: bool = False):
@@ -158,7 +151,6 @@ def renew(item_id):
     """Extend the claim's lease while the call screen is open."""
     item = item_for_user(db.session, current_user, item_id, to_work=True)
     lifecycle.renew(item, current_user, lease(), now_utc())
-    db.session.commit()
     return jsonify({"lease_expires_at": item.lease_expires_at.isoformat()})
 
 
@@ -169,7 +161,6 @@ def release(item_id):
     item = item_for_user(db.session, current_user, item_id, to_work=True)
     lifecycle.release(item, current_user)
     body = {"work_item": _shown_work_item(item, now_utc(), via="release")}
-    db.session.commit()
     return jsonify(body)
 
 

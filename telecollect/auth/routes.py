@@ -45,6 +45,7 @@ def login():
             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
             lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
         )
+        # Counted even when the answer is 401 (the boundary rolls back error answers): throttling needs it.
         db.session.commit()
         if user is not None:
             session.permanent = True
@@ -69,7 +70,6 @@ def login():
 def logout():
     """Sign out."""
     audit.record(db.session, "logout", user=current_user)
-    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 

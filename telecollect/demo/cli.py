@@ -24,6 +24,7 @@ def seed(participants, if_empty, no_activity):
     else:
         today = local_day(now_utc(), current_app.config["BRANCH_TIMEZONE"])
         logins = seed_demo(db.session, today, participants=participants, with_activity=not no_activity)
+        db.session.commit()
         click.echo(f"Demo branch ready: {participants} participants in North Jakarta.")
     if logins:
         click.echo("Demo logins (role, username, password):")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from telecollect.auth.models import User
 from telecollect.auth.services import areas_named, create_user
 from telecollect.demo import data
+from telecollect.demo.activity import simulate
 from telecollect.imports.reader import TableReader
 from telecollect.participants.importing import COLUMNS
 from telecollect.participants.models import Participant
@@ -109,12 +110,12 @@ def seed_demo(
     (unless told not to) simulate three weeks of calls, visits, promises and payments.
 
     `today` is the branch's local day (the command's clock). Returns the (username, role,
-    password) of the demo logins. Commits.
+    password) of the demo logins. The imports commit on their own (see `imports.runner`); the rest is
+    committed by the caller.
     """
     # The arrears list predates the simulated weeks of work, as a real monthly list would.
     list_date = today - timedelta(days=SIMULATED_DAYS + 1) if with_activity else today
     import_regions(session, data.REGIONS.encode())
-    session.commit()
     stream = io.BytesIO(demo_csv(participants, list_date, seed).encode())
     report = import_participants(session, TableReader(stream, "demo.csv"), filename="demo.csv")
     if report.rejected:
@@ -131,10 +132,6 @@ def seed_demo(
                 areas=areas_named(session, areas),
             )
         logins.append((username, role, data.DEMO_PASSWORD))
-    session.commit()
     if with_activity:
-        from telecollect.demo.activity import simulate
-
         simulate(session, today, random.Random(seed), days=SIMULATED_DAYS)
-        session.commit()
     return logins

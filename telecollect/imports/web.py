@@ -45,6 +45,5 @@ def upload_page(importer, template: str, *, has_places: bool = False):
         return render_template(template, report=None, file_error=str(exc), has_places=has_places), 400
     if rejects is not None and report.rejected:
         db.session.get(ImportRun, report.run_id).rejects_csv = rejects_buffer.getvalue()
-        db.session.commit()
     status = 200 if report.rejected == 0 or skip_invalid else 422
     return render_template(template, report=report, dry_run=dry_run, has_places=has_places), status

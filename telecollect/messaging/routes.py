@@ -103,7 +103,6 @@ def opt_outs():
             flash(_("%(phone)s may be contacted again by %(channel)s.", phone=phone, channel=channel.value), "success")
         elif opt_out(db.session, phone, channel, request.form.get("reason") or f"by {current_user.username}"):
             flash(_("%(phone)s will not be contacted by %(channel)s.", phone=phone, channel=channel.value), "success")
-        db.session.commit()
         return redirect(url_for("messaging.opt_outs"))
     rows = db.session.scalars(select(OptOut).order_by(OptOut.created_at.desc())).all()
     return render_template("messaging/opt_outs.html", rows=rows, channels=list(Channel))
@@ -120,7 +119,6 @@ def sms_templates():
             db.session.rollback()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_("Message saved."), "success")
         return redirect(url_for("messaging.sms_templates"))
     rows = []

@@ -32,7 +32,6 @@ def status():
         request.form.get("ErrorCode"),
         now_utc(),
     )
-    db.session.commit()
     return "", 204
 
 
@@ -49,5 +48,4 @@ def inbound():
         opt_out_type=request.form.get("OptOutType"),
         now=now_utc(),
     )
-    db.session.commit()
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -54,7 +54,6 @@ def detail(card_no):
         abort(404)  # outside a cadre's areas the participant does not exist for them
     members = family_members(db.session, participant)
     audit.record(db.session, "participant.view", user=current_user, target=participant)
-    db.session.commit()
     amount, months = family_arrears(members)
     return render_template(
         "participants/detail.html",

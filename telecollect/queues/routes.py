@@ -67,7 +67,6 @@ def home():
 def next_item():
     """Berikutnya: claim the family most worth contacting now."""
     item = queue_work.claim(db.session, current_user, contact_rules(), lease=lease(), now=now_utc())
-    db.session.commit()
     if item is None:
         flash(_("Nobody may be contacted right now. Try again later."), "info")
         return redirect(url_for("queue.home" if current_user.role == Role.telecollector else "queue.cadre"))
@@ -83,7 +82,6 @@ def item(item_id):
     members = work.family.members
     # The call screen shows full phone numbers: every opening is on record.
     audit.record(db.session, "work_item.view", user=current_user, target=work)
-    db.session.commit()
     amount, months = family_arrears(members)
     return render_template(
         "queues/item.html",
@@ -127,7 +125,6 @@ def record(item_id):
             recorded = queue_work.record_outcome(
                 db.session, work, current_user, given, rules=contact_rules(), retry_delays=retry_delays(), now=now
             ).attempt
-            db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -155,7 +152,6 @@ def register_plan(item_id):
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        db.session.commit()
         flash(_("REHAB plan recorded: %(n)d installments.", n=plan.installments), "success")
     return redirect(url_for("queue.item", item_id=item_id))
 
@@ -258,7 +254,6 @@ def manage():
             db.session.rollback()
             flash(getattr(exc, "message", str(exc)), "error")
         else:
-            db.session.commit()
             flash(message, "success")
         return redirect(url_for("queue.manage"))
     workers = db.session.scalars(
@@ -354,7 +349,6 @@ def edit_template():
             return render_template(
                 "queues/template.html", body=request.form.get("body", ""), variables=message_templates.VARIABLES[key]
             ), 400
-        db.session.commit()
         flash(_("Message saved."), "success")
         return redirect(url_for("queue.edit_template"))
     return render_template(
