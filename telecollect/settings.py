@@ -10,7 +10,13 @@ folders in `telecollect/_bundle/` (see pyproject.toml). `resource_dir` decides.
 """
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
+
+from flask import Flask, current_app
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Where an installed wheel keeps templates/, static/ and migrations/.
@@ -137,3 +143,63 @@ def load_config(instance_path: Path | None = None) -> dict:
         "ASSIGNMENT_LETTER_DAYS": _int("ASSIGNMENT_LETTER_DAYS", 180),
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 30000),
     }
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The installation's settings the domains use, built once in `create_app` from the configuration and
+    passed explicitly from the edge (request, command, job) to the workflows and services that need them.
+
+    A bad value stops the start. What a person edits at run time (calling hours, templates, reminder
+    switches…) is not here: it lives in the database."""
+
+    #: The branch's zone: its local day for settling, reports and imports ("WIB", "WITA" or "WIT").
+    branch_timezone: str = "WIB"
+    branch_name: str = ""
+    #: Days after a promised date during which a payment still keeps the promise.
+    promise_grace_days: int = 3
+    #: Days before a payment during which the last contact that reached the family is credited with it.
+    attribution_days: int = 30
+    #: The day of the month a REHAB installment falls due.
+    installment_due_day: int = 10
+    import_batch_size: int = 2000
+    import_sqlite_cache_mb: int = 64
+
+    def __post_init__(self) -> None:
+        if self.branch_timezone not in ("WIB", "WITA", "WIT"):
+            raise ValueError(f"BRANCH_TIMEZONE must be WIB, WITA or WIT, got {self.branch_timezone!r}")
+        if not 1 <= self.installment_due_day <= 28:
+            raise ValueError(f"INSTALLMENT_DUE_DAY must be 1-28, got {self.installment_due_day}")
+        if self.promise_grace_days < 0 or self.attribution_days < 0:
+            raise ValueError("PROMISE_GRACE_DAYS and ATTRIBUTION_DAYS must be 0 or more")
+        if self.import_batch_size < 1 or self.import_sqlite_cache_mb < 1:
+            raise ValueError("IMPORT_BATCH_SIZE and IMPORT_SQLITE_CACHE_MB must be above 0")
+
+    @property
+    def promise_grace(self) -> timedelta:
+        return timedelta(days=self.promise_grace_days)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "Settings":
+        return cls(
+            branch_timezone=config["BRANCH_TIMEZONE"],
+            branch_name=config.get("BRANCH_NAME", ""),
+            promise_grace_days=int(config["PROMISE_GRACE_DAYS"]),
+            attribution_days=int(config["ATTRIBUTION_DAYS"]),
+            installment_due_day=int(config["INSTALLMENT_DUE_DAY"]),
+            import_batch_size=int(config["IMPORT_BATCH_SIZE"]),
+            import_sqlite_cache_mb=int(config["IMPORT_SQLITE_CACHE_MB"]),
+        )
+
+
+_SETTINGS_KEY = "telecollect.settings"
+
+
+def register(app: Flask) -> None:
+    """Build the settings once, at app creation."""
+    app.extensions[_SETTINGS_KEY] = Settings.from_config(app.config)
+
+
+def installation() -> Settings:
+    """The running app's settings: for the edge (views, commands, jobs) to pass down."""
+    return cast(Settings, current_app.extensions[_SETTINGS_KEY])

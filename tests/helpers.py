@@ -4,6 +4,10 @@ import csv
 import io
 
 from telecollect.participants.importing import COLUMNS
+from telecollect.settings import Settings
+
+#: The installation settings tests pass to workflows (the defaults of an unconfigured branch).
+SETTINGS = Settings()
 
 BASE_ROW = {
     "card_no": "0001234567890",
@@ -46,4 +50,4 @@ def run_import(db, data: bytes, filename: str = "peserta.csv", **options):
     from telecollect.workflows.imports import import_participants
 
     reader = TableReader(io.BytesIO(data), filename)
-    return import_participants(db.session, reader, filename=filename, **options)
+    return import_participants(db.session, reader, filename=filename, settings=SETTINGS, **options)

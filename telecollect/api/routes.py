@@ -19,6 +19,7 @@ from telecollect.programs.rules import rehab_quote
 from telecollect.queues import lifecycle
 from telecollect.queues.queries import item_for_user
 from telecollect.queues.settings import contact_rules, lease, retry_delays
+from telecollect.settings import installation
 from telecollect.workflows import queue_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -113,7 +114,14 @@ def outcome(item_id):
     if first is None:
         given = parse_outcome(body, item, rules=contact_rules(), now=now, session=db.session)
         recorded = queue_work.record_outcome(
-            db.session, item, current_user, given, rules=contact_rules(), retry_delays=retry_delays(), now=now
+            db.session,
+            item,
+            current_user,
+            given,
+            rules=contact_rules(),
+            retry_delays=retry_delays(),
+            now=now,
+            settings=installation(),
         )
         if recorded.is_new:
             return _outcome_response(

@@ -22,6 +22,7 @@ from telecollect.imports.reader import TableReader
 from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.queues.policy import ContactRules
 from telecollect.queues.services import AssignFilters, assign
+from telecollect.settings import Settings
 from telecollect.workflows.imports import import_payments
 from telecollect.workflows.queue_work import record_outcome
 from telecollect.workflows.settlement import settle
@@ -54,7 +55,7 @@ CADRE_OUTCOMES = [
 SIMULATION_RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 50, 50)
 
 
-def simulate(session, today: date, rng: random.Random, days: int = 21) -> None:
+def simulate(session, today: date, rng: random.Random, *, settings: Settings, days: int = 21) -> None:
     users = {u.username: u for u in session.scalars(select(User))}
     assign(session, queue=QueueName.telecollect, filters=AssignFilters(kecamatan="Koja"), user=users["tc.rina"])
     assign(
@@ -75,12 +76,12 @@ def simulate(session, today: date, rng: random.Random, days: int = 21) -> None:
         if day.weekday() == 6:
             continue
         for user, queue, outcomes, per_day, channel in workers:
-            _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng)
-    _pay_some_promises(session, today, rng)
-    settle(session, today, now=now_utc())
+            _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng, settings)
+    _pay_some_promises(session, today, rng, settings)
+    settle(session, today, now=now_utc(), settings=settings)
 
 
-def _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng):
+def _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng, settings):
     items = _workable(session, user, queue)
     for n, item in enumerate(rng.sample(items, min(per_day, len(items)))):
         moment = datetime.combine(day, time(8, 30), ZONES["WIB"]) + timedelta(minutes=n * 17 + rng.randint(0, 10))
@@ -95,7 +96,9 @@ def _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng):
             if given.callback_at.astimezone(ZONES["WIB"]).hour >= 20:
                 given.kind = OUTCOMES["no_answer"]
                 given.callback_at = None
-        record_outcome(session, item, user, given, rules=SIMULATION_RULES, retry_delays={}, now=moment)
+        record_outcome(
+            session, item, user, given, rules=SIMULATION_RULES, retry_delays={}, now=moment, settings=settings
+        )
 
 
 def _workable(session, user, queue):
@@ -107,7 +110,7 @@ def _workable(session, user, queue):
     return session.scalars(stmt.order_by(WorkItem.id)).all()
 
 
-def _pay_some_promises(session, today: date, rng: random.Random) -> None:
+def _pay_some_promises(session, today: date, rng: random.Random, settings: Settings) -> None:
     """Two promises in three are kept (some late, some partly); a few families also pay on their own."""
     rows = []
     for promise in session.scalars(select(Promise).where(Promise.promised_on < today)):
@@ -124,5 +127,9 @@ def _pay_some_promises(session, today: date, rng: random.Random) -> None:
         for n, (card, amount, paid_on) in enumerate(rows)
     )
     import_payments(
-        session, TableReader(io.BytesIO(data.encode()), "demo-payments.csv"), filename="demo-payments.csv", today=today
+        session,
+        TableReader(io.BytesIO(data.encode()), "demo-payments.csv"),
+        filename="demo-payments.csv",
+        today=today,
+        settings=settings,
     )

@@ -1,13 +1,13 @@
 """`flask demo seed`."""
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from telecollect.clock import local_day
 from telecollect.db import now_utc
 from telecollect.demo.services import existing_demo_logins, is_empty, seed_demo
 from telecollect.extensions import db
+from telecollect.settings import installation
 
 demo_group = AppGroup("demo", help="Demo data for trying the system.")
 
@@ -22,8 +22,11 @@ def seed(participants, if_empty, no_activity):
         click.echo("Database already has data; demo seed skipped.")
         logins = existing_demo_logins(db.session)
     else:
-        today = local_day(now_utc(), current_app.config["BRANCH_TIMEZONE"])
-        logins = seed_demo(db.session, today, participants=participants, with_activity=not no_activity)
+        settings = installation()
+        today = local_day(now_utc(), settings.branch_timezone)
+        logins = seed_demo(
+            db.session, today, settings=settings, participants=participants, with_activity=not no_activity
+        )
         db.session.commit()
         click.echo(f"Demo branch ready: {participants} participants in North Jakarta.")
     if logins:

@@ -15,6 +15,7 @@ from telecollect.imports.reader import TableReader
 from telecollect.participants.importing import COLUMNS
 from telecollect.participants.models import Participant
 from telecollect.regions.importing import import_regions
+from telecollect.settings import Settings
 from telecollect.workflows.imports import import_participants
 
 #: How many days of work the demo simulates.
@@ -104,7 +105,13 @@ def existing_demo_logins(session) -> list[tuple[str, str, str]]:
 
 
 def seed_demo(
-    session, today: date, participants: int = 3000, seed: int = 2020, with_activity: bool = True
+    session,
+    today: date,
+    *,
+    settings: Settings,
+    participants: int = 3000,
+    seed: int = 2020,
+    with_activity: bool = True,
 ) -> list[tuple[str, str, str]]:
     """Import demo participants through the real importer, create one login per role, and
     (unless told not to) simulate three weeks of calls, visits, promises and payments.
@@ -117,7 +124,7 @@ def seed_demo(
     list_date = today - timedelta(days=SIMULATED_DAYS + 1) if with_activity else today
     import_regions(session, data.REGIONS.encode())
     stream = io.BytesIO(demo_csv(participants, list_date, seed).encode())
-    report = import_participants(session, TableReader(stream, "demo.csv"), filename="demo.csv")
+    report = import_participants(session, TableReader(stream, "demo.csv"), filename="demo.csv", settings=settings)
     if report.rejected:
         raise RuntimeError(f"demo data did not import cleanly: {report.errors[:3]}")
     logins = []
@@ -133,5 +140,5 @@ def seed_demo(
             )
         logins.append((username, role, data.DEMO_PASSWORD))
     if with_activity:
-        simulate(session, today, random.Random(seed), days=SIMULATED_DAYS)
+        simulate(session, today, random.Random(seed), settings=settings, days=SIMULATED_DAYS)
     return logins

@@ -13,6 +13,7 @@ from telecollect.extensions import db
 from telecollect.imports.reader import FileFormatError, TableReader
 from telecollect.imports.runner import RejectsWriter
 from telecollect.reasons import PLACE_LEVELS
+from telecollect.settings import installation
 
 
 def register_import_command(name: str, importer, help_text: str, *, has_places: bool = False) -> None:
@@ -88,6 +89,7 @@ def _run(importer, path: Path, *, rejects_path, **options):
                 filename=path.name,
                 rejects=rejects,
                 now=now_utc(),
+                settings=installation(),
                 on_batch=lambda: bar.update(int(reader.progress() * 1000) - bar.pos),
                 **options,
             )

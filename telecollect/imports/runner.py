@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol, TextIO
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -22,6 +21,7 @@ from telecollect.db import bulk_write_cache, lock_for, now_utc
 from telecollect.imports.models import ImportRun, ImportStatus
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
 from telecollect.reasons import RowError
+from telecollect.settings import Settings
 
 #: Errors kept for display; beyond this they are counted (and written to the
 #: rejects file when there is one), so a broken million-row file cannot
@@ -129,6 +129,7 @@ def run_import(
     spec: ImportSpec,
     *,
     filename: str,
+    settings: Settings,
     user=None,
     dry_run: bool = False,
     skip_invalid: bool = False,
@@ -151,8 +152,8 @@ def run_import(
     if missing:
         raise FileFormatError(f"missing required column(s): {', '.join(missing)}")
     now = now or now_utc()
-    today = today or local_day(now, current_app.config["BRANCH_TIMEZONE"])
-    batch_size = batch_size or current_app.config["IMPORT_BATCH_SIZE"]
+    today = today or local_day(now, settings.branch_timezone)
+    batch_size = batch_size or settings.import_batch_size
     session.commit()  # start from a clean transaction: the import decides its fate
     lock_for(session, f"import:{spec.kind}")
     run = ImportRun(kind=spec.kind, filename=filename, user_id=user.id if user else None, status=ImportStatus.running)
@@ -162,7 +163,7 @@ def run_import(
     extra = {"allow_new_places": allow_new_places} if spec.has_places else {}
     writer = spec.make_writer(session, run.id, report, today, now, **extra)
     try:
-        with bulk_write_cache(session, current_app.config["IMPORT_SQLITE_CACHE_MB"]):
+        with bulk_write_cache(session, settings.import_sqlite_cache_mb):
             _stream_batches(reader, spec, writer, report, rejects, today, batch_size, on_batch)
             keep = not dry_run and (report.rejected == 0 or skip_invalid)
             if keep:

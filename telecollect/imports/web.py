@@ -10,6 +10,7 @@ from telecollect.extensions import db
 from telecollect.imports.models import ImportRun
 from telecollect.imports.reader import FileFormatError, TableReader
 from telecollect.imports.runner import RejectsWriter
+from telecollect.settings import installation
 
 
 def upload_page(importer, template: str, *, has_places: bool = False):
@@ -35,6 +36,7 @@ def upload_page(importer, template: str, *, has_places: bool = False):
             filename=upload_file.filename,
             user=current_user,
             now=now_utc(),
+            settings=installation(),
             dry_run=dry_run,
             skip_invalid=skip_invalid,
             rejects=rejects,

@@ -8,6 +8,7 @@ from telecollect.clock import local_day
 from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.imports.cli import register_import_command
+from telecollect.settings import installation
 from telecollect.workflows import settlement
 from telecollect.workflows.imports import import_payments
 
@@ -31,6 +32,6 @@ def settle(on):
     """Mark promises past their grace as partly kept or broken, and installments as missed."""
     now = now_utc()
     zone = current_app.config["BRANCH_TIMEZONE"]
-    counts = settlement.settle(db.session, on.date() if on else local_day(now, zone), now=now)
+    counts = settlement.settle(db.session, on.date() if on else local_day(now, zone), now=now, settings=installation())
     db.session.commit()
     click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))

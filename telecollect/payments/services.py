@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
-from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
@@ -29,6 +28,7 @@ from telecollect.payments.models import SELF_CURE, Payment
 from telecollect.programs.rules import member_monthly
 from telecollect.queues.models import RequeueReason, WorkItem
 from telecollect.reasons import Refusal
+from telecollect.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -52,15 +52,17 @@ class PaymentReactions:
     after_all: Callable[..., None]
 
 
-def import_payments(session, reader: TableReader, *, reactions: PaymentReactions, **options) -> ImportReport:
+def import_payments(
+    session, reader: TableReader, *, reactions: PaymentReactions, settings: Settings, **options
+) -> ImportReport:
     """Import a payments file (see `imports.runner.run_import` for the options).
 
     `reference` is unique: a row whose reference is already on file with the
     same family, amount and date is "unchanged"; with different values it is
     rejected. `reactions` say what the rest of the system does about them.
     """
-    spec = replace(PAYMENTS, make_writer=partial(_PaymentWriter, reactions=reactions))
-    return run_import(session, reader, spec, **options)
+    spec = replace(PAYMENTS, make_writer=partial(_PaymentWriter, reactions=reactions, settings=settings))
+    return run_import(session, reader, spec, settings=settings, **options)
 
 
 @dataclass
@@ -104,10 +106,9 @@ def allocate(family: Family, members: list[Participant], amount: int, paid_on: d
     return result
 
 
-def credit_new_promise(session, promise: Promise) -> None:
+def credit_new_promise(session, promise: Promise, *, grace: timedelta) -> None:
     """A promise made after the money arrived (same day, or a slow import) counts what is already paid."""
     lock_families(session, [promise.family_id])
-    grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
     promise.paid_amount = (
         session.scalar(
             select(func.coalesce(func.sum(Payment.amount), 0)).where(
@@ -122,10 +123,9 @@ def credit_new_promise(session, promise: Promise) -> None:
         promise.state, promise.resolved_on = PromiseState.kept, promise.made_on
 
 
-def count_toward_promises(session, family_ids: set[int], payments: list[Payment]) -> set[int]:
+def count_toward_promises(session, family_ids: set[int], payments: list, *, grace: timedelta) -> set[int]:
     """Add each payment to the family's pending promises whose window it falls in; returns the families
     whose promise is now kept."""
-    grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
     pending = session.scalars(
         select(Promise).where(Promise.family_id.in_(family_ids), Promise.state == PromiseState.pending)
     ).all()
@@ -144,11 +144,10 @@ def count_toward_promises(session, family_ids: set[int], payments: list[Payment]
     return kept_families
 
 
-def settle_promises(session, today: date) -> tuple[dict, list[tuple[int, RequeueReason]]]:
+def settle_promises(session, today: date, *, grace: timedelta) -> tuple[dict, list[tuple[int, RequeueReason]]]:
     """Close the promises that fell due by `today`: past their date plus grace, a promise is partly kept
     (something was paid) or broken (nothing was). Returns the counts and the families to send back to the
     collection queue, with why. Safe to run often."""
-    grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
     due = session.scalars(
         select(Promise).where(Promise.state == PromiseState.pending, Promise.promised_on < today - grace)
     ).all()
@@ -210,7 +209,15 @@ class _PaymentWriter:
     """Writes validated payments a batch at a time and applies them to their families."""
 
     def __init__(
-        self, session, run_id: int, report: ImportReport, today: date, now: datetime, *, reactions: PaymentReactions
+        self,
+        session,
+        run_id: int,
+        report: ImportReport,
+        today: date,
+        now: datetime,
+        *,
+        reactions: PaymentReactions,
+        settings: Settings,
     ):
         self.session = session
         self.reactions = reactions
@@ -219,7 +226,8 @@ class _PaymentWriter:
         self.today = today
         self.now = now
         self.seen = SeenKeys(session, "import_seen_references")
-        self.window_days = current_app.config["ATTRIBUTION_DAYS"]
+        self.window_days = settings.attribution_days
+        self.grace = settings.promise_grace
 
     def finish(self):
         self.reactions.after_all(self.session, self.today, self.now)
@@ -351,7 +359,7 @@ class _PaymentWriter:
                 if (f.credit, f.reactivated_on) != family_before[f.id]
             ],
         )
-        kept = count_toward_promises(session, family_ids, payments)
+        kept = count_toward_promises(session, family_ids, payments, grace=self.grace)
         self.reactions.after_batch(session, AppliedPayments(family_ids, kept, reactivated), now)
         self.report.created += len(payments)
 

@@ -2,7 +2,6 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -15,7 +14,9 @@ from telecollect.programs.rules import rehab_quote, split
 from telecollect.queues.models import RequeueReason
 
 
-def register_plan(session, family: Family, *, installments: int, start_month: date, on: date, user) -> InstallmentPlan:
+def register_plan(
+    session, family: Family, *, installments: int, start_month: date, on: date, user, due_day: int
+) -> InstallmentPlan:
     """Record the plan the participant registered (Mobile JKN, Care Center 165 or the branch).
 
     Checks it against the program in force on `on`: eligible family, open
@@ -43,7 +44,6 @@ def register_plan(session, family: Family, *, installments: int, start_month: da
     this_month = on.replace(day=1)
     if first_month not in (this_month, _add_months(this_month, 1)):
         raise ServiceError("bad_start_month", _("The plan starts this month or next month."), "start_month")
-    due_day = current_app.config["INSTALLMENT_DUE_DAY"]
     plan = InstallmentPlan(
         family_id=family.id,
         program_id=quote.program.id,
@@ -96,10 +96,9 @@ def count_toward_plans(session, family_ids) -> None:
             plan.state = PlanState.completed
 
 
-def settle_installments(session, today: date) -> tuple[dict, list[tuple[int, RequeueReason]]]:
+def settle_installments(session, today: date, *, grace: timedelta) -> tuple[dict, list[tuple[int, RequeueReason]]]:
     """An installment unpaid past its due date plus grace is missed and its plan breaks. Returns the counts
     and the families to send back to the collection queue."""
-    grace = timedelta(days=current_app.config["PROMISE_GRACE_DAYS"])
     missed = session.scalars(
         select(Installment)
         .join(InstallmentPlan)

@@ -42,6 +42,7 @@ from telecollect.queues.settings import contact_rules, lease, retry_delays
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
 from telecollect.security import roles_required
+from telecollect.settings import installation
 from telecollect.workflows import queue_work
 
 bp = Blueprint("queue", __name__)
@@ -123,7 +124,14 @@ def record(item_id):
         try:
             given = parse_outcome(request.form.to_dict(), work, rules=contact_rules(), now=now, session=db.session)
             recorded = queue_work.record_outcome(
-                db.session, work, current_user, given, rules=contact_rules(), retry_delays=retry_delays(), now=now
+                db.session,
+                work,
+                current_user,
+                given,
+                rules=contact_rules(),
+                retry_delays=retry_delays(),
+                now=now,
+                settings=installation(),
             ).attempt
         except ServiceError as exc:
             db.session.rollback()
@@ -143,7 +151,13 @@ def register_plan(item_id):
         start = date.fromisoformat(request.form.get("start_month", "") + "-01")
         installments = int(request.form.get("installments", "0"))
         plan = queue_work.register_plan(
-            db.session, work.family, installments=installments, start_month=start, on=today, user=current_user
+            db.session,
+            work.family,
+            installments=installments,
+            start_month=start,
+            on=today,
+            user=current_user,
+            settings=installation(),
         )
     except ValueError:
         db.session.rollback()

@@ -15,12 +15,14 @@ from telecollect.messaging.dispatch import dispatch_due
 from telecollect.messaging.reminders import plan_reminders
 from telecollect.queues import lifecycle
 from telecollect.queues.settings import contact_rules, sms_gateway
+from telecollect.settings import installation
 from telecollect.workflows.settlement import settle
 
 
 def settle_promises(now: datetime) -> dict:
     """Detect broken promises and missed installments (families go back to the queue)."""
-    counts = settle(db.session, local_day(now, current_app.config["BRANCH_TIMEZONE"]), now=now)
+    settings = installation()
+    counts = settle(db.session, local_day(now, settings.branch_timezone), now=now, settings=settings)
     db.session.commit()
     return counts
 

@@ -6,6 +6,7 @@ that commit, so a kept import and its consequences land together.
 """
 
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,15 +21,16 @@ from telecollect.queues import lifecycle
 from telecollect.queues.models import CloseReason
 from telecollect.regions.services import PlaceResolver, ensure_provinces
 from telecollect.reports.services import record_district_totals
+from telecollect.settings import Settings
 from telecollect.workflows.settlement import settle
 
 
-def import_participants(session: Session, reader: TableReader, **options: Any) -> ImportReport:
+def import_participants(session: Session, reader: TableReader, *, settings: Settings, **options: Any) -> ImportReport:
     """Arrears list: participants and arrears → close the work of families that owe nothing now → the
     kecamatan totals the dashboard compares."""
     ensure_provinces(session)
     return participants.import_participants(
-        session, reader, places=PlaceResolver, after_all=_after_participants, **options
+        session, reader, places=PlaceResolver, after_all=_after_participants, settings=settings, **options
     )
 
 
@@ -37,11 +39,13 @@ def _after_participants(session: Session, run_id: int, now: datetime) -> None:
     record_district_totals(session, run_id)
 
 
-def import_payments(session: Session, reader: TableReader, **options: Any) -> ImportReport:
+def import_payments(session: Session, reader: TableReader, *, settings: Settings, **options: Any) -> ImportReport:
     """Payments: allocate to arrears → kept promises back to routine → installments paid → reactivated
     families leave the queues; once kept, settle what fell due."""
-    reactions = payments.PaymentReactions(after_batch=_after_payment_batch, after_all=_after_payments)
-    return payments.import_payments(session, reader, reactions=reactions, **options)
+    reactions = payments.PaymentReactions(
+        after_batch=_after_payment_batch, after_all=partial(_after_payments, settings=settings)
+    )
+    return payments.import_payments(session, reader, reactions=reactions, settings=settings, **options)
 
 
 def _after_payment_batch(session: Session, applied: payments.AppliedPayments, now: datetime) -> None:
@@ -50,5 +54,5 @@ def _after_payment_batch(session: Session, applied: payments.AppliedPayments, no
     lifecycle.close_families(session, applied.reactivated_family_ids, CloseReason.reactivated, now)
 
 
-def _after_payments(session: Session, today: date, now: datetime) -> None:
-    settle(session, today, now=now)
+def _after_payments(session: Session, today: date, now: datetime, *, settings: Settings) -> None:
+    settle(session, today, now=now, settings=settings)

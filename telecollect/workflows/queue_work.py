@@ -16,6 +16,7 @@ from telecollect.programs.models import InstallmentPlan
 from telecollect.queues import lifecycle, policy
 from telecollect.queues import services as queues
 from telecollect.queues.models import CloseReason, QueueName, WorkItem
+from telecollect.settings import Settings
 
 
 def claim(
@@ -38,6 +39,7 @@ def record_outcome(
     rules: policy.ContactRules,
     retry_delays: dict[str, timedelta],
     now: datetime,
+    settings: Settings,
 ) -> Recorded:
     """One contact's outcome: the attempt → the work item's counters and schedule → a promise and what is
     already paid toward it → an autodebit prompt.
@@ -56,7 +58,7 @@ def record_outcome(
     attempt = contacts.record_attempt(session, item, user, given, now)
     if given.kind.promise:
         promise = contacts.record_promise(session, item, user, attempt, given, now)
-        payments.credit_new_promise(session, promise)
+        payments.credit_new_promise(session, promise, grace=settings.promise_grace)
     if given.kind.code == "interested_autodebit":
         prompt_autodebit_now(session, rules, item.family.members, attempt.id, now)
     claimed_by_other = lifecycle.count_attempt(session, item, user, reached=given.kind.reached, now=now)
@@ -90,9 +92,24 @@ def _schedule(
 
 
 def register_plan(
-    session: Session, family: Family, *, installments: int, start_month: date, on: date, user: User
+    session: Session,
+    family: Family,
+    *,
+    installments: int,
+    start_month: date,
+    on: date,
+    user: User,
+    settings: Settings,
 ) -> InstallmentPlan:
     """The REHAB plan the participant registered → nobody chases the family until after its last due date."""
-    plan = programs.register_plan(session, family, installments=installments, start_month=start_month, on=on, user=user)
+    plan = programs.register_plan(
+        session,
+        family,
+        installments=installments,
+        start_month=start_month,
+        on=on,
+        user=user,
+        due_day=settings.installment_due_day,
+    )
     lifecycle.await_plan(session, family.id, programs.check_after_plan(plan))
     return plan

@@ -86,10 +86,11 @@ def test_promise_and_broken_promise_messages(db, make_user):
     )
     db.session.commit()
     assert plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=UTC), "WIB")["promise_reminder"] == 1
+    from telecollect.settings import Settings
     from telecollect.workflows.settlement import settle
 
     # The 25th + 3 days' grace has passed, nothing paid.
-    settle(db.session, date(2026, 11, 29), now=datetime(2026, 11, 29, 3, tzinfo=UTC))
+    settle(db.session, date(2026, 11, 29), now=datetime(2026, 11, 29, 3, tzinfo=UTC), settings=Settings())
     assert plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=UTC), "WIB")["promise_broken"] == 1
     db.session.commit()
     # The promise was a right-party contact this week and the family pays by hand: an autodebit prompt too.

@@ -14,7 +14,7 @@ from telecollect.imports.reader import FileFormatError
 from telecollect.imports.runner import RejectsWriter
 from telecollect.participants.models import ArrearsSnapshot, Family, Participant
 from telecollect.regions.models import City, District, Village
-from tests.helpers import csv_bytes, row, run_import
+from tests.helpers import SETTINGS, csv_bytes, row, run_import
 
 
 def count(db, model):
@@ -239,7 +239,12 @@ def test_skip_invalid_imports_good_rows_and_writes_rejects(db):
 
     reader = TableReader(io.BytesIO(data), "f.csv")
     report = import_participants(
-        db.session, reader, filename="f.csv", skip_invalid=True, rejects=RejectsWriter(out, reader.header)
+        db.session,
+        reader,
+        filename="f.csv",
+        skip_invalid=True,
+        rejects=RejectsWriter(out, reader.header),
+        settings=SETTINGS,
     )
     assert (report.created, report.rejected) == (2, 1)
     lines = list(csv.reader(io.StringIO(out.getvalue())))

@@ -1,6 +1,7 @@
 """Payments: allocation to months, promises, attribution, plans, reactivation, re-import."""
 
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -12,11 +13,13 @@ from telecollect.payments.models import Payment
 from telecollect.payments.services import allocate
 from telecollect.programs.models import InstallmentState, PlanState
 from telecollect.queues.models import QueueName, WorkItem, WorkState
-from telecollect.workflows.imports import import_payments
-from telecollect.workflows.queue_work import register_plan
-from telecollect.workflows.settlement import settle as settle_due
-from tests.helpers import csv_bytes, row, run_import
+from telecollect.workflows import imports, queue_work, settlement
+from tests.helpers import SETTINGS, csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
+
+import_payments = partial(imports.import_payments, settings=SETTINGS)
+register_plan = partial(queue_work.register_plan, settings=SETTINGS)
+settle_due = partial(settlement.settle, settings=SETTINGS)
 
 PAYMENT_COLUMNS = ("card_no", "family_id", "amount", "paid_on", "reference", "channel")
 
@@ -450,7 +453,8 @@ def test_payment_import_and_a_promise_at_once(app, db, make_user):
     from telecollect.contacts.services import OutcomeInput
     from telecollect.extensions import db as _db
     from telecollect.queues.policy import ContactRules
-    from telecollect.workflows.queue_work import record_outcome
+
+    record_outcome = partial(queue_work.record_outcome, settings=SETTINGS)
     from tests.queues.test_concurrency import run_together
 
     fam = family(db, (1, 6, 3))

@@ -15,6 +15,7 @@ from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.queues.policy import ContactRules
 from telecollect.workflows.queue_work import record_outcome
+from tests.helpers import SETTINGS
 from tests.helpers_queue import families, queue_up
 
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
@@ -108,7 +109,7 @@ def test_two_people_recording_on_one_family_lose_no_count(app, db, make_user):
             user = _db.session.get(User, user_id)
             item = _db.session.get(WorkItem, item_id)
             given = OutcomeInput(kind=OUTCOMES["no_answer"], channel=Channel.whatsapp, client_ref=str(uuid.uuid4()))
-            record_outcome(_db.session, item, user, given, rules=RULES, retry_delays={}, now=NOW)
+            record_outcome(_db.session, item, user, given, rules=RULES, retry_delays={}, now=NOW, settings=SETTINGS)
             _db.session.commit()
 
         return work

@@ -17,7 +17,7 @@ from telecollect.queues.policy import ContactRules
 from telecollect.reports.funnel import Period, Scope, outcome_funnel, totals
 from telecollect.workflows.imports import import_payments
 from telecollect.workflows.queue_work import record_outcome
-from tests.helpers import csv_bytes, row, run_import
+from tests.helpers import SETTINGS, csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
 
 RULES = ContactRules(0, 1440, frozenset(range(7)), 50, 50)
@@ -89,7 +89,9 @@ def month(db, make_user):
 
     def record(user, family, code, day, **promise):
         given = OutcomeInput(kind=OUTCOMES[code], channel=Channel.phone, **promise)
-        record_outcome(db.session, items[family], user, given, rules=RULES, retry_delays={}, now=at(day))
+        record_outcome(
+            db.session, items[family], user, given, rules=RULES, retry_delays={}, now=at(day), settings=SETTINGS
+        )
         db.session.commit()
 
     record(rina, "A", "no_answer", 3)
@@ -106,7 +108,13 @@ def month(db, make_user):
         ],
         columns=("card_no", "amount", "paid_on", "reference"),
     )
-    import_payments(db.session, TableReader(io.BytesIO(payments), "p.csv"), filename="p.csv", today=date(2026, 11, 30))
+    import_payments(
+        db.session,
+        TableReader(io.BytesIO(payments), "p.csv"),
+        filename="p.csv",
+        today=date(2026, 11, 30),
+        settings=SETTINGS,
+    )
     return rina, agus
 
 
