@@ -51,13 +51,15 @@ def test_migrations_go_down_to_base_and_up_again_on_postgresql():
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip("PostgreSQL half: set TEST_DATABASE_URL (CI always does)")
+    # Named after the test database, so that two suites on two databases never drop each other's.
+    name = url.rsplit("/", 1)[1] + "_round_trip"
     admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS telecollect_round_trip WITH (FORCE)"))
-        connection.execute(text("CREATE DATABASE telecollect_round_trip"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        assert "work_items" in _round_trip(url.rsplit("/", 1)[0] + "/telecollect_round_trip")
+        assert "work_items" in _round_trip(url.rsplit("/", 1)[0] + "/" + name)
     finally:
         with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS telecollect_round_trip WITH (FORCE)"))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
