@@ -26,7 +26,7 @@ from telecollect.programs.rules import rehab_quote
 from telecollect.queues import policy
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem, WorkState
-from telecollect.queues.priority import score
+from telecollect.queues.priority import item_score
 from telecollect.queues.queries import (
     cadre_work_list,
     days_since,
@@ -90,14 +90,7 @@ def item(item_id):
         members=members,
         family_amount=amount,
         family_months=months,
-        priority=score(
-            amount=amount,
-            months=months,
-            last_contact_at=work.last_contact_at,
-            attempts=work.attempts,
-            contacts=work.contacts,
-            now=now,
-        ),
+        priority=item_score(work, amount=amount, months=months, now=now),
         attempts=family_attempts(db.session, work.family_id),
         outcomes=OUTCOMES.values(),
         channels=HAND_CHANNELS[work.queue],

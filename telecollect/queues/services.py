@@ -13,7 +13,7 @@ from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.participants.queries import family_arrears
 from telecollect.queues import lifecycle, policy
 from telecollect.queues.models import CloseReason, QueueName, WorkItem, WorkState
-from telecollect.queues.priority import score
+from telecollect.queues.priority import item_score, score
 from telecollect.queues.queries import attach_family
 from telecollect.regions.models import City, District, Province, Village
 from telecollect.regions.names import name_key
@@ -262,11 +262,4 @@ def current_claim(session, user: User, now: datetime) -> WorkItem | None:
 def rescore(item: WorkItem, now: datetime) -> None:
     """The item's priority from its family's arrears and its contact history, as of `now`."""
     amount, months = family_arrears(item.family.members)
-    item.priority = score(
-        amount=amount,
-        months=months,
-        last_contact_at=item.last_contact_at,
-        attempts=item.attempts,
-        contacts=item.contacts,
-        now=now,
-    ).total
+    item.priority = item_score(item, amount=amount, months=months, now=now).total
