@@ -8,13 +8,13 @@ dispatcher checks the window again when it sends.
 """
 
 from datetime import datetime, timedelta
-from time import monotonic
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from telecollect.clock import local_day
 from telecollect.contacts.models import Channel, ContactAttempt, Promise, PromiseState
+from telecollect.db import read_once
 from telecollect.messaging.models import ReminderSetting, SmsKind
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Family, Participant
@@ -38,24 +38,10 @@ def setting(session, kind: SmsKind) -> tuple[bool, int]:
     return (row.is_enabled, row.days_before) if row else DEFAULT_SETTINGS[kind]
 
 
-#: How long a process trusts its copy of the pre-call switch. Every claim asks
-#: it, and it changes a few times a year; other server processes see a change
-#: within this many seconds (the one that saved it, at once).
-PRE_CALL_SETTING_TTL = 30
-_pre_call_setting: list = [float("-inf"), None]  # [read at (monotonic), (enabled, days)]
-
-
 def pre_call_setting(session) -> tuple[bool, int]:
-    read_at, value = _pre_call_setting
-    if monotonic() - read_at > PRE_CALL_SETTING_TTL:
-        value = setting(session, SmsKind.pre_call)
-        _pre_call_setting[:] = [monotonic(), value]
-    return value
-
-
-def forget_settings() -> None:
-    """After settings are saved in this process, read them again at once."""
-    _pre_call_setting[:] = [float("-inf"), None]
+    """The pre-call switch, read once per unit of work: every claim asks it (a claim is one query
+    lighter than a read per question), and the next unit of work sees a change saved anywhere."""
+    return read_once(session, ("reminder_setting", SmsKind.pre_call), lambda: setting(session, SmsKind.pre_call))
 
 
 def plan_reminders(session, rules: policy.ContactRules, now: datetime, zone: str) -> dict[str, int]:

@@ -15,7 +15,7 @@ from telecollect.extensions import db
 from telecollect.messaging import templates
 from telecollect.messaging.encoding import encoding_of, non_gsm_characters, segment_count
 from telecollect.messaging.models import ReminderSetting, SmsKind, SmsMessage, SmsStatus
-from telecollect.messaging.reminders import DEFAULT_SETTINGS, forget_settings, setting
+from telecollect.messaging.reminders import DEFAULT_SETTINGS, setting
 from telecollect.participants.models import Participant
 from telecollect.phones import InvalidPhone, normalize_mobile
 from telecollect.regions.models import District
@@ -159,4 +159,3 @@ def _save_settings(form) -> None:
         days = form.get("days_before", "")
         if days.isdigit() and int(days) <= 9:
             row.days_before = int(days)
-        forget_settings()

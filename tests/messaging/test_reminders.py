@@ -208,3 +208,16 @@ def test_a_wita_branch_plans_the_due_reminder_on_its_own_local_day(app, db, runn
     assert "plan_sms: {'due_reminder': 1" in result.output
     message = db.session.scalar(select(SmsMessage))
     assert message.idempotency_key == f"due:{message.family_id}:2026-12" and "10-12-2026" in message.body
+
+
+def test_the_pre_call_switch_saved_by_another_worker_is_seen_on_the_next_claim(app, db):
+    from telecollect.messaging.models import ReminderSetting
+    from telecollect.messaging.reminders import pre_call_setting
+
+    assert pre_call_setting(db.session) == (False, 0)  # off by default
+    with app.app_context():  # another web worker saves the settings page
+        _db.session.add(ReminderSetting(kind=SmsKind.pre_call, is_enabled=True, days_before=0))
+        _db.session.commit()
+    assert pre_call_setting(db.session) == (False, 0)  # this unit of work keeps the value it read
+    db.session.rollback()  # its next request
+    assert pre_call_setting(db.session) == (True, 0)
