@@ -132,6 +132,10 @@ class Holiday(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     on: Mapped[date] = mapped_column(Date, unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
+    #: The branch whose own row this is; NULL: the installation's, used by every branch (all rows
+    #: today). No branches table yet: the issue that adds it adds the foreign key, and makes the
+    #: unique key `on` per branch.
+    branch_id: Mapped[int | None] = mapped_column(nullable=True)
 
     def __repr__(self):
         return f"<Holiday {self.on} {self.name}>"
