@@ -26,8 +26,11 @@ def settle_promises(now: datetime) -> dict:
 
 
 def plan_sms(now: datetime) -> dict:
-    """Queue the reminders due now (before the 10th, promises, broken promises, installments, autodebit)."""
-    counts = plan_reminders(db.session, contact_rules(), now, current_app.config["BRANCH_TIMEZONE"])
+    """Queue the reminders due now (before the due day, promises, broken promises, installments, autodebit)."""
+    config = current_app.config
+    counts = plan_reminders(
+        db.session, contact_rules(), now, config["BRANCH_TIMEZONE"], due_day=config["INSTALLMENT_DUE_DAY"]
+    )
     db.session.commit()
     return counts
 

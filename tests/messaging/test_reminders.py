@@ -34,8 +34,10 @@ def test_due_reminder_three_days_before_the_tenth_skips_autodebit_and_old_debts(
             ]
         ),
     )
-    assert plan_reminders(db.session, RULES, datetime(2026, 12, 6, 3, tzinfo=UTC), "WIB")["due_reminder"] == 0
-    planned = plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB")
+    assert (
+        plan_reminders(db.session, RULES, datetime(2026, 12, 6, 3, tzinfo=UTC), "WIB", due_day=10)["due_reminder"] == 0
+    )
+    planned = plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB", due_day=10)
     assert planned["due_reminder"] == 1
     message = db.session.scalar(select(SmsMessage))
     assert message.to_phone == "+6281200000001" and "10-12-2026" in message.body
@@ -47,7 +49,9 @@ def test_two_planners_at_once_queue_each_reminder_once(app, db):
     from tests.queues.test_concurrency import run_together
 
     def planner():
-        planned = plan_reminders(_db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB")["due_reminder"]
+        planned = plan_reminders(_db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB", due_day=10)[
+            "due_reminder"
+        ]
         _db.session.commit()
         return planned
 
@@ -85,12 +89,18 @@ def test_promise_and_broken_promise_messages(db, make_user):
         )
     )
     db.session.commit()
-    assert plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=UTC), "WIB")["promise_reminder"] == 1
+    assert (
+        plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=UTC), "WIB", due_day=10)["promise_reminder"]
+        == 1
+    )
     from telecollect.workflows.settlement import settle
 
     # The 25th + 3 days' grace has passed, nothing paid.
     settle(db.session, date(2026, 11, 29), now=datetime(2026, 11, 29, 3, tzinfo=UTC))
-    assert plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=UTC), "WIB")["promise_broken"] == 1
+    assert (
+        plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=UTC), "WIB", due_day=10)["promise_broken"]
+        == 1
+    )
     db.session.commit()
     # The promise was a right-party contact this week and the family pays by hand: an autodebit prompt too.
     assert kinds(db) == {SmsKind.promise_reminder: 1, SmsKind.promise_broken: 1, SmsKind.autodebit_prompt: 1}
@@ -136,7 +146,7 @@ def test_jobs_run_once_sends_through_twilio_settings(app, db, runner):
 
 def test_outbox_page_filters_and_totals(db, client, login, make_user):
     families(db, 2)
-    plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB")
+    plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB", due_day=10)
     db.session.commit()
     login(make_user("supervisor"))
     page = client.get("/sms/outbox?status=queued&kind=due_reminder").text
