@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
+from telecollect.contacts.outcomes import Outcome
 from telecollect.db import UTCDateTime, now_utc
 from telecollect.extensions import db
 from telecollect.participants.models import Family, Participant
@@ -39,8 +40,10 @@ class ContactAttempt(db.Model):
     channel: Mapped[Channel] = mapped_column(
         Enum(Channel, name="channel", native_enum=False, length=10), nullable=False
     )
-    #: One of telecollect.contacts.outcomes.OUTCOMES.
-    outcome: Mapped[str] = mapped_column(String(30), nullable=False)
+    #: What came of it: a code of telecollect.contacts.outcomes (stored as its text, no database enum).
+    outcome: Mapped[Outcome] = mapped_column(
+        Enum(Outcome, name="outcome", native_enum=False, length=30, validate_strings=True), nullable=False
+    )
     is_reached: Mapped[bool] = mapped_column(nullable=False)
     is_right_party: Mapped[bool] = mapped_column(nullable=False)
     #: The number dialled or messaged (E.164).
