@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import event
 
+from telecollect.errors import error_envelope
 from telecollect.extensions import babel, csrf, db, login_manager, migrate
 from telecollect.settings import instance_dir, load_config, local_config_file, resource_dir
 
@@ -199,7 +200,7 @@ def register_error_pages(app: Flask) -> None:
 
     def page_or_json(status: int, message: str) -> ResponseReturnValue:
         if request.path.startswith("/api/"):
-            return jsonify({"error": {"code": str(status), "message": message, "field": None}}), status
+            return jsonify(error_envelope(str(status), message)), status
         return render_template("error.html", status=status), status
 
     for status, message in ((403, "forbidden"), (404, "not found"), (400, "bad request"), (413, "file too large")):

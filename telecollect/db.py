@@ -4,11 +4,11 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Dialect, MetaData, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 #: A column's bind processor: one Python value to what the driver takes.
@@ -61,6 +61,38 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+T = TypeVar("T")
+#: Where `read_once` keeps its values: in `session.info`, beside the transaction they belong to.
+_READ_ONCE = "telecollect.read_once"
+
+
+def read_once(session: Session | scoped_session[Session], key: Hashable, read: Callable[[], T]) -> T:
+    """`read()`, called at most once per transaction of `session` for `key`: the unit of work's copy of
+    a setting people edit at run time (branch holidays, the pre-call switch).
+
+    The copy lives as long as the transaction (a request, a command, a job): the next one reads the
+    row again, so every process sees a change as soon as it is committed, with no cache to expire or
+    forget. `forget_read(session, key)` drops it when this transaction changed the row itself.
+    """
+    if isinstance(session, scoped_session):  # Flask-SQLAlchemy's `db.session`: this context's session
+        session = session()
+    transaction = session.get_transaction() or session.begin()  # the unit of work the copy belongs to
+    store: tuple[object, dict[Hashable, Any]] | None = session.info.get(_READ_ONCE)
+    if store is None or store[0] is not transaction:
+        store = (transaction, {})
+        session.info[_READ_ONCE] = store
+    if key not in store[1]:
+        store[1][key] = read()
+    return store[1][key]
+
+
+def forget_read(session: Session | scoped_session[Session], key: Hashable) -> None:
+    """This transaction changed what `key` was read from: the next `read_once` reads it again."""
+    store = session.info.get(_READ_ONCE)
+    if store is not None:
+        store[1].pop(key, None)
 
 
 def lock_for(session: Session, name: str) -> None:

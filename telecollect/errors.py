@@ -1,4 +1,10 @@
-"""The error every service raises when a request cannot be carried out."""
+"""The error every service raises when a request cannot be carried out, and the JSON it becomes."""
+
+
+def error_envelope(code: str, message: str, field: str | None = None) -> dict:
+    """The one shape of every JSON error: `{"error": {"code", "message", "field"}}` (the API's and the
+    error pages' answers to /api/ paths alike; the OpenAPI document describes it)."""
+    return {"error": {"code": code, "message": message, "field": field}}
 
 
 class ServiceError(Exception):
@@ -15,7 +21,7 @@ class ServiceError(Exception):
         self.field = field
 
     def to_json(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+        return error_envelope(self.code, self.message, self.field)
 
 
 class NotFound(ServiceError):

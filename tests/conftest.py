@@ -205,16 +205,3 @@ def clock():
 
     with time_machine.travel(WORKDAY_MORNING, tick=True) as traveller:
         yield traveller
-
-
-@pytest.fixture(autouse=True)
-def fresh_cached_settings():
-    """Each test starts without another test's cached branch holidays or pre-call switch."""
-    from telecollect.messaging.reminders import forget_settings
-    from telecollect.queues.policy import forget_branch_holidays
-
-    forget_branch_holidays()
-    forget_settings()
-    yield
-    forget_branch_holidays()
-    forget_settings()

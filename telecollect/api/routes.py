@@ -11,7 +11,7 @@ from telecollect.api.serializers import attempt_json, participant_json, shown_ph
 from telecollect.audit import services as audit
 from telecollect.contacts.services import find_recorded, parse_outcome
 from telecollect.db import now_utc
-from telecollect.errors import NotFound, ServiceError
+from telecollect.errors import NotFound, ServiceError, error_envelope
 from telecollect.extensions import db
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears, family_members, local_today, may_view
@@ -187,4 +187,4 @@ def _visible_participant(card_no: str) -> Participant:
 
 
 def _error(status: int, code: str, message: str):
-    return jsonify({"error": {"code": code, "message": message, "field": None}}), status
+    return jsonify(error_envelope(code, message)), status

@@ -2,13 +2,13 @@
 
 from telecollect.formatting import mask_nik
 from telecollect.participants.queries import family_arrears
-from telecollect.queues.priority import item_score
+from telecollect.queues.queries import item_score
 
 
 def work_item_json(item, *, full_nik: bool, now) -> dict:
     members = item.family.members
     amount, months = family_arrears(members)
-    priority = item_score(item, amount=amount, months=months, now=now)
+    priority = item_score(item, now)
     return {
         "id": item.id,
         "queue": item.queue.value,

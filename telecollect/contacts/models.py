@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
+from telecollect.contacts.outcomes import Outcome
 from telecollect.db import UTCDateTime, now_utc
 from telecollect.extensions import db
 from telecollect.participants.models import Family, Participant
@@ -39,8 +40,10 @@ class ContactAttempt(db.Model):
     channel: Mapped[Channel] = mapped_column(
         Enum(Channel, name="channel", native_enum=False, length=10), nullable=False
     )
-    #: One of telecollect.contacts.outcomes.OUTCOMES.
-    outcome: Mapped[str] = mapped_column(String(30), nullable=False)
+    #: What came of it: a code of telecollect.contacts.outcomes (stored as its text, no database enum).
+    outcome: Mapped[Outcome] = mapped_column(
+        Enum(Outcome, name="outcome", native_enum=False, length=30, validate_strings=True), nullable=False
+    )
     is_reached: Mapped[bool] = mapped_column(nullable=False)
     is_right_party: Mapped[bool] = mapped_column(nullable=False)
     #: The number dialled or messaged (E.164).
@@ -132,6 +135,10 @@ class Holiday(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     on: Mapped[date] = mapped_column(Date, unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
+    #: The branch whose own row this is; NULL: the installation's, used by every branch (all rows
+    #: today). No branches table yet: the issue that adds it adds the foreign key, and makes the
+    #: unique key `on` per branch.
+    branch_id: Mapped[int | None] = mapped_column(nullable=True)
 
     def __repr__(self):
         return f"<Holiday {self.on} {self.name}>"

@@ -283,5 +283,5 @@ def import_holidays(session, stream) -> int:
             session.add(Holiday(on=day, name=name))
             created += 1
     session.flush()
-    policy.forget_branch_holidays()
+    policy.forget_branch_holidays(session)
     return created

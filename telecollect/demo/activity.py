@@ -19,6 +19,7 @@ from telecollect.contacts.services import OutcomeInput
 from telecollect.db import now_utc
 from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
+from telecollect.participants.queries import family_arrears
 from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.queues.policy import ContactRules
 from telecollect.queues.services import AssignFilters, assign
@@ -88,7 +89,7 @@ def _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng, sett
         code = rng.choices([c for c, _w in outcomes], [w for _c, w in outcomes])[0]
         given = OutcomeInput(kind=OUTCOMES[code], channel=channel)
         if code == "promise_to_pay":
-            amount = sum(m.arrears_amount for m in item.family.members)
+            amount, _months = family_arrears(item.family.members)
             given.promise_date = day + timedelta(days=rng.randint(1, 7))
             given.promise_amount = max(35_000, amount // rng.choice([1, 2, 3]))
         elif code == "callback_requested":

@@ -19,6 +19,10 @@ class MessageTemplate(db.Model):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: The branch whose own row this is; NULL: the installation's, used by every branch (all rows
+    #: today). No branches table yet: the issue that adds it adds the foreign key, and makes the
+    #: unique key `key` per branch.
+    branch_id: Mapped[int | None] = mapped_column(nullable=True)
 
     def __repr__(self):
         return f"<MessageTemplate {self.key}>"
@@ -170,6 +174,10 @@ class ReminderSetting(db.Model):
     is_enabled: Mapped[bool] = mapped_column(nullable=False)
     #: Days before the event (due date, promise, installment) the reminder goes out.
     days_before: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
+    #: The branch whose own row this is; NULL: the installation's, used by every branch (all rows
+    #: today). No branches table yet: the issue that adds it adds the foreign key, and makes the
+    #: unique key `kind` per branch.
+    branch_id: Mapped[int | None] = mapped_column(nullable=True)
 
     def __repr__(self):
         return f"<ReminderSetting {self.kind.value} on={self.is_enabled} days={self.days_before}>"

@@ -8,16 +8,18 @@ dispatcher checks the window again when it sends.
 """
 
 from datetime import datetime, timedelta
-from time import monotonic
+from functools import partial
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from telecollect.clock import local_day
 from telecollect.contacts.models import Channel, ContactAttempt, Promise, PromiseState
+from telecollect.db import read_once
 from telecollect.messaging.models import ReminderSetting, SmsKind
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Family, Participant
+from telecollect.participants.queries import family_months_owed
 from telecollect.programs.models import Installment, InstallmentPlan, InstallmentState, PlanState
 from telecollect.queues import policy
 
@@ -30,7 +32,6 @@ DEFAULT_SETTINGS = {
     SmsKind.autodebit_prompt: (True, 0),
     SmsKind.pre_call: (False, 0),
 }
-DUE_DAY = 10
 
 
 def setting(session, kind: SmsKind) -> tuple[bool, int]:
@@ -38,35 +39,23 @@ def setting(session, kind: SmsKind) -> tuple[bool, int]:
     return (row.is_enabled, row.days_before) if row else DEFAULT_SETTINGS[kind]
 
 
-#: How long a process trusts its copy of the pre-call switch. Every claim asks
-#: it, and it changes a few times a year; other server processes see a change
-#: within this many seconds (the one that saved it, at once).
-PRE_CALL_SETTING_TTL = 30
-_pre_call_setting: list = [float("-inf"), None]  # [read at (monotonic), (enabled, days)]
-
-
 def pre_call_setting(session) -> tuple[bool, int]:
-    read_at, value = _pre_call_setting
-    if monotonic() - read_at > PRE_CALL_SETTING_TTL:
-        value = setting(session, SmsKind.pre_call)
-        _pre_call_setting[:] = [monotonic(), value]
-    return value
+    """The pre-call switch, read once per unit of work: every claim asks it (a claim is one query
+    lighter than a read per question), and the next unit of work sees a change saved anywhere."""
+    return read_once(session, ("reminder_setting", SmsKind.pre_call), lambda: setting(session, SmsKind.pre_call))
 
 
-def forget_settings() -> None:
-    """After settings are saved in this process, read them again at once."""
-    _pre_call_setting[:] = [float("-inf"), None]
-
-
-def plan_reminders(session, rules: policy.ContactRules, now: datetime, zone: str) -> dict[str, int]:
+def plan_reminders(session, rules: policy.ContactRules, now: datetime, zone: str, *, due_day: int) -> dict[str, int]:
     """Queue every reminder due at `now`; returns how many of each kind were new.
 
-    Which day it is (before the 10th, the day before a promise …) is the
-    branch's local day in `zone` (`BRANCH_TIMEZONE`).
+    Which day it is (before the due day, the day before a promise …) is the
+    branch's local day in `zone` (`BRANCH_TIMEZONE`). `due_day` is the day of the
+    month payments fall due (`INSTALLMENT_DUE_DAY`, the 10th): the due reminder
+    counts back from it, as installments fall due on it.
     """
     planned = {}
     for kind, planner in (
-        (SmsKind.due_reminder, _due_reminders),
+        (SmsKind.due_reminder, partial(_due_reminders, due_day=due_day)),
         (SmsKind.promise_reminder, _promise_reminders),
         (SmsKind.promise_broken, _broken_promises),
         (SmsKind.installment_reminder, _installments),
@@ -105,16 +94,16 @@ def _families_with_members(session, family_ids):
     return {f.id: f.members for f in families}
 
 
-def _due_reminders(session, rules, now, today, days_before) -> int:
-    """Before the 10th: families 1–24 months in arrears who do not pay by autodebit."""
-    if today.day != DUE_DAY - days_before:
+def _due_reminders(session, rules, now, today, days_before, *, due_day: int) -> int:
+    """Before the due day: families 1–24 months in arrears who do not pay by autodebit."""
+    if today.day != due_day - days_before:
         return 0
-    due = today.replace(day=DUE_DAY)
+    due = today.replace(day=due_day)
     owing = session.scalars(
         select(Participant.family_id)
         .group_by(Participant.family_id)
         .having(
-            func.max(Participant.months_in_arrears).between(1, 24),
+            family_months_owed().between(1, 24),
             func.sum(case((Participant.is_autodebit.is_(True), 1), else_=0)) == 0,
         )
     ).all()

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -15,11 +15,12 @@ from telecollect.extensions import db
 from telecollect.messaging import templates
 from telecollect.messaging.encoding import encoding_of, non_gsm_characters, segment_count
 from telecollect.messaging.models import ReminderSetting, SmsKind, SmsMessage, SmsStatus
-from telecollect.messaging.reminders import DEFAULT_SETTINGS, forget_settings, setting
+from telecollect.messaging.reminders import DEFAULT_SETTINGS, setting
 from telecollect.participants.models import Participant
 from telecollect.phones import InvalidPhone, normalize_mobile
 from telecollect.regions.models import District
 from telecollect.security import roles_required
+from telecollect.settings import installation
 
 bp = Blueprint("messaging", __name__, url_prefix="/sms")
 SAMPLE = {
@@ -69,7 +70,7 @@ def _filtered(query, args):
         except ValueError:
             day = None
         if day:
-            start, end = day_bounds(day, day, current_app.config["BRANCH_TIMEZONE"])  # a branch day
+            start, end = day_bounds(day, day, installation().branch_timezone)  # a branch day
             query = query.where(SmsMessage.created_at >= start, SmsMessage.created_at < end)
     if args.get("district", "").isdigit():
         query = query.where(
@@ -159,4 +160,3 @@ def _save_settings(form) -> None:
         days = form.get("days_before", "")
         if days.isdigit() and int(days) <= 9:
             row.days_before = int(days)
-        forget_settings()

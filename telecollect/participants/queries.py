@@ -103,8 +103,21 @@ def family_members(session, participant: Participant):
 
 
 def family_arrears(members) -> tuple[int, int]:
-    """(amount, months) the family owes: amounts add up, months are the longest."""
+    """(amount, months) the family owes: amounts add up, months are the longest.
+
+    The one rule; `family_amount_owed` and `family_months_owed` are its SQL form.
+    """
     return sum(m.arrears_amount for m in members), max((m.months_in_arrears for m in members), default=0)
+
+
+def family_amount_owed():
+    """What a family owes, in a query grouped by family: its members' amounts added up (`family_arrears`)."""
+    return func.sum(Participant.arrears_amount)
+
+
+def family_months_owed():
+    """How long a family owes, in a query grouped by family: its longest member (`family_arrears`)."""
+    return func.max(Participant.months_in_arrears)
 
 
 def arrears_history(session, participant: Participant):
@@ -122,6 +135,4 @@ def local_today(participant: Participant) -> date:
 
 def owing_family_ids():
     """The families that owe anything, as a subquery."""
-    return (
-        select(Participant.family_id).group_by(Participant.family_id).having(func.sum(Participant.arrears_amount) > 0)
-    )
+    return select(Participant.family_id).group_by(Participant.family_id).having(family_amount_owed() > 0)

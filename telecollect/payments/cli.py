@@ -1,7 +1,6 @@
 """`flask import payments FILE` and `flask payments settle`."""
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from telecollect.clock import local_day
@@ -31,7 +30,7 @@ payments_group = AppGroup("payments", help="Promises and installment plans that 
 def settle(on):
     """Mark promises past their grace as partly kept or broken, and installments as missed."""
     now = now_utc()
-    zone = current_app.config["BRANCH_TIMEZONE"]
+    zone = installation().branch_timezone
     counts = settlement.settle(db.session, on.date() if on else local_day(now, zone), now=now, settings=installation())
     db.session.commit()
     click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))

@@ -10,6 +10,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from telecollect.participants.queries import family_arrears
 from telecollect.programs.models import ProgramKind, ReliefProgram
 
 #: What a participant pays a month per class (Perpres 64/2020; class III as paid by the participant).
@@ -85,8 +86,7 @@ def split(total: int, parts: int) -> list[int]:
 def rehab_quote(session, members, on: date) -> Quote:
     """Whether the family may join the installment program on `on`, and its options."""
     program = program_on(session, on)
-    months = max((m.months_in_arrears for m in members), default=0)
-    amount = sum(m.arrears_amount for m in members)
+    amount, months = family_arrears(members)
     if program is None:
         return Quote(None, False, [_("No installment program is in force on this date.")], months, amount, 0, False)
     reasons = _eligibility_reasons(program, members, months)

@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from time import monotonic
 
 import holidays as holiday_calendars
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from telecollect.contacts.models import Channel, ContactAttempt, Holiday, OptOut
+from telecollect.db import forget_read, read_once
 from telecollect.formatting import ZONES
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -156,9 +156,8 @@ def blocks_contact(rules: ContactRules, holiday: DayOff) -> bool:
     return holiday.kind != CUTI_BERSAMA or rules.cuti_bersama_blocks
 
 
-#: How long a process trusts its copy of the branch's own holidays (they change a few times a year).
-BRANCH_HOLIDAYS_TTL = 300
-_branch_holidays: dict[int, tuple[float, dict]] = {}
+#: `read_once`'s key for the branch's own holidays (year → {day: name}).
+_BRANCH_HOLIDAYS = "branch_holidays"
 
 
 def day_off(session, rules: ContactRules, day: date) -> DayOff | None:
@@ -176,39 +175,35 @@ def holiday_name(session, rules: ContactRules, day: date) -> str | None:
 
 
 def year_days_off(session, year: int) -> list[DayOff]:
-    """Every day off of `year`, by date: the built-in ones and the branch's (read fresh, not the cached copy).
+    """Every day off of `year`, by date: the built-in ones and the branch's.
 
     A branch day on a built-in one is listed as well: it still closes contact
     when the built-in one does not (cuti bersama with the setting off).
     """
-    branch = [DayOff(day, name, BRANCH) for day, name in _read_branch_holidays(session, year).items()]
+    branch = [DayOff(day, name, BRANCH) for day, name in branch_holidays(session, year).items()]
     return sorted([*built_in_holidays(year).values(), *branch], key=lambda d: (d.on, d.kind != NATIONAL))
 
 
 def branch_holidays(session, year: int) -> dict[date, str]:
-    """The year's imported holidays, re-read at most every BRANCH_HOLIDAYS_TTL seconds.
+    """The year's imported holidays, read once per unit of work (request, command, job).
 
-    Every claim asks about today in three zones; without this copy that is
-    three queries per claim for a table that changes a few times a year.
+    Every claim asks about today in three zones, and a pre-call notice looks for
+    the next opening: one query per claim, not one per question. The next unit
+    of work reads them again, so every process sees an import at once.
     """
-    fetched_at, days = _branch_holidays.get(year, (0.0, {}))
-    if monotonic() - fetched_at > BRANCH_HOLIDAYS_TTL:
-        days = _read_branch_holidays(session, year)
-        _branch_holidays[year] = (monotonic(), days)
-    return days
+    years: dict[int, dict[date, str]] = read_once(session, _BRANCH_HOLIDAYS, dict)
+    if year not in years:
+        years[year] = dict(
+            session.execute(
+                select(Holiday.on, Holiday.name).where(Holiday.on >= date(year, 1, 1), Holiday.on <= date(year, 12, 31))
+            ).all()
+        )
+    return years[year]
 
 
-def _read_branch_holidays(session, year: int) -> dict[date, str]:
-    return dict(
-        session.execute(
-            select(Holiday.on, Holiday.name).where(Holiday.on >= date(year, 1, 1), Holiday.on <= date(year, 12, 31))
-        ).all()
-    )
-
-
-def forget_branch_holidays() -> None:
-    """After holidays are imported in this process, read them again at once."""
-    _branch_holidays.clear()
+def forget_branch_holidays(session) -> None:
+    """This unit of work changed the holidays: its next question reads them again."""
+    forget_read(session, _BRANCH_HOLIDAYS)
 
 
 def local_now(zone: str, now: datetime) -> datetime:

@@ -26,16 +26,3 @@ def score(
         ("reach", 5 if attempts == 0 else round(10 * contacts / attempts)),
     )
     return Score(sum(points for _name, points in parts), parts)
-
-
-def item_score(item, *, amount: int, months: int, now: datetime) -> Score:
-    """The score of a work item whose family owes `amount` over `months` (see `participants.queries
-    .family_arrears`), from the item's contact history."""
-    return score(
-        amount=amount,
-        months=months,
-        last_contact_at=item.last_contact_at,
-        attempts=item.attempts,
-        contacts=item.contacts,
-        now=now,
-    )

@@ -12,7 +12,9 @@ from telecollect.auth.scoping import areas_of
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.errors import Forbidden, NotFound
 from telecollect.participants.models import Family, Participant
+from telecollect.participants.queries import family_arrears
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
+from telecollect.queues.priority import Score, score
 
 #: A work item with its family's members, in two queries; every caller shows or checks the members.
 WITH_FAMILY = (joinedload(WorkItem.family).selectinload(Family.members),)
@@ -158,3 +160,17 @@ def promise_status(promise: Promise, today: date) -> str:
     if promise.promised_on < today:
         return "overdue"
     return "due" if promise.promised_on == today else "upcoming"
+
+
+def item_score(item: WorkItem, now: datetime) -> Score:
+    """The item's priority, with its parts, from its family's arrears and its contact history as of `now`
+    (what `rescore` stores, and what the API shows beside it)."""
+    amount, months = family_arrears(item.family.members)
+    return score(
+        amount=amount,
+        months=months,
+        last_contact_at=item.last_contact_at,
+        attempts=item.attempts,
+        contacts=item.contacts,
+        now=now,
+    )

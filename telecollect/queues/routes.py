@@ -26,12 +26,12 @@ from telecollect.programs.rules import rehab_quote
 from telecollect.queues import policy
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem, WorkState
-from telecollect.queues.priority import item_score
 from telecollect.queues.queries import (
     cadre_work_list,
     days_since,
     family_attempts,
     item_for_user,
+    item_score,
     last_contact,
     my_callbacks,
     my_promises,
@@ -90,7 +90,7 @@ def item(item_id):
         members=members,
         family_amount=amount,
         family_months=months,
-        priority=item_score(work, amount=amount, months=months, now=now),
+        priority=item_score(work, now),
         attempts=family_attempts(db.session, work.family_id),
         outcomes=OUTCOMES.values(),
         channels=HAND_CHANNELS[work.queue],

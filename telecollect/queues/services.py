@@ -10,11 +10,11 @@ from telecollect.contacts.models import Channel
 from telecollect.db import bulk_insert, now_utc
 from telecollect.errors import Forbidden, ServiceError
 from telecollect.participants.models import BUCKETS, Participant, Segment
-from telecollect.participants.queries import family_arrears
+from telecollect.participants.queries import family_amount_owed, family_months_owed
 from telecollect.queues import lifecycle, policy
 from telecollect.queues.models import CloseReason, QueueName, WorkItem, WorkState
-from telecollect.queues.priority import item_score, score
-from telecollect.queues.queries import attach_family
+from telecollect.queues.priority import score
+from telecollect.queues.queries import attach_family, item_score
 from telecollect.regions.models import City, District, Province, Village
 from telecollect.regions.names import name_key
 
@@ -123,15 +123,15 @@ def _matching_families(session, filters: AssignFilters):
     stmt = (
         select(
             p.family_id,
-            func.sum(p.arrears_amount).label("amount"),
-            func.max(p.months_in_arrears).label("months"),
+            family_amount_owed().label("amount"),
+            family_months_owed().label("months"),
             func.min(p.district_id).label("district_id"),
             func.min(p.village_id).label("village_id"),
             func.min(Province.timezone).label("timezone"),
         )
         .join(Province, Province.id == p.province_id)
         .group_by(p.family_id)
-        .having(func.sum(p.arrears_amount) > 0)
+        .having(family_amount_owed() > 0)
     )
     for column, model, value in (
         (p.city_id, City, filters.city),
@@ -151,10 +151,10 @@ def _matching_families(session, filters: AssignFilters):
         if bounds is None:
             raise ServiceError("bad_bucket", f"Bucket must be one of {', '.join(b[0] for b in BUCKETS)}.", "bucket")
         low, high = bounds
-        months = func.max(p.months_in_arrears)
+        months = family_months_owed()
         stmt = stmt.having(months >= low if high is None else months.between(low, high))
     if filters.min_amount:
-        stmt = stmt.having(func.sum(p.arrears_amount) >= filters.min_amount)
+        stmt = stmt.having(family_amount_owed() >= filters.min_amount)
     return session.execute(stmt.order_by(p.family_id)).all()
 
 
@@ -261,5 +261,4 @@ def current_claim(session, user: User, now: datetime) -> WorkItem | None:
 
 def rescore(item: WorkItem, now: datetime) -> None:
     """The item's priority from its family's arrears and its contact history, as of `now`."""
-    amount, months = family_arrears(item.family.members)
-    item.priority = item_score(item, amount=amount, months=months, now=now).total
+    item.priority = item_score(item, now).total

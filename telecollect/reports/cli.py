@@ -1,13 +1,13 @@
 """`flask report arrears` and `flask report outcomes`."""
 
 import click
-from flask import current_app
 
 from telecollect.cli import report_group
 from telecollect.extensions import db
 from telecollect.reports.export import render
 from telecollect.reports.funnel import CSV_COLUMNS, GROUPINGS, RATES, Period, Scope, outcome_funnel
 from telecollect.reports.queries import ARREARS_GROUPINGS, arrears_by, arrears_columns
+from telecollect.settings import installation
 
 
 @report_group.command("arrears")
@@ -29,7 +29,7 @@ def outcomes(by, date_from, date_to, queue, fmt):
     """The outcome funnel for a date range (branch days, in BRANCH_TIMEZONE), one row per group."""
     if date_to < date_from:
         raise click.BadParameter("must not be after --to", param_hint="--from")
-    period = Period(date_from.date(), date_to.date(), current_app.config["BRANCH_TIMEZONE"])
+    period = Period(date_from.date(), date_to.date(), installation().branch_timezone)
     rows = outcome_funnel(db.session, by, period, Scope(queue=queue))
     columns = [by, *CSV_COLUMNS] if fmt != "json" else [by, *CSV_COLUMNS, *RATES]
     click.echo(render(rows, columns, fmt), nl=fmt != "csv")

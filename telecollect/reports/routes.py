@@ -17,6 +17,7 @@ from telecollect.reports.export import to_csv, to_xlsx
 from telecollect.reports.funnel import COUNTS, GROUPINGS, RATES, Period, Scope, families_behind, outcome_funnel, totals
 from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
 from telecollect.security import roles_required
+from telecollect.settings import installation
 
 #: The funnel table's columns, as the page shows them and the downloads carry them.
 FUNNEL_COLUMNS = (
@@ -90,7 +91,7 @@ def arrears():
 def _filters():
     """Date range (branch days), grouping and queue from the URL (so a view can be bookmarked); this month
     by default."""
-    zone = current_app.config["BRANCH_TIMEZONE"]
+    zone = installation().branch_timezone
     today = local_day(now_utc(), zone)
     try:
         start = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today.replace(day=1)

@@ -28,8 +28,11 @@ def settle_promises(now: datetime) -> dict:
 
 
 def plan_sms(now: datetime) -> dict:
-    """Queue the reminders due now (before the 10th, promises, broken promises, installments, autodebit)."""
-    counts = plan_reminders(db.session, contact_rules(), now, current_app.config["BRANCH_TIMEZONE"])
+    """Queue the reminders due now (before the due day, promises, broken promises, installments, autodebit)."""
+    settings = installation()
+    counts = plan_reminders(
+        db.session, contact_rules(), now, settings.branch_timezone, due_day=settings.installment_due_day
+    )
     db.session.commit()
     return counts
 

@@ -34,8 +34,10 @@ def test_due_reminder_three_days_before_the_tenth_skips_autodebit_and_old_debts(
             ]
         ),
     )
-    assert plan_reminders(db.session, RULES, datetime(2026, 12, 6, 3, tzinfo=UTC), "WIB")["due_reminder"] == 0
-    planned = plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB")
+    assert (
+        plan_reminders(db.session, RULES, datetime(2026, 12, 6, 3, tzinfo=UTC), "WIB", due_day=10)["due_reminder"] == 0
+    )
+    planned = plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB", due_day=10)
     assert planned["due_reminder"] == 1
     message = db.session.scalar(select(SmsMessage))
     assert message.to_phone == "+6281200000001" and "10-12-2026" in message.body
@@ -47,7 +49,9 @@ def test_two_planners_at_once_queue_each_reminder_once(app, db):
     from tests.queues.test_concurrency import run_together
 
     def planner():
-        planned = plan_reminders(_db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB")["due_reminder"]
+        planned = plan_reminders(_db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB", due_day=10)[
+            "due_reminder"
+        ]
         _db.session.commit()
         return planned
 
@@ -85,13 +89,19 @@ def test_promise_and_broken_promise_messages(db, make_user):
         )
     )
     db.session.commit()
-    assert plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=UTC), "WIB")["promise_reminder"] == 1
+    assert (
+        plan_reminders(db.session, RULES, datetime(2026, 11, 24, 3, tzinfo=UTC), "WIB", due_day=10)["promise_reminder"]
+        == 1
+    )
     from telecollect.settings import Settings
     from telecollect.workflows.settlement import settle
 
     # The 25th + 3 days' grace has passed, nothing paid.
     settle(db.session, date(2026, 11, 29), now=datetime(2026, 11, 29, 3, tzinfo=UTC), settings=Settings())
-    assert plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=UTC), "WIB")["promise_broken"] == 1
+    assert (
+        plan_reminders(db.session, RULES, datetime(2026, 11, 30, 3, tzinfo=UTC), "WIB", due_day=10)["promise_broken"]
+        == 1
+    )
     db.session.commit()
     # The promise was a right-party contact this week and the family pays by hand: an autodebit prompt too.
     assert kinds(db) == {SmsKind.promise_reminder: 1, SmsKind.promise_broken: 1, SmsKind.autodebit_prompt: 1}
@@ -137,7 +147,7 @@ def test_jobs_run_once_sends_through_twilio_settings(app, db, runner):
 
 def test_outbox_page_filters_and_totals(db, client, login, make_user):
     families(db, 2)
-    plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB")
+    plan_reminders(db.session, RULES, datetime(2026, 12, 7, 3, tzinfo=UTC), "WIB", due_day=10)
     db.session.commit()
     login(make_user("supervisor"))
     page = client.get("/sms/outbox?status=queued&kind=due_reminder").text
@@ -199,13 +209,29 @@ def test_manual_opt_out_and_in(db, client, login, make_user):
 
 def test_a_wita_branch_plans_the_due_reminder_on_its_own_local_day(app, db, runner):
     """00:30 on 7 December in Makassar (WITA) is still the 6th in Jakarta: the branch's day decides."""
+    from dataclasses import replace
+
     families(db, 1)
-    app.config["BRANCH_TIMEZONE"] = "WITA"
+    built = app.extensions["telecollect.settings"]  # the settings are built once, at app creation
+    app.extensions["telecollect.settings"] = replace(built, branch_timezone="WITA")
     try:
         result = runner.invoke(args=["jobs", "run-once", "--now", "2026-12-07T00:30:00+08:00"])
     finally:
-        app.config["BRANCH_TIMEZONE"] = "WIB"
+        app.extensions["telecollect.settings"] = built
     assert result.exit_code == 0, result.output
     assert "plan_sms: {'due_reminder': 1" in result.output
     message = db.session.scalar(select(SmsMessage))
     assert message.idempotency_key == f"due:{message.family_id}:2026-12" and "10-12-2026" in message.body
+
+
+def test_the_pre_call_switch_saved_by_another_worker_is_seen_on_the_next_claim(app, db):
+    from telecollect.messaging.models import ReminderSetting
+    from telecollect.messaging.reminders import pre_call_setting
+
+    assert pre_call_setting(db.session) == (False, 0)  # off by default
+    with app.app_context():  # another web worker saves the settings page
+        _db.session.add(ReminderSetting(kind=SmsKind.pre_call, is_enabled=True, days_before=0))
+        _db.session.commit()
+    assert pre_call_setting(db.session) == (False, 0)  # this unit of work keeps the value it read
+    db.session.rollback()  # its next request
+    assert pre_call_setting(db.session) == (True, 0)

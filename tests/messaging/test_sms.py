@@ -240,7 +240,7 @@ def test_stop_then_no_further_reminders_and_mulai_opts_back_in(db, client, twili
     assert answer.status_code == 200 and answer.mimetype == "text/xml"
     assert db.session.scalar(select(OptOut.reason).where(OptOut.phone == siti.phone)) == "replied BERHENTI"
     seventh = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # three days before the 10th
-    assert plan_reminders(db.session, RULES, seventh, "WIB")["due_reminder"] == 0
+    assert plan_reminders(db.session, RULES, seventh, "WIB", due_day=10)["due_reminder"] == 0
     signed_post(
         client,
         twilio_app,
@@ -249,8 +249,10 @@ def test_stop_then_no_further_reminders_and_mulai_opts_back_in(db, client, twili
         fake.auth_token,
     )
     assert db.session.scalar(select(func.count()).select_from(OptOut)) == 0
-    assert plan_reminders(db.session, RULES, seventh, "WIB")["due_reminder"] == 1
-    assert plan_reminders(db.session, RULES, seventh, "WIB")["due_reminder"] == 0  # planned once, however often it runs
+    assert plan_reminders(db.session, RULES, seventh, "WIB", due_day=10)["due_reminder"] == 1
+    assert (
+        plan_reminders(db.session, RULES, seventh, "WIB", due_day=10)["due_reminder"] == 0
+    )  # planned once, however often it runs
 
 
 def test_info_answers_only_registered_numbers(db, client, twilio_app, fake):

@@ -3,9 +3,12 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import StatementError
 
 from telecollect.contacts.models import ContactAttempt, Promise
+from telecollect.contacts.outcomes import OUTCOMES, Outcome
 from telecollect.participants.models import Participant
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
 from tests.helpers_queue import families, queue_up
@@ -239,3 +242,38 @@ def test_promise_amount_typed_on_the_call_screen(clock, db, client, login, make_
     saved = client.post(f"{screen}/outcome", data={**form, "promise_amount": "Rp 1.500.000,00"})
     assert saved.status_code == 302
     assert db.session.scalar(select(Promise.amount)) == 1_500_000
+
+
+def test_an_attempt_holds_one_of_the_outcome_codes(db, make_user):
+    """The column takes the codes of the outcome table and nothing else; a plain code still reads as itself."""
+    assert set(OUTCOMES) == {outcome.value for outcome in Outcome}
+    families(db, 1)
+    user = make_user("telecollector")
+    family_id = db.session.scalar(select(Participant.family_id))
+    db.session.add(
+        ContactAttempt(
+            family_id=family_id,
+            user_id=user.id,
+            channel="phone",
+            outcome="busy",
+            is_reached=False,
+            is_right_party=False,
+        )
+    )
+    db.session.commit()
+    stored = db.session.scalar(select(ContactAttempt))
+    assert stored.outcome is Outcome.busy and stored.outcome == "busy" and f"{stored.outcome}" == "busy"
+    assert OUTCOMES[stored.outcome].retry_after == timedelta(minutes=30)
+    db.session.add(
+        ContactAttempt(
+            family_id=family_id,
+            user_id=user.id,
+            channel="phone",
+            outcome="maybe",
+            is_reached=False,
+            is_right_party=False,
+        )
+    )
+    with pytest.raises(StatementError, match="maybe"):
+        db.session.flush()
+    db.session.rollback()

@@ -8,6 +8,7 @@ import pytest
 from telecollect.contacts.models import Channel, ContactAttempt, OptOut
 from telecollect.contacts.services import import_holidays
 from telecollect.errors import ServiceError
+from telecollect.extensions import db as _db
 from telecollect.queues import policy
 from telecollect.queues.policy import ContactRules, PolicyConfigError, parse_days, parse_hours
 
@@ -72,6 +73,21 @@ def test_branch_holidays_from_a_file(db):
         "baris 1, date: harus tanggal dengan format YYYY-MM-DD, tertulis '25/11/2026'",
         "baris 2, name: wajib diisi",
     ]
+
+
+def test_a_holiday_imported_by_another_process_closes_contact_at_once(app, db, count_queries):
+    """No process keeps a copy past its unit of work: a web worker sees another one's import on its next request."""
+    morning = at("2026-11-25T10:00:00+07:00")
+    with count_queries() as statements:
+        assert policy.window_decision(db.session, RULES, "WIB", morning).allowed
+        assert policy.window_decision(db.session, RULES, "WIB", morning).allowed
+    assert sum("holidays" in statement for statement in statements) == 1, statements  # read once per unit of work
+    db.session.rollback()  # this worker's request ends
+    with app.app_context():  # another worker (its own session) imports, and commits
+        import_holidays(_db.session, io.StringIO("date,name\n2026-11-25,Cuti bersama cabang\n"))
+        _db.session.commit()
+    decision = policy.window_decision(db.session, RULES, "WIB", morning)
+    assert decision.reason == "hari libur nasional: Cuti bersama cabang"
 
 
 def test_end_of_day_may_be_midnight(db):
