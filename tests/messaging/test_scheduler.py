@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from telecollect.messaging.models import SmsKind, SmsMessage, SmsStatus
@@ -17,6 +18,7 @@ from tests.helpers import csv_bytes, row, run_import
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.committing
 def test_scheduler_process_sends_due_messages(app, db):
     run_import(db, csv_bytes([row()]))
     siti = db.session.scalar(select(Participant))

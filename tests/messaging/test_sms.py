@@ -162,6 +162,7 @@ def test_planned_outside_sms_hours_waits_until_they_open(db, fake, gateway):
     assert len(fake.requests) == 1
 
 
+@pytest.mark.committing
 def test_two_dispatchers_at_once_never_send_twice(app, db, fake, gateway):
     people = members(db, 60)
     for person in people:
@@ -290,6 +291,7 @@ def test_only_the_webhooks_are_exempt_from_csrf(app):
     assert not csrf._exempt_blueprints
 
 
+@pytest.mark.committing
 def test_two_opt_outs_of_one_number_at_once_record_it_once(app, db):
     """The STOP webhook and a supervisor on the opt-out page at the same moment: one record, no error."""
 
