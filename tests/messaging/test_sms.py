@@ -321,3 +321,25 @@ def test_two_opt_outs_of_one_number_at_once_record_it_once(app, db):
     assert not errors, errors
     assert sorted(answers) == [False, True]
     assert db.session.scalar(select(func.count()).select_from(OptOut)) == 1
+
+
+def test_a_replayed_inbound_webhook_keeps_one_reply_and_sends_one_answer(clock, db, client, twilio_app, fake, gateway):
+    """Twilio posts a webhook again when our answer was slow or lost: the same MessageSid is one reply,
+    answered once, and a replayed STOP does not undo the START the participant sent after it."""
+    [siti] = members(db)
+    cek = {"MessageSid": "SMcek", "From": siti.phone, "Body": "CEK"}
+    answers = [signed_post(client, twilio_app, "/twilio/sms/inbound", cek, fake.auth_token) for _ in range(2)]
+    assert [(a.status_code, a.text) for a in answers] == [(200, answers[0].text)] * 2
+    assert answers[0].mimetype == "text/xml"
+    assert db.session.scalar(select(func.count()).select_from(InboundSms)) == 1
+    assert db.session.scalar(select(func.count()).select_from(SmsMessage)) == 1
+    dispatch_due(db.session, gateway, RULES, now=NOW)
+    assert [r["To"] for r in fake.requests] == [siti.phone]  # one answer left for the participant
+
+    stop = {"MessageSid": "SMstop", "From": siti.phone, "Body": "STOP"}
+    start = {"MessageSid": "SMstart", "From": siti.phone, "Body": "MULAI"}
+    for form in (stop, start, stop):  # the STOP's webhook replayed after the START
+        assert signed_post(client, twilio_app, "/twilio/sms/inbound", form, fake.auth_token).status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(OptOut)) == 0
+    sids = db.session.scalars(select(InboundSms.twilio_sid).order_by(InboundSms.id)).all()
+    assert sids == ["SMcek", "SMstop", "SMstart"]
