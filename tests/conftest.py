@@ -3,6 +3,12 @@
 Every test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
 (CI always sets it: there a missing PostgreSQL fails the run instead of
 skipping it). The schema is built by the migrations, once per engine.
+
+A test's writes are rolled back at its end (`db`): the test, its requests and its
+CLI commands share one connection inside one outer transaction, and every commit
+the code makes only releases a savepoint. Tests whose commits another connection
+must see (threads, a live server, another process) are marked `committing`: they
+commit for real and every table is emptied afterwards.
 """
 
 import contextvars
@@ -87,16 +93,65 @@ def app(request, tmp_path_factory):
 
 
 @pytest.fixture
-def db(app):
-    """The database, emptied after the test (provinces are reference data and stay)."""
+def db(request, app):
+    """The database for one test, left as it was found: rolled back, or (marked `committing`) emptied."""
     with app.app_context():
+        if request.node.get_closest_marker("committing"):
+            yield from _emptied_afterwards()
+        else:
+            yield from _rolled_back_afterwards()
+
+
+def _emptied_afterwards():
+    """Real commits, for tests where another connection must see them; every table (but the reference
+    data) is emptied afterwards."""
+    yield _db
+    _db.session.rollback()
+    _db.session.remove()
+    with _db.engine.begin() as connection:
+        for table in reversed(_db.metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                connection.execute(table.delete())
+
+
+def _rolled_back_afterwards():
+    """Every session of the test (its own, each request's, each CLI command's) joins one connection's
+    outer transaction with a savepoint, so a commit releases a savepoint, and the outer transaction is
+    rolled back at the end (SQLAlchemy's "Joining a Session into an External Transaction").
+
+    Flask-SQLAlchemy's sessions ask `get_bind` for an engine and ignore a configured `bind`, so the
+    test swaps `get_bind` for the session class of this extension.
+
+    SQLite: pysqlite's own transaction handling (BEGIN only before a write) does not fit SAVEPOINT, so,
+    as SQLAlchemy's pysqlite notes advise, this one connection runs with the driver's transaction
+    handling off (isolation_level None) and its BEGIN is emitted here. The driver then reports a
+    transaction in progress, so `lock_for` adds no BEGIN IMMEDIATE: with one connection there is no
+    other writer to wait for. The engine's other connections keep the driver's defaults, so the
+    `committing` tests, which test `lock_for` between connections, see it as a server does.
+    """
+    connection = _db.engine.connect()
+    sqlite = connection.dialect.name == "sqlite"
+    driver = connection.connection.driver_connection
+    if sqlite:
+        driver.isolation_level = None
+    outer = connection.begin()
+    if sqlite:
+        connection.exec_driver_sql("BEGIN")
+    session_class = _db.session.session_factory.class_
+    options = _db.session.session_factory.kw
+    session_class.get_bind = lambda _session, *args, **kwargs: connection
+    options["join_transaction_mode"] = "create_savepoint"
+    _db.session.remove()
+    try:
         yield _db
-        _db.session.rollback()
+    finally:
         _db.session.remove()
-        with _db.engine.begin() as connection:
-            for table in reversed(_db.metadata.sorted_tables):
-                if table.name not in REFERENCE_TABLES:
-                    connection.execute(table.delete())
+        del session_class.get_bind
+        del options["join_transaction_mode"]
+        outer.rollback()
+        if sqlite:
+            driver.isolation_level = ""
+        connection.close()
 
 
 @pytest.fixture
@@ -109,7 +164,8 @@ def count_queries(db):
         statements: list[str] = []
 
         def record(_connection, _cursor, statement, _parameters, _context, _executemany):
-            statements.append(statement)
+            if "SAVEPOINT" not in statement:  # the rolled-back test's commits, not the code's statements
+                statements.append(statement)
 
         event.listen(db.engine, "before_cursor_execute", record)
         try:

@@ -1,5 +1,6 @@
 """The API's work items and participants: full numbers are shown only where needed, and every showing is audited."""
 
+import pytest
 from sqlalchemy import select
 
 from telecollect.audit.models import AuditEvent
@@ -61,3 +62,43 @@ def test_a_number_found_invalid_is_never_shown_in_full(clock, db, client, login,
     shown = client.get("/api/v1/participants/0000000000001").json
     assert shown["participant"]["phone"] is None
     assert [m["phone"] for m in shown["family"]["members"]] == [None, "+6281200000002"]
+
+
+def _families_of_three(db):
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no=f"{family}{member:012d}", family_id=f"F{family}", phone=f"08120000{family}{member:03d}")
+                for family in (1, 2)
+                for member in (1, 2, 3)
+            ]
+        ),
+    )
+    queue_up(db, QueueName.telecollect)
+
+
+#: SQL statements of one claim and one outcome through the API, the same on SQLite and PostgreSQL (the
+#: outcome's lock is BEGIN IMMEDIATE on one, an advisory lock on the other): the hot path of every
+#: telecollector's day. A change that adds a query per family member, or loads the user twice, shows here.
+CLAIM_STATEMENTS, OUTCOME_STATEMENTS = 8, 12
+
+
+@pytest.mark.committing  # counts what a server runs: a rolled-back test's SQLite connection needs no BEGIN IMMEDIATE
+def test_one_claim_and_one_outcome_keep_their_query_budget(clock, db, client, login, make_user, count_queries):
+    _families_of_three(db)
+    login(make_user("telecollector"))
+    headers = {"X-CSRFToken": csrf_token(client.get("/participants").text)}
+
+    with count_queries() as claim_statements:
+        claimed = client.post("/api/v1/queue/claim", headers=headers)
+    assert claimed.status_code == 200 and len(claimed.json["work_item"]["family"]) == 3
+    with count_queries() as outcome_statements:
+        recorded = client.post(
+            f"/api/v1/work-items/{claimed.json['work_item']['id']}/outcome",
+            headers=headers,
+            json={"outcome": "no_answer", "client_ref": "budget-1"},
+        )
+    assert recorded.status_code == 201
+    assert len(claim_statements) == CLAIM_STATEMENTS, "\n".join(claim_statements)
+    assert len(outcome_statements) == OUTCOME_STATEMENTS, "\n".join(outcome_statements)

@@ -6,6 +6,7 @@ saying how to install it (`make test` and CI install it).
 
 import os
 import threading
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -24,6 +25,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def pytest_collection_modifyitems(items):
+    """The live server answers the browser from its own threads and connections: every browser test
+    commits for real."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.committing)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from telecollect.contacts.models import Channel, ContactAttempt, Promise
@@ -44,6 +45,7 @@ def test_due_reminder_three_days_before_the_tenth_skips_autodebit_and_old_debts(
     assert message.idempotency_key == f"due:{message.family_id}:2026-12"
 
 
+@pytest.mark.committing
 def test_two_planners_at_once_queue_each_reminder_once(app, db):
     families(db, 30)
     from tests.queues.test_concurrency import run_together

@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from telecollect.contacts.models import Channel, OptOut
 from telecollect.extensions import db as _db
-from telecollect.messaging.dispatch import dispatch_due
+from telecollect.messaging.dispatch import CLAIM_FOR, claim_batch, dispatch_due
 from telecollect.messaging.gateways import OutboxGateway, TwilioGateway
 from telecollect.messaging.models import InboundSms, SmsKind, SmsMessage, SmsStatus
 from telecollect.messaging.outbox import queue_sms
@@ -162,6 +162,7 @@ def test_planned_outside_sms_hours_waits_until_they_open(db, fake, gateway):
     assert len(fake.requests) == 1
 
 
+@pytest.mark.committing
 def test_two_dispatchers_at_once_never_send_twice(app, db, fake, gateway):
     people = members(db, 60)
     for person in people:
@@ -292,6 +293,7 @@ def test_only_the_webhooks_are_exempt_from_csrf(app):
     assert not csrf._exempt_blueprints
 
 
+@pytest.mark.committing
 def test_two_opt_outs_of_one_number_at_once_record_it_once(app, db):
     """The STOP webhook and a supervisor on the opt-out page at the same moment: one record, no error."""
 
@@ -321,3 +323,67 @@ def test_two_opt_outs_of_one_number_at_once_record_it_once(app, db):
     assert not errors, errors
     assert sorted(answers) == [False, True]
     assert db.session.scalar(select(func.count()).select_from(OptOut)) == 1
+
+
+def test_a_replayed_inbound_webhook_keeps_one_reply_and_sends_one_answer(clock, db, client, twilio_app, fake, gateway):
+    """Twilio posts a webhook again when our answer was slow or lost: the same MessageSid is one reply,
+    answered once, and a replayed STOP does not undo the START the participant sent after it."""
+    [siti] = members(db)
+    cek = {"MessageSid": "SMcek", "From": siti.phone, "Body": "CEK"}
+    answers = [signed_post(client, twilio_app, "/twilio/sms/inbound", cek, fake.auth_token) for _ in range(2)]
+    assert [(a.status_code, a.text) for a in answers] == [(200, answers[0].text)] * 2
+    assert answers[0].mimetype == "text/xml"
+    assert db.session.scalar(select(func.count()).select_from(InboundSms)) == 1
+    assert db.session.scalar(select(func.count()).select_from(SmsMessage)) == 1
+    dispatch_due(db.session, gateway, RULES, now=NOW)
+    assert [r["To"] for r in fake.requests] == [siti.phone]  # one answer left for the participant
+
+    stop = {"MessageSid": "SMstop", "From": siti.phone, "Body": "STOP"}
+    start = {"MessageSid": "SMstart", "From": siti.phone, "Body": "MULAI"}
+    for form in (stop, start, stop):  # the STOP's webhook replayed after the START
+        assert signed_post(client, twilio_app, "/twilio/sms/inbound", form, fake.auth_token).status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(OptOut)) == 0
+    sids = db.session.scalars(select(InboundSms.twilio_sid).order_by(InboundSms.id)).all()
+    assert sids == ["SMcek", "SMstop", "SMstart"]
+
+
+def test_a_message_left_sending_by_a_dead_dispatcher_is_reclaimed_and_sent(db, fake, gateway):
+    """A dispatcher claims a message, sends it, and dies before it records the answer: the row stays
+    `sending`. Nobody else touches it while the claim runs; once the claim expires the next dispatcher
+    takes it and the message ends up accepted, never stuck. Today the message goes out a second time
+    (at least once, not exactly once): Twilio got the first send but nobody recorded its SID."""
+    [siti] = members(db)
+    message_id = queue(db, siti, "due:1")
+    assert claim_batch(db.session, NOW, 10) == [message_id]
+    gateway.send(siti.phone, message(db, message_id).body)  # the dead dispatcher's send; then the crash
+    stuck = message(db, message_id)
+    assert (stuck.status, stuck.claimed_until, stuck.attempts) == (SmsStatus.sending, NOW + CLAIM_FOR, 1)
+
+    assert dispatch_due(db.session, gateway, RULES, now=NOW + CLAIM_FOR - timedelta(seconds=1)).counts["sent"] == 0
+    assert message(db, message_id).status == SmsStatus.sending and len(fake.requests) == 1
+
+    after = NOW + CLAIM_FOR + timedelta(seconds=1)
+    assert dispatch_due(db.session, gateway, RULES, now=after).counts["sent"] == 1
+    sent = message(db, message_id)
+    assert (sent.status, sent.attempts, sent.claimed_until) == (SmsStatus.accepted, 2, None)
+    assert sent.twilio_sid == "SM" + f"{2:032x}" and sent.sent_at == after
+    assert [r["To"] for r in fake.requests] == [siti.phone, siti.phone]
+    assert (
+        dispatch_due(db.session, gateway, RULES, now=after + CLAIM_FOR * 2).counts
+        == dispatch_due(db.session, gateway, RULES, now=after).counts
+    )  # nothing left to do, whenever it runs
+    assert len(fake.requests) == 2
+
+
+def test_a_reclaimed_message_that_twilio_refuses_for_now_is_retried(db, fake, gateway):
+    [siti] = members(db)
+    message_id = queue(db, siti, "due:1")
+    claim_batch(db.session, NOW, 10)  # the dispatcher dies before sending
+    fake.script.append((503, None))
+    after = NOW + CLAIM_FOR + timedelta(seconds=1)
+    assert dispatch_due(db.session, gateway, RULES, now=after, jitter=lambda: 0.5).counts["retry"] == 1
+    waiting = message(db, message_id)
+    assert (waiting.status, waiting.attempts) == (SmsStatus.queued, 2)
+    assert waiting.next_attempt_at == after + timedelta(minutes=2)
+    assert dispatch_due(db.session, gateway, RULES, now=after + timedelta(minutes=2)).counts["sent"] == 1
+    assert message(db, message_id).status == SmsStatus.accepted

@@ -335,6 +335,7 @@ def test_place_names_match_across_spellings(db):
     assert count(db, City) == 1 and count(db, District) == 1
 
 
+@pytest.mark.committing
 def test_two_imports_at_once_are_serialised_and_consistent(app, db):
     """Two officers upload overlapping files at the same moment: both finish, nothing is doubled."""
     first = csv_bytes([row(card_no=f"{n:013d}") for n in range(300)])

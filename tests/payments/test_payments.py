@@ -446,6 +446,7 @@ def test_new_arrears_data_replace_what_payments_lowered(db):
     assert arrears(db) == [(5, 175_000)]
 
 
+@pytest.mark.committing
 def test_payment_import_and_a_promise_at_once(app, db, make_user):
     """A payment import and a telecollector recording a promise on the same family at the same moment:
     whichever commits second sees the other, so the promise ends up kept."""

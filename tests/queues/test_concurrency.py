@@ -4,6 +4,7 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from telecollect.contacts.models import Channel, ContactAttempt
@@ -20,6 +21,7 @@ from tests.helpers_queue import families, queue_up
 
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+pytestmark = pytest.mark.committing  # threads, each with its own connection
 
 
 def run_together(app, workers):

@@ -274,6 +274,7 @@ def test_cli_refuses_a_bps_file_with_a_readable_message(runner, tmp_path):
     assert "BPS" in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.committing
 def test_two_region_imports_at_once_add_each_place_once(app, db):
     """Two administrators load the list at the same moment: the second waits, then finds every place."""
     results, errors = {}, []
