@@ -226,6 +226,7 @@ def test_a_wita_branch_plans_the_due_reminder_on_its_own_local_day(app, db, runn
     assert message.idempotency_key == f"due:{message.family_id}:2026-12" and "10-12-2026" in message.body
 
 
+@pytest.mark.committing  # another worker's commit must be visible to this test's connection
 def test_the_pre_call_switch_saved_by_another_worker_is_seen_on_the_next_claim(app, db):
     from telecollect.messaging.models import ReminderSetting
     from telecollect.messaging.reminders import pre_call_setting

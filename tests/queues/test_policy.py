@@ -75,6 +75,7 @@ def test_branch_holidays_from_a_file(db):
     ]
 
 
+@pytest.mark.committing  # the other worker's session must be its own connection
 def test_a_holiday_imported_by_another_process_closes_contact_at_once(app, db, count_queries):
     """No process keeps a copy past its unit of work: a web worker sees another one's import on its next request."""
     morning = at("2026-11-25T10:00:00+07:00")
