@@ -8,6 +8,7 @@ from flask import Flask, Request, abort, current_app, g, request
 from flask_login import current_user
 
 from telecollect.auth.models import User
+from telecollect.auth.services import user_for_token
 from telecollect.extensions import csrf, db, login_manager
 
 
@@ -26,8 +27,6 @@ def _load_user(user_id: str) -> User | None:
 
 
 def _load_user_from_bearer(req: Request) -> User | None:
-    from telecollect.auth.services import user_for_token
-
     raw = bearer_token(req)
     if raw is None:
         return None

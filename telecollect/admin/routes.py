@@ -7,6 +7,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from telecollect.admin.forms import UserForm
+from telecollect.audit.queries import recent_events
 from telecollect.auth.models import User
 from telecollect.auth.services import area_choices, areas_by_id, create_user, update_user
 from telecollect.errors import ServiceError
@@ -102,8 +103,6 @@ def _user_form(form: UserForm) -> UserForm:
 @roles_required("admin")
 def audit_log():
     """The audit log, newest first: sign-ins and who viewed or changed what."""
-    from telecollect.audit.queries import recent_events
-
     page = max(request.args.get("page", 1, type=int), 1)
     action = request.args.get("action", "").strip()
     username = request.args.get("user", "").strip()

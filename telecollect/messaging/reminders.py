@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from telecollect.clock import local_day
 from telecollect.contacts.models import Channel, ContactAttempt, Promise, PromiseState
 from telecollect.db import read_once
+from telecollect.formatting import rupiah
 from telecollect.messaging.models import ReminderSetting, SmsKind
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Family, Participant
@@ -183,8 +184,6 @@ def _installments(session, rules, now, today, days_before) -> int:
         .options(selectinload(Installment.plan))
     ).all()
     members = _families_with_members(session, {i.plan.family_id for i in due})
-    from telecollect.formatting import rupiah
-
     return sum(
         _send(
             session,

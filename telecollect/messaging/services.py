@@ -14,6 +14,7 @@ from telecollect.messaging.models import (
     SmsKind,
     SmsMessage,
 )
+from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Participant
 from telecollect.phones import InvalidPhone, normalize_mobile
 
@@ -81,8 +82,6 @@ def handle_inbound(
     elif action == "start" and phone:
         opt_in(session, phone, Channel.sms)
     elif action == "info" and head is not None:
-        from telecollect.messaging.outbox import queue_sms
-
         family = head.family.members
         queue_sms(
             session,
