@@ -646,7 +646,7 @@ def due_unclaimed(engine, url: str, now: datetime) -> int:
 def holiday_today(moments: list[datetime]) -> str | None:
     """The national holiday (or cuti bersama) in Jakarta at any of `moments`, as "date (name)", or None."""
     from telecollect.formatting import ZONES
-    from telecollect.queues.policy import ContactRules, blocks_contact, built_in_holidays
+    from telecollect.policy.rules import ContactRules, blocks_contact, built_in_holidays
     from telecollect.settings import load_config
 
     # The server reads the same environment, with the run's settings on top.

@@ -233,7 +233,7 @@ def timed_dispatch(engine, url: str, fake, rows: int, batch_size: int) -> tuple[
     from telecollect.extensions import db
     from telecollect.messaging.dispatch import dispatch_due
     from telecollect.messaging.gateways import TwilioGateway, gateway_from_config
-    from telecollect.queues import policy
+    from telecollect.policy import rules as policy
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, **fake.config(), "PUBLIC_BASE_URL": PUBLIC_BASE_URL})
     rules = policy.ContactRules(*WINDOW)

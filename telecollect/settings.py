@@ -111,7 +111,7 @@ def load_config(instance_path: Path | None = None) -> dict:
         #: SQLite page cache while an import writes (see db.bulk_write_cache).
         "IMPORT_SQLITE_CACHE_MB": _int("IMPORT_SQLITE_CACHE_MB", 64),
         "PAGE_SIZE": _int("PAGE_SIZE", 50),
-        # Contact policy (telecollect.queues.policy): local time of the participant.
+        # Contact policy (telecollect.policy.rules): local time of the participant.
         "CALLING_HOURS": os.environ.get("CALLING_HOURS", "08:00-20:00"),
         "CALLING_DAYS": os.environ.get("CALLING_DAYS", "mon-sat"),
         "MAX_ATTEMPTS_PER_DAY": _int("MAX_ATTEMPTS_PER_DAY", 3),

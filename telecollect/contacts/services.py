@@ -15,7 +15,7 @@ from telecollect.formatting import ZONES
 from telecollect.money import parse_positive_rupiah
 from telecollect.participants.models import bucket_of
 from telecollect.participants.queries import family_arrears
-from telecollect.queues import policy
+from telecollect.policy import rules as policy
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.reasons import Refusal, RowError, quoted
 

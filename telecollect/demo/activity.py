@@ -20,8 +20,8 @@ from telecollect.db import now_utc
 from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.participants.queries import family_arrears
+from telecollect.policy.rules import ContactRules
 from telecollect.queues.models import QueueName, WorkItem, WorkState
-from telecollect.queues.policy import ContactRules
 from telecollect.queues.services import AssignFilters, assign
 from telecollect.settings import Settings
 from telecollect.workflows.imports import import_payments

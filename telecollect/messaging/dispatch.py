@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from telecollect.contacts.models import Channel
-from telecollect.contacts.optouts import is_opted_out, opt_out
 from telecollect.db import is_postgresql
 from telecollect.messaging.gateways import SendError
 from telecollect.messaging.models import TWILIO_STATUS, SmsEvent, SmsKind, SmsMessage, SmsStatus
 from telecollect.participants.models import Participant
-from telecollect.queues import policy
+from telecollect.policy import rules as policy
+from telecollect.policy.optouts import is_opted_out, opt_out
 
 CLAIM_FOR = timedelta(minutes=5)
 MAX_ATTEMPTS = 8

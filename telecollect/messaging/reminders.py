@@ -21,8 +21,8 @@ from telecollect.messaging.models import ReminderSetting, SmsKind
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Family, Participant
 from telecollect.participants.queries import family_months_owed
+from telecollect.policy import rules as policy
 from telecollect.programs.models import Installment, InstallmentPlan, InstallmentState, PlanState
-from telecollect.queues import policy
 
 #: kind → (on by default, days before its event)
 DEFAULT_SETTINGS = {

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from telecollect.clock import day_bounds
 from telecollect.contacts.models import Channel, OptOut
-from telecollect.contacts.optouts import opt_in, opt_out
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.messaging import templates
@@ -18,6 +17,7 @@ from telecollect.messaging.models import ReminderSetting, SmsKind, SmsMessage, S
 from telecollect.messaging.reminders import DEFAULT_SETTINGS, setting
 from telecollect.participants.models import Participant
 from telecollect.phones import InvalidPhone, normalize_mobile
+from telecollect.policy.optouts import opt_in, opt_out
 from telecollect.regions.models import District
 from telecollect.security import roles_required
 from telecollect.settings import installation

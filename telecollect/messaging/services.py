@@ -5,7 +5,6 @@ from datetime import datetime
 from sqlalchemy import select
 
 from telecollect.contacts.models import Channel
-from telecollect.contacts.optouts import opt_in, opt_out
 from telecollect.messaging.models import (
     STATUS_RANK,
     TWILIO_STATUS,
@@ -17,6 +16,7 @@ from telecollect.messaging.models import (
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Participant
 from telecollect.phones import InvalidPhone, normalize_mobile
+from telecollect.policy.optouts import opt_in, opt_out
 
 STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "STOPALL"}
 START_WORDS = {"START", "MULAI", "UNSTOP"}

@@ -21,9 +21,9 @@ from telecollect.messaging.outbox import messages_for_family
 from telecollect.money import parse_positive_rupiah
 from telecollect.participants.models import BUCKETS, Segment
 from telecollect.participants.queries import family_arrears
+from telecollect.policy import rules as policy
 from telecollect.programs.queries import active_plan
 from telecollect.programs.rules import rehab_quote
-from telecollect.queues import policy
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.queues.queries import (

@@ -11,7 +11,8 @@ from telecollect.db import bulk_insert, now_utc
 from telecollect.errors import Forbidden, ServiceError
 from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.participants.queries import family_amount_owed, family_months_owed
-from telecollect.queues import lifecycle, policy
+from telecollect.policy import rules as policy
+from telecollect.queues import lifecycle
 from telecollect.queues.models import CloseReason, QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
 from telecollect.queues.queries import attach_family, item_score

@@ -6,7 +6,7 @@ from flask import current_app
 
 from telecollect.contacts.services import parse_retry_delays
 from telecollect.messaging.gateways import gateway_from_config
-from telecollect.queues.policy import ContactRules
+from telecollect.policy.rules import ContactRules
 
 _KEY = "telecollect.queues"
 

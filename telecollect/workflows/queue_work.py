@@ -11,9 +11,10 @@ from telecollect.db import lock_for
 from telecollect.messaging.reminders import pre_call_notice, prompt_autodebit_now
 from telecollect.participants.models import Family
 from telecollect.payments import services as payments
+from telecollect.policy import rules as policy
 from telecollect.programs import services as programs
 from telecollect.programs.models import InstallmentPlan
-from telecollect.queues import lifecycle, policy
+from telecollect.queues import lifecycle
 from telecollect.queues import services as queues
 from telecollect.queues.models import CloseReason, QueueName, WorkItem
 from telecollect.settings import Settings

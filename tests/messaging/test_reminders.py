@@ -9,8 +9,8 @@ from telecollect.contacts.models import Channel, ContactAttempt, Promise
 from telecollect.extensions import db as _db
 from telecollect.messaging.models import SmsKind, SmsMessage
 from telecollect.messaging.reminders import plan_reminders
+from telecollect.policy.rules import ContactRules
 from telecollect.queues.models import QueueName
-from telecollect.queues.policy import ContactRules
 from tests.conftest import csrf_token
 from tests.fake_twilio import FakeTwilio
 from tests.helpers import csv_bytes, row, run_import

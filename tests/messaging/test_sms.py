@@ -15,7 +15,7 @@ from telecollect.messaging.models import InboundSms, SmsKind, SmsMessage, SmsSta
 from telecollect.messaging.outbox import queue_sms
 from telecollect.messaging.reminders import plan_reminders
 from telecollect.participants.models import Participant
-from telecollect.queues.policy import ContactRules
+from telecollect.policy.rules import ContactRules
 from tests.fake_twilio import FakeTwilio
 from tests.helpers import csv_bytes, row, run_import
 
@@ -300,7 +300,7 @@ def test_two_opt_outs_of_one_number_at_once_record_it_once(app, db):
     from sqlalchemy import func, select
 
     from telecollect.contacts.models import Channel, OptOut
-    from telecollect.contacts.optouts import opt_out
+    from telecollect.policy.optouts import opt_out
 
     answers, errors = [], []
     barrier = threading.Barrier(2)

@@ -453,7 +453,7 @@ def test_payment_import_and_a_promise_at_once(app, db, make_user):
     from telecollect.contacts.outcomes import OUTCOMES
     from telecollect.contacts.services import OutcomeInput
     from telecollect.extensions import db as _db
-    from telecollect.queues.policy import ContactRules
+    from telecollect.policy.rules import ContactRules
 
     record_outcome = partial(queue_work.record_outcome, settings=SETTINGS)
     from tests.queues.test_concurrency import run_together

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from telecollect.errors import Forbidden, ServiceError
+from telecollect.policy.rules import ContactRules
 from telecollect.queues import lifecycle
 from telecollect.queues import services as queues
 from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
-from telecollect.queues.policy import ContactRules
 from telecollect.workflows import queue_work
 from tests.helpers import csv_bytes, row, run_import
 from tests.helpers_queue import families, queue_up

@@ -11,10 +11,10 @@ from telecollect.contacts.models import Channel, ContactAttempt
 from telecollect.contacts.outcomes import OUTCOMES
 from telecollect.contacts.services import OutcomeInput
 from telecollect.extensions import db as _db
+from telecollect.policy.rules import ContactRules
 from telecollect.queues import lifecycle
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem
-from telecollect.queues.policy import ContactRules
 from telecollect.workflows.queue_work import record_outcome
 from tests.helpers import SETTINGS
 from tests.helpers_queue import families, queue_up

@@ -10,10 +10,10 @@ from flask_babel import force_locale
 
 from telecollect.contacts.models import Channel
 from telecollect.contacts.services import import_holidays
-from telecollect.queues import policy
+from telecollect.policy import rules as policy
+from telecollect.policy.rules import ContactRules, PolicyConfigError
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName
-from telecollect.queues.policy import ContactRules, PolicyConfigError
 from tests.conftest import csrf_token
 from tests.helpers_queue import families, queue_up
 

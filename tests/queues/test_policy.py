@@ -9,8 +9,8 @@ from telecollect.contacts.models import Channel, ContactAttempt, OptOut
 from telecollect.contacts.services import import_holidays
 from telecollect.errors import ServiceError
 from telecollect.extensions import db as _db
-from telecollect.queues import policy
-from telecollect.queues.policy import ContactRules, PolicyConfigError, parse_days, parse_hours
+from telecollect.policy import rules as policy
+from telecollect.policy.rules import ContactRules, PolicyConfigError, parse_days, parse_hours
 
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
 UTC = UTC

@@ -12,8 +12,8 @@ from telecollect.contacts.outcomes import OUTCOMES
 from telecollect.contacts.services import OutcomeInput
 from telecollect.imports.reader import TableReader
 from telecollect.participants.models import Family
+from telecollect.policy.rules import ContactRules
 from telecollect.queues.models import QueueName, WorkItem
-from telecollect.queues.policy import ContactRules
 from telecollect.reports.funnel import Period, Scope, outcome_funnel, totals
 from telecollect.workflows.imports import import_payments
 from telecollect.workflows.queue_work import record_outcome
