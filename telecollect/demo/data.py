@@ -168,8 +168,6 @@ MOBILE_PREFIXES = [
     "0882",
 ]
 
-#: What a participant pays a month per class (Perpres 64/2020; class III as paid by the participant from 2021).
-CONTRIBUTION = {1: 150_000, 2: 100_000, 3: 35_000}
 
 DEMO_PASSWORD = "telecollect"
 DEMO_USERS = [

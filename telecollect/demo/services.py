@@ -12,6 +12,7 @@ from telecollect.auth.services import areas_named, create_user
 from telecollect.demo import data
 from telecollect.demo.activity import simulate
 from telecollect.imports.reader import TableReader
+from telecollect.participants.contributions import MONTHLY_CONTRIBUTION
 from telecollect.participants.importing import COLUMNS
 from telecollect.participants.models import Participant
 from telecollect.regions.importing import import_regions
@@ -60,7 +61,7 @@ def demo_rows(count: int, rng: random.Random, as_of: date):
                 "rw": f"{rw:03d}",
                 "address": address,
                 "months_in_arrears": months,
-                "arrears_amount": min(months, 24) * data.CONTRIBUTION[klass],
+                "arrears_amount": min(months, 24) * MONTHLY_CONTRIBUTION[klass],
                 "autodebit": "ya" if autodebit else "tidak",
                 "as_of": as_of.isoformat(),
             }

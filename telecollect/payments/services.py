@@ -21,11 +21,11 @@ from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
 from telecollect.imports.seen import SeenKeys
+from telecollect.participants.contributions import member_monthly
 from telecollect.participants.locks import lock_families
 from telecollect.participants.models import Family, Participant
 from telecollect.payments.importing import PaymentRow, missing_columns, validate_row
 from telecollect.payments.models import SELF_CURE, Payment
-from telecollect.programs.rules import member_monthly
 from telecollect.queues.models import RequeueReason, WorkItem
 from telecollect.reasons import Refusal
 from telecollect.settings import Settings

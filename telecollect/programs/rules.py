@@ -10,11 +10,9 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from telecollect.participants.contributions import family_monthly
 from telecollect.participants.queries import family_arrears
 from telecollect.programs.models import ProgramKind, ReliefProgram
-
-#: What a participant pays a month per class (Perpres 64/2020; class III as paid by the participant).
-MONTHLY_CONTRIBUTION = {1: 150_000, 2: 100_000, 3: 35_000}
 
 
 @dataclass
@@ -54,17 +52,6 @@ def program_on(session, on: date, kind: ProgramKind = ProgramKind.installment) -
         .order_by(ReliefProgram.effective_from.desc())
         .limit(1)
     )
-
-
-def member_monthly(member) -> int:
-    """A member's monthly contribution: from the class, else from the arrears figure itself."""
-    if member.klass in MONTHLY_CONTRIBUTION:
-        return MONTHLY_CONTRIBUTION[member.klass]
-    return member.arrears_amount // member.months_in_arrears if member.months_in_arrears else 0
-
-
-def family_monthly(members) -> int:
-    return sum(member_monthly(m) for m in members)
 
 
 def registration_open(program: ReliefProgram, on: date) -> bool:
