@@ -7,7 +7,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from telecollect.admin.forms import UserForm
-from telecollect.audit.queries import recent_events
+from telecollect.admin.queries import recent_events
 from telecollect.auth.models import User
 from telecollect.auth.services import area_choices, areas_by_id, create_user, update_user
 from telecollect.errors import ServiceError

@@ -3,14 +3,15 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from telecollect.auth.models import User
 from telecollect.db import UTCDateTime, now_utc
 from telecollect.extensions import db
 
 
 class AuditEvent(db.Model):
+    """One event. The log is a sink every domain writes to, so it imports none of them (the user is an id)."""
+
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_target", "target_type", "target_id"),
@@ -27,8 +28,6 @@ class AuditEvent(db.Model):
     target_id: Mapped[int | None] = mapped_column(nullable=True)
     ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    user: Mapped[User | None] = relationship()
 
     def __repr__(self):
         return f"<AuditEvent {self.action} user={self.user_id} {self.target_type}:{self.target_id}>"
