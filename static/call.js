@@ -37,6 +37,8 @@
   if (renewUrl && every) {
     setInterval(() => fetch(renewUrl, { method: "POST", headers: { "X-CSRFToken": csrf } }), every);
   }
+  // Shortcuts work from here on (a key pressed while the page was still loading did nothing).
+  form.dataset.ready = "true";
   const release = document.getElementById("release");
   if (release) {
     release.addEventListener("click", async () => {

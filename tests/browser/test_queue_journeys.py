@@ -25,6 +25,7 @@ def test_telecollector_works_three_calls_and_the_callback_returns(clock, page, s
     page.get_by_test_id("next").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 3")
     expect(page.get_by_test_id("tel").first).to_have_attribute("href", "tel:+6281200000003")
+    expect(page.locator("#outcome-form[data-ready]")).to_have_count(1)  # the shortcuts are listening
     page.keyboard.press("1")
     page.get_by_role("button", name=re.compile("^Simpan")).click()
     expect(page.get_by_role("alert")).to_contain_text("Tersimpan: Tidak diangkat")
@@ -33,6 +34,7 @@ def test_telecollector_works_three_calls_and_the_callback_returns(clock, page, s
     # 2: a promise, with its date and amount.
     page.get_by_test_id("next").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 2")
+    expect(page.locator("#outcome-form[data-ready]")).to_have_count(1)  # the shortcuts are listening
     page.keyboard.press("7")
     page.get_by_label("Tanggal janji").fill("2026-11-28")
     page.get_by_label("Nominal janji (Rp)").fill("200000")
@@ -42,6 +44,7 @@ def test_telecollector_works_three_calls_and_the_callback_returns(clock, page, s
     # 3: asked to be called back at 14:00 their time.
     page.get_by_test_id("next").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 1")
+    expect(page.locator("#outcome-form[data-ready]")).to_have_count(1)  # the shortcuts are listening
     page.keyboard.press("6")
     page.get_by_label(re.compile("Hubungi kembali pada")).fill("2026-11-24T14:00")
     page.get_by_role("button", name=re.compile("^Simpan")).click()
