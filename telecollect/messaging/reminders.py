@@ -127,19 +127,7 @@ def _promise_reminders(session, rules, now, today, days_before) -> int:
     promises = session.scalars(
         select(Promise).where(Promise.state == PromiseState.pending, Promise.promised_on == target)
     ).all()
-    members = _families_with_members(session, {p.family_id for p in promises})
-    return sum(
-        _send(
-            session,
-            rules,
-            now,
-            kind=SmsKind.promise_reminder,
-            key=f"promise:{p.id}",
-            members=members[p.family_id],
-            tanggal_janji=p.promised_on,
-        )
-        for p in promises
-    )
+    return _about_promises(session, rules, now, promises, kind=SmsKind.promise_reminder, key_prefix="promise")
 
 
 def _broken_promises(session, rules, now, today, days_after) -> int:
@@ -156,14 +144,19 @@ def _broken_promises(session, rules, now, today, days_after) -> int:
             Promise.resolved_on >= last_counting_day - timedelta(days=7),
         )
     ).all()
+    return _about_promises(session, rules, now, promises, kind=SmsKind.promise_broken, key_prefix="broken")
+
+
+def _about_promises(session, rules, now, promises, *, kind: SmsKind, key_prefix: str) -> int:
+    """One message of `kind` to each promise's family, keyed by the promise (so never twice)."""
     members = _families_with_members(session, {p.family_id for p in promises})
     return sum(
         _send(
             session,
             rules,
             now,
-            kind=SmsKind.promise_broken,
-            key=f"broken:{p.id}",
+            kind=kind,
+            key=f"{key_prefix}:{p.id}",
             members=members[p.family_id],
             tanggal_janji=p.promised_on,
         )
