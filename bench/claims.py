@@ -343,7 +343,7 @@ def claim_statement(url: str, username: str) -> tuple[str, object]:
     from telecollect.db import now_utc
     from telecollect.extensions import db
     from telecollect.queues import policy, services
-    from telecollect.queues.settings import contact_rules, lease
+    from telecollect.runtime import contact_rules, lease
 
     app = server_app(url)
     captured = []

@@ -58,7 +58,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_settings(app: Flask) -> None:
     from telecollect import settings
-    from telecollect.queues.settings import register_queue_settings
+    from telecollect.runtime import register_queue_settings
 
     settings.register(app)
     register_queue_settings(app)

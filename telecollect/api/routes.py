@@ -18,7 +18,7 @@ from telecollect.participants.queries import family_arrears, family_members, loc
 from telecollect.programs.rules import rehab_quote
 from telecollect.queues import lifecycle
 from telecollect.queues.queries import item_for_user
-from telecollect.queues.settings import contact_rules, lease, retry_delays
+from telecollect.runtime import contact_rules, lease, retry_delays
 from telecollect.settings import installation
 from telecollect.workflows import queue_work
 

@@ -38,9 +38,9 @@ from telecollect.queues.queries import (
     promise_status,
     today_counters,
 )
-from telecollect.queues.settings import contact_rules, lease, retry_delays
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
+from telecollect.runtime import contact_rules, lease, retry_delays
 from telecollect.security import roles_required
 from telecollect.settings import installation
 from telecollect.workflows import queue_work

@@ -14,7 +14,7 @@ from telecollect.extensions import db
 from telecollect.messaging.dispatch import dispatch_due
 from telecollect.messaging.reminders import plan_reminders
 from telecollect.queues import lifecycle
-from telecollect.queues.settings import contact_rules, sms_gateway
+from telecollect.runtime import contact_rules, sms_gateway
 from telecollect.settings import installation
 from telecollect.workflows.settlement import settle
 

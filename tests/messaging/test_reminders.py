@@ -127,7 +127,7 @@ def test_autodebit_prompt_follows_an_interested_outcome(clock, db, client, login
 def test_jobs_run_once_sends_through_twilio_settings(app, db, runner):
     families(db, 3)
     fake = FakeTwilio().start()
-    from telecollect.queues import settings
+    from telecollect import runtime as settings
 
     saved = app.extensions[settings._KEY]["sms_gateway"]
     from telecollect.messaging.gateways import TwilioGateway

@@ -1,4 +1,6 @@
-"""Settings parsed once at app creation (contact policy, queue, SMS gateway), so that a bad value stops the start."""
+"""What the edge hands to the workflows, built once at app creation from the settings: the contact rules, the
+retry delays, the claim lease and the SMS gateway (a bad value stops the start). Delivery code only: views,
+commands and jobs read these and pass them down."""
 
 from datetime import timedelta
 
@@ -8,7 +10,7 @@ from telecollect.contacts.services import parse_retry_delays
 from telecollect.messaging.gateways import gateway_from_config
 from telecollect.policy.rules import ContactRules
 
-_KEY = "telecollect.queues"
+_KEY = "telecollect.runtime"
 
 
 def register_queue_settings(app) -> None:
