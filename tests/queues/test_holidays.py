@@ -201,7 +201,7 @@ def test_the_page_marks_estimates_and_switches_years(db, client, login, make_use
 
 
 def test_the_page_shows_cuti_bersama_open_when_the_setting_is_off(app, db, client, login, make_user, monkeypatch):
-    settings = app.extensions["telecollect.queues"]
+    settings = app.extensions["telecollect.runtime"]
     monkeypatch.setitem(settings, "rules", replace(settings["rules"], cuti_bersama_blocks=False))
     login(make_user("supervisor"))
     rows = _rows(client.get("/holidays?year=2026").text)
