@@ -1,15 +1,14 @@
 """Reading work items: access, lists, counters."""
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from telecollect import clock
 from telecollect.auth.models import Role, User
 from telecollect.auth.scoping import areas_of
-from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.errors import Forbidden, NotFound
 from telecollect.participants.models import Family, Participant
 from telecollect.participants.queries import family_arrears
@@ -91,30 +90,6 @@ def day_start(zone: str, now: datetime) -> datetime:
     return clock.day_start(clock.local_day(now, zone), zone)
 
 
-def today_counters(session, user: User, now: datetime) -> dict:
-    """Calls, contacts and promises the user recorded since local midnight."""
-    since = day_start(user.timezone, now)
-    calls, contacts = session.execute(
-        select(func.count(), func.count().filter(ContactAttempt.is_reached.is_(True))).where(
-            ContactAttempt.user_id == user.id, ContactAttempt.at >= since
-        )
-    ).one()
-    promises = session.scalar(
-        select(func.count()).select_from(Promise).where(Promise.user_id == user.id, Promise.created_at >= since)
-    )
-    return {"calls": calls, "contacts": contacts, "promises": promises}
-
-
-def my_promises(session, user: User) -> list[Promise]:
-    """Pending promises this user took, soonest first."""
-    return session.scalars(
-        select(Promise)
-        .where(Promise.user_id == user.id, Promise.state == PromiseState.pending)
-        .options(selectinload(Promise.family).selectinload(Family.members))
-        .order_by(Promise.promised_on, Promise.id)
-    ).all()
-
-
 def my_callbacks(session, user: User) -> list[WorkItem]:
     return session.scalars(
         select(WorkItem)
@@ -128,38 +103,8 @@ def my_callbacks(session, user: User) -> list[WorkItem]:
     ).all()
 
 
-def family_attempts(session, family_id: int, limit: int = 50) -> list[ContactAttempt]:
-    return session.scalars(
-        select(ContactAttempt)
-        .where(ContactAttempt.family_id == family_id)
-        .options(selectinload(ContactAttempt.user))
-        .order_by(ContactAttempt.at.desc())
-        .limit(limit)
-    ).all()
-
-
-def last_contact(session, family_ids: list[int]) -> dict[int, datetime]:
-    """When each family was last reached by anyone, on any channel."""
-    if not family_ids:
-        return {}
-    return dict(
-        session.execute(
-            select(ContactAttempt.family_id, func.max(ContactAttempt.at))
-            .where(ContactAttempt.family_id.in_(family_ids), ContactAttempt.is_reached.is_(True))
-            .group_by(ContactAttempt.family_id)
-        ).all()
-    )
-
-
 def days_since(moment: datetime | None, now: datetime) -> int | None:
     return None if moment is None else (now - moment).days
-
-
-def promise_status(promise: Promise, today: date) -> str:
-    """due (today), overdue (past) or upcoming, for the promise list."""
-    if promise.promised_on < today:
-        return "overdue"
-    return "due" if promise.promised_on == today else "upcoming"
 
 
 def item_score(item: WorkItem, now: datetime) -> Score:

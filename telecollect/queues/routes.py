@@ -11,6 +11,7 @@ from telecollect.audit import services as audit
 from telecollect.auth.models import Role, User
 from telecollect.contacts.labels import outcome_label
 from telecollect.contacts.outcomes import OUTCOMES
+from telecollect.contacts.queries import family_attempts, last_contact, my_promises, promise_status, today_counters
 from telecollect.contacts.services import HAND_CHANNELS, find_recorded, parse_outcome
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
@@ -26,18 +27,7 @@ from telecollect.programs.queries import active_plan
 from telecollect.programs.rules import rehab_quote
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem, WorkState
-from telecollect.queues.queries import (
-    cadre_work_list,
-    days_since,
-    family_attempts,
-    item_for_user,
-    item_score,
-    last_contact,
-    my_callbacks,
-    my_promises,
-    promise_status,
-    today_counters,
-)
+from telecollect.queues.queries import cadre_work_list, days_since, item_for_user, item_score, my_callbacks
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
 from telecollect.runtime import contact_rules, lease, retry_delays

@@ -1,26 +1,21 @@
 """Handing out work: assignment, claiming with a lease, releasing, closing."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 
 from telecollect.auth.models import Role, User
-from telecollect.contacts.models import Channel
 from telecollect.db import bulk_insert, now_utc
 from telecollect.errors import Forbidden, ServiceError
 from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.participants.queries import family_amount_owed, family_months_owed
-from telecollect.policy import rules as policy
 from telecollect.queues import lifecycle
-from telecollect.queues.models import CloseReason, QueueName, WorkItem, WorkState
+from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
-from telecollect.queues.queries import attach_family, item_score
+from telecollect.queues.queries import item_score
 from telecollect.regions.models import City, District, Province, Village
 from telecollect.regions.names import name_key
-
-#: How many refused candidates a claim skips before answering "nothing now".
-MAX_CLAIM_TRIES = 25
 
 
 @dataclass
@@ -214,44 +209,6 @@ def balance(session, queue: QueueName, users: list[User]) -> dict[int, int]:
     for user_id, item_ids in plan.items():
         _move_to(session, item_ids, user_id)
     return received
-
-
-def claim_next(session, user: User, rules: policy.ContactRules, *, lease: timedelta, now: datetime) -> WorkItem | None:
-    """Claim the best item `user` may work now, with a lease; None when nothing may be worked.
-
-    The pick-and-claim is one statement, safe with many claimers at once (see
-    `lifecycle.claim_one`). An item the contact policy refuses (daily cap, no
-    usable number) is rescheduled or closed and the next one is tried.
-    """
-    queue = queue_for(user)
-    zones = policy.zones_open(session, rules, now)
-    if not zones:
-        return None
-    for _ in range(MAX_CLAIM_TRIES):
-        item = lifecycle.claim_one(session, user, queue, zones, now, now + lease)
-        if item is None:
-            return None
-        attach_family(session, item)
-        decision = policy.decide(
-            session,
-            rules,
-            family_id=item.family_id,
-            members=item.family.members,
-            zone=item.timezone,
-            channel=_channel(queue),
-            now=now,
-        )
-        if decision.allowed:
-            return item
-        lifecycle.set_aside(
-            item, retry_at=decision.retry_at, reason=None if decision.retry_at else CloseReason(decision.code), now=now
-        )
-        session.flush()
-    return None
-
-
-def _channel(queue: QueueName) -> Channel:
-    return Channel.phone if queue == QueueName.telecollect else Channel.whatsapp
 
 
 def current_claim(session, user: User, now: datetime) -> WorkItem | None:

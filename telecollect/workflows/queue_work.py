@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from telecollect.auth.models import User
 from telecollect.contacts import services as contacts
+from telecollect.contacts.models import Channel
 from telecollect.contacts.services import OutcomeInput, Recorded
 from telecollect.db import lock_for
 from telecollect.messaging.reminders import pre_call_notice, prompt_autodebit_now
@@ -17,18 +18,50 @@ from telecollect.programs.models import InstallmentPlan
 from telecollect.queues import lifecycle
 from telecollect.queues import services as queues
 from telecollect.queues.models import CloseReason, QueueName, WorkItem
+from telecollect.queues.queries import attach_family
 from telecollect.settings import Settings
+
+#: How many refused candidates a claim skips before answering "nothing now".
+MAX_CLAIM_TRIES = 25
 
 
 def claim(
     session: Session, user: User, rules: policy.ContactRules, *, lease: timedelta, now: datetime
 ) -> WorkItem | None:
-    """Berikutnya: claim the family most worth contacting now → for a call, the pre-call notice (when the
-    branch sends one)."""
-    item = queues.claim_next(session, user, rules, lease=lease, now=now)
-    if item is not None and item.queue == QueueName.telecollect:
-        pre_call_notice(session, rules, item.family.members, now)
-    return item
+    """Berikutnya: claim the family most worth contacting now (a lease) → the contact policy asked about it →
+    for a call, the pre-call notice (when the branch sends one). None when nothing may be worked now.
+
+    The pick-and-claim is one statement, safe with many claimers at once (`lifecycle.claim_one`). An item
+    the policy refuses (a cap reached, no usable number) is rescheduled or closed and the next one is tried.
+    """
+    queue = queues.queue_for(user)
+    zones = policy.zones_open(session, rules, now)
+    if not zones:
+        return None
+    for _ in range(MAX_CLAIM_TRIES):
+        item = lifecycle.claim_one(session, user, queue, zones, now, now + lease)
+        if item is None:
+            return None
+        attach_family(session, item)
+        channel = Channel.phone if queue == QueueName.telecollect else Channel.whatsapp
+        decision = policy.decide(
+            session,
+            rules,
+            family_id=item.family_id,
+            members=item.family.members,
+            zone=item.timezone,
+            channel=channel,
+            now=now,
+        )
+        if decision.allowed:
+            if queue == QueueName.telecollect:
+                pre_call_notice(session, rules, item.family.members, now)
+            return item
+        lifecycle.set_aside(
+            item, retry_at=decision.retry_at, reason=None if decision.retry_at else CloseReason(decision.code), now=now
+        )
+        session.flush()
+    return None
 
 
 def record_outcome(

@@ -171,7 +171,7 @@ def test_cadre_claims_only_in_her_areas(db, make_user):
     assert claim(db, siti).family.members[0].card_no == "0000000000001"
     assert claim(db, siti).family.members[0].card_no == "0000000000001"
     with pytest.raises(Forbidden):
-        queues.claim_next(db.session, make_user("supervisor"), RULES, lease=LEASE, now=NOW)
+        queue_work.claim(db.session, make_user("supervisor"), RULES, lease=LEASE, now=NOW)
 
 
 def test_new_arrears_data_close_paid_up_families(db, make_user):

@@ -13,8 +13,8 @@ from telecollect.contacts.services import OutcomeInput
 from telecollect.extensions import db as _db
 from telecollect.policy.rules import ContactRules
 from telecollect.queues import lifecycle
-from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem
+from telecollect.workflows import queue_work
 from telecollect.workflows.queue_work import record_outcome
 from tests.helpers import SETTINGS
 from tests.helpers_queue import families, queue_up
@@ -60,7 +60,7 @@ def test_many_claimers_never_share_an_item_and_drain_the_queue(app, db, make_use
             user = _db.session.get(User, user_id)
             taken = []
             while True:
-                item = queues.claim_next(_db.session, user, RULES, lease=timedelta(minutes=15), now=NOW)
+                item = queue_work.claim(_db.session, user, RULES, lease=timedelta(minutes=15), now=NOW)
                 _db.session.commit()
                 if item is None:
                     return taken
@@ -85,7 +85,7 @@ def test_simultaneous_claims_each_get_a_different_item(app, db, make_user):
         def work():
             from telecollect.auth.models import User
 
-            item = queues.claim_next(
+            item = queue_work.claim(
                 _db.session, _db.session.get(User, user_id), RULES, lease=timedelta(minutes=15), now=NOW
             )
             _db.session.commit()

@@ -12,8 +12,8 @@ from telecollect.contacts.models import Channel
 from telecollect.contacts.services import import_holidays
 from telecollect.policy import rules as policy
 from telecollect.policy.rules import ContactRules, PolicyConfigError
-from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName
+from telecollect.workflows import queue_work
 from tests.conftest import csrf_token
 from tests.helpers_queue import families, queue_up
 
@@ -84,10 +84,10 @@ def test_nobody_is_claimed_on_cuti_bersama(db, make_user):
     user = make_user("telecollector")
     lebaran_leave = ten_wib(date(2026, 3, 23))
     queue_up(db, QueueName.telecollect, now=ten_wib(date(2026, 3, 2)))
-    assert queues.claim_next(db.session, user, RULES, lease=LEASE, now=lebaran_leave) is None
+    assert queue_work.claim(db.session, user, RULES, lease=LEASE, now=lebaran_leave) is None
     # 18 March is cuti bersama, then Nyepi, cuti bersama, Idul Fitri (Saturday), Sunday and two more days of leave.
     assert policy.next_opening(db.session, RULES, "WIB", ten_wib(date(2026, 3, 18))) == at("2026-03-25T08:00:00+07:00")
-    assert queues.claim_next(db.session, user, working_cuti_bersama(), lease=LEASE, now=lebaran_leave) is not None
+    assert queue_work.claim(db.session, user, working_cuti_bersama(), lease=LEASE, now=lebaran_leave) is not None
 
 
 def test_with_the_setting_off_cuti_bersama_are_working_days_and_national_holidays_are_not(db, member):
