@@ -112,7 +112,7 @@ def outcome(item_id):
     item = item_for_user(db.session, current_user, item_id, to_work=True)
     first = find_recorded(db.session, current_user, body.get("client_ref"))
     if first is None:
-        given = parse_outcome(body, item, rules=contact_rules(), now=now, session=db.session)
+        given = parse_outcome(body, item, now=now)
         recorded = queue_work.record_outcome(
             db.session,
             item,

@@ -1,23 +1,21 @@
 """Recording what happened on a contact, and scheduling what comes next."""
 
-import csv
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from telecollect.auth.models import User
-from telecollect.contacts.models import Channel, ContactAttempt, Holiday, Promise
+from telecollect.contacts.models import Channel, ContactAttempt, Promise
 from telecollect.contacts.outcomes import OUTCOMES, OutcomeKind
 from telecollect.errors import ServiceError
 from telecollect.formatting import ZONES
 from telecollect.money import parse_positive_rupiah
 from telecollect.participants.models import bucket_of
 from telecollect.participants.queries import family_arrears
-from telecollect.policy import rules as policy
 from telecollect.queues.models import QueueName, WorkItem
-from telecollect.reasons import Refusal, RowError, quoted
+from telecollect.reasons import Refusal
 
 #: How far ahead a promise or a callback may be set.
 MAX_DAYS_AHEAD = 30
@@ -51,8 +49,10 @@ class Recorded:
     was_claimed_by_other: bool = False
 
 
-def parse_outcome(data: dict, item: WorkItem, *, rules: policy.ContactRules, now: datetime, session) -> OutcomeInput:
-    """Validate an outcome submission (API JSON or screen form). Raises `ServiceError` naming the field."""
+def parse_outcome(data: dict, item: WorkItem, *, now: datetime) -> OutcomeInput:
+    """Validate an outcome submission (API JSON or screen form). Raises `ServiceError` naming the field.
+    (Whether a callback falls in the calling window is the contact policy's question, asked when the
+    outcome is recorded.)"""
     kind = OUTCOMES.get(str(data.get("outcome") or ""))
     if kind is None:
         raise ServiceError("invalid_outcome", _("Unknown outcome."), "outcome")
@@ -69,7 +69,7 @@ def parse_outcome(data: dict, item: WorkItem, *, rules: policy.ContactRules, now
         parsed.promise_date = _promise_date(data.get("promise_date"), local_today)
         parsed.promise_amount = _promise_amount(data.get("promise_amount"))
     if kind.callback:
-        parsed.callback_at = _callback_at(data.get("callback_at"), item.timezone, now, rules, session)
+        parsed.callback_at = _callback_at(data.get("callback_at"), item.timezone, now)
     return parsed
 
 
@@ -129,7 +129,7 @@ def _promise_amount(value) -> int:
         raise ServiceError(exc.code, _("Promised amount: %(reason)s", reason=str(exc)), "promise_amount") from None
 
 
-def _callback_at(value, zone: str, now: datetime, rules, session) -> datetime:
+def _callback_at(value, zone: str, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(str(value or ""))
     except ValueError:
@@ -141,13 +141,6 @@ def _callback_at(value, zone: str, now: datetime, rules, session) -> datetime:
         raise ServiceError(
             "callback_at_out_of_range",
             _("The callback must be in the future, within %(days)d days.", days=MAX_DAYS_AHEAD),
-            "callback_at",
-        )
-    window = policy.window_decision(session, rules, zone, moment)
-    if not window.allowed:
-        raise ServiceError(
-            "callback_outside_hours",
-            _("The callback falls outside the calling window: %(reason)s.", reason=window.reason),
             "callback_at",
         )
     return moment
@@ -169,7 +162,7 @@ def record_attempt(session, item: WorkItem, user: User, given: OutcomeInput, now
     A `client_ref` seen before fails the flush (unique per user): see
     `workflows.queue_work.record_outcome`."""
     members = item.family.members
-    phone = given.phone or next(iter(policy.contactable_phones(session, members, given.channel)), None)
+    phone = given.phone  # the caller chose it among the numbers the policy allows (or the person typed it)
     _amount, months = family_arrears(members)
     attempt = ContactAttempt(
         queue=item.queue.value,
@@ -217,29 +210,6 @@ def record_promise(
     return promise
 
 
-def next_action_time(session, item: WorkItem, given: OutcomeInput, *, rules, retry_delays, now) -> datetime:
-    """When the family is due again after this outcome, inside the contact policy."""
-    kind = given.kind
-    with session.no_autoflush:  # the policy's reads must not flush half of a new schedule
-        if kind.final:
-            return item.next_action_at
-        if kind.promise:
-            day_after = datetime.combine(given.promise_date + timedelta(days=1), time(0), ZONES[item.timezone])
-            return policy.next_opening(session, rules, item.timezone, day_after)
-        if kind.callback:
-            return given.callback_at
-        return _retry_time(session, item, kind, rules, retry_delays, now)
-
-
-def _retry_time(session, item, kind, rules, retry_delays, now) -> datetime:
-    """The retry delay for the outcome, pushed past today's or this week's cap and into the window."""
-    wanted = now + retry_delays.get(kind.code, kind.retry_after or timedelta(hours=2))
-    cap = policy.cap_decision(session, rules, item.family_id, item.timezone, now)
-    if not cap.allowed and cap.retry_at and cap.retry_at > wanted:
-        wanted = cap.retry_at
-    return policy.next_opening(session, rules, item.timezone, wanted)
-
-
 def parse_retry_delays(text: str) -> dict[str, timedelta]:
     """ "no_answer=2h,busy=30m,refused=7d" → per-outcome delays (overrides the defaults)."""
     units = {"m": "minutes", "h": "hours", "d": "days"}
@@ -250,38 +220,3 @@ def parse_retry_delays(text: str) -> dict[str, timedelta]:
             raise ValueError(f"RETRY_DELAYS entries look like no_answer=2h (m, h or d), got {part!r}")
         delays[code] = timedelta(**{units[amount[-1]]: int(amount[:-1])})
     return delays
-
-
-def import_holidays(session, stream) -> int:
-    """Load extra holidays from `date,name` CSV lines (ISO dates), all-or-nothing; returns how many were new.
-
-    Raises `ServiceError("bad_holidays")` listing every bad row (`RowError`s, in the reader's language)."""
-    rows, errors = [], []
-    for line, record in enumerate(csv.reader(stream), start=1):
-        if not record or not "".join(record).strip():
-            continue
-        if line == 1 and record[0].strip().lower() in {"date", "tanggal"}:
-            continue
-        try:
-            day = date.fromisoformat(record[0].strip())
-        except ValueError:
-            errors.append(RowError(line, "date", Refusal("iso_date", value=quoted(record[0]))))
-            continue
-        name = (record[1] if len(record) > 1 else "").strip()
-        if not name:
-            errors.append(RowError(line, "name", Refusal("required")))
-            continue
-        rows.append((day, name))
-    if errors:
-        raise ServiceError("bad_holidays", "\n".join(str(error) for error in errors), "file")
-    existing = {h.on: h for h in session.scalars(select(Holiday).where(Holiday.on.in_([d for d, _ in rows])))}
-    created = 0
-    for day, name in rows:
-        if day in existing:
-            existing[day].name = name
-        else:
-            session.add(Holiday(on=day, name=name))
-            created += 1
-    session.flush()
-    policy.forget_branch_holidays(session)
-    return created

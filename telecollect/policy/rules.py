@@ -327,3 +327,28 @@ def _day_label(local: datetime) -> str:
     return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")][
         local.weekday()
     ]
+
+
+def next_action_time(session, item, given, *, rules: ContactRules, retry_delays, now: datetime) -> datetime:
+    """When a work item is due again after an outcome (`given`: the recorded outcome input), inside the
+    contact policy: the day after a promise, the asked-for callback, else the outcome's retry delay pushed past
+    today's or this week's cap and into the calling window."""
+    kind = given.kind
+    with session.no_autoflush:  # the policy's reads must not flush half of a new schedule
+        if kind.final:
+            return item.next_action_at
+        if kind.promise:
+            day_after = datetime.combine(given.promise_date + timedelta(days=1), time(0), ZONES[item.timezone])
+            return next_opening(session, rules, item.timezone, day_after)
+        if kind.callback:
+            return given.callback_at
+        return _retry_time(session, item, kind, rules, retry_delays, now)
+
+
+def _retry_time(session, item, kind, rules, retry_delays, now) -> datetime:
+    """The retry delay for the outcome, pushed past today's or this week's cap and into the window."""
+    wanted = now + retry_delays.get(kind.code, kind.retry_after or timedelta(hours=2))
+    cap = cap_decision(session, rules, item.family_id, item.timezone, now)
+    if not cap.allowed and cap.retry_at and cap.retry_at > wanted:
+        wanted = cap.retry_at
+    return next_opening(session, rules, item.timezone, wanted)

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from telecollect.auth.models import User
 from telecollect.cli import PositiveRupiah, fail
-from telecollect.contacts.services import import_holidays
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.participants.models import BUCKETS
+from telecollect.policy.holidays import import_holidays
 from telecollect.queues.models import QueueName
 from telecollect.queues.services import AssignFilters, assign, balance
 from telecollect.reasons import Refusal

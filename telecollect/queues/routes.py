@@ -105,7 +105,7 @@ def record(item_id):
     recorded = find_recorded(db.session, current_user, client_ref)
     if recorded is None:
         try:
-            given = parse_outcome(request.form.to_dict(), work, rules=contact_rules(), now=now, session=db.session)
+            given = parse_outcome(request.form.to_dict(), work, now=now)
             recorded = queue_work.record_outcome(
                 db.session,
                 work,

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from telecollect.auth.models import User
@@ -9,6 +10,7 @@ from telecollect.contacts import services as contacts
 from telecollect.contacts.models import Channel
 from telecollect.contacts.services import OutcomeInput, Recorded
 from telecollect.db import lock_for
+from telecollect.errors import ServiceError
 from telecollect.messaging.reminders import pre_call_notice, prompt_autodebit_now
 from telecollect.participants.models import Family
 from telecollect.payments import services as payments
@@ -38,7 +40,7 @@ def claim(
     zones = policy.zones_open(session, rules, now)
     if not zones:
         return None
-    for _ in range(MAX_CLAIM_TRIES):
+    for _try in range(MAX_CLAIM_TRIES):
         item = lifecycle.claim_one(session, user, queue, zones, now, now + lease)
         if item is None:
             return None
@@ -75,8 +77,10 @@ def record_outcome(
     now: datetime,
     settings: Settings,
 ) -> Recorded:
-    """One contact's outcome: the attempt → the work item's counters and schedule → a promise and what is
-    already paid toward it → an autodebit prompt.
+    """One contact's outcome: a callback asked for inside the calling window → the number used (one the policy
+    allows, unless the person named it) → the attempt → the work item's counters and schedule → a promise and
+    what is already paid toward it → an autodebit prompt. Raises `ServiceError` for a callback outside the
+    window.
 
     The same `client_ref` twice, even at the same moment from two requests,
     records once: the second waits for the first and then finds it. Nothing a person records is
@@ -89,6 +93,10 @@ def record_outcome(
         first = contacts.find_recorded(session, user, given.client_ref)
         if first is not None:
             return Recorded(first, is_new=False)
+    if given.kind.callback and given.callback_at is not None:
+        _check_callback_window(session, rules, item.timezone, given.callback_at)
+    if not given.phone:
+        given.phone = next(iter(policy.contactable_phones(session, item.family.members, given.channel)), None)
     attempt = contacts.record_attempt(session, item, user, given, now)
     if given.kind.promise:
         promise = contacts.record_promise(session, item, user, attempt, given, now)
@@ -113,7 +121,7 @@ def _schedule(
     now: datetime,
 ) -> None:
     kind = given.kind
-    at = contacts.next_action_time(session, item, given, rules=rules, retry_delays=retry_delays, now=now)
+    at = policy.next_action_time(session, item, given, rules=rules, retry_delays=retry_delays, now=now)
     if kind.final:
         lifecycle.close_after_outcome(item, CloseReason(kind.code), now)
     elif kind.promise:
@@ -123,6 +131,16 @@ def _schedule(
     else:
         lifecycle.retry_later(item, at)
     queues.rescore(item, now)
+
+
+def _check_callback_window(session: Session, rules: policy.ContactRules, zone: str, at: datetime) -> None:
+    window = policy.window_decision(session, rules, zone, at)
+    if not window.allowed:
+        raise ServiceError(
+            "callback_outside_hours",
+            _("The callback falls outside the calling window: %(reason)s.", reason=window.reason),
+            "callback_at",
+        )
 
 
 def register_plan(

@@ -9,8 +9,8 @@ import pytest
 from flask_babel import force_locale
 
 from telecollect.contacts.models import Channel
-from telecollect.contacts.services import import_holidays
 from telecollect.policy import rules as policy
+from telecollect.policy.holidays import import_holidays
 from telecollect.policy.rules import ContactRules, PolicyConfigError
 from telecollect.queues.models import QueueName
 from telecollect.workflows import queue_work

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from telecollect.contacts.models import Channel, ContactAttempt, OptOut
-from telecollect.contacts.services import import_holidays
 from telecollect.errors import ServiceError
 from telecollect.extensions import db as _db
 from telecollect.policy import rules as policy
+from telecollect.policy.holidays import import_holidays
 from telecollect.policy.rules import ContactRules, PolicyConfigError, parse_days, parse_hours
 
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
