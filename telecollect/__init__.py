@@ -73,6 +73,7 @@ def _import_models() -> None:
     import telecollect.messaging.models
     import telecollect.participants.models
     import telecollect.payments.models
+    import telecollect.policy.models
     import telecollect.programs.models
     import telecollect.queues.models
     import telecollect.regions.models
@@ -157,6 +158,7 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.messaging.webhooks import bp as twilio_bp
     from telecollect.participants.routes import bp as participants_bp
     from telecollect.payments.routes import bp as payments_bp
+    from telecollect.policy.routes import bp as policy_bp
     from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
 
@@ -165,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         participants_bp,
         payments_bp,
+        policy_bp,
         queue_bp,
         messaging_bp,
         twilio_bp,

@@ -57,6 +57,9 @@ REASONS = {
         "format the phone column as text and export again"
     ),
     "phone_two_numbers": _l("%(value)s holds more than one number; put the second one in the phone2 column"),
+    # Contact settings (telecollect.policy.services)
+    "calling_hours_format": _l("calling hours look like 08:00-20:00, opening before closing; got %(value)s"),
+    "calling_days_format": _l("calling days are mon…sun as a range or a list, like mon-sat; got %(value)s"),
     # Places
     "province_unknown": _l("unknown province %(value)s"),
     "place_ambiguous": _l(

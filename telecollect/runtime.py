@@ -5,10 +5,15 @@ commands and jobs read these and pass them down."""
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import select
 
 from telecollect.contacts.services import parse_retry_delays
+from telecollect.db import read_once
+from telecollect.extensions import db
 from telecollect.messaging.gateways import gateway_from_config
+from telecollect.policy.models import ContactSetting
 from telecollect.policy.rules import ContactRules
+from telecollect.policy.services import RULES_KEY
 
 _KEY = "telecollect.runtime"
 
@@ -27,7 +32,19 @@ def sms_gateway():
 
 
 def contact_rules() -> ContactRules:
+    """The contact rules of this unit of work: the settings page's row when there is one (read once per
+    request, command or job, so a change reaches every process at its next one), else the environment's."""
+    return read_once(db.session(), RULES_KEY, _saved_or_default_rules)
+
+
+def default_contact_rules() -> ContactRules:
+    """The environment's rules, built at app creation: what applies until someone saves the settings page."""
     return current_app.extensions[_KEY]["rules"]
+
+
+def _saved_or_default_rules() -> ContactRules:
+    row = db.session.scalar(select(ContactSetting).where(ContactSetting.branch_id.is_(None)))
+    return ContactRules.from_setting(row) if row is not None else default_contact_rules()
 
 
 def retry_delays() -> dict[str, timedelta]:

@@ -41,6 +41,28 @@ class ContactRules:
     cuti_bersama_blocks: bool = True
 
     @classmethod
+    def from_setting(cls, row) -> "ContactRules":
+        """From a `policy.models.ContactSetting` row (checked when it was saved)."""
+        start, end = parse_hours(row.calling_hours)
+        return cls(
+            start,
+            end,
+            parse_days(row.calling_days),
+            row.max_attempts_per_day,
+            row.max_attempts_per_week,
+            row.is_cuti_bersama_closed,
+        )
+
+    def hours_written(self) -> str:
+        """ "08:00-20:00": the hours as a person writes them."""
+        start, end = divmod(self.start_minute, 60), divmod(self.end_minute, 60)
+        return f"{start[0]:02d}:{start[1]:02d}-{end[0]:02d}:{end[1]:02d}"
+
+    def days_written(self) -> str:
+        """ "mon,tue,wed,thu,fri,sat": the days as a list."""
+        return ",".join(DAY_NAMES[day] for day in sorted(self.days))
+
+    @classmethod
     def from_config(cls, config) -> "ContactRules":
         start, end = parse_hours(config.get("CALLING_HOURS", "08:00-20:00"))
         return cls(

@@ -81,8 +81,9 @@ def _families_of_three(db):
 #: SQL statements of one claim and one outcome through the API, the same on SQLite and PostgreSQL (the
 #: outcome's lock is BEGIN IMMEDIATE on one, an advisory lock on the other): the hot path of every
 #: telecollector's day. A change that adds a query per family member, or loads the user twice, shows here.
-#: (The outcome reads the branch's holidays once per request: no process keeps a stale copy.)
-CLAIM_STATEMENTS, OUTCOME_STATEMENTS = 8, 13
+#: (Both read the contact rules, and the outcome the branch's holidays, once per request: no process keeps
+#: a stale copy of what a supervisor edits.)
+CLAIM_STATEMENTS, OUTCOME_STATEMENTS = 9, 14
 
 
 @pytest.mark.committing  # counts what a server runs: a rolled-back test's SQLite connection needs no BEGIN IMMEDIATE
