@@ -80,6 +80,7 @@ REASONS = {
         "Nothing was imported; use the Kemendagri list"
     ),
     "region_province_column": _l("%(code)s is in %(official)s, the province column says %(name)s"),
+    "file_empty": _l("the file holds no rows to import"),
     "region_code_format": _l("expected a Kemendagri code of 2, 4, 6 or 10 digits, got %(value)s"),
     "region_name_missing": _l("the name is missing"),
     "region_code_repeated": _l("code %(code)s is also on line %(other)s"),

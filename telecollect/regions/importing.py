@@ -12,7 +12,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 
@@ -47,7 +47,6 @@ class RegionImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    by_level: dict = field(default_factory=lambda: defaultdict(int))  #: created per level ("city", …)
 
 
 class RegionImportError(ValueError):
@@ -79,6 +78,8 @@ def import_regions(
     Raises `RegionImportError`; the caller rolls back.
     """
     rows, errors = _read_rows(_decode(data))
+    if not rows and not errors:
+        raise RegionImportError([], Refusal("file_empty"))
     _take_places_lock(session)
     ensure_provinces(session)
     _check(session, rows, errors)
@@ -283,7 +284,6 @@ class _Writer:
             else:
                 inserts.append({"code": row.code, "name": name, "name_key": key, parent_column: parent_id})
                 self.result.created += 1
-                self.result.by_level[_LEVEL_NAMES[length]] += 1
         self.done += len(rows) - len(inserts) - len(updates)
         self._run(insert(model), inserts, total)
         for keys in {tuple(sorted(u)) for u in updates}:
@@ -296,6 +296,3 @@ class _Writer:
             self.session.execute(statement, chunk)
             self.done += len(chunk)
             self.on_progress(self.done, total)
-
-
-_LEVEL_NAMES = {4: "city", 6: "kecamatan", 10: "kelurahan"}

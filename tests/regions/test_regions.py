@@ -298,3 +298,8 @@ def test_two_region_imports_at_once_add_each_place_once(app, db):
     assert not errors, errors
     assert sorted(r.created for r in results.values()) == [0, 14]
     assert count(db, Village) == 8 and count(db, District) == 3
+
+
+@pytest.mark.parametrize("data", [b"", b"kode,nama\n", b"\n\n"])
+def test_an_empty_region_file_is_refused_not_reported_as_done(db, data):
+    assert refused(db, data).headline.code == "file_empty"
