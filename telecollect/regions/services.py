@@ -86,7 +86,6 @@ class PlaceResolver:
         self.created: list[NewPlace] = []
         self._provinces = {p.code: (p.id, p.name) for p in session.scalars(select(Province))}
         self._children: dict[tuple[str, int], list[Known]] = {}
-        self._villages_by_code: dict[str, tuple | None] = {}
 
     def resolve(
         self, province: str, city: str, kecamatan: str, kelurahan: str | None, kelurahan_code: str | None = None
@@ -113,12 +112,12 @@ class PlaceResolver:
         for successor in SPLIT_PROVINCES.get(code, ()):
             successor_id = self._provinces[successor][0]
             moved = self._match("city", successor_id, name)
-            if moved is None and self._reference_city(successor, name):
-                moved = self._add_city_from_reference(successor, name)
+            if moved is None and (listed := self._reference_city(successor, name)) is not None:
+                moved = self._add_city_from_reference(successor, listed, name)
             if moved is not None:
                 return successor_id, moved
-        if self._reference_city(code, name):
-            return province_id, self._add_city_from_reference(code, name)
+        if (listed := self._reference_city(code, name)) is not None:
+            return province_id, self._add_city_from_reference(code, listed, name)
         return province_id, self._add("city", province_id, name, self._provinces[code][1])
 
     def _child(self, level: str, parent_id: int, name: str, parent_name: str) -> int:
@@ -128,16 +127,7 @@ class PlaceResolver:
     def _match(self, level: str, parent_id: int, name: str) -> int | None:
         matches = match_name(self._known(level, parent_id), name, city_level=level == "city")
         if len(matches) > 1:
-            raise PlaceError(
-                level,
-                Refusal(
-                    "place_ambiguous",
-                    level=PLACE_LEVELS[level],
-                    value=quoted(name),
-                    count=len(matches),
-                    places=", ".join(m.label() for m in matches),
-                ),
-            )
+            raise _ambiguous(level, name, matches)
         return matches[0].id if matches else None
 
     def _known(self, level: str, parent_id: int) -> list[Known]:
@@ -157,20 +147,10 @@ class PlaceResolver:
     def _reference_city(self, province: str, name: str) -> Known | None:
         matches = match_name(reference_cities_of(province), name, city_level=True)
         if len(matches) > 1:
-            raise PlaceError(
-                "city",
-                Refusal(
-                    "place_ambiguous",
-                    level=PLACE_LEVELS["city"],
-                    value=quoted(name),
-                    count=len(matches),
-                    places=", ".join(m.label() for m in matches),
-                ),
-            )
+            raise _ambiguous("city", name, matches)
         return matches[0] if matches else None
 
-    def _add_city_from_reference(self, province: str, name: str) -> int:
-        listed = self._reference_city(province, name)
+    def _add_city_from_reference(self, province: str, listed: Known, name: str) -> int:
         existing = self.session.scalar(select(City.id).where(City.code == listed.code))
         if existing is not None:  # known under another province: the code decides
             return existing
@@ -206,18 +186,19 @@ class PlaceResolver:
         return place.id
 
     def _village_by_code(self, code: str, district_id: int, kecamatan: str, kelurahan: str | None) -> int:
-        if code not in self._villages_by_code:
-            self._villages_by_code[code] = self.session.execute(
-                select(Village.id, Village.name, Village.name_key, Village.district_id, District.name)
+        shown = quoted(code)
+        # The kecamatan's villages are read once for name matching anyway: look there first, and search
+        # the whole list only for a code that is not there (to say where it is, or that it is unknown).
+        village = next((v for v in self._known("kelurahan", district_id) if v.code == code), None)
+        if village is None:
+            found = self.session.execute(
+                select(Village.name, District.name)
                 .join(District, District.id == Village.district_id)
                 .where(Village.code == code)
             ).first()
-        found = self._villages_by_code[code]
-        shown = quoted(code)
-        if found is None:
-            raise PlaceError("kelurahan_code", Refusal("village_code_unknown", value=shown))
-        village_id, village_name, village_key, village_district, district_name = found
-        if village_district != district_id:
+            if found is None:
+                raise PlaceError("kelurahan_code", Refusal("village_code_unknown", value=shown))
+            village_name, district_name = found
             raise PlaceError(
                 "kelurahan_code",
                 Refusal(
@@ -228,9 +209,23 @@ class PlaceResolver:
                     kecamatan=quoted(kecamatan),
                 ),
             )
-        if kelurahan and not match_name([Known(village_id, village_name, village_key, code)], kelurahan):
+        if kelurahan and not match_name([village], kelurahan):
             raise PlaceError(
                 "kelurahan_code",
-                Refusal("village_code_name", value=shown, village=village_name, name=quoted(kelurahan)),
+                Refusal("village_code_name", value=shown, village=village.name, name=quoted(kelurahan)),
             )
-        return village_id
+        return village.id
+
+
+def _ambiguous(level: str, name: str, matches: list[Known]) -> PlaceError:
+    """A name that fits several places: the row says which, never a guess."""
+    return PlaceError(
+        level,
+        Refusal(
+            "place_ambiguous",
+            level=PLACE_LEVELS[level],
+            value=quoted(name),
+            count=len(matches),
+            places=", ".join(m.label() for m in matches),
+        ),
+    )
