@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from telecollect.formatting import mask_nik
 from telecollect.imports import fields
 from telecollect.imports.fields import FieldError
 from telecollect.imports.reader import EXTRA_VALUES
@@ -210,10 +211,14 @@ def _is_digits(value, length: int) -> bool:
 
 
 def _nik(value) -> str:
-    """A NIK has 16 digits and a spreadsheet number keeps about 15: one from a number cell is refused."""
+    """A NIK has 16 digits and a spreadsheet number keeps about 15: one from a number cell is refused. A refused
+    NIK is shown masked in the reason (the row itself is in the file its uploader has)."""
+    written = fields.as_text(value)
     if not isinstance(value, str):
-        raise FieldError("nik_number_cell", value=quoted(value))
-    return fields.digits(value, 16, "nik_digits")
+        raise FieldError("nik_number_cell", value=quoted(mask_nik(written)))
+    if not (len(written) == 16 and written.isascii() and written.isdigit()):
+        raise FieldError("nik_digits", value=quoted(mask_nik(written)))
+    return written
 
 
 def _village_code(value) -> str:

@@ -300,3 +300,9 @@ def test_a_phone_in_a_number_cell_is_read_as_an_integer(db, tmp_path):
     report = run_import(db, data, filename="peserta.xlsx", skip_invalid=True)
     assert [(e.line, e.code) for e in report.errors] == [(3, "phone_number_cell")]
     assert db.session.scalar(select(Participant.phone)) == "+6281234567890"
+
+
+def test_a_refused_nik_is_masked_in_the_reason(db):
+    report = run_import(db, csv_bytes([row(nik="317201570885000")]))  # one digit short
+    assert [(e.column, e.code) for e in report.errors] == [("nik", "nik_digits")]
+    assert "317201570885000" not in str(report.errors[0]) and "5000" in str(report.errors[0])
