@@ -77,7 +77,8 @@ def _import_models() -> None:
     import telecollect.programs.models
     import telecollect.queues.models
     import telecollect.regions.models
-    import telecollect.reports.models  # noqa: F401
+    import telecollect.reports.models
+    import telecollect.throttle  # noqa: F401
 
 
 def register_sqlite_pragmas(app: Flask) -> None:

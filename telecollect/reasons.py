@@ -89,7 +89,85 @@ REASONS = {
     "region_city_unknown": _l("%(code)s is not a regency or city code in the Kemendagri list"),
     "region_city_name": _l("%(code)s is %(official)s in the Kemendagri list, the file says %(name)s"),
     "region_parent_missing": _l("the parent of %(code)s (%(parent)s) is neither in the file nor known"),
+    # Requests a service refuses (telecollect.errors.ServiceError); a refused value is "label: reason"
+    "labelled": _l("%(label)s: %(reason)s"),
+    "field_promise_amount": _l("Promised amount"),
+    "field_min_amount": _l("Minimum amount"),
+    "invalid_json": _l("Send a JSON object."),
+    "invalid_date": _l("`on` must be a date as YYYY-MM-DD."),
+    # Accounts and areas (auth)
+    "bad_username": _l("Username: 3–64 lower-case letters, digits, dot, dash or underscore."),
+    "username_taken": _l("Username %(username)s is already taken."),
+    "unknown_area_code": _l("No kecamatan or kelurahan has code %(code)s."),
+    "unknown_area": _l("No kecamatan or kelurahan is named %(name)s."),
+    "ambiguous_area": _l(
+        "%(name)s names %(count)d places; write 'Kec. NAME' or 'Kel. NAME', or use the Kemendagri code."
+    ),
+    "unknown_area_id": _l("Unknown area %(area)s."),
+    "areas_for_cadres": _l("Only cadres have areas."),
+    "bad_role": _l("Role must be one of: %(roles)s."),
+    "bad_timezone": _l("Time zone must be WIB, WITA or WIT."),
+    "short_password": _l("Password: at least %(n)d characters."),
+    # Work items and queues
+    "work_item_not_found": _l("No work item %(item_id)s."),
+    "participant_not_found": _l("No participant with this card number."),
+    "forbidden_supervisors_do_not_work": _l("Supervisors and admins do not record contacts."),
+    "forbidden_call_queue_only": _l("Telecollectors work the call queue only."),
+    "no_queue": _l("Only telecollectors and cadres work a queue."),
+    "wrong_queue": _l("%(username)s does not work the %(queue)s queue."),
+    "bad_segment": _l("Segment must be PBPU, BP, PPU or PBI."),
+    "bad_bucket": _l("Bucket must be one of %(buckets)s."),
+    "unknown_place": _l("No place is named %(value)s."),
+    "no_users": _l("Choose at least one person to share the pool with."),
+    "claim_lost": _l("This family is no longer claimed by you; press Next."),
+    "not_claimed": _l("You have not claimed this family."),
+    # Outcomes (contacts)
+    "invalid_outcome": _l("Unknown outcome."),
+    "invalid_channel": _l("Channel must be one of: %(allowed)s."),
+    "note_too_long": _l("The note is longer than 1000 characters."),
+    "client_ref_too_long": _l("client_ref is longer than 64 characters."),
+    "promise_date_required": _l("A promise needs its date (YYYY-MM-DD)."),
+    "promise_date_out_of_range": _l("The promise date must be between today and %(days)d days ahead."),
+    "promise_amount_required": _l("A promise needs an amount in whole Rupiah."),
+    "callback_at_required": _l("A callback needs its date and time."),
+    "callback_at_out_of_range": _l("The callback must be in the future, within %(days)d days."),
+    "callback_outside_hours": _l("The callback falls outside the calling window: %(reason)s."),
+    # REHAB plans (programs); the eligibility reasons arrive already worded by the quote
+    "plan_exists": _l("This family already has an active plan."),
+    "not_eligible": "%(reasons)s",
+    "registration_closed": "%(reasons)s",
+    "bad_installments": _l("Choose between 2 and %(n)d installments."),
+    "bad_start_month": _l("The plan starts this month or next month."),
+    # Templates (messaging) and holidays (policy)
+    "empty_template": _l("The message cannot be empty."),
+    "unknown_variable": _l("Unknown variable(s): %(variables)s."),
+    "unknown_template": _l("Unknown template."),
+    "bad_holidays": "%(rows)s",
+    # The contact policy's refusals (telecollect.policy.rules.Decision)
+    "policy_day": _l("no contact on %(day)s"),
+    "policy_holiday": _l("national holiday: %(name)s"),
+    "policy_hours": _l("outside calling hours %(zone)s"),
+    "policy_daily_cap": _l("limit of %(n)d attempts today"),
+    "policy_weekly_cap": _l("limit of %(n)d attempts in 7 days"),
+    "policy_closed": _l("the family's work is closed"),
+    "policy_no_phone": _l("no number that may be contacted on %(channel)s"),
+    # REHAB eligibility (telecollect.programs.rules.Quote)
+    "rehab_no_program": _l("No installment program is in force on this date."),
+    "rehab_registration_days": _l("Registration is open on days 1–%(last)d of the month (1–%(feb)d in February)."),
+    "rehab_segment": _l("Segment %(segments)s is not covered: the program is for %(allowed)s."),
+    "rehab_months": _l("%(months)d months in arrears: the program takes %(low)d to %(high)d months."),
+    # Trust (issue 12): new refusals go in the section of their area below
+    # -- sessions and sign-in
+    # -- outcomes and claims
+    # -- imports and exports
+    # -- messaging
+    # -- disclosure and scoping
+    # -- API and CLI input
 }
+
+
+#: Day names, Monday first (`date.weekday()`), as a parameter of the policy's reasons.
+WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday"))
 
 
 #: Words for the place levels, used as a parameter of the place reasons.

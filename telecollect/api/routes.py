@@ -77,7 +77,7 @@ def rehab(card_no):
     try:
         on = date.fromisoformat(request.args["on"]) if request.args.get("on") else local_today(found)
     except ValueError:
-        raise ServiceError("invalid_date", "`on` must be a date as YYYY-MM-DD.", "on") from None
+        raise ServiceError("invalid_date", "on") from None
     return jsonify(rehab_quote(db.session, family_members(db.session, found), on).to_json())
 
 
@@ -107,7 +107,7 @@ def outcome(item_id):
     """Record a contact's outcome; the same client_ref twice records once."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ServiceError("invalid_json", "Send a JSON object.", None)
+        raise ServiceError("invalid_json")
     now = now_utc()
     item = item_for_user(db.session, current_user, item_id, to_work=True)
     first = find_recorded(db.session, current_user, body.get("client_ref"))
@@ -182,7 +182,7 @@ def _visible_participant(card_no: str) -> Participant:
     """The participant, if the caller may see them; otherwise they do not exist (404)."""
     found = db.session.scalar(db.select(Participant).where(Participant.card_no == card_no))
     if found is None or not may_view(current_user, found):
-        raise NotFound("not_found", f"No participant with card number {card_no}.")
+        raise NotFound("participant_not_found")
     return found
 
 

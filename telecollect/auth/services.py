@@ -6,7 +6,6 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -40,13 +39,9 @@ def create_user(
     unknown role or zone, short password, or areas given to a non-cadre."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise ServiceError(
-            "bad_username", _("Username: 3–64 lower-case letters, digits, dot, dash or underscore."), "username"
-        )
+        raise ServiceError("bad_username", "username")
     if session.scalar(select(User.id).where(User.username == username)):
-        raise ServiceError(
-            "username_taken", _("Username %(username)s is already taken.", username=username), "username"
-        )
+        raise ServiceError("username_taken", "username", username=username)
     user = User(
         username=username,
         name=(name or username).strip(),
@@ -192,7 +187,7 @@ def _area(session, spec: str) -> UserArea:
         village = session.scalar(select(Village).where(Village.code == code))
         if district or village:
             return UserArea(district=district, village=village)
-        raise ServiceError("unknown_area", _("No kecamatan or kelurahan has code %(code)s.", code=spec), "area")
+        raise ServiceError("unknown_area_code", "area", code=spec)
     key = name_key(spec)
     only = {"kecamatan": "d", "kelurahan": "v"}.get(leading_kind(spec))
     matches = []
@@ -201,17 +196,9 @@ def _area(session, spec: str) -> UserArea:
     if only in (None, "v"):
         matches += [("v", v) for v in session.scalars(select(Village).where(Village.name_key == key))]
     if not matches:
-        raise ServiceError("unknown_area", _("No kecamatan or kelurahan is named %(name)s.", name=spec), "area")
+        raise ServiceError("unknown_area", "area", name=spec)
     if len(matches) > 1:
-        raise ServiceError(
-            "ambiguous_area",
-            _(
-                "%(name)s names %(count)d places; write 'Kec. NAME' or 'Kel. NAME', or use the Kemendagri code.",
-                name=spec,
-                count=len(matches),
-            ),
-            "area",
-        )
+        raise ServiceError("ambiguous_area", "area", name=spec, count=len(matches))
     kind, place = matches[0]
     return UserArea(district=place) if kind == "d" else UserArea(village=place)
 
@@ -221,35 +208,31 @@ def _area_by_id(session, spec: str) -> UserArea:
     model = {"d": District, "v": Village}.get(kind)
     place = session.get(model, int(raw_id)) if model and raw_id.isdigit() else None
     if place is None:
-        raise ServiceError("unknown_area", _("Unknown area %(area)s.", area=spec), "areas")
+        raise ServiceError("unknown_area_id", "areas", area=spec)
     return UserArea(district=place) if kind == "d" else UserArea(village=place)
 
 
 def _check_areas_fit_role(user: User) -> None:
     if user.areas and user.role != Role.cadre:
-        raise ServiceError("areas_for_cadres", _("Only cadres have areas."), "areas")
+        raise ServiceError("areas_for_cadres", "areas")
 
 
 def _role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise ServiceError(
-            "bad_role", _("Role must be one of: %(roles)s.", roles=", ".join(r.value for r in Role)), "role"
-        ) from None
+        raise ServiceError("bad_role", "role", roles=", ".join(r.value for r in Role)) from None
 
 
 def _timezone(zone: str) -> str:
     if zone not in ZONES:
-        raise ServiceError("bad_timezone", _("Time zone must be WIB, WITA or WIT."), "timezone")
+        raise ServiceError("bad_timezone", "timezone")
     return zone
 
 
 def _hash(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ServiceError(
-            "short_password", _("Password: at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password"
-        )
+        raise ServiceError("short_password", "password", n=MIN_PASSWORD_LENGTH)
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 

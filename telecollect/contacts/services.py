@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from telecollect.auth.models import User
@@ -55,7 +54,7 @@ def parse_outcome(data: dict, item: WorkItem, *, now: datetime) -> OutcomeInput:
     outcome is recorded.)"""
     kind = OUTCOMES.get(str(data.get("outcome") or ""))
     if kind is None:
-        raise ServiceError("invalid_outcome", _("Unknown outcome."), "outcome")
+        raise ServiceError("invalid_outcome", "outcome")
     channel = _channel(data.get("channel") or HAND_CHANNELS[item.queue][0].value, item.queue)
     parsed = OutcomeInput(
         kind=kind,
@@ -80,21 +79,21 @@ def _channel(value, queue: QueueName) -> Channel:
         channel = None
     if channel not in HAND_CHANNELS[queue]:
         allowed = ", ".join(c.value for c in HAND_CHANNELS[queue])
-        raise ServiceError("invalid_channel", _("Channel must be one of: %(allowed)s.", allowed=allowed), "channel")
+        raise ServiceError("invalid_channel", "channel", allowed=allowed)
     return channel
 
 
 def _note(value) -> str | None:
     note = str(value or "").strip()
     if len(note) > 1000:
-        raise ServiceError("note_too_long", _("The note is longer than 1000 characters."), "note")
+        raise ServiceError("note_too_long", "note")
     return note or None
 
 
 def _client_ref(value) -> str | None:
     ref = str(value or "").strip()
     if len(ref) > 64:
-        raise ServiceError("client_ref_too_long", _("client_ref is longer than 64 characters."), "client_ref")
+        raise ServiceError("client_ref_too_long", "client_ref")
     return ref or None
 
 
@@ -105,15 +104,9 @@ def _promise_date(value, local_today: date) -> date:
         try:
             promised = date.fromisoformat(str(value or ""))
         except ValueError:
-            raise ServiceError(
-                "promise_date_required", _("A promise needs its date (YYYY-MM-DD)."), "promise_date"
-            ) from None
+            raise ServiceError("promise_date_required", "promise_date") from None
     if not local_today <= promised <= local_today + timedelta(days=MAX_DAYS_AHEAD):
-        raise ServiceError(
-            "promise_date_out_of_range",
-            _("The promise date must be between today and %(days)d days ahead.", days=MAX_DAYS_AHEAD),
-            "promise_date",
-        )
+        raise ServiceError("promise_date_out_of_range", "promise_date", days=MAX_DAYS_AHEAD)
     return promised
 
 
@@ -123,26 +116,20 @@ def _promise_amount(value) -> int:
         return parse_positive_rupiah(value)
     except Refusal as exc:
         if exc.code == "required":
-            raise ServiceError(
-                "promise_amount_required", _("A promise needs an amount in whole Rupiah."), "promise_amount"
-            ) from None
-        raise ServiceError(exc.code, _("Promised amount: %(reason)s", reason=str(exc)), "promise_amount") from None
+            raise ServiceError("promise_amount_required", "promise_amount") from None
+        raise ServiceError.of(exc, "promise_amount", label="field_promise_amount") from None
 
 
 def _callback_at(value, zone: str, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(str(value or ""))
     except ValueError:
-        raise ServiceError("callback_at_required", _("A callback needs its date and time."), "callback_at") from None
+        raise ServiceError("callback_at_required", "callback_at") from None
     if moment.tzinfo is None:  # a time typed on screen is the participant's local time
         moment = moment.replace(tzinfo=ZONES[zone])
     moment = moment.astimezone(UTC)
     if moment <= now or moment > now + timedelta(days=MAX_DAYS_AHEAD):
-        raise ServiceError(
-            "callback_at_out_of_range",
-            _("The callback must be in the future, within %(days)d days.", days=MAX_DAYS_AHEAD),
-            "callback_at",
-        )
+        raise ServiceError("callback_at_out_of_range", "callback_at", days=MAX_DAYS_AHEAD)
     return moment
 
 

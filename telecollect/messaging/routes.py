@@ -148,7 +148,7 @@ def sms_templates():
 def _save_settings(form) -> None:
     key = form.get("key", "")
     if key not in templates.SMS_DEFAULTS:
-        raise ServiceError("unknown_template", "Unknown template.", "key")
+        raise ServiceError("unknown_template", "key")
     templates.save_template(db.session, key, form.get("body", ""), current_user)
     kind = SmsKind(key.removeprefix("sms_"))
     if kind in DEFAULT_SETTINGS:

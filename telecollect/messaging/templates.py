@@ -82,12 +82,10 @@ def save_template(session, key: str, body: str, user) -> MessageTemplate:
     """Store an edited template. Raises `ServiceError` on an unknown variable or an empty body."""
     body = body.strip()
     if not body:
-        raise ServiceError("empty_template", "The message cannot be empty.", "body")
+        raise ServiceError("empty_template", "body")
     unknown = sorted(set(_PLACEHOLDER.findall(body)) - set(VARIABLES[key]))
     if unknown:
-        raise ServiceError(
-            "unknown_variable", f"Unknown variable(s): {', '.join('{' + u + '}' for u in unknown)}.", "body"
-        )
+        raise ServiceError("unknown_variable", "body", variables=", ".join("{" + u + "}" for u in unknown))
     template = session.scalar(select(MessageTemplate).where(MessageTemplate.key == key))
     if template is None:
         template = MessageTemplate(key=key, body=body)

@@ -32,7 +32,7 @@ def import_holidays(session, stream) -> int:
             continue
         rows.append((day, name))
     if errors:
-        raise ServiceError("bad_holidays", "\n".join(str(error) for error in errors), "file")
+        raise ServiceError("bad_holidays", "file", rows="\n".join(str(error) for error in errors))
     existing = {h.on: h for h in session.scalars(select(Holiday).where(Holiday.on.in_([d for d, _ in rows])))}
     created = 0
     for day, name in rows:

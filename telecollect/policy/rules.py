@@ -9,17 +9,17 @@ that asked not to be contacted on that channel.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays as holiday_calendars
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from telecollect.contacts.models import Channel, ContactAttempt, Holiday, OptOut
 from telecollect.db import forget_read, read_once
 from telecollect.formatting import ZONES
+from telecollect.reasons import WEEKDAYS, describe
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Channels that count towards the per-family attempt caps (a person reaching out).
@@ -77,11 +77,18 @@ class ContactRules:
 
 @dataclass(frozen=True)
 class Decision:
+    """May a contact start? A refusal carries a code and its parameters (`reason` words them, in
+    the reader's language, from `telecollect.reasons.REASONS` under `policy_<code>`)."""
+
     allowed: bool
     code: str | None = None
-    reason: str | None = None
+    params: dict = field(default_factory=dict)
     #: The earliest time asking again could succeed, when the refusal is about time.
     retry_at: datetime | None = None
+
+    @property
+    def reason(self) -> str | None:
+        return None if self.code is None else describe(f"policy_{self.code}", self.params)
 
 
 ALLOWED = Decision(True)
@@ -237,18 +244,12 @@ def window_decision(session, rules: ContactRules, zone: str, at: datetime) -> De
     local = local_now(zone, at)
     minute = local.hour * 60 + local.minute
     if local.weekday() not in rules.days:
-        return Decision(
-            False, "day", _("no contact on %(day)s", day=_day_label(local)), next_opening(session, rules, zone, at)
-        )
+        return Decision(False, "day", {"day": WEEKDAYS[local.weekday()]}, next_opening(session, rules, zone, at))
     holiday = holiday_name(session, rules, local.date())
     if holiday:
-        return Decision(
-            False, "holiday", _("national holiday: %(name)s", name=holiday), next_opening(session, rules, zone, at)
-        )
+        return Decision(False, "holiday", {"name": holiday}, next_opening(session, rules, zone, at))
     if not rules.start_minute <= minute < rules.end_minute:
-        return Decision(
-            False, "hours", _("outside calling hours %(zone)s", zone=zone), next_opening(session, rules, zone, at)
-        )
+        return Decision(False, "hours", {"zone": zone}, next_opening(session, rules, zone, at))
     return ALLOWED
 
 
@@ -286,16 +287,11 @@ def cap_decision(session, rules: ContactRules, family_id: int, zone: str, now: d
     today = sum(1 for at in attempts if at >= day_start)
     if today >= rules.max_per_day:
         tomorrow = next_opening(session, rules, zone, day_start + timedelta(days=1))
-        return Decision(False, "daily_cap", _("limit of %(n)d attempts today", n=rules.max_per_day), tomorrow)
+        return Decision(False, "daily_cap", {"n": rules.max_per_day}, tomorrow)
     in_week = [at for at in attempts if at > week_start]
     if len(in_week) >= rules.max_per_week:
         frees_at = in_week[len(in_week) - rules.max_per_week] + timedelta(days=7)
-        return Decision(
-            False,
-            "weekly_cap",
-            _("limit of %(n)d attempts in 7 days", n=rules.max_per_week),
-            next_opening(session, rules, zone, frees_at),
-        )
+        return Decision(False, "weekly_cap", {"n": rules.max_per_week}, next_opening(session, rules, zone, frees_at))
     return ALLOWED
 
 
@@ -334,21 +330,15 @@ def decide(
 ) -> Decision:
     """May this family be contacted on this channel now? The one question every channel asks."""
     if is_closed:
-        return Decision(False, "closed", _("the family's work is closed"))
+        return Decision(False, "closed")
     window = window_decision(session, rules, zone, now)
     if not window.allowed:
         return window
     if channel in (Channel.phone, Channel.whatsapp, Channel.sms) and not contactable_phones(session, members, channel):
-        return Decision(False, "no_phone", _("no number that may be contacted on %(channel)s", channel=channel.value))
+        return Decision(False, "no_phone", {"channel": channel.value})
     if channel in CAPPED_CHANNELS:
         return cap_decision(session, rules, family_id, zone, now)
     return ALLOWED
-
-
-def _day_label(local: datetime) -> str:
-    return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")][
-        local.weekday()
-    ]
 
 
 def next_action_time(session, item, given, *, rules: ContactRules, retry_delays, now: datetime) -> datetime:

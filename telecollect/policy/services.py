@@ -68,4 +68,4 @@ def _count(field: str, value, high: int) -> int:
 
 
 def _refused(field: str, refusal: Refusal) -> ServiceError:
-    return ServiceError(refusal.code, str(refusal), field)
+    return ServiceError.of(refusal, field)

@@ -7,19 +7,19 @@ Everything here is computed from a `ReliefProgram` row, so a changed program
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from telecollect.participants.contributions import family_monthly
 from telecollect.participants.queries import family_arrears
 from telecollect.programs.models import ProgramKind, ReliefProgram
+from telecollect.reasons import Refusal
 
 
 @dataclass
 class Quote:
     program: ReliefProgram | None
     eligible: bool
-    reasons: list[str]
+    reasons: list[Refusal]
     months_in_arrears: int
     family_arrears_amount: int
     max_installments: int
@@ -31,7 +31,7 @@ class Quote:
             "program": self.program.code if self.program else None,
             "program_name": self.program.name if self.program else None,
             "eligible": self.eligible,
-            "reasons": self.reasons,
+            "reasons": [str(reason) for reason in self.reasons],
             "months_in_arrears": self.months_in_arrears,
             "family_arrears_amount": self.family_arrears_amount,
             "max_installments": self.max_installments,
@@ -75,14 +75,14 @@ def rehab_quote(session, members, on: date) -> Quote:
     program = program_on(session, on)
     amount, months = family_arrears(members)
     if program is None:
-        return Quote(None, False, [_("No installment program is in force on this date.")], months, amount, 0, False)
+        return Quote(None, False, [Refusal("rehab_no_program")], months, amount, 0, False)
     reasons = _eligibility_reasons(program, members, months)
     eligible = not reasons
     is_open = registration_open(program, on)
     if not is_open:
         reasons.append(
-            _(
-                "Registration is open on days 1–%(last)d of the month (1–%(feb)d in February).",
+            Refusal(
+                "rehab_registration_days",
                 last=program.registration_last_day,
                 feb=program.registration_last_day_february,
             )
@@ -105,14 +105,14 @@ def rehab_quote(session, members, on: date) -> Quote:
     return Quote(program, eligible, reasons, months, amount, limit, is_open, options)
 
 
-def _eligibility_reasons(program: ReliefProgram, members, months: int) -> list[str]:
+def _eligibility_reasons(program: ReliefProgram, members, months: int) -> list[Refusal]:
     reasons = []
     allowed = set(program.segments.split(","))
     segments = sorted({m.segment.value for m in members})
     if not set(segments) <= allowed:
         reasons.append(
-            _(
-                "Segment %(segments)s is not covered: the program is for %(allowed)s.",
+            Refusal(
+                "rehab_segment",
                 segments="/".join(segments),
                 allowed=", ".join(sorted(allowed)),
             )
@@ -120,8 +120,8 @@ def _eligibility_reasons(program: ReliefProgram, members, months: int) -> list[s
     high = program.max_months
     if months < program.min_months or (high is not None and months > high):
         reasons.append(
-            _(
-                "%(months)d months in arrears: the program takes %(low)d to %(high)d months.",
+            Refusal(
+                "rehab_months",
                 months=months,
                 low=program.min_months,
                 high=high or 999,

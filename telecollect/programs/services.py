@@ -2,7 +2,6 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -29,21 +28,21 @@ def register_plan(
             InstallmentPlan.family_id == family.id, InstallmentPlan.state == PlanState.active
         )
     ):
-        raise ServiceError("plan_exists", _("This family already has an active plan."), "installments")
+        raise ServiceError("plan_exists", "installments")
     quote = rehab_quote(session, family.members, on)
     if not quote.eligible:
-        raise ServiceError("not_eligible", " ".join(quote.reasons), "installments")
+        raise ServiceError("not_eligible", "installments", reasons=" ".join(str(reason) for reason in quote.reasons))
     if not quote.registration_open:
-        raise ServiceError("registration_closed", " ".join(quote.reasons), "installments")
+        raise ServiceError(
+            "registration_closed", "installments", reasons=" ".join(str(reason) for reason in quote.reasons)
+        )
     option = next((o for o in quote.options if o["installments"] == installments), None)
     if option is None:
-        raise ServiceError(
-            "bad_installments", _("Choose between 2 and %(n)d installments.", n=quote.max_installments), "installments"
-        )
+        raise ServiceError("bad_installments", "installments", n=quote.max_installments)
     first_month = start_month.replace(day=1)
     this_month = on.replace(day=1)
     if first_month not in (this_month, _add_months(this_month, 1)):
-        raise ServiceError("bad_start_month", _("The plan starts this month or next month."), "start_month")
+        raise ServiceError("bad_start_month", "start_month")
     plan = InstallmentPlan(
         family_id=family.id,
         program_id=quote.program.id,

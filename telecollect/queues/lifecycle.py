@@ -163,7 +163,7 @@ def set_aside(item: WorkItem, *, retry_at: datetime | None, reason: CloseReason 
 def renew(item: WorkItem, user: User, lease: timedelta, now: datetime) -> WorkItem:
     """Extend the lease while the screen stays open. Raises `Conflict` when the claim was lost."""
     if item.claimed_by_id != user.id or item.lease_expires_at is None or item.lease_expires_at <= now:
-        raise Conflict("claim_lost", "This family is no longer claimed by you; press Next.", None)
+        raise Conflict("claim_lost")
     item.lease_expires_at = now + lease
     return item
 
@@ -171,7 +171,7 @@ def renew(item: WorkItem, user: User, lease: timedelta, now: datetime) -> WorkIt
 def release(item: WorkItem, user: User) -> WorkItem:
     """Give a claimed item back without an outcome (it keeps its schedule)."""
     if item.claimed_by_id != user.id:
-        raise Conflict("not_claimed", "You have not claimed this family.", None)
+        raise Conflict("not_claimed")
     _free(item)
     return item
 

@@ -42,17 +42,17 @@ def item_for_user(session, user: User, item_id: int, *, to_work: bool) -> WorkIt
     """
     item = session.get(WorkItem, item_id, options=WITH_FAMILY)
     if item is None:
-        raise NotFound("not_found", f"No work item {item_id}.")
+        raise NotFound("work_item_not_found", item_id=item_id)
     if user.role in (Role.admin, Role.supervisor):
         if to_work:
-            raise Forbidden("forbidden", "Supervisors and admins do not record contacts.")
+            raise Forbidden("forbidden_supervisors_do_not_work")
         return item
     if user.role == Role.cadre:
         if item.queue != QueueName.cadre or not in_areas(user, item) or item.assigned_user_id not in (None, user.id):
-            raise NotFound("not_found", f"No work item {item_id}.")
+            raise NotFound("work_item_not_found", item_id=item_id)
         return item
     if item.queue != QueueName.telecollect:
-        raise Forbidden("forbidden", "Telecollectors work the call queue only.")
+        raise Forbidden("forbidden_call_queue_only")
     return item
 
 

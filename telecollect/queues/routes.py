@@ -312,7 +312,7 @@ def _min_amount(written: str) -> int | None:
     try:
         return parse_positive_rupiah(written)
     except Refusal as exc:
-        raise ServiceError(exc.code, _("Minimum amount: %(reason)s", reason=str(exc)), "min_amount") from None
+        raise ServiceError.of(exc, "min_amount", label="field_min_amount") from None
 
 
 def _loads() -> list[dict]:

@@ -14,6 +14,7 @@ from telecollect.queues import lifecycle
 from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
 from telecollect.queues.queries import item_score
+from telecollect.reasons import quoted
 from telecollect.regions.models import City, District, Province, Village
 from telecollect.regions.names import name_key
 
@@ -42,7 +43,7 @@ def queue_for(user: User) -> QueueName:
         return QueueName.telecollect
     if user.role == Role.cadre:
         return QueueName.cadre
-    raise Forbidden("no_queue", "Only telecollectors and cadres work a queue.")
+    raise Forbidden("no_queue")
 
 
 def assign(
@@ -57,7 +58,7 @@ def assign(
     """
     now = now or now_utc()
     if user is not None and queue_for(user) != queue:
-        raise ServiceError("wrong_queue", f"{user.username} does not work the {queue.value} queue.", "user")
+        raise ServiceError("wrong_queue", "user", username=user.username, queue=queue.value)
     result = AssignResult()
     families = _matching_families(session, filters)
     live = dict(
@@ -141,11 +142,11 @@ def _matching_families(session, filters: AssignFilters):
         try:
             stmt = stmt.where(p.segment == Segment(filters.segment.upper()))
         except ValueError:
-            raise ServiceError("bad_segment", "Segment must be PBPU, BP, PPU or PBI.", "segment") from None
+            raise ServiceError("bad_segment", "segment") from None
     if filters.bucket:
         bounds = {label: (low, high) for label, low, high in BUCKETS}.get(filters.bucket)
         if bounds is None:
-            raise ServiceError("bad_bucket", f"Bucket must be one of {', '.join(b[0] for b in BUCKETS)}.", "bucket")
+            raise ServiceError("bad_bucket", "bucket", buckets=", ".join(b[0] for b in BUCKETS))
         low, high = bounds
         months = family_months_owed()
         stmt = stmt.having(months >= low if high is None else months.between(low, high))
@@ -159,7 +160,7 @@ def _place_ids(session, model, value: str) -> list[int]:
     condition = model.code == code if code.isdigit() else model.name_key == name_key(value)
     ids = session.scalars(select(model.id).where(condition)).all()
     if not ids:
-        raise ServiceError("unknown_place", f"No {model.__tablename__[:-1]} named {value!r}.", "place")
+        raise ServiceError("unknown_place", "place", value=quoted(value))
     return ids
 
 
@@ -178,10 +179,10 @@ def balance(session, queue: QueueName, users: list[User]) -> dict[int, int]:
     live items. Returns how many each user received.
     """
     if not users:
-        raise ServiceError("no_users", "Choose at least one person to share the pool with.", "users")
+        raise ServiceError("no_users", "users")
     for user in users:
         if queue_for(user) != queue:
-            raise ServiceError("wrong_queue", f"{user.username} does not work the {queue.value} queue.", "users")
+            raise ServiceError("wrong_queue", "users", username=user.username, queue=queue.value)
     loads = dict(
         session.execute(
             select(WorkItem.assigned_user_id, func.count())

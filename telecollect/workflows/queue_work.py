@@ -2,7 +2,6 @@
 
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from telecollect.auth.models import User
@@ -136,11 +135,7 @@ def _schedule(
 def _check_callback_window(session: Session, rules: policy.ContactRules, zone: str, at: datetime) -> None:
     window = policy.window_decision(session, rules, zone, at)
     if not window.allowed:
-        raise ServiceError(
-            "callback_outside_hours",
-            _("The callback falls outside the calling window: %(reason)s.", reason=window.reason),
-            "callback_at",
-        )
+        raise ServiceError("callback_outside_hours", "callback_at", reason=window.reason)
 
 
 def register_plan(

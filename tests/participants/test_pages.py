@@ -173,7 +173,7 @@ def test_api_participant_masks_nik_for_telecollectors(client, login, make_user, 
     assert data["participant"]["nik"] == "••••••••••••0002"
     assert data["participant"]["phone"] == "+6285733334444"
     assert data["family"]["arrears_amount"] == 800_000
-    assert client.get("/api/v1/participants/9999999999999").json["error"]["code"] == "not_found"
+    assert client.get("/api/v1/participants/9999999999999").json["error"]["code"] == "participant_not_found"
 
 
 def test_signed_out_visitors_are_sent_to_login(client):

@@ -82,7 +82,7 @@ def test_quote_rule_table(db, segment, months, on, eligible, is_open, options):
 
 def test_reasons_are_readable_indonesian(db):
     quote = rehab_quote(db.session, family_of(db, segment="PPU", months=3), date(2026, 3, 29))
-    assert quote.reasons == [
+    assert [str(reason) for reason in quote.reasons] == [
         "Segmen PPU tidak termasuk: program ini untuk BP, PBPU.",
         "Tunggakan 3 bulan: program ini untuk tunggakan 4 sampai 24 bulan.",
         "Pendaftaran dibuka tanggal 1–28 setiap bulan (1–27 di bulan Februari).",

@@ -72,8 +72,10 @@ def test_assign_by_filters_to_a_user_or_the_pool(db, make_user):
     assert by_queue == {QueueName.telecollect: 3, QueueName.cadre: 1}
     with pytest.raises(ServiceError, match="Atlantis"):
         queue_up(db, QueueName.cadre, kecamatan="Atlantis", now=NOW)
-    with pytest.raises(ServiceError, match="does not work the cadre queue"):
+    with pytest.raises(ServiceError) as refused:
         queue_up(db, QueueName.cadre, user=rina, now=NOW)
+    assert (refused.value.code, refused.value.params) == ("wrong_queue", {"username": "tc.rina", "queue": "cadre"})
+    assert refused.value.message == "tc.rina tidak mengerjakan antrean cadre."
 
 
 def test_balance_shares_the_pool_evenly(db, make_user):
