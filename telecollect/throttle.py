@@ -18,7 +18,7 @@ from telecollect.db import UTCDateTime, is_postgresql
 from telecollect.extensions import db
 
 
-class ThrottleHit(db.Model):
+class ThrottleHit(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds it at run time
     """How many times `key` acted in the window starting at `window_start`."""
 
     __tablename__ = "throttle_hits"
@@ -51,11 +51,15 @@ def hit(session: Session, key: str, *, limit: int, window: timedelta, now: datet
     processes: two requests at once get two different counts."""
     start = _window_start(now, window)
     insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    statement = insert(ThrottleHit).values(key=key[:120], window_start=start, count=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[ThrottleHit.key, ThrottleHit.window_start], set_={"count": ThrottleHit.count + 1}
-    ).returning(ThrottleHit.count)
-    count = session.execute(statement).scalar_one()
+    upsert = (
+        insert(ThrottleHit)
+        .values(key=key[:120], window_start=start, count=1)
+        .on_conflict_do_update(
+            index_elements=[ThrottleHit.key, ThrottleHit.window_start], set_={"count": ThrottleHit.count + 1}
+        )
+        .returning(ThrottleHit.count)
+    )
+    count = session.execute(upsert).scalar_one()
     if commit:
         session.commit()
     return Verdict(count <= limit, count, start + window)
@@ -69,4 +73,5 @@ def peek(session: Session, key: str, *, window: timedelta, now: datetime) -> int
 
 def forget_before(session: Session, before: datetime) -> int:
     """Drop windows that started before `before` (the purge job keeps the table small)."""
-    return session.execute(delete(ThrottleHit).where(ThrottleHit.window_start < before)).rowcount or 0
+    result = session.execute(delete(ThrottleHit).where(ThrottleHit.window_start < before))
+    return int(getattr(result, "rowcount", 0) or 0)
