@@ -126,6 +126,8 @@ def register_template_helpers(app: Flask) -> None:
             return current_user.timezone
         return app.config["BRANCH_TIMEZONE"]
 
+    from telecollect.messaging.labels import kind_label, reply_label, status_label
+
     app.jinja_env.filters.update(
         rupiah=formatting.rupiah,
         mask_nik=formatting.mask_nik,
@@ -137,9 +139,19 @@ def register_template_helpers(app: Flask) -> None:
         channel_label=channel_label,
         role_label=role_label,
         reject_page=lambda args: {k: v for k, v in args.items() if k != "page"},
+        sms_kind=kind_label,
+        sms_status=status_label,
     )
     from telecollect.reasons import PLACE_LEVELS
-    from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS, percent
+    from telecollect.reports.labels import (
+        GROUP_LABELS,
+        INSTALLMENT_STATE_LABELS,
+        METRIC_LABELS,
+        PLAN_STATE_LABELS,
+        QUEUE_LABELS,
+        decimal,
+        percent,
+    )
 
     app.jinja_env.globals.update(
         get_locale=get_locale,
@@ -148,6 +160,11 @@ def register_template_helpers(app: Flask) -> None:
         place_levels=PLACE_LEVELS,
         group_labels=GROUP_LABELS,
         percent=percent,
+        decimal=decimal,
+        queue_labels=QUEUE_LABELS,
+        plan_state_labels=PLAN_STATE_LABELS,
+        installment_state_labels=INSTALLMENT_STATE_LABELS,
+        reply_label=reply_label,
     )
 
 

@@ -34,7 +34,18 @@ GROUP_LABELS = {
     "month": _l("month"),
     "bucket": _l("months in arrears"),
 }
+PLAN_STATE_LABELS = {"active": _l("active"), "completed": _l("completed"), "broken": _l("broken off")}
+INSTALLMENT_STATE_LABELS = {"pending": _l("not yet due"), "paid": _l("paid"), "missed": _l("missed")}
+QUEUE_LABELS = {"telecollect": _l("call queue"), "cadre": _l("cadre lists")}
 
 
 def percent(value) -> str:
     return "—" if value is None else f"{value * 100:.1f}%".replace(".", ",")
+
+
+def decimal(value, places: int = 1) -> str:
+    """A fraction as Indonesians read it: 1,7 (a dot would read as a thousands separator: "1.663")."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{places}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")

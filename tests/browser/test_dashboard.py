@@ -33,3 +33,16 @@ def test_supervisor_walks_the_dashboard(page, sign_in, make_user, month):  # noq
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").click()
     assert download.value.suggested_filename == "outcomes-by-kecamatan-2026-11-01-2026-11-30.csv"
+
+
+def test_a_large_collected_amount_is_never_cut_off(page, sign_in, make_user, db, app):
+    """UX audit D12: "Rp57.995.82" — the key figure was clipped inside its box at 1366×768."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(make_user("supervisor"))
+    page.evaluate(
+        """() => { const s = document.querySelector('[data-testid=figures] .figure strong');
+                   s.textContent = 'Rp57.995.820.000'; }"""
+    )
+    for box in page.locator("[data-testid=figures] .figure").all():
+        fits = box.evaluate("b => b.scrollWidth <= b.clientWidth + 1")
+        assert fits, box.inner_text()

@@ -375,3 +375,26 @@ def test_the_dashboard_reads_each_funnel_once(db, client, login, make_user, mont
         page = client.get(f"/reports/dashboard?{query}")
     assert page.status_code == 200 and 'data-testid="funnel"' in page.text
     assert funnel_runs(statements) == runs
+
+
+def test_the_dashboard_speaks_indonesian_numbers_and_words(db, client, login, make_user, month):
+    """UX audit D13, D17, D18, D19: attempts per family read "2,0" (never "2.0", which reads as two
+    thousand), no English column header, no raw state or queue codes, no label left dangling."""
+    login(make_user("supervisor"))
+    page = client.get("/reports/dashboard?from=2026-11-01&to=2026-11-30&by=user").text
+    funnel = page.split('data-testid="funnel"')[1].split("</table>")[0]
+    assert ">2,0<" in funnel and ">2.0<" not in funnel
+    people = page.split('data-testid="people"')[1].split("</section>")[0]
+    assert "Panggilan ulang saya" not in people and "Panggilan ulang menunggu" in people
+    programs = page.split('data-testid="programs"')[1].split("</section>")[0]
+    assert "tidak ada pada periode ini" in programs  # no plans, no replies: said, not left blank
+    assert "tidak dilaporkan penyedia" in programs
+    assert ">telecollect<" not in page and "antrean telepon" in page
+
+
+def test_attempts_per_family_and_rates_are_written_the_indonesian_way():
+    from telecollect.reports.labels import decimal, percent
+
+    assert (decimal(1.663), decimal(1.1587), decimal(2), decimal(None)) == ("1,7", "1,2", "2,0", "—")
+    assert decimal(1234.5, 2) == "1.234,50"
+    assert percent(0.557) == "55,7%"
