@@ -216,7 +216,14 @@ def _attempt_schema() -> dict:
             "phone": _nullable(_string("The number dialled or messaged (E.164).")),
             "note": _nullable(_string()),
             "callback_at": _datetime(),
-            "at": _string(format="date-time"),
+            "at": _string(format="date-time", description="When the contact happened."),
+            "outside_policy": _nullable(
+                _enum(
+                    ["day", "holiday", "hours", "daily_cap", "weekly_cap", "opt_out", None],
+                    "Set when the contact happened outside the contact policy: recorded all the same, flagged "
+                    "and audited.",
+                )
+            ),
             "client_ref": _nullable(_string()),
         },
         description="One recorded contact attempt.",
@@ -235,7 +242,15 @@ def _outcome_request_schema() -> dict:
             _hand_channels(), "Defaults to the queue's first channel (phone for telecollectors, whatsapp for cadres)."
         ),
         "note": _string(maxLength=1000),
-        "phone": _string("The number dialled (E.164); defaults to the family's first usable number."),
+        "phone": _string(
+            "The number dialled: one of the family's own numbers, in any usual writing (0812-…, +62 812 …); "
+            "stored as E.164. Defaults to the family's first number that may be contacted on the channel."
+        ),
+        "recorded_at": _string(
+            "Cadre queue only: when the contact was made, if the entry is sent later (saved offline). "
+            "At most 30 days back; a time ahead of the server counts as now.",
+            format="date-time",
+        ),
         "promise_date": _string(
             f"Required with promise_to_pay; today to {MAX_DAYS_AHEAD} days ahead (participant's local date).",
             format="date",
@@ -247,8 +262,8 @@ def _outcome_request_schema() -> dict:
             "is refused.",
         ),
         "callback_at": _string(
-            f"Required with callback_requested; within {MAX_DAYS_AHEAD} days and inside "
-            "the calling window. A time without offset is the participant's local time.",
+            f"Required with callback_requested; within {MAX_DAYS_AHEAD} days. A time outside the calling "
+            "window is moved to its next opening. A time without offset is the participant's local time.",
             format="date-time",
         ),
         "client_ref": _string(

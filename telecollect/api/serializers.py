@@ -80,6 +80,7 @@ def attempt_json(attempt) -> dict:
         "note": attempt.note,
         "callback_at": _iso(attempt.callback_at),
         "at": _iso(attempt.at),
+        "outside_policy": attempt.outside_policy,
         "client_ref": attempt.client_ref,
     }
 

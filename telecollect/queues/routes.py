@@ -129,18 +129,20 @@ def record(item_id):
 def register_plan(item_id):
     """Record the REHAB plan the participant registered."""
     work = _item_or_error(item_id, to_work=True)
-    today = now_utc().astimezone(ZONES[work.timezone]).date()
+    now = now_utc()
+    today = now.astimezone(ZONES[work.timezone]).date()
     try:
         start = date.fromisoformat(request.form.get("start_month", "") + "-01")
         installments = int(request.form.get("installments", "0"))
         plan = queue_work.register_plan(
             db.session,
-            work.family,
+            work,
             installments=installments,
             start_month=start,
             on=today,
             user=current_user,
             settings=installation(),
+            now=now,
         )
     except ValueError:
         db.session.rollback()
