@@ -1,0 +1,104 @@
+"""The cadre's offline outbox in Chromium (issue 12): an entry the server refuses stays on the phone with
+its reason until she resends or discards it; entries belong to the user who made them."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from telecollect.contacts.models import ContactAttempt
+from telecollect.queues.models import QueueName, WorkItem
+from tests.conftest import PASSWORD
+from tests.helpers import csv_bytes, row, run_import
+from tests.helpers_queue import queue_up
+
+pytestmark = pytest.mark.browser
+
+
+def _phone(browser, live_server):
+    return browser.new_context(
+        base_url=live_server, viewport={"width": 360, "height": 740}, locale="id-ID", is_mobile=True, has_touch=True
+    )
+
+
+def _sign_in(page, user):
+    page.goto("/login")
+    page.get_by_label("Nama pengguna").fill(user.username)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    expect(page).to_have_url(re.compile("/cadre$"))
+
+
+def _attempts(db):
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(ContactAttempt))
+
+
+def _log_offline(context, page, outcome="no_answer"):
+    context.set_offline(True)
+    page.get_by_role("button", name="Catat hasil").click()
+    page.get_by_label("Hasil").select_option(outcome)
+    page.get_by_role("button", name="Simpan").click()
+    expect(page.get_by_test_id("sync-status")).to_contain_text("1 tersimpan di ponsel ini")
+
+
+def test_an_entry_refused_on_sync_stays_with_its_reason(clock, browser, live_server, make_user, db):
+    run_import(db, csv_bytes([row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja")]))
+    queue_up(db, QueueName.cadre)
+    dewi = make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"])
+    other = make_user("cadre", name="Rina", areas=["Kec. Koja"])
+    context = _phone(browser, live_server)
+    page = context.new_page()
+    _sign_in(page, dewi)
+    _log_offline(context, page)
+
+    # Meanwhile the supervisor hands the family to another cadre: the server refuses Dewi's entry.
+    item = db.session.scalar(select(WorkItem))
+    item.assigned_user_id = other.id
+    db.session.commit()
+    context.set_offline(False)
+    family = page.get_by_test_id("family")
+    expect(family.get_by_test_id("refused")).to_have_text("ditolak: keluarga ini tidak ada lagi di daftar Anda")
+    expect(page.get_by_test_id("sync-status")).to_contain_text("1 ditolak server")
+    entry = page.get_by_test_id("outbox-entry")
+    expect(entry).to_contain_text("Siti Aminah")
+    expect(entry).to_contain_text("ditolak: keluarga ini tidak ada lagi di daftar Anda")
+    assert _attempts(db) == 0
+
+    # It survives a reload (it is on the phone, not in the page).
+    page.reload()
+    expect(page.get_by_test_id("outbox-entry")).to_contain_text("ditolak:")
+
+    # The family is hers again: she sends it again and it is recorded once.
+    item.assigned_user_id = None
+    db.session.commit()
+    page.get_by_test_id("outbox-entry").get_by_role("button", name="Kirim ulang").click()
+    expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.")
+    expect(page.get_by_test_id("outbox")).to_be_hidden()
+    assert _attempts(db) == 1
+    context.close()
+
+
+def test_a_refused_entry_is_discarded_only_when_she_says_so(clock, browser, live_server, make_user, db):
+    run_import(db, csv_bytes([row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja")]))
+    queue_up(db, QueueName.cadre)
+    dewi = make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"])
+    context = _phone(browser, live_server)
+    page = context.new_page()
+    _sign_in(page, dewi)
+    _log_offline(context, page)
+    db.session.scalar(select(WorkItem)).assigned_user_id = make_user("cadre", areas=["Kec. Koja"]).id
+    db.session.commit()
+    context.set_offline(False)
+    entry = page.get_by_test_id("outbox-entry")
+    expect(entry).to_contain_text("ditolak:")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    entry.get_by_role("button", name="Buang").click()
+    expect(entry).to_have_count(1)  # she said no: it stays
+    page.once("dialog", lambda dialog: dialog.accept())
+    entry.get_by_role("button", name="Buang").click()
+    expect(page.get_by_test_id("outbox-entry")).to_have_count(0)
+    assert page.evaluate("JSON.parse(localStorage.getItem('telecollect.outbox'))") == []
+    context.close()
