@@ -143,6 +143,11 @@ def _person_fields(*, phone_description: str) -> dict:
         "name": _string(),
         "nik": _nullable(_string("NIK; masked except for supervisors and admins.")),
         "phone": _nullable(_string(phone_description)),
+        "opted_out_channels": _described(
+            {"type": "array", "items": _enum(c.value for c in Channel)},
+            "Channels the number asked not to be contacted on: start no call or message there (the call "
+            "screen and the cadre list show no button for them). Empty when none, or when no number is shown.",
+        ),
         "segment": _enum(s.value for s in Segment),
         "class": _nullable(_integer("Care class.", minimum=1, maximum=3)),
         "months_in_arrears": _integer(minimum=0),
