@@ -102,3 +102,71 @@ def test_a_refused_entry_is_discarded_only_when_she_says_so(clock, browser, live
     expect(page.get_by_test_id("outbox-entry")).to_have_count(0)
     assert page.evaluate("JSON.parse(localStorage.getItem('telecollect.outbox'))") == []
     context.close()
+
+
+def _cached_list(page) -> bool:
+    return page.evaluate("caches.open('telecollect-v1').then((c) => c.match('/cadre')).then((r) => !!r)")
+
+
+def _outbox(page):
+    return page.evaluate("JSON.parse(localStorage.getItem('telecollect.outbox') || '[]')")
+
+
+def test_signing_out_drops_the_list_but_keeps_her_unsent_entries_for_her(clock, browser, live_server, make_user, db):
+    run_import(db, csv_bytes([row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja")]))
+    queue_up(db, QueueName.cadre)
+    dewi = make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"])
+    rina = make_user("cadre", name="Rina Wati", areas=["Kec. Koja"])
+    context = _phone(browser, live_server)
+    page = context.new_page()
+    _sign_in(page, dewi)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now served through the service worker, which keeps a copy
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    for _ in range(50):
+        if _cached_list(page):
+            break
+        page.wait_for_timeout(100)
+    assert _cached_list(page)
+
+    # The network drops her outcome (a dead zone): it waits on the phone.
+    context.route("**/api/v1/work-items/*/outcome", lambda route: route.abort())
+    page.get_by_role("button", name="Catat hasil").click()
+    page.get_by_label("Hasil").select_option("no_answer")
+    page.get_by_role("button", name="Simpan").click()
+    expect(page.get_by_test_id("sync-status")).to_contain_text("1 tersimpan di ponsel ini")
+
+    # Signing out warns first; saying no keeps her signed in.
+    warnings = []
+    page.once("dialog", lambda dialog: (warnings.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Keluar").click()
+    expect(page).to_have_url(re.compile("/cadre$"))
+    assert "1 catatan Anda belum terkirim" in warnings[0]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Keluar").click()
+    expect(page).to_have_url(re.compile("/login"))
+
+    for _ in range(50):  # the service worker forgets the list as the sign-out goes out
+        if not _cached_list(page):
+            break
+        page.wait_for_timeout(100)
+    assert not _cached_list(page)
+    assert [(e["user"], e["name"], e["state"]) for e in _outbox(page)] == [(str(dewi.id), "Siti Aminah", "pending")]
+
+    # Rina signs in on the same phone: Dewi's entry is shown as someone else's and never sent.
+    context.unroute("**/api/v1/work-items/*/outcome")
+    _sign_in(page, rina)
+    expect(page.get_by_test_id("outbox-entry")).to_contain_text("disimpan pengguna lain")
+    expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.")
+    page.reload()
+    expect(page.get_by_test_id("outbox-entry")).to_have_count(1)
+    assert _attempts(db) == 0
+    page.get_by_role("button", name="Keluar").click()  # no warning: none of the unsent entries is hers
+    expect(page).to_have_url(re.compile("/login"))
+
+    # Dewi again: her entry goes.
+    _sign_in(page, dewi)
+    expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.")
+    assert _attempts(db) == 1
+    assert _outbox(page) == []
+    context.close()
