@@ -68,7 +68,8 @@ def parse_outcome(data: dict, item: WorkItem, *, now: datetime) -> OutcomeInput:
     )
     if item.queue == QueueName.cadre and data.get("recorded_at"):
         parsed.contact_at = _recorded_at(data.get("recorded_at"), item.timezone, now)
-    local_today = now.astimezone(ZONES[item.timezone]).date()
+    # A promise is dated by the day it was made (a cadre's entry may reach the server days later).
+    local_today = (parsed.contact_at or now).astimezone(ZONES[item.timezone]).date()
     if kind.promise:
         parsed.promise_date = _promise_date(data.get("promise_date"), local_today)
         parsed.promise_amount = _promise_amount(data.get("promise_amount"))
@@ -228,12 +229,12 @@ def record_attempt(
 def record_promise(
     session, item: WorkItem, user: User, attempt: ContactAttempt, given: OutcomeInput, now: datetime
 ) -> Promise:
-    """The promise to pay made on `attempt`, dated by the family's calendar day."""
+    """The promise to pay made on `attempt`, dated by the family's calendar day when it was made."""
     promise = Promise(
         family_id=item.family_id,
         attempt_id=attempt.id,
         user_id=user.id,
-        made_on=now.astimezone(ZONES[item.timezone]).date(),
+        made_on=(given.contact_at or now).astimezone(ZONES[item.timezone]).date(),
         promised_on=given.promise_date,
         amount=given.promise_amount,
         created_at=now,

@@ -251,3 +251,23 @@ def test_the_workflow_refuses_a_caller_without_the_claim(clock, db, make_user):
             settings=SETTINGS,
         )
     assert item.state == WorkState.open
+
+
+def test_a_promise_synced_days_later_is_dated_when_it_was_made(cadre_family, db, client, login, make_user, clock):
+    """Made offline on Monday for Tuesday, sent on Wednesday: the promise is Monday's, not refused as past."""
+    from telecollect.contacts.models import Promise
+
+    clock.move_to(datetime(2026, 11, 25, 2, tzinfo=UTC))  # Wednesday 09:00 WIB
+    login(make_user("cadre", areas=["Kec. Koja"]))
+    sent = _outcome(
+        client,
+        cadre_family,
+        outcome="promise_to_pay",
+        channel="visit",
+        promise_date="2026-11-24",
+        promise_amount="100000",
+        recorded_at="2026-11-23T10:00:00+07:00",
+    )
+    assert sent.status_code == 201, sent.text
+    promise = db.session.scalar(select(Promise))
+    assert (str(promise.made_on), str(promise.promised_on)) == ("2026-11-23", "2026-11-24")
