@@ -170,3 +170,29 @@ def test_signing_out_drops_the_list_but_keeps_her_unsent_entries_for_her(clock, 
     assert _attempts(db) == 1
     assert _outbox(page) == []
     context.close()
+
+
+def test_a_refused_entry_is_edited_and_sent_again(clock, browser, live_server, make_user, db):
+    run_import(db, csv_bytes([row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja")]))
+    queue_up(db, QueueName.cadre)
+    context = _phone(browser, live_server)
+    page = context.new_page()
+    _sign_in(page, make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"]))
+    context.set_offline(True)
+    page.get_by_role("button", name="Catat hasil").click()
+    page.get_by_label("Hasil").select_option("promise_to_pay")
+    page.get_by_label("Nominal janji (Rp)").fill("70000")  # no date: the server will say so
+    page.get_by_role("button", name="Simpan").click()
+    context.set_offline(False)
+    family = page.get_by_test_id("family")
+    expect(family.get_by_test_id("refused")).to_contain_text("ditolak: Janji bayar memerlukan tanggal")
+    assert _attempts(db) == 0
+
+    page.get_by_test_id("outbox-entry").get_by_role("button", name="Ubah").click()
+    expect(page.get_by_label("Nominal janji (Rp)")).to_have_value("70000")  # what she wrote is still there
+    page.get_by_label("Tanggal janji").fill("2026-11-30")
+    page.get_by_role("button", name="Simpan").click()
+    expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.")
+    expect(family.get_by_test_id("refused")).to_have_count(0)
+    assert _attempts(db) == 1
+    context.close()
