@@ -1,8 +1,14 @@
 // Lets a cadre open her work list without a connection: pages and assets are
 // fetched from the network when it answers and from the last copy when it does
 // not. Outcomes saved offline live in localStorage (cadre.js), not here.
+//
+// Signing out drops the copies of the work list (its families, names and
+// numbers are the signed-out cadre's), so the next person to sign in on this
+// phone never sees them offline. Unsent entries are not touched: they stay in
+// localStorage, tagged with the cadre who made them, and only she sends them.
 const CACHE = "telecollect-v1";
 const OFFLINE_PAGES = ["/cadre", "/cadre/letter", "/static/app.css", "/static/cadre.js"];
+const PERSONAL_PAGES = ["/cadre", "/cadre/letter"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(OFFLINE_PAGES).catch(() => {})));
@@ -11,13 +17,22 @@ self.addEventListener("install", (event) => {
 
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
+function forgetPersonalPages() {
+  return caches.open(CACHE).then((cache) => Promise.all(PERSONAL_PAGES.map((path) => cache.delete(path))));
+}
+
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
+  if (url.origin === location.origin && event.request.method === "POST" && url.pathname === "/logout") {
+    event.waitUntil(forgetPersonalPages()); // the sign-out itself goes to the network untouched
+    return;
+  }
   if (event.request.method !== "GET" || url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
   event.respondWith(
     fetch(event.request)
       .then((response) => {
-        if (response.ok && OFFLINE_PAGES.includes(url.pathname)) {
+        // Only a page served to a signed-in cadre is kept (a sign-in page after a redirect is not the list).
+        if (response.ok && !response.redirected && OFFLINE_PAGES.includes(url.pathname)) {
           const copy = response.clone();
           caches.open(CACHE).then((cache) => cache.put(event.request, copy));
         }
@@ -26,3 +41,4 @@ self.addEventListener("fetch", (event) => {
       .catch(() => caches.match(event.request))
   );
 });
+

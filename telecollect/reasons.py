@@ -159,6 +159,15 @@ REASONS = {
     # Trust (issue 12): new refusals go in the section of their area below
     # -- sessions and sign-in
     # -- outcomes and claims
+    "outcome_not_claimed": _l("You do not hold this family: press Next to claim a family before recording."),
+    "outcome_claimed_by_other": _l("Another telecollector is working this family: nothing was recorded."),
+    "outcome_lease_lapsed": _l("Your claim on this family ran out: nothing was recorded. Press Next to claim again."),
+    "outcome_before_listed": _l("This family was not in your list yet when the contact was made."),
+    "phone_not_family": _l("This number is not one of the family's numbers."),
+    "field_phone": _l("Phone"),
+    "recorded_at_invalid": _l("The time the entry was saved is not a valid date and time."),
+    "recorded_at_too_old": _l("The entry is more than %(days)d days old and can no longer be recorded."),
+    "policy_opt_out": _l("the number asked not to be contacted on %(channel)s"),
     # -- imports and exports
     # -- messaging
     # -- disclosure and scoping

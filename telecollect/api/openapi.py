@@ -143,6 +143,11 @@ def _person_fields(*, phone_description: str) -> dict:
         "name": _string(),
         "nik": _nullable(_string("NIK; masked except for supervisors and admins.")),
         "phone": _nullable(_string(phone_description)),
+        "opted_out_channels": _described(
+            {"type": "array", "items": _enum(c.value for c in Channel)},
+            "Channels the number asked not to be contacted on: start no call or message there (the call "
+            "screen and the cadre list show no button for them). Empty when none, or when no number is shown.",
+        ),
         "segment": _enum(s.value for s in Segment),
         "class": _nullable(_integer("Care class.", minimum=1, maximum=3)),
         "months_in_arrears": _integer(minimum=0),
@@ -216,7 +221,14 @@ def _attempt_schema() -> dict:
             "phone": _nullable(_string("The number dialled or messaged (E.164).")),
             "note": _nullable(_string()),
             "callback_at": _datetime(),
-            "at": _string(format="date-time"),
+            "at": _string(format="date-time", description="When the contact happened."),
+            "outside_policy": _nullable(
+                _enum(
+                    ["day", "holiday", "hours", "daily_cap", "weekly_cap", "opt_out", None],
+                    "Set when the contact happened outside the contact policy: recorded all the same, flagged "
+                    "and audited.",
+                )
+            ),
             "client_ref": _nullable(_string()),
         },
         description="One recorded contact attempt.",
@@ -235,7 +247,15 @@ def _outcome_request_schema() -> dict:
             _hand_channels(), "Defaults to the queue's first channel (phone for telecollectors, whatsapp for cadres)."
         ),
         "note": _string(maxLength=1000),
-        "phone": _string("The number dialled (E.164); defaults to the family's first usable number."),
+        "phone": _string(
+            "The number dialled: one of the family's own numbers, in any usual writing (0812-…, +62 812 …); "
+            "stored as E.164. Defaults to the family's first number that may be contacted on the channel."
+        ),
+        "recorded_at": _string(
+            "Cadre queue only: when the contact was made, if the entry is sent later (saved offline). "
+            "At most 30 days back; a time ahead of the server counts as now.",
+            format="date-time",
+        ),
         "promise_date": _string(
             f"Required with promise_to_pay; today to {MAX_DAYS_AHEAD} days ahead (participant's local date).",
             format="date",
@@ -247,8 +267,8 @@ def _outcome_request_schema() -> dict:
             "is refused.",
         ),
         "callback_at": _string(
-            f"Required with callback_requested; within {MAX_DAYS_AHEAD} days and inside "
-            "the calling window. A time without offset is the participant's local time.",
+            f"Required with callback_requested; within {MAX_DAYS_AHEAD} days. A time outside the calling "
+            "window is moved to its next opening. A time without offset is the participant's local time.",
             format="date-time",
         ),
         "client_ref": _string(

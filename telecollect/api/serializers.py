@@ -1,5 +1,8 @@
 """How work items and attempts look in JSON."""
 
+from sqlalchemy.orm import object_session
+
+from telecollect.contacts.queries import opted_out_channels
 from telecollect.formatting import mask_nik
 from telecollect.participants.queries import family_arrears
 from telecollect.queues.queries import item_score
@@ -9,6 +12,7 @@ def work_item_json(item, *, full_nik: bool, now) -> dict:
     members = item.family.members
     amount, months = family_arrears(members)
     priority = item_score(item, now)
+    refusals = _opt_outs(members)
     return {
         "id": item.id,
         "queue": item.queue.value,
@@ -26,22 +30,28 @@ def work_item_json(item, *, full_nik: bool, now) -> dict:
         "priority_parts": dict(priority.parts),
         "family_arrears_amount": amount,
         "family_months_in_arrears": months,
-        "family": [participant_json(m, full_nik=full_nik) for m in members],
+        "family": [participant_json(m, full_nik=full_nik, opted_out=refusals) for m in members],
     }
 
 
-def participant_json(participant, *, full_nik: bool, with_place: bool = False) -> dict:
+def participant_json(participant, *, full_nik: bool, with_place: bool = False, opted_out: dict | None = None) -> dict:
     """A participant as the API shows them, alone or as a family member.
 
     The one place the API's participant rules live: the NIK is masked unless
-    `full_nik`; a number marked invalid is never shown (null). `with_place`
-    adds where they live and the date of their arrears figure.
+    `full_nik`; a number marked invalid is never shown (null); the channels the
+    number opted out of are listed (`opted_out_channels`: a client must not start
+    a call or a message there). `with_place` adds where they live and the date of
+    their arrears figure. `opted_out` (number → channels) is read here when not given.
     """
+    phone = shown_phone(participant)
+    if opted_out is None:
+        opted_out = _opt_outs([participant])
     shown = {
         "card_no": participant.card_no,
         "name": participant.name,
         "nik": participant.nik if full_nik else mask_nik(participant.nik),
-        "phone": shown_phone(participant),
+        "phone": phone,
+        "opted_out_channels": sorted(c.value for c in opted_out.get(phone, ())) if phone else [],
         "segment": participant.segment.value,
         "class": participant.klass,
         "months_in_arrears": participant.months_in_arrears,
@@ -68,6 +78,12 @@ def shown_phone(participant) -> str | None:
     return None if participant.is_phone_invalid else participant.phone
 
 
+def _opt_outs(members) -> dict:
+    """The members' numbers → the channels each opted out of (one query for the lot)."""
+    session = object_session(members[0]) if members else None
+    return opted_out_channels(session, (m.phone for m in members)) if session is not None else {}
+
+
 def attempt_json(attempt) -> dict:
     return {
         "id": attempt.id,
@@ -80,6 +96,7 @@ def attempt_json(attempt) -> dict:
         "note": attempt.note,
         "callback_at": _iso(attempt.callback_at),
         "at": _iso(attempt.at),
+        "outside_policy": attempt.outside_policy,
         "client_ref": attempt.client_ref,
     }
 

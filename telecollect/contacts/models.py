@@ -51,6 +51,9 @@ class ContactAttempt(db.Model):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    #: The contact policy's reason code (hours, day, holiday, daily_cap, weekly_cap, opt_out) when the
+    #: contact happened outside it: recorded all the same, flagged and audited. NULL: inside the policy.
+    outside_policy: Mapped[str | None] = mapped_column(String(20), nullable=True)
     #: Set by the client so that a submission sent twice is recorded once.
     client_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Where the family lived, which queue, and how long it owed when it was

@@ -7,8 +7,20 @@ from sqlalchemy.orm import selectinload
 
 from telecollect import clock
 from telecollect.auth.models import User
-from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
+from telecollect.contacts.models import Channel, ContactAttempt, OptOut, Promise, PromiseState
 from telecollect.participants.models import Family
+
+
+def opted_out_channels(session, phones) -> dict[str, set[Channel]]:
+    """Number → the channels it opted out of, for many numbers in one query (a page's or an answer's
+    numbers; `policy.contactable_phones` asks the same about one family)."""
+    wanted = list({phone for phone in phones if phone})
+    if not wanted:
+        return {}
+    found: dict[str, set[Channel]] = {}
+    for phone, channel in session.execute(select(OptOut.phone, OptOut.channel).where(OptOut.phone.in_(wanted))):
+        found.setdefault(phone, set()).add(channel)
+    return found
 
 
 def today_counters(session, user: User, now: datetime) -> dict:

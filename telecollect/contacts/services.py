@@ -13,6 +13,7 @@ from telecollect.formatting import ZONES
 from telecollect.money import parse_positive_rupiah
 from telecollect.participants.models import bucket_of
 from telecollect.participants.queries import family_arrears
+from telecollect.phones import InvalidPhone, normalize_mobile
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.reasons import Refusal
 
@@ -35,6 +36,8 @@ class OutcomeInput:
     callback_at: datetime | None = None
     phone: str | None = None
     client_ref: str | None = None
+    #: When the contact happened, if before it is recorded (a cadre's entry saved offline and synced later).
+    contact_at: datetime | None = None
 
 
 @dataclass
@@ -61,9 +64,12 @@ def parse_outcome(data: dict, item: WorkItem, *, now: datetime) -> OutcomeInput:
         channel=channel,
         note=_note(data.get("note")),
         client_ref=_client_ref(data.get("client_ref")),
-        phone=data.get("phone") or None,
+        phone=_family_phone(data.get("phone"), item),
     )
-    local_today = now.astimezone(ZONES[item.timezone]).date()
+    if item.queue == QueueName.cadre and data.get("recorded_at"):
+        parsed.contact_at = _recorded_at(data.get("recorded_at"), item.timezone, now)
+    # A promise is dated by the day it was made (a cadre's entry may reach the server days later).
+    local_today = (parsed.contact_at or now).astimezone(ZONES[item.timezone]).date()
     if kind.promise:
         parsed.promise_date = _promise_date(data.get("promise_date"), local_today)
         parsed.promise_amount = _promise_amount(data.get("promise_amount"))
@@ -95,6 +101,40 @@ def _client_ref(value) -> str | None:
     if len(ref) > 64:
         raise ServiceError("client_ref_too_long", "client_ref")
     return ref or None
+
+
+def _family_phone(value, item: WorkItem) -> str | None:
+    """The number the person says they used: one of the family's own numbers, in any usual writing
+    (`0812-…`, `+62 812 …`), stored as E.164. Blank: the workflow picks the first usable one."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        phone = normalize_mobile(value)
+    except InvalidPhone as exc:
+        raise ServiceError.of(exc, "phone", label="field_phone") from None
+    own = {number for member in item.family.members for number in (member.phone, member.phone2) if number}
+    if phone not in own:
+        raise ServiceError("phone_not_family", "phone")
+    return phone
+
+
+#: How long a cadre's entry may wait on her phone before it is too old to record.
+MAX_DAYS_OFFLINE = 30
+
+
+def _recorded_at(value, zone: str, now: datetime) -> datetime:
+    """When a cadre saved the entry on her phone (ISO 8601). A phone clock running ahead counts as
+    now; an entry older than MAX_DAYS_OFFLINE days is refused (she sees why and may discard it)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ServiceError("recorded_at_invalid", "recorded_at") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZONES[zone])
+    moment = moment.astimezone(UTC)
+    if moment < now - timedelta(days=MAX_DAYS_OFFLINE):
+        raise ServiceError("recorded_at_too_old", "recorded_at", days=MAX_DAYS_OFFLINE)
+    return min(moment, now)
 
 
 def _promise_date(value, local_today: date) -> date:
@@ -141,8 +181,14 @@ def find_recorded(session, user: User, client_ref: str | None) -> ContactAttempt
     )
 
 
-def record_attempt(session, item: WorkItem, user: User, given: OutcomeInput, now: datetime) -> ContactAttempt:
+def record_attempt(
+    session, item: WorkItem, user: User, given: OutcomeInput, now: datetime, *, outside_policy: str | None = None
+) -> ContactAttempt:
     """Store one contact attempt on the family (and mark a number found not to be theirs as invalid).
+
+    The attempt is dated when the contact happened (`given.contact_at`, else `now`). `outside_policy`
+    is the contact policy's reason code when the contact happened outside it (hours, a cap, an
+    opt-out): a contact that happened is recorded all the same, flagged.
 
     Nothing a person records is dropped: the attempt is stored whatever state
     the work item is in; what it does to the item is the lifecycle's business.
@@ -166,7 +212,8 @@ def record_attempt(session, item: WorkItem, user: User, given: OutcomeInput, now
         phone=phone,
         note=given.note,
         callback_at=given.callback_at,
-        at=now,
+        at=given.contact_at or now,
+        outside_policy=outside_policy,
         client_ref=given.client_ref,
         participant_id=next((m.id for m in members if phone and m.phone == phone), None),
     )
@@ -182,12 +229,12 @@ def record_attempt(session, item: WorkItem, user: User, given: OutcomeInput, now
 def record_promise(
     session, item: WorkItem, user: User, attempt: ContactAttempt, given: OutcomeInput, now: datetime
 ) -> Promise:
-    """The promise to pay made on `attempt`, dated by the family's calendar day."""
+    """The promise to pay made on `attempt`, dated by the family's calendar day when it was made."""
     promise = Promise(
         family_id=item.family_id,
         attempt_id=attempt.id,
         user_id=user.id,
-        made_on=now.astimezone(ZONES[item.timezone]).date(),
+        made_on=(given.contact_at or now).astimezone(ZONES[item.timezone]).date(),
         promised_on=given.promise_date,
         amount=given.promise_amount,
         created_at=now,

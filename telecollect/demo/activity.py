@@ -21,6 +21,7 @@ from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.participants.queries import family_arrears
 from telecollect.policy.rules import ContactRules
+from telecollect.queues import lifecycle
 from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.queues.services import AssignFilters, assign
 from telecollect.settings import Settings
@@ -97,6 +98,8 @@ def _work_a_day(session, user, queue, outcomes, per_day, channel, day, rng, sett
             if given.callback_at.astimezone(ZONES["WIB"]).hour >= 20:
                 given.kind = OUTCOMES["no_answer"]
                 given.callback_at = None
+        if queue == QueueName.telecollect:  # only the holder of the claim records on a call-queue family
+            lifecycle.hold(item, user, moment + timedelta(minutes=15))
         record_outcome(
             session, item, user, given, rules=SIMULATION_RULES, retry_delays={}, now=moment, settings=settings
         )

@@ -215,12 +215,17 @@ def _autodebit_prompts(session, rules, now, _today, _days) -> int:
     return count
 
 
-def prompt_autodebit_now(session, rules, members, attempt_id: int, now: datetime) -> int:
-    """Right after an `interested_autodebit` outcome: the enrolment steps, at the next SMS opening."""
+def prompt_autodebit_now(session, rules, members, now: datetime, *, zone: str) -> int:
+    """Right after an `interested_autodebit` outcome: the enrolment steps, at the next SMS opening.
+
+    Once per family and calendar month of the branch (`zone`): the key is the family and the month, so
+    six such outcomes in a row queue one text."""
     enabled, _days = setting(session, SmsKind.autodebit_prompt)
     if not enabled or any(m.is_autodebit for m in members):
         return 0
-    return _send(session, rules, now, kind=SmsKind.autodebit_prompt, key=f"autodebit-now:{attempt_id}", members=members)
+    month = local_day(now, zone).strftime("%Y-%m")
+    key = f"autodebit-now:{members[0].family_id}:{month}"
+    return _send(session, rules, now, kind=SmsKind.autodebit_prompt, key=key, members=members)
 
 
 def pre_call_notice(session, rules, members, now: datetime) -> int:

@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
@@ -61,6 +61,16 @@ class InstallmentPlan(db.Model):
     """A REHAB plan the family registered (through Mobile JKN, Care Center 165 or the branch)."""
 
     __tablename__ = "installment_plans"
+    __table_args__ = (
+        # One active plan per family, whoever registers it and however many at once.
+        Index(
+            "uq_installment_plans_active_family",
+            "family_id",
+            unique=True,
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True, nullable=False)

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from telecollect.db import lock_for
 from telecollect.errors import ServiceError
 from telecollect.participants.models import Family
 from telecollect.payments.models import Payment
@@ -22,7 +23,12 @@ def register_plan(
     registration window, an offered number of installments, a start this month
     or next. Installments fall due on the branch's due day (the 10th) of each
     month and add up exactly to the family's arrears. Raises `ServiceError`.
+
+    Two registrations for one family at once: the lock makes the second wait for the first's commit and
+    then find its plan (`plan_exists`); the partial unique index on active plans stops any writer that
+    skips this function.
     """
+    lock_for(session, f"plan:{family.id}")
     if session.scalar(
         select(InstallmentPlan.id).where(
             InstallmentPlan.family_id == family.id, InstallmentPlan.state == PlanState.active

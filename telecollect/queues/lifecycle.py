@@ -14,12 +14,12 @@ reason and time, a claim has its lease.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, not_, or_, select, update
+from sqlalchemy import and_, case, func, literal, not_, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from telecollect.auth.models import User
 from telecollect.auth.scoping import areas_of
-from telecollect.db import is_postgresql
+from telecollect.db import UTCDateTime, is_postgresql
 from telecollect.errors import Conflict
 from telecollect.queues.models import CloseReason, FollowUp, QueueName, RequeueReason, WorkItem, WorkState
 
@@ -151,6 +151,12 @@ def claim_one(
     return session.scalars(statement).one_or_none()
 
 
+def hold(item: WorkItem, user: User, lease_until: datetime) -> None:
+    """Claim this one free item for `user` (the demo's simulated working day picks its own families;
+    people claim through `claim_one`)."""
+    item.claimed_by_id, item.lease_expires_at = user.id, lease_until
+
+
 def set_aside(item: WorkItem, *, retry_at: datetime | None, reason: CloseReason | None, now: datetime) -> None:
     """A claimed item the contact policy refuses: free it, due again at `retry_at`, or closed for good."""
     _free(item)
@@ -166,6 +172,23 @@ def renew(item: WorkItem, user: User, lease: timedelta, now: datetime) -> WorkIt
         raise Conflict("claim_lost")
     item.lease_expires_at = now + lease
     return item
+
+
+def check_holder(item: WorkItem, user: User, now: datetime) -> None:
+    """Only the holder of a live claim records on a call-queue family (an outcome, a REHAB plan).
+
+    Raises `Conflict` naming why: nobody holds it, someone else does, or this user's lease ran out.
+    (The cadre queue is worked from a list, not by claim: where a cadre may record is `queries.item_for_user`.)
+    """
+    if item.queue != QueueName.telecollect:
+        return
+    if item.claimed_by_id == user.id and item.lease_expires_at is not None and item.lease_expires_at > now:
+        return
+    if item.claimed_by_id == user.id:
+        raise Conflict("outcome_lease_lapsed")
+    if item.claimed_by_id is not None and item.lease_expires_at is not None and item.lease_expires_at > now:
+        raise Conflict("outcome_claimed_by_other")
+    raise Conflict("outcome_not_claimed")
 
 
 def release(item: WorkItem, user: User) -> WorkItem:
@@ -214,37 +237,53 @@ _COUNTED = (
 )
 
 
-def count_attempt(session, item: WorkItem, user: User, *, reached: bool, now: datetime) -> bool | None:
+def count_attempt(
+    session, item: WorkItem, user: User, *, reached: bool, now: datetime, contact_at: datetime | None = None
+) -> bool | None:
     """Bump the item's counters atomically; free the claim if it is this user's or has lapsed.
 
     Returns None for a closed item (left untouched), else whether another
     person holds a live claim on it. The item is brought up to date from the
     row as the UPDATE left it (another person may have written in between), so
-    two people recording at once lose no count.
+    two people recording at once lose no count. On the call queue the UPDATE
+    also requires this user's live claim (`check_holder` said so when the item
+    was read; a lease that lapsed since, or a claim taken meanwhile, raises
+    `Conflict` here rather than writing). `contact_at` is when the contact
+    happened (a cadre's entry synced later), `now` when it is recorded.
     """
     w = WorkItem
+    contact_at = contact_at or now
     mine_or_free = (w.claimed_by_id.is_(None)) | (w.claimed_by_id == user.id) | (w.lease_expires_at <= now)
     values = {
         "attempts": w.attempts + 1,
-        "last_attempt_at": now,
+        "last_attempt_at": _latest(w.last_attempt_at, contact_at),
         "claimed_by_id": case((mine_or_free, None), else_=w.claimed_by_id),
         "lease_expires_at": case((mine_or_free, None), else_=w.lease_expires_at),
     }
     if reached:
-        values.update(contacts=w.contacts + 1, last_contact_at=now)
+        values.update(contacts=w.contacts + 1, last_contact_at=_latest(w.last_contact_at, contact_at))
+    held = (w.claimed_by_id == user.id, w.lease_expires_at > now) if item.queue == QueueName.telecollect else ()
     row = session.execute(
         update(w)
-        .where(w.id == item.id, _LIVE)
+        .where(w.id == item.id, _LIVE, *held)
         .values(**values)
         .returning(*(getattr(w, name) for name in _COUNTED))
         .execution_options(synchronize_session=False)
     ).one_or_none()
     if row is None:
         session.refresh(item)
+        if held and item.state != WorkState.closed:
+            check_holder(item, user, now)
+            raise Conflict("outcome_not_claimed")  # unreachable: check_holder found the claim gone
         return None
     for name, value in zip(_COUNTED, row, strict=True):
         set_committed_value(item, name, value)
     return row.claimed_by_id is not None and row.claimed_by_id != user.id
+
+
+def _latest(column, moment: datetime):
+    """The later of a stored time and `moment` (an entry synced late must not move the last contact back)."""
+    return case((column > moment, column), else_=literal(moment, UTCDateTime))
 
 
 def close_after_outcome(item: WorkItem, reason: CloseReason, now: datetime) -> None:

@@ -10,8 +10,16 @@ from sqlalchemy import func, select
 from telecollect.audit import services as audit
 from telecollect.auth.models import Role, User
 from telecollect.contacts.labels import outcome_label
+from telecollect.contacts.models import Channel
 from telecollect.contacts.outcomes import OUTCOMES
-from telecollect.contacts.queries import family_attempts, last_contact, my_promises, promise_status, today_counters
+from telecollect.contacts.queries import (
+    family_attempts,
+    last_contact,
+    my_promises,
+    opted_out_channels,
+    promise_status,
+    today_counters,
+)
 from telecollect.contacts.services import HAND_CHANNELS, find_recorded, parse_outcome
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
@@ -71,6 +79,7 @@ def item(item_id):
     work = _item_or_error(item_id, to_work=False)
     now = now_utc()
     members = work.family.members
+    opted_out = opted_out_channels(db.session, [n for m in members for n in (m.phone, m.phone2)])
     # The call screen shows full phone numbers: every opening is on record.
     audit.record(db.session, "work_item.view", user=current_user, target=work)
     amount, months = family_arrears(members)
@@ -78,6 +87,7 @@ def item(item_id):
         "queues/item.html",
         item=work,
         members=members,
+        opted_out={number: {c.value for c in channels} for number, channels in opted_out.items()},
         family_amount=amount,
         family_months=months,
         priority=item_score(work, now),
@@ -129,18 +139,20 @@ def record(item_id):
 def register_plan(item_id):
     """Record the REHAB plan the participant registered."""
     work = _item_or_error(item_id, to_work=True)
-    today = now_utc().astimezone(ZONES[work.timezone]).date()
+    now = now_utc()
+    today = now.astimezone(ZONES[work.timezone]).date()
     try:
         start = date.fromisoformat(request.form.get("start_month", "") + "-01")
         installments = int(request.form.get("installments", "0"))
         plan = queue_work.register_plan(
             db.session,
-            work.family,
+            work,
             installments=installments,
             start_month=start,
             on=today,
             user=current_user,
             settings=installation(),
+            now=now,
         )
     except ValueError:
         db.session.rollback()
@@ -179,7 +191,8 @@ def cadre():
     items = cadre_work_list(db.session, current_user)
     reached = last_contact(db.session, [i.family_id for i in items])
     body = message_templates.template_body(db.session, message_templates.CADRE_WHATSAPP)
-    cards = [_cadre_card(i, reached.get(i.family_id), body, now) for i in items]
+    opted_out = opted_out_channels(db.session, (m.phone for i in items for m in i.family.members))
+    cards = [_cadre_card(i, reached.get(i.family_id), body, now, opted_out) for i in items]
     return render_template(
         "queues/cadre.html",
         cards=cards,
@@ -189,11 +202,20 @@ def cadre():
     )
 
 
-def _cadre_card(work: WorkItem, last_reached, body: str, now) -> dict:
+def _cadre_card(work: WorkItem, last_reached, body: str, now, opted_out: dict) -> dict:
     members = work.family.members
     head = members[0]
     amount, months = family_arrears(members)
-    phone = next((m.phone for m in members if m.phone and not m.is_phone_invalid), None)
+    valid = [m.phone for m in members if m.phone and not m.is_phone_invalid]
+    # A button starts a contact: only to a number that did not opt out of that channel.
+    phone = next((p for p in valid if Channel.phone not in opted_out.get(p, ())), None)
+    wa_phone = next((p for p in valid if Channel.whatsapp not in opted_out.get(p, ())), None)
+    # No button, but a number there: every valid number opted out of that channel (said instead of the button).
+    refused = [
+        channel.value
+        for channel, usable in ((Channel.phone, phone), (Channel.whatsapp, wa_phone))
+        if usable is None and valid
+    ]
     local = now.astimezone(ZONES[work.timezone])
     text = message_templates.render(
         body,
@@ -212,7 +234,8 @@ def _cadre_card(work: WorkItem, last_reached, body: str, now) -> dict:
         "amount": amount,
         "months": months,
         "phone": phone,
-        "wa_link": message_templates.whatsapp_link(phone, text) if phone else None,
+        "wa_link": message_templates.whatsapp_link(wa_phone, text) if wa_phone else None,
+        "opted_out": refused,
         "days": days_since(last_reached, now),
     }
 

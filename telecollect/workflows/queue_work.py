@@ -4,15 +4,16 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from telecollect.audit import services as audit
 from telecollect.auth.models import User
 from telecollect.contacts import services as contacts
 from telecollect.contacts.models import Channel
 from telecollect.contacts.services import OutcomeInput, Recorded
 from telecollect.db import lock_for
-from telecollect.errors import ServiceError
+from telecollect.errors import Conflict
 from telecollect.messaging.reminders import pre_call_notice, prompt_autodebit_now
-from telecollect.participants.models import Family
 from telecollect.payments import services as payments
+from telecollect.policy import optouts
 from telecollect.policy import rules as policy
 from telecollect.programs import services as programs
 from telecollect.programs.models import InstallmentPlan
@@ -76,37 +77,78 @@ def record_outcome(
     now: datetime,
     settings: Settings,
 ) -> Recorded:
-    """One contact's outcome: a callback asked for inside the calling window → the number used (one the policy
-    allows, unless the person named it) → the attempt → the work item's counters and schedule → a promise and
-    what is already paid toward it → an autodebit prompt. Raises `ServiceError` for a callback outside the
-    window.
+    """One contact's outcome: who may record it → the number used → where the contact stood against the
+    contact policy → the attempt (flagged and audited when outside the policy) → the work item's counters
+    and schedule → a promise and what is already paid toward it → an autodebit prompt (one per family and
+    month).
+
+    Who may record: on the call queue only the holder of the live claim (`lifecycle.check_holder`, raises
+    `Conflict`); on the cadre queue a family of her list (the view loaded it through `item_for_user`) that
+    was in the queue when she made the contact (`given.contact_at`, her entry's time).
+
+    The contact policy gates what STARTS a contact (claims, call buttons, sends). A contact that already
+    happened is never refused for hours, caps or opt-outs: it is recorded with the policy's reason code in
+    `outside_policy`, and audited. A callback asked for outside the calling window is moved to the window's
+    next opening (the callback is a contact yet to start).
 
     The same `client_ref` twice, even at the same moment from two requests,
-    records once: the second waits for the first and then finds it. Nothing a person records is
-    dropped: on an item that closed meanwhile, or that someone else claimed
-    after this person's lease ran out, the attempt is kept and only the
-    schedule is left alone.
+    records once: the second waits for the first and then finds it.
     """
     if given.client_ref:
         lock_for(session, f"outcome:{user.id}:{given.client_ref}")
         first = contacts.find_recorded(session, user, given.client_ref)
         if first is not None:
             return Recorded(first, is_new=False)
+    lifecycle.check_holder(item, user, now)
+    if given.contact_at is not None and item.created_at > given.contact_at:
+        raise Conflict("outcome_before_listed")  # an entry made before this family was on anybody's list
+    contact_at = given.contact_at or now
     if given.kind.callback and given.callback_at is not None:
-        _check_callback_window(session, rules, item.timezone, given.callback_at)
+        given.callback_at = _callback_inside_window(session, rules, item.timezone, given.callback_at)
+    named = given.phone  # a number the person named may be one that opted out; a picked one never is
     if not given.phone:
         given.phone = next(iter(policy.contactable_phones(session, item.family.members, given.channel)), None)
-    attempt = contacts.record_attempt(session, item, user, given, now)
+    outside = _outside_policy(session, rules, item, given, contact_at, named=named)
+    attempt = contacts.record_attempt(session, item, user, given, now, outside_policy=outside.code)
+    if outside.code:
+        audit.record(
+            session, "contact.outside_policy", user=user, target=attempt, detail=f"{outside.code}: {outside.reason}"
+        )
     if given.kind.promise:
         promise = contacts.record_promise(session, item, user, attempt, given, now)
         payments.credit_new_promise(session, promise, grace=settings.promise_grace)
     if given.kind.code == "interested_autodebit":
-        prompt_autodebit_now(session, rules, item.family.members, attempt.id, now)
-    claimed_by_other = lifecycle.count_attempt(session, item, user, reached=given.kind.reached, now=now)
+        prompt_autodebit_now(session, rules, item.family.members, now, zone=settings.branch_timezone)
+    claimed_by_other = lifecycle.count_attempt(
+        session, item, user, reached=given.kind.reached, now=now, contact_at=contact_at
+    )
     if claimed_by_other is False:  # the item is live and nobody else is working it
         _schedule(session, item, user, given, rules=rules, retry_delays=retry_delays, now=now)
     session.flush()
     return Recorded(attempt, is_new=True, was_claimed_by_other=bool(claimed_by_other))
+
+
+def _outside_policy(
+    session: Session,
+    rules: policy.ContactRules,
+    item: WorkItem,
+    given: OutcomeInput,
+    at: datetime,
+    *,
+    named: str | None,
+) -> policy.Decision:
+    """Where a contact that happened at `at` stood against the contact policy: the window (day, holiday,
+    hours), the family's caps (attempts before this one), the number's opt-out on the channel. Only
+    asked to flag, never to refuse."""
+    window = policy.window_decision(session, rules, item.timezone, at)
+    if not window.allowed:
+        return window
+    used = named if given.channel in (Channel.phone, Channel.whatsapp) else None
+    if used and optouts.is_opted_out(session, used, given.channel):
+        return policy.Decision(False, "opt_out", {"channel": given.channel.value})
+    if given.channel in policy.CAPPED_CHANNELS:
+        return policy.cap_decision(session, rules, item.family_id, item.timezone, at)
+    return policy.ALLOWED
 
 
 def _schedule(
@@ -132,31 +174,35 @@ def _schedule(
     queues.rescore(item, now)
 
 
-def _check_callback_window(session: Session, rules: policy.ContactRules, zone: str, at: datetime) -> None:
+def _callback_inside_window(session: Session, rules: policy.ContactRules, zone: str, at: datetime) -> datetime:
+    """The callback time asked for, or the calling window's next opening after it."""
     window = policy.window_decision(session, rules, zone, at)
-    if not window.allowed:
-        raise ServiceError("callback_outside_hours", "callback_at", reason=window.reason)
+    return at if window.allowed else (window.retry_at or at)
 
 
 def register_plan(
     session: Session,
-    family: Family,
+    item: WorkItem,
     *,
     installments: int,
     start_month: date,
     on: date,
     user: User,
     settings: Settings,
+    now: datetime,
 ) -> InstallmentPlan:
-    """The REHAB plan the participant registered → nobody chases the family until after its last due date."""
+    """The REHAB plan the participant registered, from the call screen: only by the holder of the live
+    claim on a call-queue family (`lifecycle.check_holder`, raises `Conflict`) → the plan (one active plan
+    per family, `programs.register_plan`) → nobody chases the family until after its last due date."""
+    lifecycle.check_holder(item, user, now)
     plan = programs.register_plan(
         session,
-        family,
+        item.family,
         installments=installments,
         start_month=start_month,
         on=on,
         user=user,
         due_day=settings.installment_due_day,
     )
-    lifecycle.await_plan(session, family.id, programs.check_after_plan(plan))
+    lifecycle.await_plan(session, item.family_id, programs.check_after_plan(plan))
     return plan

@@ -11,6 +11,7 @@ from telecollect.imports.reader import TableReader
 from telecollect.participants.models import Family, Participant
 from telecollect.payments.models import Payment
 from telecollect.payments.services import allocate
+from telecollect.programs import services as programs
 from telecollect.programs.models import InstallmentState, PlanState
 from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.workflows import imports, queue_work, settlement
@@ -18,7 +19,7 @@ from tests.helpers import SETTINGS, csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
 
 import_payments = partial(imports.import_payments, settings=SETTINGS)
-register_plan = partial(queue_work.register_plan, settings=SETTINGS)
+register_plan = partial(programs.register_plan, due_day=SETTINGS.installment_due_day)
 settle_due = partial(settlement.settle, settings=SETTINGS)
 
 PAYMENT_COLUMNS = ("card_no", "family_id", "amount", "paid_on", "reference", "channel")
@@ -330,15 +331,21 @@ def test_attribution_window_and_self_cure(db, make_user):
 
 
 def test_rehab_plan_installments_are_tracked_like_promises(db, make_user):
-    fam = family(db, (1, 8, 3))
+    family(db, (1, 8, 3))
     queue_up(db, QueueName.telecollect)
-    plan = register_plan(
+    user = make_user("telecollector")
+    now = datetime(2026, 3, 5, 3, tzinfo=UTC)
+    item = db.session.scalar(select(WorkItem))
+    item.claimed_by_id, item.lease_expires_at = user.id, now + timedelta(minutes=10)  # the call screen's claim
+    plan = queue_work.register_plan(
         db.session,
-        fam,
+        item,
         installments=4,
         start_month=date(2026, 3, 1),
         on=date(2026, 3, 5),
-        user=make_user("telecollector"),
+        user=user,
+        settings=SETTINGS,
+        now=now,
     )
     db.session.commit()
     assert [(i.due_on, i.amount) for i in plan.schedule] == [
@@ -473,9 +480,11 @@ def test_payment_import_and_a_promise_at_once(app, db, make_user):
             promise_date=date(2026, 11, 26),
             promise_amount=70_000,
         )
+        item = _db.session.get(WorkItem, item_id)
+        item.claimed_by_id, item.lease_expires_at = user.id, now + timedelta(minutes=10)  # held, as on the screen
         record_outcome(
             _db.session,
-            _db.session.get(WorkItem, item_id),
+            item,
             _db.session.get(User, user.id),
             given,
             rules=ContactRules(480, 1200, frozenset(range(6)), 3, 7),

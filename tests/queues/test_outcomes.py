@@ -94,13 +94,8 @@ def test_promise_needs_date_and_amount_and_follows_up_the_day_after(clock, db, c
     assert db.session.scalar(select(func.count()).select_from(ContactAttempt)) == 1  # refusals wrote nothing
 
 
-def test_callback_must_fall_inside_the_window_and_comes_back(clock, db, client, login, make_user):
+def test_a_callback_comes_back_to_its_owner_at_the_time_asked(clock, db, client, login, make_user):
     user, work = setup_call(db, client, login, make_user)
-    late = post_outcome(
-        client, work["id"], outcome="callback_requested", channel="phone", callback_at="2026-11-24T21:00:00"
-    )
-    assert late.json["error"]["code"] == "callback_outside_hours"
-    assert "di luar jam telepon WIB" in late.json["error"]["message"]
     past = post_outcome(
         client, work["id"], outcome="callback_requested", channel="phone", callback_at="2026-11-24T08:30:00"
     )
@@ -115,6 +110,21 @@ def test_callback_must_fall_inside_the_window_and_comes_back(clock, db, client, 
     assert client.post("/api/v1/queue/claim", headers=_csrf(client)).status_code == 204
     clock.move_to("2026-11-24T07:01:00+00:00")
     assert client.post("/api/v1/queue/claim", headers=_csrf(client)).json["work_item"]["id"] == work["id"]
+
+
+def test_a_callback_asked_for_after_hours_is_recorded_and_moved_to_the_next_opening(
+    clock, db, client, login, make_user
+):
+    """The contact happened: it is never refused; the callback (a contact yet to start) waits for the window."""
+    user, work = setup_call(db, client, login, make_user)
+    late = post_outcome(
+        client, work["id"], outcome="callback_requested", channel="phone", callback_at="2026-11-24T21:00:00"
+    )
+    assert late.status_code == 201, late.text
+    saved = item(db, work["id"])
+    assert saved.next_action_at == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # Wednesday 08:00 WIB
+    assert late.json["attempt"]["callback_at"] == "2026-11-25T01:00:00+00:00"
+    assert saved.callback_user_id == user.id
 
 
 def test_final_outcome_closes_and_wrong_number_marks_the_phone(clock, db, client, login, make_user):

@@ -1,7 +1,7 @@
 """A scripted month of work whose every report figure is computed by hand."""
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -13,6 +13,7 @@ from telecollect.contacts.services import OutcomeInput
 from telecollect.imports.reader import TableReader
 from telecollect.participants.models import Family
 from telecollect.policy.rules import ContactRules
+from telecollect.queues import lifecycle
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.reports.funnel import Period, Scope, outcome_funnel, totals
 from telecollect.workflows.imports import import_payments
@@ -89,6 +90,7 @@ def month(db, make_user):
 
     def record(user, family, code, day, **promise):
         given = OutcomeInput(kind=OUTCOMES[code], channel=Channel.phone, **promise)
+        lifecycle.hold(items[family], user, at(day) + timedelta(minutes=15))  # the holder records
         record_outcome(
             db.session, items[family], user, given, rules=RULES, retry_delays={}, now=at(day), settings=SETTINGS
         )
