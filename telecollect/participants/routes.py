@@ -52,9 +52,10 @@ def detail(card_no):
     participant = db.first_or_404(db.select(Participant).where(Participant.card_no == card_no))
     if not may_view(current_user, participant):
         abort(404)  # outside a cadre's areas the participant does not exist for them
-    members = family_members(db.session, participant)
+    everyone = family_members(db.session, participant)
+    members = scope_of(current_user).visible(everyone)  # a cadre sees the members inside her areas only
     audit.record(db.session, "participant.view", user=current_user, target=participant)
-    amount, months = family_arrears(members)
+    amount, months = family_arrears(everyone)
     return render_template(
         "participants/detail.html",
         p=participant,
