@@ -56,6 +56,7 @@ def me():
 def participant(card_no):
     """One participant with their family's arrears; the read is audited, naming whose numbers were shown.
     A cadre sees only the members inside her areas (the family's totals stay whole)."""
+    disclosure.check_read(db.session, current_user, f"participant:{card_no}", now_utc())
     found = _visible_participant(card_no)
     everyone = family_members(db.session, found)
     members = scope_of(current_user).visible(everyone)
@@ -104,7 +105,7 @@ def work_item(item_id):
     """One work item with its family; showing the family's numbers is audited, and opening many
     different items quickly is refused (429 with Retry-After)."""
     now = now_utc()
-    disclosure.check_work_item_read(db.session, current_user, item_id, now)  # ids that do not exist count too
+    disclosure.check_read(db.session, current_user, f"work_item:{item_id}", now)  # ids that do not exist count too
     item = item_for_user(db.session, current_user, item_id, to_work=False)
     body = {"work_item": _shown_work_item(item, now, via="read", full_nik=current_user.is_privileged)}
     return jsonify(body)

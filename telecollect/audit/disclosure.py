@@ -14,9 +14,9 @@ from telecollect.audit.models import AuditEvent
 from telecollect.audit.services import record
 from telecollect.errors import TooManyRequests
 
-#: Distinct work items (families with their numbers) one user may open per window; re-opening one
-#: already opened in the window is free (the call screen reloads after every action).
-WORK_ITEM_READS = (20, timedelta(minutes=1))
+#: Distinct records with full numbers (work items, participants) one user may open per window;
+#: re-opening one already opened in the window is free (the call screen reloads after every action).
+READS = (20, timedelta(minutes=1))
 #: Participant searches by number or name one user may run per window.
 SEARCHES = (30, timedelta(minutes=1))
 
@@ -30,14 +30,15 @@ def record_shown(session, user, action: str, shown: Iterable[str], *, via: str, 
     return record(session, action, user=user, target=target, detail=f"{via}: {', '.join(cards)}")
 
 
-def check_work_item_read(session, user, item_id: int, now: datetime) -> None:
-    """Count a read of work item `item_id` by `user`; raises `TooManyRequests` past `WORK_ITEM_READS`
-    distinct items per window. Commits its counts at once (see `throttle.hit`)."""
-    limit, window = WORK_ITEM_READS
-    seen_key = f"wi-seen:{user.id}:{item_id}"
+def check_read(session, user, record_key: str, now: datetime) -> None:
+    """Count a read of one record (`"work_item:<id>"`, `"participant:<card_no>"`) by `user`; raises
+    `TooManyRequests` past `READS` distinct records per window (re-reading one is free). Commits its
+    counts at once (see `throttle.hit`)."""
+    limit, window = READS
+    seen_key = f"seen:{user.id}:{record_key}"
     if throttle.peek(session, seen_key, window=window, now=now):
         return
-    verdict = throttle.hit(session, f"wi-reads:{user.id}", limit=limit, window=window, now=now)
+    verdict = throttle.hit(session, f"reads:{user.id}", limit=limit, window=window, now=now)
     if not verdict.allowed:
         raise TooManyRequests("too_many_reads", retry_after=verdict.retry_after(now))
     throttle.hit(session, seen_key, limit=1, window=window, now=now)

@@ -87,7 +87,13 @@ def _digits(q: str) -> str:
 @bp.route("/participants/<card_no>")
 @login_required
 def detail(card_no):
-    """One participant with family, arrears history and activity; the view is audited."""
+    """One participant with family, arrears history and activity; the view is audited, and opening
+    many different participants quickly is refused (429)."""
+    try:
+        disclosure.check_read(db.session, current_user, f"participant:{card_no}", now_utc())
+    except TooManyRequests as exc:
+        flash(exc.message, "error")
+        return render_template("error.html", status=429), 429, {"Retry-After": str(exc.retry_after)}
     participant = db.first_or_404(db.select(Participant).where(Participant.card_no == card_no))
     if not may_view(current_user, participant):
         abort(404)  # outside a cadre's areas the participant does not exist for them

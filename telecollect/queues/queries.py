@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -65,25 +65,25 @@ def in_areas(user: User, item: WorkItem) -> bool:
 CADRE_PAGE = 200
 
 
-def cadre_work_list(session, user: User, *, page: int = 1, per_page: int = CADRE_PAGE) -> tuple[list[WorkItem], int]:
+def cadre_work_list(session, user: User, *, page: int = 1, per_page: int = CADRE_PAGE) -> tuple[list[WorkItem], bool]:
     """One page of the live cadre-queue families in her areas (hers or the pool's), the most urgent
-    (highest priority) first, shown by kelurahan, RT/RW and priority; and how many there are in all.
+    (highest priority, then newest) first, shown by kelurahan, RT/RW and priority; and whether there
+    are more after it.
 
-    The page is picked in SQL (priority, then id: `ix_work_items_cadre_list`), so the list costs the
-    same with 200 families or 46,000; only that page's families and members are loaded."""
+    The page is read in SQL along `ix_work_items_cadre_list` and stops after it (nothing counts
+    every family), so the list costs about the same with 200 families or 46,000; only that page's
+    families, members and places are loaded."""
     scope = areas_of(user)
-    where = (
-        WorkItem.queue == QueueName.cadre,
-        WorkItem.state != WorkState.closed,
-        WorkItem.assigned_user_id.in_([user.id]) | WorkItem.assigned_user_id.is_(None),
-        scope.condition(WorkItem.district_id, WorkItem.village_id),
-    )
-    total = session.scalar(select(func.count()).select_from(WorkItem).where(*where)) or 0
-    items = session.scalars(
+    rows = session.scalars(
         select(WorkItem)
-        .where(*where)
-        .order_by(WorkItem.priority.desc(), WorkItem.id)
-        .limit(per_page)
+        .where(
+            WorkItem.queue == QueueName.cadre,
+            WorkItem.state != WorkState.closed,
+            WorkItem.assigned_user_id.in_([user.id]) | WorkItem.assigned_user_id.is_(None),
+            scope.condition(WorkItem.district_id, WorkItem.village_id),
+        )
+        .order_by(WorkItem.priority.desc(), WorkItem.id.desc())
+        .limit(per_page + 1)
         .offset((max(page, 1) - 1) * per_page)
         .options(
             selectinload(WorkItem.family)
@@ -91,7 +91,8 @@ def cadre_work_list(session, user: User, *, page: int = 1, per_page: int = CADRE
             .options(selectinload(Participant.village), selectinload(Participant.district))
         )
     ).all()
-    return sorted(items, key=lambda i: _place_order(i, scope)), total
+    items = rows[:per_page]
+    return sorted(items, key=lambda i: _place_order(i, scope)), len(rows) > per_page
 
 
 def _place_order(item: WorkItem, scope: AreaScope) -> tuple:

@@ -72,7 +72,7 @@ def item(item_id):
     """The call screen: the family, its history and the outcome form."""
     now = now_utc()
     try:
-        disclosure.check_work_item_read(db.session, current_user, item_id, now)
+        disclosure.check_read(db.session, current_user, f"work_item:{item_id}", now)
     except TooManyRequests as exc:
         return _too_many(exc)
     work = _item_or_error(item_id, to_work=False)
@@ -191,7 +191,7 @@ def cadre():
     RT/RW; serving it shows their numbers (the call and WhatsApp links), which is one audit event."""
     now = now_utc()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    items, total = cadre_work_list(db.session, current_user, page=page)
+    items, more = cadre_work_list(db.session, current_user, page=page)
     reached = last_contact(db.session, [i.family_id for i in items])
     body = message_templates.template_body(db.session, message_templates.CADRE_WHATSAPP)
     scope = scope_of(current_user)
@@ -203,10 +203,9 @@ def cadre():
         "queues/cadre.html",
         cards=cards,
         page=page,
-        total=total,
         first=(page - 1) * CADRE_PAGE + 1,
         last=(page - 1) * CADRE_PAGE + len(cards),
-        more=page * CADRE_PAGE < total,
+        more=more,
         outcomes=OUTCOMES.values(),
         channels=HAND_CHANNELS[QueueName.cadre],
         today=now.astimezone(ZONES[current_user.timezone]).date(),

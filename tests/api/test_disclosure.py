@@ -2,14 +2,14 @@
 
 from sqlalchemy import select
 
-from telecollect.audit.disclosure import WORK_ITEM_READS
+from telecollect.audit.disclosure import READS
 from telecollect.audit.models import AuditEvent
 from telecollect.auth.services import issue_token
 from telecollect.queues.models import QueueName, WorkItem
 from tests.conftest import csrf_token
 from tests.helpers_queue import families, queue_up
 
-LIMIT = WORK_ITEM_READS[0]
+LIMIT = READS[0]
 
 
 def events(db, action):
@@ -77,3 +77,15 @@ def test_the_cadre_list_is_on_record_once_naming_its_families(clock, db, client,
     [(target, detail)] = events(db, "cadre_list.view")
     assert target is None
     assert detail == "cadre list: 0000000000003, 0000000000002, 0000000000001"
+
+
+def test_walking_card_numbers_is_refused_on_the_page_and_the_api(clock, db, client, login, make_user):
+    families(db, 2)
+    login(make_user("supervisor"))
+    for n in range(LIMIT - 1):
+        assert client.get(f"/participants/{9_000_000_000_000 + n}").status_code == 404
+    assert client.get("/participants/0000000000001").status_code == 200
+    refused = client.get("/participants/0000000000002")
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert client.get("/api/v1/participants/0000000000001").status_code == 200  # seen already: free
+    assert client.get("/api/v1/participants/0000000000002").json["error"]["code"] == "too_many_reads"
