@@ -66,6 +66,8 @@ def balance_command(queue_name, usernames):
     db.session.commit()
     for user in users:
         click.echo(f"{user.username}: +{shared.received[user.id]}")
+    if shared.returned:
+        click.echo(_("%(n)d families held outside their holders' areas went back to the pool.", n=shared.returned))
     if shared.left_in_pool:
         click.echo(_("%(n)d families stay in the pool: outside every area of these cadres.", n=shared.left_in_pool))
 

@@ -321,6 +321,10 @@ def _manage_action(form) -> str:
         users = [db.session.get(User, int(uid)) for uid in form.getlist("users")]
         shared = queues.balance(db.session, queue, users)
         message = _("Pool shared: %(n)d families.", n=sum(shared.received.values()))
+        if shared.returned:
+            message += " " + _(
+                "%(n)d families held outside their holders' areas went back to the pool.", n=shared.returned
+            )
         if shared.left_in_pool:
             message += " " + _("%(n)d stay in the pool: outside every area of these cadres.", n=shared.left_in_pool)
         return message

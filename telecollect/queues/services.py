@@ -48,6 +48,8 @@ class Shared:
 
     received: dict[int, int]
     left_in_pool: int = 0
+    #: Items the users held outside their areas, sent back to the pool before sharing.
+    returned: int = 0
 
 
 def queue_for(user: User) -> QueueName:
@@ -205,13 +207,17 @@ def balance(session, queue: QueueName, users: list[User]) -> Shared:
     Items go, highest priority first, to whoever currently holds the fewest
     live items among those who may work them (a cadre: families in her areas,
     `scoping.work_scope`). An item nobody among `users` covers stays in the pool
-    and is counted in `left_in_pool`.
+    and is counted in `left_in_pool`. First, items a cadre among `users` holds
+    outside her areas (given before this rule, or before her areas changed: she can
+    neither see nor claim them) go back to the pool, counted in `returned`.
     """
     if not users:
         raise ServiceError("no_users", "users")
     for user in users:
         if queue_for(user) != queue:
             raise ServiceError("wrong_queue", "users", username=user.username, queue=queue.value)
+    scopes = {u.id: work_scope(u) for u in users}
+    returned = _return_outside_areas(session, queue, scopes)
     loads = dict(
         session.execute(
             select(WorkItem.assigned_user_id, func.count())
@@ -225,7 +231,6 @@ def balance(session, queue: QueueName, users: list[User]) -> Shared:
     )
     loads = {u.id: loads.get(u.id, 0) for u in users}
     received = {u.id: 0 for u in users}
-    scopes = {u.id: work_scope(u) for u in users}
     pool = session.execute(
         select(WorkItem.id, WorkItem.district_id, WorkItem.village_id)
         .where(WorkItem.queue == queue, WorkItem.state != WorkState.closed, WorkItem.assigned_user_id.is_(None))
@@ -244,7 +249,22 @@ def balance(session, queue: QueueName, users: list[User]) -> Shared:
         received[user_id] += 1
     for user_id, item_ids in plan.items():
         _move_to(session, item_ids, user_id)
-    return Shared(received, left)
+    return Shared(received, left, returned)
+
+
+def _return_outside_areas(session, queue: QueueName, scopes: dict) -> int:
+    """Send the live items each user holds outside her scope back to the pool; how many went."""
+    stranded: list[int] = []
+    for user_id, scope in scopes.items():
+        if scope.everywhere:
+            continue
+        held = session.execute(
+            select(WorkItem.id, WorkItem.district_id, WorkItem.village_id).where(
+                WorkItem.queue == queue, WorkItem.state != WorkState.closed, WorkItem.assigned_user_id == user_id
+            )
+        )
+        stranded += [item_id for item_id, district_id, village_id in held if not scope.covers(district_id, village_id)]
+    return _move_to(session, stranded, None)
 
 
 def current_claim(session, user: User, now: datetime) -> WorkItem | None:

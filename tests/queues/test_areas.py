@@ -156,3 +156,18 @@ def test_report_drill_down_lists_only_members_inside_her_areas(clock, db, client
     )
     assert page.status_code == 200
     assert "0000000000001" in page.text and "0000000000002" not in page.text
+
+
+def test_balance_sends_families_stranded_outside_her_areas_back_to_the_pool(db, make_user):
+    _in_two_areas(db)
+    siti = make_user("cadre", areas=["Kec. Koja"])
+    queue_up(db, QueueName.cadre, now=NOW)
+    # As main's assign left them (or as her areas were before an admin changed them): all six are hers.
+    db.session.execute(WorkItem.__table__.update().values(assigned_user_id=siti.id))
+    db.session.commit()
+    shared = queues.balance(db.session, QueueName.cadre, [siti])
+    db.session.commit()
+    assert (shared.returned, shared.received, shared.left_in_pool) == (3, {siti.id: 0}, 3)
+    owners = _owners(db)
+    assert {owner for key, owner in owners.items() if int(key) % 2} == {siti.id}
+    assert {owner for key, owner in owners.items() if int(key) % 2 == 0} == {None}
