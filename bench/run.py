@@ -6,7 +6,7 @@ A new benchmark is a module with `main(argv) -> int`, added to BENCHMARKS.
 
 import sys
 
-from bench import claims, import_participants, payments, regions, reports, sms
+from bench import cadre, claims, import_participants, payments, regions, reports, sms
 
 #: Benchmarks run by `make bench`, in this order; each gets the command-line
 #: arguments as they were given (`make bench BENCH_ARGS="--sizes 2000"`).
@@ -17,6 +17,7 @@ BENCHMARKS = [
     payments.main,
     sms.main,
     reports.main,
+    cadre.main,
 ]
 
 

@@ -58,3 +58,13 @@ class Forbidden(ServiceError):
 
 class Conflict(ServiceError):
     status = 409
+
+
+class TooManyRequests(ServiceError):
+    """A throttled request (429): `retry_after` seconds until the window ends, for a `Retry-After` header."""
+
+    status = 429
+
+    def __init__(self, code: str, /, *, retry_after: int, **params: Any):
+        super().__init__(code, None, seconds=retry_after, **params)
+        self.retry_after = retry_after

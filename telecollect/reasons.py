@@ -171,6 +171,8 @@ REASONS = {
     # -- imports and exports
     # -- messaging
     # -- disclosure and scoping
+    "too_many_reads": _l("Too many families opened in a short time. Try again in %(seconds)s seconds."),
+    "too_many_searches": _l("Too many searches in a short time. Try again in %(seconds)s seconds."),
     # -- API and CLI input
 }
 

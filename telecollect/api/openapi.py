@@ -32,6 +32,10 @@ NOT_FOUND_ITEM = (
     "No such work item (code `not_found`). Items outside a cadre's areas, or assigned "
     "to another cadre, do not exist for her."
 )
+TOO_MANY_READS = (
+    "Too many different work items or participants opened in a short time (code `too_many_reads`); "
+    "the `Retry-After` header says in how many seconds to try again."
+)
 WORK_ERRORS = {400: BAD_REQUEST_CSRF, 401: UNAUTHORIZED, 403: FORBIDDEN_ROLE, 404: NOT_FOUND_ITEM}
 
 
@@ -388,6 +392,7 @@ def _paths() -> dict:
                 errors={
                     401: UNAUTHORIZED,
                     404: "No participant with this card number, or one outside a cadre's areas.",
+                    429: TOO_MANY_READS,
                 },
             )
         },
@@ -434,7 +439,7 @@ def _paths() -> dict:
                 "One work item with its family.",
                 {200: _work_item_response("The work item.")},
                 parameters=(ITEM_ID,),
-                errors={401: UNAUTHORIZED, 403: FORBIDDEN_ROLE, 404: NOT_FOUND_ITEM},
+                errors={401: UNAUTHORIZED, 403: FORBIDDEN_ROLE, 404: NOT_FOUND_ITEM, 429: TOO_MANY_READS},
             )
         },
         "/work-items/{item_id}/outcome": {

@@ -8,10 +8,12 @@ from flask_login import current_user
 
 from telecollect.api.openapi import openapi_document
 from telecollect.api.serializers import attempt_json, participant_json, shown_phone, work_item_json
+from telecollect.audit import disclosure
 from telecollect.audit import services as audit
+from telecollect.auth.scoping import scope_of
 from telecollect.contacts.services import find_recorded, parse_outcome
 from telecollect.db import now_utc
-from telecollect.errors import NotFound, ServiceError, error_envelope
+from telecollect.errors import NotFound, ServiceError, TooManyRequests, error_envelope
 from telecollect.extensions import db
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears, family_members, local_today, may_view
@@ -38,7 +40,8 @@ def api_login_required(view):
 @bp.errorhandler(ServiceError)
 def service_error(exc: ServiceError):
     db.session.rollback()
-    return jsonify(exc.to_json()), exc.status
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
+    return jsonify(exc.to_json()), exc.status, headers
 
 
 @bp.route("/me")
@@ -51,11 +54,15 @@ def me():
 @bp.route("/participants/<card_no>")
 @api_login_required
 def participant(card_no):
-    """One participant with their family's arrears; the read is audited."""
+    """One participant with their family's arrears; the read is audited, naming whose numbers were shown.
+    A cadre sees only the members inside her areas (the family's totals stay whole)."""
+    disclosure.check_read(db.session, current_user, f"participant:{card_no}", now_utc())
     found = _visible_participant(card_no)
-    members = family_members(db.session, found)
-    audit.record(db.session, "participant.view", user=current_user, target=found, detail="api")
-    amount, months = family_arrears(members)
+    everyone = family_members(db.session, found)
+    members = scope_of(current_user).visible(everyone)
+    shown = [m.card_no for m in members if shown_phone(m) or current_user.is_privileged]
+    audit.record(db.session, "participant.view", user=current_user, target=found, detail=f"api: {', '.join(shown)}")
+    amount, months = family_arrears(everyone)
     return jsonify(
         {
             "participant": participant_json(found, full_nik=current_user.is_privileged, with_place=True),
@@ -95,9 +102,12 @@ def claim():
 @bp.route("/work-items/<int:item_id>")
 @api_login_required
 def work_item(item_id):
-    """One work item with its family; showing the family's numbers is audited."""
+    """One work item with its family; showing the family's numbers is audited, and opening many
+    different items quickly is refused (429 with Retry-After)."""
+    now = now_utc()
+    disclosure.check_read(db.session, current_user, f"work_item:{item_id}", now)  # ids that do not exist count too
     item = item_for_user(db.session, current_user, item_id, to_work=False)
-    body = {"work_item": _shown_work_item(item, now_utc(), via="read", full_nik=current_user.is_privileged)}
+    body = {"work_item": _shown_work_item(item, now, via="read", full_nik=current_user.is_privileged)}
     return jsonify(body)
 
 
@@ -144,13 +154,12 @@ def _outcome_response(attempt, item, now, *, status: int, claimed_by_other: bool
 
 def _shown_work_item(item, now, *, via: str, full_nik: bool = False) -> dict:
     """The work item as JSON, with its family's full phone numbers: the agent needs them to call,
-    and every showing is on record (one audit event naming the members whose number was shown)."""
-    shown = [m.card_no for m in item.family.members if shown_phone(m)]
-    if shown:
-        audit.record(
-            db.session, "work_item.view", user=current_user, target=item, detail=f"api {via}: {', '.join(shown)}"
-        )
-    return work_item_json(item, full_nik=full_nik, now=now)
+    and every showing is on record (one audit event naming the members whose number was shown).
+    A cadre is shown only the members inside her areas."""
+    members = scope_of(current_user).visible(item.family.members)
+    shown = [m.card_no for m in members if shown_phone(m)]
+    disclosure.record_shown(db.session, current_user, "work_item.view", shown, via=f"api {via}", target=item)
+    return work_item_json(item, full_nik=full_nik, now=now, members=members)
 
 
 @bp.route("/work-items/<int:item_id>/renew", methods=["POST"])

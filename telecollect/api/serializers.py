@@ -8,9 +8,11 @@ from telecollect.participants.queries import family_arrears
 from telecollect.queues.queries import item_score
 
 
-def work_item_json(item, *, full_nik: bool, now) -> dict:
-    members = item.family.members
-    amount, months = family_arrears(members)
+def work_item_json(item, *, full_nik: bool, now, members=None) -> dict:
+    """The item with its family's arrears (the whole family's) and `members` (those the reader may see;
+    all by default)."""
+    amount, months = family_arrears(item.family.members)
+    members = item.family.members if members is None else members
     priority = item_score(item, now)
     refusals = _opt_outs(members)
     return {

@@ -22,7 +22,9 @@ class AuditEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     #: What happened: login, login_failed, login_throttled, logout,
-    #: participant.view, participant.update, import.participants, user.create, ...
+    #: participant.view, participant.update, participant.search, work_item.view, cadre_list.view
+    #: (the last three name, in `detail`, the participants whose full numbers were shown or found),
+    #: import.participants, user.create, ...
     action: Mapped[str] = mapped_column(String(40), nullable=False)
     target_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
     target_id: Mapped[int | None] = mapped_column(nullable=True)

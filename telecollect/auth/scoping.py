@@ -6,7 +6,9 @@ so a cadre never sees or touches a family outside her areas on one screen and
 inside them on another.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import false, or_, true
 
@@ -37,6 +39,11 @@ class AreaScope:
             or (village_id is not None and village_id in self.village_ids)
         )
 
+    def visible(self, members: Iterable[Any]) -> list[Any]:
+        """The members of a family she may see: a family can span areas, and a member outside hers
+        (with their number and RT/RW) does not exist for her, whatever screen or endpoint shows the family."""
+        return [m for m in members if self.covers(m.district_id, m.village_id)]
+
     def as_lists(self) -> tuple[list[int] | None, list[int] | None]:
         """(district ids, village ids), or (None, None) for everywhere: what place pickers take."""
         if self.everywhere:
@@ -56,3 +63,9 @@ def areas_of(user: User) -> AreaScope:
 def scope_of(user: User) -> AreaScope:
     """What `user` may see: a cadre her areas, staff everywhere."""
     return areas_of(user) if user.role == Role.cadre else AreaScope(True)
+
+
+def work_scope(user: User | None) -> AreaScope:
+    """Where `user` may be given work: a cadre only families she can see and claim (her areas),
+    a telecollector (or the team pool, `None`) anywhere."""
+    return AreaScope(True) if user is None else scope_of(user)

@@ -48,9 +48,9 @@ class ParticipantFilters:
     bucket: str = ""
     autodebit: str = ""  # "", "yes" or "no"
 
-    def apply(self, stmt):
+    def apply(self, stmt, *, by_nik: bool = False):
         if self.q:
-            stmt = stmt.where(search_condition(self.q))
+            stmt = stmt.where(search_condition(self.q, by_nik=by_nik))
         for column, value in (
             (Participant.city_id, self.city_id),
             (Participant.district_id, self.district_id),
@@ -68,15 +68,32 @@ class ParticipantFilters:
         return stmt
 
 
-def search_condition(q: str):
-    """Name (contains), card number (13 digits or a prefix), NIK (16 digits) or phone."""
+def search_kind(q: str) -> str:
+    """What a search looks for: "nik" (16 digits), "card" (13 digits or a prefix), "phone" or "name"."""
+    compact = _compact(q)
+    if not compact.lstrip("+").isdigit():
+        return "name"
+    if len(compact) == 16:
+        return "nik"
+    if compact.isdigit() and len(compact) <= 13:
+        return "card"
+    return "phone"
+
+
+def _compact(q: str) -> str:
+    return q.strip().replace(" ", "").replace("-", "").replace(".", "")
+
+
+def search_condition(q: str, *, by_nik: bool = False):
+    """Name (contains), card number (13 digits or a prefix), NIK (16 digits, only `by_nik`: for whoever
+    sees full NIKs, else a masked NIK could be recovered by guessing its hidden digits) or phone."""
     q = q.strip()
-    compact = q.replace(" ", "").replace("-", "").replace(".", "")
+    compact = _compact(q)
     if compact.lstrip("+").isdigit():
         conditions = []
         if len(compact) == 13:
             conditions.append(Participant.card_no == compact)
-        if len(compact) == 16:
+        if len(compact) == 16 and by_nik:
             conditions.append(Participant.nik == compact)
         with contextlib.suppress(InvalidPhone):  # not every number written is a phone number
             conditions.append(Participant.phone == normalize_mobile(compact))
@@ -87,8 +104,9 @@ def search_condition(q: str):
 
 
 def list_participants(session, user: User, filters: ParticipantFilters, page: int, per_page: int):
-    """One page of participants, largest arrears first, and the total count."""
-    base = filters.apply(scope_to_user(select(Participant), user))
+    """One page of participants, largest arrears first, and the total count. Only a user who sees
+    full NIKs (`User.is_privileged`, as every page and the API show them) finds anyone by NIK."""
+    base = filters.apply(scope_to_user(select(Participant), user), by_nik=user.is_privileged)
     total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
     rows = session.scalars(
         base.order_by(Participant.arrears_amount.desc(), Participant.id).limit(per_page).offset((page - 1) * per_page)

@@ -1,11 +1,15 @@
 """Participant list, detail and the import upload page."""
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 
+from telecollect.audit import disclosure
 from telecollect.audit import services as audit
 from telecollect.auth.scoping import scope_of
+from telecollect.db import now_utc
+from telecollect.errors import TooManyRequests
 from telecollect.extensions import db
+from telecollect.formatting import mask_nik
 from telecollect.imports.models import ImportRun
 from telecollect.imports.web import upload_page
 from telecollect.participants import bp
@@ -17,6 +21,7 @@ from telecollect.participants.queries import (
     family_members,
     list_participants,
     may_view,
+    search_kind,
 )
 from telecollect.regions.queries import place_options
 from telecollect.reports.timeline import family_timeline
@@ -27,34 +32,75 @@ from telecollect.workflows.imports import import_participants
 @bp.route("/participants")
 @login_required
 def index():
-    """Participants in arrears, searchable and filtered, largest arrears first."""
+    """Participants in arrears, searchable and filtered, largest arrears first. A search is counted
+    (too many in a minute: 429) and on record, naming what was looked for and who was found."""
     filters = _filters_from(request.args)
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = current_app.config["PAGE_SIZE"]
-    rows, total = list_participants(db.session, current_user, filters, page, per_page)
-    return render_template(
-        "participants/index.html",
-        rows=rows,
-        total=total,
-        page=page,
-        per_page=per_page,
-        filters=filters,
-        buckets=[b[0] for b in BUCKETS],
-        segments=[s.value for s in Segment],
-        places=place_options(db.session, *scope_of(current_user).as_lists()),
+    status, headers = 200, {}
+    if filters.q:
+        try:
+            disclosure.check_search(db.session, current_user, now_utc())
+        except TooManyRequests as exc:
+            flash(exc.message, "error")
+            status, headers = 429, {"Retry-After": str(exc.retry_after)}
+    if status == 429:
+        rows, total = [], 0
+    else:
+        rows, total = list_participants(db.session, current_user, filters, page, per_page)
+    if filters.q and status == 200:
+        kind = search_kind(filters.q)
+        audit.record(
+            db.session,
+            "participant.search",
+            user=current_user,
+            detail=f"{kind} {_shown_query(filters.q, kind)}: {', '.join(p.card_no for p in rows)}"[:2000],
+        )
+    nik_refused = filters.q and search_kind(filters.q) == "nik" and not current_user.is_privileged
+    return (
+        render_template(
+            "participants/index.html",
+            nik_refused=nik_refused,
+            rows=rows,
+            total=total,
+            page=page,
+            per_page=per_page,
+            filters=filters,
+            buckets=[b[0] for b in BUCKETS],
+            segments=[s.value for s in Segment],
+            places=place_options(db.session, *scope_of(current_user).as_lists()),
+        ),
+        status,
+        headers,
     )
+
+
+def _shown_query(q: str, kind: str) -> str:
+    """The search as the audit log keeps it: a NIK or phone number masked like everywhere else."""
+    return mask_nik(_digits(q)) if kind in ("nik", "phone") else q
+
+
+def _digits(q: str) -> str:
+    return "".join(c for c in q if c.isdigit())
 
 
 @bp.route("/participants/<card_no>")
 @login_required
 def detail(card_no):
-    """One participant with family, arrears history and activity; the view is audited."""
+    """One participant with family, arrears history and activity; the view is audited, and opening
+    many different participants quickly is refused (429)."""
+    try:
+        disclosure.check_read(db.session, current_user, f"participant:{card_no}", now_utc())
+    except TooManyRequests as exc:
+        flash(exc.message, "error")
+        return render_template("error.html", status=429), 429, {"Retry-After": str(exc.retry_after)}
     participant = db.first_or_404(db.select(Participant).where(Participant.card_no == card_no))
     if not may_view(current_user, participant):
         abort(404)  # outside a cadre's areas the participant does not exist for them
-    members = family_members(db.session, participant)
+    everyone = family_members(db.session, participant)
+    members = scope_of(current_user).visible(everyone)  # a cadre sees the members inside her areas only
     audit.record(db.session, "participant.view", user=current_user, target=participant)
-    amount, months = family_arrears(members)
+    amount, months = family_arrears(everyone)
     return render_template(
         "participants/detail.html",
         p=participant,

@@ -48,6 +48,8 @@ def assign_command(queue_name, username, city, kecamatan, kelurahan, segment, bu
         f"{len(result.family_ids)} families to {owner} ({queue_name}): created {result.created}, "
         f"reassigned {result.reassigned}, unchanged {result.unchanged}"
     )
+    if result.outside_areas:
+        click.echo(_("%(n)d families outside %(user)s's areas stay in the pool.", n=result.outside_areas, user=owner))
 
 
 @queue_group.command("balance")
@@ -57,13 +59,17 @@ def balance_command(queue_name, usernames):
     """Share the queue's pool evenly among USERNAMES."""
     users = [_user(name) for name in usernames]
     try:
-        received = balance(db.session, QueueName(queue_name), users)
+        shared = balance(db.session, QueueName(queue_name), users)
     except ServiceError as exc:
         db.session.rollback()
         fail(exc.message)
     db.session.commit()
     for user in users:
-        click.echo(f"{user.username}: +{received[user.id]}")
+        click.echo(f"{user.username}: +{shared.received[user.id]}")
+    if shared.returned:
+        click.echo(_("%(n)d families held outside their holders' areas went back to the pool.", n=shared.returned))
+    if shared.left_in_pool:
+        click.echo(_("%(n)d families stay in the pool: outside every area of these cadres.", n=shared.left_in_pool))
 
 
 @holidays_group.command("import")

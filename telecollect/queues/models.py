@@ -90,6 +90,15 @@ class WorkItem(db.Model):
             sqlite_where=text("state != 'closed'"),
             postgresql_where=text("state != 'closed'"),
         ),
+        # A cadre's list: one page of the most urgent live families, read backwards (priority, then id).
+        Index(
+            "ix_work_items_cadre_list",
+            "queue",
+            "priority",
+            "id",
+            sqlite_where=text("state != 'closed'"),
+            postgresql_where=text("state != 'closed'"),
+        ),
         Index("ix_work_items_assigned", "assigned_user_id", "state"),
         # "What am I holding?" and "my callbacks" are asked on every claim and list.
         Index(

@@ -8,7 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from telecollect import clock
 from telecollect.auth.models import Role, User
-from telecollect.auth.scoping import areas_of
+from telecollect.auth.scoping import AreaScope, areas_of
 from telecollect.errors import Forbidden, NotFound
 from telecollect.participants.models import Family, Participant
 from telecollect.participants.queries import family_arrears
@@ -60,29 +60,46 @@ def in_areas(user: User, item: WorkItem) -> bool:
     return areas_of(user).covers(item.district_id, item.village_id)
 
 
-def cadre_work_list(session, user: User) -> list[WorkItem]:
-    """Live cadre-queue families in her areas (hers or the pool's), by kelurahan, RT/RW, priority."""
-    items = session.scalars(
+#: How many families one page of a cadre's list shows: the most urgent first. A phone on a slow line
+#: renders a few hundred cards; a kecamatan of tens of thousands of families is paged.
+CADRE_PAGE = 200
+
+
+def cadre_work_list(session, user: User, *, page: int = 1, per_page: int = CADRE_PAGE) -> tuple[list[WorkItem], bool]:
+    """One page of the live cadre-queue families in her areas (hers or the pool's), the most urgent
+    (highest priority, then newest) first, shown by kelurahan, RT/RW and priority; and whether there
+    are more after it.
+
+    The page is read in SQL along `ix_work_items_cadre_list` and stops after it (nothing counts
+    every family), so the list costs about the same with 200 families or 46,000; only that page's
+    families, members and places are loaded."""
+    scope = areas_of(user)
+    rows = session.scalars(
         select(WorkItem)
         .where(
             WorkItem.queue == QueueName.cadre,
             WorkItem.state != WorkState.closed,
             WorkItem.assigned_user_id.in_([user.id]) | WorkItem.assigned_user_id.is_(None),
-            areas_of(user).condition(WorkItem.district_id, WorkItem.village_id),
+            scope.condition(WorkItem.district_id, WorkItem.village_id),
         )
-        .options(selectinload(WorkItem.family).selectinload(Family.members))
+        .order_by(WorkItem.priority.desc(), WorkItem.id.desc())
+        .limit(per_page + 1)
+        .offset((max(page, 1) - 1) * per_page)
+        .options(
+            selectinload(WorkItem.family)
+            .selectinload(Family.members)
+            .options(selectinload(Participant.village), selectinload(Participant.district))
+        )
     ).all()
-    return sorted(items, key=lambda i: (_village_name(i), _rt_rw(i), -i.priority, i.id))
+    items = rows[:per_page]
+    return sorted(items, key=lambda i: _place_order(i, scope)), len(rows) > per_page
 
 
-def _village_name(item: WorkItem) -> str:
-    head = item.family.members[0] if item.family.members else None
-    return head.village.name if head and head.village else ""
-
-
-def _rt_rw(item: WorkItem) -> tuple[str, str]:
-    head = item.family.members[0] if item.family.members else None
-    return (head.rw or "", head.rt or "") if head else ("", "")
+def _place_order(item: WorkItem, scope: AreaScope) -> tuple:
+    """Kelurahan, RW, RT of the family's first member she may see; then the most urgent first."""
+    head = next(iter(scope.visible(item.family.members)), None)
+    village = head.village.name if head and head.village else ""
+    return (village, head.rw or "", head.rt or "") if head else ("", "", ""), -item.priority, item.id
 
 
 def day_start(zone: str, now: datetime) -> datetime:

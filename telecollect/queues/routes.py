@@ -7,8 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from telecollect.audit import disclosure
 from telecollect.audit import services as audit
 from telecollect.auth.models import Role, User
+from telecollect.auth.scoping import scope_of
 from telecollect.contacts.labels import outcome_label
 from telecollect.contacts.models import Channel
 from telecollect.contacts.outcomes import OUTCOMES
@@ -22,7 +24,7 @@ from telecollect.contacts.queries import (
 )
 from telecollect.contacts.services import HAND_CHANNELS, find_recorded, parse_outcome
 from telecollect.db import now_utc
-from telecollect.errors import ServiceError
+from telecollect.errors import ServiceError, TooManyRequests
 from telecollect.extensions import db
 from telecollect.formatting import ZONES
 from telecollect.messaging import templates as message_templates
@@ -35,7 +37,7 @@ from telecollect.programs.queries import active_plan
 from telecollect.programs.rules import rehab_quote
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem, WorkState
-from telecollect.queues.queries import cadre_work_list, days_since, item_for_user, item_score, my_callbacks
+from telecollect.queues.queries import CADRE_PAGE, cadre_work_list, days_since, item_for_user, item_score, my_callbacks
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
 from telecollect.runtime import contact_rules, lease, retry_delays
@@ -76,13 +78,24 @@ def next_item():
 @roles_required("telecollector", "cadre", "supervisor", "admin")
 def item(item_id):
     """The call screen: the family, its history and the outcome form."""
-    work = _item_or_error(item_id, to_work=False)
     now = now_utc()
-    members = work.family.members
+    try:
+        disclosure.check_read(db.session, current_user, f"work_item:{item_id}", now)
+    except TooManyRequests as exc:
+        return _too_many(exc)
+    work = _item_or_error(item_id, to_work=False)
+    # A cadre sees the members inside her areas only; the family's totals stay whole.
+    members = scope_of(current_user).visible(work.family.members)
     opted_out = opted_out_channels(db.session, [n for m in members for n in (m.phone, m.phone2)])
-    # The call screen shows full phone numbers: every opening is on record.
-    audit.record(db.session, "work_item.view", user=current_user, target=work)
-    amount, months = family_arrears(members)
+    # The call screen shows full phone numbers: every opening is on record, naming whose.
+    audit.record(
+        db.session,
+        "work_item.view",
+        user=current_user,
+        target=work,
+        detail=f"screen: {', '.join(m.card_no for m in members if m.phone or m.phone2)}",
+    )
+    amount, months = family_arrears(work.family.members)
     return render_template(
         "queues/item.html",
         item=work,
@@ -97,7 +110,7 @@ def item(item_id):
         is_mine=work.claimed_by_id == current_user.id and work.is_claimed(now),
         local_today=now.astimezone(ZONES[work.timezone]).date(),
         show_full_nik=current_user.is_privileged,
-        rehab=rehab_quote(db.session, members, now.astimezone(ZONES[work.timezone]).date()),
+        rehab=rehab_quote(db.session, work.family.members, now.astimezone(ZONES[work.timezone]).date()),
         plan=active_plan(db.session, work.family_id),
         sms=messages_for_family(db.session, work.family_id),
         renew_seconds=max(60, int(lease().total_seconds() // 3)),
@@ -186,30 +199,43 @@ def callbacks():
 @bp.route("/cadre")
 @roles_required("cadre")
 def cadre():
-    """The cadre's work list: families in her areas, by kelurahan and RT/RW."""
+    """The cadre's work list: the most urgent families in her areas, a page at a time, by kelurahan and
+    RT/RW; serving it shows their numbers (the call and WhatsApp links), which is one audit event."""
     now = now_utc()
-    items = cadre_work_list(db.session, current_user)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    items, more = cadre_work_list(db.session, current_user, page=page)
     reached = last_contact(db.session, [i.family_id for i in items])
     body = message_templates.template_body(db.session, message_templates.CADRE_WHATSAPP)
-    opted_out = opted_out_channels(db.session, (m.phone for i in items for m in i.family.members))
-    cards = [_cadre_card(i, reached.get(i.family_id), body, now, opted_out) for i in items]
+    scope = scope_of(current_user)
+    visible = {i.id: scope.visible(i.family.members) for i in items}
+    opted_out = opted_out_channels(db.session, (m.phone for i in items for m in visible[i.id]))
+    cards = [_cadre_card(i, visible[i.id], reached.get(i.family_id), body, now, opted_out) for i in items]
+    disclosure.record_shown(
+        db.session, current_user, "cadre_list.view", [c["phone_of"] for c in cards if c["phone_of"]], via="cadre list"
+    )
     return render_template(
         "queues/cadre.html",
         cards=cards,
+        page=page,
+        first=(page - 1) * CADRE_PAGE + 1,
+        last=(page - 1) * CADRE_PAGE + len(cards),
+        more=more,
         outcomes=OUTCOMES.values(),
         channels=HAND_CHANNELS[QueueName.cadre],
         today=now.astimezone(ZONES[current_user.timezone]).date(),
     )
 
 
-def _cadre_card(work: WorkItem, last_reached, body: str, now, opted_out: dict) -> dict:
-    members = work.family.members
+def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out: dict) -> dict:
+    """One family's card: the members she may see, its whole arrears, the number to call or WhatsApp."""
     head = members[0]
-    amount, months = family_arrears(members)
-    valid = [m.phone for m in members if m.phone and not m.is_phone_invalid]
+    amount, months = family_arrears(work.family.members)
+    valid = [m for m in members if m.phone and not m.is_phone_invalid]
     # A button starts a contact: only to a number that did not opt out of that channel.
-    phone = next((p for p in valid if Channel.phone not in opted_out.get(p, ())), None)
-    wa_phone = next((p for p in valid if Channel.whatsapp not in opted_out.get(p, ())), None)
+    caller = next((m for m in valid if Channel.phone not in opted_out.get(m.phone, ())), None)
+    writer = next((m for m in valid if Channel.whatsapp not in opted_out.get(m.phone, ())), None)
+    phone = caller.phone if caller else None
+    wa_phone = writer.phone if writer else None
     # No button, but a number there: every valid number opted out of that channel (said instead of the button).
     refused = [
         channel.value
@@ -236,6 +262,8 @@ def _cadre_card(work: WorkItem, last_reached, body: str, now, opted_out: dict) -
         "phone": phone,
         "wa_link": message_templates.whatsapp_link(wa_phone, text) if wa_phone else None,
         "opted_out": refused,
+        # Whose number the card discloses (the audit names them).
+        "phone_of": ", ".join(sorted({m.card_no for m in (caller, writer) if m})) or None,
         "days": days_since(last_reached, now),
     }
 
@@ -306,16 +334,26 @@ def _manage_action(form) -> str:
             min_amount=_min_amount(form.get("min_amount", "")),
         )
         result = queues.assign(db.session, queue=queue, filters=filters, user=user)
-        return _(
+        message = _(
             "%(n)d families assigned: %(c)d new, %(r)d moved.",
             n=len(result.family_ids),
             c=result.created,
             r=result.reassigned,
         )
+        if result.outside_areas:
+            message += " " + _("%(n)d outside her areas stay in the pool.", n=result.outside_areas)
+        return message
     if action == "balance":
         users = [db.session.get(User, int(uid)) for uid in form.getlist("users")]
-        received = queues.balance(db.session, queue, users)
-        return _("Pool shared: %(n)d families.", n=sum(received.values()))
+        shared = queues.balance(db.session, queue, users)
+        message = _("Pool shared: %(n)d families.", n=sum(shared.received.values()))
+        if shared.returned:
+            message += " " + _(
+                "%(n)d families held outside their holders' areas went back to the pool.", n=shared.returned
+            )
+        if shared.left_in_pool:
+            message += " " + _("%(n)d stay in the pool: outside every area of these cadres.", n=shared.left_in_pool)
+        return message
     if action == "unassign":
         ids = db.session.scalars(
             select(WorkItem.id).where(
@@ -408,6 +446,12 @@ def _year_arg(text: str, *, default: int) -> int:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         abort(400)
     return year
+
+
+def _too_many(exc: TooManyRequests):
+    """A throttled page: 429 with the reason and when to come back."""
+    flash(exc.message, "error")
+    return render_template("error.html", status=429), 429, {"Retry-After": str(exc.retry_after)}
 
 
 def _item_or_error(item_id: int, *, to_work: bool) -> WorkItem:

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 
 from telecollect.auth.models import Role, User
+from telecollect.auth.scoping import work_scope
 from telecollect.db import bulk_insert, now_utc
 from telecollect.errors import Forbidden, ServiceError
 from telecollect.participants.models import BUCKETS, Participant, Segment
@@ -35,6 +36,20 @@ class AssignResult:
     reassigned: int = 0
     unchanged: int = 0
     family_ids: list[int] = field(default_factory=list)
+    #: Families outside a cadre's areas: new ones go to the team pool, live ones stay where they are
+    #: (she could neither see nor claim them).
+    outside_areas: int = 0
+
+
+@dataclass
+class Shared:
+    """What `balance` did: how many items each user received, and how many stayed in the pool
+    because nobody among them covers their place (a cadre only gets families in her areas)."""
+
+    received: dict[int, int]
+    left_in_pool: int = 0
+    #: Items the users held outside their areas, sent back to the pool before sharing.
+    returned: int = 0
 
 
 def queue_for(user: User) -> QueueName:
@@ -53,6 +68,8 @@ def assign(
 
     Only families that still owe are taken. A family already live in the queue
     moves to the new owner; otherwise a work item is created with its priority.
+    A cadre is given only families in her areas (`scoping.work_scope`): the others
+    are created in the pool or left where they are, and counted in `outside_areas`.
     Raises `ServiceError` when the user cannot work that queue or a filter
     names no place.
     """
@@ -60,18 +77,30 @@ def assign(
     if user is not None and queue_for(user) != queue:
         raise ServiceError("wrong_queue", "user", username=user.username, queue=queue.value)
     result = AssignResult()
+    scope = work_scope(user)
     families = _matching_families(session, filters)
-    live = dict(
-        session.execute(
-            select(WorkItem.family_id, WorkItem.id).where(WorkItem.queue == queue, WorkItem.state != WorkState.closed)
-        ).all()
-    )
+    live = {
+        family_id: (item_id, district_id, village_id)
+        for family_id, item_id, district_id, village_id in session.execute(
+            select(WorkItem.family_id, WorkItem.id, WorkItem.district_id, WorkItem.village_id).where(
+                WorkItem.queue == queue, WorkItem.state != WorkState.closed
+            )
+        )
+    }
     new_rows, moved = [], []
     for family in families:
         result.family_ids.append(family.family_id)
         if family.family_id in live:
-            moved.append(live[family.family_id])
+            item_id, district_id, village_id = live[family.family_id]
+            if scope.covers(district_id, village_id):
+                moved.append(item_id)
+            else:
+                result.outside_areas += 1
             continue
+        owner = user.id if user is not None else None
+        if not scope.covers(family.district_id, family.village_id):
+            owner = None
+            result.outside_areas += 1
         priority = score(
             amount=family.amount, months=family.months, last_contact_at=None, attempts=0, contacts=0, now=now
         ).total
@@ -79,7 +108,7 @@ def assign(
             lifecycle.new_item_row(
                 family_id=family.family_id,
                 queue=queue,
-                owner_id=user.id if user else None,
+                owner_id=owner,
                 timezone=family.timezone,
                 district_id=family.district_id,
                 village_id=family.village_id,
@@ -172,17 +201,23 @@ def unassign(session, item_ids: list[int]) -> int:
     return _move_to(session, list(live), None)
 
 
-def balance(session, queue: QueueName, users: list[User]) -> dict[int, int]:
+def balance(session, queue: QueueName, users: list[User]) -> Shared:
     """Share the pool of `queue` among `users` so that each ends with about the same load.
 
     Items go, highest priority first, to whoever currently holds the fewest
-    live items. Returns how many each user received.
+    live items among those who may work them (a cadre: families in her areas,
+    `scoping.work_scope`). An item nobody among `users` covers stays in the pool
+    and is counted in `left_in_pool`. First, items a cadre among `users` holds
+    outside her areas (given before this rule, or before her areas changed: she can
+    neither see nor claim them) go back to the pool, counted in `returned`.
     """
     if not users:
         raise ServiceError("no_users", "users")
     for user in users:
         if queue_for(user) != queue:
             raise ServiceError("wrong_queue", "users", username=user.username, queue=queue.value)
+    scopes = {u.id: work_scope(u) for u in users}
+    returned = _return_outside_areas(session, queue, scopes)
     loads = dict(
         session.execute(
             select(WorkItem.assigned_user_id, func.count())
@@ -196,20 +231,40 @@ def balance(session, queue: QueueName, users: list[User]) -> dict[int, int]:
     )
     loads = {u.id: loads.get(u.id, 0) for u in users}
     received = {u.id: 0 for u in users}
-    pool = session.scalars(
-        select(WorkItem.id)
+    pool = session.execute(
+        select(WorkItem.id, WorkItem.district_id, WorkItem.village_id)
         .where(WorkItem.queue == queue, WorkItem.state != WorkState.closed, WorkItem.assigned_user_id.is_(None))
         .order_by(WorkItem.priority.desc(), WorkItem.id)
     ).all()
     plan: dict[int, list[int]] = {u.id: [] for u in users}
-    for item_id in pool:
-        user_id = min(loads, key=lambda uid: (loads[uid], uid))
+    left = 0
+    for item_id, district_id, village_id in pool:
+        able = [uid for uid, scope in scopes.items() if scope.covers(district_id, village_id)]
+        if not able:
+            left += 1
+            continue
+        user_id = min(able, key=lambda uid: (loads[uid], uid))
         plan[user_id].append(item_id)
         loads[user_id] += 1
         received[user_id] += 1
     for user_id, item_ids in plan.items():
         _move_to(session, item_ids, user_id)
-    return received
+    return Shared(received, left, returned)
+
+
+def _return_outside_areas(session, queue: QueueName, scopes: dict) -> int:
+    """Send the live items each user holds outside her scope back to the pool; how many went."""
+    stranded: list[int] = []
+    for user_id, scope in scopes.items():
+        if scope.everywhere:
+            continue
+        held = session.execute(
+            select(WorkItem.id, WorkItem.district_id, WorkItem.village_id).where(
+                WorkItem.queue == queue, WorkItem.state != WorkState.closed, WorkItem.assigned_user_id == user_id
+            )
+        )
+        stranded += [item_id for item_id, district_id, village_id in held if not scope.covers(district_id, village_id)]
+    return _move_to(session, stranded, None)
 
 
 def current_claim(session, user: User, now: datetime) -> WorkItem | None:

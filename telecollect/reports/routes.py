@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from telecollect.auth.scoping import scope_of
 from telecollect.clock import local_day
 from telecollect.db import now_utc
 from telecollect.extensions import db
@@ -216,7 +217,7 @@ def dashboard_export(fmt):
 @bp.route("/families")
 @login_required
 def families():
-    """The families behind one figure of the dashboard."""
+    """The families behind one figure of the dashboard; a cadre sees only their members inside her areas."""
     period, by, queue = _filters()
     metric = request.args.get("metric", "")
     if metric not in DRILLABLE:
@@ -224,7 +225,10 @@ def families():
     family_ids = families_behind(db.session, metric, by, request.args.get("key", ""), period, _scope(queue))
     members = db.session.scalars(
         select(Participant)
-        .where(Participant.family_id.in_(family_ids[:1000]))
+        .where(
+            Participant.family_id.in_(family_ids[:1000]),
+            scope_of(current_user).condition(Participant.district_id, Participant.village_id),
+        )
         .order_by(Participant.family_id, Participant.card_no)
     ).all()
     return render_template(

@@ -83,7 +83,7 @@ def test_balance_shares_the_pool_evenly(db, make_user):
     a, b, c = (make_user("telecollector") for _ in range(3))
     queue_up(db, QueueName.telecollect, now=NOW)
     queue_up(db, QueueName.telecollect, user=a, min_amount=900_000, now=NOW)  # a already holds 2
-    received = queues.balance(db.session, QueueName.telecollect, [a, b, c])
+    received = queues.balance(db.session, QueueName.telecollect, [a, b, c]).received
     db.session.commit()
     assert received == {a.id: 2, b.id: 3, c.id: 3}
     loads = dict(

@@ -1,0 +1,191 @@
+"""Benchmark the cadre's work list (`GET /cadre`) when her areas hold tens of thousands of families.
+
+For each database engine it builds a database (migrations, then the real participant import of
+`--families` one-member families in one kecamatan, all put in the cadre queue's pool with
+`queues.assign`), makes one cadre covering that kecamatan, signs her in through the login form and
+times `GET /cadre` in-process (Flask's test client: no server, no network), `--repeat` tries after
+one warm-up: median and best, the statements run, and the page's size.
+
+Issue 12 found the list hitting the worker timeout (30 s) at 46,000 families: every family, its
+members and places were loaded and rendered. The list now shows one page of the most urgent
+families (queues.queries.CADRE_PAGE), picked in SQL.
+
+Run from the repository root (the PostgreSQL database is emptied first):
+    .venv/bin/python -m bench.cadre --cadre-families 46000 --engines sqlite,postgresql
+"""
+
+import argparse
+import io
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+
+from bench.common import engine_names, heading_line, positive, row_line
+
+#: The PostgreSQL database the benchmark empties and fills (`--pg-url`).
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tc_h5"
+ENGINES = ("sqlite", "postgresql")
+PASSWORD = "bench-password-1"
+
+TABLE = (
+    ("engine", "engine", 10, "{}"),
+    ("families", "families", 9, "{:,}"),
+    ("seed_s", "seed s", 7, "{:.1f}"),
+    ("median_ms", "median ms", 10, "{:.0f}"),
+    ("best_ms", "best ms", 8, "{:.0f}"),
+    ("statements", "queries", 8, "{}"),
+    ("cards", "cards", 7, "{:,}"),
+    ("page_kb", "page KB", 8, "{:,.0f}"),
+)
+
+
+@dataclass
+class Result:
+    engine: str
+    families: int
+    seed_s: float
+    median_ms: float
+    best_ms: float
+    statements: int
+    cards: int
+    page_kb: float
+
+
+def _rows(count: int) -> bytes:
+    header = (
+        "card_no,nik,name,phone,segment,class,family_id,province,city,kecamatan,kelurahan,rt,rw,address,"
+        "months_in_arrears,arrears_amount,autodebit,as_of\n"
+    )
+    lines = [header]
+    for n in range(1, count + 1):
+        lines.append(
+            f"{n:013d},3172{n:012d},Peserta {n},0812{n:08d},PBPU,3,,DKI Jakarta,"
+            f"Kota Administrasi Jakarta Utara,Koja,Lagoa,{n % 20 + 1},{n % 9 + 1},Jl. Enggano {n},"
+            f"{n % 24 + 1},{35_000 * (n % 24 + 1)},tidak,2026-11-01\n"
+        )
+    return "".join(lines).encode()
+
+
+def _app(url: str):
+    from telecollect import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-secret",
+            "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "DEFAULT_LOCALE": "en",
+        }
+    )
+
+
+def _fresh(engine: str, workdir: Path, pg_url: str) -> str:
+    if engine == "sqlite":
+        path = workdir / "cadre.db"
+        path.unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    admin.dispose()
+    return pg_url
+
+
+def _seed(app, families: int) -> None:
+    from flask_migrate import upgrade
+
+    from telecollect.auth.services import areas_named, create_user
+    from telecollect.extensions import db
+    from telecollect.imports.reader import TableReader
+    from telecollect.queues.models import QueueName
+    from telecollect.queues.services import AssignFilters, assign
+    from telecollect.regions.services import ensure_provinces
+    from telecollect.settings import Settings
+    from telecollect.workflows.imports import import_participants
+
+    with app.app_context():
+        upgrade()
+        ensure_provinces(db.session)
+        db.session.commit()
+        reader = TableReader(io.BytesIO(_rows(families)), "peserta.csv")
+        import_participants(db.session, reader, filename="peserta.csv", settings=Settings())
+        db.session.commit()
+        assign(db.session, queue=QueueName.cadre, filters=AssignFilters())
+        create_user(
+            db.session,
+            username="bench.kader",
+            role="cadre",
+            name="Kader Bench",
+            password=PASSWORD,
+            areas=areas_named(db.session, ["Kec. Koja"]),
+        )
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("ANALYZE"))
+
+
+def measure(engine: str, workdir: Path, families: int, repeat: int, pg_url: str = PG_URL) -> Result:
+    from telecollect.extensions import db
+
+    url = _fresh(engine, workdir, pg_url)
+    app = _app(url)
+    started = time.perf_counter()
+    _seed(app, families)
+    seed_s = time.perf_counter() - started
+    client = app.test_client()
+    assert client.post("/login", data={"username": "bench.kader", "password": PASSWORD}).status_code == 302
+    client.get("/cadre")  # warm-up: templates compiled, connections open
+    times, statements = [], []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
+    page = None
+    for _ in range(repeat):
+        statements.clear()
+        started = time.perf_counter()
+        page = client.get("/cadre")
+        times.append((time.perf_counter() - started) * 1000)
+        assert page.status_code == 200, page.status_code
+    assert page is not None
+    return Result(
+        engine,
+        families,
+        seed_s,
+        statistics.median(times),
+        min(times),
+        len(statements),
+        page.text.count('data-testid="family"'),
+        len(page.data) / 1024,
+    )
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="bench.cadre", description=__doc__.split("\n")[0])
+    parser.add_argument("--cadre-families", dest="families", type=positive(), default=46_000)
+    parser.add_argument("--repeat", type=positive(), default=5)
+    parser.add_argument("--engines", type=engine_names(ENGINES), default=list(ENGINES))
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--pg-url", default=PG_URL, help="a PostgreSQL database the benchmark may empty")
+    return parser.parse_known_args(argv)[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = (args.workdir or Path(scratch)).resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+        print(heading_line(TABLE), flush=True)
+        for engine in args.engines:
+            print(row_line(measure(engine, workdir, args.families, args.repeat, args.pg_url), TABLE), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
