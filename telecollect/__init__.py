@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from telecollect.errors import error_envelope
 from telecollect.extensions import babel, csrf, db, login_manager, migrate
-from telecollect.settings import instance_dir, load_config, local_config_file, resource_dir
+from telecollect.settings import check_secret_key, instance_dir, load_config, local_config_file, resource_dir
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -41,6 +41,7 @@ def register_config(app: Flask, instance_path: Path, overrides: dict | None) -> 
     if config_file is not None:
         app.config.from_pyfile(config_file)
     app.config.update(overrides or {})
+    check_secret_key(app.config)
 
 
 def register_extensions(app: Flask) -> None:

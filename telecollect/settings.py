@@ -75,6 +75,35 @@ def _int(name: str, default: int) -> int:
     return default if value in (None, "") else int(value)
 
 
+#: The key this project once published as its default: never accepted outside debug and tests.
+PUBLISHED_SECRET_KEYS = frozenset({"dev-only-change-me"})
+#: Where `make run` keeps a generated key, in the instance folder (read when SECRET_KEY is unset).
+SECRET_KEY_FILE = "secret_key"
+
+
+def secret_key(instance_path: Path) -> str:
+    """`SECRET_KEY` from the environment, else the key `make run` keeps in `instance/secret_key`, else ""."""
+    from_env = os.environ.get("SECRET_KEY", "").strip()
+    if from_env:
+        return from_env
+    kept = instance_path / SECRET_KEY_FILE
+    return kept.read_text().strip() if kept.is_file() else ""
+
+
+def check_secret_key(config: Mapping[str, Any]) -> None:
+    """Refuse to start with no key or a published one (anyone could sign an admin's session cookie), unless
+    the app runs in debug or tests."""
+    if config.get("DEBUG") or config.get("TESTING"):
+        return
+    key = config.get("SECRET_KEY") or ""
+    if not key or key in PUBLISHED_SECRET_KEYS:
+        raise RuntimeError(
+            "SECRET_KEY is not set (or is the published default): set the SECRET_KEY environment variable to a "
+            "long random value (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`), or put one in "
+            f"the instance folder's `{SECRET_KEY_FILE}` file (`make run` makes one)."
+        )
+
+
 def load_config(instance_path: Path | None = None) -> dict:
     """Build the settings dict from the environment at app creation (not import) time.
 
@@ -82,7 +111,7 @@ def load_config(instance_path: Path | None = None) -> dict:
     instance_path = instance_dir() if instance_path is None else instance_path
     public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'telecollect.db'}"),
         "PUBLIC_BASE_URL": public_base_url,
         # Cookies travel only over HTTPS when the app is published over HTTPS.

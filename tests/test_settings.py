@@ -74,3 +74,31 @@ def test_the_override_file_beats_the_environment_and_loses_to_the_callers_overri
     assert app.config["BRANCH_NAME"] == "Kantor Cabang Uji"
     assert app.config["PAGE_SIZE"] == 9
     assert "lowercase" not in app.config
+
+
+def _bare_app(tmp_path, **overrides):
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", **overrides})
+
+
+def test_without_a_secret_key_the_app_refuses_to_start_naming_the_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        _bare_app(tmp_path)
+    monkeypatch.setenv("SECRET_KEY", "dev-only-change-me")  # the default this project once published
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        _bare_app(tmp_path)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        _bare_app(tmp_path, SECRET_KEY="dev-only-change-me")
+
+
+def test_debug_and_tests_start_without_a_key_and_make_runs_key_file_is_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    assert _bare_app(tmp_path, TESTING=True)
+    assert _bare_app(tmp_path, DEBUG=True)
+    (tmp_path / "secret_key").write_text("a1b2c3d4e5f6" * 5 + "\n")
+    assert _bare_app(tmp_path).secret_key == "a1b2c3d4e5f6" * 5
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment-wins")
+    assert _bare_app(tmp_path).secret_key == "from-the-environment-wins"
