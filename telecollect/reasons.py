@@ -158,6 +158,8 @@ REASONS = {
     "rehab_months": _l("%(months)d months in arrears: the program takes %(low)d to %(high)d months."),
     # Trust (issue 12): new refusals go in the section of their area below
     # -- sessions and sign-in
+    "unauthorized": _l("Sign in, or send a valid API token (Authorization: Bearer …)."),
+    "bad_token_days": _l("A token lives from 1 to %(max)s days."),
     # -- outcomes and claims
     # -- imports and exports
     # -- messaging

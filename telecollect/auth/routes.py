@@ -4,14 +4,16 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from telecollect.audit import services as audit
 from telecollect.auth import bp
 from telecollect.auth.forms import LoginForm
 from telecollect.auth.models import Role
-from telecollect.auth.services import authenticate
+from telecollect.auth.services import authenticate, end_sessions
+from telecollect.db import now_utc
 from telecollect.extensions import db
+from telecollect.security import start_session
 
 #: Where each role starts its day.
 HOME_ENDPOINTS = {
@@ -48,8 +50,7 @@ def login():
         # Counted even when the answer is 401 (the boundary rolls back error answers): throttling needs it.
         db.session.commit()
         if user is not None:
-            session.permanent = True
-            login_user(user)
+            start_session(user, now_utc())
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
         if problem == "throttled":
             flash(
@@ -68,9 +69,12 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out."""
-    audit.record(db.session, "logout", user=current_user)
+    """Sign out, ending this user's sessions everywhere (a copy of the cookie is refused from now on)."""
+    user = current_user._get_current_object()
+    audit.record(db.session, "logout", user=user)
+    end_sessions(user)
     logout_user()
+    session.clear()
     return redirect(url_for("auth.login"))
 
 

@@ -3,7 +3,7 @@
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -80,6 +80,7 @@ def update_user(
     user.daily_call_target = daily_call_target
     if password:
         user.password_hash = _hash(password)
+        end_sessions(user)  # a copied cookie must not outlive the password it was signed in with
     user.areas = list(areas)
     _check_areas_fit_role(user)
     session.flush()
@@ -99,24 +100,62 @@ def areas_by_id(session, specs: list[str]) -> list[UserArea]:
     return [_area_by_id(session, spec) for spec in specs]
 
 
-def issue_token(session, user: User) -> str:
-    """Create a personal API token and return it; only its hash is stored."""
+#: How long a new API token lives unless told otherwise.
+TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 3660
+
+
+def end_sessions(user: User) -> None:
+    """End every session `user` has signed in (sign-out, a new password): the user loader refuses a session
+    signed in under an older version."""
+    user.session_version += 1
+
+
+def issue_token(session, user: User, *, now: datetime, days: int = TOKEN_DAYS, actor: User | None = None) -> str:
+    """Create a personal API token valid for `days` and return it; only its hash is stored.
+    Raises `ServiceError` for a lifetime out of 1..MAX_TOKEN_DAYS days."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ServiceError("bad_token_days", "days", max=MAX_TOKEN_DAYS)
     raw = "tc_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(raw)))
+    token = ApiToken(
+        user_id=user.id, token_hash=_token_hash(raw), created_at=now, expires_at=now + timedelta(days=days)
+    )
+    session.add(token)
     session.flush()
-    audit.record(session, "token.issue", user=user, target=user)
+    audit.record(session, "token.issue", user=actor or user, target=user, detail=f"token={token.id} days={days}")
     return raw
 
 
-def user_for_token(session, raw: str) -> User | None:
+def revoke_token(session, token: ApiToken, *, now: datetime, actor: User | None = None) -> bool:
+    """Revoke one token at once (the next call with it is refused). False when it was already revoked."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = now
+    session.flush()
+    audit.record(session, "token.revoke", user=actor, target=token.user, detail=f"token={token.id}")
+    return True
+
+
+def revoke_tokens_of(session, user: User, *, now: datetime, actor: User | None = None) -> int:
+    """Revoke every live token of `user`; returns how many."""
+    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    return sum(revoke_token(session, token, now=now, actor=actor) for token in tokens)
+
+
+def tokens_of(session, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (revoked and expired ones included, to be seen as such)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def user_for_token(session, raw: str, *, now: datetime) -> User | None:
+    """The active user a live (not revoked, not expired) token belongs to, or None."""
     token = session.scalar(  # one query for both: every API call passes here
         select(ApiToken)
         .options(joinedload(ApiToken.user))
-        .where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None))
+        .where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
     )
     if token is None or not token.user.is_active:
         return None
-    now = now_utc()
     # Noted at most once a minute: a write per API call would double the cost of a claim.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
