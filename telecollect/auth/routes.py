@@ -1,5 +1,7 @@
 """Signing in and out, the home page per role, and the language switch."""
 
+from datetime import timedelta
+from math import ceil
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -10,7 +12,7 @@ from telecollect.audit import services as audit
 from telecollect.auth import bp
 from telecollect.auth.forms import LoginForm
 from telecollect.auth.models import Role
-from telecollect.auth.services import authenticate, end_sessions
+from telecollect.auth.services import SignInLimits, authenticate, end_sessions
 from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.security import start_session
@@ -39,27 +41,27 @@ def login():
         return redirect(url_for("auth.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user, problem = authenticate(
+        now = now_utc()
+        attempt = authenticate(
             db.session,
             form.username.data,
             form.password.data,
             request.remote_addr,
-            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-            lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
+            limits=SignInLimits(
+                per_username_and_ip=current_app.config["LOGIN_MAX_FAILURES"],
+                per_ip=current_app.config["LOGIN_MAX_FAILURES_PER_IP"],
+                window=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
+            ),
+            now=now,
         )
         # Counted even when the answer is 401 (the boundary rolls back error answers): throttling needs it.
         db.session.commit()
-        if user is not None:
-            start_session(user, now_utc())
+        if attempt.user is not None:
+            start_session(attempt.user, now)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
-        if problem == "throttled":
-            flash(
-                _(
-                    "Too many failed attempts. Try again in %(minutes)d minutes.",
-                    minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
-                ),
-                "error",
-            )
+        if attempt.problem == "throttled" and attempt.retry_at is not None:
+            minutes = max(1, ceil((attempt.retry_at - now).total_seconds() / 60))
+            flash(_("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes), "error")
         else:
             flash(_("Wrong username or password."), "error")
         return render_template("auth/login.html", form=form), 401
