@@ -27,6 +27,20 @@ SIGNED_IN_AT = "signed_in_at"
 #: What a sign-in keeps of the session it replaces.
 KEPT_AT_SIGN_IN = ("lang",)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Scripts and styles come only from our static files (no inline script, no inline style), nothing may frame
+#: a page, forms post only here.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 
 
 def register_security(app: Flask) -> None:
@@ -36,6 +50,7 @@ def register_security(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.request_loader(_load_user_from_bearer)
     app.before_request(_protect_from_csrf)
+    app.after_request(_security_headers)
 
 
 def start_session(user: User, now: datetime) -> None:
@@ -108,6 +123,24 @@ def _protect_from_csrf() -> Response | None:
         return None
     csrf.protect(apply_exemptions=True)
     return None
+
+
+def _security_headers(response: Response) -> Response:
+    """Headers on every answer; `no-store` on every answer to a signed-in user or the API (personal data
+    must not stay in a shared browser's or a proxy's cache), HSTS when the request came over https."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # The signed-in user as loaded for this request (a type test: reading a column after the commit would
+    # cost a query).
+    signed_in = isinstance(g.get("_login_user"), User)
+    if request.endpoint != "static" and (signed_in or request.path.startswith("/api/")):
+        headers["Cache-Control"] = "no-store"
+    return response
 
 
 def unauthorized_json() -> Response:
