@@ -160,6 +160,8 @@ REASONS = {
     # -- sessions and sign-in
     "unauthorized": _l("Sign in, or send a valid API token (Authorization: Bearer …)."),
     "bad_token_days": _l("A token lives from 1 to %(max)s days."),
+    "input_out_of_range": _l("A number or date in the request is out of range."),
+    "nul_character": _l("The text contains a NUL character (\\0), which is not allowed."),
     # -- outcomes and claims
     # -- imports and exports
     # -- messaging
