@@ -42,7 +42,12 @@ def register_config(app: Flask, instance_path: Path, overrides: dict | None) -> 
     if config_file is not None:
         app.config.from_pyfile(config_file)
     app.config.update(overrides or {})
-    check_secret_key(app.config)
+    app.config["SECRET_KEY"] = check_secret_key(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

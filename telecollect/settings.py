@@ -10,6 +10,7 @@ folders in `telecollect/_bundle/` (see pyproject.toml). `resource_dir` decides.
 """
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -90,18 +91,20 @@ def secret_key(instance_path: Path) -> str:
     return kept.read_text().strip() if kept.is_file() else ""
 
 
-def check_secret_key(config: Mapping[str, Any]) -> None:
-    """Refuse to start with no key or a published one (anyone could sign an admin's session cookie), unless
-    the app runs in debug or tests."""
-    if config.get("DEBUG") or config.get("TESTING"):
-        return
+def check_secret_key(config: Mapping[str, Any]) -> str:
+    """The key to sign with. Refuses to start with no key or a published one (anyone could sign an admin's
+    session cookie) unless the app runs in debug or tests, where a missing key becomes a random one for
+    this process (sessions end when it stops)."""
     key = config.get("SECRET_KEY") or ""
+    if config.get("DEBUG") or config.get("TESTING"):
+        return key or secrets.token_hex(32)
     if not key or key in PUBLISHED_SECRET_KEYS:
         raise RuntimeError(
             "SECRET_KEY is not set (or is the published default): set the SECRET_KEY environment variable to a "
             "long random value (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`), or put one in "
             f"the instance folder's `{SECRET_KEY_FILE}` file (`make run` makes one)."
         )
+    return key
 
 
 def load_config(instance_path: Path | None = None) -> dict:
@@ -127,6 +130,9 @@ def load_config(instance_path: Path | None = None) -> dict:
         # CSRF is enforced by our own before_request hook (see security.py),
         # so that bearer-token API calls can be told apart from browser posts.
         "WTF_CSRF_CHECK_DEFAULT": False,
+        #: Reverse proxies in front of the app whose X-Forwarded-For and -Proto are believed (0: none). With
+        #: one (nginx), the sign-in limits see the client's address, and https is known (HSTS, secure cookies).
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCKOUT_MINUTES": _int("LOGIN_LOCKOUT_MINUTES", 15),

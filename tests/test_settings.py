@@ -96,9 +96,32 @@ def test_without_a_secret_key_the_app_refuses_to_start_naming_the_variable(tmp_p
 def test_debug_and_tests_start_without_a_key_and_make_runs_key_file_is_read(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    assert _bare_app(tmp_path, TESTING=True)
-    assert _bare_app(tmp_path, DEBUG=True)
+    assert len(_bare_app(tmp_path, TESTING=True).secret_key) == 64  # a random key for this process
+    assert _bare_app(tmp_path, DEBUG=True).secret_key != _bare_app(tmp_path, DEBUG=True).secret_key
     (tmp_path / "secret_key").write_text("a1b2c3d4e5f6" * 5 + "\n")
     assert _bare_app(tmp_path).secret_key == "a1b2c3d4e5f6" * 5
     monkeypatch.setenv("SECRET_KEY", "from-the-environment-wins")
     assert _bare_app(tmp_path).secret_key == "from-the-environment-wins"
+
+
+def test_behind_a_trusted_proxy_the_clients_address_and_https_are_seen(tmp_path):
+    forwarded = {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"}
+
+    def seen_by(app):
+        seen = {}
+
+        @app.route("/_who")
+        def who():
+            from flask import request
+
+            seen.update(ip=request.remote_addr, secure=request.is_secure)
+            return "ok"
+
+        response = app.test_client().get("/_who", headers=forwarded)
+        return seen, "Strict-Transport-Security" in response.headers
+
+    assert seen_by(_bare_app(tmp_path, TESTING=True, TRUSTED_PROXIES=1)) == (
+        {"ip": "203.0.113.5", "secure": True},
+        True,
+    )
+    assert seen_by(_bare_app(tmp_path, TESTING=True)) == ({"ip": "127.0.0.1", "secure": False}, False)
