@@ -76,7 +76,10 @@ def logout():
     audit.record(db.session, "logout", user=user)
     end_sessions(user)
     logout_user()
+    lang = session.get("lang")
     session.clear()
+    if lang:
+        session["lang"] = lang
     return redirect(url_for("auth.login"))
 
 

@@ -28,8 +28,13 @@ def test_a_cookie_copied_before_sign_out_is_refused_after_it(app, client, login,
     login(make_user("telecollector"))
     copied = signed_in_cookie(client)
     assert with_cookie(app, copied).get(PAGE).status_code == 200
+    client.post("/lang/en", data={"csrf_token": csrf_token(client.get(PAGE).text)})
     client.post("/logout", data={"csrf_token": csrf_token(client.get(PAGE).text)})
     assert with_cookie(app, copied).get(PAGE).status_code == 302
+    assert client.get("/participants").status_code == 302
+    with client.session_transaction() as session:
+        assert session["lang"] == "en"  # the language stays, nothing of the sign-in does
+        assert not {"_user_id", "session_version", "signed_in_at"} & set(session)
 
 
 def test_a_new_password_ends_the_users_sessions(app, db, client, login, make_user):
