@@ -17,11 +17,18 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 translations: $(BIN)/.installed
 	$(BIN)/pybabel compile -d telecollect/translations --statistics
 
+# The app refuses to start without a secret key: unless SECRET_KEY is set, `make run` makes a random one
+# once and keeps it in the instance folder (mode 0600), where the app reads it.
+INSTANCE := $(or $(INSTANCE_PATH),instance)
+
 run: $(BIN)/.installed translations
+	@if [ -z "$$SECRET_KEY" ] && [ ! -s "$(INSTANCE)/secret_key" ]; then \
+	  mkdir -p "$(INSTANCE)" && (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' \
+	    > "$(INSTANCE)/secret_key") && echo "Made a secret key in $(INSTANCE)/secret_key"; fi
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --if-empty
 	@echo "Telecollect is running at http://$(HOST):$(PORT)/  (Ctrl+C stops it; the job scheduler runs beside it)"
-	@$(BIN)/flask scheduler run > instance/scheduler.log 2>&1 & scheduler=$$!; \
+	@$(BIN)/flask scheduler run > "$(INSTANCE)/scheduler.log" 2>&1 & scheduler=$$!; \
 	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 

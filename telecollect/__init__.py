@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from telecollect.errors import error_envelope
 from telecollect.extensions import babel, csrf, db, login_manager, migrate
-from telecollect.settings import instance_dir, load_config, local_config_file, resource_dir
+from telecollect.settings import check_secret_key, instance_dir, load_config, local_config_file, resource_dir
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_sqlite_pragmas(app)
     register_i18n(app)
     register_template_helpers(app)
+    register_input_guards(app)  # before the blueprints: their routes take its converter for <int:…>
     register_blueprints(app)
     register_cli(app)
     register_error_pages(app)
@@ -41,6 +42,12 @@ def register_config(app: Flask, instance_path: Path, overrides: dict | None) -> 
     if config_file is not None:
         app.config.from_pyfile(config_file)
     app.config.update(overrides or {})
+    app.config["SECRET_KEY"] = check_secret_key(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:
@@ -217,12 +224,83 @@ def register_transaction_boundary(app: Flask) -> None:
 
 
 def register_error_pages(app: Flask) -> None:
+    """Every error answers as a page, or as the JSON envelope under /api/ (404, 405, 413 and 500 included).
+    A number or date out of what Python or the database can hold (`OverflowError`, the driver's `DataError`)
+    is the request's fault: 400 with a sentence, never a 500."""
+    from sqlalchemy.exc import DataError, StatementError
+    from werkzeug.exceptions import HTTPException
+
+    from telecollect.reasons import describe
+
+    short_names = {400: "bad request", 403: "forbidden", 404: "not found", 413: "file too large"}
+
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
+        status = exc.code or 500
+        if status < 400:
+            return exc  # a routing redirect
+        if status >= 500:
+            db.session.rollback()  # the page is drawn with a clean session
+        return _error_answer(status, str(status), short_names.get(status, exc.name.lower()))
+
+    def out_of_range(exc: Exception) -> ResponseReturnValue:
+        # SQLAlchemy wraps an overflow met while binding a parameter (a date past year 9999 in UTC).
+        if (
+            isinstance(exc, StatementError)
+            and not isinstance(exc, DataError)
+            and not isinstance(exc.orig, OverflowError)
+        ):
+            raise exc
+        db.session.rollback()
+        message = describe("input_out_of_range", {})
+        return _error_answer(400, "input_out_of_range", message, page_message=message)
+
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(OverflowError, out_of_range)
+    app.register_error_handler(StatementError, out_of_range)  # DataError (the driver's "out of range") too
+
+
+def register_input_guards(app: Flask) -> None:
+    """Input no view can use is refused before any view runs: an id in a path beyond 64 bits is not found
+    (404, not an overflow in the database), and a NUL character in a query, form or JSON value is a 400
+    (PostgreSQL cannot store it, and no one types it)."""
+    from flask import request
+    from werkzeug.routing import IntegerConverter
+
+    from telecollect.reasons import describe
+
+    class Int64Converter(IntegerConverter):
+        def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("max", 2**63 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = Int64Converter
+
+    def has_nul(value: Any) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, dict):
+            return any(has_nul(k) or has_nul(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(has_nul(v) for v in value)
+        return False
+
+    @app.before_request
+    def refuse_nul_characters() -> ResponseReturnValue | None:
+        values: list[Any] = [*request.args.keys(), *request.args.values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += [*request.form.keys(), *request.form.values()]
+        elif request.is_json:
+            values.append(request.get_json(silent=True))
+        if any(has_nul(value) for value in values):
+            message = describe("nul_character", {})
+            return _error_answer(400, "nul_character", message, page_message=message)
+        return None
+
+
+def _error_answer(status: int, code: str, message: str, *, page_message: str | None = None) -> ResponseReturnValue:
+    """The JSON envelope under /api/, else the error page (with `page_message` when the reason helps)."""
     from flask import jsonify, render_template, request
 
-    def page_or_json(status: int, message: str) -> ResponseReturnValue:
-        if request.path.startswith("/api/"):
-            return jsonify(error_envelope(str(status), message)), status
-        return render_template("error.html", status=status), status
-
-    for status, message in ((403, "forbidden"), (404, "not found"), (400, "bad request"), (413, "file too large")):
-        app.register_error_handler(status, lambda _e, s=status, m=message: page_or_json(s, m))
+    if request.path.startswith("/api/"):
+        return jsonify(error_envelope(code, message)), status
+    return render_template("error.html", status=status, message=page_message), status

@@ -158,6 +158,10 @@ REASONS = {
     "rehab_months": _l("%(months)d months in arrears: the program takes %(low)d to %(high)d months."),
     # Trust (issue 12): new refusals go in the section of their area below
     # -- sessions and sign-in
+    "unauthorized": _l("Sign in, or send a valid API token (Authorization: Bearer …)."),
+    "bad_token_days": _l("A token lives from 1 to %(max)s days."),
+    "input_out_of_range": _l("A number or date in the request is out of range."),
+    "nul_character": _l("The text contains a NUL character (\\0), which is not allowed."),
     # -- outcomes and claims
     "outcome_not_claimed": _l("You do not hold this family: press Next to claim a family before recording."),
     "outcome_claimed_by_other": _l("Another telecollector is working this family: nothing was recorded."),

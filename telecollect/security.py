@@ -1,15 +1,46 @@
-"""Who is asking: session sign-in for pages, bearer tokens for the API, and CSRF."""
+"""Who is asking: session sign-in for pages, bearer tokens for the API, and CSRF.
+
+A session ends at sign-out, at a new password (both raise the user's `session_version`, which the session
+must carry) and `PERMANENT_SESSION_LIFETIME` after sign-in whatever the activity in between (the sign-in
+time is in the session). A request to the API that carries a bearer token is authenticated by the token
+alone, never by the cookie beside it, and only such a request skips the CSRF check.
+"""
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import Flask, Request, abort, current_app, g, request
-from flask_login import current_user
+from flask import Flask, Request, Response, abort, current_app, g, jsonify, request, session
+from flask_login import current_user, login_user
 
 from telecollect.auth.models import User
 from telecollect.auth.services import user_for_token
+from telecollect.db import now_utc
+from telecollect.errors import error_envelope
 from telecollect.extensions import csrf, db, login_manager
+from telecollect.reasons import describe
+
+#: Session keys: the user's session version at sign-in, and the sign-in time (Unix seconds).
+SESSION_VERSION = "session_version"
+SIGNED_IN_AT = "signed_in_at"
+#: What a sign-in keeps of the session it replaces.
+KEPT_AT_SIGN_IN = ("lang",)
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Scripts and styles come only from our static files (no inline script, no inline style), nothing may frame
+#: a page, forms post only here.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 
 
 def register_security(app: Flask) -> None:
@@ -19,18 +50,49 @@ def register_security(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.request_loader(_load_user_from_bearer)
     app.before_request(_protect_from_csrf)
+    app.after_request(_security_headers)
+
+
+def start_session(user: User, now: datetime) -> None:
+    """Sign `user` in on a fresh session (nothing of the one before but the language: no fixation),
+    stamped with the user's session version and the sign-in time."""
+    kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
+    session.clear()
+    session.update(kept)
+    session.permanent = True
+    login_user(user)
+    session[SESSION_VERSION] = user.session_version
+    session[SIGNED_IN_AT] = int(now.timestamp())
 
 
 def _load_user(user_id: str) -> User | None:
+    if _is_bearer_api_request(request):
+        return None  # the token decides, not the cookie beside it
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or not _session_is_live(user):
+        _forget_sign_in()
+        return None
+    return user
+
+
+def _session_is_live(user: User) -> bool:
+    signed_in_at = session.get(SIGNED_IN_AT)
+    if session.get(SESSION_VERSION) != user.session_version or not isinstance(signed_in_at, int):
+        return False
+    age = now_utc().timestamp() - signed_in_at
+    return 0 <= age < current_app.permanent_session_lifetime.total_seconds()
+
+
+def _forget_sign_in() -> None:
+    for key in ("_user_id", "_fresh", "_id", SESSION_VERSION, SIGNED_IN_AT):
+        session.pop(key, None)
 
 
 def _load_user_from_bearer(req: Request) -> User | None:
     raw = bearer_token(req)
-    if raw is None:
+    if raw is None or not req.path.startswith("/api/"):
         return None
-    user = user_for_token(db.session, raw)
+    user = user_for_token(db.session, raw, now=now_utc())
     if user is not None:
         g.authenticated_by_token = True  # last_used_at, when it moved, is committed with the request
     return user
@@ -42,16 +104,51 @@ def bearer_token(req: Request) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _protect_from_csrf() -> None:
-    # A request that carries a bearer token and no session cookie cannot be
-    # forged by another site (a browser never adds the header by itself), so
-    # only cookie-authenticated writes need the CSRF token. Views that receive
-    # third-party callbacks opt out with @csrf.exempt.
+def _is_bearer_api_request(req: Request) -> bool:
+    return req.path.startswith("/api/") and bearer_token(req) is not None
+
+
+def _protect_from_csrf() -> Response | None:
+    # A request authenticated by a valid bearer token (and not by the cookie: see _load_user) cannot be
+    # forged by another site (a browser never adds the header by itself), so only cookie-authenticated
+    # writes need the CSRF token. Views that receive third-party callbacks opt out with @csrf.exempt.
+    if request.path.startswith("/api/"):
+        if request.routing_exception is not None:
+            return None  # 404 or 405, answered as JSON by the error handlers
+        if request.method in UNSAFE_METHODS and not current_user.is_authenticated:
+            return unauthorized_json()
+        if g.get("authenticated_by_token"):
+            return None
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
-        return
-    if bearer_token(request) is not None and request.path.startswith("/api/"):
-        return
+        return None
     csrf.protect(apply_exemptions=True)
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    """Headers on every answer; `no-store` on every answer to a signed-in user or the API (personal data
+    must not stay in a shared browser's or a proxy's cache), HSTS when the request came over https."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # The signed-in user as loaded for this request (a type test: reading a column after the commit would
+    # cost a query).
+    signed_in = isinstance(g.get("_login_user"), User)
+    if request.endpoint != "static" and (signed_in or request.path.startswith("/api/")):
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def unauthorized_json() -> Response:
+    """The API's 401: no credentials, or a token that is unknown, revoked or expired."""
+    response = jsonify(error_envelope("unauthorized", describe("unauthorized", {})))
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 P = ParamSpec("P")

@@ -10,6 +10,7 @@ folders in `telecollect/_bundle/` (see pyproject.toml). `resource_dir` decides.
 """
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -75,6 +76,37 @@ def _int(name: str, default: int) -> int:
     return default if value in (None, "") else int(value)
 
 
+#: The key this project once published as its default: never accepted outside debug and tests.
+PUBLISHED_SECRET_KEYS = frozenset({"dev-only-change-me"})
+#: Where `make run` keeps a generated key, in the instance folder (read when SECRET_KEY is unset).
+SECRET_KEY_FILE = "secret_key"
+
+
+def secret_key(instance_path: Path) -> str:
+    """`SECRET_KEY` from the environment, else the key `make run` keeps in `instance/secret_key`, else ""."""
+    from_env = os.environ.get("SECRET_KEY", "").strip()
+    if from_env:
+        return from_env
+    kept = instance_path / SECRET_KEY_FILE
+    return kept.read_text().strip() if kept.is_file() else ""
+
+
+def check_secret_key(config: Mapping[str, Any]) -> str:
+    """The key to sign with. Refuses to start with no key or a published one (anyone could sign an admin's
+    session cookie) unless the app runs in debug or tests, where a missing key becomes a random one for
+    this process (sessions end when it stops)."""
+    key = config.get("SECRET_KEY") or ""
+    if config.get("DEBUG") or config.get("TESTING"):
+        return key or secrets.token_hex(32)
+    if not key or key in PUBLISHED_SECRET_KEYS:
+        raise RuntimeError(
+            "SECRET_KEY is not set (or is the published default): set the SECRET_KEY environment variable to a "
+            "long random value (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`), or put one in "
+            f"the instance folder's `{SECRET_KEY_FILE}` file (`make run` makes one)."
+        )
+    return key
+
+
 def load_config(instance_path: Path | None = None) -> dict:
     """Build the settings dict from the environment at app creation (not import) time.
 
@@ -82,7 +114,7 @@ def load_config(instance_path: Path | None = None) -> dict:
     instance_path = instance_dir() if instance_path is None else instance_path
     public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'telecollect.db'}"),
         "PUBLIC_BASE_URL": public_base_url,
         # Cookies travel only over HTTPS when the app is published over HTTPS.
@@ -98,9 +130,14 @@ def load_config(instance_path: Path | None = None) -> dict:
         # CSRF is enforced by our own before_request hook (see security.py),
         # so that bearer-token API calls can be told apart from browser posts.
         "WTF_CSRF_CHECK_DEFAULT": False,
+        #: Reverse proxies in front of the app whose X-Forwarded-For and -Proto are believed (0: none). With
+        #: one (nginx), the sign-in limits see the client's address, and https is known (HSTS, secure cookies).
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCKOUT_MINUTES": _int("LOGIN_LOCKOUT_MINUTES", 15),
+        #: Failed sign-ins from one address (any usernames) per LOGIN_LOCKOUT_MINUTES: an office shares one.
+        "LOGIN_MAX_FAILURES_PER_IP": _int("LOGIN_MAX_FAILURES_PER_IP", 50),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "id"),
         "BABEL_TRANSLATION_DIRECTORIES": str(PACKAGE_DIR / "translations"),
         "LANGUAGES": ["id", "en"],

@@ -36,6 +36,9 @@ REFERENCE_TABLES = {"provinces", "relief_programs"}
 def pytest_configure(config):
     if os.environ.get("CI") and not TEST_DATABASE_URL:
         raise pytest.UsageError("CI must run the PostgreSQL half: set TEST_DATABASE_URL")
+    # Outside tests the app refuses to start without a secret key; the `flask` processes some tests start
+    # (the scheduler, an installed wheel) inherit this one.
+    os.environ.setdefault("SECRET_KEY", "test-secret-for-subprocesses")
     _compile_catalogs()
 
 

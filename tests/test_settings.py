@@ -74,3 +74,54 @@ def test_the_override_file_beats_the_environment_and_loses_to_the_callers_overri
     assert app.config["BRANCH_NAME"] == "Kantor Cabang Uji"
     assert app.config["PAGE_SIZE"] == 9
     assert "lowercase" not in app.config
+
+
+def _bare_app(tmp_path, **overrides):
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", **overrides})
+
+
+def test_without_a_secret_key_the_app_refuses_to_start_naming_the_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        _bare_app(tmp_path)
+    monkeypatch.setenv("SECRET_KEY", "dev-only-change-me")  # the default this project once published
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        _bare_app(tmp_path)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        _bare_app(tmp_path, SECRET_KEY="dev-only-change-me")
+
+
+def test_debug_and_tests_start_without_a_key_and_make_runs_key_file_is_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    assert len(_bare_app(tmp_path, TESTING=True).secret_key) == 64  # a random key for this process
+    assert _bare_app(tmp_path, DEBUG=True).secret_key != _bare_app(tmp_path, DEBUG=True).secret_key
+    (tmp_path / "secret_key").write_text("a1b2c3d4e5f6" * 5 + "\n")
+    assert _bare_app(tmp_path).secret_key == "a1b2c3d4e5f6" * 5
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment-wins")
+    assert _bare_app(tmp_path).secret_key == "from-the-environment-wins"
+
+
+def test_behind_a_trusted_proxy_the_clients_address_and_https_are_seen(tmp_path):
+    forwarded = {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"}
+
+    def seen_by(app):
+        seen = {}
+
+        @app.route("/_who")
+        def who():
+            from flask import request
+
+            seen.update(ip=request.remote_addr, secure=request.is_secure)
+            return "ok"
+
+        response = app.test_client().get("/_who", headers=forwarded)
+        return seen, "Strict-Transport-Security" in response.headers
+
+    assert seen_by(_bare_app(tmp_path, TESTING=True, TRUSTED_PROXIES=1)) == (
+        {"ip": "203.0.113.5", "secure": True},
+        True,
+    )
+    assert seen_by(_bare_app(tmp_path, TESTING=True)) == ({"ip": "127.0.0.1", "secure": False}, False)

@@ -1,6 +1,6 @@
 """Administrator pages: staff accounts and cadre areas."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -8,8 +8,9 @@ from wtforms.fields.choices import SelectChoice
 
 from telecollect.admin.forms import UserForm
 from telecollect.admin.queries import recent_events
-from telecollect.auth.models import User
-from telecollect.auth.services import area_choices, areas_by_id, create_user, update_user
+from telecollect.auth.models import ApiToken, User
+from telecollect.auth.services import area_choices, areas_by_id, create_user, revoke_token, tokens_of, update_user
+from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.security import roles_required
@@ -65,7 +66,21 @@ def edit_user(user_id):
         if saved is not None:
             flash(_("Account %(username)s saved.", username=user.username), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template(
+        "admin/user_form.html", form=form, user=user, tokens=tokens_of(db.session, user), now=now_utc()
+    )
+
+
+@bp.route("/users/<int:user_id>/tokens/<int:token_id>/revoke", methods=["POST"])
+@roles_required("admin")
+def revoke_user_token(user_id, token_id):
+    """Revoke one of the user's API tokens at once."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        abort(404)
+    revoke_token(db.session, token, now=now_utc(), actor=current_user)
+    flash(_("Token %(id)s revoked.", id=token.id), "success")
+    return redirect(url_for("admin.edit_user", user_id=user_id))
 
 
 def _profile(form: UserForm) -> dict:

@@ -4,11 +4,21 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from telecollect.auth.models import Role, User
-from telecollect.auth.services import areas_named, create_user, issue_token
+from telecollect.auth.models import ApiToken, Role, User
+from telecollect.auth.services import (
+    TOKEN_DAYS,
+    areas_named,
+    create_user,
+    issue_token,
+    revoke_token,
+    revoke_tokens_of,
+    tokens_of,
+)
 from telecollect.cli import fail
+from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
 
@@ -50,16 +60,58 @@ def create(username, role, name, areas, timezone, password_stdin):
 
 @users_group.command("token")
 @click.argument("username")
-def token(username):
+@click.option(
+    "--days", type=click.IntRange(1, 3660), default=TOKEN_DAYS, show_default=True, help="Days until it expires."
+)
+def token(username, days):
     """Print a new personal API token for USERNAME (shown once, stored hashed)."""
-    user = db.session.scalar(select(User).where(User.username == username.lower()))
-    if user is None:
-        fail(f"no user {username!r}")
+    user = _user(username)
     if not user.is_active:
         fail(f"user {username!r} is deactivated")
-    raw = issue_token(db.session, user)
+    raw = issue_token(db.session, user, now=now_utc(), days=days)
     db.session.commit()
     click.echo(raw)
+
+
+@users_group.command("tokens")
+@click.argument("username")
+def list_tokens(username):
+    """List USERNAME's API tokens: id, made, expires, last used, state."""
+    now = now_utc()
+    for item in tokens_of(db.session, _user(username)):
+        state = _("revoked") if item.revoked_at else _("expired") if not item.is_live(now) else _("live")
+        used = f"{item.last_used_at:%Y-%m-%d %H:%M}" if item.last_used_at else "-"
+        click.echo(f"{item.id:6} {item.created_at:%Y-%m-%d} {item.expires_at:%Y-%m-%d} {used:16} {state}")
+
+
+@users_group.command("revoke-token")
+@click.argument("token_id", type=int, required=False)
+@click.option("--user", "username", help="Revoke every live token of this user instead.")
+def revoke(token_id, username):
+    """Revoke one API token by its id (`flask users tokens`), or all of a user's with --user."""
+    now = now_utc()
+    if (token_id is None) == (username is None):
+        fail(_("Give a token id or --user, not both."))
+    if username is not None:
+        count = revoke_tokens_of(db.session, _user(username), now=now)
+        db.session.commit()
+        click.echo(_("%(count)s token(s) revoked.", count=count))
+        return
+    found = db.session.get(ApiToken, token_id) if -(2**63) <= token_id < 2**63 else None
+    if found is None:
+        fail(_("No API token %(id)s.", id=token_id))
+    revoked = revoke_token(db.session, found, now=now)
+    db.session.commit()
+    click.echo(
+        _("Token %(id)s revoked.", id=token_id) if revoked else _("Token %(id)s was already revoked.", id=token_id)
+    )
+
+
+def _user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        fail(f"no user {username!r}")
+    return user
 
 
 @users_group.command("list")

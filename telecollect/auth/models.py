@@ -38,6 +38,9 @@ class User(UserMixin, db.Model):
     daily_call_target: Mapped[int | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Raised to end every session of this user (sign-out, a new password): a session signed in under
+    #: another version is refused by the user loader.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
 
     areas: Mapped[list["UserArea"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="UserArea.id"
@@ -90,8 +93,13 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: After this the token is refused (`flask users token --days`).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
     user: Mapped[User] = relationship()
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
 
     def __repr__(self):
         return f"<ApiToken {self.id} user={self.user_id}>"

@@ -1,17 +1,21 @@
 """Signing in and out, the home page per role, and the language switch."""
 
+from datetime import timedelta
+from math import ceil
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from telecollect.audit import services as audit
 from telecollect.auth import bp
 from telecollect.auth.forms import LoginForm
 from telecollect.auth.models import Role
-from telecollect.auth.services import authenticate
+from telecollect.auth.services import SignInLimits, authenticate, end_sessions
+from telecollect.db import now_utc
 from telecollect.extensions import db
+from telecollect.security import start_session
 
 #: Where each role starts its day.
 HOME_ENDPOINTS = {
@@ -37,28 +41,27 @@ def login():
         return redirect(url_for("auth.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user, problem = authenticate(
+        now = now_utc()
+        attempt = authenticate(
             db.session,
             form.username.data,
             form.password.data,
             request.remote_addr,
-            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-            lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
+            limits=SignInLimits(
+                per_username_and_ip=current_app.config["LOGIN_MAX_FAILURES"],
+                per_ip=current_app.config["LOGIN_MAX_FAILURES_PER_IP"],
+                window=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
+            ),
+            now=now,
         )
         # Counted even when the answer is 401 (the boundary rolls back error answers): throttling needs it.
         db.session.commit()
-        if user is not None:
-            session.permanent = True
-            login_user(user)
+        if attempt.user is not None:
+            start_session(attempt.user, now)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
-        if problem == "throttled":
-            flash(
-                _(
-                    "Too many failed attempts. Try again in %(minutes)d minutes.",
-                    minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
-                ),
-                "error",
-            )
+        if attempt.problem == "throttled" and attempt.retry_at is not None:
+            minutes = max(1, ceil((attempt.retry_at - now).total_seconds() / 60))
+            flash(_("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes), "error")
         else:
             flash(_("Wrong username or password."), "error")
         return render_template("auth/login.html", form=form), 401
@@ -68,9 +71,15 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out."""
-    audit.record(db.session, "logout", user=current_user)
+    """Sign out, ending this user's sessions everywhere (a copy of the cookie is refused from now on)."""
+    user = current_user._get_current_object()
+    audit.record(db.session, "logout", user=user)
+    end_sessions(user)
     logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
     return redirect(url_for("auth.login"))
 
 

@@ -3,20 +3,23 @@
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from telecollect import throttle
 from telecollect.audit import services as audit
 from telecollect.auth.models import ApiToken, LoginAttempt, Role, User, UserArea
-from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.formatting import ZONES
 from telecollect.regions.models import District, Village
 from telecollect.regions.names import leading_kind, name_key
+from telecollect.throttle import ThrottleHit
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 8
@@ -80,6 +83,7 @@ def update_user(
     user.daily_call_target = daily_call_target
     if password:
         user.password_hash = _hash(password)
+        end_sessions(user)  # a copied cookie must not outlive the password it was signed in with
     user.areas = list(areas)
     _check_areas_fit_role(user)
     session.flush()
@@ -99,72 +103,133 @@ def areas_by_id(session, specs: list[str]) -> list[UserArea]:
     return [_area_by_id(session, spec) for spec in specs]
 
 
-def issue_token(session, user: User) -> str:
-    """Create a personal API token and return it; only its hash is stored."""
+#: How long a new API token lives unless told otherwise.
+TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 3660
+
+
+def end_sessions(user: User) -> None:
+    """End every session `user` has signed in (sign-out, a new password): the user loader refuses a session
+    signed in under an older version."""
+    user.session_version += 1
+
+
+def issue_token(session, user: User, *, now: datetime, days: int = TOKEN_DAYS, actor: User | None = None) -> str:
+    """Create a personal API token valid for `days` and return it; only its hash is stored.
+    Raises `ServiceError` for a lifetime out of 1..MAX_TOKEN_DAYS days."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ServiceError("bad_token_days", "days", max=MAX_TOKEN_DAYS)
     raw = "tc_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(raw)))
+    token = ApiToken(
+        user_id=user.id, token_hash=_token_hash(raw), created_at=now, expires_at=now + timedelta(days=days)
+    )
+    session.add(token)
     session.flush()
-    audit.record(session, "token.issue", user=user, target=user)
+    audit.record(session, "token.issue", user=actor or user, target=user, detail=f"token={token.id} days={days}")
     return raw
 
 
-def user_for_token(session, raw: str) -> User | None:
+def revoke_token(session, token: ApiToken, *, now: datetime, actor: User | None = None) -> bool:
+    """Revoke one token at once (the next call with it is refused). False when it was already revoked."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = now
+    session.flush()
+    audit.record(session, "token.revoke", user=actor, target=token.user, detail=f"token={token.id}")
+    return True
+
+
+def revoke_tokens_of(session, user: User, *, now: datetime, actor: User | None = None) -> int:
+    """Revoke every live token of `user`; returns how many."""
+    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    return sum(revoke_token(session, token, now=now, actor=actor) for token in tokens)
+
+
+def tokens_of(session, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (revoked and expired ones included, to be seen as such)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def user_for_token(session, raw: str, *, now: datetime) -> User | None:
+    """The active user a live (not revoked, not expired) token belongs to, or None."""
     token = session.scalar(  # one query for both: every API call passes here
         select(ApiToken)
         .options(joinedload(ApiToken.user))
-        .where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None))
+        .where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
     )
     if token is None or not token.user.is_active:
         return None
-    now = now_utc()
     # Noted at most once a minute: a write per API call would double the cost of a claim.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
     return token.user
 
 
-def authenticate(
-    session, username: str, password: str, ip: str | None, *, max_failures: int, lockout_minutes: int
-) -> tuple[User | None, str | None]:
-    """Check a sign-in. Returns (user, None) or (None, "invalid" | "throttled").
+@dataclass(frozen=True)
+class SignInLimits:
+    """How many failed sign-ins are allowed per `window`: for one username from one address, and from one
+    address whatever the usernames."""
 
-    After `max_failures` failed attempts on one username within
-    `lockout_minutes`, further attempts are refused without checking the
-    password until the window has passed, so guessing is slow even for an
-    attacker who knows a username.
+    per_username_and_ip: int
+    per_ip: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What a sign-in attempt came to: the user, or why not ("invalid" or "throttled", then until when)."""
+
+    user: User | None
+    problem: str | None = None
+    retry_at: datetime | None = None
+
+
+def authenticate(session, username: str, password: str, ip: str | None, *, limits: SignInLimits, now: datetime):
+    """Check a sign-in and return a `SignIn`.
+
+    Every attempt is counted first, atomically (`telecollect.throttle`), for the pair (username, address)
+    and for the address, so concurrent guesses cannot pass the limit; a success takes its count back and
+    clears the pair's. Past a limit, attempts are refused without checking the password until the window
+    ends. The lock is per (username, address), never per username alone: a stranger guessing someone's
+    password locks out only himself, not the user. An unknown username costs the same password hash as a
+    known one, so the answer's timing does not tell which usernames exist.
     """
     username = username.strip().lower()
-    since = now_utc() - timedelta(minutes=lockout_minutes)
-    recent_failures = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.username == username,
-            LoginAttempt.at >= since,
-            LoginAttempt.is_success.is_(False),
-            LoginAttempt.at > _last_success(session, username),
-        )
-    )
+    address = ip or "unknown"
+    pair_key, ip_key = f"login:{address}:{username}", f"login-ip:{address}"  # at most 116 characters
+    pair = throttle.hit(session, pair_key, limit=limits.per_username_and_ip, window=limits.window, now=now)
+    by_ip = throttle.hit(session, ip_key, limit=limits.per_ip, window=limits.window, now=now)
     user = session.scalar(select(User).where(User.username == username))
-    if recent_failures >= max_failures:
-        session.add(LoginAttempt(username=username, ip=ip, is_success=False))
+    if not (pair.allowed and by_ip.allowed):
+        session.add(LoginAttempt(username=username, ip=ip, is_success=False, at=now))
         audit.record(session, "login_throttled", user=user, detail=username)
-        return None, "throttled"
-    ok = user is not None and user.is_active and check_password_hash(user.password_hash, password)
-    session.add(LoginAttempt(username=username, ip=ip, is_success=ok))
+        return SignIn(None, "throttled", max(v.retry_at for v in (pair, by_ip) if not v.allowed))
+    stored_hash = user.password_hash if user is not None else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+    ok = check_password_hash(stored_hash, password) and user is not None and user.is_active
+    session.add(LoginAttempt(username=username, ip=ip, is_success=ok, at=now))
     if not ok:
         audit.record(session, "login_failed", user=user, detail=username)
-        return None, "invalid"
-    user.last_login_at = now_utc()
+        return SignIn(None, "invalid")
+    _forgive(session, pair_key, ip_key, window=limits.window, now=now)
+    user.last_login_at = now
     audit.record(session, "login", user=user)
-    return user, None
+    return SignIn(user)
 
 
-def _last_success(session, username):
-    last = session.scalar(
-        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.is_success.is_(True))
+def _forgive(session, pair_key: str, ip_key: str, *, window: timedelta, now: datetime) -> None:
+    """A success clears the pair's failures and takes its own count back from the address's."""
+    session.execute(delete(ThrottleHit).where(ThrottleHit.key == pair_key))
+    session.execute(
+        update(ThrottleHit)
+        .where(ThrottleHit.key == ip_key, ThrottleHit.window_start > now - window, ThrottleHit.count > 0)
+        .values(count=ThrottleHit.count - 1)
     )
-    return last or now_utc().replace(year=2000)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """A hash to check an unknown username's password against, made with the configured method."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def area_choices(session) -> list[tuple[str, str]]:

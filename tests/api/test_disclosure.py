@@ -5,6 +5,7 @@ from sqlalchemy import select
 from telecollect.audit.disclosure import READS
 from telecollect.audit.models import AuditEvent
 from telecollect.auth.services import issue_token
+from telecollect.db import now_utc
 from telecollect.queues.models import QueueName, WorkItem
 from tests.conftest import csrf_token
 from tests.helpers_queue import families, queue_up
@@ -38,7 +39,7 @@ def test_walking_work_item_ids_through_the_api_is_refused_with_429(app, clock, d
     assert client.get(f"/api/v1/work-items/{ids[0]}").status_code == 200  # one already open is free
     assert len(events(db, "work_item.view")) == LIMIT + 1  # every showing on record, the refusal none
     # Another user has their own count.
-    token = issue_token(db.session, make_user("telecollector"))
+    token = issue_token(db.session, make_user("telecollector"), now=now_utc())
     db.session.commit()
     other = app.test_client().get(f"/api/v1/work-items/{ids[LIMIT]}", headers={"Authorization": f"Bearer {token}"})
     assert other.status_code == 200
