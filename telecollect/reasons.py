@@ -161,6 +161,8 @@ REASONS = {
     # -- outcomes and claims
     # -- imports and exports
     # -- messaging
+    "sms_decision": _l("Choose 'mark sent' or 'send again'."),
+    "sms_not_unknown": _l("This message no longer waits for a decision: it was settled already."),
     # -- disclosure and scoping
     # -- API and CLI input
 }

@@ -1,14 +1,26 @@
-"""The dispatcher: sends due SMS in batches, safely beside another dispatcher.
+"""The dispatcher: sends due SMS in batches, safely beside another dispatcher, and never twice.
 
 Rows are claimed first, in one statement, and the claim is committed before
 anything leaves (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: its single
 writer), so two dispatchers never hold the same message. The contact policy is
 asked again at send time: a message planned for the evening waits until SMS
-hours open; a number that opted out meanwhile is never messaged. A dispatcher
-that dies holding a claim loses it when `claimed_until` passes.
+hours open; a number that opted out meanwhile is never messaged.
+
+Twilio has no idempotency key for messages, so each call is recorded first:
+`attempt_ref` and `attempt_at` are committed before the HTTP call (this is why
+the dispatcher commits mid-way, message by message). A call whose answer never
+came back (a read timeout, a dispatcher killed mid-send) leaves the row
+`sending` with `attempt_at` set; once its claim lapses the next dispatcher
+reconciles it with Twilio's list of the recipient's messages of that day (same
+sender, same body, a SID none of our rows holds yet): exactly one such message
+→ it was sent, recorded with its SID; none → it never left, sent now; several
+→ `unknown`, for a supervisor to settle on the outbox page. A status callback
+carrying the attempt's reference (`?ref=`) settles it too. Nothing with an
+unknown outcome is sent again by itself.
 """
 
 import random
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,24 +28,29 @@ from sqlalchemy import or_, select, update
 
 from telecollect.contacts.models import Channel
 from telecollect.db import is_postgresql
-from telecollect.messaging.gateways import SendError
-from telecollect.messaging.models import TWILIO_STATUS, SmsEvent, SmsKind, SmsMessage, SmsStatus
+from telecollect.messaging.gateways import OutcomeUnknown, SendError, SendResult
+from telecollect.messaging.models import STATUS_RANK, TWILIO_STATUS, SmsEvent, SmsKind, SmsMessage, SmsStatus
 from telecollect.participants.models import Participant
 from telecollect.policy import rules as policy
 from telecollect.policy.optouts import is_opted_out, opt_out
 
 CLAIM_FOR = timedelta(minutes=5)
+#: After a call that got no answer, how long before Twilio's list is read (it has listed the message by then).
+RECONCILE_AFTER = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 #: Twilio codes: 20429 too many requests; 21610 the recipient replied STOP;
 #: 21211 invalid 'To' number; 21614 'To' is not a mobile number.
 RATE_LIMITED, OPTED_OUT, INVALID_NUMBERS = 20429, 21610, {21211, 21614}
 
 
+#: What can happen to a claimed message in one run. `unresolved`: the call got no answer, reconciled in a later
+#: run; `reconciled`: a past call found in Twilio's list (sent once, not again); `unknown`: left for a supervisor.
+OUTCOMES = ("sent", "held", "deferred", "retry", "failed", "canceled", "unresolved", "reconciled", "unknown")
+
+
 @dataclass
 class DispatchResult:
-    counts: dict = field(
-        default_factory=lambda: {"sent": 0, "held": 0, "deferred": 0, "retry": 0, "failed": 0, "canceled": 0}
-    )
+    counts: dict = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
 
     def add(self, outcome: str) -> None:
         self.counts[outcome] += 1
@@ -56,13 +73,17 @@ def dispatch_due(
         if not claimed:
             break
         for message_id in claimed:
-            result.add(_process(session, gateway, rules, session.get(SmsMessage, message_id), now, jitter))
+            message = session.get(SmsMessage, message_id)
+            outcome = reconcile(session, gateway, message, now) if message.attempt_at is not None else None
+            if outcome is None:  # never called Twilio, or Twilio has no such message: send it
+                outcome = _process(session, gateway, rules, message, now, jitter)
+            result.add(outcome)
             session.commit()
     return result
 
 
 def claim_batch(session, now: datetime, size: int) -> list[int]:
-    """Claim up to `size` due messages (and ones a dead dispatcher left claimed); commits the claim."""
+    """Claim up to `size` due messages (and ones whose claim lapsed: reconciled first); commits the claim."""
     due = (
         select(SmsMessage.id)
         .where(
@@ -83,7 +104,6 @@ def claim_batch(session, now: datetime, size: int) -> list[int]:
             .values(
                 status=SmsStatus.sending,
                 claimed_until=now + CLAIM_FOR,
-                attempts=SmsMessage.attempts + 1,
                 updated_at=now,
             )
             .returning(SmsMessage.id)
@@ -100,19 +120,81 @@ def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter
     refusal = _refusal_at_send_time(session, rules, message, now)
     if refusal is not None:
         return refusal
+    _begin_attempt(message, now)
+    session.commit()  # the attempt is on record before anything leaves
     try:
-        sent = gateway.send(message.to_phone, message.body)
+        sent = gateway.send(message.to_phone, message.body, ref=message.attempt_ref)
     except SendError as error:
+        message.attempt_at = None  # Twilio answered: nothing left
         return _handle_error(session, message, error, now, jitter)
+    except OutcomeUnknown as error:
+        message.claimed_until, message.updated_at = now + RECONCILE_AFTER, now
+        detail = f"no answer from Twilio ({error}): checked against Twilio's list before any resend"
+        message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=detail[:300], at=now))
+        return "unresolved"
+    message.attempt_at = None
     if sent.status == "held":
         _set(message, SmsStatus.held, now, "SMS_BACKEND=outbox: kept in the outbox")
         return "held"
+    _record_sent(message, sent, now, f"twilio {sent.status} {sent.sid}")
+    return "sent"
+
+
+def _begin_attempt(message: SmsMessage, now: datetime) -> None:
+    message.attempt_ref = uuid.uuid4().hex
+    message.attempt_at = now
+    message.attempts += 1
+    message.claimed_until, message.updated_at = now + CLAIM_FOR, now
+    message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=f"attempt {message.attempt_ref}", at=now))
+
+
+def _record_sent(message: SmsMessage, sent: SendResult, now: datetime, detail: str) -> None:
     message.twilio_sid = sent.sid
     message.segments = sent.segments or message.segments
     message.price, message.price_unit = sent.price, sent.price_unit
-    message.sent_at = now
-    _set(message, TWILIO_STATUS.get(sent.status, SmsStatus.accepted), now, f"twilio {sent.status} {sent.sid}")
-    return "sent"
+    message.sent_at = message.sent_at or now
+    status = TWILIO_STATUS.get(sent.status, SmsStatus.accepted)
+    if STATUS_RANK.get(message.status, 0) >= STATUS_RANK.get(status, 0) and message.status in STATUS_RANK:
+        status = message.status  # a status callback got here first and is further along
+    _set(message, status, now, detail)
+
+
+def reconcile(session, gateway, message: SmsMessage, now: datetime) -> str | None:
+    """Settle a call whose answer never came back, from Twilio's list of the recipient's messages.
+
+    Returns "reconciled" (it left: recorded with its SID), "unknown" (several messages fit: a supervisor
+    decides), "unresolved" (the list could not be read: asked again later), or None: Twilio has no such
+    message, so it never left and may be sent now.
+    """
+    assert message.attempt_at is not None
+    days = sorted({message.attempt_at.date(), now.date()})  # Twilio's DateSent is a UTC day
+    try:
+        listed = [m for day in days for m in gateway.sent_messages(message.to_phone, day)]
+    except Exception as exc:  # whatever failed, nothing is sent until the list is read
+        message.claimed_until, message.updated_at = now + RECONCILE_AFTER, now
+        detail = f"Twilio's list could not be read ({type(exc).__name__}: {exc}); asked again later"
+        message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=detail[:300], at=now))
+        return "unresolved"
+    fitting = {m.sid: m for m in listed if gateway.is_ours(m) and m.body == message.body}
+    recorded = set(session.scalars(select(SmsMessage.twilio_sid).where(SmsMessage.twilio_sid.in_(list(fitting)))))
+    candidates = [m for sid, m in fitting.items() if sid not in recorded]
+    if len(candidates) == 1:
+        found = candidates[0]
+        message.attempt_at = None
+        result = SendResult(found.status, found.sid, found.segments, found.price, found.price_unit)
+        _record_sent(message, result, now, f"reconciled: Twilio lists it as {found.status} {found.sid}")
+        return "reconciled"
+    if candidates:
+        message.attempt_at = None
+        sids = " ".join(sorted(m.sid for m in candidates))
+        detail = f"reconciled: {len(candidates)} messages fit ({sids}); a supervisor decides"
+        _set(message, SmsStatus.unknown, now, detail)
+        return "unknown"
+    message.attempt_at = None
+    message.events.append(
+        SmsEvent(status=SmsStatus.sending.value, detail="reconciled: Twilio has no such message; sent now", at=now)
+    )
+    return None
 
 
 def _refusal_at_send_time(session, rules, message: SmsMessage, now: datetime) -> str | None:
@@ -128,7 +210,6 @@ def _refusal_at_send_time(session, rules, message: SmsMessage, now: datetime) ->
         return None  # the participant asked just now: answering is not contacting them
     window = policy.window_decision(session, rules, message.timezone, now)
     if not window.allowed:
-        message.attempts -= 1  # waiting for SMS hours is not a try
         message.next_attempt_at = window.retry_at
         _set(message, SmsStatus.queued, now, f"waits: {window.reason}")
         return "deferred"
