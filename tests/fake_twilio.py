@@ -43,6 +43,8 @@ class FakeTwilio:
         #: Seconds the next accepted creates wait before answering, one per create, consumed in order.
         self.slow_answers: list[float] = []
         self.max_page_size = 50
+        #: False: what it accepts stays queued (no date sent, so in no DateSent list), as under a long queue.
+        self.sends_at_once = True
         #: Twilio's clock, for `date_sent` (tests pin it to their business time).
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.answered = threading.Event()  # set after each answer to a create (a slow one included)
@@ -116,7 +118,10 @@ class FakeTwilio:
         }
         with self._lock:
             # Listed as Twilio shows it a moment later: sent, with the day it left.
-            self.messages.append({**message, "status": "sent", "date_sent": format_datetime(now), "_sent_on": now})
+            if self.sends_at_once:
+                self.messages.append({**message, "status": "sent", "date_sent": format_datetime(now), "_sent_on": now})
+            else:
+                self.messages.append({**message, "status": "queued", "_sent_on": None})
             delay = self.slow_answers.pop(0) if self.slow_answers else 0
         if delay:
             self._release.wait(delay)
@@ -133,7 +138,7 @@ class FakeTwilio:
             rows = [m for m in rows if m["from"] == query["From"]]
         if query.get("DateSent"):
             day = query["DateSent"][:10]  # YYYY-MM-DD, or the SDK's YYYY-MM-DDT00:00:00Z
-            rows = [m for m in rows if m["_sent_on"].astimezone(UTC).date().isoformat() == day]
+            rows = [m for m in rows if m["_sent_on"] and m["_sent_on"].astimezone(UTC).date().isoformat() == day]
         size = max(1, min(int(query.get("PageSize") or 50), self.max_page_size))
         page = int(query.get("Page") or 0)
         chunk = rows[page * size : (page + 1) * size]
