@@ -13,8 +13,9 @@ came back (a read timeout, a dispatcher killed mid-send) leaves the row
 `sending` with `attempt_at` set; once its claim lapses the next dispatcher
 reconciles it with Twilio's list of the recipient's messages of that day (same
 sender, same body, a SID none of our rows holds yet): exactly one such message
-→ it was sent, recorded with its SID; none → it never left, sent now; several
-→ `unknown`, for a supervisor to settle on the outbox page. A status callback
+→ it was sent, recorded with its SID; none, and nothing else of ours to that
+number since → it never left, sent now; anything less certain → `unknown`, for
+a supervisor to settle on the outbox page. A status callback
 carrying the attempt's reference (`?ref=`) settles it too. Nothing with an
 unknown outcome is sent again by itself.
 """
@@ -22,7 +23,7 @@ unknown outcome is sent again by itself.
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -37,6 +38,8 @@ from telecollect.policy.optouts import is_opted_out, opt_out
 CLAIM_FOR = timedelta(minutes=5)
 #: After a call that got no answer, how long before Twilio's list is read (it has listed the message by then).
 RECONCILE_AFTER = timedelta(minutes=2)
+#: How far Twilio's clock may be behind ours when its creation times are compared with an attempt's.
+CLOCK_SKEW = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 #: Twilio codes: 20429 too many requests; 21610 the recipient replied STOP;
 #: 21211 invalid 'To' number; 21614 'To' is not a mobile number.
@@ -162,38 +165,41 @@ def _record_sent(message: SmsMessage, sent: SendResult, now: datetime, detail: s
 def reconcile(session, gateway, message: SmsMessage, now: datetime) -> str | None:
     """Settle a call whose answer never came back, from Twilio's list of the recipient's messages.
 
-    Returns "reconciled" (it left: recorded with its SID), "unknown" (several messages fit: a supervisor
-    decides), "unresolved" (the list could not be read: asked again later), or None: Twilio has no such
-    message, so it never left and may be sent now.
+    Returns "reconciled" (exactly one message of ours with this text that no row of ours holds: it left,
+    recorded with its SID), "unknown" (several fit; or none fits but another message of ours to this
+    number, unheld, was created since the attempt: its text may have been changed on the way, e.g. by
+    smart encoding; a supervisor decides), "unresolved" (the list could not be read: asked again later),
+    or None: Twilio has nothing of ours for this number since the attempt, so it never left and may be
+    sent now.
     """
     assert message.attempt_at is not None
-    days = sorted({message.attempt_at.date(), now.date()})  # Twilio's DateSent is a UTC day
+    days = sorted({message.attempt_at.astimezone(UTC).date(), now.astimezone(UTC).date()})  # DateSent: UTC days
     try:
-        listed = [m for day in days for m in gateway.sent_messages(message.to_phone, day)]
+        listed = gateway.messages_to(message.to_phone, days)
     except Exception as exc:  # whatever failed, nothing is sent until the list is read
         message.claimed_until, message.updated_at = now + RECONCILE_AFTER, now
         detail = f"Twilio's list could not be read ({type(exc).__name__}: {exc}); asked again later"
         message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=detail[:300], at=now))
         return "unresolved"
-    fitting = {m.sid: m for m in listed if gateway.is_ours(m) and m.body == message.body}
-    recorded = set(session.scalars(select(SmsMessage.twilio_sid).where(SmsMessage.twilio_sid.in_(list(fitting)))))
-    candidates = [m for sid, m in fitting.items() if sid not in recorded]
-    if len(candidates) == 1:
-        found = candidates[0]
-        message.attempt_at = None
+    sids = [m.sid for m in listed]
+    held = set(session.scalars(select(SmsMessage.twilio_sid).where(SmsMessage.twilio_sid.in_(sids)))) if sids else set()
+    unheld = [m for m in listed if gateway.is_ours(m) and m.sid not in held]
+    fitting = [m for m in unheld if m.body == message.body]
+    message.attempt_at, attempt_at = None, message.attempt_at
+    if len(fitting) == 1:
+        found = fitting[0]
         result = SendResult(found.status, found.sid, found.segments, found.price, found.price_unit)
         _record_sent(message, result, now, f"reconciled: Twilio lists it as {found.status} {found.sid}")
         return "reconciled"
-    if candidates:
-        message.attempt_at = None
-        sids = " ".join(sorted(m.sid for m in candidates))
-        detail = f"reconciled: {len(candidates)} messages fit ({sids}); a supervisor decides"
-        _set(message, SmsStatus.unknown, now, detail)
+    since = attempt_at - CLOCK_SKEW
+    doubtful = fitting or [m for m in unheld if m.created_at is None or m.created_at >= since]
+    if doubtful:
+        names = " ".join(sorted(m.sid for m in doubtful))
+        what = "messages fit" if fitting else "other messages of ours since the attempt"
+        _set(message, SmsStatus.unknown, now, f"reconciled: {len(doubtful)} {what} ({names}); a supervisor decides")
         return "unknown"
-    message.attempt_at = None
-    message.events.append(
-        SmsEvent(status=SmsStatus.sending.value, detail="reconciled: Twilio has no such message; sent now", at=now)
-    )
+    detail = "reconciled: Twilio has no such message; sent now"
+    message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=detail, at=now))
     return None
 
 

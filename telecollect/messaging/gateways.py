@@ -1,7 +1,7 @@
 """Where SMS go: nowhere (the outbox keeps them) or Twilio, through its official SDK."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import requests
 from twilio.base.exceptions import TwilioRestException
@@ -45,6 +45,8 @@ class ListedMessage:
     from_: str | None
     messaging_service_sid: str | None
     status: str
+    created_at: datetime | None = None
+    sent_at: datetime | None = None  #: None while Twilio still queues it
     segments: int | None = None
     price: str | None = None
     price_unit: str | None = None
@@ -58,7 +60,7 @@ class OutboxGateway:
     def send(self, to: str, body: str, ref: str | None = None) -> SendResult:
         return SendResult(status="held")
 
-    def sent_messages(self, to: str, day: date) -> list[ListedMessage]:
+    def messages_to(self, to: str, days: list[date]) -> list[ListedMessage]:
         return []  # nothing ever leaves
 
     def is_ours(self, listed: ListedMessage) -> bool:
@@ -108,10 +110,20 @@ class TwilioGateway:
             price_unit=message.price_unit,
         )
 
-    def sent_messages(self, to: str, day: date) -> list[ListedMessage]:
-        """The messages Twilio lists as sent to `to` on `day` (a UTC day, as Twilio's DateSent filter reads it),
-        every page of them. Network and API errors propagate: the caller tries again later."""
-        listed = self.client.messages.list(to=to, date_sent=day.isoformat(), page_size=100)
+    #: How many of the newest messages to a number are read for those Twilio still queues.
+    NEWEST = 50
+
+    def messages_to(self, to: str, days: list[date]) -> list[ListedMessage]:
+        """The messages to `to` Twilio lists as sent on `days` (UTC days, as its DateSent filter reads them),
+        every page, and those it still queues (no date sent yet, so in no DateSent list), from its newest
+        page. Network and API errors propagate: the caller asks again later."""
+        found = {}
+        for day in days:
+            for m in self.client.messages.list(to=to, date_sent=day.isoformat(), page_size=100):
+                found[m.sid] = m
+        for m in self.client.messages.list(to=to, limit=self.NEWEST, page_size=self.NEWEST):
+            if m.date_sent is None:
+                found[m.sid] = m
         return [
             ListedMessage(
                 sid=m.sid,
@@ -119,11 +131,13 @@ class TwilioGateway:
                 from_=m.from_,
                 messaging_service_sid=m.messaging_service_sid,
                 status=m.status or "",
+                created_at=m.date_created,
+                sent_at=m.date_sent,
                 segments=int(m.num_segments) if m.num_segments else None,
                 price=str(m.price) if m.price is not None else None,
                 price_unit=m.price_unit,
             )
-            for m in listed
+            for m in found.values()
         ]
 
     def is_ours(self, listed: ListedMessage) -> bool:

@@ -82,7 +82,10 @@ def test_a_dispatcher_killed_after_twilio_took_the_message_does_not_send_it_twic
     settled = message(db, message_id)
     assert (settled.status, settled.twilio_sid, settled.attempt_at) == (SmsStatus.sent, "SM" + f"{1:032x}", None)
     assert settled.sent_at == LATER and settled.claimed_until is None
-    assert fake.list_requests == [{"To": siti.phone, "DateSent": NOW.date().isoformat(), "PageSize": "100"}]
+    assert fake.list_requests == [
+        {"To": siti.phone, "DateSent": NOW.date().isoformat(), "PageSize": "100"},  # sent that day
+        {"To": siti.phone, "PageSize": "50"},  # the newest, for any Twilio still queues
+    ]
     dispatch_due(db.session, gateway, RULES, now=LATER + timedelta(hours=1))
     assert len(fake.requests) == 1  # sent exactly once
     assert "reconciled: Twilio lists it as sent" in settled.events[-1].detail
@@ -165,7 +168,7 @@ def test_an_attempt_twilio_never_received_is_sent_after_the_check(db, fake, gate
     crash(db, gateway, dies=DiesBeforeTheCall)
     first_ref = message(db, message_id).attempt_ref
     counts = dispatch_due(db.session, gateway, RULES, now=LATER).counts
-    assert (counts["sent"], counts["reconciled"], len(fake.list_requests)) == (1, 0, 1)
+    assert (counts["sent"], counts["reconciled"], len(fake.list_requests)) == (1, 0, 2)
     sent = message(db, message_id)
     assert (sent.status, sent.attempts) == (SmsStatus.accepted, 2) and sent.attempt_ref != first_ref
     assert [r["To"] for r in fake.requests] == [siti.phone]
@@ -184,8 +187,34 @@ def test_the_list_is_read_page_by_page_and_skips_messages_already_recorded(db, f
     fake.max_page_size = 2
     assert message(db, first).body == message(db, again).body
     assert dispatch_due(db.session, gateway, RULES, now=LATER).counts["reconciled"] == 1
-    assert message(db, again).twilio_sid == "SM" + f"{2:032x}" and len(fake.list_requests) == 4
+    assert message(db, again).twilio_sid == "SM" + f"{2:032x}"
+    assert [r.get("Page", "0") for r in fake.list_requests if "DateSent" in r] == ["0", "1", "2", "3"]
     assert len(fake.requests) == 7
+
+
+def test_a_message_twilio_still_queues_is_found_too(db, fake, gateway):
+    """Twilio lists a message by DateSent only once it has left; one still in its queue is found among the
+    newest messages to the number."""
+    fake.sends_at_once = False
+    [siti] = members(db)
+    message_id = queue(db, siti, "due:1")
+    crash(db, gateway)
+    assert dispatch_due(db.session, gateway, RULES, now=LATER).counts["reconciled"] == 1
+    settled = message(db, message_id)
+    assert (settled.status, settled.twilio_sid) == (SmsStatus.accepted, "SM" + f"{1:032x}")
+    assert len(fake.requests) == 1
+
+
+def test_a_text_changed_on_the_way_is_not_taken_for_never_sent(db, fake, gateway):
+    """Twilio may rewrite a text (smart encoding): no message fits, but one of ours to that number appeared
+    since the attempt, so nobody can say it never left."""
+    [siti] = members(db)
+    message_id = queue(db, siti, "due:1")
+    crash(db, gateway)
+    fake.messages[-1]["body"] = fake.messages[-1]["body"].replace("a", "à")
+    assert fake.messages[-1]["body"] != fake.requests[0]["Body"]
+    assert dispatch_due(db.session, gateway, RULES, now=LATER).counts["unknown"] == 1
+    assert message(db, message_id).status == SmsStatus.unknown and len(fake.requests) == 1
 
 
 def test_when_twilio_cannot_be_asked_nothing_is_sent_until_it_can(db, fake, gateway):
