@@ -38,6 +38,9 @@ from telecollect.policy.optouts import is_opted_out, opt_out
 CLAIM_FOR = timedelta(minutes=5)
 #: After a call that got no answer, how long before Twilio's list is read (it has listed the message by then).
 RECONCILE_AFTER = timedelta(minutes=2)
+#: A message whose reconciliation cannot read Twilio's list for this long is left to a supervisor.
+GIVE_UP_AFTER = timedelta(days=1)
+UNREADABLE = "Twilio's list could not be read"
 #: How far Twilio's clock may be behind ours when its creation times are compared with an attempt's.
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -177,9 +180,16 @@ def reconcile(session, gateway, message: SmsMessage, now: datetime) -> str | Non
     try:
         listed = gateway.messages_to(message.to_phone, days)
     except Exception as exc:  # whatever failed, nothing is sent until the list is read
+        reason = f"{UNREADABLE} ({type(exc).__name__}: {exc})"
+        if now - message.attempt_at >= GIVE_UP_AFTER:
+            message.attempt_at = None
+            _set(message, SmsStatus.unknown, now, f"{reason}; a supervisor decides")
+            return "unknown"
         message.claimed_until, message.updated_at = now + RECONCILE_AFTER, now
-        detail = f"Twilio's list could not be read ({type(exc).__name__}: {exc}); asked again later"
-        message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=detail[:300], at=now))
+        if not (message.events and (message.events[-1].detail or "").startswith(UNREADABLE)):  # once, not every try
+            message.events.append(
+                SmsEvent(status=SmsStatus.sending.value, detail=f"{reason[:270]}; asked again", at=now)
+            )
         return "unresolved"
     sids = [m.sid for m in listed]
     held = set(session.scalars(select(SmsMessage.twilio_sid).where(SmsMessage.twilio_sid.in_(sids)))) if sids else set()

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from telecollect.audit.models import AuditEvent
-from telecollect.messaging.dispatch import CLAIM_FOR, RECONCILE_AFTER, dispatch_due
+from telecollect.messaging.dispatch import CLAIM_FOR, GIVE_UP_AFTER, RECONCILE_AFTER, dispatch_due
 from telecollect.messaging.gateways import TwilioGateway
 from telecollect.messaging.models import SmsStatus
 from tests.conftest import csrf_token
@@ -225,13 +225,20 @@ def test_when_twilio_cannot_be_asked_nothing_is_sent_until_it_can(db, fake, gate
     assert dispatch_due(db.session, unreachable, RULES, now=LATER).counts["unresolved"] == 1
     waiting = message(db, message_id)
     assert (waiting.status, waiting.claimed_until) == (SmsStatus.sending, LATER + RECONCILE_AFTER)
-    assert (
-        dispatch_due(db.session, gateway, RULES, now=LATER + RECONCILE_AFTER + timedelta(seconds=1)).counts[
-            "reconciled"
-        ]
-        == 1
-    )
+    again = LATER + RECONCILE_AFTER + timedelta(seconds=1)
+    assert dispatch_due(db.session, unreachable, RULES, now=again).counts["unresolved"] == 1
+    assert [e.detail for e in message(db, message_id).events].count(waiting.events[-1].detail) == 1  # said once
+    assert dispatch_due(db.session, gateway, RULES, now=again + RECONCILE_AFTER * 2).counts["reconciled"] == 1
     assert len(fake.requests) == 1
+
+
+def test_when_twilio_cannot_be_asked_for_a_day_a_supervisor_decides(db, fake, gateway):
+    [siti] = members(db)
+    message_id = queue(db, siti, "due:1")
+    crash(db, gateway)
+    unreachable = TwilioGateway({**fake.config(TWILIO_API_BASE_URL="http://127.0.0.1:9"), "PUBLIC_BASE_URL": PUBLIC})
+    assert dispatch_due(db.session, unreachable, RULES, now=NOW + GIVE_UP_AFTER).counts["unknown"] == 1
+    assert message(db, message_id).status == SmsStatus.unknown and len(fake.requests) == 1
 
 
 def test_a_callback_naming_the_attempt_settles_it(db, client, app, fake, gateway):
