@@ -2,6 +2,7 @@
 its package, id and fixed versions; a service that answered for no package is "unreachable" (CI warns);
 packages it could not check are named. The locks pin every package with hashes."""
 
+import re
 from pathlib import Path
 
 from tools.audit import failure, verdict
@@ -49,3 +50,20 @@ def test_every_locked_package_is_pinned_with_a_hash():
     runtime = {e.split(" ")[0] for e in (ROOT / "requirements.lock").read_text().split("\n") if "==" in e}
     dev = {e.split(" ")[0] for e in (ROOT / "requirements-dev.lock").read_text().split("\n") if "==" in e}
     assert runtime <= dev  # the dev lock installs the runtime pins, the same versions
+
+
+def test_every_pin_asked_for_is_the_one_locked():
+    """Editing requirements*.txt without `make lock` would install the old pins silently: this fails instead."""
+
+    def pins(name: str) -> dict[str, str]:
+        found = {}
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.split("#", 1)[0].split(";", 1)[0].strip().rstrip("\\").strip()
+            if "==" in line:
+                package, version = line.split("==")
+                found[re.sub(r"[-_.]+", "-", package.split("[")[0]).lower()] = version.strip()
+        return found
+
+    for asked, locked in (("requirements.txt", "requirements.lock"), ("requirements-dev.txt", "requirements-dev.lock")):
+        wanted, have = pins(asked), pins(locked)
+        assert {p: v for p, v in wanted.items() if have.get(p) != v} == {}, f"run `make lock` ({asked})"
