@@ -51,7 +51,8 @@ RATE_LIMITED, OPTED_OUT, INVALID_NUMBERS = 20429, 21610, {21211, 21614}
 
 #: What can happen to a claimed message in one run. `unresolved`: the call got no answer, reconciled in a later
 #: run; `reconciled`: a past call found in Twilio's list (sent once, not again); `unknown`: left for a supervisor.
-OUTCOMES = ("sent", "held", "deferred", "retry", "failed", "canceled", "unresolved", "reconciled", "unknown")
+#: `taken`: another dispatcher claimed it again while this one was slower than its claim; left to that one.
+OUTCOMES = ("sent", "held", "deferred", "retry", "failed", "canceled", "unresolved", "reconciled", "unknown", "taken")
 
 
 @dataclass
@@ -79,13 +80,21 @@ def dispatch_due(
         if not claimed:
             break
         for message_id in claimed:
-            message = session.get(SmsMessage, message_id)
-            outcome = reconcile(session, gateway, message, now) if message.attempt_at is not None else None
-            if outcome is None:  # never called Twilio, or Twilio has no such message: send it
-                outcome = _process(session, gateway, rules, message, now, jitter)
-            result.add(outcome)
+            result.add(send_claimed(session, gateway, rules, message_id, now=now, jitter=jitter))
             session.commit()
     return result
+
+
+def send_claimed(session, gateway, rules, message_id: int, *, now: datetime, jitter=random.random) -> str:
+    """One message this dispatcher claimed at `now`: reconciled first if an earlier call's outcome is unknown,
+    then sent, unless another dispatcher took it over meanwhile (this one was slower than its claim)."""
+    message = session.get(SmsMessage, message_id)
+    if message.status != SmsStatus.sending or message.claimed_until != now + CLAIM_FOR:
+        return "taken"
+    outcome = reconcile(session, gateway, message, now) if message.attempt_at is not None else None
+    if outcome is None:  # never called Twilio, or Twilio has no such message: send it
+        outcome = _process(session, gateway, rules, message, now, jitter)
+    return outcome
 
 
 def claim_batch(session, now: datetime, size: int) -> list[int]:
@@ -126,7 +135,8 @@ def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter
     refusal = _refusal_at_send_time(session, rules, message, now)
     if refusal is not None:
         return refusal
-    _begin_attempt(message, now)
+    if not _begin_attempt(session, message, now):
+        return "taken"
     session.commit()  # the attempt is on record before anything leaves
     try:
         sent = gateway.send(message.to_phone, message.body, ref=message.attempt_ref)
@@ -146,12 +156,26 @@ def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter
     return "sent"
 
 
-def _begin_attempt(message: SmsMessage, now: datetime) -> None:
-    message.attempt_ref = uuid.uuid4().hex
-    message.attempt_at = now
-    message.attempts += 1
-    message.claimed_until, message.updated_at = now + CLAIM_FOR, now
-    message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=f"attempt {message.attempt_ref}", at=now))
+def _begin_attempt(session, message: SmsMessage, now: datetime) -> bool:
+    """Record the call about to be made, if this dispatcher still holds the claim it made at `now`: a
+    dispatcher slower than its claim finds the row claimed again by another one, and leaves it."""
+    ref = uuid.uuid4().hex
+    taken = session.execute(
+        update(SmsMessage)
+        .where(
+            SmsMessage.id == message.id,
+            SmsMessage.status == SmsStatus.sending,
+            SmsMessage.claimed_until == now + CLAIM_FOR,
+            SmsMessage.attempt_at.is_(None),
+        )
+        .values(attempt_ref=ref, attempt_at=now, attempts=SmsMessage.attempts + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(message)
+    if not taken:
+        return False
+    message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=f"attempt {ref}", at=now))
+    return True
 
 
 def _record_sent(message: SmsMessage, sent: SendResult, now: datetime, detail: str) -> None:

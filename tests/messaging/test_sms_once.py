@@ -13,7 +13,14 @@ import pytest
 from sqlalchemy import select
 
 from telecollect.audit.models import AuditEvent
-from telecollect.messaging.dispatch import CLAIM_FOR, GIVE_UP_AFTER, RECONCILE_AFTER, dispatch_due
+from telecollect.messaging.dispatch import (
+    CLAIM_FOR,
+    GIVE_UP_AFTER,
+    RECONCILE_AFTER,
+    claim_batch,
+    dispatch_due,
+    send_claimed,
+)
 from telecollect.messaging.gateways import TwilioGateway
 from telecollect.messaging.models import SmsStatus
 from tests.conftest import csrf_token
@@ -335,3 +342,18 @@ def test_an_unknown_decision_is_refused(db, client, login, make_user, fake, gate
     page = client.get(f"/sms/messages/{message_id}").text
     client.post(f"/sms/messages/{message_id}/resolve", data={"decision": "both", "csrf_token": csrf_token(page)})
     assert message(db, message_id).status == SmsStatus.unknown
+
+
+def test_a_dispatcher_slower_than_its_claim_leaves_the_message_to_the_one_that_took_it_over(db, fake, gateway):
+    """A claims a batch and is slow (a Twilio timeout per message); its claim lapses and B claims the rest
+    and sends them. When A reaches one of them it finds the claim no longer its own and sends nothing."""
+    [siti, budi] = members(db, 2)
+    first, second = queue(db, siti, "due:1"), queue(db, budi, "due:2")
+    assert claim_batch(db.session, NOW, 10) == [first, second]  # A
+    assert send_claimed(db.session, gateway, RULES, first, now=NOW) == "sent"
+    db.session.commit()
+    assert dispatch_due(db.session, gateway, RULES, now=LATER).counts["sent"] == 1  # B takes the second
+    assert send_claimed(db.session, gateway, RULES, second, now=NOW) == "taken"  # A, at last
+    db.session.commit()
+    assert message(db, second).status == SmsStatus.accepted
+    assert sorted(r["To"] for r in fake.requests) == sorted([siti.phone, budi.phone])
