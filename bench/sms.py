@@ -265,7 +265,7 @@ def warm_up(gateway, fake) -> None:
 
 def check_dispatch(engine, url: str, fake, since: int, rows: int, counts: dict) -> None:
     """Every message accepted with an id of its own; the fake got one request per message, to its number."""
-    expected = {"sent": rows, "held": 0, "deferred": 0, "retry": 0, "failed": 0, "canceled": 0}
+    expected = {**dict.fromkeys(counts, 0), "sent": rows}
     if counts != expected:
         raise BenchError(f"dispatch_due reported {counts}, expected {expected}")
     with engine.connect(url) as connection:

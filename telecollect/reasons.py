@@ -174,6 +174,8 @@ REASONS = {
     "policy_opt_out": _l("the number asked not to be contacted on %(channel)s"),
     # -- imports and exports
     # -- messaging
+    "sms_decision": _l("Choose 'mark sent' or 'send again'."),
+    "sms_not_unknown": _l("This message no longer waits for a decision: it was settled already."),
     # -- disclosure and scoping
     "too_many_reads": _l("Too many families opened in a short time. Try again in %(seconds)s seconds."),
     "too_many_searches": _l("Too many searches in a short time. Try again in %(seconds)s seconds."),

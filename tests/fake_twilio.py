@@ -3,16 +3,25 @@
 The real `twilio` SDK is pointed at it (TWILIO_API_BASE_URL), so tests and
 benchmarks exercise the SDK's own request and error handling. Answers can be
 scripted: a queue of one-off answers (429, 500 …) and per-number errors
-(21610, 21211 …). Run it by hand with `python -m tests.fake_twilio --port 8765`.
+(21610, 21211 …). It keeps what it accepted and lists it like Twilio (GET
+Messages.json filtered by `To` and `DateSent`, page by page), and it can be
+slow: a create it has accepted answers only after `slow_answers` seconds, so a
+client whose timeout is shorter never hears of it, and a client killed
+meanwhile dies after Twilio took the message. Run it by hand with
+`python -m tests.fake_twilio --port 8765`.
 """
 
 import argparse
 import base64
+import contextlib
 import itertools
 import json
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 ERRORS = {
     21211: (400, "The 'To' number is not a valid phone number."),
@@ -29,6 +38,17 @@ class FakeTwilio:
         self.requests: list[dict] = []
         self.script: list[tuple[int, int | None]] = []  # one-off answers, consumed in order
         self.number_errors: dict[str, int] = {}  # To → Twilio error code
+        self.messages: list[dict] = []  # what it accepted, oldest first, as it lists them
+        self.list_requests: list[dict] = []  # the query of every GET Messages.json
+        #: Seconds the next accepted creates wait before answering, one per create, consumed in order.
+        self.slow_answers: list[float] = []
+        self.max_page_size = 50
+        #: False: what it accepts stays queued (no date sent, so in no DateSent list), as under a long queue.
+        self.sends_at_once = True
+        #: Twilio's clock, for `date_sent` (tests pin it to their business time).
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.answered = threading.Event()  # set after each answer to a create (a slow one included)
+        self._release = threading.Event()  # set by stop(): slow answers stop waiting
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -44,6 +64,7 @@ class FakeTwilio:
         return self
 
     def stop(self) -> None:
+        self._release.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -72,11 +93,12 @@ class FakeTwilio:
         if code is not None:
             return ERRORS[code][0], self._error(ERRORS[code][0], code)
         body = form.get("Body", "")
-        return 201, {
+        now = self.now()
+        message = {
             "sid": f"SM{number:032x}",
             "account_sid": self.account_sid,
             "to": form.get("To"),
-            "from": None,
+            "from": form.get("From"),
             "messaging_service_sid": form.get("MessagingServiceSid"),
             "body": body,
             "status": "accepted",
@@ -88,11 +110,54 @@ class FakeTwilio:
             "price_unit": "USD",
             "error_code": None,
             "error_message": None,
-            "date_created": None,
+            "date_created": format_datetime(now),
             "date_sent": None,
-            "date_updated": None,
+            "date_updated": format_datetime(now),
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/SM{number:032x}.json",
             "subresource_uris": {},
+        }
+        with self._lock:
+            # Listed as Twilio shows it a moment later: sent, with the day it left.
+            if self.sends_at_once:
+                self.messages.append({**message, "status": "sent", "date_sent": format_datetime(now), "_sent_on": now})
+            else:
+                self.messages.append({**message, "status": "queued", "_sent_on": None})
+            delay = self.slow_answers.pop(0) if self.slow_answers else 0
+        if delay:
+            self._release.wait(delay)
+        return 201, message
+
+    def listing(self, query: dict) -> dict:
+        """GET Messages.json: newest first, filtered by To and DateSent (a UTC day), in Twilio's paging shape."""
+        with self._lock:
+            self.list_requests.append(query)
+            rows = list(reversed(self.messages))
+        if query.get("To"):
+            rows = [m for m in rows if m["to"] == query["To"]]
+        if query.get("From"):
+            rows = [m for m in rows if m["from"] == query["From"]]
+        if query.get("DateSent"):
+            day = query["DateSent"][:10]  # YYYY-MM-DD, or the SDK's YYYY-MM-DDT00:00:00Z
+            rows = [m for m in rows if m["_sent_on"] and m["_sent_on"].astimezone(UTC).date().isoformat() == day]
+        size = max(1, min(int(query.get("PageSize") or 50), self.max_page_size))
+        page = int(query.get("Page") or 0)
+        chunk = rows[page * size : (page + 1) * size]
+        base = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        filters = {k: v for k, v in query.items() if k in ("To", "From", "DateSent")}
+
+        def uri(n: int) -> str:
+            return f"{base}?{urlencode({**filters, 'PageSize': size, 'Page': n, 'PageToken': f'PA{n}'})}"
+
+        return {
+            "messages": [{k: v for k, v in m.items() if not k.startswith("_")} for m in chunk],
+            "page": page,
+            "page_size": size,
+            "start": page * size,
+            "end": page * size + max(0, len(chunk) - 1),
+            "uri": uri(page),
+            "first_page_uri": uri(0),
+            "previous_page_uri": uri(page - 1) if page else None,
+            "next_page_uri": uri(page + 1) if (page + 1) * size < len(rows) else None,
         }
 
     @staticmethod
@@ -114,15 +179,31 @@ class FakeTwilio:
             # waits for the client's delayed ACK, 40 ms per request.
             disable_nagle_algorithm = True
 
-            def do_POST(self):
+            def _refused(self, path: str) -> bool:
                 expected = base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
                 if self.headers.get("Authorization") != f"Basic {expected}":
-                    return self._send(401, {"code": 20003, "message": "Authenticate", "status": 401})
-                if self.path != f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json":
-                    return self._send(404, {"code": 20404, "message": "Not found", "status": 404})
+                    self._send(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                    return True
+                if path != f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json":
+                    self._send(404, {"code": 20404, "message": "Not found", "status": 404})
+                    return True
+                return False
+
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                return self._send(*fake.answer(form))
+                if self._refused(self.path):
+                    return
+                status, payload = fake.answer(form)
+                # The client may have given up waiting (timeout) or died: Twilio has the message all the same.
+                with contextlib.suppress(OSError):
+                    self._send(status, payload)
+                fake.answered.set()
+
+            def do_GET(self):
+                parts = urlsplit(self.path)
+                if not self._refused(parts.path):
+                    self._send(200, fake.listing({k: v[0] for k, v in parse_qs(parts.query).items()}))
 
             def _send(self, status, payload):
                 data = json.dumps(payload).encode()

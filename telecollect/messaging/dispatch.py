@@ -1,39 +1,63 @@
-"""The dispatcher: sends due SMS in batches, safely beside another dispatcher.
+"""The dispatcher: sends due SMS in batches, safely beside another dispatcher, and never twice.
 
 Rows are claimed first, in one statement, and the claim is committed before
 anything leaves (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: its single
 writer), so two dispatchers never hold the same message. The contact policy is
 asked again at send time: a message planned for the evening waits until SMS
-hours open; a number that opted out meanwhile is never messaged. A dispatcher
-that dies holding a claim loses it when `claimed_until` passes.
+hours open; a number that opted out meanwhile is never messaged.
+
+Twilio has no idempotency key for messages, so each call is recorded first:
+`attempt_ref` and `attempt_at` are committed before the HTTP call (this is why
+the dispatcher commits mid-way, message by message). A call whose answer never
+came back (a read timeout, a dispatcher killed mid-send) leaves the row
+`sending` with `attempt_at` set; once its claim lapses the next dispatcher
+reconciles it with Twilio's list of the recipient's messages of that day (same
+sender, same body, a SID none of our rows holds yet): exactly one such message
+→ it was sent, recorded with its SID; none, and nothing else of ours to that
+number since → it never left, sent now; anything less certain → `unknown`, for
+a supervisor to settle on the outbox page. A status callback
+carrying the attempt's reference (`?ref=`) settles it too. Nothing with an
+unknown outcome is sent again by itself.
 """
 
 import random
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
 from telecollect.contacts.models import Channel
 from telecollect.db import is_postgresql
-from telecollect.messaging.gateways import SendError
-from telecollect.messaging.models import TWILIO_STATUS, SmsEvent, SmsKind, SmsMessage, SmsStatus
+from telecollect.messaging.gateways import OutcomeUnknown, SendError, SendResult
+from telecollect.messaging.models import STATUS_RANK, TWILIO_STATUS, SmsEvent, SmsKind, SmsMessage, SmsStatus
 from telecollect.participants.models import Participant
 from telecollect.policy import rules as policy
 from telecollect.policy.optouts import is_opted_out, opt_out
 
 CLAIM_FOR = timedelta(minutes=5)
+#: After a call that got no answer, how long before Twilio's list is read (it has listed the message by then).
+RECONCILE_AFTER = timedelta(minutes=2)
+#: A message whose reconciliation cannot read Twilio's list for this long is left to a supervisor.
+GIVE_UP_AFTER = timedelta(days=1)
+UNREADABLE = "Twilio's list could not be read"
+#: How far Twilio's clock may be behind ours when its creation times are compared with an attempt's.
+CLOCK_SKEW = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 #: Twilio codes: 20429 too many requests; 21610 the recipient replied STOP;
 #: 21211 invalid 'To' number; 21614 'To' is not a mobile number.
 RATE_LIMITED, OPTED_OUT, INVALID_NUMBERS = 20429, 21610, {21211, 21614}
 
 
+#: What can happen to a claimed message in one run. `unresolved`: the call got no answer, reconciled in a later
+#: run; `reconciled`: a past call found in Twilio's list (sent once, not again); `unknown`: left for a supervisor.
+#: `taken`: another dispatcher claimed it again while this one was slower than its claim; left to that one.
+OUTCOMES = ("sent", "held", "deferred", "retry", "failed", "canceled", "unresolved", "reconciled", "unknown", "taken")
+
+
 @dataclass
 class DispatchResult:
-    counts: dict = field(
-        default_factory=lambda: {"sent": 0, "held": 0, "deferred": 0, "retry": 0, "failed": 0, "canceled": 0}
-    )
+    counts: dict = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
 
     def add(self, outcome: str) -> None:
         self.counts[outcome] += 1
@@ -56,13 +80,25 @@ def dispatch_due(
         if not claimed:
             break
         for message_id in claimed:
-            result.add(_process(session, gateway, rules, session.get(SmsMessage, message_id), now, jitter))
+            result.add(send_claimed(session, gateway, rules, message_id, now=now, jitter=jitter))
             session.commit()
     return result
 
 
+def send_claimed(session, gateway, rules, message_id: int, *, now: datetime, jitter=random.random) -> str:
+    """One message this dispatcher claimed at `now`: reconciled first if an earlier call's outcome is unknown,
+    then sent, unless another dispatcher took it over meanwhile (this one was slower than its claim)."""
+    message = session.get(SmsMessage, message_id)
+    if message.status != SmsStatus.sending or message.claimed_until != now + CLAIM_FOR:
+        return "taken"
+    outcome = reconcile(session, gateway, message, now) if message.attempt_at is not None else None
+    if outcome is None:  # never called Twilio, or Twilio has no such message: send it
+        outcome = _process(session, gateway, rules, message, now, jitter)
+    return outcome
+
+
 def claim_batch(session, now: datetime, size: int) -> list[int]:
-    """Claim up to `size` due messages (and ones a dead dispatcher left claimed); commits the claim."""
+    """Claim up to `size` due messages (and ones whose claim lapsed: reconciled first); commits the claim."""
     due = (
         select(SmsMessage.id)
         .where(
@@ -83,7 +119,6 @@ def claim_batch(session, now: datetime, size: int) -> list[int]:
             .values(
                 status=SmsStatus.sending,
                 claimed_until=now + CLAIM_FOR,
-                attempts=SmsMessage.attempts + 1,
                 updated_at=now,
             )
             .returning(SmsMessage.id)
@@ -100,19 +135,106 @@ def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter
     refusal = _refusal_at_send_time(session, rules, message, now)
     if refusal is not None:
         return refusal
+    if not _begin_attempt(session, message, now):
+        return "taken"
+    session.commit()  # the attempt is on record before anything leaves
     try:
-        sent = gateway.send(message.to_phone, message.body)
+        sent = gateway.send(message.to_phone, message.body, ref=message.attempt_ref)
     except SendError as error:
+        message.attempt_at = None  # Twilio answered: nothing left
         return _handle_error(session, message, error, now, jitter)
+    except OutcomeUnknown as error:
+        message.claimed_until, message.updated_at = now + RECONCILE_AFTER, now
+        detail = f"no answer from Twilio ({error}): checked against Twilio's list before any resend"
+        message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=detail[:300], at=now))
+        return "unresolved"
+    message.attempt_at = None
     if sent.status == "held":
         _set(message, SmsStatus.held, now, "SMS_BACKEND=outbox: kept in the outbox")
         return "held"
+    _record_sent(message, sent, now, f"twilio {sent.status} {sent.sid}")
+    return "sent"
+
+
+def _begin_attempt(session, message: SmsMessage, now: datetime) -> bool:
+    """Record the call about to be made, if this dispatcher still holds the claim it made at `now`: a
+    dispatcher slower than its claim finds the row claimed again by another one, and leaves it."""
+    ref = uuid.uuid4().hex
+    taken = session.execute(
+        update(SmsMessage)
+        .where(
+            SmsMessage.id == message.id,
+            SmsMessage.status == SmsStatus.sending,
+            SmsMessage.claimed_until == now + CLAIM_FOR,
+            SmsMessage.attempt_at.is_(None),
+        )
+        .values(attempt_ref=ref, attempt_at=now, attempts=SmsMessage.attempts + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(message)
+    if not taken:
+        return False
+    message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=f"attempt {ref}", at=now))
+    return True
+
+
+def _record_sent(message: SmsMessage, sent: SendResult, now: datetime, detail: str) -> None:
     message.twilio_sid = sent.sid
     message.segments = sent.segments or message.segments
     message.price, message.price_unit = sent.price, sent.price_unit
-    message.sent_at = now
-    _set(message, TWILIO_STATUS.get(sent.status, SmsStatus.accepted), now, f"twilio {sent.status} {sent.sid}")
-    return "sent"
+    message.sent_at = message.sent_at or now
+    status = TWILIO_STATUS.get(sent.status, SmsStatus.accepted)
+    if STATUS_RANK.get(message.status, 0) >= STATUS_RANK.get(status, 0) and message.status in STATUS_RANK:
+        status = message.status  # a status callback got here first and is further along
+    _set(message, status, now, detail)
+
+
+def reconcile(session, gateway, message: SmsMessage, now: datetime) -> str | None:
+    """Settle a call whose answer never came back, from Twilio's list of the recipient's messages.
+
+    Returns "reconciled" (exactly one message of ours with this text that no row of ours holds: it left,
+    recorded with its SID), "unknown" (several fit; or none fits but another message of ours to this
+    number, unheld, was created since the attempt: its text may have been changed on the way, e.g. by
+    smart encoding; a supervisor decides), "unresolved" (the list could not be read: asked again later),
+    or None: Twilio has nothing of ours for this number since the attempt, so it never left and may be
+    sent now.
+    """
+    assert message.attempt_at is not None
+    days = sorted({message.attempt_at.astimezone(UTC).date(), now.astimezone(UTC).date()})  # DateSent: UTC days
+    try:
+        listed = gateway.messages_to(message.to_phone, days)
+    except Exception as exc:  # whatever failed, nothing is sent until the list is read
+        reason = f"{UNREADABLE} ({type(exc).__name__}: {exc})"
+        if now - message.attempt_at >= GIVE_UP_AFTER:
+            message.attempt_at = None
+            _set(message, SmsStatus.unknown, now, f"{reason}; a supervisor decides")
+            return "unknown"
+        message.claimed_until, message.updated_at = now + RECONCILE_AFTER, now
+        if not (message.events and (message.events[-1].detail or "").startswith(UNREADABLE)):  # once, not every try
+            message.events.append(
+                SmsEvent(status=SmsStatus.sending.value, detail=f"{reason[:270]}; asked again", at=now)
+            )
+        return "unresolved"
+    sids = [m.sid for m in listed]
+    held = set(session.scalars(select(SmsMessage.twilio_sid).where(SmsMessage.twilio_sid.in_(sids)))) if sids else set()
+    unheld = [m for m in listed if gateway.is_ours(m) and m.sid not in held]
+    fitting = [m for m in unheld if m.body == message.body]
+    message.attempt_at, attempt_at = None, message.attempt_at
+    if len(fitting) == 1:
+        found = fitting[0]
+        result = SendResult(found.status, found.sid, found.segments, found.price, found.price_unit)
+        _record_sent(message, result, now, f"reconciled: Twilio lists it as {found.status} {found.sid}")
+        return "reconciled"
+    since = attempt_at - CLOCK_SKEW
+    doubtful = fitting or [m for m in unheld if m.created_at is None or m.created_at >= since]
+    if doubtful:
+        names = " ".join(sorted(m.sid for m in doubtful))
+        what = "messages fit" if fitting else "other messages of ours since the attempt"
+        _set(message, SmsStatus.unknown, now, f"reconciled: {len(doubtful)} {what} ({names}); a supervisor decides")
+        return "unknown"
+    detail = "reconciled: Twilio has no such message; sent now"
+    message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=detail, at=now))
+    return None
 
 
 def _refusal_at_send_time(session, rules, message: SmsMessage, now: datetime) -> str | None:
@@ -128,7 +250,6 @@ def _refusal_at_send_time(session, rules, message: SmsMessage, now: datetime) ->
         return None  # the participant asked just now: answering is not contacting them
     window = policy.window_decision(session, rules, message.timezone, now)
     if not window.allowed:
-        message.attempts -= 1  # waiting for SMS hours is not a try
         message.next_attempt_at = window.retry_at
         _set(message, SmsStatus.queued, now, f"waits: {window.reason}")
         return "deferred"

@@ -1,10 +1,13 @@
 """Where SMS go: nowhere (the outbox keeps them) or Twilio, through its official SDK."""
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
+import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 STATUS_CALLBACK_PATH = "/twilio/sms/status"
 
@@ -28,13 +31,40 @@ class SendError(Exception):
         self.message = message
 
 
+class OutcomeUnknown(Exception):
+    """The request may have reached Twilio but no answer came back (a read timeout, a dropped connection):
+    whether the message left is unknown, and only Twilio's list of messages can tell."""
+
+
+@dataclass
+class ListedMessage:
+    """One outgoing message as Twilio lists it."""
+
+    sid: str
+    body: str
+    from_: str | None
+    messaging_service_sid: str | None
+    status: str
+    created_at: datetime | None = None
+    sent_at: datetime | None = None  #: None while Twilio still queues it
+    segments: int | None = None
+    price: str | None = None
+    price_unit: str | None = None
+
+
 class OutboxGateway:
     """SMS_BACKEND=outbox: nothing leaves the building; messages are held for people to see."""
 
     name = "outbox"
 
-    def send(self, to: str, body: str) -> SendResult:
+    def send(self, to: str, body: str, ref: str | None = None) -> SendResult:
         return SendResult(status="held")
+
+    def messages_to(self, to: str, days: list[date]) -> list[ListedMessage]:
+        return []  # nothing ever leaves
+
+    def is_ours(self, listed: ListedMessage) -> bool:
+        return False
 
 
 class TwilioGateway:
@@ -57,13 +87,21 @@ class TwilioGateway:
         )
         self.status_callback = config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_CALLBACK_PATH
 
-    def send(self, to: str, body: str) -> SendResult:
+    def send(self, to: str, body: str, ref: str | None = None) -> SendResult:
+        """Create the message; `ref` (the attempt's reference) rides in the StatusCallback URL.
+
+        SendError: Twilio answered with an error, or the request never reached it (tried again later).
+        OutcomeUnknown: the request may have reached Twilio but its answer did not come back.
+        """
+        callback = f"{self.status_callback}?ref={ref}" if ref else self.status_callback
         try:
-            message = self.client.messages.create(to=to, body=body, status_callback=self.status_callback, **self.sender)
+            message = self.client.messages.create(to=to, body=body, status_callback=callback, **self.sender)
         except TwilioRestException as exc:
             raise SendError(exc.status, exc.code, exc.msg) from exc
-        except Exception as exc:  # network errors: treated like a 5xx, tried again later
-            raise SendError(503, None, f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:
+            if _never_reached_twilio(exc):  # like a 5xx: tried again later
+                raise SendError(503, None, f"{type(exc).__name__}: {exc}") from exc
+            raise OutcomeUnknown(f"{type(exc).__name__}: {exc}") from exc
         return SendResult(
             status=message.status or "queued",
             sid=message.sid,
@@ -71,6 +109,52 @@ class TwilioGateway:
             price=str(message.price) if message.price is not None else None,
             price_unit=message.price_unit,
         )
+
+    #: How many of the newest messages to a number are read for those Twilio still queues.
+    NEWEST = 50
+
+    def messages_to(self, to: str, days: list[date]) -> list[ListedMessage]:
+        """The messages to `to` Twilio lists as sent on `days` (UTC days, as its DateSent filter reads them),
+        every page, and those it still queues (no date sent yet, so in no DateSent list), from its newest
+        page. Network and API errors propagate: the caller asks again later."""
+        found = {}
+        for day in days:
+            for m in self.client.messages.list(to=to, date_sent=day.isoformat(), page_size=100):
+                found[m.sid] = m
+        for m in self.client.messages.list(to=to, limit=self.NEWEST, page_size=self.NEWEST):
+            if m.date_sent is None:
+                found[m.sid] = m
+        return [
+            ListedMessage(
+                sid=m.sid,
+                body=m.body or "",
+                from_=m.from_,
+                messaging_service_sid=m.messaging_service_sid,
+                status=m.status or "",
+                created_at=m.date_created,
+                sent_at=m.date_sent,
+                segments=int(m.num_segments) if m.num_segments else None,
+                price=str(m.price) if m.price is not None else None,
+                price_unit=m.price_unit,
+            )
+            for m in found.values()
+        ]
+
+    def is_ours(self, listed: ListedMessage) -> bool:
+        """Whether a listed message left from our sender (our messaging service, or our number)."""
+        if "messaging_service_sid" in self.sender:
+            return listed.messaging_service_sid == self.sender["messaging_service_sid"]
+        return listed.from_ == self.sender["from_"]
+
+
+def _never_reached_twilio(exc: Exception) -> bool:
+    """A refused or timed-out connection sent nothing; anything later (a read timeout, a reset) may have."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return isinstance(reason, NewConnectionError)  # refused, unreachable, or no such host
+    return False
 
 
 def gateway_from_config(config: dict):

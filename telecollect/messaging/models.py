@@ -48,6 +48,9 @@ class SmsStatus(str, enum.Enum):
     undelivered = "undelivered"
     failed = "failed"
     canceled = "canceled"  #: not sent: opted out or no valid number at send time
+    #: Twilio may or may not have it (no answer, or a dispatcher died mid-send) and the reconciliation
+    #: could not tell for certain: waits for a supervisor, never sent again by itself.
+    unknown = "unknown"
 
 
 #: Delivery status only moves forward; a late or repeated callback changes nothing.
@@ -104,6 +107,12 @@ class SmsMessage(db.Model):
     #: A dispatcher's claim on the row, so that two dispatchers never send it twice.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    #: The reference of the latest call to Twilio, committed before the call and carried in its
+    #: StatusCallback URL (`?ref=`), so a callback can name the message even when its SID never came back.
+    attempt_ref: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    #: When that call began, while its outcome is unknown (committed before the call; cleared once the
+    #: answer is known). A row `sending` with this set is reconciled with Twilio's list, never resent blindly.
+    attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     twilio_sid: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
     encoding: Mapped[str] = mapped_column(String(6), default="GSM-7", server_default="GSM-7", nullable=False)
     segments: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)

@@ -7,14 +7,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from telecollect.audit import services as audit
 from telecollect.clock import day_bounds
 from telecollect.contacts.models import Channel, OptOut
+from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.messaging import templates
 from telecollect.messaging.encoding import encoding_of, non_gsm_characters, segment_count
 from telecollect.messaging.models import ReminderSetting, SmsKind, SmsMessage, SmsStatus
 from telecollect.messaging.reminders import DEFAULT_SETTINGS, setting
+from telecollect.messaging.services import resolve_unknown
 from telecollect.participants.models import Participant
 from telecollect.phones import InvalidPhone, normalize_mobile
 from telecollect.policy.optouts import opt_in, opt_out
@@ -48,10 +51,12 @@ def outbox():
         ).all()
     )
     messages = db.session.scalars(query.order_by(SmsMessage.id.desc()).limit(200)).all()
+    waiting = db.session.scalar(select(func.count()).where(SmsMessage.status == SmsStatus.unknown))
     return render_template(
         "messaging/outbox.html",
         messages=messages,
         totals=totals,
+        waiting=waiting,
         args=request.args,
         statuses=list(SmsStatus),
         kinds=list(SmsKind),
@@ -86,6 +91,22 @@ def _filtered(query, args):
 def message(message_id):
     """One message and its status history."""
     return render_template("messaging/message.html", message=db.get_or_404(SmsMessage, message_id))
+
+
+@bp.route("/messages/<int:message_id>/resolve", methods=["POST"])
+@roles_required("supervisor")
+def resolve(message_id):
+    """A supervisor settles a message whose outcome is unknown: mark it sent, or send it again (audited)."""
+    message = db.get_or_404(SmsMessage, message_id)
+    decision = request.form.get("decision", "")
+    try:
+        resolve_unknown(db.session, message, decision, by=current_user.username, now=now_utc())
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("messaging.message", message_id=message_id))
+    audit.record(db.session, f"sms.{decision}", user=current_user, target=message, detail="outcome was unknown")
+    flash(_("Queued to be sent again.") if decision == "send_again" else _("Marked as sent."), "success")
+    return redirect(url_for("messaging.message", message_id=message_id))
 
 
 @bp.route("/opt-outs", methods=["GET", "POST"])

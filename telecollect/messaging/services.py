@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from telecollect.contacts.models import Channel
+from telecollect.errors import Conflict, ServiceError
 from telecollect.messaging.models import (
     STATUS_RANK,
     TWILIO_STATUS,
@@ -12,6 +13,7 @@ from telecollect.messaging.models import (
     SmsEvent,
     SmsKind,
     SmsMessage,
+    SmsStatus,
 )
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Participant
@@ -23,17 +25,39 @@ START_WORDS = {"START", "MULAI", "UNSTOP"}
 INFO_WORDS = {"INFO", "CEK"}
 
 
-def apply_status(session, sid: str, twilio_status: str, error_code: str | None, now: datetime) -> bool:
+def apply_status(
+    session, sid: str, twilio_status: str, error_code: str | None, now: datetime, ref: str | None = None
+) -> bool:
     """Move a message's delivery status forward; a late or repeated callback changes nothing.
 
+    `ref` is the attempt's reference from the callback URL: it names a message whose SID never came back
+    (the call timed out, or the dispatcher died mid-send), which the callback settles as sent.
     Returns whether anything changed. Unknown SIDs are ignored (another branch's number).
     """
-    message = session.scalar(select(SmsMessage).where(SmsMessage.twilio_sid == sid))
     status = TWILIO_STATUS.get((twilio_status or "").lower())
-    if message is None or status is None:
+    if status is None or not sid:
+        return False
+    message = session.scalar(select(SmsMessage).where(SmsMessage.twilio_sid == sid))
+    settled = False
+    if message is None and ref:
+        message = session.scalar(
+            select(SmsMessage).where(SmsMessage.attempt_ref == ref, SmsMessage.twilio_sid.is_(None))
+        )
+        if message is None:
+            return False
+        message.twilio_sid, message.attempt_at = sid, None
+        message.sent_at = message.sent_at or now
+        message.claimed_until = None
+        message.events.append(
+            SmsEvent(status=message.status.value, detail=f"callback names attempt {ref}: {sid}", at=now)
+        )
+        if message.status not in STATUS_RANK:  # sending or unknown: Twilio has it
+            message.status = SmsStatus.accepted
+        settled = True
+    if message is None:
         return False
     if STATUS_RANK.get(status, 0) <= STATUS_RANK.get(message.status, 0):
-        return False
+        return settled
     message.status, message.updated_at = status, now
     if error_code:
         message.error_code = int(error_code) if str(error_code).isdigit() else None
@@ -45,6 +69,41 @@ def apply_status(session, sid: str, twilio_status: str, error_code: str | None, 
         )
     )
     return True
+
+
+#: A supervisor's decisions on a message whose outcome is unknown.
+DECISIONS = ("mark_sent", "send_again")
+
+
+def resolve_unknown(session, message: SmsMessage, decision: str, *, by: str, now: datetime) -> None:
+    """A supervisor settles a message the reconciliation could not: `mark_sent` (Twilio has it, e.g. seen in
+    its console: recorded as sent, never sent again) or `send_again` (it did not leave: queued to go now,
+    through the contact policy like any message).
+
+    The change is one conditional UPDATE, so two supervisors deciding at once settle it once.
+    Errors: ServiceError `sms_decision` (no such decision); Conflict `sms_not_unknown` (not waiting for a
+    decision, e.g. another supervisor settled it first).
+    """
+    if decision not in DECISIONS:
+        raise ServiceError("sms_decision", "decision")
+    values: dict = {"claimed_until": None, "attempt_at": None, "updated_at": now}
+    if decision == "mark_sent":
+        values |= {"status": SmsStatus.sent, "sent_at": func.coalesce(SmsMessage.sent_at, now)}
+        detail = f"marked sent by {by}"
+    else:
+        values |= {"status": SmsStatus.queued, "next_attempt_at": now}
+        detail = f"to be sent again, by {by}"
+    changed = session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message.id, SmsMessage.status == SmsStatus.unknown)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise Conflict("sms_not_unknown", "status")
+    session.add(SmsEvent(message_id=message.id, status=values["status"].value, detail=detail[:300], at=now))
+    session.flush()
+    session.expire(message)
 
 
 def handle_inbound(

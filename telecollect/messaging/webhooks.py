@@ -31,6 +31,7 @@ def status():
         request.form.get("MessageStatus", ""),
         request.form.get("ErrorCode"),
         now_utc(),
+        ref=request.args.get("ref"),
     )
     return "", 204
 
