@@ -1,7 +1,7 @@
 """SMS attempts recorded before the call to Twilio: a reference and the time the call began
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-30 05:10:00
 
 A dispatcher commits `attempt_ref` and `attempt_at` before it calls Twilio, so
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
