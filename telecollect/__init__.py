@@ -177,6 +177,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from telecollect.admin.routes import bp as admin_bp
+    from telecollect.api.converters import register_converters
     from telecollect.api.routes import bp as api_bp
     from telecollect.auth.routes import bp as auth_bp
     from telecollect.messaging.routes import bp as messaging_bp
@@ -187,6 +188,7 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
 
+    register_converters(app)  # before any rule is added: an id no column holds is 404, not a 500
     for blueprint in (
         auth_bp,
         admin_bp,

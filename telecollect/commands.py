@@ -12,6 +12,7 @@ from telecollect.queues.cli import holidays_group, queue_group
 from telecollect.regions import cli as regions_cli  # noqa: F401  (adds `import regions`)
 from telecollect.reports import cli as reports_cli  # noqa: F401  (adds `report …`)
 from telecollect.scheduler.cli import jobs_group, scheduler_group
+from telecollect.scheduler.housekeeping import retention_group
 
 GROUPS = (
     import_group,
@@ -24,6 +25,7 @@ GROUPS = (
     programs_group,
     scheduler_group,
     jobs_group,
+    retention_group,
 )
 
 

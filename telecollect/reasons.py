@@ -180,6 +180,15 @@ REASONS = {
     "too_many_reads": _l("Too many families opened in a short time. Try again in %(seconds)s seconds."),
     "too_many_searches": _l("Too many searches in a short time. Try again in %(seconds)s seconds."),
     # -- API and CLI input
+    "json_field_type": _l("%(field_name)s must be %(expected)s."),
+    "json_field_choice": _l("%(field_name)s must be one of: %(allowed)s."),
+    "json_field_required": _l("%(field_name)s is required."),
+    "json_field_too_long": _l("%(field_name)s may have at most %(max)d characters."),
+    "json_field_too_short": _l("%(field_name)s needs at least %(min)d characters."),
+    "json_field_below": _l("%(field_name)s must be at least %(min)d."),
+    "json_field_above": _l("%(field_name)s must be at most %(max)d."),
+    "json_field_pattern": _l("%(field_name)s is not written in the expected form."),
+    "json_field_format": _l("%(field_name)s must be written like %(example)s."),
 }
 
 

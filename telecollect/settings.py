@@ -12,7 +12,7 @@ folders in `telecollect/_bundle/` (see pyproject.toml). `resource_dir` decides.
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -148,6 +148,14 @@ def load_config(instance_path: Path | None = None) -> dict:
         #: SQLite page cache while an import writes (see db.bulk_write_cache).
         "IMPORT_SQLITE_CACHE_MB": _int("IMPORT_SQLITE_CACHE_MB", 64),
         "PAGE_SIZE": _int("PAGE_SIZE", 50),
+        # Retention of personal data, in days (UU PDP 27/2022; SECURITY.md): `flask retention purge` and the
+        # scheduler's daily job erase or delete what is older.
+        "RETENTION_CONTACT_NOTES_DAYS": _int("RETENTION_CONTACT_NOTES_DAYS", 365),
+        "RETENTION_SMS_DAYS": _int("RETENTION_SMS_DAYS", 180),
+        "RETENTION_AUDIT_DAYS": _int("RETENTION_AUDIT_DAYS", 730),
+        "RETENTION_LOGIN_ATTEMPTS_DAYS": _int("RETENTION_LOGIN_ATTEMPTS_DAYS", 90),
+        "RETENTION_IMPORT_REJECTS_DAYS": _int("RETENTION_IMPORT_REJECTS_DAYS", 30),
+        "RETENTION_THROTTLE_DAYS": _int("RETENTION_THROTTLE_DAYS", 2),
         # Contact policy (telecollect.policy.rules): local time of the participant.
         "CALLING_HOURS": os.environ.get("CALLING_HOURS", "08:00-20:00"),
         "CALLING_DAYS": os.environ.get("CALLING_DAYS", "mon-sat"),
@@ -183,6 +191,39 @@ def load_config(instance_path: Path | None = None) -> dict:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How many days each kind of personal data is kept before the purge erases it (SECURITY.md)."""
+
+    #: Contact attempts' notes and dialled numbers (the attempt's outcome and time stay for reports and credit).
+    contact_notes_days: int = 365
+    #: Outgoing SMS (body, number, delivery events) once finished, and participants' replies.
+    sms_days: int = 180
+    #: Audit events (disclosures, sign-ins, changes).
+    audit_days: int = 730
+    #: Sign-in attempts (username, IP).
+    login_attempts_days: int = 90
+    #: Rows an import rejected, kept as they were for download.
+    import_rejects_days: int = 30
+    #: Throttle counters (keys hold IPs and usernames).
+    throttle_days: int = 2
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not 1 <= value <= 36_500:
+                raise ValueError(f"RETENTION_{name.removesuffix('_days').upper()}_DAYS must be 1-36500, got {value}")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "Retention":
+        defaults = cls()
+        return cls(
+            **{
+                name: int(config.get(f"RETENTION_{name.removesuffix('_days').upper()}_DAYS", default))
+                for name, default in vars(defaults).items()
+            }
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """The installation's settings the domains use, built once in `create_app` from the configuration and
     passed explicitly from the edge (request, command, job) to the workflows and services that need them.
@@ -201,6 +242,8 @@ class Settings:
     installment_due_day: int = 10
     import_batch_size: int = 2000
     import_sqlite_cache_mb: int = 64
+    #: Days each kind of personal data is kept (SECURITY.md, "Retention"); the purge erases what is older.
+    retention: Retention = field(default_factory=Retention)
 
     def __post_init__(self) -> None:
         if self.branch_timezone not in ("WIB", "WITA", "WIT"):
@@ -226,6 +269,7 @@ class Settings:
             installment_due_day=int(config["INSTALLMENT_DUE_DAY"]),
             import_batch_size=int(config["IMPORT_BATCH_SIZE"]),
             import_sqlite_cache_mb=int(config["IMPORT_SQLITE_CACHE_MB"]),
+            retention=Retention.from_config(config),
         )
 
 

@@ -10,7 +10,7 @@ request's single commit, beside a failed sign-in). Call it before the request wr
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, delete
+from sqlalchemy import Integer, String, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -71,7 +71,9 @@ def peek(session: Session, key: str, *, window: timedelta, now: datetime) -> int
     return row.count if row else 0
 
 
-def forget_before(session: Session, before: datetime) -> int:
-    """Drop windows that started before `before` (the purge job keeps the table small)."""
+def forget_before(session: Session, before: datetime, *, dry_run: bool = False) -> int:
+    """Drop windows that started before `before` (the purge job keeps the table small); `dry_run` only counts."""
+    if dry_run:
+        return session.scalar(select(func.count()).where(ThrottleHit.window_start < before)) or 0
     result = session.execute(delete(ThrottleHit).where(ThrottleHit.window_start < before))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -5,8 +5,14 @@ what the serializers produce. Enumerations are taken from the code (outcome
 codes, channels, states, …) so that they cannot fall behind it, and
 `tests/api/test_openapi.py` checks that every route is described and nothing
 else is.
+
+The server holds bodies to this document (`api.validation`), and Schemathesis checks the two agree
+(`tests/api/test_schemathesis.py`). What a caller may send depends on their role (a telecollector records
+phone and WhatsApp contacts, a cadre visits too): read with credentials, the document describes the
+caller's role; read anonymously, every role's, each named in the descriptions.
 """
 
+from telecollect.api.converters import MAX_ID
 from telecollect.auth.models import Role
 from telecollect.contacts.models import Channel
 from telecollect.contacts.outcomes import OUTCOMES
@@ -16,12 +22,20 @@ from telecollect.money import MAX_RUPIAH
 from telecollect.participants.models import Segment
 from telecollect.queues.models import FollowUp, QueueName, WorkState
 
+#: The queue each working role records in; other roles record nothing.
+QUEUE_OF_ROLE = {Role.telecollector: QueueName.telecollect, Role.cadre: QueueName.cadre}
+
 API_PREFIX = "/api/v1"
 JSON = "application/json"
 
 # What each error status means; operations list the ones that apply to them.
 BAD_REQUEST_CSRF = (
     "A cookie-authenticated POST without a valid `X-CSRFToken` header (requests with a bearer token need none)."
+)
+BAD_REQUEST_BODY = (
+    "The body is not what this document describes (a type, a value outside an enumeration, a length, a "
+    "format) or a rule refuses it; `field` names the input (code `invalid_json`, `json_field_*`, or the "
+    "rule's code, e.g. `promise_date_out_of_range`). Or the CSRF header is missing."
 )
 UNAUTHORIZED = "No valid bearer token and no signed-in session (code `unauthorized`)."
 FORBIDDEN_ROLE = (
@@ -103,7 +117,9 @@ def _path_parameter(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
 
 
-ITEM_ID = _path_parameter("item_id", _integer(), "The work item's id.")
+ITEM_ID = _path_parameter(
+    "item_id", _integer(minimum=0, maximum=MAX_ID), "The work item's id (a larger number is 404)."
+)
 CARD_NO = _path_parameter("card_no", _string(pattern=r"^\d{13}$"), "JKN card number (13 digits, leading zeros kept).")
 
 
@@ -239,17 +255,26 @@ def _attempt_schema() -> dict:
     )
 
 
-def _hand_channels() -> list[str]:
-    """Channels a person can record (SMS are sent by the system), in first-seen order."""
-    return list(dict.fromkeys(c.value for channels in HAND_CHANNELS.values() for c in channels))
+def _hand_channels(role: Role | None) -> list[str]:
+    """Channels `role` can record (SMS are sent by the system), in order; every role's for None."""
+    queues = [QUEUE_OF_ROLE[role]] if role in QUEUE_OF_ROLE else list(HAND_CHANNELS)
+    return list(dict.fromkeys(c.value for queue in queues for c in HAND_CHANNELS[queue]))
 
 
-def _outcome_request_schema() -> dict:
+def _channels_description() -> str:
+    per_role = "; ".join(
+        f"{role.value}s: {', '.join(c.value for c in HAND_CHANNELS[queue])}" for role, queue in QUEUE_OF_ROLE.items()
+    )
+    return (
+        f"How the contact was made. Each role records its own channels ({per_role}); another is refused with "
+        "400 `invalid_channel`. Defaults to the role's first channel."
+    )
+
+
+def _outcome_request_schema(role: Role | None) -> dict:
     fields = {
         "outcome": _enum(sorted(OUTCOMES), "What happened."),
-        "channel": _enum(
-            _hand_channels(), "Defaults to the queue's first channel (phone for telecollectors, whatsapp for cadres)."
-        ),
+        "channel": _enum(_hand_channels(role), _channels_description()),
         "note": _string(maxLength=1000),
         "phone": _string(
             "The number dialled: one of the family's own numbers, in any usual writing (0812-…, +62 812 …); "
@@ -265,15 +290,15 @@ def _outcome_request_schema() -> dict:
             format="date",
         ),
         "promise_amount": _described(
-            {"type": ["integer", "string"], "minimum": 1, "maximum": MAX_RUPIAH},
+            {"type": ["number", "string"], "minimum": 1, "maximum": MAX_RUPIAH},
             "Required with promise_to_pay; whole Rupiah, as a number or written "
             "(`1500000`, `1.500.000`, `Rp 1.500.000,00`); a part below one Rupiah "
-            "is refused.",
+            "is refused (400 `amount_fraction`).",
         ),
         "callback_at": _string(
             f"Required with callback_requested; within {MAX_DAYS_AHEAD} days. A time outside the calling "
-            "window is moved to its next opening. A time without offset is the participant's local time.",
-            format="date-time",
+            "window is moved to its next opening. ISO 8601; a time without offset is the participant's local time.",
+            pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$",
         ),
         "client_ref": _string(
             "Makes the submission idempotent: the same ref again returns the first result "
@@ -324,13 +349,13 @@ def _rehab_quote_schema() -> dict:
     )
 
 
-def _components() -> dict:
+def _components(role: Role | None) -> dict:
     return {
         "schemas": {
             "WorkItem": _work_item_schema(),
             "FamilyMember": _family_member_schema(),
             "Attempt": _attempt_schema(),
-            "OutcomeRequest": _outcome_request_schema(),
+            "OutcomeRequest": _outcome_request_schema(role),
             "Error": _error_schema(),
             "Participant": _participant_schema(),
             "RehabQuote": _rehab_quote_schema(),
@@ -452,7 +477,7 @@ def _paths() -> dict:
                 },
                 parameters=(ITEM_ID,),
                 body=_ref("OutcomeRequest"),
-                errors={**WORK_ERRORS, 400: "Invalid input; `field` names it (or the CSRF header is missing)."},
+                errors={**WORK_ERRORS, 400: BAD_REQUEST_BODY},
             )
         },
         "/work-items/{item_id}/renew": {
@@ -484,17 +509,19 @@ def _paths() -> dict:
     }
 
 
-def openapi_document() -> dict:
+def openapi_document(role: Role | None = None) -> dict:
+    """The document; for a signed-in `role`, what that role may send (see the module's docstring)."""
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Telecollect API",
             "version": "1",
             "description": "Work queues and contact outcomes for JKN-KIS arrears collection. Errors are "
-            '`{"error": {"code", "message", "field"}}` with a 4xx status. Times are ISO 8601.',
+            '`{"error": {"code", "message", "field"}}` with a 4xx status. Times are ISO 8601. No text may '
+            "hold the NUL character: a request with one is refused with 400 `nul_character`.",
         },
         "servers": [{"url": API_PREFIX}],
         "security": [{"bearerAuth": []}, {"cookieSession": []}],
         "paths": _paths(),
-        "components": _components(),
+        "components": _components(role),
     }

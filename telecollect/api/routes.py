@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from telecollect.api.openapi import openapi_document
 from telecollect.api.serializers import attempt_json, participant_json, shown_phone, work_item_json
+from telecollect.api.validation import check_json
 from telecollect.audit import disclosure
 from telecollect.audit import services as audit
 from telecollect.auth.scoping import scope_of
@@ -115,6 +116,7 @@ def work_item(item_id):
 @api_login_required
 def outcome(item_id):
     """Record a contact's outcome; the same client_ref twice records once."""
+    check_json("OutcomeRequest")  # the body as the OpenAPI document describes it, else 400 naming the field
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ServiceError("invalid_json")
@@ -184,7 +186,7 @@ def release(item_id):
 @bp.route("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_user.role if current_user.is_authenticated else None))
 
 
 def _visible_participant(card_no: str) -> Participant:

@@ -9,4 +9,5 @@ flushes; whoever called it (a request, a command, a job) commits once.
     imports      participant import (arrears → close settled work → district totals),
                  payment import (allocate → promises → plans → reactivation → settlement)
     settlement   promises and installments that fell due (settle → requeue)
+    retention    personal data past its period (each domain erases its own → one audit event)
 """

@@ -1,0 +1,524 @@
+"""Who may do what, on every route: the role-and-ownership matrix.
+
+The table below is built against the app's URL map: every (rule, method) the app
+serves must have at least one row, and every row must name a rule the app serves, so a
+route added without deciding who may use it fails `test_every_route_is_classified`.
+
+Actors: anonymous, one user of each role, and for the two roles that own work a second
+user who does not own the object: a telecollector who does not hold the claim, and a
+cadre whose area is another kecamatan. Each (row, actor) is one test, in a fresh world
+(rolled back), so a write by one actor never changes what another sees.
+
+Expected answers are the correct ones; a route a later issue adds gets its row here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from telecollect import create_app
+from telecollect.contacts.models import ContactAttempt
+from telecollect.imports.models import ImportRun, ImportStatus
+from telecollect.messaging.models import SmsKind
+from telecollect.messaging.outbox import queue_sms
+from telecollect.participants.models import Participant
+from telecollect.programs.models import InstallmentPlan
+from telecollect.queues.models import QueueName, WorkItem
+from telecollect.runtime import contact_rules, lease
+from telecollect.workflows import queue_work
+from tests.conftest import csrf_token
+from tests.helpers import csv_bytes, row, run_import
+from tests.helpers_queue import queue_up
+
+ANON, ADMIN, SUPERVISOR, TC, TC_OTHER, CADRE, CADRE_OUTSIDE = (
+    "anonymous",
+    "admin",
+    "supervisor",
+    "telecollector",
+    "telecollector_not_holder",
+    "cadre",
+    "cadre_outside_area",
+)
+ACTORS = (ANON, ADMIN, SUPERVISOR, TC, TC_OTHER, CADRE, CADRE_OUTSIDE)
+SIGNED_IN = ACTORS[1:]
+ROLE_OF = {ADMIN: "admin", SUPERVISOR: "supervisor", TC: "telecollector", TC_OTHER: "telecollector"}
+ROLE_OF |= {CADRE: "cadre", CADRE_OUTSIDE: "cadre"}
+
+#: A page refusing an anonymous visitor sends them to sign in.
+LOGIN = "login"
+#: A refused write: any refusal status, and nothing recorded (see `Row.nothing_written`).
+REFUSED = frozenset({302, 403, 404, 409})
+#: A refused API write: an error status, and nothing recorded.
+API_REFUSED = frozenset({403, 404, 409})
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # a Tuesday, 09:00 WIB
+
+HOLDER_CARD, CADRE_CARD, SPLIT_HEAD_CARD, SPLIT_MEMBER_CARD = (
+    "0000000000001",
+    "0000000000002",
+    "0000000000003",
+    "0000000000004",
+)
+SPLIT_HEAD_PHONE, SPLIT_MEMBER_PHONE = "+6281200000003", "+6281200000004"
+HOLDER_NAME, CADRE_NAME, SPLIT_HEAD_NAME = "Peserta Satu", "Peserta Dua", "Kepala Tiga"
+
+
+@dataclass
+class World:
+    """The objects the routes are asked about."""
+
+    users: dict[str, object]
+    tc_item: int  #: a call-queue item claimed by TC
+    cadre_item: int  #: a cadre-queue item in Kec. Koja assigned to CADRE
+    run_id: int  #: an import run with a rejects file
+    message_id: int  #: an SMS in the outbox
+
+
+@dataclass
+class Row:
+    rule: str
+    method: str
+    #: Answer per actor: a status, LOGIN, a set of acceptable statuses.
+    expect: dict[str, object]
+    variant: str = ""
+    path: Callable[[World], str] | None = None
+    #: The work item the rule's <int:item_id> names: "tc_item" or "cadre_item".
+    item: str | None = None
+    #: Form fields (pages) or a JSON body (API) sent with a write.
+    data: dict | None = None
+    json: dict | None = None
+    #: The query counting what the write makes: it grows for an allowed actor, never for a refused one.
+    nothing_written: Callable[[], object] | None = None
+    #: Text that must not appear in the answer, per actor.
+    absent: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.rule}{' [' + self.variant + ']' if self.variant else ''}"
+
+
+def everyone(status) -> dict:
+    return dict.fromkeys(ACTORS, status)
+
+
+def signed_in(ok, *, anon=LOGIN) -> dict:
+    return {ANON: anon, **dict.fromkeys(SIGNED_IN, ok)}
+
+
+def roles(ok: dict | object, *allowed: str, anon=LOGIN, denied=403) -> dict:
+    """`allowed` roles get `ok` (one value, or a value per actor); others `denied`."""
+    answer = {ANON: anon}
+    for actor in SIGNED_IN:
+        if ROLE_OF[actor] in allowed:
+            answer[actor] = ok[actor] if isinstance(ok, dict) else ok
+        else:
+            answer[actor] = denied
+    return answer
+
+
+def api(ok, *allowed: str, denied=403, anon=401) -> dict:
+    return roles(ok, *allowed, anon=anon, denied=denied)
+
+
+def attempts():
+    return select(func.count()).select_from(ContactAttempt)
+
+
+def plans():
+    return select(func.count()).select_from(InstallmentPlan)
+
+
+STAFF = ("admin", "supervisor")
+WORKERS = ("telecollector", "cadre")
+ALL_ROLES = (*STAFF, *WORKERS)
+#: The API's answer to a write without any credentials (401 JSON, before any CSRF check).
+API_ANON_WRITE = 401
+
+ROWS: list[Row] = [
+    # -- public
+    Row("/", "GET", {ANON: LOGIN, **dict.fromkeys(SIGNED_IN, 302)}),
+    Row("/login", "GET", {ANON: 200, **dict.fromkeys(SIGNED_IN, 302)}),
+    Row("/login", "POST", {ANON: 401, **dict.fromkeys(SIGNED_IN, 302)}, data={"username": "x", "password": "y"}),
+    Row("/lang/<code>", "POST", everyone(302), path=lambda w: "/lang/en"),
+    Row("/sw.js", "GET", everyone(200)),
+    Row("/static/<path:filename>", "GET", everyone(200), path=lambda w: "/static/cadre.js"),
+    Row("/api/v1/openapi.json", "GET", everyone(200)),
+    # Twilio's webhooks answer by signature alone: nobody here signs as Twilio.
+    Row("/twilio/sms/status", "POST", everyone(403), data={"MessageSid": "SM1", "MessageStatus": "delivered"}),
+    Row("/twilio/sms/inbound", "POST", everyone(403), data={"From": "+6281200000001", "Body": "STOP"}),
+    # -- any signed-in user
+    Row("/logout", "POST", signed_in(302)),
+    Row("/holidays", "GET", signed_in(200)),
+    Row(
+        "/participants",
+        "GET",
+        signed_in(200),
+        path=lambda w: f"/participants?q={HOLDER_CARD}",
+        absent={CADRE_OUTSIDE: (HOLDER_NAME,)},
+    ),
+    Row(
+        "/participants/<card_no>",
+        "GET",
+        {**signed_in(200), CADRE_OUTSIDE: 404},
+        path=lambda w: f"/participants/{HOLDER_CARD}",
+    ),
+    Row("/reports/dashboard", "GET", signed_in(200)),
+    Row("/reports/dashboard.<fmt>", "GET", signed_in(200), path=lambda w: "/reports/dashboard.csv"),
+    Row(
+        "/reports/families",
+        "GET",
+        signed_in(200),
+        path=lambda w: "/reports/families?metric=attempts&by=user&key=",
+        absent={CADRE_OUTSIDE: (HOLDER_NAME, CADRE_NAME, SPLIT_HEAD_NAME)},
+    ),
+    # -- admin
+    Row("/admin/users", "GET", roles(200, "admin")),
+    Row("/admin/users/new", "GET", roles(200, "admin")),
+    Row("/admin/users/new", "POST", roles(200, "admin"), data={"username": ""}),
+    Row("/admin/users/<int:user_id>", "GET", roles(200, "admin"), path=lambda w: f"/admin/users/{w.users[TC].id}"),
+    Row(
+        "/admin/users/<int:user_id>",
+        "POST",
+        roles(200, "admin"),
+        path=lambda w: f"/admin/users/{w.users[TC].id}",
+        data={"name": ""},
+    ),
+    Row(
+        "/admin/users/<int:user_id>/tokens/<int:token_id>/revoke",
+        "POST",
+        roles(404, "admin"),  # no such token of that user (tests/auth/test_sessions.py revokes real ones)
+        path=lambda w: f"/admin/users/{w.users[TC].id}/tokens/999999/revoke",
+    ),
+    Row("/admin/audit", "GET", roles(200, "admin")),
+    # -- supervisors and admins
+    Row("/participants/import", "GET", roles(200, *STAFF)),
+    Row("/participants/import", "POST", roles(400, *STAFF)),
+    Row(
+        "/participants/imports/<int:run_id>/rejects.csv",
+        "GET",
+        roles(200, *STAFF),
+        path=lambda w: f"/participants/imports/{w.run_id}/rejects.csv",
+    ),
+    Row("/payments/import", "GET", roles(200, *STAFF)),
+    Row("/payments/import", "POST", roles(400, *STAFF)),
+    Row("/reports/arrears", "GET", roles(200, *STAFF)),
+    Row("/queue/manage", "GET", roles(200, *STAFF)),
+    Row("/queue/manage", "POST", roles(302, *STAFF), data={"action": "unknown"}),
+    Row("/queue/templates", "GET", roles(200, *STAFF)),
+    Row("/queue/templates", "POST", roles(400, *STAFF), data={"body": ""}),
+    Row("/settings/contact", "GET", roles(200, *STAFF)),
+    Row("/settings/contact", "POST", roles(400, *STAFF), data={"calling_hours": "nonsense"}),
+    Row("/sms/outbox", "GET", roles(200, *STAFF)),
+    Row("/sms/messages/<int:message_id>", "GET", roles(200, *STAFF), path=lambda w: f"/sms/messages/{w.message_id}"),
+    Row(
+        "/sms/messages/<int:message_id>/resolve",
+        "POST",
+        roles(302, "supervisor"),  # the message's outcome is known: refused with a flash, nothing changed
+        path=lambda w: f"/sms/messages/{w.message_id}/resolve",
+        data={"decision": "mark_sent"},
+    ),
+    Row("/sms/opt-outs", "GET", roles(200, *STAFF)),
+    Row("/sms/opt-outs", "POST", roles(302, *STAFF), data={"phone": ""}),
+    Row("/sms/templates", "GET", roles(200, *STAFF)),
+    Row("/sms/templates", "POST", roles(302, *STAFF), data={}),
+    # -- the people who work queues
+    Row("/queue", "GET", roles({TC: 302, TC_OTHER: 200}, "telecollector")),
+    Row("/queue/next", "POST", roles(302, *WORKERS)),
+    Row("/queue/promises", "GET", roles(200, *WORKERS)),
+    Row("/queue/callbacks", "GET", roles(200, *WORKERS)),
+    Row("/cadre", "GET", roles(200, "cadre"), absent={CADRE_OUTSIDE: (HOLDER_NAME, CADRE_NAME)}),
+    Row("/cadre/letter", "GET", roles(200, "cadre")),
+    # -- one work item: the call-queue item TC holds
+    Row(
+        "/queue/items/<int:item_id>",
+        "GET",
+        {**roles(200, *ALL_ROLES), CADRE: 404, CADRE_OUTSIDE: 404},
+        variant="call queue",
+        item="tc_item",
+    ),
+    Row(
+        "/queue/items/<int:item_id>/outcome",
+        "POST",
+        {**roles(302, *WORKERS), TC_OTHER: REFUSED, CADRE: 404, CADRE_OUTSIDE: 404},
+        variant="call queue",
+        item="tc_item",
+        data={"outcome": "busy", "channel": "phone"},
+        nothing_written=attempts,
+    ),
+    Row(
+        "/queue/items/<int:item_id>/plan",
+        "POST",
+        {**roles(302, *WORKERS), TC_OTHER: REFUSED, CADRE: 404, CADRE_OUTSIDE: 404},
+        variant="call queue",
+        item="tc_item",
+        data={"installments": "3", "start_month": "2026-11"},
+        nothing_written=plans,
+    ),
+    Row(
+        "/api/v1/work-items/<int:item_id>",
+        "GET",
+        {**api(200, *ALL_ROLES), CADRE: 404, CADRE_OUTSIDE: 404},
+        variant="call queue",
+        item="tc_item",
+    ),
+    Row(
+        "/api/v1/work-items/<int:item_id>/outcome",
+        "POST",
+        {
+            **api(201, *WORKERS, anon=API_ANON_WRITE),
+            TC_OTHER: API_REFUSED,
+            CADRE: 404,
+            CADRE_OUTSIDE: 404,
+        },
+        variant="call queue",
+        item="tc_item",
+        json={"outcome": "busy", "channel": "phone"},
+        nothing_written=attempts,
+    ),
+    Row(
+        "/api/v1/work-items/<int:item_id>/renew",
+        "POST",
+        {**api(200, *WORKERS, anon=API_ANON_WRITE), TC_OTHER: 409, CADRE: 404, CADRE_OUTSIDE: 404},
+        variant="call queue",
+        item="tc_item",
+    ),
+    Row(
+        "/api/v1/work-items/<int:item_id>/release",
+        "POST",
+        {**api(200, *WORKERS, anon=API_ANON_WRITE), TC_OTHER: 409, CADRE: 404, CADRE_OUTSIDE: 404},
+        variant="call queue",
+        item="tc_item",
+    ),
+    # -- one work item: the cadre-queue item in Kec. Koja, CADRE's
+    Row(
+        "/queue/items/<int:item_id>",
+        "GET",
+        {**roles(200, *ALL_ROLES), TC: 403, TC_OTHER: 403, CADRE_OUTSIDE: 404},
+        variant="cadre queue",
+        item="cadre_item",
+    ),
+    Row(
+        "/queue/items/<int:item_id>/outcome",
+        "POST",
+        {**roles(302, *WORKERS), TC: 403, TC_OTHER: 403, CADRE_OUTSIDE: 404},
+        variant="cadre queue",
+        item="cadre_item",
+        data={"outcome": "busy", "channel": "whatsapp"},
+        nothing_written=attempts,
+    ),
+    Row(
+        "/queue/items/<int:item_id>/plan",
+        "POST",
+        {**roles(302, *WORKERS), TC: 403, TC_OTHER: 403, CADRE_OUTSIDE: 404},
+        variant="cadre queue",
+        item="cadre_item",
+        data={"installments": "3", "start_month": "2026-11"},
+        nothing_written=plans,
+    ),
+    Row(
+        "/api/v1/work-items/<int:item_id>",
+        "GET",
+        {**api(200, *ALL_ROLES), TC: 403, TC_OTHER: 403, CADRE_OUTSIDE: 404},
+        variant="cadre queue",
+        item="cadre_item",
+    ),
+    Row(
+        "/api/v1/work-items/<int:item_id>/outcome",
+        "POST",
+        {**api(201, *WORKERS, anon=API_ANON_WRITE), TC: 403, TC_OTHER: 403, CADRE_OUTSIDE: 404},
+        variant="cadre queue",
+        item="cadre_item",
+        json={"outcome": "busy", "channel": "whatsapp"},
+        nothing_written=attempts,
+    ),
+    # Cadres work their list without leases: renewing or releasing a claim they never made is a conflict.
+    Row(
+        "/api/v1/work-items/<int:item_id>/renew",
+        "POST",
+        {**api(409, *WORKERS, anon=API_ANON_WRITE), TC: 403, TC_OTHER: 403, CADRE_OUTSIDE: 404},
+        variant="cadre queue",
+        item="cadre_item",
+    ),
+    Row(
+        "/api/v1/work-items/<int:item_id>/release",
+        "POST",
+        {**api(409, *WORKERS, anon=API_ANON_WRITE), TC: 403, TC_OTHER: 403, CADRE_OUTSIDE: 404},
+        variant="cadre queue",
+        item="cadre_item",
+    ),
+    # -- the rest of the API
+    Row("/api/v1/me", "GET", api(200, *ALL_ROLES)),
+    Row(
+        "/api/v1/queue/claim",
+        "POST",
+        api({TC: 200, TC_OTHER: 200, CADRE: 200, CADRE_OUTSIDE: 204}, *WORKERS, anon=API_ANON_WRITE),
+    ),
+    Row(
+        "/api/v1/participants/<card_no>",
+        "GET",
+        {**api(200, *ALL_ROLES), CADRE_OUTSIDE: 404},
+        path=lambda w: f"/api/v1/participants/{HOLDER_CARD}",
+    ),
+    # A family living across two kecamatan: each cadre sees only her own side's numbers (item 5).
+    Row(
+        "/api/v1/participants/<card_no>",
+        "GET",
+        {**api(200, *ALL_ROLES), CADRE: 200, CADRE_OUTSIDE: 404},
+        variant="family across areas, Koja side",
+        path=lambda w: f"/api/v1/participants/{SPLIT_HEAD_CARD}",
+        absent={CADRE: (SPLIT_MEMBER_PHONE,)},
+    ),
+    Row(
+        "/api/v1/participants/<card_no>",
+        "GET",
+        {**api(200, *ALL_ROLES), CADRE: 404, CADRE_OUTSIDE: 200},
+        variant="family across areas, Cilincing side",
+        path=lambda w: f"/api/v1/participants/{SPLIT_MEMBER_CARD}",
+        absent={CADRE_OUTSIDE: (SPLIT_HEAD_PHONE,)},
+    ),
+    Row(
+        "/api/v1/participants/<card_no>/rehab",
+        "GET",
+        {**api(200, *ALL_ROLES), CADRE_OUTSIDE: 404},
+        path=lambda w: f"/api/v1/participants/{HOLDER_CARD}/rehab",
+    ),
+]
+
+
+def _served_rules() -> set[tuple[str, str]]:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "matrix"})
+    return {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    }
+
+
+def test_every_route_is_classified():
+    served = _served_rules()
+    classified = {(r.rule, r.method) for r in ROWS}
+    assert served - classified == set(), "routes nobody classified: add them to ROWS with who may use them"
+    assert classified - served == set(), "rows for routes the app no longer serves"
+    for r in ROWS:
+        assert set(r.expect) == set(ACTORS), f"{r.id}: an answer for every actor"
+
+
+def _cases():
+    for r in ROWS:
+        for actor in ACTORS:
+            yield pytest.param(r, actor, id=f"{r.id} as {actor}")
+
+
+def build_world(db, make_user) -> World:
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no=HOLDER_CARD, name=HOLDER_NAME, phone="081200000001", arrears_amount="900000"),
+                row(card_no=CADRE_CARD, name=CADRE_NAME, phone="081200000002", arrears_amount="100000"),
+                row(card_no=SPLIT_HEAD_CARD, family_id="F3", name=SPLIT_HEAD_NAME, phone="081200000003"),
+                row(
+                    card_no=SPLIT_MEMBER_CARD,
+                    family_id="F3",
+                    name="Anggota Empat",
+                    phone="081200000004",
+                    kecamatan="Cilincing",
+                    kelurahan="Kalibaru",
+                    rt="9",
+                    rw="9",
+                ),
+            ]
+        ),
+    )
+    users = {
+        ADMIN: make_user("admin"),
+        SUPERVISOR: make_user("supervisor"),
+        TC: make_user("telecollector"),
+        TC_OTHER: make_user("telecollector"),
+        CADRE: make_user("cadre", areas=["Kec. Koja"]),
+        CADRE_OUTSIDE: make_user("cadre", areas=["Kec. Cilincing"]),
+    }
+    queue_up(db, QueueName.telecollect, now=NOW)
+    queue_up(db, QueueName.cadre, user=users[CADRE], now=NOW, min_amount=50_000, kecamatan="Koja")
+    held = queue_work.claim(db.session, users[TC], contact_rules(), lease=lease(), now=datetime.now(UTC))
+    assert held is not None and held.family.members[0].card_no == HOLDER_CARD
+    cadre_item = db.session.scalar(
+        select(WorkItem)
+        .join(Participant, Participant.family_id == WorkItem.family_id)
+        .where(WorkItem.queue == QueueName.cadre, Participant.card_no == CADRE_CARD)
+    )
+    run = ImportRun(
+        kind="participants",
+        filename="peserta.csv",
+        user_id=users[SUPERVISOR].id,
+        status=ImportStatus.committed,
+        rejects_csv="line,card_no,errors\n2,123,card_no: 13 digits\n",
+    )
+    db.session.add(run)
+    member = db.session.scalar(select(Participant).where(Participant.card_no == HOLDER_CARD))
+    message_id = queue_sms(
+        db.session,
+        kind=SmsKind.due_reminder,
+        key="matrix:due",
+        to_phone=member.phone,
+        members=[member],
+        timezone="WIB",
+    )
+    db.session.commit()
+    return World(users=users, tc_item=held.id, cadre_item=cadre_item.id, run_id=run.id, message_id=message_id)
+
+
+def _check(expected, response) -> bool:
+    if expected == LOGIN:
+        return response.status_code == 302 and "/login" in response.headers.get("Location", "")
+    if isinstance(expected, frozenset):
+        return response.status_code in expected
+    return response.status_code == expected
+
+
+def _is_refusal(expected) -> bool:
+    if isinstance(expected, frozenset):
+        return expected in (REFUSED, API_REFUSED)
+    return expected == LOGIN or expected in (401, 403, 404, 409)
+
+
+@pytest.mark.parametrize(("r", "actor"), list(_cases()))
+def test_route_answers_each_actor(r: Row, actor: str, clock, db, client, login, make_user):
+    world = build_world(db, make_user)
+    if actor != ANON:
+        signed = login(world.users[actor])
+        assert signed.status_code == 302, "signed in"
+    expected = r.expect[actor]
+    path = r.path(world) if r.path else r.rule
+    if r.item:
+        path = r.rule.replace("<int:item_id>", str(getattr(world, r.item)))
+    before = db.session.scalar(r.nothing_written()) if r.nothing_written else None
+
+    if r.method == "GET":
+        response = client.get(path)
+    elif path.startswith("/api/") and actor == ANON:
+        response = client.post(path, json=r.json)  # an API client without credentials has no CSRF token either
+    else:
+        token = csrf_token(client.get("/login" if actor == ANON else "/holidays").text)
+        if path.startswith("/api/"):
+            response = client.post(path, json=r.json, headers={"X-CSRFToken": token})
+        else:
+            response = client.post(path, data={**(r.data or {}), "csrf_token": token})
+
+    body = response.get_data(as_text=True)
+    response.close()
+    assert _check(expected, response), f"{r.id} as {actor}: {response.status_code} {response.headers.get('Location')}"
+    for text in r.absent.get(actor, ()):
+        assert text not in body, f"{r.id} as {actor} shows {text}"
+    if r.nothing_written is not None:
+        db.session.expire_all()
+        after = db.session.scalar(r.nothing_written())
+        if _is_refusal(expected):
+            assert after == before, f"{r.id} as {actor} wrote anyway"
+        else:
+            assert after > before, f"{r.id} as {actor}: the owner's write was not made"
