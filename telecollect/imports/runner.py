@@ -6,7 +6,6 @@ every row is valid (or `skip_invalid` is set and this is no dry run), and
 otherwise rolls back and keeps only a record of the run.
 """
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from telecollect.audit import services as audit
+from telecollect.cells import SafeCsvWriter
 from telecollect.clock import local_day
 from telecollect.db import bulk_write_cache, lock_for, now_utc
 from telecollect.imports.models import ImportRun, ImportStatus
@@ -87,11 +87,12 @@ class ImportReport:
 
 
 class RejectsWriter:
-    """Writes rejected rows, as they were, plus a column with the reasons."""
+    """Writes rejected rows, as they were, plus a column with the reasons (cells that a spreadsheet would
+    run as a formula neutralised, as in every file the app writes)."""
 
     def __init__(self, stream: TextIO, header: list[str]):
         self.header = [name for name in header if name]
-        self._csv = csv.writer(stream)
+        self._csv = SafeCsvWriter(stream)
         self._csv.writerow(["line", *self.header, "errors"])
 
     def write(self, line: int, raw: dict, errors: list[RowError]) -> None:
