@@ -160,6 +160,10 @@ REASONS = {
     # -- sessions and sign-in
     # -- outcomes and claims
     # -- imports and exports
+    "report_date_format": _l("expected a date as YYYY-MM-DD, got %(value)s"),
+    "report_range_years": _l("%(day)s is outside the years a report covers (%(low)s–%(high)s)"),
+    "report_range_order": _l("the end date is before the start date"),
+    "report_range_too_long": _l("a report covers at most %(days)s days; choose a shorter range"),
     # -- messaging
     # -- disclosure and scoping
     # -- API and CLI input
