@@ -110,6 +110,8 @@ def load_config(instance_path: Path | None = None) -> dict:
         "IMPORT_BATCH_SIZE": _int("IMPORT_BATCH_SIZE", 2000),
         #: SQLite page cache while an import writes (see db.bulk_write_cache).
         "IMPORT_SQLITE_CACHE_MB": _int("IMPORT_SQLITE_CACHE_MB", 64),
+        #: How far an uploaded .xlsx may unpack before it is refused unopened (a zip bomb).
+        "IMPORT_XLSX_MAX_UNZIPPED_MB": _int("IMPORT_XLSX_MAX_UNZIPPED_MB", 1024),
         "PAGE_SIZE": _int("PAGE_SIZE", 50),
         # Contact policy (telecollect.policy.rules): local time of the participant.
         "CALLING_HOURS": os.environ.get("CALLING_HOURS", "08:00-20:00"),
@@ -164,6 +166,8 @@ class Settings:
     installment_due_day: int = 10
     import_batch_size: int = 2000
     import_sqlite_cache_mb: int = 64
+    #: How far an uploaded .xlsx may unpack (its zip members together) before it is refused unopened.
+    import_xlsx_max_unzipped_mb: int = 1024
 
     def __post_init__(self) -> None:
         if self.branch_timezone not in ("WIB", "WITA", "WIT"):
@@ -174,6 +178,10 @@ class Settings:
             raise ValueError("PROMISE_GRACE_DAYS and ATTRIBUTION_DAYS must be 0 or more")
         if self.import_batch_size < 1 or self.import_sqlite_cache_mb < 1:
             raise ValueError("IMPORT_BATCH_SIZE and IMPORT_SQLITE_CACHE_MB must be above 0")
+
+    @property
+    def import_xlsx_max_unzipped_bytes(self) -> int:
+        return self.import_xlsx_max_unzipped_mb * 1024 * 1024
 
     @property
     def promise_grace(self) -> timedelta:
@@ -189,6 +197,7 @@ class Settings:
             installment_due_day=int(config["INSTALLMENT_DUE_DAY"]),
             import_batch_size=int(config["IMPORT_BATCH_SIZE"]),
             import_sqlite_cache_mb=int(config["IMPORT_SQLITE_CACHE_MB"]),
+            import_xlsx_max_unzipped_mb=int(config.get("IMPORT_XLSX_MAX_UNZIPPED_MB", 1024)),
         )
 
 

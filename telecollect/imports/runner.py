@@ -151,7 +151,7 @@ def run_import(
     local day of `now` when not given)."""
     missing = spec.missing_columns(reader.header)
     if missing:
-        raise FileFormatError(f"missing required column(s): {', '.join(missing)}")
+        raise FileFormatError("file_missing_columns", columns=", ".join(missing))
     now = now or now_utc()
     today = today or local_day(now, settings.branch_timezone)
     batch_size = batch_size or settings.import_batch_size
