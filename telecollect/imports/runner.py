@@ -1,24 +1,37 @@
-"""The shape every file import shares: stream, validate, write in batches, all-or-nothing.
+"""The shape every file import shares: stream, validate, stage, apply, all-or-nothing.
 
-An import owns its transaction, unlike other services: it may write a million
-rows, and whether they stay depends on what the last row holds. It commits when
-every row is valid (or `skip_invalid` is set and this is no dry run), and
-otherwise rolls back and keeps only a record of the run.
+An import owns its transactions, unlike other services: it may read a million
+rows, and whether they stay depends on what the last row holds. It runs in two
+phases, so that the call centre keeps writing while a large file is read (on
+SQLite one transaction holding the write lock for a whole import made every
+outcome wait, then fail):
+
+1. stage: every row is read and validated; the valid ones are kept in
+   `import_staged_chunks`, keyed by the run, a chunk per short transaction;
+2. apply: the staged rows are written to the real tables in one transaction,
+   which commits when every row is valid (or `skip_invalid` is set and this is
+   no dry run), and otherwise rolls back and keeps only a record of the run.
+
+The staged rows are deleted when the run ends, kept or not.
 """
 
+import enum
+import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Protocol, TextIO
+from functools import cache
+from typing import Protocol, TextIO, get_args, get_type_hints
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
 
 from telecollect.audit import services as audit
 from telecollect.cells import SafeCsvWriter
 from telecollect.clock import local_day
 from telecollect.db import bulk_write_cache, lock_for, now_utc
-from telecollect.imports.models import ImportRun, ImportStatus
+from telecollect.imports.models import ImportRun, ImportStagedChunk, ImportStatus
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
 from telecollect.reasons import RowError
 from telecollect.settings import Settings
@@ -156,25 +169,40 @@ def run_import(
     today = today or local_day(now, settings.branch_timezone)
     batch_size = batch_size or settings.import_batch_size
     session.commit()  # start from a clean transaction: the import decides its fate
-    lock_for(session, f"import:{spec.kind}")
     run = ImportRun(kind=spec.kind, filename=filename, user_id=user.id if user else None, status=ImportStatus.running)
     session.add(run)
-    session.flush()
+    session.commit()  # the staged chunks refer to it
+    run_id = run.id
     report = ImportReport()
+    try:
+        staged = _stage(session, reader, spec, run_id, report, rejects, today, batch_size, on_batch)
+    except BaseException:
+        _forget(session, run_id)  # a file that breaks half-way leaves nothing behind, as before staging
+        raise
+    # Apply: one transaction, so the import stays all-or-nothing; the only part that holds the write lock.
+    lock_for(session, f"import:{spec.kind}")
     extra = {"allow_new_places": allow_new_places} if spec.has_places else {}
-    writer = spec.make_writer(session, run.id, report, today, now, **extra)
+    writer = spec.make_writer(session, run_id, report, today, now, **extra)
     try:
         with bulk_write_cache(session, settings.import_sqlite_cache_mb):
-            _stream_batches(reader, spec, writer, report, rejects, today, batch_size, on_batch)
+            for batch in staged.batches():
+                _write_batch(writer, batch, report, rejects)
             keep = not dry_run and (report.rejected == 0 or skip_invalid)
             if keep:
                 writer.finish()
+    except BaseException:
+        session.rollback()
+        _forget(session, run_id)
+        raise
     finally:
         writer.close()
-    return _finish(session, spec, run, report, user, keep=keep, dry_run=dry_run)
+    return _finish(session, spec, run_id, report, user, keep=keep, dry_run=dry_run)
 
 
-def _stream_batches(reader, spec, writer, report, rejects, today, batch_size, on_batch):
+def _stage(session, reader, spec, run_id, report, rejects, today, batch_size, on_batch) -> "_StagedRows":
+    """Read and validate every row; keep the valid ones in the staging table a chunk at a time, each
+    chunk committed at once (a short write: other writers wait milliseconds, not the whole file)."""
+    staged = _StagedRows(session, run_id)
     batch = []
     for line, raw in reader.rows():
         row, problems = spec.validate_row(line, raw, today)
@@ -183,14 +211,85 @@ def _stream_batches(reader, spec, writer, report, rejects, today, batch_size, on
             continue
         batch.append((row, raw))
         if len(batch) >= batch_size:
-            _write_batch(writer, batch, report, rejects)
+            staged.add(batch)
             batch = []
             if on_batch:
                 on_batch()
     if batch:
-        _write_batch(writer, batch, report, rejects)
+        staged.add(batch)
     if on_batch:
         on_batch()
+    return staged
+
+
+class _StagedRows:
+    """The valid rows of one run in `import_staged_chunks`, as JSON: written a chunk per transaction, read
+    back a chunk at a time (memory stays flat), in file order."""
+
+    def __init__(self, session, run_id: int):
+        self.session = session
+        self.run_id = run_id
+        self.chunks = 0
+        self.row_type: type | None = None
+
+    def add(self, batch: list[tuple[object, dict]]) -> None:
+        self.row_type = type(batch[0][0])
+        rows = [[[getattr(row, f.name) for f in fields(row)], raw] for row, raw in batch]  # type: ignore[arg-type]
+        self.session.add(ImportStagedChunk(run_id=self.run_id, seq=self.chunks, rows=json.dumps(rows, default=_json)))
+        self.session.commit()
+        self.chunks += 1
+
+    def batches(self):
+        if self.row_type is None:
+            return
+        make = _row_maker(self.row_type)
+        for seq in range(self.chunks):
+            text_rows = self.session.scalar(
+                select(ImportStagedChunk.rows).where(
+                    ImportStagedChunk.run_id == self.run_id, ImportStagedChunk.seq == seq
+                )
+            )
+            yield [(make(values), raw) for values, raw in json.loads(text_rows)]
+
+
+def _json(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot stage {type(value).__name__}")
+
+
+@cache
+def _row_maker(row_type: type) -> Callable[[list], object]:
+    """Rebuild a validated row from its staged JSON values: dates and enums come back as themselves."""
+    hints = get_type_hints(row_type)
+    readers: list[Callable | None] = []
+    for f in fields(row_type):
+        kinds = [kind for kind in (get_args(hints[f.name]) or (hints[f.name],)) if kind is not type(None)]
+        kind = kinds[0]
+        if kind is date:
+            readers.append(date.fromisoformat)
+        elif isinstance(kind, type) and issubclass(kind, enum.Enum):
+            readers.append(kind)
+        else:
+            readers.append(None)
+
+    def make(values: list) -> object:
+        return row_type(
+            *[
+                value if read is None or value is None else read(value)
+                for value, read in zip(values, readers, strict=True)
+            ]
+        )
+
+    return make
+
+
+def _forget(session, run_id: int) -> None:
+    """Remove a run that did not finish (its staged rows go with it)."""
+    session.rollback()
+    session.execute(delete(ImportStagedChunk).where(ImportStagedChunk.run_id == run_id))
+    session.execute(delete(ImportRun).where(ImportRun.id == run_id))
+    session.commit()
 
 
 def _write_batch(writer, batch, report, rejects):
@@ -205,17 +304,14 @@ def _reject(report, rejects, line, raw, errors):
         rejects.write(line, {k: v for k, v in raw.items() if k != EXTRA_VALUES}, errors)
 
 
-def _finish(session, spec, run, report, user, *, keep: bool, dry_run: bool) -> ImportReport:
+def _finish(session, spec, run_id, report, user, *, keep: bool, dry_run: bool) -> ImportReport:
     if keep:
         report.status = ImportStatus.committed
     else:
-        session.rollback()
+        session.rollback()  # the applied rows go; the record of the attempt (committed before) stays
         report.status = ImportStatus.dry_run if dry_run else ImportStatus.rejected
-        # The rows are gone with the rollback; the record of the attempt stays.
-        run = ImportRun(
-            kind=spec.kind, filename=run.filename, user_id=run.user_id, status=report.status, started_at=run.started_at
-        )
-        session.add(run)
+    session.execute(delete(ImportStagedChunk).where(ImportStagedChunk.run_id == run_id))
+    run = session.get(ImportRun, run_id)
     run.status = report.status
     report.errors.sort(key=lambda error: error.line)  # rows refused while writing come after the others
     run.finished_at = now_utc()
@@ -226,5 +322,5 @@ def _finish(session, spec, run, report, user, *, keep: bool, dry_run: bool) -> I
     action = f"import.{spec.kind}" if keep else f"import.{spec.kind}.{report.status.value}"
     audit.record(session, action, user=user, target=run, detail=report.summary())
     session.commit()
-    report.run_id = run.id
+    report.run_id = run_id
     return report
