@@ -13,17 +13,25 @@ Numbers stay numbers in both (a negative number is not text and cannot be a form
 """
 
 import csv
+import re
 from collections.abc import Iterable
 from typing import Any, TextIO
 
 #: What makes a spreadsheet read a cell as a formula (or DDE command).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Control characters (but tab, line feed, carriage return), shown as U+FFFD: a NUL byte in a rejected row
+#: would otherwise be written back into the rejects file (and PostgreSQL cannot store it at all).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def csv_text(value: Any) -> Any:
-    """`value` as a CSV cell: text that a spreadsheet would read as a formula gets a leading `'`."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """`value` as a CSV cell: text that a spreadsheet would read as a formula gets a leading `'`; control
+    characters are shown as U+FFFD."""
+    if isinstance(value, str):
+        if value.startswith(FORMULA_STARTS):
+            value = "'" + value
+        if _CONTROL.search(value):
+            value = _CONTROL.sub("\ufffd", value)
     return value
 
 

@@ -160,6 +160,9 @@ REASONS = {
     # -- sessions and sign-in
     # -- outcomes and claims
     # -- imports and exports
+    "control_character": _l("holds a control character (such as a NUL byte); remove it"),
+    "as_of_future": _l("%(day)s is too far ahead: an arrears list may be dated %(latest)s at the latest"),
+    "date_too_early": _l("%(day)s is before %(earliest)s, when JKN began"),
     "file_missing_columns": _l("missing required column(s): %(columns)s"),
     "file_repeated_columns": _l("column repeated in the header: %(columns)s"),
     "file_too_many_columns": _l("the header has %(count)s columns; a file may have at most %(limit)s"),

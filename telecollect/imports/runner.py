@@ -31,9 +31,10 @@ from telecollect.audit import services as audit
 from telecollect.cells import SafeCsvWriter
 from telecollect.clock import local_day
 from telecollect.db import bulk_write_cache, lock_for, now_utc
+from telecollect.imports.fields import control_character_columns
 from telecollect.imports.models import ImportRun, ImportStagedChunk, ImportStatus
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
-from telecollect.reasons import RowError
+from telecollect.reasons import Refusal, RowError
 from telecollect.settings import Settings
 
 #: Errors kept for display; beyond this they are counted (and written to the
@@ -205,6 +206,10 @@ def _stage(session, reader, spec, run_id, report, rejects, today, batch_size, on
     staged = _StagedRows(session, run_id)
     batch = []
     for line, raw in reader.rows():
+        unreadable = control_character_columns(raw)
+        if unreadable:
+            _reject(report, rejects, line, raw, [RowError(line, c, Refusal("control_character")) for c in unreadable])
+            continue
         row, problems = spec.validate_row(line, raw, today)
         if problems:
             _reject(report, rejects, line, raw, [RowError(line, column, reason) for column, reason in problems])

