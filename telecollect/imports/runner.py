@@ -19,7 +19,7 @@ import enum
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Protocol, TextIO, get_args, get_type_hints
 
@@ -170,6 +170,7 @@ def run_import(
     today = today or local_day(now, settings.branch_timezone)
     batch_size = batch_size or settings.import_batch_size
     session.commit()  # start from a clean transaction: the import decides its fate
+    _purge_abandoned(session, now)
     run = ImportRun(kind=spec.kind, filename=filename, user_id=user.id if user else None, status=ImportStatus.running)
     session.add(run)
     session.commit()  # the staged chunks refer to it
@@ -287,6 +288,20 @@ def _row_maker(row_type: type) -> Callable[[list], object]:
         )
 
     return make
+
+
+#: A run still "running" after this long was abandoned (its process killed): its staged rows are deleted.
+ABANDONED_AFTER = timedelta(days=1)
+
+
+def _purge_abandoned(session, now: datetime) -> None:
+    """Staged rows of runs whose process died mid-way (killed, not refused: those clean up after
+    themselves) would stay for ever; the next import removes them."""
+    abandoned = select(ImportRun.id).where(
+        ImportRun.status == ImportStatus.running, ImportRun.started_at < now - ABANDONED_AFTER
+    )
+    session.execute(delete(ImportStagedChunk).where(ImportStagedChunk.run_id.in_(abandoned)))
+    session.commit()
 
 
 def _forget(session, run_id: int) -> None:

@@ -103,3 +103,23 @@ def test_staged_rows_come_back_as_they_were_validated(db):
 
     values = json.loads(json.dumps([getattr(validated, f.name) for f in fields(validated)], default=str))
     assert _row_maker(type(validated))(values) == validated
+
+
+def test_the_staged_rows_of_an_abandoned_run_are_purged_by_the_next_import(db):
+    from datetime import UTC, datetime
+
+    from telecollect.imports.runner import ABANDONED_AFTER
+
+    now = datetime(2026, 11, 30, 3, tzinfo=UTC)
+    old = ImportRun(
+        kind="participants", filename="x.csv", status=ImportStatus.running, started_at=now - ABANDONED_AFTER * 2
+    )
+    recent = ImportRun(kind="participants", filename="y.csv", status=ImportStatus.running, started_at=now)
+    db.session.add_all([old, recent])
+    db.session.flush()
+    db.session.add_all(
+        [ImportStagedChunk(run_id=old.id, seq=0, rows="[]"), ImportStagedChunk(run_id=recent.id, seq=0, rows="[]")]
+    )
+    db.session.flush()
+    run_import(db, csv_bytes([row()]), now=now)
+    assert db.session.scalars(select(ImportStagedChunk.run_id)).all() == [recent.id]
