@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from functools import cache
+from operator import attrgetter
 from typing import Protocol, TextIO, get_args, get_type_hints
 
 from flask_babel import gettext as _
@@ -240,7 +241,8 @@ class _StagedRows:
 
     def add(self, batch: list[tuple[object, dict]]) -> None:
         self.row_type = type(batch[0][0])
-        rows = [[[getattr(row, f.name) for f in fields(row)], raw] for row, raw in batch]  # type: ignore[arg-type]
+        values = attrgetter(*_field_names(self.row_type))
+        rows = [[values(row), raw] for row, raw in batch]
         self.session.add(ImportStagedChunk(run_id=self.run_id, seq=self.chunks, rows=json.dumps(rows, default=_json)))
         self.session.commit()
         self.chunks += 1
@@ -262,6 +264,11 @@ def _json(value):
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot stage {type(value).__name__}")
+
+
+@cache
+def _field_names(row_type: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(row_type))
 
 
 @cache
