@@ -19,7 +19,7 @@ def upgrade():
         "import_staged_chunks",
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("rows", sa.Text(), nullable=False),
+        sa.Column("rows", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"],
             ["import_runs.id"],

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
@@ -55,8 +55,8 @@ class ImportStagedChunk(db.Model):
     run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True)
     #: The chunk's place in the file (0, 1, …): applied in this order.
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    #: JSON: one [line, validated row's fields, raw cells] per row.
-    rows: Mapped[str] = mapped_column(Text, nullable=False)
+    #: zlib-compressed JSON: per row, the validated row's fields and the raw cells in header order.
+    rows: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
     def __repr__(self):
         return f"<ImportStagedChunk run={self.run_id} seq={self.seq}>"

@@ -118,7 +118,7 @@ def test_the_staged_rows_of_an_abandoned_run_are_purged_by_the_next_import(db):
     db.session.add_all([old, recent])
     db.session.flush()
     db.session.add_all(
-        [ImportStagedChunk(run_id=old.id, seq=0, rows="[]"), ImportStagedChunk(run_id=recent.id, seq=0, rows="[]")]
+        [ImportStagedChunk(run_id=old.id, seq=0, rows=b""), ImportStagedChunk(run_id=recent.id, seq=0, rows=b"")]
     )
     db.session.flush()
     run_import(db, csv_bytes([row()]), now=now)
