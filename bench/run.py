@@ -6,12 +6,13 @@ A new benchmark is a module with `main(argv) -> int`, added to BENCHMARKS.
 
 import sys
 
-from bench import cadre, claims, import_participants, payments, regions, reports, sms
+from bench import cadre, claims, import_participants, import_writers, payments, regions, reports, sms
 
 #: Benchmarks run by `make bench`, in this order; each gets the command-line
 #: arguments as they were given (`make bench BENCH_ARGS="--sizes 2000"`).
 BENCHMARKS = [
     import_participants.main,
+    import_writers.main,
     regions.main,
     claims.main,
     payments.main,

@@ -173,6 +173,22 @@ REASONS = {
     "recorded_at_too_old": _l("The entry is more than %(days)d days old and can no longer be recorded."),
     "policy_opt_out": _l("the number asked not to be contacted on %(channel)s"),
     # -- imports and exports
+    "control_character": _l("holds a control character (such as a NUL byte); remove it"),
+    "as_of_future": _l("%(day)s is too far ahead: an arrears list may be dated %(latest)s at the latest"),
+    "date_too_early": _l("%(day)s is before %(earliest)s, when JKN began"),
+    "file_missing_columns": _l("missing required column(s): %(columns)s"),
+    "file_repeated_columns": _l("column repeated in the header: %(columns)s"),
+    "file_too_many_columns": _l("the header has %(count)s columns; a file may have at most %(limit)s"),
+    "file_csv_line": _l("line %(line)s: %(problem)s"),
+    "file_not_utf8": _l("the file is not UTF-8 text; save it as 'CSV UTF-8' or as .xlsx"),
+    "file_xlsx_unreadable": _l("the .xlsx file cannot be opened: %(problem)s"),
+    "file_xlsx_too_large": _l(
+        "the .xlsx file unpacks to more than %(limit)s MB; split it into smaller files or save it as CSV"
+    ),
+    "report_date_format": _l("expected a date as YYYY-MM-DD, got %(value)s"),
+    "report_range_years": _l("%(day)s is outside the years a report covers (%(low)s–%(high)s)"),
+    "report_range_order": _l("the end date is before the start date"),
+    "report_range_too_long": _l("a report covers at most %(days)s days; choose a shorter range"),
     # -- messaging
     "sms_decision": _l("Choose 'mark sent' or 'send again'."),
     "sms_not_unknown": _l("This message no longer waits for a decision: it was settled already."),

@@ -147,6 +147,8 @@ def load_config(instance_path: Path | None = None) -> dict:
         "IMPORT_BATCH_SIZE": _int("IMPORT_BATCH_SIZE", 2000),
         #: SQLite page cache while an import writes (see db.bulk_write_cache).
         "IMPORT_SQLITE_CACHE_MB": _int("IMPORT_SQLITE_CACHE_MB", 64),
+        #: How far an uploaded .xlsx may unpack before it is refused unopened (a zip bomb).
+        "IMPORT_XLSX_MAX_UNZIPPED_MB": _int("IMPORT_XLSX_MAX_UNZIPPED_MB", 1024),
         "PAGE_SIZE": _int("PAGE_SIZE", 50),
         # Retention of personal data, in days (UU PDP 27/2022; SECURITY.md): `flask retention purge` and the
         # scheduler's daily job erase or delete what is older.
@@ -244,6 +246,8 @@ class Settings:
     import_sqlite_cache_mb: int = 64
     #: Days each kind of personal data is kept (SECURITY.md, "Retention"); the purge erases what is older.
     retention: Retention = field(default_factory=Retention)
+    #: How far an uploaded .xlsx may unpack (its zip members together) before it is refused unopened.
+    import_xlsx_max_unzipped_mb: int = 1024
 
     def __post_init__(self) -> None:
         if self.branch_timezone not in ("WIB", "WITA", "WIT"):
@@ -254,6 +258,10 @@ class Settings:
             raise ValueError("PROMISE_GRACE_DAYS and ATTRIBUTION_DAYS must be 0 or more")
         if self.import_batch_size < 1 or self.import_sqlite_cache_mb < 1:
             raise ValueError("IMPORT_BATCH_SIZE and IMPORT_SQLITE_CACHE_MB must be above 0")
+
+    @property
+    def import_xlsx_max_unzipped_bytes(self) -> int:
+        return self.import_xlsx_max_unzipped_mb * 1024 * 1024
 
     @property
     def promise_grace(self) -> timedelta:
@@ -270,6 +278,7 @@ class Settings:
             import_batch_size=int(config["IMPORT_BATCH_SIZE"]),
             import_sqlite_cache_mb=int(config["IMPORT_SQLITE_CACHE_MB"]),
             retention=Retention.from_config(config),
+            import_xlsx_max_unzipped_mb=int(config.get("IMPORT_XLSX_MAX_UNZIPPED_MB", 1024)),
         )
 
 

@@ -74,7 +74,7 @@ def _run(importer, path: Path, *, rejects_path, **options):
     with ExitStack() as stack:
         stream = stack.enter_context(path.open("rb"))
         try:
-            reader = TableReader(stream, path.name)
+            reader = TableReader(stream, path.name, max_unzipped_bytes=installation().import_xlsx_max_unzipped_bytes)
         except FileFormatError as exc:
             fail(f"{path.name}: {exc}", 2)
         rejects = None

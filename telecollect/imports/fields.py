@@ -1,9 +1,20 @@
 """Field parsers shared by the imports. Each returns a value or raises
 `FieldError` with a reason (a code with parameters) a data officer can act on."""
 
-from datetime import date
+import re
+from datetime import date, timedelta
 
 from telecollect.reasons import Refusal, quoted
+
+#: JKN began on 1 January 2014: no arrears figure or payment of a participant is dated before it.
+EARLIEST_DAY = date(2014, 1, 1)
+#: How far ahead of the branch's today an arrears list may be dated (a list dated at the month's end,
+#: uploaded a few days early). A figure dated far ahead would stay "current" until then, freezing the
+#: participant's arrears against every later list.
+AS_OF_MARGIN = timedelta(days=7)
+#: Control characters a cell cannot hold (tab, line feed and carriage return are text): a NUL byte cannot
+#: be stored by PostgreSQL at all, and none of them belongs in a name, an address or a number.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _TRUE = {"yes", "ya", "y", "1", "true", "t"}
 _FALSE = {"no", "tidak", "n", "0", "false", "f", ""}
@@ -74,3 +85,21 @@ def iso_date(value, default: date) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         raise FieldError("iso_date", value=quoted(raw)) from None
+
+
+def as_of_day(day: date, today: date) -> date:
+    """An arrears list's date: not before JKN began, not more than `AS_OF_MARGIN` after `today`."""
+    if day > today + AS_OF_MARGIN:
+        raise FieldError("as_of_future", day=day.isoformat(), latest=(today + AS_OF_MARGIN).isoformat())
+    if day < EARLIEST_DAY:
+        raise FieldError("date_too_early", day=day.isoformat(), earliest=EARLIEST_DAY.isoformat())
+    return day
+
+
+def control_character_columns(raw: dict) -> list[str]:
+    """The columns of a row whose text holds a control character (a NUL byte…); one search for the common
+    case of a clean row."""
+    texts = [value for value in raw.values() if isinstance(value, str)]
+    if not _CONTROL.search("\n".join(texts)):
+        return []
+    return [column for column, value in raw.items() if isinstance(value, str) and _CONTROL.search(value)]

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
@@ -43,3 +43,20 @@ class ImportRun(db.Model):
 
     def __repr__(self):
         return f"<ImportRun {self.id} {self.kind} {self.status.value}>"
+
+
+class ImportStagedChunk(db.Model):
+    """Validated rows of a running import, waiting to be applied (`imports.runner`): staged a chunk at a
+    time, each in its own short transaction, so that the call centre keeps writing while a large file is
+    read; applied together in one transaction; deleted when the run ends."""
+
+    __tablename__ = "import_staged_chunks"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True)
+    #: The chunk's place in the file (0, 1, …): applied in this order.
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: zlib-compressed JSON: per row, the validated row's fields and the raw cells in header order.
+    rows: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+    def __repr__(self):
+        return f"<ImportStagedChunk run={self.run_id} seq={self.seq}>"

@@ -28,7 +28,11 @@ def upload_page(importer, template: str, *, has_places: bool = False):
     options = {"allow_new_places": not request.form.get("no_new_places")} if has_places else {}
     rejects_buffer = io.StringIO()
     try:
-        reader = TableReader(upload_file.stream, upload_file.filename)
+        reader = TableReader(
+            upload_file.stream,
+            upload_file.filename,
+            max_unzipped_bytes=installation().import_xlsx_max_unzipped_bytes,
+        )
         rejects = RejectsWriter(rejects_buffer, reader.header) if skip_invalid else None
         report = importer(
             db.session,

@@ -141,6 +141,8 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
     as_of = get("as_of")
     as_of = _iso_date(as_of) if isinstance(as_of, str) and len(as_of) == 10 else None
     as_of = as_of or parsed("as_of", fields.iso_date, get("as_of"), today)
+    if as_of is not None and not (fields.EARLIEST_DAY <= as_of <= today + fields.AS_OF_MARGIN):
+        as_of = parsed("as_of", fields.as_of_day, as_of, today)
     if errors:
         return None, errors
     return ParticipantRow(

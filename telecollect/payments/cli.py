@@ -3,6 +3,7 @@
 import click
 from flask.cli import AppGroup
 
+from telecollect.cli import Day
 from telecollect.clock import local_day
 from telecollect.db import now_utc
 from telecollect.extensions import db
@@ -24,13 +25,13 @@ payments_group = AppGroup("payments", help="Promises and installment plans that 
 @click.option(
     "--on",
     "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=Day(),
     help="As of this day (default: today in the branch's zone).",
 )
 def settle(on):
     """Mark promises past their grace as partly kept or broken, and installments as missed."""
     now = now_utc()
     zone = installation().branch_timezone
-    counts = settlement.settle(db.session, on.date() if on else local_day(now, zone), now=now, settings=installation())
+    counts = settlement.settle(db.session, on if on else local_day(now, zone), now=now, settings=installation())
     db.session.commit()
     click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))

@@ -76,6 +76,8 @@ def _paid_on(value, today: date) -> date:
     paid = fields.iso_date(value, today)
     if paid > today:
         raise FieldError("future_date", day=paid.isoformat())
+    if paid < fields.EARLIEST_DAY:
+        raise FieldError("date_too_early", day=paid.isoformat(), earliest=fields.EARLIEST_DAY.isoformat())
     return paid
 
 

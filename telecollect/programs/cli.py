@@ -2,14 +2,18 @@
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from telecollect.cli import fail
+from telecollect.cli import Day, fail
 from telecollect.extensions import db
 from telecollect.programs.models import ProgramKind, ReliefProgram
 
 programs_group = AppGroup("programs", help="Relief programs (REHAB, relaxations).")
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+DATE = Day()
+#: Bounds no program comes near (REHAB: 4–24 months, at most 12 installments), which keep a typo such as
+#: 99999999999999999999 from reaching the database.
+MAX_MONTHS, MAX_INSTALLMENTS = 600, 120
 
 
 @programs_group.command("list")
@@ -32,16 +36,21 @@ def list_programs():
 @click.option("--from", "effective_from", type=DATE, required=True, help="First day the rules apply.")
 @click.option("--to", "effective_to", type=DATE, help="Last day (empty: until replaced).")
 @click.option("--segments", default="PBPU,BP", show_default=True)
-@click.option("--min-months", type=click.IntRange(1), required=True)
-@click.option("--max-months", type=click.IntRange(1))
-@click.option("--max-installments", type=click.IntRange(1))
-@click.option("--divisor", "installment_divisor", type=click.IntRange(1), help="At most months ÷ this installments.")
+@click.option("--min-months", type=click.IntRange(1, MAX_MONTHS), required=True)
+@click.option("--max-months", type=click.IntRange(1, MAX_MONTHS))
+@click.option("--max-installments", type=click.IntRange(1, MAX_INSTALLMENTS))
+@click.option(
+    "--divisor",
+    "installment_divisor",
+    type=click.IntRange(1, MAX_INSTALLMENTS),
+    help="At most months ÷ this installments.",
+)
 @click.option("--last-day", "registration_last_day", type=click.IntRange(1, 31), default=31, show_default=True)
 @click.option(
     "--last-day-february", "registration_last_day_february", type=click.IntRange(1, 29), default=29, show_default=True
 )
 @click.option("--includes-current-month", is_flag=True)
-@click.option("--pay-months", type=click.IntRange(1), help="Relaxation: months to pay to reactivate.")
+@click.option("--pay-months", type=click.IntRange(1, MAX_MONTHS), help="Relaxation: months to pay to reactivate.")
 @click.option("--settle-by", type=DATE, help="Relaxation: the rest paid by this date.")
 def add(code, kind, effective_from, effective_to, segments, **rules):
     """Add a program (for example New REHAB 2.0) without changing code."""
@@ -51,17 +60,26 @@ def add(code, kind, effective_from, effective_to, segments, **rules):
         fail("an installment program needs --max-installments")
     if kind == "relaxation" and not (rules["pay_months"] and rules["settle_by"]):
         fail("a relaxation needs --pay-months and --settle-by")
+    if rules["max_months"] is not None and rules["min_months"] > rules["max_months"]:
+        raise click.BadParameter(
+            _(
+                "must not be more than --max-months (%(low)s > %(high)s)",
+                low=rules["min_months"],
+                high=rules["max_months"],
+            ),
+            param_hint="--min-months",
+        )
+    if effective_to is not None and effective_to < effective_from:
+        raise click.BadParameter(_("must not be before --from"), param_hint="--to")
     bad = set(segments.upper().split(",")) - {"PBPU", "BP", "PPU", "PBI"}
     if bad:
         fail(f"unknown segment(s): {', '.join(sorted(bad))}")
-    if rules["settle_by"]:
-        rules["settle_by"] = rules["settle_by"].date()
     db.session.add(
         ReliefProgram(
             code=code,
             kind=ProgramKind(kind),
-            effective_from=effective_from.date(),
-            effective_to=effective_to.date() if effective_to else None,
+            effective_from=effective_from,
+            effective_to=effective_to,
             segments=segments.upper(),
             **rules,
         )

@@ -3,9 +3,11 @@
 import click
 
 from telecollect.cli import report_group
+from telecollect.errors import ServiceError
 from telecollect.extensions import db
+from telecollect.reports.dashboard import report_period
 from telecollect.reports.export import render
-from telecollect.reports.funnel import CSV_COLUMNS, GROUPINGS, RATES, Period, Scope, outcome_funnel
+from telecollect.reports.funnel import CSV_COLUMNS, GROUPINGS, RATES, Scope, outcome_funnel
 from telecollect.reports.queries import ARREARS_GROUPINGS, arrears_by, arrears_columns
 from telecollect.settings import installation
 
@@ -27,9 +29,10 @@ def arrears(by, fmt):
 @click.option("--format", "fmt", default="table", type=click.Choice(["csv", "json", "table"]))
 def outcomes(by, date_from, date_to, queue, fmt):
     """The outcome funnel for a date range (branch days, in BRANCH_TIMEZONE), one row per group."""
-    if date_to < date_from:
-        raise click.BadParameter("must not be after --to", param_hint="--from")
-    period = Period(date_from.date(), date_to.date(), installation().branch_timezone)
+    try:
+        period = report_period(date_from.date(), date_to.date(), installation().branch_timezone)
+    except ServiceError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
     rows = outcome_funnel(db.session, by, period, Scope(queue=queue))
     columns = [by, *CSV_COLUMNS] if fmt != "json" else [by, *CSV_COLUMNS, *RATES]
     click.echo(render(rows, columns, fmt), nl=fmt != "csv")

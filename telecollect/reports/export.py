@@ -1,13 +1,14 @@
 """One way to turn report rows into CSV, JSON or a terminal table."""
 
-import csv
 import io
 import json
+
+from telecollect.cells import SafeCsvWriter, xlsx_row
 
 
 def to_csv(rows: list[dict], columns: list[str]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeCsvWriter(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([_plain(row[c]) for c in columns])
@@ -35,14 +36,14 @@ def to_table(rows: list[dict], columns: list[str]) -> str:
 
 
 def to_xlsx(rows: list[dict], columns: list[str]) -> bytes:
-    """The same table as a workbook; numbers stay numbers."""
+    """The same table as a workbook; numbers stay numbers, text stays text (never a formula)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("report")
-    sheet.append(columns)
+    sheet.append(xlsx_row(sheet, columns))
     for row in rows:
-        sheet.append([_plain(row[c]) for c in columns])
+        sheet.append(xlsx_row(sheet, [_plain(row[c]) for c in columns]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -1,8 +1,6 @@
 """Supervisor reports."""
 
-from datetime import date
-
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,6 +8,7 @@ from sqlalchemy import select
 from telecollect.auth.scoping import scope_of
 from telecollect.clock import local_day
 from telecollect.db import now_utc
+from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.participants.models import Participant
 from telecollect.reports import charts
@@ -91,21 +90,30 @@ def arrears():
 
 def _filters():
     """Date range (branch days), grouping and queue from the URL (so a view can be bookmarked); this month
-    by default."""
+    by default. A range the reports do not cover (`dashboard.report_period`) answers 400 with the filters
+    as they were typed and the reason, so they can be corrected."""
     zone = installation().branch_timezone
     today = local_day(now_utc(), zone)
-    try:
-        start = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today.replace(day=1)
-        end = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else today
-    except ValueError:
-        abort(400)
-    if end < start:
-        abort(400)
     by = request.args.get("by", "user")
     queue = request.args.get("queue") or None
     if by not in GROUPINGS or queue not in (None, "telecollect", "cadre"):
         abort(400)
-    return Period(start, end, zone), by, queue
+    try:
+        period = panels.report_period(
+            request.args.get("from") or today.replace(day=1), request.args.get("to") or today, zone
+        )
+    except ServiceError as exc:
+        page = render_template(
+            "reports/range_error.html",
+            error=exc,
+            start=request.args.get("from", ""),
+            end=request.args.get("to", ""),
+            by=by,
+            queue=queue,
+            groupings=GROUPINGS,
+        )
+        abort(make_response(page, 400))
+    return period, by, queue
 
 
 def _scope(queue) -> Scope:

@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import text
 
+from telecollect.cli import within_years
 from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.scheduler.housekeeping import RETENTION_JOBS
@@ -98,4 +99,5 @@ def _parse_now(at: str | None) -> datetime:
         ) from None
     if moment.tzinfo is None:
         raise click.BadParameter("give a time zone offset, e.g. +07:00", param_hint="--now")
+    within_years(moment.date(), param_hint="--now")
     return moment.astimezone(UTC)

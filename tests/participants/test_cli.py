@@ -68,4 +68,4 @@ def test_unreadable_file_exits_2(runner, db, tmp_path):
     result = runner.invoke(args=["import", "participants", str(path)])
     assert result.exit_code == 2
     missing = "segment, province, city, kecamatan, months_in_arrears, arrears_amount"
-    assert f"missing required column(s): {missing}" in result.stderr
+    assert f"kolom wajib tidak ada: {missing}" in result.stderr
