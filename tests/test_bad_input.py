@@ -77,7 +77,7 @@ def test_api_errors_are_json_404_405_413_and_500(app, client, runner, make_user,
     assert missing.status_code == 404 and missing.json["error"]["code"] == "404"
     wrong_method = client.delete("/api/v1/me", headers=headers)
     assert wrong_method.status_code == 405 and wrong_method.is_json
-    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    monkeypatch.setitem(app.config, "MAX_BODY_BYTES", 1000)
     too_big = client.post("/api/v1/queue/claim", data="x" * 5000, headers=headers, content_type="application/json")
     assert too_big.status_code == 413 and too_big.is_json
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)

@@ -35,9 +35,15 @@ def test_a_small_form_still_works(client):
     assert answer.status_code != 413
 
 
-def test_json_api_bodies_are_small(client):
-    answer = client.post("/api/v1/queue/claim", data=b"{" + b" " * BIG + b"}", content_type="application/json")
+def test_json_api_bodies_are_small(client, runner, make_user):
+    make_user("telecollector", username="tc.rina")
+    headers = {"Authorization": f"Bearer {runner.invoke(args=['users', 'token', 'tc.rina']).output.strip()}"}
+    answer = client.post(
+        "/api/v1/queue/claim", data=b"{" + b" " * BIG + b"}", content_type="application/json", headers=headers
+    )
     assert answer.status_code == 413
+    # Without credentials the API answers 401 before reading any body.
+    assert client.post("/api/v1/queue/claim", data=b"{" + b" " * BIG + b"}").status_code == 401
 
 
 @pytest.mark.parametrize("role", [None, "telecollector", "cadre"])

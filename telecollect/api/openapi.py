@@ -477,7 +477,13 @@ def _paths() -> dict:
                 },
                 parameters=(ITEM_ID,),
                 body=_ref("OutcomeRequest"),
-                errors={**WORK_ERRORS, 400: BAD_REQUEST_BODY},
+                errors={
+                    **WORK_ERRORS,
+                    400: BAD_REQUEST_BODY,
+                    409: "On the call queue, only the holder of the live claim records (codes `outcome_not_claimed`, "
+                    "`outcome_claimed_by_other`, `outcome_lease_lapsed`); on the cadre queue, an entry made before "
+                    "the family was in her list (`outcome_before_listed`).",
+                },
             )
         },
         "/work-items/{item_id}/renew": {
