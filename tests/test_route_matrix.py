@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from telecollect import create_app
+from telecollect.audit.models import AuditEvent
 from telecollect.contacts.models import ContactAttempt
 from telecollect.imports.models import ImportRun, ImportStatus
 from telecollect.messaging.models import SmsKind
@@ -131,6 +132,14 @@ def attempts():
 
 def plans():
     return select(func.count()).select_from(InstallmentPlan)
+
+
+def skips():
+    return select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "work_item.skip")
+
+
+def heard_numbers():
+    return select(func.count()).select_from(Participant).where(Participant.phone2 == "+6281399990001")
 
 
 STAFF = ("admin", "supervisor")
@@ -258,6 +267,32 @@ ROWS: list[Row] = [
         item="tc_item",
         data={"installments": "3", "start_month": "2026-11"},
         nothing_written=plans,
+    ),
+    # issue 13, part A: the agent desktop's skip, "work this family" and a number heard on the call
+    Row(
+        "/queue/items/<int:item_id>/skip",
+        "POST",
+        {**roles(302, "telecollector"), TC_OTHER: REFUSED},
+        variant="call queue",
+        item="tc_item",
+        data={"reason": "wrong_time"},
+        nothing_written=skips,
+    ),
+    Row(
+        "/queue/items/<int:item_id>/work",
+        "POST",
+        roles(302, "telecollector"),
+        variant="call queue",
+        item="tc_item",
+    ),
+    Row(
+        "/queue/items/<int:item_id>/numbers",
+        "POST",
+        {**roles(302, "telecollector"), TC_OTHER: REFUSED},
+        variant="call queue",
+        item="tc_item",
+        data={"card_no": HOLDER_CARD, "phone": "0813-9999-0001"},
+        nothing_written=heard_numbers,
     ),
     Row(
         "/api/v1/work-items/<int:item_id>",

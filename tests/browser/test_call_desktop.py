@@ -1,0 +1,160 @@
+"""The agent desktop (issue 13, part A): the call screen a telecollector works 100 calls a day in.
+
+Each test names the audit defect (D1–D5, ../shared/reviews/ux-audit/report.md) it proves fixed.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from telecollect.audit.models import AuditEvent
+from telecollect.contacts.models import ContactAttempt
+from telecollect.queues.models import QueueName, WorkItem
+from tests.helpers import csv_bytes, row, run_import
+from tests.helpers_queue import families, queue_up
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1366, "height": 768}
+
+
+def _ready(page):
+    expect(page.locator("#outcome-form[data-ready]")).to_have_count(1)  # the shortcuts are listening
+
+
+def _family_of_five(db):
+    """One family of five with long names, every member with two numbers."""
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no=f"{n:013d}",
+                    nik=f"31720157088500{n:02d}",
+                    name=f"Raden Ayu Kusumawardhani Puspitasari {n}",
+                    phone=f"0812{n:08d}",
+                    phone2=f"0813{n:08d}",
+                    family_id="3172010101010001",
+                    arrears_amount="Rp1.250.000",
+                    months_in_arrears="14",
+                )
+                for n in range(1, 6)
+            ]
+        ),
+    )
+
+
+def test_d1_every_number_and_call_control_of_five_members_is_visible_without_scrolling(
+    clock, page, sign_in, make_user, db
+):
+    _family_of_five(db)
+    queue_up(db, QueueName.telecollect)
+    page.set_viewport_size(DESKTOP)
+    sign_in(make_user("telecollector"))
+    page.get_by_test_id("next").click()
+    _ready(page)
+    links = page.locator("a[href^='tel:']")
+    expect(links).to_have_count(10)
+    for n in range(10):
+        link = links.nth(n)
+        box = link.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= DESKTOP["width"], (n, box)
+        assert box["y"] >= 0 and box["y"] + box["height"] <= DESKTOP["height"], (n, box)
+        # Not clipped inside a scrolled box: the link itself is what a click at its centre hits.
+        assert link.evaluate(
+            "a => { const r = a.getBoundingClientRect();"
+            " return a.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"
+        ), n
+    # The amount owed and the Save button are in the first screenful too; the page never scrolls sideways.
+    for locator in (page.get_by_test_id("family-amount"), page.get_by_role("button", name=re.compile("^Simpan"))):
+        box = locator.bounding_box()
+        assert box and box["y"] + box["height"] <= DESKTOP["height"], box
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+
+
+def test_d2_conditional_fields_stay_hidden_and_radios_sit_by_their_labels(clock, page, sign_in, make_user, db):
+    families(db, 1)
+    queue_up(db, QueueName.telecollect)
+    page.set_viewport_size(DESKTOP)
+    sign_in(make_user("telecollector"))
+    page.get_by_test_id("next").click()
+    _ready(page)
+    expect(page.get_by_label("Tanggal janji")).to_be_hidden()
+    expect(page.get_by_label("Nominal janji (Rp)")).to_be_hidden()
+    expect(page.get_by_label(re.compile("Hubungi kembali pada"))).to_be_hidden()
+    radio = page.locator("input[name=outcome][value=no_answer]")
+    assert radio.bounding_box()["width"] < 40
+    # A promise opens its fields in place, with the focus in the first one.
+    page.keyboard.press("7")
+    expect(page.get_by_label("Tanggal janji")).to_be_visible()
+    expect(page.get_by_label("Tanggal janji")).to_be_focused()
+    expect(page.get_by_label(re.compile("Hubungi kembali pada"))).to_be_hidden()
+    # Escape closes the fields without saving; the family stays held.
+    page.keyboard.press("Escape")
+    expect(page.get_by_label("Tanggal janji")).to_be_hidden()
+    assert db.session.scalar(select(ContactAttempt)) is None
+    db.session.expire_all()
+    assert db.session.scalar(select(WorkItem)).claimed_by_id is not None
+
+
+def test_d3_a_shortcut_then_enter_saves_and_opens_the_next_family(clock, page, sign_in, make_user, db):
+    families(db, 2)
+    queue_up(db, QueueName.telecollect)
+    sign_in(make_user("telecollector"))
+    page.get_by_test_id("next").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 2")
+    _ready(page)
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Tersimpan: Tidak diangkat")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 1")  # save and next
+    _ready(page)
+    assert [a.outcome for a in db.session.scalars(select(ContactAttempt))] == ["no_answer"]
+
+
+def test_d4_a_refused_outcome_keeps_everything_typed(clock, page, sign_in, make_user, db):
+    families(db, 1)
+    queue_up(db, QueueName.telecollect)
+    sign_in(make_user("telecollector"))
+    page.get_by_test_id("next").click()
+    _ready(page)
+    page.keyboard.press("7")
+    page.get_by_label("Tanggal janji").fill("2026-11-28")
+    page.get_by_label("Nominal janji (Rp)").fill("lima ratus ribu")
+    page.get_by_label("Catatan").fill("Bayar setelah gajian")
+    page.get_by_role("button", name=re.compile("^Simpan")).click()
+    expect(page.get_by_role("alert")).to_have_class(re.compile("error"))
+    expect(page.locator("input[name=outcome][value=promise_to_pay]")).to_be_checked()
+    expect(page.get_by_label("Tanggal janji")).to_have_value("2026-11-28")
+    expect(page.get_by_label("Tanggal janji")).to_be_visible()
+    expect(page.get_by_label("Nominal janji (Rp)")).to_have_value("lima ratus ribu")
+    expect(page.get_by_label("Catatan")).to_have_value("Bayar setelah gajian")
+    assert db.session.scalar(select(ContactAttempt)) is None
+    # Corrected, it saves.
+    page.get_by_label("Nominal janji (Rp)").fill("Rp500.000")
+    page.get_by_label("Nominal janji (Rp)").press("Enter")
+    expect(page.get_by_role("alert").first).to_contain_text("Tersimpan: Janji bayar")
+
+
+def test_d5_skip_with_a_reason_says_so_counts_no_attempt_and_next_gives_another_family(
+    clock, page, sign_in, make_user, db
+):
+    families(db, 2)
+    queue_up(db, QueueName.telecollect)
+    agent = make_user("telecollector")
+    sign_in(agent)
+    page.get_by_test_id("next").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 2")
+    _ready(page)
+    page.get_by_label("Alasan dilewati").select_option("wrong_time")
+    page.get_by_role("button", name=re.compile("^Lewati")).click()
+    expect(page.get_by_role("alert").first).to_contain_text("Dilewati")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 1")
+    db.session.expire_all()
+    skipped = db.session.scalar(select(WorkItem).where(WorkItem.attempts == 0, WorkItem.claimed_by_id.is_(None)))
+    assert skipped is not None and skipped.family.members[0].name == "Peserta 2"
+    assert db.session.scalar(select(ContactAttempt)) is None
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "work_item.skip")).all()
+    assert [(e.user_id, e.target_id, e.detail) for e in events] == [(agent.id, skipped.id, "wrong_time")]
