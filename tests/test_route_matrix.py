@@ -233,6 +233,8 @@ ROWS: list[Row] = [
     ),
     Row("/sms/opt-outs", "GET", roles(200, *STAFF)),
     Row("/sms/opt-outs", "POST", roles(302, *STAFF), data={"phone": ""}),
+    Row("/queue/call-script", "GET", roles(200, *STAFF)),
+    Row("/queue/call-script", "POST", roles(400, *STAFF), data={"body": ""}),
     Row("/sms/templates", "GET", roles(200, *STAFF)),
     Row("/sms/templates", "POST", roles(302, *STAFF), data={}),
     # -- the people who work queues

@@ -350,9 +350,18 @@ def register_plan(item_id):
 def promises():
     """Janji bayar saya: my pending promises, due and overdue first."""
     today = now_utc().astimezone(ZONES[current_user.timezone]).date()
-    rows = [
-        (p, promise_status(p, today), family_arrears(p.family.members)) for p in my_promises(db.session, current_user)
-    ]
+    promises = my_promises(db.session, current_user)
+    # The live item of each family in my queue: the list opens the call screen for it.
+    items = dict(
+        db.session.execute(
+            select(WorkItem.family_id, WorkItem.id).where(
+                WorkItem.family_id.in_({p.family_id for p in promises}),
+                WorkItem.queue == queues.queue_for(current_user),
+                WorkItem.state != WorkState.closed,
+            )
+        ).all()
+    )
+    rows = [(p, promise_status(p, today), family_arrears(p.family.members), items.get(p.family_id)) for p in promises]
     return render_template("queues/promises.html", rows=rows)
 
 
@@ -581,6 +590,26 @@ def edit_template():
         body=message_templates.template_body(db.session, key),
         variables=message_templates.VARIABLES[key],
     )
+
+
+@bp.route("/queue/call-script", methods=["GET", "POST"])
+@roles_required("supervisor", "admin")
+def edit_call_script():
+    """Edit the telecollectors' call script (the agent desktop fills in each family's figures)."""
+    key = message_templates.CALL_SCRIPT
+    variables = message_templates.VARIABLES[key]
+    if request.method == "POST":
+        body = request.form.get("body", "")
+        try:
+            message_templates.save_template(db.session, key, body, current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("queues/call_script.html", body=body, variables=variables), 400
+        flash(_("Call script saved."), "success")
+        return redirect(url_for("queue.edit_call_script"))
+    body = message_templates.template_body(db.session, key)
+    return render_template("queues/call_script.html", body=body, variables=variables)
 
 
 @bp.route("/holidays")
