@@ -91,6 +91,7 @@ def test_d2_conditional_fields_stay_hidden_and_radios_sit_by_their_labels(clock,
     expect(page.get_by_label("Tanggal janji")).to_be_visible()
     expect(page.get_by_label("Tanggal janji")).to_be_focused()
     expect(page.get_by_label(re.compile("Hubungi kembali pada"))).to_be_hidden()
+    expect(page.get_by_label("Nominal janji (Rp)")).to_have_value("100000")  # the family's arrears, to start from
     # Escape closes the fields without saving; the family stays held.
     page.keyboard.press("Escape")
     expect(page.get_by_label("Tanggal janji")).to_be_hidden()
