@@ -6,7 +6,7 @@ mouse clicks and waiting is the desktop's figure of merit. This drives Debian's 
 queue, signed in as a telecollector, and works them as an agent would, counting every key press and click
 the script makes (typing a value into a field is counted as one field entry, not as keys):
 
-  no answer   `1`, Enter                               (save and next)
+  no answer   `1`                                      (saved, and the next family opens)
   promise     `7` (the date field opens, focused), the date typed, Enter
   callback    `6` (the time field opens, focused), the time typed, Enter
 
@@ -148,12 +148,12 @@ def _heading(page) -> str:
     return page.locator("h1").inner_text()
 
 
-def _save_and_time(agent: Agent) -> float:
-    """Press Enter and wait for the next family's call screen, listening for keys; milliseconds."""
+def _save_and_time(agent: Agent, key: str = "Enter") -> float:
+    """Press `key` (Enter: save) and wait for the next family's call screen, listening for keys; milliseconds."""
     page = agent.page
     before = _heading(page)
     started = time.perf_counter()
-    agent.press("Enter")
+    agent.press(key)
     try:
         page.wait_for_function(
             "h => document.querySelector('#outcome-form[data-ready]') && document.querySelector('h1').innerText !== h",
@@ -175,8 +175,8 @@ def _save_and_time(agent: Agent) -> float:
 def _call(agent: Agent, kind: str) -> float:
     agent.page.wait_for_selector("#outcome-form[data-ready]")
     if kind == "no answer":
-        agent.press("1")
-    elif kind == "promise":
+        return _save_and_time(agent, "1")
+    if kind == "promise":
         agent.press("7")
         agent.type_into_focused("2026-11-28")
     else:

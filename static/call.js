@@ -1,5 +1,6 @@
-// The agent desktop: a key picks an outcome (fields it needs open in place, with the focus in the first),
-// Enter saves and opens the next family, Escape closes the fields without saving; a call timer that starts
+// The agent desktop: the key of a simple outcome saves it and opens the next family; the key of an outcome
+// that needs a date or an amount opens its fields in place, with the focus in the first, and Enter saves
+// (and opens the next family); Escape closes the fields without saving; a call timer that starts
 // when a call link is pressed; and the lease heartbeat that keeps the family claimed while the screen is open.
 (function () {
   const csrf = document.querySelector("meta[name=csrf-token]").content;
@@ -77,13 +78,17 @@
     if (inOtherField(target)) return;
     const radio = radios.find((r) => r.dataset.key === e.key.toLowerCase());
     if (radio) {
+      e.preventDefault();
+      if (form.dataset.sending) return;
       radio.checked = true;
       showFieldsFor(radio, true);
-      e.preventDefault();
+      // A simple outcome (nothing to fill in) is one key: saved, and the next family opens.
+      if (!radio.dataset.needs) form.requestSubmit();
     }
   });
 
   form.addEventListener("submit", () => {
+    form.dataset.sending = "true";
     // One reference per submission: a double press is recorded once.
     const ref = form.querySelector("input[name=client_ref]");
     if (!ref.value) ref.value = crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();

@@ -100,19 +100,32 @@ def test_d2_conditional_fields_stay_hidden_and_radios_sit_by_their_labels(clock,
     assert db.session.scalar(select(WorkItem)).claimed_by_id is not None
 
 
-def test_d3_a_shortcut_then_enter_saves_and_opens_the_next_family(clock, page, sign_in, make_user, db):
-    families(db, 2)
+def test_d3_one_key_saves_a_simple_outcome_and_enter_saves_after_a_shortcut(clock, page, sign_in, make_user, db):
+    families(db, 3)
     queue_up(db, QueueName.telecollect)
     sign_in(make_user("telecollector"))
     page.get_by_test_id("next").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 3")
+    _ready(page)
+    # A simple outcome is one key: saved, and the next family opens (save and next).
+    page.keyboard.press("1")
+    expect(page.get_by_role("alert")).to_contain_text("Tersimpan: Tidak diangkat")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 2")
     _ready(page)
-    page.keyboard.press("1")
+    # An outcome with a field: its key opens the field with the focus in it, and Enter saves.
+    page.keyboard.press("6")
+    expect(page.get_by_label(re.compile("Hubungi kembali pada"))).to_be_focused()
+    page.get_by_label(re.compile("Hubungi kembali pada")).fill("2026-11-24T14:00")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("alert")).to_contain_text("Tersimpan: Tidak diangkat")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 1")  # save and next
+    expect(page.get_by_role("alert")).to_contain_text("Tersimpan: Minta dihubungi kembali")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 1")
     _ready(page)
-    assert [a.outcome for a in db.session.scalars(select(ContactAttempt))] == ["no_answer"]
+    # Chosen with the mouse, Enter saves too.
+    page.locator("input[name=outcome][value=busy]").check()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert").first).to_contain_text("Tersimpan: Sibuk")
+    outcomes = sorted(a.outcome for a in db.session.scalars(select(ContactAttempt)))
+    assert outcomes == ["busy", "callback_requested", "no_answer"]
 
 
 def test_d4_a_refused_outcome_keeps_everything_typed(clock, page, sign_in, make_user, db):
