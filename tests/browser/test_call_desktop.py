@@ -67,11 +67,25 @@ def test_d1_every_number_and_call_control_of_five_members_is_visible_without_scr
             "a => { const r = a.getBoundingClientRect();"
             " return a.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"
         ), n
-    # The amount owed and the Save button are in the first screenful too; the page never scrolls sideways.
-    for locator in (page.get_by_test_id("family-amount"), page.get_by_role("button", name=re.compile("^Simpan"))):
+    # The amount, why now, the script, REHAB, the last contacts and the outcome panel are in the first
+    # screenful too; the page never scrolls sideways.
+    for locator in (
+        page.get_by_test_id("family-amount"),
+        page.get_by_test_id("priority"),
+        page.get_by_test_id("call-script"),
+        page.get_by_test_id("rehab"),
+        page.get_by_test_id("recent"),
+        page.get_by_test_id("save"),
+        page.get_by_test_id("skip"),
+    ):
         box = locator.bounding_box()
         assert box and box["y"] + box["height"] <= DESKTOP["height"], box
     assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+    # The call timer starts when a call link is pressed (the tel: itself is the phone's business).
+    expect(page.get_by_test_id("call-timer")).to_have_text("00:00")
+    links.first.evaluate("a => { a.addEventListener('click', e => e.preventDefault()); a.click(); }")
+    expect(page.get_by_test_id("call-timer")).to_have_class(re.compile("running"))
+    expect(page.get_by_test_id("call-timer")).to_have_text(re.compile(r"00:0[1-9]"))
 
 
 def test_d2_conditional_fields_stay_hidden_and_radios_sit_by_their_labels(clock, page, sign_in, make_user, db):
@@ -138,7 +152,7 @@ def test_d4_a_refused_outcome_keeps_everything_typed(clock, page, sign_in, make_
     page.get_by_label("Tanggal janji").fill("2026-11-28")
     page.get_by_label("Nominal janji (Rp)").fill("lima ratus ribu")
     page.get_by_label("Catatan").fill("Bayar setelah gajian")
-    page.get_by_role("button", name=re.compile("^Simpan")).click()
+    page.get_by_test_id("save").click()
     expect(page.get_by_role("alert")).to_have_class(re.compile("error"))
     expect(page.locator("input[name=outcome][value=promise_to_pay]")).to_be_checked()
     expect(page.get_by_label("Tanggal janji")).to_have_value("2026-11-28")
@@ -162,9 +176,9 @@ def test_d5_skip_with_a_reason_says_so_counts_no_attempt_and_next_gives_another_
     page.get_by_test_id("next").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 2")
     _ready(page)
-    page.get_by_label("Alasan dilewati").select_option("wrong_time")
-    page.get_by_role("button", name=re.compile("^Lewati")).click()
-    expect(page.get_by_role("alert").first).to_contain_text("Dilewati")
+    page.locator("select[name=reason]").select_option("wrong_time")
+    page.get_by_test_id("skip").click()
+    expect(page.get_by_role("alert").first).to_have_class(re.compile("success"))  # "Skipped: …" said
     expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 1")
     db.session.expire_all()
     skipped = db.session.scalar(select(WorkItem).where(WorkItem.attempts == 0, WorkItem.claimed_by_id.is_(None)))

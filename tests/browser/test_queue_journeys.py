@@ -36,7 +36,7 @@ def test_telecollector_works_three_calls_and_the_callback_returns(clock, page, s
     page.keyboard.press("7")
     page.get_by_label("Tanggal janji").fill("2026-11-28")
     page.get_by_label("Nominal janji (Rp)").fill("200000")
-    page.get_by_role("button", name=re.compile("^Simpan")).click()
+    page.get_by_test_id("save").click()
     expect(page.get_by_role("alert")).to_contain_text("Tersimpan: Janji bayar")
 
     # 3: asked to be called back at 14:00 their time.
@@ -44,7 +44,7 @@ def test_telecollector_works_three_calls_and_the_callback_returns(clock, page, s
     expect(page.locator("#outcome-form[data-ready]")).to_have_count(1)  # the shortcuts are listening
     page.keyboard.press("6")
     page.get_by_label(re.compile("Hubungi kembali pada")).fill("2026-11-24T14:00")
-    page.get_by_role("button", name=re.compile("^Simpan")).click()
+    page.get_by_test_id("save").click()
     expect(page.get_by_role("alert").first).to_contain_text("Tersimpan: Minta dihubungi kembali")
     expect(page.get_by_role("alert").nth(1)).to_contain_text("tidak ada peserta yang boleh dihubungi")
     expect(page.get_by_test_id("counters")).to_contain_text("3 / 100")
