@@ -138,3 +138,36 @@ def test_a_supervisor_edits_the_call_script(clock, db, client, login, make_user)
     saved = client.post("/queue/call-script", data={"body": "Halo {nama}, tunggakan {jumlah}.", "csrf_token": token})
     assert saved.status_code == 302
     assert "Halo {nama}, tunggakan {jumlah}." in client.get("/queue/call-script").text
+
+
+def test_a_promise_from_the_list_opens_the_call_screen_and_is_worked(clock, db, client, login, make_user):
+    _agent, item_id = _claimed(db, client, login, make_user, count=1)
+    saved = client.post(
+        f"/queue/items/{item_id}/outcome",
+        data={
+            "outcome": "promise_to_pay",
+            "promise_date": "2026-11-27",
+            "promise_amount": "100000",
+            "csrf_token": _token(client, item_id),
+        },
+    )
+    assert saved.status_code == 302
+    listing = client.get("/queue/promises").text
+    assert f'href="/queue/items/{item_id}"' in listing and f"/queue/items/{item_id}/work" in listing
+    worked = client.post(f"/queue/items/{item_id}/work", data={"csrf_token": csrf_token(listing)})
+    assert worked.headers["Location"].endswith(f"/queue/items/{item_id}")
+    screen = client.get(f"/queue/items/{item_id}").text
+    db.session.expire_all()
+    held = db.session.get(WorkItem, item_id)
+    assert held.claimed_by_id == _agent.id and 'id="outcome-form"' in screen
+
+
+def test_a_family_held_by_another_agent_is_not_taken_from_the_list(clock, db, client, login, make_user):
+    _agent, item_id = _claimed(db, client, login, make_user, count=1)
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/participants").text)})
+    login(make_user("telecollector", username="tc.other"))
+    page = client.get(f"/queue/items/{item_id}").text
+    assert 'id="outcome-form"' not in page and f"/queue/items/{item_id}/work" not in page
+    client.post(f"/queue/items/{item_id}/work", data={"csrf_token": csrf_token(page)})
+    db.session.expire_all()
+    assert db.session.get(WorkItem, item_id).claimed_by_id == _agent.id
