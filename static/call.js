@@ -1,35 +1,97 @@
-// The call screen: keyboard shortcuts, fields that follow the outcome, and the
-// lease heartbeat that keeps the family claimed while the screen is open.
+// The agent desktop: the key of a simple outcome saves it and opens the next family; the key of an outcome
+// that needs a date or an amount opens its fields in place, with the focus in the first, and Enter saves
+// (and opens the next family); Escape closes the fields without saving; a call timer that starts
+// when a call link is pressed; and the lease heartbeat that keeps the family claimed while the screen is open.
 (function () {
+  const csrf = document.querySelector("meta[name=csrf-token]").content;
+
+  // The call timer: client side only, from the press of a call link.
+  const timer = document.getElementById("call-timer");
+  let started = null;
+  document.querySelectorAll("a[data-call]").forEach((link) =>
+    link.addEventListener("click", () => {
+      document.querySelectorAll("a[data-call].active").forEach((a) => a.classList.remove("active"));
+      link.classList.add("active");
+      started = Date.now();
+      if (timer) timer.classList.add("running");
+    })
+  );
+  if (timer) {
+    setInterval(() => {
+      if (started === null) return;
+      const s = Math.floor((Date.now() - started) / 1000);
+      timer.textContent = String(Math.floor(s / 60)).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0");
+    }, 1000);
+  }
+
   const form = document.getElementById("outcome-form");
   if (!form) return;
-  const csrf = document.querySelector("meta[name=csrf-token]").content;
   const radios = Array.from(form.querySelectorAll("input[name=outcome]"));
 
-  function showFieldsFor(radio) {
+  function showFieldsFor(radio, focus) {
     const needs = radio ? radio.dataset.needs : null;
+    let first = null;
     form.querySelectorAll("[data-show]").forEach((el) => {
       const on = el.dataset.show === needs;
       el.hidden = !on;
-      el.querySelectorAll("input").forEach((input) => (input.required = on));
+      el.querySelectorAll("input").forEach((input) => {
+        input.required = on;
+        if (on && !first) first = input;
+      });
     });
+    if (focus) (first || radio).focus();
   }
-  radios.forEach((r) => r.addEventListener("change", () => showFieldsFor(r)));
+  radios.forEach((r) => r.addEventListener("change", () => showFieldsFor(r, false)));
+
+  // A refused submission comes back with what was typed (D4): its fields open again.
+  const checked = radios.find((r) => r.checked);
+  if (checked) showFieldsFor(checked, true);
+
+  function inOtherField(target) {
+    // Typing in a field (other than the outcome radios) is typing, not a shortcut.
+    return target.closest("input:not([type=radio]), select, textarea, [contenteditable]") !== null;
+  }
 
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input[type=date], input[type=datetime-local], textarea, input[name=promise_amount]")) return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const target = e.target;
+    if (e.key === "Escape") {
+      // Close the open fields without saving; the claim stays held until its lease ends.
+      const open = radios.find((r) => r.checked && r.dataset.needs);
+      if (open) {
+        open.checked = false;
+        showFieldsFor(null, false);
+        if (document.activeElement) document.activeElement.blur();
+        e.preventDefault();
+      }
+      return;
+    }
+    if (e.key === "Enter") {
+      if (target.closest(".desk-skip, .desk-new-number, button, a, summary")) return;
+      if (target.tagName === "TEXTAREA" && e.shiftKey) return; // Shift+Enter: a new line in the note
+      if (target === document.body || form.contains(target)) {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+      return;
+    }
+    if (inOtherField(target)) return;
     const radio = radios.find((r) => r.dataset.key === e.key.toLowerCase());
     if (radio) {
-      radio.checked = true;
-      showFieldsFor(radio);
       e.preventDefault();
+      if (form.dataset.sending) return;
+      radio.checked = true;
+      showFieldsFor(radio, true);
+      // A simple outcome (nothing to fill in) is one key: saved, and the next family opens.
+      if (!radio.dataset.needs) form.requestSubmit();
     }
   });
 
   form.addEventListener("submit", () => {
+    form.dataset.sending = "true";
     // One reference per submission: a double press is recorded once.
     const ref = form.querySelector("input[name=client_ref]");
-    if (!ref.value) ref.value = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
+    if (!ref.value) ref.value = crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
   });
 
   const renewUrl = form.dataset.renewUrl;
@@ -39,11 +101,4 @@
   }
   // Shortcuts work from here on (a key pressed while the page was still loading did nothing).
   form.dataset.ready = "true";
-  const release = document.getElementById("release");
-  if (release) {
-    release.addEventListener("click", async () => {
-      await fetch(release.dataset.url, { method: "POST", headers: { "X-CSRFToken": csrf } });
-      window.location = "/queue";
-    });
-  }
 })();

@@ -205,6 +205,11 @@ REASONS = {
     "json_field_above": _l("%(field_name)s must be at most %(max)d."),
     "json_field_pattern": _l("%(field_name)s is not written in the expected form."),
     "json_field_format": _l("%(field_name)s must be written like %(example)s."),
+    # -- issue 13, part A
+    "skip_reason_unknown": _l("Choose why this family is skipped."),
+    "work_not_now": _l("This family may not be called now: %(reason)s."),
+    "heard_number_member": _l("Choose a member of this family for the new number."),
+    "heard_number_no_slot": _l("This member already has two valid numbers; ask a supervisor to correct the file."),
 }
 
 

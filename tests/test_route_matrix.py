@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from telecollect import create_app
+from telecollect.audit.models import AuditEvent
 from telecollect.contacts.models import ContactAttempt
 from telecollect.imports.models import ImportRun, ImportStatus
 from telecollect.messaging.models import SmsKind
@@ -133,6 +134,14 @@ def plans():
     return select(func.count()).select_from(InstallmentPlan)
 
 
+def skips():
+    return select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "work_item.skip")
+
+
+def heard_numbers():
+    return select(func.count()).select_from(Participant).where(Participant.phone2 == "+6281399990001")
+
+
 STAFF = ("admin", "supervisor")
 WORKERS = ("telecollector", "cadre")
 ALL_ROLES = (*STAFF, *WORKERS)
@@ -224,6 +233,8 @@ ROWS: list[Row] = [
     ),
     Row("/sms/opt-outs", "GET", roles(200, *STAFF)),
     Row("/sms/opt-outs", "POST", roles(302, *STAFF), data={"phone": ""}),
+    Row("/queue/call-script", "GET", roles(200, *STAFF)),
+    Row("/queue/call-script", "POST", roles(400, *STAFF), data={"body": ""}),
     Row("/sms/templates", "GET", roles(200, *STAFF)),
     Row("/sms/templates", "POST", roles(302, *STAFF), data={}),
     # -- the people who work queues
@@ -258,6 +269,32 @@ ROWS: list[Row] = [
         item="tc_item",
         data={"installments": "3", "start_month": "2026-11"},
         nothing_written=plans,
+    ),
+    # issue 13, part A: the agent desktop's skip, "work this family" and a number heard on the call
+    Row(
+        "/queue/items/<int:item_id>/skip",
+        "POST",
+        {**roles(302, "telecollector"), TC_OTHER: REFUSED},
+        variant="call queue",
+        item="tc_item",
+        data={"reason": "wrong_time"},
+        nothing_written=skips,
+    ),
+    Row(
+        "/queue/items/<int:item_id>/work",
+        "POST",
+        roles(302, "telecollector"),
+        variant="call queue",
+        item="tc_item",
+    ),
+    Row(
+        "/queue/items/<int:item_id>/numbers",
+        "POST",
+        {**roles(302, "telecollector"), TC_OTHER: REFUSED},
+        variant="call queue",
+        item="tc_item",
+        data={"card_no": HOLDER_CARD, "phone": "0813-9999-0001"},
+        nothing_written=heard_numbers,
     ),
     Row(
         "/api/v1/work-items/<int:item_id>",

@@ -17,6 +17,8 @@ from telecollect.messaging.models import MessageTemplate
 from telecollect.phones import wa_digits
 
 CADRE_WHATSAPP = "cadre_whatsapp"
+#: The telecollector's call script on the agent desktop, with the family's figures filled in.
+CALL_SCRIPT = "call_script"
 OFFICIAL_CHANNELS = "bank, ATM, minimarket atau Mobile JKN"
 SMS_VARIABLES = {
     "nama": "participant's name",
@@ -59,7 +61,23 @@ DEFAULTS = {
         "Terima kasih."
     ),
 }
+DEFAULTS[CALL_SCRIPT] = (
+    "Selamat {salam}, benar saya berbicara dengan Bapak/Ibu {nama}? Saya {petugas} dari BPJS Kesehatan {cabang}. "
+    "Iuran JKN-KIS keluarga Bapak/Ibu tertunggak {bulan} bulan, sebesar {jumlah}. "
+    "Kapan Bapak/Ibu dapat membayar? Pembayaran hanya melalui {kanal}.\n"
+    "Jika belum dapat melunasi sekaligus: {rehab}"
+)
 VARIABLES = {
+    CALL_SCRIPT: {
+        "salam": "greeting by the time of day",
+        "nama": "participant's name",
+        "petugas": "telecollector's name",
+        "cabang": "branch name",
+        "jumlah": "family arrears (Rp)",
+        "bulan": "months in arrears",
+        "kanal": "official payment channels",
+        "rehab": "REHAB offer",
+    },
     CADRE_WHATSAPP: {
         "salam": "greeting by the time of day",
         "nama": "participant's name",

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, select, update
 
 from telecollect.db import bulk_insert
+from telecollect.errors import ServiceError
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
 from telecollect.imports.seen import SeenKeys
@@ -298,3 +299,19 @@ PARTICIPANTS = ImportSpec(
     make_writer=_BatchWriter,
     has_places=True,
 )
+
+
+def add_number(participant: Participant, phone: str) -> str:
+    """A number heard on a call (E.164, already validated) kept on the participant: into `phone2` when it is
+    free, in place of a number a call marked invalid, or nowhere new when it is already theirs. Returns the
+    slot written ("phone", "phone2") or "known". Refuses `ServiceError("heard_number_no_slot")` when both
+    numbers are valid and taken (a supervisor corrects the file)."""
+    if phone in (participant.phone, participant.phone2):
+        return "known"
+    if participant.phone is None or participant.is_phone_invalid:
+        participant.phone, participant.is_phone_invalid = phone, False
+        return "phone"
+    if participant.phone2 is None:
+        participant.phone2 = phone
+        return "phone2"
+    raise ServiceError("heard_number_no_slot", "phone")

@@ -199,6 +199,47 @@ def release(item: WorkItem, user: User) -> WorkItem:
     return item
 
 
+def skip(item: WorkItem, user: User, *, not_before: datetime) -> WorkItem:
+    """The holder gives the family back without an attempt (a skip with a reason): it is free again, and
+    not offered to anyone before `not_before`, so Next does not bring it straight back."""
+    if item.claimed_by_id != user.id:
+        raise Conflict("not_claimed")
+    _free(item)
+    item.next_action_at = max(item.next_action_at, not_before)
+    return item
+
+
+def take(session, item: WorkItem, user: User, now: datetime, lease_until: datetime) -> bool:
+    """Claim this one family (opened from a promise or callback list) if it is live and free or already
+    this user's, in one conditional UPDATE (two agents pressing at once: one wins). True when held."""
+    taken = session.execute(
+        update(WorkItem)
+        .where(
+            WorkItem.id == item.id,
+            _LIVE,
+            or_(WorkItem.claimed_by_id.is_(None), WorkItem.lease_expires_at <= now, WorkItem.claimed_by_id == user.id),
+        )
+        .values(claimed_by_id=user.id, lease_expires_at=lease_until)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(item)
+    return bool(taken)
+
+
+def open_item(session, row: dict) -> WorkItem | None:
+    """Open a work item from `new_item_row(...)` unless its family is already live in that queue
+    (a telecollector asks for a cadre visit twice: one visit). Returns the new item, or None."""
+    live = session.scalar(
+        select(WorkItem.id).where(WorkItem.family_id == row["family_id"], WorkItem.queue == row["queue"], _LIVE)
+    )
+    if live is not None:
+        return None
+    item = WorkItem(**row)
+    session.add(item)
+    session.flush()
+    return item
+
+
 def free_lapsed_leases(session, now: datetime) -> int:
     """Clear claims whose lease has run out (the claim condition ignores them anyway; this keeps pages true)."""
     return session.execute(

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -26,7 +26,7 @@ from telecollect.contacts.services import HAND_CHANNELS, find_recorded, parse_ou
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError, TooManyRequests
 from telecollect.extensions import db
-from telecollect.formatting import ZONES
+from telecollect.formatting import ZONES, local_datetime, rupiah
 from telecollect.messaging import templates as message_templates
 from telecollect.messaging.outbox import messages_for_family
 from telecollect.money import parse_positive_rupiah
@@ -96,8 +96,24 @@ def item(item_id):
         detail=f"screen: {', '.join(m.card_no for m in members if m.phone or m.phone2)}",
     )
     amount, months = family_arrears(work.family.members)
+    draft = session.pop(DRAFT_KEY, None)
+    draft = draft if isinstance(draft, dict) and draft.get("item_id") == item_id else {}
+    number_draft = session.pop(NUMBER_DRAFT_KEY, None)
+    number_draft = number_draft if isinstance(number_draft, dict) and number_draft.get("item_id") == item_id else None
+    is_mine = work.claimed_by_id == current_user.id and work.is_claimed(now)
     return render_template(
         "queues/item.html",
+        draft=draft,
+        new_number_draft=number_draft,
+        why=_why_next(work, now),
+        script=_call_script(work, members, amount, months, now),
+        skip_reasons=[(code, _skip_label(code)) for code in queue_work.SKIP_REASONS],
+        may_claim=(
+            current_user.role == Role.telecollector
+            and not is_mine
+            and work.state != WorkState.closed
+            and not work.is_claimed(now)
+        ),
         item=work,
         members=members,
         opted_out={number: {c.value for c in channels} for number, channels in opted_out.items()},
@@ -107,7 +123,7 @@ def item(item_id):
         attempts=family_attempts(db.session, work.family_id),
         outcomes=OUTCOMES.values(),
         channels=HAND_CHANNELS[work.queue],
-        is_mine=work.claimed_by_id == current_user.id and work.is_claimed(now),
+        is_mine=is_mine,
         local_today=now.astimezone(ZONES[work.timezone]).date(),
         show_full_nik=current_user.is_privileged,
         rehab=rehab_quote(db.session, work.family.members, now.astimezone(ZONES[work.timezone]).date()),
@@ -121,30 +137,181 @@ def item(item_id):
 @bp.route("/queue/items/<int:item_id>/outcome", methods=["POST"])
 @roles_required("telecollector", "cadre")
 def record(item_id):
-    """Save the outcome typed on the call screen; the same `client_ref` twice (even at once) saves once."""
+    """Save the outcome typed on the call screen; the same `client_ref` twice (even at once) saves once.
+    A telecollector's save opens the next family ("save and next"). A refusal keeps everything typed."""
     work = _item_or_error(item_id, to_work=True)
     now = now_utc()
     client_ref = request.form.get("client_ref")
     recorded = find_recorded(db.session, current_user, client_ref)
+    following = None
     if recorded is None:
         try:
             given = parse_outcome(request.form.to_dict(), work, now=now)
-            recorded = queue_work.record_outcome(
-                db.session,
-                work,
-                current_user,
-                given,
-                rules=contact_rules(),
-                retry_delays=retry_delays(),
-                now=now,
-                settings=installation(),
-            ).attempt
+            if current_user.role == Role.telecollector:
+                result, following = queue_work.save_and_next(
+                    db.session,
+                    work,
+                    current_user,
+                    given,
+                    rules=contact_rules(),
+                    retry_delays=retry_delays(),
+                    lease=lease(),
+                    now=now,
+                    settings=installation(),
+                )
+            else:
+                result = queue_work.record_outcome(
+                    db.session,
+                    work,
+                    current_user,
+                    given,
+                    rules=contact_rules(),
+                    retry_delays=retry_delays(),
+                    now=now,
+                    settings=installation(),
+                )
+            recorded = result.attempt
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
+            # Validation never discards what was typed (D4): the form comes back filled in.
+            session[DRAFT_KEY] = {"item_id": item_id, **{k: request.form.get(k, "")[:1000] for k in DRAFT_FIELDS}}
             return redirect(url_for("queue.item", item_id=item_id))
     flash(_("Saved: %(outcome)s.", outcome=outcome_label(recorded.outcome)), "success")
-    return redirect(url_for("queue.home" if current_user.role == Role.telecollector else "queue.cadre"))
+    return _to_next(following)
+
+
+def _to_next(following: WorkItem | None):
+    """The next family's call screen, or the queue's start page when nobody may be contacted now."""
+    if following is not None:
+        return redirect(url_for("queue.item", item_id=following.id))
+    if current_user.role == Role.telecollector:
+        flash(_("Nobody may be contacted right now. Try again later."), "info")
+        return redirect(url_for("queue.home"))
+    return redirect(url_for("queue.cadre"))
+
+
+@bp.route("/queue/items/<int:item_id>/skip", methods=["POST"])
+@roles_required("telecollector")
+def skip(item_id):
+    """Skip with a reason: the family goes back without an attempt, and the next one opens."""
+    work = _item_or_error(item_id, to_work=True)
+    reason = request.form.get("reason", "")
+    try:
+        following = queue_work.skip(
+            db.session, work, current_user, reason, rules=contact_rules(), lease=lease(), now=now_utc()
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("queue.item", item_id=item_id))
+    flash(_("Skipped: %(reason)s. No attempt counted.", reason=_skip_label(reason)), "success")
+    return _to_next(following)
+
+
+@bp.route("/queue/items/<int:item_id>/work", methods=["POST"])
+@roles_required("telecollector")
+def work(item_id):
+    """Work this family now (from a promise or callback list): claim it if it is free."""
+    item = _item_or_error(item_id, to_work=True)
+    now = now_utc()
+    held = queues.current_claim(db.session, current_user, now)
+    if held is not None and held.id != item.id:
+        flash(_("Finish or skip the family you hold first."), "error")
+        return redirect(url_for("queue.item", item_id=held.id))
+    try:
+        queue_work.work_family(db.session, item, current_user, contact_rules(), lease=lease(), now=now)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("queue.item", item_id=item_id))
+
+
+@bp.route("/queue/items/<int:item_id>/numbers", methods=["POST"])
+@roles_required("telecollector")
+def add_number(item_id):
+    """A new number heard on the call, kept on the member (validated, audited, source "telepon")."""
+    item = _item_or_error(item_id, to_work=True)
+    try:
+        phone = queue_work.add_heard_number(
+            db.session,
+            item,
+            current_user,
+            request.form.get("card_no", ""),
+            request.form.get("phone", ""),
+            now=now_utc(),
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        session[NUMBER_DRAFT_KEY] = {
+            "item_id": item_id,
+            "card_no": request.form.get("card_no", "")[:13],
+            "phone": request.form.get("phone", "")[:40],
+        }
+    else:
+        flash(_("Number saved: %(phone)s.", phone=phone), "success")
+    return redirect(url_for("queue.item", item_id=item_id))
+
+
+#: What the outcome form keeps through a refusal (flask session, read once by the call screen).
+DRAFT_KEY, NUMBER_DRAFT_KEY = "outcome_draft", "number_draft"
+DRAFT_FIELDS = ("outcome", "channel", "promise_date", "promise_amount", "callback_at", "note")
+
+
+def _skip_label(code: str) -> str:
+    return {
+        "wrong_time": _("wrong time to call"),
+        "needs_visit": _("needs a cadre visit"),
+        "number_doubtful": _("number looks wrong"),
+        "other": _("other reason"),
+    }.get(code, code)
+
+
+def _why_next(work: WorkItem, now) -> list[str]:
+    """Why this family is next, in words (the parts of `item_score`, not its points)."""
+    lines = []
+    if work.follow_up.value == "callback":
+        lines.append(
+            _("They asked to be called back at %(at)s.", at=local_datetime(work.next_action_at, work.timezone))
+        )
+    elif work.follow_up.value == "promise":
+        lines.append(_("Promise follow-up: the promised date has passed."))
+    parts = dict(item_score(work, now).parts)
+    amount, months = family_arrears(work.family.members)
+    if parts["amount"] >= 20 or parts["months"] >= 12:
+        lines.append(_("Owes a lot: %(amount)s over %(n)s months.", amount=rupiah(amount), n=months))
+    else:
+        lines.append(_("Owes %(amount)s over %(n)s months.", amount=rupiah(amount), n=months))
+    if work.last_contact_at is None:
+        lines.append(_("Nobody has reached this family yet."))
+    else:
+        days = (now - work.last_contact_at).days
+        lines.append(_("Reached today.") if days == 0 else _("Last reached %(n)s days ago.", n=days))
+    if work.attempts == 0:
+        lines.append(_("Not called before."))
+    else:
+        lines.append(_("Answered %(c)s of %(a)s calls.", c=work.contacts, a=work.attempts))
+    return lines
+
+
+def _call_script(work: WorkItem, members, amount: int, months: int, now) -> str:
+    """The supervisors' call script with this family's figures filled in."""
+    body = message_templates.template_body(db.session, message_templates.CALL_SCRIPT)
+    head = members[0] if members else work.family.members[0]
+    return message_templates.render(
+        body,
+        {
+            "salam": message_templates.greeting(now.astimezone(ZONES[work.timezone]).hour),
+            "nama": head.name,
+            "petugas": current_user.name,
+            "cabang": current_app.config["BRANCH_NAME"],
+            "jumlah": rupiah(amount),
+            "bulan": str(months),
+            "kanal": message_templates.OFFICIAL_CHANNELS,
+            "rehab": message_templates.SMS_SNIPPETS["rehab"],
+        },
+    )
 
 
 @bp.route("/queue/items/<int:item_id>/plan", methods=["POST"])
@@ -183,9 +350,18 @@ def register_plan(item_id):
 def promises():
     """Janji bayar saya: my pending promises, due and overdue first."""
     today = now_utc().astimezone(ZONES[current_user.timezone]).date()
-    rows = [
-        (p, promise_status(p, today), family_arrears(p.family.members)) for p in my_promises(db.session, current_user)
-    ]
+    promises = my_promises(db.session, current_user)
+    # The live item of each family in my queue: the list opens the call screen for it.
+    items = dict(
+        db.session.execute(
+            select(WorkItem.family_id, WorkItem.id).where(
+                WorkItem.family_id.in_({p.family_id for p in promises}),
+                WorkItem.queue == queues.queue_for(current_user),
+                WorkItem.state != WorkState.closed,
+            )
+        ).all()
+    )
+    rows = [(p, promise_status(p, today), family_arrears(p.family.members), items.get(p.family_id)) for p in promises]
     return render_template("queues/promises.html", rows=rows)
 
 
@@ -414,6 +590,26 @@ def edit_template():
         body=message_templates.template_body(db.session, key),
         variables=message_templates.VARIABLES[key],
     )
+
+
+@bp.route("/queue/call-script", methods=["GET", "POST"])
+@roles_required("supervisor", "admin")
+def edit_call_script():
+    """Edit the telecollectors' call script (the agent desktop fills in each family's figures)."""
+    key = message_templates.CALL_SCRIPT
+    variables = message_templates.VARIABLES[key]
+    if request.method == "POST":
+        body = request.form.get("body", "")
+        try:
+            message_templates.save_template(db.session, key, body, current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("queues/call_script.html", body=body, variables=variables), 400
+        flash(_("Call script saved."), "success")
+        return redirect(url_for("queue.edit_call_script"))
+    body = message_templates.template_body(db.session, key)
+    return render_template("queues/call_script.html", body=body, variables=variables)
 
 
 @bp.route("/holidays")

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from telecollect.audit.models import AuditEvent
 from telecollect.auth.models import Role, User
 from telecollect.clock import day_start, local_day
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
@@ -48,6 +49,23 @@ def _report_day(value: date | str, field: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise ServiceError("report_date_format", field, value=quoted(value)) from None
+
+
+#: The audit action of a skip on the agent desktop (`workflows.queue_work.SKIP_ACTION`); its detail is the reason.
+SKIP_ACTION = "work_item.skip"
+
+
+def skips_today(session, now: datetime, zone: str) -> list[tuple[str, str, int]]:
+    """Dilewati hari ini: families skipped without an attempt today (the branch's local day), per agent and
+    reason, most first: (name, reason code, count)."""
+    today = day_start(local_day(now, zone), zone)
+    rows = session.execute(
+        select(User.name, AuditEvent.detail, func.count())
+        .join(User, User.id == AuditEvent.user_id)
+        .where(AuditEvent.action == SKIP_ACTION, AuditEvent.at >= today)
+        .group_by(User.name, AuditEvent.detail)
+    ).all()
+    return sorted(((name, reason or "", n) for name, reason, n in rows), key=lambda r: (-r[2], r[0], r[1]))
 
 
 def people(session, now: datetime, zone: str, *, call_target: int, cadre_weekly_target: int, quiet_days: int) -> dict:

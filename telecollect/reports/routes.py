@@ -160,6 +160,7 @@ def dashboard():
     if current_user.is_privileged:
         config = current_app.config
         context.update(
+            skips=panels.skips_today(db.session, now_utc(), period.zone),
             people=panels.people(
                 db.session,
                 now_utc(),

@@ -10,9 +10,11 @@ from telecollect.contacts import services as contacts
 from telecollect.contacts.models import Channel
 from telecollect.contacts.services import OutcomeInput, Recorded
 from telecollect.db import lock_for
-from telecollect.errors import Conflict
+from telecollect.errors import Conflict, ServiceError
 from telecollect.messaging.reminders import pre_call_notice, prompt_autodebit_now
+from telecollect.participants import services as participants
 from telecollect.payments import services as payments
+from telecollect.phones import InvalidPhone, mask_phone, normalize_mobile
 from telecollect.policy import optouts
 from telecollect.policy import rules as policy
 from telecollect.programs import services as programs
@@ -25,6 +27,13 @@ from telecollect.settings import Settings
 
 #: How many refused candidates a claim skips before answering "nothing now".
 MAX_CLAIM_TRIES = 25
+#: Why a telecollector skips a family without an attempt, and how long it then stays out of Next.
+SKIP_REASONS: dict[str, timedelta] = {
+    "wrong_time": timedelta(hours=1),
+    "needs_visit": timedelta(days=3),
+    "number_doubtful": timedelta(hours=4),
+    "other": timedelta(hours=1),
+}
 
 
 def claim(
@@ -62,8 +71,125 @@ def claim(
         lifecycle.set_aside(
             item, retry_at=decision.retry_at, reason=None if decision.retry_at else CloseReason(decision.code), now=now
         )
+        if item.queue == QueueName.telecollect and item.close_reason == CloseReason.no_phone:
+            open_cadre_visit(session, item, now)  # nobody can phone them: a cadre can knock
         session.flush()
     return None
+
+
+def save_and_next(
+    session: Session,
+    item: WorkItem,
+    user: User,
+    given: OutcomeInput,
+    *,
+    rules: policy.ContactRules,
+    retry_delays: dict[str, timedelta],
+    lease: timedelta,
+    now: datetime,
+    settings: Settings,
+) -> tuple[Recorded, WorkItem | None]:
+    """Save and next, the agent desktop's Enter: the outcome (`record_outcome`) → the next family claimed
+    (`claim`; the one just saved is rescheduled, so it is not offered again). The next is None when nobody
+    may be contacted now."""
+    recorded = record_outcome(
+        session, item, user, given, rules=rules, retry_delays=retry_delays, now=now, settings=settings
+    )
+    return recorded, claim(session, user, rules, lease=lease, now=now)
+
+
+def skip(
+    session: Session,
+    item: WorkItem,
+    user: User,
+    reason: str,
+    *,
+    rules: policy.ContactRules,
+    lease: timedelta,
+    now: datetime,
+) -> WorkItem | None:
+    """Skip with a reason: only the claim's holder (`lifecycle.skip`, raises `Conflict`) → the family is
+    free, no attempt counted, and not offered again for a while (`SKIP_REASONS`) → the skip on the audit log
+    (what the dashboard counts per agent and reason) → "needs a cadre visit" opens the family on the cadre
+    queue in its kelurahan → the next family claimed (None: nobody may be contacted now)."""
+    if reason not in SKIP_REASONS:
+        raise ServiceError("skip_reason_unknown", "reason")
+    lifecycle.check_holder(item, user, now)
+    lifecycle.skip(item, user, not_before=now + SKIP_REASONS[reason])
+    audit.record(session, SKIP_ACTION, user=user, target=item, detail=reason)
+    if reason == "needs_visit":
+        open_cadre_visit(session, item, now)
+    session.flush()
+    return claim(session, user, rules, lease=lease, now=now)
+
+
+#: The audit action of a skip; its detail is the reason code.
+SKIP_ACTION = "work_item.skip"
+
+
+def open_cadre_visit(session: Session, item: WorkItem, now: datetime) -> WorkItem | None:
+    """The family on the cadre queue, in the team pool of its kelurahan (unless it is already there)."""
+    return lifecycle.open_item(
+        session,
+        lifecycle.new_item_row(
+            family_id=item.family_id,
+            queue=QueueName.cadre,
+            owner_id=None,
+            timezone=item.timezone,
+            district_id=item.district_id,
+            village_id=item.village_id,
+            amount=item.assigned_amount,
+            priority=item.priority,
+            now=now,
+        ),
+    )
+
+
+def work_family(
+    session: Session, item: WorkItem, user: User, rules: policy.ContactRules, *, lease: timedelta, now: datetime
+) -> WorkItem:
+    """Work this family now, opened from a promise or callback list: the contact policy asked (hours,
+    caps, a usable number; refusal `ServiceError("work_not_now")` with its reason) → the claim taken if the
+    family is free or already this user's (`lifecycle.take`; `Conflict("outcome_claimed_by_other")`)."""
+    decision = policy.decide(
+        session,
+        rules,
+        family_id=item.family_id,
+        members=item.family.members,
+        zone=item.timezone,
+        channel=Channel.phone,
+        now=now,
+    )
+    if not decision.allowed:
+        raise ServiceError("work_not_now", "item", reason=decision.reason or "")
+    if not lifecycle.take(session, item, user, now, now + lease):
+        raise Conflict("outcome_claimed_by_other")
+    return item
+
+
+def add_heard_number(session: Session, item: WorkItem, user: User, card_no: str, written: str, *, now: datetime) -> str:
+    """A new number heard on the call: only by the claim's holder (`lifecycle.check_holder`) → one of this
+    family's members → a valid Indonesian mobile number (`phones.normalize_mobile`) → into the member's
+    free `phone2` (or in place of a number marked invalid) → audited with its source, "telepon".
+    Returns the number as stored (E.164)."""
+    lifecycle.check_holder(item, user, now)
+    member = next((m for m in item.family.members if m.card_no == card_no), None)
+    if member is None:
+        raise ServiceError("heard_number_member", "card_no")
+    try:
+        phone = normalize_mobile(written)
+    except InvalidPhone as exc:
+        raise ServiceError.of(exc, "phone", label="field_phone") from None
+    slot = participants.add_number(member, phone)
+    audit.record(
+        session,
+        "participant.phone_added",
+        user=user,
+        target=member,
+        detail=f"{slot} {mask_phone(phone)} source=telepon work_item={item.id}",
+    )
+    session.flush()
+    return phone
 
 
 def record_outcome(

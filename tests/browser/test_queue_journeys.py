@@ -26,29 +26,27 @@ def test_telecollector_works_three_calls_and_the_callback_returns(clock, page, s
     expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 3")
     expect(page.get_by_test_id("tel").first).to_have_attribute("href", "tel:+6281200000003")
     expect(page.locator("#outcome-form[data-ready]")).to_have_count(1)  # the shortcuts are listening
-    page.keyboard.press("1")
-    page.get_by_role("button", name=re.compile("^Simpan")).click()
+    page.keyboard.press("1")  # one key: saved, and the next family opens
     expect(page.get_by_role("alert")).to_contain_text("Tersimpan: Tidak diangkat")
     expect(page.get_by_test_id("counters")).to_contain_text("1 / 100")
 
-    # 2: a promise, with its date and amount.
-    page.get_by_test_id("next").click()
+    # 2: a promise, with its date and amount (saving opened the next family: "save and next").
     expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 2")
     expect(page.locator("#outcome-form[data-ready]")).to_have_count(1)  # the shortcuts are listening
     page.keyboard.press("7")
     page.get_by_label("Tanggal janji").fill("2026-11-28")
     page.get_by_label("Nominal janji (Rp)").fill("200000")
-    page.get_by_role("button", name=re.compile("^Simpan")).click()
+    page.get_by_test_id("save").click()
     expect(page.get_by_role("alert")).to_contain_text("Tersimpan: Janji bayar")
 
     # 3: asked to be called back at 14:00 their time.
-    page.get_by_test_id("next").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Peserta 1")
     expect(page.locator("#outcome-form[data-ready]")).to_have_count(1)  # the shortcuts are listening
     page.keyboard.press("6")
     page.get_by_label(re.compile("Hubungi kembali pada")).fill("2026-11-24T14:00")
-    page.get_by_role("button", name=re.compile("^Simpan")).click()
-    expect(page.get_by_role("alert")).to_contain_text("Tersimpan: Minta dihubungi kembali")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Tersimpan: Minta dihubungi kembali")
+    expect(page.get_by_role("alert").nth(1)).to_contain_text("tidak ada peserta yang boleh dihubungi")
     expect(page.get_by_test_id("counters")).to_contain_text("3 / 100")
 
     page.get_by_role("link", name="Janji bayar saya").click()
