@@ -3,10 +3,11 @@
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from telecollect.auth.scoping import scope_of
 from telecollect.clock import local_day
+from telecollect.contacts.models import Promise
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
@@ -222,10 +223,25 @@ def dashboard_export(fmt):
     )
 
 
+#: The figures about promises: their drill-down shows each family's promise (date, amount, state).
+PROMISE_METRICS = frozenset({"promises", "promises_due", "promises_kept", "promises_partly_kept", "promises_broken"})
+#: How a promise's state is named on the drill-down.
+PROMISE_STATES = {
+    "pending": _l("pending"),
+    "kept": _l("kept"),
+    "partly_kept": _l("partly kept"),
+    "broken": _l("broken"),
+}
+#: At most this many families are listed (the count above the table says how many there are).
+DRILL_LIMIT = 1000
+
+
 @bp.route("/families")
 @login_required
 def families():
-    """The families behind one figure of the dashboard; a cadre sees only their members inside her areas."""
+    """The families behind one figure of the dashboard, one row a family (its members' names, place,
+    months and arrears; for a figure about promises, the promise's date, amount and state); a cadre sees
+    only the families inside her areas."""
     period, by, queue = _filters()
     metric = request.args.get("metric", "")
     if metric not in DRILLABLE:
@@ -234,11 +250,56 @@ def families():
     members = db.session.scalars(
         select(Participant)
         .where(
-            Participant.family_id.in_(family_ids[:1000]),
+            Participant.family_id.in_(family_ids[:DRILL_LIMIT]),
             scope_of(current_user).condition(Participant.district_id, Participant.village_id),
         )
         .order_by(Participant.family_id, Participant.card_no)
     ).all()
+    grouped: dict[int, list[Participant]] = {}
+    for member in members:
+        grouped.setdefault(member.family_id, []).append(member)
+    promises = _promises_of(list(grouped), period) if metric in PROMISE_METRICS else {}
+    rows = [
+        {
+            "members": people,
+            "head": people[0],
+            "district": people[0].district,
+            "months": max(p.months_in_arrears for p in people),
+            "arrears": sum(p.arrears_amount for p in people),
+            "promise": promises.get(family_id),
+        }
+        for family_id, people in grouped.items()
+    ]
     return render_template(
-        "reports/families.html", members=members, metric=metric, count=len(family_ids), period=period, by=by
+        "reports/families.html",
+        rows=rows,
+        metric=metric,
+        count=len(family_ids),
+        shown_all=len(family_ids) <= DRILL_LIMIT,
+        limit=DRILL_LIMIT,
+        period=period,
+        by=by,
+        with_promise=metric in PROMISE_METRICS,
+        promise_states=PROMISE_STATES,
     )
+
+
+def _promises_of(family_ids: list[int], period: Period) -> dict[int, Promise]:
+    """Each family's promise that the period is about: made or due inside it, the latest made."""
+    found: dict[int, Promise] = {}
+    if not family_ids:
+        return found
+    promises = db.session.scalars(
+        select(Promise)
+        .where(
+            Promise.family_id.in_(family_ids),
+            or_(
+                Promise.made_on.between(period.start, period.end),
+                Promise.promised_on.between(period.start, period.end),
+            ),
+        )
+        .order_by(Promise.made_on, Promise.id)
+    )
+    for promise in promises:
+        found[promise.family_id] = promise
+    return found

@@ -208,6 +208,36 @@ def test_drill_down_lists_the_families_behind_a_figure(db, client, login, make_u
     assert "0000000000002" in listed and "0000000000001" not in listed
 
 
+def test_drill_down_on_promises_shows_each_familys_promise_date_amount_and_state(db, client, login, make_user, month):
+    """D14: one row a family, with the promise behind the figure."""
+    login(make_user("supervisor"))
+    rina_id = db.session.scalar(select(WorkItem.assigned_user_id).join(Family).where(Family.key == "A"))
+    page = client.get(f"/reports/families?metric=promises&by=user&key={rina_id}&from=2026-11-01&to=2026-11-30").text
+    listed = page.split('data-testid="families"')[1].split("</table>")[0]
+    assert listed.count('data-testid="family-row"') == 2
+    assert "12-11-2026" in listed and "Rp35.000" in listed and "10-11-2026" in listed and "Rp70.000" in listed
+
+
+def test_drill_down_lists_one_row_a_family_with_its_members(db, client, login, make_user):
+    """D14: the header counts families and so does the table (a family of three is one row)."""
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no=f"000000000010{n}", family_id="F", name=f"Anggota {n}", phone=f"08120000010{n}")
+                for n in range(3)
+            ]
+        ),
+    )
+    tc = make_user("telecollector", username="tc.drill")
+    queue_up(db, QueueName.telecollect, user=tc, now=at(1))
+    login(make_user("supervisor"))
+    page = client.get(f"/reports/families?metric=families_assigned&by=user&key={tc.id}&from=2026-11-01&to=2026-11-30")
+    listed = page.text.split('data-testid="families"')[1].split("</table>")[0]
+    assert listed.count('data-testid="family-row"') == 1
+    assert "Anggota 0" in listed and "Anggota 2" in listed
+
+
 def test_telecollectors_cannot_see_others_figures(db, client, login, make_user, month):
     rina, _agus = month
     from tests.conftest import PASSWORD  # noqa: F401
