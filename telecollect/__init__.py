@@ -84,6 +84,7 @@ def _import_models() -> None:
     import telecollect.payments.models
     import telecollect.policy.models
     import telecollect.programs.models
+    import telecollect.queues.handouts
     import telecollect.queues.models
     import telecollect.regions.models
     import telecollect.reports.models

@@ -205,6 +205,9 @@ REASONS = {
     "json_field_above": _l("%(field_name)s must be at most %(max)d."),
     "json_field_pattern": _l("%(field_name)s is not written in the expected form."),
     "json_field_format": _l("%(field_name)s must be written like %(example)s."),
+    # -- issue 13, part C
+    "unknown_user": _l("That person is not on the team."),
+    "handout_not_latest": _l("Only the latest assignment can be undone, and only once."),
 }
 
 
