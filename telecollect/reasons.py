@@ -208,6 +208,7 @@ REASONS = {
     # -- issue 13, part C
     "unknown_user": _l("That person is not on the team."),
     "handout_not_latest": _l("Only the latest assignment can be undone, and only once."),
+    "sms_days": _l("The number of days must be written in digits, from 0 to %(max)s (not '%(value)s')."),
 }
 
 

@@ -464,7 +464,7 @@ def _loads() -> list[dict]:
 @bp.route("/queue/templates", methods=["GET", "POST"])
 @roles_required("supervisor", "admin")
 def edit_template():
-    """Edit the cadres' WhatsApp opening message."""
+    """Edit the cadres' WhatsApp opening message, with a preview of what the participant reads."""
     key = message_templates.CADRE_WHATSAPP
     if request.method == "POST":
         try:
@@ -472,15 +472,27 @@ def edit_template():
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template(
-                "queues/template.html", body=request.form.get("body", ""), variables=message_templates.VARIABLES[key]
-            ), 400
+            return _template_page(request.form.get("body", "")), 400
         flash(_("Message saved."), "success")
         return redirect(url_for("queue.edit_template"))
+    return _template_page(message_templates.template_body(db.session, key))
+
+
+def _template_page(body: str):
+    """The WhatsApp editor: the sample values are those a cadre's message gets (her name, her branch)."""
+    sample = {
+        "salam": message_templates.greeting(10),
+        "nama": "Siti Aminah",
+        "kader": current_user.name,
+        "kelurahan": "Lagoa",
+        "cabang": current_app.config["BRANCH_NAME"],
+    }
     return render_template(
         "queues/template.html",
-        body=message_templates.template_body(db.session, key),
-        variables=message_templates.VARIABLES[key],
+        body=body,
+        variables=message_templates.VARIABLES[message_templates.CADRE_WHATSAPP],
+        sample=sample,
+        preview=message_templates.render(body, sample),
     )
 
 
