@@ -1,6 +1,7 @@
 """Supervisor reports."""
 
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
@@ -11,11 +12,13 @@ from telecollect.contacts.models import Promise
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
+from telecollect.formatting import local_date
 from telecollect.participants.models import Participant
 from telecollect.reports import charts
 from telecollect.reports import dashboard as panels
 from telecollect.reports.export import to_csv, to_xlsx
 from telecollect.reports.funnel import COUNTS, GROUPINGS, RATES, Period, Scope, families_behind, outcome_funnel, totals
+from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS
 from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
 from telecollect.security import roles_required
 from telecollect.settings import installation
@@ -68,8 +71,9 @@ def arrears():
         by = "kecamatan"
     rows, columns = arrears_by(db.session, by), arrears_columns(by)
     if request.args.get("format") == "csv":
+        headers = [str({**COLUMN_LABELS, **ARREARS_AMOUNT_LABELS}.get(c, c)) for c in columns]
         return Response(
-            to_csv(rows, columns),
+            to_csv(rows, columns, headers),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename=arrears-by-{by}.csv"},
         )
@@ -200,24 +204,43 @@ TREND_TITLES = {
 }
 
 
+#: The downloads' number formats (the values stay numbers): amounts with thousands, rates as percentages.
+EXPORT_FORMATS = {
+    **dict.fromkeys(("promised_amount", "collected_amount", "arrears_assigned", "arrears_amount"), "#,##0"),
+    **dict.fromkeys(("contact_rate", "rpc_rate", "ptp_rate", "kept_rate", "recovery_rate"), "0.0%"),
+    "attempts_per_family": "0.00",
+}
+#: The arrears download's figures, in words.
+ARREARS_AMOUNT_LABELS = {"participants": _l("Participants"), "arrears_amount": _l("Arrears (Rp)")}
+
+
 @bp.route("/dashboard.<fmt>")
 @login_required
 def dashboard_export(fmt):
-    """The funnel table as CSV or XLSX: the same rows and numbers as the page."""
+    """The funnel table as CSV or XLSX for people: the same rows and numbers as the page, headed in the
+    reader's language (the CLI's `report outcomes` keeps the column names as its contract); the XLSX
+    names the report and its period above the header, and formats amounts and rates, as numbers."""
     period, by, queue = _filters()
     rows = outcome_funnel(db.session, by, period, _scope(queue))
     columns = [by, *FUNNEL_COLUMNS, *RATES]
+    headers = [str(GROUP_LABELS.get(by, by)).capitalize(), *(str(METRIC_LABELS[c]) for c in columns[1:])]
     name = f"outcomes-by-{by}-{period.start}-{period.end}"
     if fmt == "csv":
         return Response(
-            to_csv(rows, columns),
+            to_csv(rows, columns, headers),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
     if fmt != "xlsx":
         abort(404)
+    title = _(
+        "Collection results by %(group)s, %(start)s – %(end)s",
+        group=GROUP_LABELS.get(by, by),
+        start=local_date(period.start),
+        end=local_date(period.end),
+    )
     return Response(
-        to_xlsx(rows, columns),
+        to_xlsx(rows, columns, headers, formats=EXPORT_FORMATS, title=title),
         headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -255,7 +255,7 @@ def test_page_csv_and_json_show_each_namesake_with_its_parent(db, namesakes, cli
     assert "91.71.05.1002" in page and "91.71.05.2005" in page
 
     download = list(csv.reader(io.StringIO(client.get("/reports/arrears?by=kelurahan&format=csv").text)))
-    assert download[0] == COLUMNS["kelurahan"]
+    assert len(download[0]) == len(COLUMNS["kelurahan"]) and download[0] != COLUMNS["kelurahan"]  # words for people
     assert download[1:] == [[str(v) for v in r] for r in BY_KELURAHAN]
 
     for by, table in (("kecamatan", BY_KECAMATAN), ("kelurahan", BY_KELURAHAN)):
