@@ -136,13 +136,14 @@ def opt_outs():
 def sms_templates():
     """Edit SMS templates with a preview, their encoding and segment count; switch reminders on and off."""
     typed: dict = {}
+    refused = False
     if request.method == "POST":
         try:
             _save_settings(request.form)
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            typed = request.form.to_dict()  # what was typed stays on the page
+            typed, refused = request.form.to_dict(), True  # what was typed stays on the page
         else:
             flash(_("Message saved."), "success")
             return redirect(url_for("messaging.sms_templates"))
@@ -172,7 +173,7 @@ def sms_templates():
     page = render_template(
         "messaging/templates.html", rows=rows, variables=templates.SMS_VARIABLES, sample=SAMPLE, max_days=MAX_DAYS
     )
-    return (page, 400) if typed else page
+    return (page, 400) if refused else page
 
 
 #: The reminders whose timing is a number of days, and what the number means for each: days before
