@@ -1,12 +1,13 @@
 """The telecollector's call screen, the cadre's work list, the supervisor's queue page, and the holidays."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from telecollect import letters
 from telecollect.audit import disclosure
 from telecollect.audit import services as audit
 from telecollect.auth.models import Role, User
@@ -282,13 +283,21 @@ def service_worker():
 @bp.route("/cadre/letter")
 @roles_required("cadre")
 def letter():
-    """Surat tugas: the printable letter of assignment shown to RT/RW heads."""
+    """Surat tugas: the printable letter of assignment shown to RT/RW heads, with its number, issue
+    date, signatory and a QR code to the public page that says whether it is valid (`telecollect.letters`)."""
     issued = now_utc().astimezone(ZONES[current_user.timezone]).date()
+    signed = letters.issue(current_user, issued)
+    url = letters.public_url(signed)
     return render_template(
         "queues/letter.html",
+        letter=signed,
         issued=issued,
-        valid_until=issued + timedelta(days=current_app.config["ASSIGNMENT_LETTER_DAYS"]),
+        valid_until=signed.valid_until,
         branch=current_app.config["BRANCH_NAME"],
+        signatory_name=current_app.config["LETTER_SIGNATORY_NAME"],
+        signatory_title=current_app.config["LETTER_SIGNATORY_TITLE"],
+        check_url=url,
+        qr=letters.qr_svg(url),
     )
 
 
