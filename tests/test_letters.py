@@ -30,6 +30,11 @@ def test_the_letter_has_a_number_a_signatory_and_a_qr_to_its_check_page(db, clie
     number = _number(page)
     assert "Dr. Hana Putri" in page and "<svg" in page.split('data-testid="letter-qr"')[1]
     assert f"/surat/{number}" in page
+    from sqlalchemy import select
+
+    from telecollect.audit.models import AuditEvent
+
+    assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "letter.issue")) == number
     client.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)})
     check = client.get(f"/surat/{number}")
     assert check.status_code == 200 and 'data-verdict="valid"' in check.text

