@@ -83,3 +83,11 @@ def test_only_supervisors_undo(db, client, login, make_user):
     login(make_user("telecollector"))
     token = csrf_token(client.get("/queue").text)
     assert client.post("/queue/manage", data={"csrf_token": token, "action": "undo", "handout": "1"}).status_code == 403
+
+
+def test_sharing_a_pool_is_chosen_with_checkboxes_not_a_ctrl_click_list(db, client, login, make_user):
+    rina = make_user("telecollector", username="rina")
+    login(make_user("supervisor"))
+    page = client.get("/queue/manage").text
+    team = page.split('data-testid="team"')[1].split("</fieldset>")[0]
+    assert f'type="checkbox" name="users" value="{rina.id}"' in team and "multiple" not in page
