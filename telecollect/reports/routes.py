@@ -101,8 +101,11 @@ def _filters():
     today = local_day(now_utc(), zone)
     by = request.args.get("by", "user")
     queue = request.args.get("queue") or None
-    if by not in GROUPINGS or queue not in (None, "telecollect", "cadre"):
-        abort(400)
+    # A grouping or queue the reports do not know (an old bookmark, a typo) falls back to the default.
+    if by not in GROUPINGS:
+        by = "user"
+    if queue not in (None, "telecollect", "cadre"):
+        queue = None
     try:
         period = panels.report_period(
             request.args.get("from") or today.replace(day=1), request.args.get("to") or today, zone
