@@ -70,12 +70,20 @@ def arrears():
     if by not in ARREARS_GROUPINGS:
         by = "kecamatan"
     rows, columns = arrears_by(db.session, by), arrears_columns(by)
+    headers = [str({**COLUMN_LABELS, **ARREARS_AMOUNT_LABELS}.get(c, c)) for c in columns]
     if request.args.get("format") == "csv":
-        headers = [str({**COLUMN_LABELS, **ARREARS_AMOUNT_LABELS}.get(c, c)) for c in columns]
         return Response(
             to_csv(rows, columns, headers),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename=arrears-by-{by}.csv"},
+        )
+    if request.args.get("format") == "xlsx":
+        today = local_day(now_utc(), installation().branch_timezone)
+        title = _("Arrears by %(group)s, %(day)s", group=GROUPING_LABELS[by], day=local_date(today))
+        return Response(
+            to_xlsx(rows, columns, headers, formats=EXPORT_FORMATS, title=title),
+            headers={"Content-Disposition": f"attachment; filename=arrears-by-{by}.xlsx"},
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     totals = {
         "participants": sum(r["participants"] for r in rows),
