@@ -338,12 +338,17 @@ def _manage_page(context: dict):
         .order_by(User.role, User.username)
     ).all()
     last = handouts.latest(db.session)
+    places = place_options(db.session)
     return render_template(
         "queues/manage.html",
         loads=_loads(),
         workers=workers,
         queues=list(QueueName),
-        places=place_options(db.session),
+        places=places,
+        # Each place's parent by name, so the page narrows the kelurahan to the chosen kecamatan (and the
+        # kecamatan to the chosen city) as it is filled in.
+        city_names={c.id: c.name for c in places["cities"]},
+        district_names={d.id: d.name for d in places["districts"]},
         segments=[s.value for s in Segment],
         buckets=[b[0] for b in BUCKETS],
         last=last,

@@ -24,3 +24,25 @@ def test_the_whatsapp_preview_follows_the_text_without_a_policy_violation(page, 
     area.fill("Yth. {nama}: {jumlah}")
     expect(page.locator("#preview-sms_due_reminder")).to_have_text("Yth. Siti Aminah: Rp210.000")
     assert reported == []
+
+
+def test_the_kelurahan_list_narrows_to_the_chosen_kecamatan(page, sign_in, make_user, db):
+    from tests.helpers import csv_bytes, row, run_import
+
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no="0000000000001", kecamatan="Koja", kelurahan="Lagoa", phone="081200000001"),
+                row(card_no="0000000000002", kecamatan="Penjaringan", kelurahan="Pluit", phone="081200000002"),
+            ]
+        ),
+    )
+    sign_in(make_user("supervisor"))
+    page.goto("/queue/manage")
+    form = page.get_by_test_id("assign")
+    form.locator('select[name="kelurahan"]').select_option("Pluit")
+    form.locator('select[name="kecamatan"]').select_option("Koja")
+    assert form.locator('select[name="kelurahan"]').input_value() == ""  # Pluit is not in Koja: cleared
+    assert form.locator('select[name="kelurahan"] option', has_text="Pluit").is_disabled()
+    assert form.locator('select[name="kelurahan"] option', has_text="Lagoa").is_enabled()
