@@ -84,6 +84,7 @@ def _import_models() -> None:
     import telecollect.payments.models
     import telecollect.policy.models
     import telecollect.programs.models
+    import telecollect.queues.handouts
     import telecollect.queues.models
     import telecollect.regions.models
     import telecollect.reports.models
@@ -182,6 +183,7 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.api.converters import register_converters
     from telecollect.api.routes import bp as api_bp
     from telecollect.auth.routes import bp as auth_bp
+    from telecollect.letters import bp as letters_bp
     from telecollect.messaging.routes import bp as messaging_bp
     from telecollect.messaging.webhooks import bp as twilio_bp
     from telecollect.participants.routes import bp as participants_bp
@@ -201,6 +203,7 @@ def register_blueprints(app: Flask) -> None:
         messaging_bp,
         twilio_bp,
         reports_bp,
+        letters_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

@@ -14,7 +14,7 @@ Numbers stay numbers in both (a negative number is not text and cannot be a form
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 #: What makes a spreadsheet read a cell as a formula (or DDE command).
@@ -49,16 +49,21 @@ class SafeCsvWriter:
             self.writerow(row)
 
 
-def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
-    """A row for an openpyxl write-only `sheet`: every text a string cell (never a formula), numbers as they are."""
+def xlsx_row(sheet: Any, values: Iterable[Any], formats: Sequence[str | None] | None = None) -> list[Any]:
+    """A row for an openpyxl write-only `sheet`: every text a string cell (never a formula), numbers as they
+    are (with the number format `formats` gives their column, if any: the value stays a number)."""
     from openpyxl.cell import WriteOnlyCell  # only paid for when a workbook is written
 
     row: list[Any] = []
-    for value in values:
+    for index, value in enumerate(values):
         if isinstance(value, str):
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"  # openpyxl made it "f" (a formula) when it starts with "="
             cell.quotePrefix = True  # Excel keeps it text when the cell is edited, too
+            row.append(cell)
+        elif formats is not None and index < len(formats) and formats[index] and isinstance(value, int | float):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = formats[index]
             row.append(cell)
         else:
             row.append(value)

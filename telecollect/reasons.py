@@ -210,6 +210,10 @@ REASONS = {
     "work_not_now": _l("This family may not be called now: %(reason)s."),
     "heard_number_member": _l("Choose a member of this family for the new number."),
     "heard_number_no_slot": _l("This member already has two valid numbers; ask a supervisor to correct the file."),
+    # -- issue 13, part C
+    "unknown_user": _l("That person is not on the team."),
+    "handout_not_latest": _l("Only the latest assignment can be undone, and only once."),
+    "sms_days": _l("The number of days must be written in digits, from 0 to %(max)s (not '%(value)s')."),
 }
 
 

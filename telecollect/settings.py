@@ -188,6 +188,9 @@ def load_config(instance_path: Path | None = None) -> dict:
         "QUIET_DAYS": _int("QUIET_DAYS", 3),
         "BRANCH_NAME": os.environ.get("BRANCH_NAME", "BPJS Kesehatan Kantor Cabang Jakarta Utara"),
         "ASSIGNMENT_LETTER_DAYS": _int("ASSIGNMENT_LETTER_DAYS", 180),
+        # Who signs the cadres' letters of assignment (name and title; a blank name leaves a line to sign).
+        "LETTER_SIGNATORY_NAME": os.environ.get("LETTER_SIGNATORY_NAME", ""),
+        "LETTER_SIGNATORY_TITLE": os.environ.get("LETTER_SIGNATORY_TITLE", "Kepala Bidang Penagihan dan Keuangan"),
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 30000),
     }
 

@@ -236,7 +236,7 @@ ROWS: list[Row] = [
     Row("/queue/call-script", "GET", roles(200, *STAFF)),
     Row("/queue/call-script", "POST", roles(400, *STAFF), data={"body": ""}),
     Row("/sms/templates", "GET", roles(200, *STAFF)),
-    Row("/sms/templates", "POST", roles(302, *STAFF), data={}),
+    Row("/sms/templates", "POST", roles(400, *STAFF), data={}),  # no template named: refused on the page
     # -- the people who work queues
     Row("/queue", "GET", roles({TC: 302, TC_OTHER: 200}, "telecollector")),
     Row("/queue/next", "POST", roles(302, *WORKERS)),
@@ -244,6 +244,8 @@ ROWS: list[Row] = [
     Row("/queue/callbacks", "GET", roles(200, *WORKERS)),
     Row("/cadre", "GET", roles(200, "cadre"), absent={CADRE_OUTSIDE: (HOLDER_NAME, CADRE_NAME)}),
     Row("/cadre/letter", "GET", roles(200, "cadre")),
+    # -- the public check of a letter of assignment: a made-up number names no letter, for anyone
+    Row("/surat/<path:number>", "GET", everyone(404), path=lambda w: "/surat/1-20261130.bukanTandaTangan"),
     # -- one work item: the call-queue item TC holds
     Row(
         "/queue/items/<int:item_id>",

@@ -1,5 +1,7 @@
 """Administrator pages: staff accounts and cadre areas."""
 
+from datetime import date, datetime, timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -7,13 +9,17 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from telecollect.admin.forms import UserForm
-from telecollect.admin.queries import recent_events
+from telecollect.admin.queries import recent_events, targets_of
+from telecollect.audit.labels import ACTION_LABELS, action_label
 from telecollect.auth.models import ApiToken, User
 from telecollect.auth.services import area_choices, areas_by_id, create_user, revoke_token, tokens_of, update_user
+from telecollect.clock import day_start
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
+from telecollect.reasons import quoted
 from telecollect.security import roles_required
+from telecollect.settings import installation
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -117,11 +123,63 @@ def _user_form(form: UserForm) -> UserForm:
 @bp.route("/audit")
 @roles_required("admin")
 def audit_log():
-    """The audit log, newest first: sign-ins and who viewed or changed what."""
+    """The audit log, newest first: who did what to whom, in names and words, with links; filtered by
+    person, action (chosen from a list) and date range (branch days)."""
     page = max(request.args.get("page", 1, type=int), 1)
     action = request.args.get("action", "").strip()
     username = request.args.get("user", "").strip()
-    events, has_more = recent_events(db.session, action=action, username=username, page=page, per_page=100)
-    return render_template(
-        "admin/audit.html", events=events, page=page, has_more=has_more, action=action, username=username
+    start, end = request.args.get("from", "").strip(), request.args.get("to", "").strip()
+    filters = {"user": username, "action": action, "from": start, "to": end}
+    try:
+        since, until = _audit_days(start, end)
+    except ServiceError as exc:
+        page_html = render_template(
+            "admin/audit.html",
+            events=[],
+            targets={},
+            page=1,
+            has_more=False,
+            filters=filters,
+            actions=_action_choices(),
+            action_label=action_label,
+            error=exc.message,
+        )
+        return page_html, 400
+    events, has_more = recent_events(
+        db.session, action=action, username=username, since=since, until=until, page=page, per_page=100
     )
+    return render_template(
+        "admin/audit.html",
+        events=events,
+        targets=targets_of(db.session, [e for e, _user in events]),
+        page=page,
+        has_more=has_more,
+        filters=filters,
+        actions=_action_choices(),
+        action_label=action_label,
+        error=None,
+    )
+
+
+def _audit_days(start: str, end: str) -> tuple[datetime | None, datetime | None]:
+    """The [since, until) instants of the branch days `start`..`end` (YYYY-MM-DD, either may be blank)."""
+    zone = installation().branch_timezone
+    days = []
+    for written, field in ((start, "from"), (end, "to")):
+        try:
+            days.append(date.fromisoformat(written) if written else None)
+        except ValueError:
+            raise ServiceError("report_date_format", field, value=quoted(written)) from None
+    first, last = days
+    if first and last and last < first:
+        raise ServiceError("report_range_order", "from")
+    since = day_start(first, zone) if first else None
+    until = day_start(last + timedelta(days=1), zone) if last else None
+    return since, until
+
+
+def _action_choices() -> list[tuple[str, str]]:
+    """The actions to filter by, in words: each code, and "every import" for the import family."""
+    choices = [(code, str(label)) for code, label in ACTION_LABELS.items()]
+    choices.append(("import.", _("every import, including trial runs and refused files")))
+    return sorted(choices, key=lambda choice: choice[1].lower())

@@ -4,6 +4,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -134,21 +135,26 @@ def opt_outs():
 @roles_required("supervisor", "admin")
 def sms_templates():
     """Edit SMS templates with a preview, their encoding and segment count; switch reminders on and off."""
+    typed: dict = {}
+    refused = False
     if request.method == "POST":
         try:
             _save_settings(request.form)
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
+            typed, refused = request.form.to_dict(), True  # what was typed stays on the page
         else:
             flash(_("Message saved."), "success")
-        return redirect(url_for("messaging.sms_templates"))
+            return redirect(url_for("messaging.sms_templates"))
     rows = []
     for key in templates.SMS_DEFAULTS:
         body = templates.template_body(db.session, key)
-        preview = templates.render(body, SAMPLE)
         kind = SmsKind(key.removeprefix("sms_"))
         enabled, days = setting(db.session, kind) if kind in DEFAULT_SETTINGS else (True, 0)
+        if typed.get("key") == key:
+            body, enabled, days = typed.get("body", body), bool(typed.get("enabled")), typed.get("days_before", days)
+        preview = templates.render(body, SAMPLE)
         rows.append(
             {
                 "key": key,
@@ -161,9 +167,25 @@ def sms_templates():
                 "enabled": enabled,
                 "days": days,
                 "tunable": kind in DEFAULT_SETTINGS,
+                "days_label": DAYS_LABELS.get(kind),
             }
         )
-    return render_template("messaging/templates.html", rows=rows, variables=templates.SMS_VARIABLES)
+    page = render_template(
+        "messaging/templates.html", rows=rows, variables=templates.SMS_VARIABLES, sample=SAMPLE, max_days=MAX_DAYS
+    )
+    return (page, 400) if refused else page
+
+
+#: The reminders whose timing is a number of days, and what the number means for each: days before
+#: the due day, the promised date or the installment; days after a broken promise. The others
+#: (the autodebit prompt, the pre-call message) go out when their event happens: no field.
+DAYS_LABELS = {
+    SmsKind.due_reminder: _l("Days before the due day"),
+    SmsKind.promise_reminder: _l("Days before the promised date"),
+    SmsKind.installment_reminder: _l("Days before the installment"),
+    SmsKind.promise_broken: _l("Days after the promise was broken"),
+}
+MAX_DAYS = 9
 
 
 def _save_settings(form) -> None:
@@ -178,6 +200,13 @@ def _save_settings(form) -> None:
             row = ReminderSetting(kind=kind, is_enabled=True, days_before=DEFAULT_SETTINGS[kind][1])
             db.session.add(row)
         row.is_enabled = bool(form.get("enabled"))
-        days = form.get("days_before", "")
-        if days.isdigit() and int(days) <= 9:
-            row.days_before = int(days)
+        if kind in DAYS_LABELS:
+            row.days_before = _days(form.get("days_before", ""))
+
+
+def _days(written: str) -> int:
+    """The number of days as a supervisor wrote it: a whole number from 0 to `MAX_DAYS` (not "tiga")."""
+    written = written.strip()
+    if not (written.isascii() and written.isdigit()) or int(written) > MAX_DAYS:
+        raise ServiceError("sms_days", "days_before", value=written[:20], max=MAX_DAYS)
+    return int(written)

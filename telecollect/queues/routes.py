@@ -1,12 +1,13 @@
 """The telecollector's call screen, the cadre's work list, the supervisor's queue page, and the holidays."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from telecollect import letters
 from telecollect.audit import disclosure
 from telecollect.audit import services as audit
 from telecollect.auth.models import Role, User
@@ -35,6 +36,7 @@ from telecollect.participants.queries import family_arrears
 from telecollect.policy import rules as policy
 from telecollect.programs.queries import active_plan
 from telecollect.programs.rules import rehab_quote
+from telecollect.queues import handouts
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem, WorkState
 from telecollect.queues.queries import CADRE_PAGE, cadre_work_list, days_since, item_for_user, item_score, my_callbacks
@@ -424,7 +426,7 @@ def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out
         {
             "salam": message_templates.greeting(local.hour),
             "nama": head.name,
-            "kader": current_user.name,
+            "kader": "Ani Lestari",
             "kelurahan": head.village.name if head.village else head.district.name,
             "cabang": current_app.config["BRANCH_NAME"],
         },
@@ -457,59 +459,124 @@ def service_worker():
 @bp.route("/cadre/letter")
 @roles_required("cadre")
 def letter():
-    """Surat tugas: the printable letter of assignment shown to RT/RW heads."""
+    """Surat tugas: the printable letter of assignment shown to RT/RW heads, with its number, issue
+    date, signatory and a QR code to the public page that says whether it is valid (`telecollect.letters`)."""
     issued = now_utc().astimezone(ZONES[current_user.timezone]).date()
+    signed = letters.issue(current_user, issued)
+    url = letters.public_url(signed)
+    audit.record(db.session, "letter.issue", user=current_user, target=current_user, detail=signed.number)
     return render_template(
         "queues/letter.html",
+        letter=signed,
         issued=issued,
-        valid_until=issued + timedelta(days=current_app.config["ASSIGNMENT_LETTER_DAYS"]),
+        valid_until=signed.valid_until,
         branch=current_app.config["BRANCH_NAME"],
+        signatory_name=current_app.config["LETTER_SIGNATORY_NAME"],
+        signatory_title=current_app.config["LETTER_SIGNATORY_TITLE"],
+        check_url=url,
+        qr=letters.qr_svg(url),
     )
+
+
+#: Unassigning more families than this asks for a confirmation first.
+CONFIRM_UNASSIGN_OVER = 10
+#: The assignment form's fields, kept on the page after a preview or a refusal.
+ASSIGN_FIELDS = ("queue", "user", "city", "kecamatan", "kelurahan", "segment", "bucket", "min_amount")
 
 
 @bp.route("/queue/manage", methods=["GET", "POST"])
 @roles_required("supervisor", "admin")
 def manage():
-    """Hand out work: assign by filters, balance a pool, send someone's work back to the pool."""
+    """Hand out work: count what a filter matches, assign by filters, balance a pool, send someone's
+    work back to the pool (confirmed when it is many families), undo the latest handout."""
+    context: dict = {}
     if request.method == "POST":
         try:
-            message = _manage_action(request.form)
+            message, context = _manage_action(request.form)
         except (ServiceError, ValueError) as exc:
             db.session.rollback()
             flash(getattr(exc, "message", str(exc)), "error")
+            if request.form.get("action") in ("assign", "preview"):
+                return _manage_page({"form": request.form}), 400
         else:
-            flash(message, "success")
+            if message is not None:
+                flash(message, "success")
+                return redirect(url_for("queue.manage"))
+            return _manage_page(context)
         return redirect(url_for("queue.manage"))
+    return _manage_page(context)
+
+
+def _manage_page(context: dict):
     workers = db.session.scalars(
         select(User)
         .where(User.role.in_([Role.telecollector, Role.cadre]), User.is_active.is_(True))
         .order_by(User.role, User.username)
     ).all()
+    last = handouts.latest(db.session)
+    places = place_options(db.session)
     return render_template(
         "queues/manage.html",
         loads=_loads(),
         workers=workers,
         queues=list(QueueName),
-        places=place_options(db.session),
+        places=places,
+        # Each place's parent by name, so the page narrows the kelurahan to the chosen kecamatan (and the
+        # kecamatan to the chosen city) as it is filled in.
+        city_names={c.id: c.name for c in places["cities"]},
+        district_names={d.id: d.name for d in places["districts"]},
         segments=[s.value for s in Segment],
         buckets=[b[0] for b in BUCKETS],
+        last=last,
+        last_by=db.session.get(User, last.user_id) if last else None,
+        form=context.pop("form", {}),
+        **context,
     )
 
 
-def _manage_action(form) -> str:
+def _assign_filters(form) -> "queues.AssignFilters":
+    return queues.AssignFilters(
+        city=form.get("city") or None,
+        kecamatan=form.get("kecamatan") or None,
+        kelurahan=form.get("kelurahan") or None,
+        segment=form.get("segment") or None,
+        bucket=form.get("bucket") or None,
+        min_amount=_min_amount(form.get("min_amount", "")),
+    )
+
+
+def _manage_action(form) -> tuple[str | None, dict]:
+    """Do what the form asks; (the message to flash, None) when done, or (None, what the page shows)
+    when the page must answer first (a preview count, a confirmation)."""
     action = form.get("action")
+    now = now_utc()
+    if action == "undo":
+        undone = handouts.undo(db.session, int(form.get("handout", 0)), by=current_user, now=now)
+        audit.record(db.session, "queue.undo", user=current_user, detail=f"handout {form.get('handout')}")
+        message = _("Undone: %(n)d families are back with their previous owners.", n=undone.restored)
+        if undone.left:
+            message += " " + _("%(n)d changed since and stay as they are.", n=undone.left)
+        return message, {}
     queue = QueueName(form.get("queue", ""))
+    if action == "preview":
+        filters = _assign_filters(form)
+        return None, {"form": form, "matching": queues.count_matching(db.session, filters)}
     if action == "assign":
         user = db.session.get(User, int(form["user"])) if form.get("user") else None
-        filters = queues.AssignFilters(
-            city=form.get("city") or None,
-            kecamatan=form.get("kecamatan") or None,
-            kelurahan=form.get("kelurahan") or None,
-            segment=form.get("segment") or None,
-            bucket=form.get("bucket") or None,
-            min_amount=_min_amount(form.get("min_amount", "")),
+        filters = _assign_filters(form)
+        before = handouts.owners(db.session, queue)
+        result = queues.assign(db.session, queue=queue, filters=filters, user=user, now=now)
+        after = handouts.owners(db.session, queue, result.family_ids)
+        handouts.remember(
+            db.session, action="assign", queue=queue, before=before, after=after, by=current_user, now=now
         )
-        result = queues.assign(db.session, queue=queue, filters=filters, user=user)
+        audit.record(
+            db.session,
+            "queue.assign",
+            user=current_user,
+            target=user,
+            detail=f"{queue.value}: {len(result.family_ids)} families, {result.created} new, {result.reassigned} moved",
+        )
         message = _(
             "%(n)d families assigned: %(c)d new, %(r)d moved.",
             n=len(result.family_ids),
@@ -518,7 +585,7 @@ def _manage_action(form) -> str:
         )
         if result.outside_areas:
             message += " " + _("%(n)d outside her areas stay in the pool.", n=result.outside_areas)
-        return message
+        return message, {}
     if action == "balance":
         users = [db.session.get(User, int(uid)) for uid in form.getlist("users")]
         shared = queues.balance(db.session, queue, users)
@@ -529,16 +596,32 @@ def _manage_action(form) -> str:
             )
         if shared.left_in_pool:
             message += " " + _("%(n)d stay in the pool: outside every area of these cadres.", n=shared.left_in_pool)
-        return message
+        return message, {}
     if action == "unassign":
-        ids = db.session.scalars(
-            select(WorkItem.id).where(
-                WorkItem.queue == queue,
-                WorkItem.assigned_user_id == int(form["user"]),
-                WorkItem.state != WorkState.closed,
-            )
-        ).all()
-        return _("%(n)d families back in the pool.", n=queues.unassign(db.session, list(ids)))
+        owner = db.session.get(User, int(form["user"]))
+        if owner is None:
+            raise ServiceError("unknown_user", "user")
+        ids = list(
+            db.session.scalars(
+                select(WorkItem.id).where(
+                    WorkItem.queue == queue, WorkItem.assigned_user_id == owner.id, WorkItem.state != WorkState.closed
+                )
+            ).all()
+        )
+        if len(ids) > CONFIRM_UNASSIGN_OVER and form.get("confirm") != "1":
+            return None, {"confirm_unassign": {"queue": queue, "owner": owner, "count": len(ids)}}
+        moved = queues.unassign(db.session, ids)
+        handouts.remember(
+            db.session,
+            action="unassign",
+            queue=queue,
+            before=dict.fromkeys(ids, owner.id),
+            after=dict.fromkeys(ids),
+            by=current_user,
+            now=now,
+        )
+        audit.record(db.session, "queue.unassign", user=current_user, target=owner, detail=f"{queue.value}: {moved}")
+        return _("%(n)d families back in the pool.", n=moved), {}
     raise ValueError("unknown action")
 
 
@@ -572,7 +655,7 @@ def _loads() -> list[dict]:
 @bp.route("/queue/templates", methods=["GET", "POST"])
 @roles_required("supervisor", "admin")
 def edit_template():
-    """Edit the cadres' WhatsApp opening message."""
+    """Edit the cadres' WhatsApp opening message, with a preview of what the participant reads."""
     key = message_templates.CADRE_WHATSAPP
     if request.method == "POST":
         try:
@@ -580,15 +663,27 @@ def edit_template():
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template(
-                "queues/template.html", body=request.form.get("body", ""), variables=message_templates.VARIABLES[key]
-            ), 400
+            return _template_page(request.form.get("body", "")), 400
         flash(_("Message saved."), "success")
         return redirect(url_for("queue.edit_template"))
+    return _template_page(message_templates.template_body(db.session, key))
+
+
+def _template_page(body: str):
+    """The WhatsApp editor, with sample values of the kind a cadre's message gets."""
+    sample = {
+        "salam": message_templates.greeting(10),
+        "nama": "Siti Aminah",
+        "kader": "Ani Lestari",
+        "kelurahan": "Lagoa",
+        "cabang": current_app.config["BRANCH_NAME"],
+    }
     return render_template(
         "queues/template.html",
-        body=message_templates.template_body(db.session, key),
-        variables=message_templates.VARIABLES[key],
+        body=body,
+        variables=message_templates.VARIABLES[message_templates.CADRE_WHATSAPP],
+        sample=sample,
+        preview=message_templates.render(body, sample),
     )
 
 

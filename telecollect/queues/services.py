@@ -276,3 +276,8 @@ def current_claim(session, user: User, now: datetime) -> WorkItem | None:
 def rescore(item: WorkItem, now: datetime) -> None:
     """The item's priority from its family's arrears and its contact history, as of `now`."""
     item.priority = item_score(item, now).total
+
+
+def count_matching(session, filters: AssignFilters) -> int:
+    """How many families (that still owe) `filters` match: what an assignment with them would take."""
+    return len(_matching_families(session, filters))

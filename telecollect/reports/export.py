@@ -2,14 +2,17 @@
 
 import io
 import json
+from collections.abc import Sequence
 
 from telecollect.cells import SafeCsvWriter, xlsx_row
 
 
-def to_csv(rows: list[dict], columns: list[str]) -> str:
+def to_csv(rows: list[dict], columns: list[str], headers: Sequence[str] | None = None) -> str:
+    """The rows as CSV; the header row is `headers` (words for people) or the column names (the CLI's
+    contract). Numbers are written as plain numbers."""
     buffer = io.StringIO()
     writer = SafeCsvWriter(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow(list(headers) if headers is not None else columns)
     for row in rows:
         writer.writerow([_plain(row[c]) for c in columns])
     return buffer.getvalue()
@@ -35,18 +38,39 @@ def to_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def to_xlsx(rows: list[dict], columns: list[str]) -> bytes:
-    """The same table as a workbook; numbers stay numbers, text stays text (never a formula)."""
+def to_xlsx(
+    rows: list[dict],
+    columns: list[str],
+    headers: Sequence[str] | None = None,
+    *,
+    formats: dict[str, str] | None = None,
+    title: str | None = None,
+) -> bytes:
+    """The same table as a workbook; numbers stay numbers, text stays text (never a formula). With
+    `title`, a first row names the report and its period above the header; `formats` gives columns
+    a number format (amounts with thousands, rates as percentages), the value staying a number."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("report")
-    sheet.append(xlsx_row(sheet, columns))
+    header = list(headers) if headers is not None else columns
+    for index, name in enumerate(header):
+        sheet.column_dimensions[_column_letter(index)].width = max(10, min(40, len(str(name)) + 2))
+    if title:
+        sheet.append(xlsx_row(sheet, [title]))
+    sheet.append(xlsx_row(sheet, header))
+    column_formats = [(formats or {}).get(c) for c in columns]
     for row in rows:
-        sheet.append(xlsx_row(sheet, [_plain(row[c]) for c in columns]))
+        sheet.append(xlsx_row(sheet, [_plain(row[c]) for c in columns], column_formats))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
 
 
 def render(rows: list[dict], columns: list[str], fmt: str) -> str:

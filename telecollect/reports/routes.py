@@ -1,20 +1,24 @@
 """Supervisor reports."""
 
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from telecollect.auth.scoping import scope_of
 from telecollect.clock import local_day
+from telecollect.contacts.models import Promise
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
+from telecollect.formatting import local_date
 from telecollect.participants.models import Participant
 from telecollect.reports import charts
 from telecollect.reports import dashboard as panels
 from telecollect.reports.export import to_csv, to_xlsx
 from telecollect.reports.funnel import COUNTS, GROUPINGS, RATES, Period, Scope, families_behind, outcome_funnel, totals
+from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS
 from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
 from telecollect.security import roles_required
 from telecollect.settings import installation
@@ -66,11 +70,20 @@ def arrears():
     if by not in ARREARS_GROUPINGS:
         by = "kecamatan"
     rows, columns = arrears_by(db.session, by), arrears_columns(by)
+    headers = [str({**COLUMN_LABELS, **ARREARS_AMOUNT_LABELS}.get(c, c)) for c in columns]
     if request.args.get("format") == "csv":
         return Response(
-            to_csv(rows, columns),
+            to_csv(rows, columns, headers),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename=arrears-by-{by}.csv"},
+        )
+    if request.args.get("format") == "xlsx":
+        today = local_day(now_utc(), installation().branch_timezone)
+        title = _("Arrears by %(group)s, %(day)s", group=GROUPING_LABELS[by], day=local_date(today))
+        return Response(
+            to_xlsx(rows, columns, headers, formats=EXPORT_FORMATS, title=title),
+            headers={"Content-Disposition": f"attachment; filename=arrears-by-{by}.xlsx"},
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     totals = {
         "participants": sum(r["participants"] for r in rows),
@@ -96,8 +109,11 @@ def _filters():
     today = local_day(now_utc(), zone)
     by = request.args.get("by", "user")
     queue = request.args.get("queue") or None
-    if by not in GROUPINGS or queue not in (None, "telecollect", "cadre"):
-        abort(400)
+    # A grouping or queue the reports do not know (an old bookmark, a typo) falls back to the default.
+    if by not in GROUPINGS:
+        by = "user"
+    if queue not in (None, "telecollect", "cadre"):
+        queue = None
     try:
         period = panels.report_period(
             request.args.get("from") or today.replace(day=1), request.args.get("to") or today, zone
@@ -200,33 +216,67 @@ TREND_TITLES = {
 }
 
 
+#: The downloads' number formats (the values stay numbers): amounts with thousands, rates as percentages.
+EXPORT_FORMATS = {
+    **dict.fromkeys(("promised_amount", "collected_amount", "arrears_assigned", "arrears_amount"), "#,##0"),
+    **dict.fromkeys(("contact_rate", "rpc_rate", "ptp_rate", "kept_rate", "recovery_rate"), "0.0%"),
+    "attempts_per_family": "0.00",
+}
+#: The arrears download's figures, in words.
+ARREARS_AMOUNT_LABELS = {"participants": _l("Participants"), "arrears_amount": _l("Arrears (Rp)")}
+
+
 @bp.route("/dashboard.<fmt>")
 @login_required
 def dashboard_export(fmt):
-    """The funnel table as CSV or XLSX: the same rows and numbers as the page."""
+    """The funnel table as CSV or XLSX for people: the same rows and numbers as the page, headed in the
+    reader's language (the CLI's `report outcomes` keeps the column names as its contract); the XLSX
+    names the report and its period above the header, and formats amounts and rates, as numbers."""
     period, by, queue = _filters()
     rows = outcome_funnel(db.session, by, period, _scope(queue))
     columns = [by, *FUNNEL_COLUMNS, *RATES]
+    headers = [str(GROUP_LABELS.get(by, by)).capitalize(), *(str(METRIC_LABELS[c]) for c in columns[1:])]
     name = f"outcomes-by-{by}-{period.start}-{period.end}"
     if fmt == "csv":
         return Response(
-            to_csv(rows, columns),
+            to_csv(rows, columns, headers),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
     if fmt != "xlsx":
         abort(404)
+    title = _(
+        "Collection results by %(group)s, %(start)s – %(end)s",
+        group=GROUP_LABELS.get(by, by),
+        start=local_date(period.start),
+        end=local_date(period.end),
+    )
     return Response(
-        to_xlsx(rows, columns),
+        to_xlsx(rows, columns, headers, formats=EXPORT_FORMATS, title=title),
         headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 
+#: The figures about promises: their drill-down shows each family's promise (date, amount, state).
+PROMISE_METRICS = frozenset({"promises", "promises_due", "promises_kept", "promises_partly_kept", "promises_broken"})
+#: How a promise's state is named on the drill-down.
+PROMISE_STATES = {
+    "pending": _l("pending"),
+    "kept": _l("kept"),
+    "partly_kept": _l("partly kept"),
+    "broken": _l("broken"),
+}
+#: At most this many families are listed (the count above the table says how many there are).
+DRILL_LIMIT = 1000
+
+
 @bp.route("/families")
 @login_required
 def families():
-    """The families behind one figure of the dashboard; a cadre sees only their members inside her areas."""
+    """The families behind one figure of the dashboard, one row a family (its members' names, place,
+    months and arrears; for a figure about promises, the promise's date, amount and state); a cadre sees
+    only the families inside her areas."""
     period, by, queue = _filters()
     metric = request.args.get("metric", "")
     if metric not in DRILLABLE:
@@ -235,11 +285,56 @@ def families():
     members = db.session.scalars(
         select(Participant)
         .where(
-            Participant.family_id.in_(family_ids[:1000]),
+            Participant.family_id.in_(family_ids[:DRILL_LIMIT]),
             scope_of(current_user).condition(Participant.district_id, Participant.village_id),
         )
         .order_by(Participant.family_id, Participant.card_no)
     ).all()
+    grouped: dict[int, list[Participant]] = {}
+    for member in members:
+        grouped.setdefault(member.family_id, []).append(member)
+    promises = _promises_of(list(grouped), period) if metric in PROMISE_METRICS else {}
+    rows = [
+        {
+            "members": people,
+            "head": people[0],
+            "district": people[0].district,
+            "months": max(p.months_in_arrears for p in people),
+            "arrears": sum(p.arrears_amount for p in people),
+            "promise": promises.get(family_id),
+        }
+        for family_id, people in grouped.items()
+    ]
     return render_template(
-        "reports/families.html", members=members, metric=metric, count=len(family_ids), period=period, by=by
+        "reports/families.html",
+        rows=rows,
+        metric=metric,
+        count=len(family_ids),
+        shown_all=len(family_ids) <= DRILL_LIMIT,
+        limit=DRILL_LIMIT,
+        period=period,
+        by=by,
+        with_promise=metric in PROMISE_METRICS,
+        promise_states=PROMISE_STATES,
     )
+
+
+def _promises_of(family_ids: list[int], period: Period) -> dict[int, Promise]:
+    """Each family's promise that the period is about: made or due inside it, the latest made."""
+    found: dict[int, Promise] = {}
+    if not family_ids:
+        return found
+    promises = db.session.scalars(
+        select(Promise)
+        .where(
+            Promise.family_id.in_(family_ids),
+            or_(
+                Promise.made_on.between(period.start, period.end),
+                Promise.promised_on.between(period.start, period.end),
+            ),
+        )
+        .order_by(Promise.made_on, Promise.id)
+    )
+    for promise in promises:
+        found[promise.family_id] = promise
+    return found

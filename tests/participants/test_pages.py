@@ -255,3 +255,11 @@ def test_upload_page_lists_new_places_and_can_refuse_them(client, login, make_us
     assert refused.status_code == 422
     assert "bukan tempat yang dikenal, dan tempat baru ditolak" in refused.text
     assert names(client.get("/participants")) == []
+
+
+def test_an_empty_search_says_no_match_and_no_page_of_zero(client, login, make_user, db):
+    """D24: not "Halaman 1 dari 0"."""
+    login(make_user("supervisor"))
+    page = client.get("/participants?q=tidakadanamaini").text
+    assert "Halaman 1 dari 0" not in page and "Page 1 of 0" not in page
+    assert 'data-testid="pager"' not in page

@@ -255,7 +255,7 @@ def test_page_csv_and_json_show_each_namesake_with_its_parent(db, namesakes, cli
     assert "91.71.05.1002" in page and "91.71.05.2005" in page
 
     download = list(csv.reader(io.StringIO(client.get("/reports/arrears?by=kelurahan&format=csv").text)))
-    assert download[0] == COLUMNS["kelurahan"]
+    assert len(download[0]) == len(COLUMNS["kelurahan"]) and download[0] != COLUMNS["kelurahan"]  # words for people
     assert download[1:] == [[str(v) for v in r] for r in BY_KELURAHAN]
 
     for by, table in (("kecamatan", BY_KECAMATAN), ("kelurahan", BY_KELURAHAN)):
@@ -267,3 +267,18 @@ def test_page_csv_and_json_show_each_namesake_with_its_parent(db, namesakes, cli
         ",".join(COLUMNS["city"]),
         "Kabupaten Kutai Timur,64.08,Kalimantan Timur,1,500000",
     ]
+
+
+def test_the_arrears_download_as_excel_has_words_a_title_and_amounts_as_numbers(client, login, make_user, db):
+    import openpyxl
+
+    seed(db)
+    login(make_user("supervisor"))
+    answer = client.get("/reports/arrears?by=kecamatan&format=xlsx")
+    assert answer.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
+    header = [c.value for c in sheet[2]]
+    assert sheet["A1"].value.startswith(("Arrears", "Tunggakan"))  # a title, then words for people
+    assert "arrears_amount" not in header and "participants" not in header and "kecamatan_code" not in header
+    penjaringan = next(r for r in sheet.iter_rows(min_row=3) if r[0].value == "Penjaringan")
+    assert penjaringan[-1].value == 900_000 and penjaringan[-1].number_format == "#,##0"

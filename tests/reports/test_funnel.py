@@ -15,7 +15,8 @@ from telecollect.participants.models import Family
 from telecollect.policy.rules import ContactRules
 from telecollect.queues import lifecycle
 from telecollect.queues.models import QueueName, WorkItem
-from telecollect.reports.funnel import Period, Scope, outcome_funnel, totals
+from telecollect.reports.funnel import RATES, Period, Scope, outcome_funnel, totals
+from telecollect.reports.routes import FUNNEL_COLUMNS
 from telecollect.workflows.imports import import_payments
 from telecollect.workflows.queue_work import record_outcome
 from tests.helpers import SETTINGS, csv_bytes, row, run_import
@@ -193,9 +194,16 @@ def test_dashboard_csv_xlsx_and_page_agree(db, client, login, make_user, month):
     assert "rina,2,2,4,2,2,2,105000,2,1,0,1,1,70000,0,0.5,0.5,1.0,0.5,0.25,2.0" in csv_text.replace("\r", "")
     workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/reports/dashboard.xlsx?{query}").data))
     sheet = workbook.active
-    header = [c.value for c in sheet[1]]
-    xlsx_rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert "01-11-2026" in sheet["A1"].value and "30-11-2026" in sheet["A1"].value  # the report and its period
+    columns = ["user", *FUNNEL_COLUMNS, *RATES]
+    assert len([c.value for c in sheet[2]]) == len(columns) and sheet["B2"].value != "families_assigned"
+    xlsx_rows = {r[0]: dict(zip(columns, r, strict=True)) for r in sheet.iter_rows(min_row=3, values_only=True)}
     assert xlsx_rows["rina"]["collected_amount"] == 70_000 and xlsx_rows["agus"]["reactivated"] == 1
+    assert xlsx_rows["rina"]["contact_rate"] == 0.5  # a number, shown as a percentage
+    rina = next(row for row in sheet.iter_rows(min_row=3) if row[0].value == "rina")
+    assert rina[columns.index("collected_amount")].number_format == "#,##0"
+    assert rina[columns.index("contact_rate")].number_format == "0.0%"
+    assert csv_text.splitlines()[0].split(",")[1] == sheet["B2"].value == "Keluarga ditugaskan"  # in Indonesian
 
 
 def test_drill_down_lists_the_families_behind_a_figure(db, client, login, make_user, month):
@@ -206,6 +214,36 @@ def test_drill_down_lists_the_families_behind_a_figure(db, client, login, make_u
     ).text
     listed = page.split('data-testid="families"')[1]
     assert "0000000000002" in listed and "0000000000001" not in listed
+
+
+def test_drill_down_on_promises_shows_each_familys_promise_date_amount_and_state(db, client, login, make_user, month):
+    """D14: one row a family, with the promise behind the figure."""
+    login(make_user("supervisor"))
+    rina_id = db.session.scalar(select(WorkItem.assigned_user_id).join(Family).where(Family.key == "A"))
+    page = client.get(f"/reports/families?metric=promises&by=user&key={rina_id}&from=2026-11-01&to=2026-11-30").text
+    listed = page.split('data-testid="families"')[1].split("</table>")[0]
+    assert listed.count('data-testid="family-row"') == 2
+    assert "12-11-2026" in listed and "Rp35.000" in listed and "10-11-2026" in listed and "Rp70.000" in listed
+
+
+def test_drill_down_lists_one_row_a_family_with_its_members(db, client, login, make_user):
+    """D14: the header counts families and so does the table (a family of three is one row)."""
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(card_no=f"000000000010{n}", family_id="F", name=f"Anggota {n}", phone=f"08120000010{n}")
+                for n in range(3)
+            ]
+        ),
+    )
+    tc = make_user("telecollector", username="tc.drill")
+    queue_up(db, QueueName.telecollect, user=tc, now=at(1))
+    login(make_user("supervisor"))
+    page = client.get(f"/reports/families?metric=families_assigned&by=user&key={tc.id}&from=2026-11-01&to=2026-11-30")
+    listed = page.text.split('data-testid="families"')[1].split("</table>")[0]
+    assert listed.count('data-testid="family-row"') == 1
+    assert "Anggota 0" in listed and "Anggota 2" in listed
 
 
 def test_telecollectors_cannot_see_others_figures(db, client, login, make_user, month):

@@ -57,3 +57,19 @@ def test_the_cli_refuses_extreme_dates_without_a_traceback(runner):
         result = runner.invoke(args=["report", "outcomes", "--by", "user", "--from", start, "--to", end])
         assert result.exit_code == 2 and "Traceback" not in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(("start", "end"), [("2026-11-30", "2026-11-01"), ("kemarin", "x")])
+def test_a_reversed_or_garbage_range_says_why_on_the_page_keeping_the_filters(client, login, make_user, start, end):
+    """D20: not a bare 400 page; the reason and the filters as typed."""
+    login(make_user("supervisor"))
+    answer = client.get(f"/reports/dashboard?from={start}&to={end}&by=kecamatan&queue=telecollect")
+    assert answer.status_code == 400 and 'data-testid="range-error"' in answer.text
+    assert 'name="from"' in answer.text and '<option value="telecollect" selected' in answer.text
+    assert "Permintaan tidak dapat diproses" not in answer.text
+
+
+def test_an_unknown_grouping_or_queue_falls_back_to_the_default_not_a_bare_400(client, login, make_user):
+    login(make_user("supervisor"))
+    answer = client.get("/reports/dashboard?from=2026-11-01&to=2026-11-30&by=negara&queue=semua")
+    assert answer.status_code == 200 and '<option value="user" selected' in answer.text
