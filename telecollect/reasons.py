@@ -205,6 +205,15 @@ REASONS = {
     "json_field_above": _l("%(field_name)s must be at most %(max)d."),
     "json_field_pattern": _l("%(field_name)s is not written in the expected form."),
     "json_field_format": _l("%(field_name)s must be written like %(example)s."),
+    # -- issue 13, part B
+    "occurred_at_invalid": _l("The time of the contact is not a valid date and time."),
+    "occurred_at_too_old": _l(
+        "The contact is more than %(hours)d hours old and can no longer be recorded: "
+        "discard it, or tell your supervisor."
+    ),
+    "occurred_at_in_future": _l(
+        "The time of the contact is in the future: check the date and time on your phone, then send it again."
+    ),
 }
 
 

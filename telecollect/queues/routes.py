@@ -105,7 +105,7 @@ def item(item_id):
         family_months=months,
         priority=item_score(work, now),
         attempts=family_attempts(db.session, work.family_id),
-        outcomes=OUTCOMES.values(),
+        outcomes=[o for o in OUTCOMES.values() if o.call],
         channels=HAND_CHANNELS[work.queue],
         is_mine=work.claimed_by_id == current_user.id and work.is_claimed(now),
         local_today=now.astimezone(ZONES[work.timezone]).date(),
