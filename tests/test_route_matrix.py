@@ -233,6 +233,7 @@ ROWS: list[Row] = [
     Row("/queue/callbacks", "GET", roles(200, *WORKERS)),
     Row("/cadre", "GET", roles(200, "cadre"), absent={CADRE_OUTSIDE: (HOLDER_NAME, CADRE_NAME)}),
     Row("/cadre/letter", "GET", roles(200, "cadre")),
+    Row("/cadre/list.json", "GET", roles(200, "cadre"), absent={CADRE_OUTSIDE: (HOLDER_NAME, CADRE_NAME)}),
     # -- one work item: the call-queue item TC holds
     Row(
         "/queue/items/<int:item_id>",
