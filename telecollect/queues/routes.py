@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -347,7 +347,7 @@ def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out
         "village": village,
         "amount": amount,
         "months": months,
-        "owed_text": f"{rupiah(amount)} · {_('%(n)s months', n=months)}" if amount else "",
+        "owed_text": f"{rupiah(amount)} · {_memo('%(n)s months', months)}" if amount else "",
         # Why a family that owes nothing is still listed (D8).
         "why": _(
             "Owes nothing now; a promise of %(amount)s for %(date)s is still open.",
@@ -365,8 +365,16 @@ def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out
         "phone_of": ", ".join(sorted({m.card_no for m in (caller, writer) if m})) or None,
         "days": days,
         "stale": days is None or days > 30,
-        "contact_text": _contact_text(days),
+        "contact_text": _memo("contact", days),
     }
+
+
+def _memo(message: str, n: int | None) -> str:
+    """A count's sentence, translated once per request (a list of 1,000 families has a few dozen distinct)."""
+    texts = g.setdefault("_cadre_texts", {})
+    if (message, n) not in texts:
+        texts[message, n] = _contact_text(n) if message == "contact" else _(message, n=n)
+    return texts[message, n]
 
 
 def _contact_text(days: int | None) -> str:
