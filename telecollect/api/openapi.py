@@ -491,7 +491,13 @@ def _paths() -> dict:
                 },
                 parameters=(ITEM_ID,),
                 body=_ref("OutcomeRequest"),
-                errors={**WORK_ERRORS, 400: BAD_REQUEST_BODY},
+                errors={
+                    **WORK_ERRORS,
+                    400: BAD_REQUEST_BODY,
+                    409: "Not recordable on this family now: a call-queue family the caller does not hold "
+                    "(code `outcome_not_claimed`), or a cadre's contact dated before the family was on her list "
+                    "(code `outcome_before_listed`).",
+                },
             )
         },
         "/work-items/{item_id}/renew": {

@@ -9,7 +9,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from telecollect import clock
 from telecollect.auth.models import Role, User
 from telecollect.auth.scoping import areas_of
-from telecollect.contacts.models import Promise, PromiseState
 from telecollect.errors import Forbidden, NotFound
 from telecollect.participants.models import Family, Participant
 from telecollect.participants.queries import family_arrears
@@ -81,7 +80,7 @@ def cadre_work_list(
     every family); only that page's families, members and places are loaded."""
     scope = areas_of(user)
     owes = exists().where(Participant.family_id == WorkItem.family_id, Participant.arrears_amount > 0)
-    promised = exists().where(Promise.family_id == WorkItem.family_id, Promise.state == PromiseState.pending)
+    promised = WorkItem.state == WorkState.promised  # a promise of the family is running
     rows = session.scalars(
         select(WorkItem)
         .where(
@@ -101,20 +100,6 @@ def cadre_work_list(
         )
     ).all()
     return list(rows[:per_page]), len(rows) > per_page
-
-
-def open_promises(session, family_ids: list[int]) -> dict[int, Promise]:
-    """The earliest open promise of each of these families (why a family that owes nothing stays listed)."""
-    if not family_ids:
-        return {}
-    found: dict[int, Promise] = {}
-    for promise in session.scalars(
-        select(Promise)
-        .where(Promise.family_id.in_(family_ids), Promise.state == PromiseState.pending)
-        .order_by(Promise.promised_on.desc())
-    ):
-        found[promise.family_id] = promise
-    return found
 
 
 def day_start(zone: str, now: datetime) -> datetime:

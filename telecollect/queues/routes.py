@@ -18,6 +18,7 @@ from telecollect.contacts.queries import (
     family_attempts,
     last_contact,
     my_promises,
+    open_promises,
     opted_out_channels,
     promise_status,
     today_counters,
@@ -44,7 +45,6 @@ from telecollect.queues.queries import (
     item_for_user,
     item_score,
     my_callbacks,
-    open_promises,
 )
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
