@@ -459,9 +459,12 @@
     const open = !sheet.hidden && sheet.closest(".family") ? sheet.closest(".family").dataset.item : null;
     document.body.append(sheet);
     const found = only ? families.filter((f) => String(f.i) === String(only)) : matches();
+    // A card already on the page is kept (the same node: a tap on it in the meantime still lands).
+    existing = new Map([...list.querySelectorAll(".family")].map((c) => [c.dataset.item, c]));
     list.replaceChildren();
     shown = 0;
     showMore(found);
+    existing = new Map();
     if (open && cardOf(open)) cardOf(open).append(sheet);
     else closeSheet();
     count.textContent = found.length ? text.count.replace("__N__", found.length).replace("__TOTAL__", families.length) : "";
@@ -469,10 +472,11 @@
   }
 
   let current = [];
+  let existing = new Map();
   function showMore(found) {
     if (found) current = found;
     const next = current.slice(shown, shown + PAGE);
-    list.append(...next.map(buildCard));
+    list.append(...next.map((f) => existing.get(String(f.i)) || buildCard(f)));
     shown += next.length;
     more.hidden = shown >= current.length;
   }

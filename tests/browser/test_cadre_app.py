@@ -19,6 +19,14 @@ from tests.helpers_queue import queue_up
 pytestmark = pytest.mark.browser
 
 
+def _t(app, message, **params):
+    """A sentence as the Indonesian interface shows it (new sentences are translated when catalogs merge)."""
+    from flask_babel import gettext
+
+    with app.test_request_context(headers={"Accept-Language": "id"}):
+        return gettext(message, **params)
+
+
 def _phone(browser, live_server):
     context = browser.new_context(
         base_url=live_server, viewport={"width": 360, "height": 740}, locale="id-ID", is_mobile=True, has_touch=True
@@ -63,7 +71,9 @@ def _many(db, count):
     queue_up(db, QueueName.cadre)
 
 
-def test_a_callback_needs_its_time_checked_on_the_phone_and_keeps_the_note(clock, browser, live_server, make_user, db):
+def test_a_callback_needs_its_time_checked_on_the_phone_and_keeps_the_note(
+    clock, app, browser, live_server, make_user, db
+):
     """D6: the sheet has the callback's date and time; saving without it says so beside the field, keeps the note
     and saves nothing; with it, the callback is recorded."""
     _one_family(db)
@@ -73,7 +83,7 @@ def test_a_callback_needs_its_time_checked_on_the_phone_and_keeps_the_note(clock
     page.get_by_role("button", name="Catat hasil").click()
     page.get_by_label("Catatan").fill("Suami pulang jam 5 sore")
     page.get_by_role("button", name="Minta dihubungi kembali").click()
-    callback = page.get_by_label("Tanggal dan jam dihubungi lagi")
+    callback = page.get_by_label(_t(app, "Callback date and time"))
     expect(callback).to_be_focused()  # its field opens, nothing is saved yet
     assert page.evaluate("localStorage.getItem('telecollect.outbox')") in (None, "[]")
     page.get_by_role("button", name="Simpan").click()
@@ -119,14 +129,15 @@ def test_a_promise_without_a_date_is_not_saved_offline(clock, browser, live_serv
     context.close()
 
 
-def test_one_tap_records_a_visit(clock, browser, live_server, make_user, db):
+def test_one_tap_records_a_visit(clock, app, browser, live_server, make_user, db):
     _one_family(db)
     context = _phone(browser, live_server)
     page = context.new_page()
     _sign_in(page, make_user("cadre", areas=["Kec. Koja"]))
     page.get_by_role("button", name="Catat hasil").click()
-    page.get_by_role("button", name="Tidak ada di rumah").click()
-    expect(page.get_by_test_id("family").get_by_test_id("card-sync")).to_contain_text("terkirim: Tidak ada di rumah")
+    not_at_home = _t(app, "Not at home")
+    page.get_by_role("button", name=not_at_home).click()
+    expect(page.get_by_test_id("family").get_by_test_id("card-sync")).to_contain_text(_t(app, "sent: ") + not_at_home)
     expect(page.get_by_test_id("sheet")).to_be_hidden()
     db.session.expire_all()
     [attempt] = db.session.scalars(select(ContactAttempt)).all()
@@ -134,7 +145,12 @@ def test_one_tap_records_a_visit(clock, browser, live_server, make_user, db):
     context.close()
 
 
-def test_the_first_screen_is_light_and_the_whole_list_is_searchable_offline(clock, browser, live_server, make_user, db):
+def test_the_first_screen_is_light_and_the_whole_list_is_searchable_offline(
+    clock, app, browser, live_server, make_user, db
+):
+    def of_150(n):
+        return _t(app, "%(n)s of %(total)s families", n=n, total=150)
+
     _many(db, 150)
     context = _phone(browser, live_server)
     page = context.new_page()
@@ -151,7 +167,7 @@ def test_the_first_screen_is_light_and_the_whole_list_is_searchable_offline(cloc
 
     page.on("response", measure)
     page.reload()
-    expect(page.get_by_test_id("list-count")).to_have_text("150 dari 150 keluarga")
+    expect(page.get_by_test_id("list-count")).to_have_text(of_150(150))
     first_screen = sum(size for url, size in sizes.items() if not url.endswith("/cadre/list.json"))
     assert first_screen < 100_000, sizes
     page.remove_listener("response", measure)
@@ -173,9 +189,9 @@ def test_the_first_screen_is_light_and_the_whole_list_is_searchable_offline(cloc
     expect(page.get_by_test_id("family")).to_have_count(11)  # 7, 70–79
     page.get_by_test_id("search").fill("")
     page.get_by_test_id("filter-village").select_option("Tugu Utara")
-    expect(page.get_by_test_id("list-count")).to_have_text("75 dari 150 keluarga")
+    expect(page.get_by_test_id("list-count")).to_have_text(of_150(75))
     page.get_by_test_id("filter-rtrw").select_option("001/004")
-    expect(page.get_by_test_id("list-count")).to_have_text("25 dari 150 keluarga")
+    expect(page.get_by_test_id("list-count")).to_have_text(of_150(25))
     page.get_by_test_id("filter-village").select_option("")
     page.get_by_test_id("filter-rtrw").select_option("")
     page.get_by_test_id("more").click()
@@ -189,7 +205,7 @@ def test_the_first_screen_is_light_and_the_whole_list_is_searchable_offline(cloc
     context.set_offline(True)
     page.reload()
     page.get_by_test_id("search").fill("Warga 3")
-    expect(page.get_by_test_id("list-count")).to_have_text("11 dari 150 keluarga")  # 3, 30–39
+    expect(page.get_by_test_id("list-count")).to_have_text(of_150(11))  # 3, 30–39
     expect(page.get_by_text("Warga 3", exact=True)).to_have_count(1)  # the least urgent: never on the first screen
     assert CADRE_FIRST_SCREEN < 150
     context.close()
