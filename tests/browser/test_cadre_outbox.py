@@ -155,6 +155,9 @@ def test_signing_out_drops_the_list_but_keeps_her_unsent_entries_for_her(clock, 
             break
         page.wait_for_timeout(100)
     assert not _cached_list(page)
+    assert not page.evaluate(
+        "caches.open('telecollect-v1').then((c) => c.match('/cadre/list.json')).then((r) => !!r)"
+    )  # nor her whole list
     assert [(e["user"], e["name"], e["state"]) for e in _outbox(page)] == [(str(dewi.id), "Siti Aminah", "pending")]
 
     # Rina signs in on the same phone: Dewi's entry is shown as someone else's and never sent.
