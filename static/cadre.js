@@ -208,10 +208,6 @@
     delete sheet.dataset.editing;
     sheet.querySelectorAll("fieldset.needs").forEach((f) => (f.hidden = true));
     sheet.querySelectorAll("[data-outcome]").forEach((b) => b.setAttribute("aria-pressed", "false"));
-    const day = new Date();
-    sheet.elements.promise_date.min = isoDay(day);
-    day.setDate(day.getDate() + DAYS_AHEAD);
-    sheet.elements.promise_date.max = isoDay(day);
     const amount = card.dataset.amount;
     if (amount) sheet.elements.promise_amount.value = Number(amount).toLocaleString("id-ID");
     const channel = card.dataset.channel;
@@ -227,6 +223,11 @@
       choose(entry.body.outcome, false);
       if (entry.field && sheet.querySelector(`[data-error-for=${entry.field}]`)) showError(entry.field, entry.reason);
     }
+    // The date picker offers the days the promise may fall on, from the day of the contact.
+    const day = contactTime();
+    sheet.elements.promise_date.min = isoDay(day);
+    day.setDate(day.getDate() + DAYS_AHEAD);
+    sheet.elements.promise_date.max = isoDay(day);
     sheet.scrollIntoView({ block: "nearest" });
   }
 
@@ -276,6 +277,14 @@
     return /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : null;
   }
 
+  // When the contact happened: now, or when an entry being corrected was first saved (the server checks
+  // its dates against that time, so the phone does too).
+  function contactTime() {
+    const old = sheet.dataset.editing && load().find((e) => e.body.client_ref === sheet.dataset.editing);
+    const at = old && (old.body.occurred_at || old.body.recorded_at);
+    return at ? new Date(at) : new Date();
+  }
+
   // The fields the outcome needs, checked before anything is saved. Returns the body or null.
   function check() {
     clearErrors();
@@ -293,8 +302,8 @@
     if (!code) fail("outcome", text.outcomeRequired);
     if ((data.note || "").length > 1000) fail("note", text.noteTooLong);
     if (needs.includes("promise_date")) {
-      const today = new Date();
-      const last = new Date();
+      const today = contactTime();
+      const last = contactTime();
       last.setDate(last.getDate() + DAYS_AHEAD);
       if (!data.promise_date) fail("promise_date", text.promiseDateRequired);
       else if (data.promise_date < isoDay(today) || data.promise_date > isoDay(last)) fail("promise_date", text.promiseDateRange);
@@ -307,7 +316,7 @@
     if (needs.includes("callback_at")) {
       const at = data.callback_at ? new Date(data.callback_at) : null;
       if (!at || isNaN(at)) fail("callback_at", text.callbackRequired);
-      else if (at <= new Date() || at - new Date() > DAYS_AHEAD * 24 * 3600 * 1000) fail("callback_at", text.callbackRange);
+      else if (at <= contactTime() || at - contactTime() > DAYS_AHEAD * 24 * 3600 * 1000) fail("callback_at", text.callbackRange);
     } else {
       delete data.callback_at;
     }
