@@ -136,6 +136,7 @@ def register_template_helpers(app: Flask) -> None:
         return app.config["BRANCH_TIMEZONE"]
 
     from telecollect.messaging.labels import kind_label, reply_label, status_label
+    from telecollect.payments.labels import payment_channel_label
 
     app.jinja_env.filters.update(
         rupiah=formatting.rupiah,
@@ -150,6 +151,8 @@ def register_template_helpers(app: Flask) -> None:
         reject_page=lambda args: {k: v for k, v in args.items() if k != "page"},
         sms_kind=kind_label,
         sms_status=status_label,
+        sms_reply=reply_label,
+        payment_channel=payment_channel_label,
     )
     from telecollect.reasons import PLACE_LEVELS
     from telecollect.reports.labels import (
