@@ -15,6 +15,7 @@ removes the mark when the rework lands.
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -41,6 +42,7 @@ from telecollect.programs.models import ReliefProgram
 from telecollect.regions.models import City, District, Province, Village
 from telecollect.settings import PACKAGE_DIR
 from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import BASE_ROW, csv_bytes, row
 from tests.test_route_matrix import ADMIN, ANON, CADRE, ROWS, SUPERVISOR, TC, TC_OTHER, Row, build_world
 
 PSEUDO = "eo"
@@ -358,3 +360,41 @@ if KNOWN:  # defined while a pair is listed, so that an empty list runs no empty
     def test_known_untranslated_word_is_gone(label, word, client, db, make_user, pseudo, clock):
         actor = label.rsplit(" as ", 1)[1]
         assert (label, word) not in scan(actor, client, db, make_user)
+
+
+REFUSALS = [
+    pytest.param(
+        "/settings/contact",
+        {"calling_hours": "8 sampai 20", "calling_days": "senin-sabtu", "max_per_day": "0", "max_per_week": "x"},
+        None,
+        id="contact rules, every field wrong",
+    ),
+    pytest.param("/participants/import", {}, ("peserta.csv", b"nama;nomor\nA;1\n"), id="import, wrong file"),
+    pytest.param(
+        "/participants/import",
+        {},
+        ("peserta.csv", csv_bytes([row(card_no="123", arrears_amount="banyak"), row(card_no="1234567890123")])),
+        id="import, bad rows",
+    ),
+    pytest.param("/payments/import", {}, ("bayar.csv", b"x\n1\n"), id="payments import, wrong file"),
+]
+
+
+@pytest.mark.parametrize(("path", "form", "upload"), REFUSALS)
+def test_a_refused_form_speaks_the_users_language(path, form, upload, client, db, make_user, pseudo):
+    """UX audit D17: an exception's text or a code on the page of a refused form, in sentences from the catalogue."""
+    user = make_user("supervisor")
+    _sign_in(client, user)
+    with client.session_transaction() as session:
+        session["lang"] = pseudo
+    data = {**form, "csrf_token": csrf_token(client.get(path).text)}
+    if upload:
+        data["file"] = (io.BytesIO(upload[1]), upload[0])
+    answer = client.post(path, data=data, content_type="multipart/form-data" if upload else None)
+    assert answer.status_code in (200, 400, 422), answer.status_code
+    typed = ["senin sabtu sampai banyak nama nomor peserta csv", *map(str, BASE_ROW.values())]  # what was sent
+    data_words = world_data(db, current_app) | set(WORD.findall(" ".join(typed)))
+    words = {w for part in visible_text(answer.get_data(as_text=True)) for w in unmarked_words(part, data_words)}
+    assert words == set(), [
+        p for p in visible_text(answer.get_data(as_text=True)) if set(unmarked_words(p, data_words))
+    ]
