@@ -205,6 +205,8 @@ REASONS = {
     "json_field_above": _l("%(field_name)s must be at most %(max)d."),
     "json_field_pattern": _l("%(field_name)s is not written in the expected form."),
     "json_field_format": _l("%(field_name)s must be written like %(example)s."),
+    # -- issue 13, part D
+    "calling_days_none": _l("Tick at least one calling day."),
 }
 
 
