@@ -223,6 +223,8 @@ REASONS = {
     "occurred_at_in_future": _l(
         "The time of the contact is in the future: check the date and time on your phone, then send it again."
     ),
+    # -- issue 13, part D
+    "calling_days_none": _l("Tick at least one calling day."),
 }
 
 
