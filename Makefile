@@ -10,9 +10,11 @@ PORT ?= 5000
 
 # Installs exactly the lock: every package, transitive ones included, pinned and checked by hash.
 # requirements*.txt say what we ask for; `make lock` turns them into the .lock files (commit both).
+# pip shows each package as it is fetched and installed (a first install takes about two minutes).
 $(BIN)/.installed: requirements.lock requirements-dev.lock
+	@echo "Installing Telecollect's packages into $(VENV) (first time: about two minutes)..."
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --progress-bar on --require-hashes -r requirements-dev.lock
 	touch $@
 
 # After editing requirements*.txt. Keeps every other pin as it is; LOCK_ARGS="--upgrade" refreshes all,
@@ -35,16 +37,22 @@ translations: $(BIN)/.installed
 # once and keeps it in the instance folder (mode 0600), where the app reads it.
 INSTANCE := $(or $(INSTANCE_PATH),instance)
 
+# HOST and PORT choose where it listens (`PORT=8080 make run`). Ctrl+C stops the server and the scheduler
+# and ends quietly: a server stopped by a signal (130, 143) is a normal end, not an error.
 run: $(BIN)/.installed translations
 	@if [ -z "$$SECRET_KEY" ] && [ ! -s "$(INSTANCE)/secret_key" ]; then \
 	  mkdir -p "$(INSTANCE)" && (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' \
 	    > "$(INSTANCE)/secret_key") && echo "Made a secret key in $(INSTANCE)/secret_key"; fi
+	@echo "Migrating the database..."
 	$(BIN)/flask db upgrade
+	@echo "Seeding the demo branch if the database is empty (about half a minute the first time)..."
 	$(BIN)/flask demo seed --if-empty
-	@echo "Telecollect is running at http://$(HOST):$(PORT)/  (Ctrl+C stops it; the job scheduler runs beside it)"
+	@echo "Starting Telecollect on http://$(HOST):$(PORT)/  (Ctrl+C stops it; the job scheduler runs beside it)"
 	@$(BIN)/flask scheduler run > "$(INSTANCE)/scheduler.log" 2>&1 & scheduler=$$!; \
-	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/flask run --host $(HOST) --port $(PORT)
+	  trap 'kill $$scheduler 2>/dev/null' EXIT; \
+	  trap 'exit 0' INT TERM; \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT); status=$$?; \
+	  case $$status in 0|130|143) echo "Telecollect stopped." ;; *) exit $$status ;; esac
 
 # Browser tests drive Debian's Chromium; install it when missing (needs root).
 chromium:

@@ -1,17 +1,21 @@
-"""Benchmark the cadre's work list (`GET /cadre`) when her areas hold tens of thousands of families.
+"""Benchmark the cadre's work list: its first screen (`GET /cadre`) and the whole list as compact data
+(`GET /cadre/list.json`, which the phone keeps for offline use), at 150, 1,000 and 46,000 families.
 
-For each database engine it builds a database (migrations, then the real participant import of
-`--families` one-member families in one kecamatan, all put in the cadre queue's pool with
+For each database engine and size it builds a database (migrations, then the real participant import
+of that many one-member families in one kecamatan, all put in the cadre queue's pool with
 `queues.assign`), makes one cadre covering that kecamatan, signs her in through the login form and
-times `GET /cadre` in-process (Flask's test client: no server, no network), `--repeat` tries after
-one warm-up: median and best, the statements run, and the page's size.
+times both requests in-process (Flask's test client: no server, no network), `--repeat` tries after
+one warm-up: median and best, the statements run, and the bytes sent. The first screen's bytes are the
+page plus its stylesheet and scripts (app.css, page.js, cadre.js, outbox-guard.js, as served); the
+list's bytes are the JSON as sent (no compression in the app) and gzipped (what a proxy compressing it
+would send); an unchanged list costs a 304 (the service worker asks with its ETag).
 
-Issue 12 found the list hitting the worker timeout (30 s) at 46,000 families: every family, its
-members and places were loaded and rendered. The list now shows one page of the most urgent
-families (queues.queries.CADRE_PAGE), picked in SQL.
+Issue 12 found the list hitting the worker timeout (30 s) at 46,000 families. Issue 13 made the page
+its first screen (queues.queries.CADRE_FIRST_SCREEN families) and the list compact data, cut at
+queues.queries.CADRE_LIST_MAX families (the most urgent).
 
 Run from the repository root (the PostgreSQL database is emptied first):
-    .venv/bin/python -m bench.cadre --cadre-families 46000 --engines sqlite,postgresql
+    .venv/bin/python -m bench.cadre --cadre-families 150,1000 --engines sqlite,postgresql
 """
 
 import argparse
@@ -25,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 
-from bench.common import engine_names, heading_line, positive, row_line
+from bench.common import engine_names, heading_line, positive, row_line, sizes
 
 #: The PostgreSQL database the benchmark empties and fills (`--pg-url`).
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tc_h5"
@@ -36,12 +40,20 @@ TABLE = (
     ("engine", "engine", 10, "{}"),
     ("families", "families", 9, "{:,}"),
     ("seed_s", "seed s", 7, "{:.1f}"),
-    ("median_ms", "median ms", 10, "{:.0f}"),
-    ("best_ms", "best ms", 8, "{:.0f}"),
-    ("statements", "queries", 8, "{}"),
-    ("cards", "cards", 7, "{:,}"),
-    ("page_kb", "page KB", 8, "{:,.0f}"),
+    ("page_ms", "page ms", 8, "{:.0f}"),
+    ("page_queries", "queries", 8, "{}"),
+    ("cards", "cards", 6, "{:,}"),
+    ("first_screen_kb", "1st screen KB", 14, "{:,.1f}"),
+    ("list_ms", "list ms", 8, "{:.0f}"),
+    ("list_best_ms", "best ms", 8, "{:.0f}"),
+    ("list_queries", "queries", 8, "{}"),
+    ("listed", "listed", 7, "{:,}"),
+    ("list_kb", "list KB", 8, "{:,.1f}"),
+    ("list_gzip_kb", "gzip KB", 8, "{:,.1f}"),
+    ("not_modified_ms", "304 ms", 7, "{:.0f}"),
 )
+#: What the first screen loads besides the page (cadre.html's stylesheet and scripts).
+ASSETS = ("app.css", "page.js", "cadre.js", "outbox-guard.js")
 
 
 @dataclass
@@ -49,11 +61,17 @@ class Result:
     engine: str
     families: int
     seed_s: float
-    median_ms: float
-    best_ms: float
-    statements: int
+    page_ms: float
+    page_queries: int
     cards: int
-    page_kb: float
+    first_screen_kb: float
+    list_ms: float
+    list_best_ms: float
+    list_queries: int
+    listed: int
+    list_kb: float
+    list_gzip_kb: float
+    not_modified_ms: float
 
 
 def _rows(count: int) -> bytes:
@@ -132,7 +150,22 @@ def _seed(app, families: int) -> None:
                 connection.execute(text("ANALYZE"))
 
 
+def _timed(client, path: str, repeat: int, statements: list, **kwargs):
+    """`repeat` tries: (median ms, best ms, statements of the last, the last response)."""
+    times, response = [], None
+    for _ in range(repeat):
+        statements.clear()
+        started = time.perf_counter()
+        response = client.get(path, **kwargs)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code in (200, 304), (path, response.status_code)
+    assert response is not None
+    return statistics.median(times), min(times), len(statements), response
+
+
 def measure(engine: str, workdir: Path, families: int, repeat: int, pg_url: str = PG_URL) -> Result:
+    import gzip
+
     from telecollect.extensions import db
 
     url = _fresh(engine, workdir, pg_url)
@@ -143,32 +176,38 @@ def measure(engine: str, workdir: Path, families: int, repeat: int, pg_url: str 
     client = app.test_client()
     assert client.post("/login", data={"username": "bench.kader", "password": PASSWORD}).status_code == 302
     client.get("/cadre")  # warm-up: templates compiled, connections open
-    times, statements = [], []
+    client.get("/cadre/list.json")
+    statements: list = []
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
-    page = None
-    for _ in range(repeat):
-        statements.clear()
-        started = time.perf_counter()
-        page = client.get("/cadre")
-        times.append((time.perf_counter() - started) * 1000)
-        assert page.status_code == 200, page.status_code
-    assert page is not None
+    page_ms, _best, page_queries, page = _timed(client, "/cadre", repeat, statements)
+    assets = sum(len(client.get(f"/static/{name}").data) for name in ASSETS)
+    list_ms, list_best, list_queries, data = _timed(client, "/cadre/list.json", repeat, statements)
+    not_modified_ms, _best, _queries, unchanged = _timed(
+        client, "/cadre/list.json", repeat, statements, headers={"If-None-Match": data.headers["ETag"]}
+    )
+    assert unchanged.status_code == 304
     return Result(
         engine,
         families,
         seed_s,
-        statistics.median(times),
-        min(times),
-        len(statements),
+        page_ms,
+        page_queries,
         page.text.count('data-testid="family"'),
-        len(page.data) / 1024,
+        (len(page.data) + assets) / 1024,
+        list_ms,
+        list_best,
+        list_queries,
+        len(data.json["families"]),
+        len(data.data) / 1024,
+        len(gzip.compress(data.data)) / 1024,
+        not_modified_ms,
     )
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="bench.cadre", description=__doc__.split("\n")[0])
-    parser.add_argument("--cadre-families", dest="families", type=positive(), default=46_000)
+    parser.add_argument("--cadre-families", dest="families", type=sizes, default=[150, 1_000, 46_000])
     parser.add_argument("--repeat", type=positive(), default=5)
     parser.add_argument("--engines", type=engine_names(ENGINES), default=list(ENGINES))
     parser.add_argument("--workdir", type=Path, default=None)
@@ -183,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         print(heading_line(TABLE), flush=True)
         for engine in args.engines:
-            print(row_line(measure(engine, workdir, args.families, args.repeat, args.pg_url), TABLE), flush=True)
+            for families in args.families:
+                print(row_line(measure(engine, workdir, families, args.repeat, args.pg_url), TABLE), flush=True)
     return 0
 
 

@@ -1,22 +1,40 @@
-// The cadre's outcome sheet works offline: every submission gets a client_ref
-// and goes into an outbox kept in localStorage; the outbox is sent whenever the
-// phone is online (now, on reconnect, on the next visit). The server records a
-// client_ref once, so resending after a lost answer never doubles a record.
+// The cadre's work list on a cheap phone (issue 13).
 //
-// Nothing is ever dropped silently. An entry the server refuses (a field it
-// cannot accept, a family no longer hers, a rule) stays on the phone marked
-// "ditolak: <the server's reason>" beside the family's name, until the cadre
-// edits and resends it, resends it as it is, or discards it herself. Each entry
-// carries the user who made it (and when): only she sends it; another user
-// signing in on the same phone sees it as someone else's and never sends it.
+// The page carries its first screen (the most urgent families); the whole list comes as compact data
+// from /cadre/list.json, which the service worker keeps, so the list opens, searches and filters
+// without a connection. Cards are rendered here beyond the first screen, a few dozen at a time.
+//
+// The outcome sheet: one tap records an outcome; an outcome that needs a date or an amount opens its
+// fields, which are checked here before anything is saved (nothing typed is lost on an error). Every
+// entry gets a client_ref and the phone's time (occurred_at) and goes into an outbox in localStorage,
+// sent whenever the phone is online. The server records a client_ref once, so resending after a lost
+// answer never doubles a record.
+//
+// Nothing is ever dropped silently. An entry the server refuses stays on the phone, marked on its
+// family's card with the reason, until the cadre edits and resends it, resends it as it is, or
+// discards it herself. Each entry carries the user who made it: only she sends it.
 (function () {
+  "use strict";
   const KEY = "telecollect.outbox";
+  const SENT = "telecollect.sent";
+  const PAGE = 40; // cards rendered at a time beyond the first screen
   const text = window.TELECOLLECT_TEXT;
   const status = document.querySelector("[data-testid=sync-status]");
   const outbox = document.querySelector("[data-testid=outbox]");
+  const list = document.querySelector("[data-testid=families]");
+  const more = document.querySelector("[data-testid=more]");
+  const count = document.querySelector("[data-testid=list-count]");
+  const filters = document.querySelector("[data-testid=filters]");
+  const sheet = document.querySelector("form.sheet");
   const me = status.dataset.user;
   const csrf = document.querySelector("meta[name=csrf-token]").content;
+  const outcomeUrl = (item) => list.dataset.outcomeUrl.replace(/\/0\/outcome$/, `/${item}/outcome`);
+  const labels = Object.fromEntries([...sheet.querySelectorAll("[data-outcome]")].map((b) => [b.dataset.outcome, b.textContent]));
+  // The channel an outcome implies (a WhatsApp sent is on WhatsApp); others take the channel chosen.
+  const DAYS_AHEAD = Number(sheet.dataset.daysAhead || 30);
+  const IMPLIED = { whatsapp_sent: "whatsapp", not_at_home: "visit", visited_explained: "visit", no_answer: "phone" };
 
+  // --- the outbox ---------------------------------------------------------------------------------
   const load = () => {
     // Entries saved before entries carried their author are the signed-in cadre's (the one who used the page).
     const entries = JSON.parse(localStorage.getItem(KEY) || "[]");
@@ -27,7 +45,19 @@
   const remove = (ref) => store(load().filter((e) => e.body.client_ref !== ref));
   const newRef = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(16).slice(2));
   const mine = (e) => e.user === me;
-  const card = (item) => document.querySelector(`.family[data-item="${item}"]`);
+  const cardOf = (item) => list.querySelector(`.family[data-item="${item}"]`);
+
+  // What was sent today, per family, so that its card says so (kept a day, for her only).
+  const sentLog = () => {
+    const all = JSON.parse(localStorage.getItem(SENT) || "{}");
+    const day = Date.now() - 24 * 3600 * 1000;
+    return Object.fromEntries(Object.entries(all).filter(([, v]) => v.user === me && v.at > day));
+  };
+  const noteSent = (entry) => {
+    const all = sentLog();
+    all[entry.item] = { user: me, at: Date.now(), outcome: entry.body.outcome };
+    localStorage.setItem(SENT, JSON.stringify(all));
+  };
 
   function show() {
     const entries = load();
@@ -38,14 +68,46 @@
     if (refused) parts.push(text.refusedCount.replace("__N__", refused));
     status.textContent = parts.length ? parts.join(" ") : text.synced;
     status.classList.toggle("pending", waiting + refused > 0);
-    render(entries);
+    renderOutbox(entries);
+    list.querySelectorAll(".family").forEach(markCard);
   }
 
-  // The entries not sent, listed with their family's name; the refused ones also beside the family on the list.
-  function render(entries) {
-    document.querySelectorAll("[data-testid=refused]").forEach((el) => el.remove());
-    const list = outbox.querySelector("ul");
-    list.replaceChildren();
+  // Each card says where its latest entry is: on the phone, refused (why, with its buttons) or sent.
+  function markCard(card) {
+    const item = card.dataset.item;
+    const line = card.querySelector("[data-testid=card-sync]");
+    card.querySelectorAll("[data-testid=refused]").forEach((el) => el.remove());
+    const entries = load().filter((e) => mine(e) && String(e.item) === item);
+    const refused = entries.find((e) => e.state === "refused");
+    const pending = entries.find((e) => e.state === "pending");
+    const sent = sentLog()[item];
+    card.classList.remove("is-pending", "is-refused", "is-sent");
+    line.replaceChildren();
+    line.hidden = true;
+    if (refused) {
+      card.classList.add("is-refused");
+      const note = document.createElement("p");
+      note.className = "flash error";
+      note.dataset.testid = "refused";
+      note.textContent = text.refusedAs + refused.reason;
+      card.querySelector("header").after(note);
+      line.append(button(text.edit, "edit", () => edit(refused)), button(text.retry, "retry", () => retry(refused)));
+      line.hidden = false;
+    } else if (pending) {
+      card.classList.add("is-pending");
+      line.textContent = `⏳ ${labels[pending.body.outcome] || pending.body.outcome} · ${text.waiting}`;
+      line.hidden = false;
+    } else if (sent) {
+      card.classList.add("is-sent");
+      line.textContent = `✓ ${text.sent}${labels[sent.outcome] || sent.outcome}`;
+      line.hidden = false;
+    }
+  }
+
+  // The entries not sent, listed with their family's name (a family may be off the screen or gone).
+  function renderOutbox(entries) {
+    const ul = outbox.querySelector("ul");
+    ul.replaceChildren();
     for (const entry of entries) {
       const li = document.createElement("li");
       li.dataset.ref = entry.body.client_ref;
@@ -54,31 +116,20 @@
       name.textContent = entry.name || "#" + entry.item;
       const what = document.createElement("span");
       const when = entry.at ? new Date(entry.at).toLocaleString() : "";
+      const outcome = labels[entry.body.outcome] || entry.body.outcome;
       if (!mine(entry)) {
         what.textContent = ` · ${when} · ${text.otherUser}`;
         li.classList.add("other-user");
         li.append(name, what);
-        list.append(li);
+        ul.append(li);
         continue;
       }
-      what.textContent = entry.state === "refused" ? ` · ${when} · ${text.refusedAs}${entry.reason}` : ` · ${when} · ${text.waiting}`;
+      what.textContent = entry.state === "refused" ? ` · ${outcome} · ${when} · ${text.refusedAs}${entry.reason}` : ` · ${outcome} · ${when} · ${text.waiting}`;
       li.append(name, what);
       if (entry.state === "refused") {
         li.classList.add("refused");
-        const target = card(entry.item);
-        if (target) {
-          const note = document.createElement("p");
-          note.className = "flash error";
-          note.dataset.testid = "refused";
-          note.textContent = text.refusedAs + entry.reason;
-          target.querySelector("header").after(note);
-          li.append(button(text.edit, "edit", () => edit(entry)));
-        }
+        li.append(button(text.edit, "edit", () => edit(entry)), button(text.retry, "retry", () => retry(entry)));
         li.append(
-          button(text.retry, "retry", () => {
-            update(entry.body.client_ref, { state: "pending", reason: null });
-            flush();
-          }),
           button(text.discard, "discard", () => {
             if (confirm(text.confirmDiscard.replace("__NAME__", entry.name || ""))) {
               remove(entry.body.client_ref);
@@ -87,7 +138,7 @@
           })
         );
       }
-      list.append(li);
+      ul.append(li);
     }
     outbox.hidden = entries.length === 0;
   }
@@ -95,25 +146,16 @@
   function button(label, action, onClick) {
     const b = document.createElement("button");
     b.type = "button";
-    b.className = "link";
+    b.className = "button";
     b.dataset.action = action;
     b.textContent = label;
     b.addEventListener("click", onClick);
     return b;
   }
 
-  // Edit a refused entry: its sheet opens filled in; saving replaces the entry (same client_ref: the server
-  // recorded nothing under it) and sends it again.
-  function edit(entry) {
-    const target = card(entry.item);
-    const form = target.querySelector("form.sheet");
-    form.reset();
-    for (const [name, value] of Object.entries(entry.body)) {
-      if (form.elements[name]) form.elements[name].value = value;
-    }
-    form.dataset.editing = entry.body.client_ref;
-    form.hidden = false;
-    form.scrollIntoView();
+  function retry(entry) {
+    update(entry.body.client_ref, { state: "pending", reason: null });
+    flush();
   }
 
   let flushing = false;
@@ -135,15 +177,16 @@
         }
         if (response.ok) {
           remove(entry.body.client_ref);
+          noteSent(entry);
           continue;
         }
         const detail = await response.json().catch(() => ({}));
         const error = detail.error || {};
-        const refusal = response.status === 403 || response.status === 404 || response.status === 409 || response.status === 422 || (response.status === 400 && error.field);
+        const refusal = [403, 404, 409, 422].includes(response.status) || (response.status === 400 && (error.field || error.code));
         if (refusal) {
           // Refused for a reason she can read: kept, with the reason, until she edits, resends or discards it.
           const reason = response.status === 404 ? text.gone : error.message || String(response.status);
-          update(entry.body.client_ref, { state: "refused", reason: reason });
+          update(entry.body.client_ref, { state: "refused", reason: reason, field: error.field || null });
           continue;
         }
         break; // signed out, CSRF expired, throttled or a server error: keep it and try again later
@@ -154,41 +197,340 @@
     }
   }
 
-  document.querySelectorAll("[data-open-sheet]").forEach((button) => {
-    button.addEventListener("click", () => {
-      const sheet = button.closest(".family").querySelector(".sheet");
-      sheet.hidden = !sheet.hidden;
+  // --- the sheet ----------------------------------------------------------------------------------
+  function openSheet(card, entry) {
+    if (!sheet.hidden && sheet.closest(".family") === card && !entry) {
+      closeSheet();
+      return;
+    }
+    sheet.reset();
+    clearErrors();
+    delete sheet.dataset.editing;
+    sheet.querySelectorAll("fieldset.needs").forEach((f) => (f.hidden = true));
+    sheet.querySelectorAll("[data-outcome]").forEach((b) => b.setAttribute("aria-pressed", "false"));
+    const amount = card.dataset.amount;
+    if (amount) sheet.elements.promise_amount.value = Number(amount).toLocaleString("id-ID");
+    const channel = card.dataset.channel;
+    if (channel && sheet.querySelector(`[name=channel][value=${channel}]`)) sheet.elements.channel.value = channel;
+    card.append(sheet);
+    sheet.hidden = false;
+    if (entry) {
+      for (const [name, value] of Object.entries(entry.body)) {
+        const field = sheet.elements[name];
+        if (field && name !== "outcome") field.value = name === "callback_at" ? String(value).slice(0, 16) : value;
+      }
+      sheet.dataset.editing = entry.body.client_ref;
+      choose(entry.body.outcome, false);
+      if (entry.field && sheet.querySelector(`[data-error-for=${entry.field}]`)) showError(entry.field, entry.reason);
+    }
+    // The date picker offers the days the promise may fall on, from the day of the contact.
+    const day = contactTime();
+    sheet.elements.promise_date.min = isoDay(day);
+    day.setDate(day.getDate() + DAYS_AHEAD);
+    sheet.elements.promise_date.max = isoDay(day);
+    sheet.scrollIntoView({ block: "nearest" });
+  }
+
+  function closeSheet() {
+    sheet.hidden = true;
+    delete sheet.dataset.editing;
+  }
+
+  // Tapping an outcome: one that needs nothing more is saved at once; one that needs fields opens them.
+  function choose(code, saveNow) {
+    sheet.elements.outcome.value = code;
+    sheet.querySelectorAll("[data-outcome]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.outcome === code)));
+    const needs = sheet.querySelector(`[data-outcome="${code}"]`).dataset.needs;
+    sheet.querySelectorAll("fieldset.needs").forEach((f) => (f.hidden = f.dataset.for !== code));
+    if (needs) {
+      const first = sheet.elements[needs.split(" ")[0]];
+      if (!saveNow) return;
+      first.focus();
+      return;
+    }
+    if (saveNow) save();
+  }
+
+  function clearErrors() {
+    sheet.querySelectorAll(".field-error").forEach((p) => {
+      p.hidden = true;
+      p.textContent = "";
     });
+    sheet.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  }
+
+  function showError(field, message) {
+    const p = sheet.querySelector(`[data-error-for=${field}]`);
+    p.textContent = message;
+    p.hidden = false;
+    const input = sheet.elements[field];
+    if (input && input.setAttribute) input.setAttribute("aria-invalid", "true");
+  }
+
+  const isoDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+
+  // Whole Rupiah as the server reads them: 150000, 150.000, Rp 150.000,00.
+  function rupiah(value) {
+    let v = String(value || "").trim().replace(/^rp\.?\s*/i, "").replace(/\s/g, "");
+    v = v.replace(/,0{1,2}$/, "");
+    if (/^\d{1,3}(\.\d{3})+$/.test(v)) v = v.replace(/\./g, "");
+    return /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : null;
+  }
+
+  // When the contact happened: now, or when an entry being corrected was first saved (the server checks
+  // its dates against that time, so the phone does too).
+  function contactTime() {
+    const old = sheet.dataset.editing && load().find((e) => e.body.client_ref === sheet.dataset.editing);
+    const at = old && (old.body.occurred_at || old.body.recorded_at);
+    return at ? new Date(at) : new Date();
+  }
+
+  // The fields the outcome needs, checked before anything is saved. Returns the body or null.
+  function check() {
+    clearErrors();
+    const data = Object.fromEntries(new FormData(sheet).entries());
+    Object.keys(data).forEach((k) => data[k] === "" && delete data[k]);
+    const code = data.outcome;
+    const needs = (sheet.querySelector(`[data-outcome="${code}"]`) || {}).dataset?.needs || "";
+    let ok = true;
+    const fail = (field, message) => {
+      const input = sheet.elements[field];
+      if (ok && input && input.focus) input.focus();
+      showError(field, message);
+      ok = false;
+    };
+    if (!code) fail("outcome", text.outcomeRequired);
+    if ((data.note || "").length > 1000) fail("note", text.noteTooLong);
+    if (needs.includes("promise_date")) {
+      const today = contactTime();
+      const last = contactTime();
+      last.setDate(last.getDate() + DAYS_AHEAD);
+      if (!data.promise_date) fail("promise_date", text.promiseDateRequired);
+      else if (data.promise_date < isoDay(today) || data.promise_date > isoDay(last)) fail("promise_date", text.promiseDateRange);
+      if (!data.promise_amount) fail("promise_amount", text.amountRequired);
+      else if (rupiah(data.promise_amount) === null) fail("promise_amount", text.amountInvalid);
+    } else {
+      delete data.promise_date;
+      delete data.promise_amount;
+    }
+    if (needs.includes("callback_at")) {
+      const at = data.callback_at ? new Date(data.callback_at) : null;
+      if (!at || isNaN(at)) fail("callback_at", text.callbackRequired);
+      else if (at <= contactTime() || at - contactTime() > DAYS_AHEAD * 24 * 3600 * 1000) fail("callback_at", text.callbackRange);
+    } else {
+      delete data.callback_at;
+    }
+    if (IMPLIED[code]) data.channel = IMPLIED[code];
+    return ok ? data : null;
+  }
+
+  function save() {
+    const data = check();
+    if (!data) return; // the errors are beside their fields; everything typed stays
+    const card = sheet.closest(".family");
+    const editing = sheet.dataset.editing;
+    const old = editing && load().find((e) => e.body.client_ref === editing);
+    if (old) {
+      data.client_ref = editing; // the server recorded nothing under it
+      data.occurred_at = old.body.occurred_at || old.body.recorded_at; // the contact happened when she first saved it
+      update(editing, { body: data, state: "pending", reason: null, field: null });
+    } else {
+      data.client_ref = newRef();
+      data.occurred_at = new Date().toISOString();
+      const entry = { url: outcomeUrl(card.dataset.item), body: data, item: card.dataset.item, name: card.dataset.name, user: me, at: data.occurred_at, state: "pending" };
+      store([...load(), entry]);
+    }
+    closeSheet();
+    flush();
+  }
+
+  function edit(entry) {
+    let card = cardOf(entry.item);
+    if (!card) {
+      // Filtered out or beyond the cards shown: show it alone.
+      filters.reset();
+      render(entry.item);
+      card = cardOf(entry.item);
+    }
+    if (card) openSheet(card, entry);
+  }
+
+  sheet.addEventListener("click", (event) => {
+    const b = event.target.closest("[data-outcome]");
+    if (b) choose(b.dataset.outcome, true);
+    if (event.target.closest("[data-close-sheet]")) closeSheet();
+  });
+  sheet.addEventListener("submit", (event) => {
+    event.preventDefault();
+    save();
+  });
+  sheet.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeSheet();
   });
 
-  document.querySelectorAll("form.sheet").forEach((form) => {
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const data = Object.fromEntries(new FormData(form).entries());
-      Object.keys(data).forEach((k) => data[k] === "" && delete data[k]);
-      const family = form.closest(".family");
-      const editing = form.dataset.editing;
-      delete form.dataset.editing;
-      if (editing && load().some((e) => e.body.client_ref === editing)) {
-        const old = load().find((e) => e.body.client_ref === editing);
-        data.client_ref = editing;
-        data.recorded_at = old.body.recorded_at; // the contact happened when she first saved it
-        update(editing, { body: data, state: "pending", reason: null });
-      } else {
-        data.client_ref = newRef();
-        data.recorded_at = new Date().toISOString();
-        const entry = { url: form.dataset.url, body: data, item: family.dataset.item, name: family.dataset.name, user: me, at: data.recorded_at, state: "pending" };
-        store([...load(), entry]);
-      }
-      form.reset();
-      form.hidden = true;
-      family.classList.add("logged");
-      flush();
-    });
+  list.addEventListener("click", (event) => {
+    const card = event.target.closest(".family");
+    if (!card) return;
+    if (event.target.closest("[data-open-sheet]")) openSheet(card);
+    // Having written or called, the sheet's channel follows.
+    if (event.target.closest("[data-testid=wa]")) card.dataset.channel = "whatsapp";
+    if (event.target.closest("[data-testid=call]")) card.dataset.channel = "phone";
   });
+
+  // --- the list -----------------------------------------------------------------------------------
+  let families = null; // the offline list, once loaded
+  let waText = "";
+  let shown = 0;
+
+  function greeting() {
+    const h = new Date().getHours();
+    return h < 11 ? "pagi" : h < 15 ? "siang" : h < 18 ? "sore" : "malam";
+  }
+
+  function el(tag, className, content) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (content !== undefined) node.textContent = content;
+    return node;
+  }
+
+  // The same markup as the template's family_card.
+  function buildCard(f) {
+    const card = el("article", "family card");
+    card.dataset.item = f.i;
+    card.dataset.name = f.n;
+    card.dataset.testid = "family";
+    if (f.o) card.dataset.amount = f.o;
+    const header = el("header");
+    header.append(el("strong", "", f.n));
+    if (f.m) header.append(" ", el("small", "", `+${f.m} ${text.familyMembers}`));
+    card.append(header);
+    card.append(el("p", "muted", `Kel. ${f.k || ""} · RT ${f.rt || "–"}/RW ${f.rw || "–"}${f.a ? " · " + f.a : ""}`));
+    if (f.o) card.append(el("p", "owed", `Rp${Number(f.o).toLocaleString("id-ID")} · ${text.months.replace("__N__", f.mo || 0)}`));
+    if (f.y) {
+      const why = el("p", "why", f.y);
+      why.dataset.testid = "why";
+      card.append(why);
+    }
+    const last = el("p", f.s ? "stale" : "muted", f.c);
+    last.dataset.testid = "last-contact";
+    card.append(last);
+    const line = el("p", "card-sync");
+    line.dataset.testid = "card-sync";
+    line.hidden = true;
+    card.append(line);
+    const actions = el("div", "actions");
+    if (f.w) {
+      const wa = el("a", "button wa", "WhatsApp");
+      const message = waText.replace(/\{salam\}/g, greeting()).replace(/\{nama\}/g, f.n).replace(/\{kelurahan\}/g, f.k || "");
+      wa.href = `https://wa.me/${f.w}?text=${encodeURIComponent(message)}`;
+      wa.target = "_blank";
+      wa.rel = "noopener";
+      wa.dataset.testid = "wa";
+      actions.append(wa);
+    }
+    if (f.t) {
+      const call = el("a", "button", `☎ ${text.call}`);
+      call.href = `tel:${f.t}`;
+      call.dataset.testid = "call";
+      actions.append(call);
+    }
+    for (const refusal of f.x || []) {
+      const span = el("span", "muted", refusal);
+      span.dataset.testid = "opted-out";
+      actions.append(span);
+    }
+    const open = el("button", "button primary", text.logOutcome);
+    open.type = "button";
+    open.dataset.openSheet = "";
+    actions.append(open);
+    card.append(actions);
+    markCard(card);
+    return card;
+  }
+
+  function matches() {
+    const q = (filters.elements.q.value || "").trim().toLowerCase();
+    const village = filters.elements.village.value;
+    const rtrw = filters.elements.rtrw.value;
+    return families.filter(
+      (f) =>
+        (!village || f.k === village) &&
+        (!rtrw || `${f.rt || "–"}/${f.rw || "–"}` === rtrw) &&
+        (!q || f.n.toLowerCase().includes(q) || (f.a || "").toLowerCase().includes(q))
+    );
+  }
+
+  // Render the matching families from the start (or one family alone), PAGE at a time.
+  function render(only) {
+    if (!families) return;
+    // A sheet she is filling in stays open, with what she typed, if its family is still shown.
+    const open = !sheet.hidden && sheet.closest(".family") ? sheet.closest(".family").dataset.item : null;
+    document.body.append(sheet);
+    const found = only ? families.filter((f) => String(f.i) === String(only)) : matches();
+    // A card already on the page is kept (the same node: a tap on it in the meantime still lands).
+    existing = new Map([...list.querySelectorAll(".family")].map((c) => [c.dataset.item, c]));
+    list.replaceChildren();
+    shown = 0;
+    showMore(found);
+    existing = new Map();
+    if (open && cardOf(open)) cardOf(open).append(sheet);
+    else closeSheet();
+    count.textContent = found.length ? text.count.replace("__N__", found.length).replace("__TOTAL__", families.length) : "";
+    if (!found.length) list.append(el("p", "muted", families.length ? text.noMatch : text.empty));
+  }
+
+  let current = [];
+  let existing = new Map();
+  function showMore(found) {
+    if (found) current = found;
+    const next = current.slice(shown, shown + PAGE);
+    list.append(...next.map((f) => existing.get(String(f.i)) || buildCard(f)));
+    shown += next.length;
+    more.hidden = shown >= current.length;
+  }
+  more.addEventListener("click", () => showMore());
+
+  function fillOptions(select, values) {
+    const chosen = select.value;
+    [...select.options].slice(1).forEach((o) => o.remove());
+    for (const value of values) select.append(new Option(value, value));
+    select.value = values.includes(chosen) ? chosen : "";
+  }
+
+  function fillFilters() {
+    const villages = [...new Set(families.map((f) => f.k || ""))].filter(Boolean).sort();
+    fillOptions(filters.elements.village, villages);
+    const village = filters.elements.village.value;
+    const rtrws = [...new Set(families.filter((f) => !village || f.k === village).map((f) => `${f.rt || "–"}/${f.rw || "–"}`))].sort();
+    fillOptions(filters.elements.rtrw, rtrws);
+  }
+
+  filters.addEventListener("input", (event) => {
+    if (!families) return;
+    if (event.target.name === "village") fillFilters();
+    render();
+  });
+  filters.addEventListener("submit", (event) => event.preventDefault());
+
+  async function loadList() {
+    try {
+      const response = await fetch(list.dataset.url, { headers: { Accept: "application/json" } });
+      if (!response.ok || !(response.headers.get("content-type") || "").includes("json")) return;
+      const data = await response.json();
+      families = data.families;
+      waText = data.wa_text || "";
+      fillFilters();
+      render();
+      if (data.more) count.after(el("p", "muted", text.countCut.replace("__N__", families.length)));
+    } catch (err) {
+      // No connection and no copy: the first screen is what she has.
+    }
+  }
 
   window.addEventListener("online", flush);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
   show();
   flush();
+  loadList();
 })();

@@ -8,6 +8,29 @@
     window.TELECOLLECT_TEXT = JSON.parse(text.textContent);
   }
 
+  // A table wider than the screen scrolls inside its .table-wrap: a keyboard user must be able to reach and
+  // scroll it too, so the box becomes a named, focusable region (axe: scrollable-region-focusable).
+  const focusableWhenScrolling = () => {
+    document.querySelectorAll(".table-wrap").forEach((wrap) => {
+      if (wrap.scrollWidth > wrap.clientWidth + 1 || wrap.scrollHeight > wrap.clientHeight + 1) {
+        if (!wrap.hasAttribute("tabindex")) {
+          wrap.tabIndex = 0;
+          wrap.setAttribute("role", "region");
+          if (!wrap.hasAttribute("aria-label") && !wrap.hasAttribute("aria-labelledby")) {
+            const section = wrap.closest("section, .card, main");
+            const caption = wrap.querySelector("caption") || (section && section.querySelector("h1, h2, h3"));
+            wrap.setAttribute("aria-label", (caption ? caption.textContent : document.title).trim());
+          }
+        }
+      } else if (wrap.getAttribute("tabindex") === "0" && wrap.getAttribute("role") === "region") {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+      }
+    });
+  };
+  focusableWhenScrolling();
+  window.addEventListener("resize", focusableWhenScrolling);
+
   document.addEventListener("click", (e) => {
     if (e.target.closest("[data-print]")) {
       window.print();

@@ -137,6 +137,8 @@ def register_template_helpers(app: Flask) -> None:
         return app.config["BRANCH_TIMEZONE"]
 
     from telecollect.messaging.labels import kind_label, reply_label, status_label
+    from telecollect.payments.labels import payment_channel_label
+    from telecollect.policy.labels import WEEKDAY_LABELS, weekdays_label
 
     app.jinja_env.filters.update(
         rupiah=formatting.rupiah,
@@ -151,6 +153,9 @@ def register_template_helpers(app: Flask) -> None:
         reject_page=lambda args: {k: v for k, v in args.items() if k != "page"},
         sms_kind=kind_label,
         sms_status=status_label,
+        sms_reply=reply_label,
+        payment_channel=payment_channel_label,
+        weekdays=weekdays_label,
     )
     from telecollect.reasons import PLACE_LEVELS
     from telecollect.reports.labels import (
@@ -175,6 +180,7 @@ def register_template_helpers(app: Flask) -> None:
         plan_state_labels=PLAN_STATE_LABELS,
         installment_state_labels=INSTALLMENT_STATE_LABELS,
         reply_label=reply_label,
+        weekday_labels=WEEKDAY_LABELS,
     )
 
 

@@ -214,6 +214,17 @@ REASONS = {
     "unknown_user": _l("That person is not on the team."),
     "handout_not_latest": _l("Only the latest assignment can be undone, and only once."),
     "sms_days": _l("The number of days must be written in digits, from 0 to %(max)s (not '%(value)s')."),
+    # -- issue 13, part B
+    "occurred_at_invalid": _l("The time of the contact is not a valid date and time."),
+    "occurred_at_too_old": _l(
+        "The contact is more than %(hours)d hours old and can no longer be recorded: "
+        "discard it, or tell your supervisor."
+    ),
+    "occurred_at_in_future": _l(
+        "The time of the contact is in the future: check the date and time on your phone, then send it again."
+    ),
+    # -- issue 13, part D
+    "calling_days_none": _l("Tick at least one calling day."),
 }
 
 

@@ -246,6 +246,7 @@ ROWS: list[Row] = [
     Row("/cadre/letter", "GET", roles(200, "cadre")),
     # -- the public check of a letter of assignment: a made-up number names no letter, for anyone
     Row("/surat/<path:number>", "GET", everyone(404), path=lambda w: "/surat/1-20261130.bukanTandaTangan"),
+    Row("/cadre/list.json", "GET", roles(200, "cadre"), absent={CADRE_OUTSIDE: (HOLDER_NAME, CADRE_NAME)}),
     # -- one work item: the call-queue item TC holds
     Row(
         "/queue/items/<int:item_id>",

@@ -15,8 +15,8 @@ caller's role; read anonymously, every role's, each named in the descriptions.
 from telecollect.api.converters import MAX_ID
 from telecollect.auth.models import Role
 from telecollect.contacts.models import Channel
-from telecollect.contacts.outcomes import OUTCOMES
-from telecollect.contacts.services import HAND_CHANNELS, MAX_DAYS_AHEAD
+from telecollect.contacts.outcomes import CADRE_OUTCOMES, OUTCOMES
+from telecollect.contacts.services import CLOCK_SKEW, HAND_CHANNELS, MAX_DAYS_AHEAD, MAX_HOURS_OFFLINE
 from telecollect.formatting import ZONES
 from telecollect.money import MAX_RUPIAH
 from telecollect.participants.models import Segment
@@ -273,16 +273,30 @@ def _channels_description() -> str:
 
 def _outcome_request_schema(role: Role | None) -> dict:
     fields = {
-        "outcome": _enum(sorted(OUTCOMES), "What happened."),
+        "outcome": _enum(
+            sorted(OUTCOMES),
+            "What happened. A cadre's sheet offers "
+            f"{', '.join(o.code for o in CADRE_OUTCOMES)}; the visit and WhatsApp outcomes "
+            f"({', '.join(o.code for o in OUTCOMES.values() if not o.call)}) are refused on the call queue "
+            "with 400 `invalid_outcome`.",
+        ),
         "channel": _enum(_hand_channels(role), _channels_description()),
         "note": _string(maxLength=1000),
         "phone": _string(
             "The number dialled: one of the family's own numbers, in any usual writing (0812-…, +62 812 …); "
             "stored as E.164. Defaults to the family's first number that may be contacted on the channel."
         ),
+        "occurred_at": _string(
+            "Cadre queue only: when the contact happened, by the phone's clock (an entry saved offline is sent "
+            f"later). The contact is recorded at that time and its dates are checked against it. At most "
+            f"{MAX_HOURS_OFFLINE} hours back (400 `occurred_at_too_old`); ahead of the server by more than "
+            f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes is refused (400 `occurred_at_in_future`), by less "
+            "counts as now. Without an offset, the family's local time.",
+            format="date-time",
+        ),
         "recorded_at": _string(
-            "Cadre queue only: when the contact was made, if the entry is sent later (saved offline). "
-            "At most 30 days back; a time ahead of the server counts as now.",
+            "Deprecated: the former name of `occurred_at`, with the same meaning and checks "
+            "(used when `occurred_at` is absent).",
             format="date-time",
         ),
         "promise_date": _string(
@@ -480,9 +494,9 @@ def _paths() -> dict:
                 errors={
                     **WORK_ERRORS,
                     400: BAD_REQUEST_BODY,
-                    409: "On the call queue, only the holder of the live claim records (codes `outcome_not_claimed`, "
-                    "`outcome_claimed_by_other`, `outcome_lease_lapsed`); on the cadre queue, an entry made before "
-                    "the family was in her list (`outcome_before_listed`).",
+                    409: "Not recordable on this family now: on the call queue, a family the caller does not hold "
+                    "(codes `outcome_not_claimed`, `outcome_claimed_by_other`, `outcome_lease_lapsed`); on the "
+                    "cadre queue, a contact dated before the family was on her list (code `outcome_before_listed`).",
                 },
             )
         },

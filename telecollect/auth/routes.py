@@ -65,6 +65,10 @@ def login():
         else:
             flash(_("Wrong username or password."), "error")
         return render_template("auth/login.html", form=form), 401
+    if request.method == "POST":
+        # An empty field (or an expired form) is answered in a sentence, with nothing counted against anyone.
+        flash(_("Enter your username and your password."), "error")
+        return render_template("auth/login.html", form=form), 400
     return render_template("auth/login.html", form=form)
 
 

@@ -17,6 +17,9 @@ OUTCOME_LABELS = {
     "interested_autodebit": _l("Interested in autodebit"),
     "moved": _l("Moved away"),
     "deceased": _l("Deceased"),
+    "not_at_home": _l("Not at home"),
+    "whatsapp_sent": _l("WhatsApp sent, no reply yet"),
+    "visited_explained": _l("Visited and explained"),
 }
 CHANNEL_LABELS = {"phone": _l("Phone"), "whatsapp": "WhatsApp", "visit": _l("Visit"), "sms": "SMS"}
 

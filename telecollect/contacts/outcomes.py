@@ -26,6 +26,10 @@ class Outcome(StrEnum):
     interested_autodebit = "interested_autodebit"
     moved = "moved"
     deceased = "deceased"
+    # A cadre's outcomes (issue 13): what a visit or a WhatsApp message can end in.
+    not_at_home = "not_at_home"
+    whatsapp_sent = "whatsapp_sent"
+    visited_explained = "visited_explained"
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,19 @@ class OutcomeKind:
     retry_after: timedelta | None = None
     #: Keyboard shortcut on the call screen.
     key: str = ""
+    #: Offered on the telecollector's call screen (a cadre-only outcome is not).
+    call: bool = True
+    #: Offered on the cadre's sheet (one button each, in CADRE_OUTCOMES' order). A cadre may record any
+    #: outcome through the API; a telecollector only those with `call`.
+    cadre: bool = False
 
 
 OUTCOMES: dict[str, OutcomeKind] = {
     o.code: o
     for o in (
-        OutcomeKind(Outcome.no_answer, reached=False, right_party=False, retry_after=timedelta(hours=2), key="1"),
+        OutcomeKind(
+            Outcome.no_answer, reached=False, right_party=False, retry_after=timedelta(hours=2), key="1", cadre=True
+        ),
         OutcomeKind(Outcome.busy, reached=False, right_party=False, retry_after=timedelta(minutes=30), key="2"),
         OutcomeKind(Outcome.unreachable, reached=False, right_party=False, retry_after=timedelta(hours=4), key="3"),
         OutcomeKind(
@@ -64,18 +75,71 @@ OUTCOMES: dict[str, OutcomeKind] = {
             key="4",
         ),
         OutcomeKind(Outcome.wrong_party, reached=True, right_party=False, retry_after=timedelta(days=1), key="5"),
-        OutcomeKind(Outcome.callback_requested, reached=True, right_party=True, callback=True, key="6"),
-        OutcomeKind(Outcome.promise_to_pay, reached=True, right_party=True, promise=True, key="7"),
-        OutcomeKind(Outcome.already_paid, reached=True, right_party=True, final=True, key="8"),
-        OutcomeKind(Outcome.refused, reached=True, right_party=True, retry_after=timedelta(days=7), key="9"),
-        OutcomeKind(Outcome.cannot_pay, reached=True, right_party=True, retry_after=timedelta(days=14), key="0"),
-        OutcomeKind(Outcome.interested_rehab, reached=True, right_party=True, retry_after=timedelta(days=3), key="r"),
+        OutcomeKind(Outcome.callback_requested, reached=True, right_party=True, callback=True, key="6", cadre=True),
+        OutcomeKind(Outcome.promise_to_pay, reached=True, right_party=True, promise=True, key="7", cadre=True),
+        OutcomeKind(Outcome.already_paid, reached=True, right_party=True, final=True, key="8", cadre=True),
+        OutcomeKind(
+            Outcome.refused, reached=True, right_party=True, retry_after=timedelta(days=7), key="9", cadre=True
+        ),
+        OutcomeKind(
+            Outcome.cannot_pay, reached=True, right_party=True, retry_after=timedelta(days=14), key="0", cadre=True
+        ),
+        OutcomeKind(
+            Outcome.interested_rehab,
+            reached=True,
+            right_party=True,
+            retry_after=timedelta(days=3),
+            key="r",
+            cadre=True,
+        ),
         OutcomeKind(
             Outcome.interested_autodebit, reached=True, right_party=True, retry_after=timedelta(days=3), key="a"
         ),
-        OutcomeKind(Outcome.moved, reached=True, right_party=False, final=True, key="m"),
-        OutcomeKind(Outcome.deceased, reached=True, right_party=False, final=True, key="d"),
+        OutcomeKind(Outcome.moved, reached=True, right_party=False, final=True, key="m", cadre=True),
+        OutcomeKind(Outcome.deceased, reached=True, right_party=False, final=True, key="d", cadre=True),
+        # Nobody at home on a visit: try again another day.
+        OutcomeKind(
+            Outcome.not_at_home, reached=False, right_party=False, retry_after=timedelta(days=1), call=False, cadre=True
+        ),
+        # A WhatsApp message sent, no answer yet: give it two days.
+        OutcomeKind(
+            Outcome.whatsapp_sent,
+            reached=False,
+            right_party=False,
+            retry_after=timedelta(days=2),
+            call=False,
+            cadre=True,
+        ),
+        # Met the family and explained the arrears and how to pay, no promise yet.
+        OutcomeKind(
+            Outcome.visited_explained,
+            reached=True,
+            right_party=True,
+            retry_after=timedelta(days=7),
+            call=False,
+            cadre=True,
+        ),
     )
 }
+
+#: The cadre's sheet, in the order she most often needs them: a visit or a message first, then what the
+#: family said.
+CADRE_OUTCOMES = tuple(
+    OUTCOMES[code]
+    for code in (
+        Outcome.not_at_home,
+        Outcome.whatsapp_sent,
+        Outcome.visited_explained,
+        Outcome.no_answer,
+        Outcome.promise_to_pay,
+        Outcome.callback_requested,
+        Outcome.interested_rehab,
+        Outcome.already_paid,
+        Outcome.cannot_pay,
+        Outcome.refused,
+        Outcome.moved,
+        Outcome.deceased,
+    )
+)
 
 CHANNELS = ("phone", "whatsapp", "visit", "sms")

@@ -75,3 +75,17 @@ def promise_status(promise: Promise, today: date) -> str:
     if promise.promised_on < today:
         return "overdue"
     return "due" if promise.promised_on == today else "upcoming"
+
+
+def open_promises(session, family_ids: list[int]) -> dict[int, Promise]:
+    """The earliest open promise of each of these families (why a family that owes nothing stays listed)."""
+    if not family_ids:
+        return {}
+    found: dict[int, Promise] = {}
+    for promise in session.scalars(
+        select(Promise)
+        .where(Promise.family_id.in_(family_ids), Promise.state == PromiseState.pending)
+        .order_by(Promise.promised_on.desc())
+    ):
+        found[promise.family_id] = promise
+    return found

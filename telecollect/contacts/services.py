@@ -56,7 +56,7 @@ def parse_outcome(data: dict, item: WorkItem, *, now: datetime) -> OutcomeInput:
     (Whether a callback falls in the calling window is the contact policy's question, asked when the
     outcome is recorded.)"""
     kind = OUTCOMES.get(str(data.get("outcome") or ""))
-    if kind is None:
+    if kind is None or (item.queue == QueueName.telecollect and not kind.call):  # a cadre may also call
         raise ServiceError("invalid_outcome", "outcome")
     channel = _channel(data.get("channel") or HAND_CHANNELS[item.queue][0].value, item.queue)
     parsed = OutcomeInput(
@@ -66,15 +66,19 @@ def parse_outcome(data: dict, item: WorkItem, *, now: datetime) -> OutcomeInput:
         client_ref=_client_ref(data.get("client_ref")),
         phone=_family_phone(data.get("phone"), item),
     )
-    if item.queue == QueueName.cadre and data.get("recorded_at"):
-        parsed.contact_at = _recorded_at(data.get("recorded_at"), item.timezone, now)
+    if item.queue == QueueName.cadre:
+        # `occurred_at` is the phone's time of the contact; `recorded_at` is its older name, still accepted.
+        field = "occurred_at" if data.get("occurred_at") else "recorded_at"
+        if data.get(field):
+            parsed.contact_at = _occurred_at(data.get(field), item.timezone, now, field)
     # A promise is dated by the day it was made (a cadre's entry may reach the server days later).
     local_today = (parsed.contact_at or now).astimezone(ZONES[item.timezone]).date()
     if kind.promise:
         parsed.promise_date = _promise_date(data.get("promise_date"), local_today)
         parsed.promise_amount = _promise_amount(data.get("promise_amount"))
     if kind.callback:
-        parsed.callback_at = _callback_at(data.get("callback_at"), item.timezone, now)
+        # A callback asked for on a visit is checked against when she asked, not when the entry arrived.
+        parsed.callback_at = _callback_at(data.get("callback_at"), item.timezone, parsed.contact_at or now)
     return parsed
 
 
@@ -118,22 +122,27 @@ def _family_phone(value, item: WorkItem) -> str | None:
     return phone
 
 
-#: How long a cadre's entry may wait on her phone before it is too old to record.
-MAX_DAYS_OFFLINE = 30
+#: How long a cadre's entry may wait on her phone before it is too old to record (issue 13: three days).
+MAX_HOURS_OFFLINE = 72
+#: How far ahead of the server a phone's clock may run: a time ahead by less counts as now, more is refused.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _recorded_at(value, zone: str, now: datetime) -> datetime:
-    """When a cadre saved the entry on her phone (ISO 8601). A phone clock running ahead counts as
-    now; an entry older than MAX_DAYS_OFFLINE days is refused (she sees why and may discard it)."""
+def _occurred_at(value, zone: str, now: datetime, field: str = "occurred_at") -> datetime:
+    """When the contact happened by the phone's clock (ISO 8601; without an offset, the family's local time).
+    Accepted up to MAX_HOURS_OFFLINE hours old; never in the future beyond CLOCK_SKEW (a phone whose clock
+    is wrong is told so, and the entry stays on it to be corrected)."""
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
-        raise ServiceError("recorded_at_invalid", "recorded_at") from None
+        raise ServiceError("occurred_at_invalid", field) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZONES[zone])
     moment = moment.astimezone(UTC)
-    if moment < now - timedelta(days=MAX_DAYS_OFFLINE):
-        raise ServiceError("recorded_at_too_old", "recorded_at", days=MAX_DAYS_OFFLINE)
+    if moment < now - timedelta(hours=MAX_HOURS_OFFLINE):
+        raise ServiceError("occurred_at_too_old", field, hours=MAX_HOURS_OFFLINE)
+    if moment > now + CLOCK_SKEW:
+        raise ServiceError("occurred_at_in_future", field)
     return min(moment, now)
 
 

@@ -35,6 +35,8 @@ def save_contact_settings(
         parse_hours(hours)
     except PolicyConfigError:
         raise _refused("calling_hours", Refusal("calling_hours_format", value=quoted(hours))) from None
+    if not days:  # no day box ticked
+        raise _refused("calling_days", Refusal("calling_days_none"))
     try:
         parse_days(days)
     except PolicyConfigError:

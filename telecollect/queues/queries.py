@@ -2,13 +2,13 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from telecollect import clock
 from telecollect.auth.models import Role, User
-from telecollect.auth.scoping import AreaScope, areas_of
+from telecollect.auth.scoping import areas_of
 from telecollect.errors import Forbidden, NotFound
 from telecollect.participants.models import Family, Participant
 from telecollect.participants.queries import family_arrears
@@ -60,20 +60,27 @@ def in_areas(user: User, item: WorkItem) -> bool:
     return areas_of(user).covers(item.district_id, item.village_id)
 
 
-#: How many families one page of a cadre's list shows: the most urgent first. A phone on a slow line
-#: renders a few hundred cards; a kecamatan of tens of thousands of families is paged.
-CADRE_PAGE = 200
+#: How many families the cadre's list carries at most (the whole list, kept on her phone for offline use):
+#: the most urgent first. A kecamatan of tens of thousands of families is cut there.
+CADRE_LIST_MAX = 2000
+#: How many families the list page itself carries (its first screen); the rest come as compact data.
+CADRE_FIRST_SCREEN = 20
 
 
-def cadre_work_list(session, user: User, *, page: int = 1, per_page: int = CADRE_PAGE) -> tuple[list[WorkItem], bool]:
+def cadre_work_list(
+    session, user: User, *, page: int = 1, per_page: int = CADRE_LIST_MAX
+) -> tuple[list[WorkItem], bool]:
     """One page of the live cadre-queue families in her areas (hers or the pool's), the most urgent
-    (highest priority, then newest) first, shown by kelurahan, RT/RW and priority; and whether there
-    are more after it.
+    (highest priority, then newest) first; and whether there are more after it.
+
+    A family that owes nothing leaves the list, unless a promise of it is still open (the card says
+    so): nothing else is left to visit it for (issue 13, D8).
 
     The page is read in SQL along `ix_work_items_cadre_list` and stops after it (nothing counts
-    every family), so the list costs about the same with 200 families or 46,000; only that page's
-    families, members and places are loaded."""
+    every family); only that page's families, members and places are loaded."""
     scope = areas_of(user)
+    owes = exists().where(Participant.family_id == WorkItem.family_id, Participant.arrears_amount > 0)
+    promised = WorkItem.state == WorkState.promised  # a promise of the family is running
     rows = session.scalars(
         select(WorkItem)
         .where(
@@ -81,6 +88,7 @@ def cadre_work_list(session, user: User, *, page: int = 1, per_page: int = CADRE
             WorkItem.state != WorkState.closed,
             WorkItem.assigned_user_id.in_([user.id]) | WorkItem.assigned_user_id.is_(None),
             scope.condition(WorkItem.district_id, WorkItem.village_id),
+            owes | promised,
         )
         .order_by(WorkItem.priority.desc(), WorkItem.id.desc())
         .limit(per_page + 1)
@@ -88,18 +96,33 @@ def cadre_work_list(session, user: User, *, page: int = 1, per_page: int = CADRE
         .options(
             selectinload(WorkItem.family)
             .selectinload(Family.members)
-            .options(selectinload(Participant.village), selectinload(Participant.district))
+            .options(
+                load_only(*CARD_COLUMNS, raiseload=True),
+                selectinload(Participant.village),
+                selectinload(Participant.district),
+            )
         )
     ).all()
-    items = rows[:per_page]
-    return sorted(items, key=lambda i: _place_order(i, scope)), len(rows) > per_page
+    return list(rows[:per_page]), len(rows) > per_page
 
 
-def _place_order(item: WorkItem, scope: AreaScope) -> tuple:
-    """Kelurahan, RW, RT of the family's first member she may see; then the most urgent first."""
-    head = next(iter(scope.visible(item.family.members)), None)
-    village = head.village.name if head and head.village else ""
-    return (village, head.rw or "", head.rt or "") if head else ("", "", ""), -item.priority, item.id
+#: What a card shows of a member (the list loads only these: a list of 2,000 families reads less; another
+#: column read on a card raises instead of costing a query per member).
+CARD_COLUMNS = (
+    Participant.id,
+    Participant.card_no,
+    Participant.name,
+    Participant.phone,
+    Participant.family_id,
+    Participant.district_id,
+    Participant.village_id,
+    Participant.rt,
+    Participant.rw,
+    Participant.address,
+    Participant.is_phone_invalid,
+    Participant.months_in_arrears,
+    Participant.arrears_amount,
+)
 
 
 def day_start(zone: str, now: datetime) -> datetime:

@@ -1,8 +1,8 @@
 """The telecollector's call screen, the cadre's work list, the supervisor's queue page, and the holidays."""
 
-from datetime import date
+from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -12,34 +12,42 @@ from telecollect.audit import disclosure
 from telecollect.audit import services as audit
 from telecollect.auth.models import Role, User
 from telecollect.auth.scoping import scope_of
-from telecollect.contacts.labels import outcome_label
+from telecollect.contacts.labels import channel_label, outcome_label
 from telecollect.contacts.models import Channel
-from telecollect.contacts.outcomes import OUTCOMES
+from telecollect.contacts.outcomes import CADRE_OUTCOMES, OUTCOMES
 from telecollect.contacts.queries import (
     family_attempts,
     last_contact,
     my_promises,
+    open_promises,
     opted_out_channels,
     promise_status,
     today_counters,
 )
-from telecollect.contacts.services import HAND_CHANNELS, find_recorded, parse_outcome
+from telecollect.contacts.services import HAND_CHANNELS, MAX_DAYS_AHEAD, find_recorded, parse_outcome
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError, TooManyRequests
 from telecollect.extensions import db
-from telecollect.formatting import ZONES, local_datetime, rupiah
+from telecollect.formatting import ZONES, local_date, local_datetime, rupiah
 from telecollect.messaging import templates as message_templates
 from telecollect.messaging.outbox import messages_for_family
 from telecollect.money import parse_positive_rupiah
 from telecollect.participants.models import BUCKETS, Segment
 from telecollect.participants.queries import family_arrears
+from telecollect.phones import wa_digits
 from telecollect.policy import rules as policy
 from telecollect.programs.queries import active_plan
 from telecollect.programs.rules import rehab_quote
 from telecollect.queues import handouts
 from telecollect.queues import services as queues
 from telecollect.queues.models import QueueName, WorkItem, WorkState
-from telecollect.queues.queries import CADRE_PAGE, cadre_work_list, days_since, item_for_user, item_score, my_callbacks
+from telecollect.queues.queries import (
+    CADRE_FIRST_SCREEN,
+    cadre_work_list,
+    item_for_user,
+    item_score,
+    my_callbacks,
+)
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
 from telecollect.runtime import contact_rules, lease, retry_delays
@@ -123,7 +131,7 @@ def item(item_id):
         family_months=months,
         priority=item_score(work, now),
         attempts=family_attempts(db.session, work.family_id),
-        outcomes=OUTCOMES.values(),
+        outcomes=[o for o in OUTCOMES.values() if o.call],
         channels=HAND_CHANNELS[work.queue],
         is_mine=is_mine,
         local_today=now.astimezone(ZONES[work.timezone]).date(),
@@ -377,34 +385,107 @@ def callbacks():
 @bp.route("/cadre")
 @roles_required("cadre")
 def cadre():
-    """The cadre's work list: the most urgent families in her areas, a page at a time, by kelurahan and
-    RT/RW; serving it shows their numbers (the call and WhatsApp links), which is one audit event."""
+    """The cadre's work list: its first screen (the most urgent families) as a small page; the whole
+    list comes as compact data (`/cadre/list.json`), which the phone keeps for offline use, and is
+    searched and filtered on the phone. Serving the numbers of the cards is one audit event."""
     now = now_utc()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    items, more = cadre_work_list(db.session, current_user, page=page)
-    reached = last_contact(db.session, [i.family_id for i in items])
-    body = message_templates.template_body(db.session, message_templates.CADRE_WHATSAPP)
-    scope = scope_of(current_user)
-    visible = {i.id: scope.visible(i.family.members) for i in items}
-    opted_out = opted_out_channels(db.session, (m.phone for i in items for m in visible[i.id]))
-    cards = [_cadre_card(i, visible[i.id], reached.get(i.family_id), body, now, opted_out) for i in items]
+    items, _more = cadre_work_list(db.session, current_user, per_page=CADRE_FIRST_SCREEN)
+    cards = _cadre_cards(items, now)
     disclosure.record_shown(
         db.session, current_user, "cadre_list.view", [c["phone_of"] for c in cards if c["phone_of"]], via="cadre list"
     )
+    today = now.astimezone(ZONES[current_user.timezone]).date()
+    sheet_outcomes = [{"code": o.code, "label": outcome_label(o.code), "needs": _needs(o)} for o in CADRE_OUTCOMES]
     return render_template(
         "queues/cadre.html",
         cards=cards,
-        page=page,
-        first=(page - 1) * CADRE_PAGE + 1,
-        last=(page - 1) * CADRE_PAGE + len(cards),
-        more=more,
-        outcomes=OUTCOMES.values(),
+        outcomes=sheet_outcomes,
         channels=HAND_CHANNELS[QueueName.cadre],
-        today=now.astimezone(ZONES[current_user.timezone]).date(),
+        today=today,
+        last_day=today + timedelta(days=MAX_DAYS_AHEAD),
+        max_days_ahead=MAX_DAYS_AHEAD,
     )
 
 
-def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out: dict) -> dict:
+@bp.route("/cadre/list.json")
+@roles_required("cadre")
+def cadre_list_data():
+    """The whole work list (up to CADRE_LIST_MAX families, the most urgent first) as compact data: one
+    short record per family, the WhatsApp message once. The service worker keeps it for offline use (the
+    browser's own cache may not: no-store) and asks with its ETag; an unchanged list answers 304.
+    Serving the numbers is one audit event naming the families."""
+    now = now_utc()
+    items, more = cadre_work_list(db.session, current_user)
+    cards = _cadre_cards(items, now, links=False)
+    disclosure.record_shown(
+        db.session,
+        current_user,
+        "cadre_list.view",
+        [c["phone_of"] for c in cards if c["phone_of"]],
+        via="cadre list data",
+    )
+    body = message_templates.template_body(db.session, message_templates.CADRE_WHATSAPP)
+    message = message_templates.render(
+        body,
+        {
+            "salam": "{salam}",
+            "nama": "{nama}",
+            "kader": current_user.name,
+            "kelurahan": "{kelurahan}",
+            "cabang": current_app.config["BRANCH_NAME"],
+        },
+    )
+    response = current_app.json.response({"families": [_compact(c) for c in cards], "more": more, "wa_text": message})
+    response.add_etag()  # the service worker asks with If-None-Match: an unchanged list is not sent again
+    return response.make_conditional(request)
+
+
+def _needs(kind) -> list[str]:
+    """The fields an outcome needs on the cadre's sheet (checked on the phone before it is saved)."""
+    if kind.promise:
+        return ["promise_date", "promise_amount"]
+    if kind.callback:
+        return ["callback_at"]
+    return []
+
+
+def _compact(card: dict) -> dict:
+    """One family on the offline list: short keys, empty parts left out."""
+    record = {
+        "i": card["item"].id,
+        "n": card["head"].name,
+        "m": len(card["members"]) - 1,
+        "k": card["village"],
+        "rt": card["head"].rt or "",
+        "rw": card["head"].rw or "",
+        "a": card["head"].address or "",
+        "o": card["amount"],
+        "mo": card["months"],
+        "c": card["contact_text"],
+        "s": card["stale"],
+        "t": card["phone"],
+        "w": card["wa_phone"],
+        "x": card["opted_out_text"],
+        "y": card["why"],
+    }
+    return {key: value for key, value in record.items() if value not in (None, "", [], 0, False) or key == "i"}
+
+
+def _cadre_cards(items: list[WorkItem], now, *, links: bool = True) -> list[dict]:
+    reached = last_contact(db.session, [i.family_id for i in items])
+    body = message_templates.template_body(db.session, message_templates.CADRE_WHATSAPP) if links else ""
+    scope = scope_of(current_user)
+    visible = {i.id: scope.visible(i.family.members) for i in items}
+    opted_out = opted_out_channels(db.session, (m.phone for i in items for m in visible[i.id]))
+    promised = open_promises(db.session, [i.family_id for i in items if not family_arrears(i.family.members)[0]])
+    return [
+        _cadre_card(i, visible[i.id], reached.get(i.family_id), body, now, opted_out, promised.get(i.family_id))
+        for i in items
+        if visible[i.id]
+    ]
+
+
+def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out: dict, promise) -> dict:
     """One family's card: the members she may see, its whole arrears, the number to call or WhatsApp."""
     head = members[0]
     amount, months = family_arrears(work.family.members)
@@ -420,30 +501,69 @@ def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out
         for channel, usable in ((Channel.phone, phone), (Channel.whatsapp, wa_phone))
         if usable is None and valid
     ]
-    local = now.astimezone(ZONES[work.timezone])
-    text = message_templates.render(
-        body,
-        {
-            "salam": message_templates.greeting(local.hour),
-            "nama": head.name,
-            "kader": "Ani Lestari",
-            "kelurahan": head.village.name if head.village else head.district.name,
-            "cabang": current_app.config["BRANCH_NAME"],
-        },
-    )
+    village = head.village.name if head.village else head.district.name
+    wa_link = None
+    if wa_phone and body:
+        local = now.astimezone(ZONES[work.timezone])
+        text = message_templates.render(
+            body,
+            {
+                "salam": message_templates.greeting(local.hour),
+                "nama": head.name,
+                "kader": current_user.name,
+                "kelurahan": village,
+                "cabang": current_app.config["BRANCH_NAME"],
+            },
+        )
+        wa_link = message_templates.whatsapp_link(wa_phone, text)
+    zone = ZONES[current_user.timezone]
+    days = None if last_reached is None else (now.astimezone(zone).date() - last_reached.astimezone(zone).date()).days
     return {
         "item": work,
         "head": head,
         "members": members,
+        "village": village,
         "amount": amount,
         "months": months,
+        "owed_text": f"{rupiah(amount)} · {_memo('%(n)s months', months)}" if amount else "",
+        # Why a family that owes nothing is still listed (D8).
+        "why": _(
+            "Owes nothing now; a promise of %(amount)s for %(date)s is still open.",
+            amount=rupiah(promise.amount),
+            date=local_date(promise.promised_on),
+        )
+        if promise and not amount
+        else "",
         "phone": phone,
-        "wa_link": message_templates.whatsapp_link(wa_phone, text) if wa_phone else None,
+        "wa_phone": wa_digits(wa_phone) if wa_phone else None,
+        "wa_link": wa_link,
         "opted_out": refused,
+        "opted_out_text": [_("refuses contact via %(channel)s", channel=channel_label(c)) for c in refused],
         # Whose number the card discloses (the audit names them).
         "phone_of": ", ".join(sorted({m.card_no for m in (caller, writer) if m})) or None,
-        "days": days_since(last_reached, now),
+        "days": days,
+        "stale": days is None or days > 30,
+        "contact_text": _memo("contact", days),
     }
+
+
+def _memo(message: str, n: int | None) -> str:
+    """A count's sentence, translated once per request (a list of 1,000 families has a few dozen distinct)."""
+    texts = g.setdefault("_cadre_texts", {})
+    if (message, n) not in texts:
+        texts[message, n] = _contact_text(n) if message == "contact" else _(message, n=n)
+    return texts[message, n]
+
+
+def _contact_text(days: int | None) -> str:
+    """When the family was last reached, in words (D9: today is "today", not "0 days ago")."""
+    if days is None:
+        return _("never contacted")
+    if days <= 0:
+        return _("last contacted today")
+    if days == 1:
+        return _("last contacted yesterday")
+    return _("last contacted %(n)s days ago", n=days)
 
 
 @bp.route("/sw.js")

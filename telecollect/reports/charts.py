@@ -2,6 +2,8 @@
 
 from html import escape
 
+from flask_babel import gettext as _
+
 
 def bar_chart(
     values: list[tuple[str, float]],
@@ -46,10 +48,11 @@ def column_chart(
     top = max((v for _day, v in points), default=0) or 1
     plot = height - 50
     step = width / max(len(points), 1)
+    peak = _("highest %(value)s", value=fmt(top))
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
-        f'<text x="0" y="16" class="chart-title">{escape(title)} · max {escape(fmt(top))}</text>',
+        f'<text x="0" y="16" class="chart-title">{escape(title)} · {escape(peak)}</text>',
     ]
     for index, (day, value) in enumerate(points):
         h = plot * value / top

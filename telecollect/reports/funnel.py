@@ -24,11 +24,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Integer, String, cast, func, literal, or_, select
 
 from telecollect.auth.models import User
+from telecollect.auth.scoping import AreaScope
 from telecollect.clock import day_bounds, local_day_sql
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.participants.models import Family
 from telecollect.payments.models import SELF_CURE, Payment
-from telecollect.queues.models import WorkItem
+from telecollect.queues.models import QueueName, WorkItem
 from telecollect.regions.queries import place_names
 
 GROUPINGS = ("user", "kecamatan", "kelurahan", "day", "week", "month", "bucket")
@@ -78,6 +79,9 @@ class Scope:
 
     user_id: int | None = None
     queue: str | None = None
+    #: A cadre's areas: the families assigned to her are those of her work list, hers and the pool's
+    #: cadre-queue families inside her areas (issue 13, D26), not only the items handed to her by name.
+    cadre_areas: AreaScope | None = None
 
 
 def outcome_funnel(
@@ -338,7 +342,13 @@ def _assigned(by, period, scope, dialect) -> Source:
     )
     if by in ("day", "week", "month"):
         stmt = stmt.where(w.created_at >= period.starts_at)
-    if scope.user_id:
+    if scope.user_id and scope.cadre_areas is not None:
+        stmt = stmt.where(
+            w.queue == QueueName.cadre,
+            or_(w.assigned_user_id == scope.user_id, w.assigned_user_id.is_(None)),
+            scope.cadre_areas.condition(w.district_id, w.village_id),
+        )
+    elif scope.user_id:
         stmt = stmt.where(w.assigned_user_id == scope.user_id)
     if scope.queue:
         stmt = stmt.where(w.queue == scope.queue)

@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from telecollect.auth.scoping import scope_of
+from telecollect.auth.models import Role
+from telecollect.auth.scoping import areas_of, scope_of
 from telecollect.clock import local_day
 from telecollect.contacts.models import Promise
 from telecollect.db import now_utc
@@ -134,6 +135,8 @@ def _filters():
 
 def _scope(queue) -> Scope:
     """Supervisors and admins see everyone; telecollectors and cadres their own figures only."""
+    if current_user.role == Role.cadre:  # her work list: hers and the pool's families in her areas (D26)
+        return Scope(user_id=current_user.id, queue=queue, cadre_areas=areas_of(current_user))
     return Scope(user_id=None if current_user.is_privileged else current_user.id, queue=queue)
 
 

@@ -1,7 +1,9 @@
-"""The cadre's offline outbox in Chromium (issue 12): an entry the server refuses stays on the phone with
-its reason until she resends or discards it; entries belong to the user who made them."""
+"""The cadre's offline outbox in Chromium (issues 12 and 13): an entry the server refuses stays on the phone
+with its reason, on its family's card, until she edits and resends or discards it; entries belong to the user
+who made them; one tap records an outcome."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -17,9 +19,12 @@ pytestmark = pytest.mark.browser
 
 
 def _phone(browser, live_server):
-    return browser.new_context(
+    context = browser.new_context(
         base_url=live_server, viewport={"width": 360, "height": 740}, locale="id-ID", is_mobile=True, has_touch=True
     )
+    # The phone's clock agrees with the server's (frozen by `clock`): an entry carries the phone's time.
+    context.clock.install(time=datetime.now(UTC))
+    return context
 
 
 def _sign_in(page, user):
@@ -35,12 +40,12 @@ def _attempts(db):
     return db.session.scalar(select(func.count()).select_from(ContactAttempt))
 
 
-def _log_offline(context, page, outcome="no_answer"):
+def _log_offline(context, page, outcome="Tidak diangkat"):
     context.set_offline(True)
     page.get_by_role("button", name="Catat hasil").click()
-    page.get_by_label("Hasil").select_option(outcome)
-    page.get_by_role("button", name="Simpan").click()
+    page.get_by_role("button", name=outcome, exact=True).click()  # one tap saves it
     expect(page.get_by_test_id("sync-status")).to_contain_text("1 tersimpan di ponsel ini")
+    expect(page.get_by_test_id("family").get_by_test_id("card-sync")).to_contain_text("menunggu dikirim")
 
 
 def test_an_entry_refused_on_sync_stays_with_its_reason(clock, browser, live_server, make_user, db):
@@ -132,8 +137,7 @@ def test_signing_out_drops_the_list_but_keeps_her_unsent_entries_for_her(clock, 
     # The network drops her outcome (a dead zone): it waits on the phone.
     context.route("**/api/v1/work-items/*/outcome", lambda route: route.abort())
     page.get_by_role("button", name="Catat hasil").click()
-    page.get_by_label("Hasil").select_option("no_answer")
-    page.get_by_role("button", name="Simpan").click()
+    page.get_by_role("button", name="Tidak diangkat", exact=True).click()
     expect(page.get_by_test_id("sync-status")).to_contain_text("1 tersimpan di ponsel ini")
 
     # Signing out warns first; saying no keeps her signed in.
@@ -151,6 +155,9 @@ def test_signing_out_drops_the_list_but_keeps_her_unsent_entries_for_her(clock, 
             break
         page.wait_for_timeout(100)
     assert not _cached_list(page)
+    assert not page.evaluate(
+        "caches.open('telecollect-v1').then((c) => c.match('/cadre/list.json')).then((r) => !!r)"
+    )  # nor her whole list
     assert [(e["user"], e["name"], e["state"]) for e in _outbox(page)] == [(str(dewi.id), "Siti Aminah", "pending")]
 
     # Rina signs in on the same phone: Dewi's entry is shown as someone else's and never sent.
@@ -173,6 +180,8 @@ def test_signing_out_drops_the_list_but_keeps_her_unsent_entries_for_her(clock, 
 
 
 def test_a_refused_entry_is_edited_and_sent_again(clock, browser, live_server, make_user, db):
+    """Issue 13: refused by the server (an amount the phone cannot judge), it stays on its family's card with
+    the reason; she edits it there, what she typed still in it, and it is sent and recorded once."""
     run_import(db, csv_bytes([row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja")]))
     queue_up(db, QueueName.cadre)
     context = _phone(browser, live_server)
@@ -180,19 +189,28 @@ def test_a_refused_entry_is_edited_and_sent_again(clock, browser, live_server, m
     _sign_in(page, make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"]))
     context.set_offline(True)
     page.get_by_role("button", name="Catat hasil").click()
-    page.get_by_label("Hasil").select_option("promise_to_pay")
-    page.get_by_label("Nominal janji (Rp)").fill("70000")  # no date: the server will say so
+    page.get_by_label("Catatan").fill("Bayar setelah panen")
+    page.get_by_role("button", name="Janji bayar", exact=True).click()
+    page.get_by_label("Tanggal janji").fill("2026-11-30")
+    page.get_by_label("Nominal janji (Rp)").fill("1.000.000.000.000")  # more than any amount the server accepts
     page.get_by_role("button", name="Simpan").click()
+    expect(page.get_by_test_id("sync-status")).to_contain_text("1 tersimpan di ponsel ini")
     context.set_offline(False)
     family = page.get_by_test_id("family")
-    expect(family.get_by_test_id("refused")).to_contain_text("ditolak: Janji bayar memerlukan tanggal")
+    expect(family.get_by_test_id("refused")).to_contain_text("ditolak:")
+    expect(page.get_by_test_id("outbox-entry")).to_contain_text("Siti Aminah")
     assert _attempts(db) == 0
 
-    page.get_by_test_id("outbox-entry").get_by_role("button", name="Ubah").click()
-    expect(page.get_by_label("Nominal janji (Rp)")).to_have_value("70000")  # what she wrote is still there
-    page.get_by_label("Tanggal janji").fill("2026-11-30")
+    family.get_by_test_id("card-sync").get_by_role("button", name="Ubah").click()
+    expect(page.get_by_label("Nominal janji (Rp)")).to_have_value("1.000.000.000.000")  # what she wrote is still there
+    expect(page.get_by_label("Catatan")).to_have_value("Bayar setelah panen")
+    expect(page.get_by_label("Tanggal janji")).to_have_value("2026-11-30")
+    page.get_by_label("Nominal janji (Rp)").fill("150.000")
     page.get_by_role("button", name="Simpan").click()
     expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.")
     expect(family.get_by_test_id("refused")).to_have_count(0)
+    expect(family.get_by_test_id("card-sync")).to_be_visible()
     assert _attempts(db) == 1
+    attempt = db.session.scalar(select(ContactAttempt))
+    assert (attempt.outcome, attempt.note) == ("promise_to_pay", "Bayar setelah panen")
     context.close()

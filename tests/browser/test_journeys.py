@@ -67,7 +67,7 @@ def test_cadre_cannot_open_a_participant_outside_her_area(page, sign_in, make_us
     expect(page.get_by_role("table")).not_to_contain_text("Budi Santoso")
     response = page.goto("/participants/0000000000002")
     assert response.status == 404
-    expect(page.get_by_role("heading", level=1)).to_have_text("404")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Halaman tidak ditemukan.")  # a sentence, not "404"
     page.goto("/participants/0000000000001")
     expect(page.get_by_test_id("nik")).to_have_text("••••••••••••0001")
 

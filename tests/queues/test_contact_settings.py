@@ -1,5 +1,7 @@
 """The contact rules a supervisor edits: a row read once per unit of work, the environment's until saved."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -22,13 +24,43 @@ def save(client, **fields):
     return client.post("/settings/contact", data={"csrf_token": csrf_token(page.text), **form})
 
 
+def ticked(html: str) -> list[str]:
+    return re.findall(r'name="calling_days" value="(\w+)" checked', html)
+
+
+def test_the_days_are_ticked_by_name_and_kept_after_a_refusal(db, client, login, make_user):
+    """A day is a box named in words (UX audit D17: the field took codes, "mon-sat"), and a refusal elsewhere
+    keeps the ticked days."""
+    login(make_user("supervisor"))
+    page = client.get("/settings/contact")
+    assert re.search(r'value="mon" checked> Senin', page.text)
+    token = csrf_token(page.text)
+    form = {"csrf_token": token, "calling_hours": "bad", "calling_days": ["mon", "wed", "fri"]}
+    form |= {"max_per_day": "3", "max_per_week": "7"}
+    refused = client.post("/settings/contact", data=form)
+    assert refused.status_code == 400 and ticked(refused.text) == ["mon", "wed", "fri"]
+    form["calling_hours"] = "09:00-17:00"
+    assert client.post("/settings/contact", data=form).status_code == 302
+    assert ticked(client.get("/settings/contact").text) == ["mon", "wed", "fri"]
+
+
+def test_no_day_ticked_is_refused_with_its_own_reason(db, client, login, make_user):
+    login(make_user("supervisor"))
+    page = client.get("/settings/contact")
+    form = {"csrf_token": csrf_token(page.text), "calling_hours": "08:00-20:00", "max_per_day": "3"}
+    answer = client.post("/settings/contact", data=form | {"max_per_week": "7"})
+    assert answer.status_code == 400 and 'data-testid="settings-error"' in answer.text
+    assert db.session.scalar(select(ContactSetting)) is None
+
+
 def test_until_saved_the_environments_rules_apply_and_the_page_shows_them(app, db, client, login, make_user):
     from telecollect.runtime import contact_rules
 
     login(make_user("supervisor"))
     page = client.get("/settings/contact")
     assert page.status_code == 200
-    assert 'value="08:00-20:00"' in page.text and 'value="mon,tue,wed,thu,fri,sat"' in page.text
+    assert 'value="08:00-20:00"' in page.text and ticked(page.text) == ["mon", "tue", "wed", "thu", "fri", "sat"]
+    assert "Senin, Selasa, Rabu, Kamis, Jumat, Sabtu" in page.text  # the defaults in words, not mon,tue,…
     with app.test_request_context():
         assert contact_rules() == app.extensions["telecollect.runtime"]["rules"]
 
@@ -68,7 +100,10 @@ def test_a_bad_value_is_refused_in_indonesian_and_what_was_typed_stays(
     answer = save(client, **{field: value, "calling_days": "mon-fri" if field != "calling_days" else value})
     assert answer.status_code == 400
     assert message in answer.text
-    assert f'value="{value}"' in answer.text
+    if field == "calling_days":  # one box per day: nothing typed to keep, and no box ticked for a wrong day
+        assert ticked(answer.text) == []
+    else:
+        assert f'value="{value}"' in answer.text
     assert db.session.scalar(select(ContactSetting)) is None
 
 
