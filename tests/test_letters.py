@@ -20,7 +20,7 @@ def _today(cadre):
 
 
 def _number(page: str) -> str:
-    return re.search(r'data-testid="letter-number">[^<]*<code>([^<]+)</code>', page).group(1)
+    return re.search(r'data-testid="letter-number">[^<]*<code[^>]*>([^<]+)</code>', page).group(1)
 
 
 def test_the_letter_has_a_number_a_signatory_and_a_qr_to_its_check_page(db, client, login, make_user, app):
