@@ -77,7 +77,7 @@ def _filtered(query, args):
         if day:
             start, end = day_bounds(day, day, installation().branch_timezone)  # a branch day
             query = query.where(SmsMessage.created_at >= start, SmsMessage.created_at < end)
-    if args.get("district", "").isdigit():
+    if args.get("district", "").isascii() and args.get("district", "").isdigit():
         query = query.where(
             SmsMessage.participant_id.in_(
                 select(Participant.id).where(Participant.district_id == int(args["district"]))
@@ -179,5 +179,5 @@ def _save_settings(form) -> None:
             db.session.add(row)
         row.is_enabled = bool(form.get("enabled"))
         days = form.get("days_before", "")
-        if days.isdigit() and int(days) <= 9:
+        if days.isascii() and days.isdigit() and int(days) <= 9:
             row.days_before = int(days)
