@@ -178,3 +178,55 @@ def test_flask_import_resume_finishes_a_run_left_applying(runner, db, one_chunk_
     assert db.session.get(ImportRun, run_id).status == ImportStatus.committed
     again = runner.invoke(args=["import", "resume"])
     assert again.exit_code == 0 and _count(db, ImportStagedChunk) == 0
+
+
+#: Imports a file in a child process that kills itself (SIGKILL: no cleanup runs) once `kill_at`
+#: participants have landed, applying one chunk per transaction.
+_KILLED_CHILD = """
+import os, signal, sys
+from sqlalchemy import func, select
+from telecollect import create_app
+from telecollect.extensions import db
+from telecollect.imports import runner
+from telecollect.participants.models import Participant
+from tests.helpers import run_import
+
+url, path, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+runner.APPLY_TRANSACTION_SECONDS = 0
+app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"})
+
+def on_batch():
+    if db.session.scalar(select(func.count()).select_from(Participant)) >= kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+with app.app_context():
+    with open(path, "rb") as data:
+        run_import(db, data.read(), batch_size=100, on_batch=on_batch)
+"""
+
+
+@pytest.mark.committing
+def test_a_process_killed_while_applying_is_resumed_whole(app, db, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "peserta.csv"
+    path.write_bytes(csv_bytes([row(card_no=f"{n:013d}", family_id=f"F{n}") for n in range(1, 601)]))
+    child = subprocess.run(
+        [sys.executable, "-c", _KILLED_CHILD, app.config["SQLALCHEMY_DATABASE_URI"], str(path), "300"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    run = db.session.scalar(select(ImportRun))
+    assert run.status == ImportStatus.applying and run.created == _count(db, Participant) == 300
+
+    [report] = resume_imports(db.session, settings=SETTINGS)
+
+    assert (report.status, report.created) == (ImportStatus.committed, 600)
+    assert _count(db, Participant) == 600 and _count(db, ImportStagedChunk) == 0
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "import.participants")) == 1
