@@ -1,8 +1,9 @@
 """Benchmark how long the call centre waits to write while a large participant import runs.
 
-An import stages its rows in short transactions, then applies them in one (telecollect.imports.runner);
-on SQLite only one transaction writes at a time, so a writer (an outcome, a claim) waits while the
-import holds the write lock. For each file size and engine this:
+An import stages its rows in short transactions, then (participants) applies them in transactions of
+about a second each, rolling forward (telecollect.imports.runner); on SQLite only one transaction writes
+at a time, so a writer (an outcome, a claim) waits while the import holds the write lock. For each file
+size and engine this:
 
 1. builds a fresh, migrated database and the demo participant file (as bench.import_participants does);
 2. runs the real `flask import participants` in a child process;

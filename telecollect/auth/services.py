@@ -247,7 +247,7 @@ def _area(session, spec: str) -> UserArea:
     name, optionally qualified as "Kec. Koja" or "Kel. Koja" where a kecamatan
     and a kelurahan share the name."""
     code = spec.replace(".", "").strip()
-    if code.isdigit():
+    if code.isascii() and code.isdigit():  # "²".isdigit() is True too
         district = session.scalar(select(District).where(District.code == code))
         village = session.scalar(select(Village).where(Village.code == code))
         if district or village:
@@ -271,7 +271,7 @@ def _area(session, spec: str) -> UserArea:
 def _area_by_id(session, spec: str) -> UserArea:
     kind, _, raw_id = spec.partition(":")
     model = {"d": District, "v": Village}.get(kind)
-    place = session.get(model, int(raw_id)) if model and raw_id.isdigit() else None
+    place = session.get(model, int(raw_id)) if model and raw_id.isascii() and raw_id.isdigit() else None
     if place is None:
         raise ServiceError("unknown_area_id", "areas", area=spec)
     return UserArea(district=place) if kind == "d" else UserArea(village=place)

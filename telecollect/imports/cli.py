@@ -14,6 +14,7 @@ from telecollect.imports.reader import FileFormatError, TableReader
 from telecollect.imports.runner import RejectsWriter
 from telecollect.reasons import PLACE_LEVELS
 from telecollect.settings import installation
+from telecollect.workflows.imports import resume_imports
 
 
 def register_import_command(name: str, importer, help_text: str, *, has_places: bool = False) -> None:
@@ -68,6 +69,15 @@ def register_import_command(name: str, importer, help_text: str, *, has_places: 
             )
         if dry_run and report.rejected:
             raise SystemExit(1)
+
+
+@import_group.command("resume", help="Finish the imports a process left half-applied (killed while applying).")
+def resume_command():
+    reports = resume_imports(db.session, settings=installation())
+    for report in reports:
+        click.echo(_("import %(run)s finished: %(summary)s", run=report.run_id, summary=report.summary()))
+    if not reports:
+        click.echo(_("No import was left half-applied."))
 
 
 def _run(importer, path: Path, *, rejects_path, **options):

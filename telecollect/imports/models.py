@@ -12,7 +12,8 @@ from telecollect.extensions import db
 
 
 class ImportStatus(str, enum.Enum):
-    running = "running"
+    running = "running"  #: reading and staging its rows (or deciding)
+    applying = "applying"  #: kept, being applied in short transactions; resumed if its process dies
     committed = "committed"  #: every valid row written
     rejected = "rejected"  #: invalid rows, nothing written
     dry_run = "dry_run"  #: validated only

@@ -1,22 +1,37 @@
 """The shape every file import shares: stream, validate, stage, apply, all-or-nothing.
 
 An import owns its transactions, unlike other services: it may read a million
-rows, and whether they stay depends on what the last row holds. It runs in two
-phases, so that the call centre keeps writing while a large file is read (on
-SQLite one transaction holding the write lock for a whole import made every
-outcome wait, then fail):
+rows, and whether they stay depends on what the last row holds. It runs in
+phases, so that the call centre keeps writing while a large file is read and
+applied (on SQLite one transaction holding the write lock for a whole import
+made every outcome wait, then fail):
 
-1. stage: every row is read and validated; the valid ones are kept in
-   `import_staged_chunks`, keyed by the run, a chunk per short transaction;
-2. apply: the staged rows are written to the real tables in one transaction,
-   which commits when every row is valid (or `skip_invalid` is set and this is
-   no dry run), and otherwise rolls back and keeps only a record of the run.
+1. stage: every row is read and validated (and, for a spec with a
+   `unique_key`, checked against the rows before it); the valid ones are kept
+   in `import_staged_chunks`, keyed by the run, a chunk per short transaction;
+2. decide: whether the run is kept is settled before anything is written
+   (invalid rows, and for a spec with `place_key` the places its rows name,
+   resolved once each in a transaction rolled back);
+3. apply. A `roll_forward` spec (participants) rolls forward: the run becomes
+   `applying` in one commit, then its chunks are applied in short transactions
+   (about `APPLY_TRANSACTION_SECONDS` each), every chunk deleted in the
+   transaction that applies it, so a chunk lands exactly once; the reactions
+   and the `committed` status come in a last one. A process killed on the way
+   leaves the run `applying`: `resume_applying` (`flask import resume`, and the
+   next import of that kind, which first finishes the runs before it) applies
+   what is left. Meanwhile readers see the chunks applied so far, and the run as
+   `applying`; the reactions (closing the work of settled families, the district
+   totals) and the dashboard's "last import" follow only when the whole run has
+   landed. A run that is not kept (invalid rows, a dry run) applies its chunks the
+   same way to count what it would do, each transaction rolled back.
+   Other specs (payments) apply every chunk in one transaction.
 
 The staged rows are deleted when the run ends, kept or not.
 """
 
 import enum
 import json
+import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -27,12 +42,12 @@ from typing import Protocol, TextIO, get_args, get_type_hints
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select, update
 
 from telecollect.audit import services as audit
 from telecollect.cells import SafeCsvWriter
 from telecollect.clock import local_day
-from telecollect.db import bulk_write_cache, lock_for, now_utc
+from telecollect.db import bulk_write_cache, is_postgresql, lock_for, now_utc
 from telecollect.imports.fields import control_character_columns
 from telecollect.imports.models import ImportRun, ImportStagedChunk, ImportStatus
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
@@ -130,6 +145,12 @@ class BatchWriter(Protocol):
         """Release what the writer holds (temporary tables), kept or not."""
 
 
+class PlaceCheckingWriter(BatchWriter, Protocol):
+    def check_places(self, keys: dict[tuple, None]) -> bool:
+        """Resolve every distinct place the rows name (`ImportSpec.place_key`), set the report's
+        `new_places`; return whether some would be refused."""
+
+
 @dataclass(frozen=True)
 class ImportSpec:
     kind: str
@@ -138,6 +159,15 @@ class ImportSpec:
     make_writer: Callable[..., BatchWriter]
     #: Whether rows name places (then `allow_new_places` reaches the writer).
     has_places: bool = False
+    #: The validated row's type (a dataclass): how staged rows are rebuilt, by a resumed run too.
+    row_type: type | None = None
+    #: A field no two rows of a file may share (the later ones are refused while staging, "<field>_repeated").
+    unique_key: str | None = None
+    #: The places a row names (a hashable key): checked once each before a roll-forward run is applied.
+    place_key: Callable[[object], tuple] | None = None
+    #: Apply in short transactions, resumed when the process dies (see the module's doc); the writer then
+    #: holds nothing between transactions and a new one is made for each.
+    roll_forward: bool = False
 
 
 def run_import(
@@ -183,9 +213,14 @@ def run_import(
     except BaseException:
         _forget(session, run_id)  # a file that breaks half-way leaves nothing behind, as before staging
         raise
+    extra = {"allow_new_places": allow_new_places} if spec.has_places else {}
+    if spec.roll_forward:
+        plan = _Plan(today, now, extra, reader.header)
+        return _roll_forward(
+            session, spec, staged, plan, report, user, rejects, settings, on_batch, dry_run, skip_invalid
+        )
     # Apply: one transaction, so the import stays all-or-nothing; the only part that holds the write lock.
     lock_for(session, f"import:{spec.kind}")
-    extra = {"allow_new_places": allow_new_places} if spec.has_places else {}
     writer = spec.make_writer(session, run_id, report, today, now, **extra)
     try:
         with bulk_write_cache(session, settings.import_sqlite_cache_mb):
@@ -203,10 +238,233 @@ def run_import(
     return _finish(session, spec, run_id, report, user, keep=keep, dry_run=dry_run)
 
 
+#: About how long one apply transaction of a roll-forward run holds the write lock: chunks are applied until
+#: it is reached. On SQLite this bounds a writer's wait during an import.
+APPLY_TRANSACTION_SECONDS = 1.0
+#: After each apply transaction, on SQLite, the import steps aside this long (never longer than it held the
+#: lock): SQLite keeps no queue of writers, and one waiting on the busy timeout retries every 100 ms.
+SQLITE_STEP_ASIDE_SECONDS = 0.12
+#: The staged chunk holding a roll-forward run's plan, next to its rows (0, 1, …).
+_PLAN_SEQ = -1
+
+
+@dataclass
+class _Plan:
+    """What applying a run needs besides its rows, staged with them: a resumed run applies the same."""
+
+    today: date
+    now: datetime
+    options: dict
+    header: list[str]
+
+    def dump(self) -> bytes:
+        plan = {"today": self.today.isoformat(), "now": self.now.isoformat(), "options": self.options}
+        return zlib.compress(json.dumps({**plan, "header": self.header}).encode())
+
+    @classmethod
+    def load(cls, payload: bytes) -> "_Plan":
+        plan = json.loads(zlib.decompress(payload))
+        today, now = date.fromisoformat(plan["today"]), datetime.fromisoformat(plan["now"])
+        return cls(today, now, plan["options"], plan["header"])
+
+
+def _roll_forward(session, spec, staged, plan, report, user, rejects, settings, on_batch, dry_run, skip_invalid):
+    """Decide, then apply in short transactions (see the module's doc)."""
+    run_id = staged.run_id
+    try:
+        would_refuse = _check_places(session, spec, staged, plan, report)
+        keep = not dry_run and (skip_invalid or (report.rejected == 0 and not would_refuse))
+        if not keep:  # count what it would do, every transaction rolled back
+            _apply_chunks(session, spec, run_id, plan, report, rejects, settings, on_batch, commit=False)
+            return _finish(session, spec, run_id, report, user, keep=False, dry_run=dry_run)
+        _start_applying(session, spec, run_id, plan, report, settings)
+    except BaseException:
+        _forget(session, run_id)
+        raise
+    # Rolling forward: from here a run that stops (its process killed, an error) stays `applying`.
+    try:
+        _apply_chunks(session, spec, run_id, plan, report, rejects, settings, on_batch, commit=True)
+        return _conclude(session, spec, run_id, plan, report, settings)
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def resume_applying(session, spec: ImportSpec, *, settings: Settings) -> list[ImportReport]:
+    """Apply what is left of the runs of `spec.kind` a process left `applying` (it was killed, or failed
+    half-way), oldest first; their reports."""
+    session.commit()
+    runs = session.scalars(
+        select(ImportRun.id)
+        .where(ImportRun.kind == spec.kind, ImportRun.status == ImportStatus.applying)
+        .order_by(ImportRun.id)
+    ).all()
+    session.rollback()
+    return [_resume_run(session, spec, run_id, settings) for run_id in runs]
+
+
+def _resume_run(session, spec, run_id: int, settings) -> ImportReport:
+    payload = session.scalar(
+        select(ImportStagedChunk.rows).where(ImportStagedChunk.run_id == run_id, ImportStagedChunk.seq == _PLAN_SEQ)
+    )
+    run = session.get(ImportRun, run_id)
+    report = _report_of(run)
+    session.rollback()
+    if payload is None:  # concluded meanwhile by another process
+        return report
+    plan = _Plan.load(payload)
+    _apply_chunks(session, spec, run_id, plan, report, None, settings, None, commit=True)
+    return _conclude(session, spec, run_id, plan, report, settings)
+
+
+def _report_of(run: ImportRun) -> ImportReport:
+    return ImportReport(
+        status=run.status,
+        created=run.created,
+        updated=run.updated,
+        unchanged=run.unchanged,
+        rejected=run.rejected,
+        run_id=run.id,
+    )
+
+
+def _check_places(session, spec, staged, plan, report) -> bool:
+    """Whether a row would be refused for its places: each distinct place resolved once, in a transaction
+    rolled back (places it adds go again; the report lists them)."""
+    if spec.place_key is None or not staged.places:
+        return False
+    lock_for(session, f"import:{spec.kind}")  # the finder may add places: a writing transaction
+    writer = spec.make_writer(session, staged.run_id, report, plan.today, plan.now, **plan.options)
+    try:
+        return writer.check_places(staged.places)
+    finally:
+        writer.close()
+        session.rollback()
+
+
+def _start_applying(session, spec, run_id, plan, report, settings) -> None:
+    """The run becomes `applying`, its plan staged with its rows, once the runs of its kind that were
+    applying have landed (two imports never interleave)."""
+    while True:
+        lock_for(session, f"import:{spec.kind}")
+        earlier = session.scalar(
+            select(ImportRun.id)
+            .where(ImportRun.kind == spec.kind, ImportRun.status == ImportStatus.applying)
+            .order_by(ImportRun.id)
+            .limit(1)
+        )
+        if earlier is None:
+            break
+        session.rollback()
+        _resume_run(session, spec, earlier, settings)
+    session.add(ImportStagedChunk(run_id=run_id, seq=_PLAN_SEQ, rows=plan.dump()))
+    session.execute(
+        update(ImportRun).where(ImportRun.id == run_id).values(status=ImportStatus.applying, rejected=report.rejected)
+    )
+    session.commit()
+
+
+def _apply_chunks(session, spec, run_id, plan, report, rejects, settings, on_batch, *, commit: bool) -> None:
+    """Apply the run's staged chunks in order, in transactions of about `APPLY_TRANSACTION_SECONDS`.
+
+    `commit`: each chunk is deleted in the transaction that applies it (exactly once, whichever process
+    gets it) and the run's counts grow with it; otherwise every transaction is rolled back (counting)."""
+    make, header = _row_maker(spec.row_type), plan.header
+    after = -1  # the last chunk this process went through
+    sqlite = not is_postgresql(session)
+    with bulk_write_cache(session, settings.import_sqlite_cache_mb):
+        while True:
+            lock_for(session, f"import:{spec.kind}")
+            started = time.monotonic()
+            before = (report.created, report.updated, report.unchanged, report.rejected)
+            writer = spec.make_writer(session, run_id, report, plan.today, plan.now, **plan.options)
+            applied = 0
+            try:
+                while applied == 0 or time.monotonic() - started < APPLY_TRANSACTION_SECONDS:
+                    chunk = session.execute(
+                        select(ImportStagedChunk.seq, ImportStagedChunk.rows)
+                        .where(ImportStagedChunk.run_id == run_id, ImportStagedChunk.seq > after)
+                        .order_by(ImportStagedChunk.seq)
+                        .limit(1)
+                    ).first()
+                    if chunk is None:
+                        break
+                    rows = [
+                        (make(values), _Cells(header, cells))
+                        for values, cells in json.loads(zlib.decompress(chunk.rows))
+                    ]
+                    _write_batch(writer, rows, report, rejects)
+                    after, applied = chunk.seq, applied + 1
+                    if commit:
+                        session.execute(
+                            delete(ImportStagedChunk).where(
+                                ImportStagedChunk.run_id == run_id, ImportStagedChunk.seq == chunk.seq
+                            )
+                        )
+            finally:
+                writer.close()
+            if commit and applied:
+                grown = [
+                    now - then
+                    for now, then in zip(
+                        (report.created, report.updated, report.unchanged, report.rejected), before, strict=True
+                    )
+                ]
+                session.execute(
+                    update(ImportRun)
+                    .where(ImportRun.id == run_id)
+                    .values(
+                        created=ImportRun.created + grown[0],
+                        updated=ImportRun.updated + grown[1],
+                        unchanged=ImportRun.unchanged + grown[2],
+                        rejected=ImportRun.rejected + grown[3],
+                    )
+                )
+                session.commit()
+            else:
+                session.rollback()
+            if not applied:
+                return
+            if on_batch:
+                on_batch()
+            if sqlite:
+                time.sleep(min(SQLITE_STEP_ASIDE_SECONDS, time.monotonic() - started))
+
+
+def _conclude(session, spec, run_id, plan, report, settings) -> ImportReport:
+    """The run's last transaction, once every chunk has landed: the reactions, its record, `committed`
+    (by whichever process gets here first)."""
+    while True:
+        lock_for(session, f"import:{spec.kind}")
+        run = session.get(ImportRun, run_id, populate_existing=True)
+        if run.status != ImportStatus.applying:
+            session.rollback()
+            return _report_of(session.get(ImportRun, run_id))
+        left = session.scalar(select(exists().where(ImportStagedChunk.run_id == run_id, ImportStagedChunk.seq >= 0)))
+        if not left:
+            break
+        session.rollback()
+        _apply_chunks(session, spec, run_id, plan, report, None, settings, None, commit=True)
+    writer = spec.make_writer(session, run_id, report, plan.today, plan.now, **plan.options)
+    try:
+        writer.finish()
+    finally:
+        writer.close()
+    report.created, report.updated, report.unchanged, report.rejected = (
+        run.created,
+        run.updated,
+        run.unchanged,
+        run.rejected,
+    )
+    return _finish(session, spec, run_id, report, run.user, keep=True, dry_run=False)
+
+
 def _stage(session, reader, spec, run_id, report, rejects, today, batch_size, on_batch) -> "_StagedRows":
     """Read and validate every row; keep the valid ones in the staging table a chunk at a time, each
     chunk committed at once (a short write: other writers wait milliseconds, not the whole file)."""
     staged = _StagedRows(session, run_id, reader.header)
+    unique_key, place_key = spec.unique_key, spec.place_key
+    seen: set = set()  # the unique keys met so far (a 13-digit card number kept as an int: 1M take ~60 MB)
     batch = []
     for line, raw in reader.rows():
         unreadable = control_character_columns(raw)
@@ -217,6 +475,16 @@ def _stage(session, reader, spec, run_id, report, rejects, today, batch_size, on
         if problems:
             _reject(report, rejects, line, raw, [RowError(line, column, reason) for column, reason in problems])
             continue
+        if unique_key is not None:
+            value = getattr(row, unique_key)
+            compact = int(value) if value.isascii() and value.isdigit() else value
+            if compact in seen:
+                refusal = Refusal(f"{unique_key}_repeated", **{unique_key: value})
+                _reject(report, rejects, line, raw, [RowError(line, unique_key, refusal)])
+                continue
+            seen.add(compact)
+        if place_key is not None:
+            staged.places[place_key(row)] = None
         batch.append((row, raw))
         if len(batch) >= batch_size:
             staged.add(batch)
@@ -242,6 +510,8 @@ class _StagedRows:
         self.header = header
         self.chunks = 0
         self.row_type: type | None = None
+        #: The distinct places the staged rows name (`ImportSpec.place_key`), in file order.
+        self.places: dict[tuple, None] = {}
 
     def add(self, batch: list[tuple[object, dict]]) -> None:
         self.row_type = type(batch[0][0])

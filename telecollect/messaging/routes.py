@@ -78,7 +78,7 @@ def _filtered(query, args):
         if day:
             start, end = day_bounds(day, day, installation().branch_timezone)  # a branch day
             query = query.where(SmsMessage.created_at >= start, SmsMessage.created_at < end)
-    if args.get("district", "").isdigit():
+    if args.get("district", "").isascii() and args.get("district", "").isdigit():
         query = query.where(
             SmsMessage.participant_id.in_(
                 select(Participant.id).where(Participant.district_id == int(args["district"]))

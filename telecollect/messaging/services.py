@@ -60,7 +60,7 @@ def apply_status(
         return settled
     message.status, message.updated_at = status, now
     if error_code:
-        message.error_code = int(error_code) if str(error_code).isdigit() else None
+        message.error_code = int(error_code) if str(error_code).isascii() and str(error_code).isdigit() else None
     message.events.append(
         SmsEvent(
             status=status.value,

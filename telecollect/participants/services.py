@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
+from operator import attrgetter
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
@@ -11,11 +12,10 @@ from sqlalchemy import bindparam, select, update
 from telecollect.db import bulk_insert
 from telecollect.errors import ServiceError
 from telecollect.imports.reader import TableReader
-from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
-from telecollect.imports.seen import SeenKeys
+from telecollect.imports.runner import ImportReport, ImportSpec, RowError, resume_applying, run_import
 from telecollect.participants.importing import ParticipantRow, missing_columns, validate_row
 from telecollect.participants.models import ArrearsSnapshot, Family, Participant
-from telecollect.reasons import ColumnRefusal, Refusal
+from telecollect.reasons import ColumnRefusal
 
 
 class PlaceFinder(Protocol):
@@ -86,29 +86,28 @@ class _BatchWriter:
         self.run_id = run_id
         self.report = report
         self.places = places(session, allow_new=allow_new_places)
-        # The report lists what the resolver adds, as it adds it (a refused run too: "would add").
-        self.report.new_places = self.places.created
-        self.seen = SeenKeys(session, "import_seen_cards")
         self._place_cache: dict[tuple, dict | ColumnRefusal] = {}
+
+    def check_places(self, keys: dict[tuple, None]) -> bool:
+        """Resolve each distinct place of the file once (the runner rolls back what this adds); the report
+        lists the places the import adds (or would add). Whether a row would be refused for its places."""
+        refused = False
+        for names in keys:
+            refused = isinstance(self._resolve(names), ColumnRefusal) or refused
+        self.report.new_places = list(self.places.created)
+        return refused
 
     def finish(self):
         self.after_all(self.session, self.run_id, self.now)
 
     def close(self):
-        self.seen.drop()
+        pass
 
     def write(self, batch) -> list[tuple[tuple[int, dict], list[RowError]]]:
-        """Write one batch; return the rows rejected on the way, with why."""
+        """Write one batch (its card numbers are distinct: repeats are refused while staging); return the
+        rows rejected on the way, with why."""
         rejected, placed = [], []
-        duplicates = self.seen.add_and_find_repeats([row.card_no for row, _raw in batch])
-        in_batch: set[str] = set()
         for row, raw in batch:
-            if row.card_no in duplicates or row.card_no in in_batch:
-                rejected.append(
-                    ((row.line, raw), [RowError(row.line, "card_no", Refusal("card_no_repeated", card_no=row.card_no))])
-                )
-                continue
-            in_batch.add(row.card_no)
             place_ids = self._place_ids(row)
             if isinstance(place_ids, ColumnRefusal):
                 rejected.append(((row.line, raw), [RowError(row.line, place_ids.column, place_ids.refusal)]))
@@ -120,7 +119,9 @@ class _BatchWriter:
 
     def _place_ids(self, row: ParticipantRow) -> dict | ColumnRefusal:
         """The row's place ids, or why they cannot be settled; each spelling is resolved once per import."""
-        names = (row.province, row.city, row.kecamatan, row.kelurahan, row.kelurahan_code)
+        return self._resolve(_place_names(row))
+
+    def _resolve(self, names: tuple) -> dict | ColumnRefusal:
         if names not in self._place_cache:
             try:
                 self._place_cache[names] = self.places.resolve(*names).as_dict()
@@ -292,12 +293,28 @@ def _group_by_keys(rows: list[dict]) -> list[list[dict]]:
     return list(groups.values())
 
 
+_place_names = attrgetter("province", "city", "kecamatan", "kelurahan", "kelurahan_code")
+
+
+def resume_imports(
+    session, *, places: Callable[..., PlaceFinder], after_all: Callable[..., None], settings
+) -> list[ImportReport]:
+    """Finish the participant imports a process left half-applied (killed mid-way); see `import_participants`
+    for `places` and `after_all`."""
+    spec = replace(PARTICIPANTS, make_writer=partial(_BatchWriter, places=places, after_all=after_all))
+    return resume_applying(session, spec, settings=settings)
+
+
 PARTICIPANTS = ImportSpec(
     kind="participants",
     missing_columns=missing_columns,
     validate_row=validate_row,
     make_writer=_BatchWriter,
     has_places=True,
+    row_type=ParticipantRow,
+    unique_key="card_no",
+    place_key=_place_names,
+    roll_forward=True,
 )
 
 

@@ -34,6 +34,12 @@ def import_participants(session: Session, reader: TableReader, *, settings: Sett
     )
 
 
+def resume_imports(session: Session, *, settings: Settings) -> list[ImportReport]:
+    """Finish the imports a process left half-applied (killed while applying a kept file), with their
+    reactions; the reports of those it finished."""
+    return participants.resume_imports(session, places=PlaceResolver, after_all=_after_participants, settings=settings)
+
+
 def _after_participants(session: Session, run_id: int, now: datetime) -> None:
     lifecycle.close_settled(session, owing_family_ids(), now)
     record_district_totals(session, run_id)
