@@ -136,7 +136,7 @@ def register_template_helpers(app: Flask) -> None:
             return current_user.timezone
         return app.config["BRANCH_TIMEZONE"]
 
-    from telecollect.messaging.labels import kind_label, reply_label, status_label
+    from telecollect.messaging.labels import event_text, kind_label, reply_label, status_label
     from telecollect.payments.labels import payment_channel_label
     from telecollect.policy.labels import WEEKDAY_LABELS, weekdays_label
 
@@ -153,6 +153,7 @@ def register_template_helpers(app: Flask) -> None:
         reject_page=lambda args: {k: v for k, v in args.items() if k != "page"},
         sms_kind=kind_label,
         sms_status=status_label,
+        sms_event=event_text,
         sms_reply=reply_label,
         payment_channel=payment_channel_label,
         weekdays=weekdays_label,

@@ -29,6 +29,7 @@ from sqlalchemy import or_, select, update
 
 from telecollect.contacts.models import Channel
 from telecollect.db import is_postgresql
+from telecollect.messaging import events
 from telecollect.messaging.gateways import OutcomeUnknown, SendError, SendResult
 from telecollect.messaging.models import STATUS_RANK, TWILIO_STATUS, SmsEvent, SmsKind, SmsMessage, SmsStatus
 from telecollect.participants.models import Participant
@@ -40,7 +41,6 @@ CLAIM_FOR = timedelta(minutes=5)
 RECONCILE_AFTER = timedelta(minutes=2)
 #: A message whose reconciliation cannot read Twilio's list for this long is left to a supervisor.
 GIVE_UP_AFTER = timedelta(days=1)
-UNREADABLE = "Twilio's list could not be read"
 #: How far Twilio's clock may be behind ours when its creation times are compared with an attempt's.
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -145,14 +145,14 @@ def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter
         return _handle_error(session, message, error, now, jitter)
     except OutcomeUnknown as error:
         message.claimed_until, message.updated_at = now + RECONCILE_AFTER, now
-        detail = f"no answer from Twilio ({error}): checked against Twilio's list before any resend"
-        message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=detail[:300], at=now))
+        note = events.detail("no_answer", error=error)
+        message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=note, at=now))
         return "unresolved"
     message.attempt_at = None
     if sent.status == "held":
-        _set(message, SmsStatus.held, now, "SMS_BACKEND=outbox: kept in the outbox")
+        _set(message, SmsStatus.held, now, events.detail("held"))
         return "held"
-    _record_sent(message, sent, now, f"twilio {sent.status} {sent.sid}")
+    _record_sent(message, sent, now, events.detail("provider_status", status=sent.status, sid=sent.sid))
     return "sent"
 
 
@@ -174,7 +174,7 @@ def _begin_attempt(session, message: SmsMessage, now: datetime) -> bool:
     session.expire(message)
     if not taken:
         return False
-    message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=f"attempt {ref}", at=now))
+    message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=events.detail("attempt", ref=ref), at=now))
     return True
 
 
@@ -204,15 +204,16 @@ def reconcile(session, gateway, message: SmsMessage, now: datetime) -> str | Non
     try:
         listed = gateway.messages_to(message.to_phone, days)
     except Exception as exc:  # whatever failed, nothing is sent until the list is read
-        reason = f"{UNREADABLE} ({type(exc).__name__}: {exc})"
+        error = f"{type(exc).__name__}: {exc}"
         if now - message.attempt_at >= GIVE_UP_AFTER:
             message.attempt_at = None
-            _set(message, SmsStatus.unknown, now, f"{reason}; a supervisor decides")
+            _set(message, SmsStatus.unknown, now, events.detail("list_unreadable_give_up", error=error))
             return "unknown"
         message.claimed_until, message.updated_at = now + RECONCILE_AFTER, now
-        if not (message.events and (message.events[-1].detail or "").startswith(UNREADABLE)):  # once, not every try
+        said = message.events and events.code_of(message.events[-1].detail) == "list_unreadable"
+        if not said:  # once, not every try
             message.events.append(
-                SmsEvent(status=SmsStatus.sending.value, detail=f"{reason[:270]}; asked again", at=now)
+                SmsEvent(status=SmsStatus.sending.value, detail=events.detail("list_unreadable", error=error), at=now)
             )
         return "unresolved"
     sids = [m.sid for m in listed]
@@ -223,35 +224,34 @@ def reconcile(session, gateway, message: SmsMessage, now: datetime) -> str | Non
     if len(fitting) == 1:
         found = fitting[0]
         result = SendResult(found.status, found.sid, found.segments, found.price, found.price_unit)
-        _record_sent(message, result, now, f"reconciled: Twilio lists it as {found.status} {found.sid}")
+        _record_sent(message, result, now, events.detail("reconciled_found", status=found.status, sid=found.sid))
         return "reconciled"
     since = attempt_at - CLOCK_SKEW
     doubtful = fitting or [m for m in unheld if m.created_at is None or m.created_at >= since]
     if doubtful:
         names = " ".join(sorted(m.sid for m in doubtful))
-        what = "messages fit" if fitting else "other messages of ours since the attempt"
-        _set(message, SmsStatus.unknown, now, f"reconciled: {len(doubtful)} {what} ({names}); a supervisor decides")
+        code = "reconciled_several_fit" if fitting else "reconciled_others_since"
+        _set(message, SmsStatus.unknown, now, events.detail(code, count=len(doubtful), sids=names))
         return "unknown"
-    detail = "reconciled: Twilio has no such message; sent now"
-    message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=detail, at=now))
+    message.events.append(SmsEvent(status=SmsStatus.sending.value, detail=events.detail("reconciled_absent"), at=now))
     return None
 
 
 def _refusal_at_send_time(session, rules, message: SmsMessage, now: datetime) -> str | None:
     if is_opted_out(session, message.to_phone, Channel.sms):
-        _set(message, SmsStatus.canceled, now, "opted out of SMS")
+        _set(message, SmsStatus.canceled, now, events.detail("opted_out"))
         return "canceled"
     if session.scalar(
         select(Participant.id).where(Participant.phone == message.to_phone, Participant.is_phone_invalid.is_(True))
     ):
-        _set(message, SmsStatus.canceled, now, "number marked invalid")
+        _set(message, SmsStatus.canceled, now, events.detail("number_invalid"))
         return "canceled"
     if message.kind == SmsKind.info_reply:
         return None  # the participant asked just now: answering is not contacting them
     window = policy.window_decision(session, rules, message.timezone, now)
     if not window.allowed:
         message.next_attempt_at = window.retry_at
-        _set(message, SmsStatus.queued, now, f"waits: {window.reason}")
+        _set(message, SmsStatus.queued, now, events.detail("waits", reason=window.reason))
         return "deferred"
     return None
 
@@ -261,7 +261,7 @@ def _handle_error(session, message: SmsMessage, error: SendError, now: datetime,
     transient = error.status == 429 or error.code == RATE_LIMITED or error.status >= 500
     if transient and message.attempts < MAX_ATTEMPTS:
         message.next_attempt_at = now + backoff(message.attempts, jitter)
-        _set(message, SmsStatus.queued, now, f"retry after HTTP {error.status} ({error.code})")
+        _set(message, SmsStatus.queued, now, events.detail("retry_http", status=error.status, code=error.code))
         return "retry"
     if error.code == OPTED_OUT:
         opt_out(session, message.to_phone, Channel.sms, "Twilio 21610: the recipient replied STOP")
@@ -272,7 +272,8 @@ def _handle_error(session, message: SmsMessage, error: SendError, now: datetime,
             .values(is_phone_invalid=True)
             .execution_options(synchronize_session=False)
         )
-    _set(message, SmsStatus.failed, now, f"HTTP {error.status} code {error.code}: {error.message}"[:300])
+    failure = events.detail("failed_http", status=error.status, code=error.code, message=error.message)
+    _set(message, SmsStatus.failed, now, failure)
     return "failed"
 
 
@@ -286,4 +287,4 @@ def _set(message: SmsMessage, status: SmsStatus, now: datetime, detail: str) -> 
     message.status = status
     message.claimed_until = None
     message.updated_at = now
-    message.events.append(SmsEvent(status=status.value, detail=detail[:300], at=now))
+    message.events.append(SmsEvent(status=status.value, detail=detail, at=now))

@@ -2,6 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 
+from telecollect.messaging.events import parse
+from telecollect.messaging.models import TWILIO_STATUS
+
 KIND_LABELS = {
     "due_reminder": _l("Due-date reminder"),
     "promise_reminder": _l("Promise reminder"),
@@ -38,3 +41,49 @@ def status_label(status) -> str:
 
 def reply_label(action: str) -> str:
     return str(REPLY_LABELS.get(action.lower(), action))
+
+
+#: How each history line reads (telecollect.messaging.events); a kind's code is shown as its label.
+EVENT_TEXTS = {
+    "created": _l("created: %(kind)s"),
+    "attempt": _l("handed to the provider (attempt %(ref)s)"),
+    "held": _l("kept in the outbox: this installation sends no SMS (SMS_BACKEND=outbox)"),
+    "provider_status": _l("the provider answered: %(status)s (%(sid)s)"),
+    "no_answer": _l("the provider did not answer (%(error)s): its list is checked before anything is resent"),
+    "list_unreadable": _l("the provider's list could not be read (%(error)s): asked again later"),
+    "list_unreadable_give_up": _l("the provider's list could not be read for a day (%(error)s): a supervisor decides"),
+    "reconciled_found": _l("found in the provider's list: %(status)s (%(sid)s)"),
+    "reconciled_several_fit": _l("%(count)s messages in the provider's list fit (%(sids)s): a supervisor decides"),
+    "reconciled_others_since": _l(
+        "%(count)s other messages of ours reached this number since (%(sids)s): a supervisor decides"
+    ),
+    "reconciled_absent": _l("not in the provider's list: it never left, so it is sent now"),
+    "opted_out": _l("not sent: the number opted out of SMS"),
+    "number_invalid": _l("not sent: the number is marked invalid"),
+    "waits": _l("waits: %(reason)s"),
+    "retry_http": _l("the provider refused for now (HTTP %(status)s, code %(code)s): tried again later"),
+    "failed_http": _l("the provider refused it (HTTP %(status)s, code %(code)s): %(message)s"),
+    "callback_attempt": _l("the provider's report names this attempt (%(ref)s): %(sid)s"),
+    "callback_status": _l("the provider reports: %(status)s"),
+    "marked_sent": _l("marked as sent by %(by)s"),
+    "send_again": _l("to be sent again, decided by %(by)s"),
+}
+
+
+def event_text(stored: str | None) -> str:
+    """One history line in the reader's language; an old free-text line as it was written."""
+    parsed = parse(stored)
+    if parsed is None:
+        return kind_label(stored) if stored else ""
+    code, params = parsed
+    sentence = EVENT_TEXTS.get(code)
+    if sentence is None:
+        return code
+    if "kind" in params:
+        params["kind"] = kind_label(params["kind"])
+    if "status" in params:  # the provider's status, in our words
+        params["status"] = status_label(TWILIO_STATUS.get(params["status"], params["status"]))
+    text = str(sentence) % params if params else str(sentence)
+    if code == "callback_status" and params.get("error"):
+        text += f" ({params['error']})"
+    return text

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from telecollect.db import insert_ignoring_duplicates, now_utc
 from telecollect.formatting import local_date, rupiah
-from telecollect.messaging import templates
+from telecollect.messaging import events, templates
 from telecollect.messaging.encoding import encoding_of, segment_count
 from telecollect.messaging.models import SmsEvent, SmsKind, SmsMessage, SmsStatus
 from telecollect.participants.queries import family_arrears
@@ -76,7 +76,9 @@ def queue_sms(
         "idempotency_key",
     )
     if message_id is not None:
-        session.add(SmsEvent(message_id=message_id, status="queued", detail=kind.value, at=now))
+        session.add(
+            SmsEvent(message_id=message_id, status="queued", detail=events.detail("created", kind=kind.value), at=now)
+        )
     return message_id
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select, update
 
 from telecollect.contacts.models import Channel
 from telecollect.errors import Conflict, ServiceError
+from telecollect.messaging import events
 from telecollect.messaging.models import (
     STATUS_RANK,
     TWILIO_STATUS,
@@ -49,7 +50,7 @@ def apply_status(
         message.sent_at = message.sent_at or now
         message.claimed_until = None
         message.events.append(
-            SmsEvent(status=message.status.value, detail=f"callback names attempt {ref}: {sid}", at=now)
+            SmsEvent(status=message.status.value, detail=events.detail("callback_attempt", ref=ref, sid=sid), at=now)
         )
         if message.status not in STATUS_RANK:  # sending or unknown: Twilio has it
             message.status = SmsStatus.accepted
@@ -64,7 +65,7 @@ def apply_status(
     message.events.append(
         SmsEvent(
             status=status.value,
-            detail=f"callback {twilio_status}" + (f" error {error_code}" if error_code else ""),
+            detail=events.detail("callback_status", status=twilio_status, error=error_code or None),
             at=now,
         )
     )
@@ -89,10 +90,10 @@ def resolve_unknown(session, message: SmsMessage, decision: str, *, by: str, now
     values: dict = {"claimed_until": None, "attempt_at": None, "updated_at": now}
     if decision == "mark_sent":
         values |= {"status": SmsStatus.sent, "sent_at": func.coalesce(SmsMessage.sent_at, now)}
-        detail = f"marked sent by {by}"
+        detail = events.detail("marked_sent", by=by)
     else:
         values |= {"status": SmsStatus.queued, "next_attempt_at": now}
-        detail = f"to be sent again, by {by}"
+        detail = events.detail("send_again", by=by)
     changed = session.execute(
         update(SmsMessage)
         .where(SmsMessage.id == message.id, SmsMessage.status == SmsStatus.unknown)
@@ -101,7 +102,7 @@ def resolve_unknown(session, message: SmsMessage, decision: str, *, by: str, now
     ).rowcount
     if not changed:
         raise Conflict("sms_not_unknown", "status")
-    session.add(SmsEvent(message_id=message.id, status=values["status"].value, detail=detail[:300], at=now))
+    session.add(SmsEvent(message_id=message.id, status=values["status"].value, detail=detail, at=now))
     session.flush()
     session.expire(message)
 

@@ -22,6 +22,7 @@ from telecollect.messaging.dispatch import (
     dispatch_due,
     send_claimed,
 )
+from telecollect.messaging.events import parse
 from telecollect.messaging.gateways import TwilioGateway
 from telecollect.messaging.models import SmsStatus
 from tests.conftest import csrf_token
@@ -96,7 +97,7 @@ def test_a_dispatcher_killed_after_twilio_took_the_message_does_not_send_it_twic
     ]
     dispatch_due(db.session, gateway, RULES, now=LATER + timedelta(hours=1))
     assert len(fake.requests) == 1  # sent exactly once
-    assert "reconciled: Twilio lists it as sent" in settled.events[-1].detail
+    assert parse(settled.events[-1].detail) == ("reconciled_found", {"status": "sent", "sid": settled.twilio_sid})
 
 
 def test_twilio_slower_than_the_timeout_is_reconciled_not_sent_twice(db, fake):
@@ -113,7 +114,8 @@ def test_twilio_slower_than_the_timeout_is_reconciled_not_sent_twice(db, fake):
         NOW,
         NOW + RECONCILE_AFTER,
     )
-    assert "no answer from Twilio (ReadTimeout" in waiting.events[-1].detail
+    code, params = parse(waiting.events[-1].detail)
+    assert code == "no_answer" and "ReadTimeout" in params["error"]
 
     assert sum(dispatch_due(db.session, gateway, RULES, now=NOW + timedelta(minutes=1)).counts.values()) == 0
     assert (
@@ -305,7 +307,8 @@ def test_the_outbox_shows_them_and_a_supervisor_sends_one_again(clock, db, clien
     )
     assert answer.status_code == 302
     queued = message(db, message_id)
-    assert queued.status == SmsStatus.queued and "to be sent again, by supervisor1" in queued.events[-1].detail
+    assert queued.status == SmsStatus.queued
+    assert parse(queued.events[-1].detail) == ("send_again", {"by": "supervisor1"})
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sms.send_again"))
     assert (event.target_type, event.target_id) == ("sms_messages", message_id)
     assert dispatch_due(db.session, gateway, RULES, now=LATER + timedelta(minutes=1)).counts["sent"] == 1
