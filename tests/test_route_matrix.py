@@ -334,6 +334,14 @@ ROWS: list[Row] = [
         variant="call queue",
         item="tc_item",
     ),
+    Row(
+        "/api/v1/work-items/<int:item_id>/skip",
+        "POST",
+        {**api(200, *WORKERS, anon=API_ANON_WRITE), TC_OTHER: 409, CADRE: 404, CADRE_OUTSIDE: 404},
+        variant="call queue",
+        item="tc_item",
+        json={"reason": "wrong_time"},
+    ),
     # -- one work item: the cadre-queue item in Kec. Koja, CADRE's
     Row(
         "/queue/items/<int:item_id>",
@@ -390,6 +398,14 @@ ROWS: list[Row] = [
         {**api(409, *WORKERS, anon=API_ANON_WRITE), TC: 403, TC_OTHER: 403, CADRE_OUTSIDE: 404},
         variant="cadre queue",
         item="cadre_item",
+    ),
+    Row(
+        "/api/v1/work-items/<int:item_id>/skip",
+        "POST",
+        {**api(409, *WORKERS, anon=API_ANON_WRITE), TC: 403, TC_OTHER: 403, CADRE_OUTSIDE: 404},
+        variant="cadre queue",
+        item="cadre_item",
+        json={"reason": "wrong_time"},
     ),
     # -- the rest of the API
     Row("/api/v1/me", "GET", api(200, *ALL_ROLES)),

@@ -21,6 +21,7 @@ from telecollect.formatting import ZONES
 from telecollect.money import MAX_RUPIAH
 from telecollect.participants.models import Segment
 from telecollect.queues.models import FollowUp, QueueName, WorkState
+from telecollect.workflows.queue_work import SKIP_REASONS
 
 #: The queue each working role records in; other roles record nothing.
 QUEUE_OF_ROLE = {Role.telecollector: QueueName.telecollect, Role.cadre: QueueName.cadre}
@@ -370,6 +371,13 @@ def _components(role: Role | None) -> dict:
             "FamilyMember": _family_member_schema(),
             "Attempt": _attempt_schema(),
             "OutcomeRequest": _outcome_request_schema(role),
+            "SkipRequest": _object(
+                {
+                    "reason": _enum(
+                        SKIP_REASONS, "Why the family is skipped; each has its delay before it is offered again."
+                    )
+                }
+            ),
             "Error": _error_schema(),
             "Participant": _participant_schema(),
             "RehabQuote": _rehab_quote_schema(),
@@ -516,6 +524,23 @@ def _paths() -> dict:
                 {200: _work_item_response("The released item.")},
                 parameters=(ITEM_ID,),
                 errors={**WORK_ERRORS, 409: "The caller has not claimed this item (code `not_claimed`)."},
+            )
+        },
+        "/work-items/{item_id}/skip": {
+            "post": _operation(
+                "skipWorkItem",
+                "Give the claimed family back with a reason, counting no attempt; it is not offered again for a "
+                "while (the reason's delay). `needs_visit` also opens it on the cadre queue in its kelurahan. "
+                "Claim the next family with /queue/claim.",
+                {200: _work_item_response("The skipped item, free again.")},
+                parameters=(ITEM_ID,),
+                body=_ref("SkipRequest"),
+                errors={
+                    **WORK_ERRORS,
+                    400: BAD_REQUEST_BODY,
+                    409: "Only the holder of the live claim skips (codes `outcome_not_claimed`, "
+                    "`outcome_claimed_by_other`, `outcome_lease_lapsed`).",
+                },
             )
         },
         "/openapi.json": {

@@ -183,6 +183,29 @@ def release(item_id):
     return jsonify(body)
 
 
+@bp.route("/work-items/<int:item_id>/skip", methods=["POST"])
+@api_login_required
+def skip(item_id):
+    """Give the claimed family back with a reason: no attempt counted, not offered again for a while."""
+    check_json("SkipRequest")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ServiceError("invalid_json")
+    now = now_utc()
+    item = item_for_user(db.session, current_user, item_id, to_work=True)
+    queue_work.skip(
+        db.session,
+        item,
+        current_user,
+        str(body.get("reason") or ""),
+        rules=contact_rules(),
+        lease=lease(),
+        now=now,
+        claim_next=False,
+    )
+    return jsonify({"work_item": _shown_work_item(item, now, via="skip")})
+
+
 @bp.route("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API."""

@@ -107,6 +107,7 @@ def skip(
     rules: policy.ContactRules,
     lease: timedelta,
     now: datetime,
+    claim_next: bool = True,
 ) -> WorkItem | None:
     """Skip with a reason: only the claim's holder (`lifecycle.skip`, raises `Conflict`) → the family is
     free, no attempt counted, and not offered again for a while (`SKIP_REASONS`) → the skip on the audit log
@@ -120,7 +121,7 @@ def skip(
     if reason == "needs_visit":
         open_cadre_visit(session, item, now)
     session.flush()
-    return claim(session, user, rules, lease=lease, now=now)
+    return claim(session, user, rules, lease=lease, now=now) if claim_next else None
 
 
 #: The audit action of a skip; its detail is the reason code.

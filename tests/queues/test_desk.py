@@ -171,3 +171,25 @@ def test_a_family_held_by_another_agent_is_not_taken_from_the_list(clock, db, cl
     client.post(f"/queue/items/{item_id}/work", data={"csrf_token": csrf_token(page)})
     db.session.expire_all()
     assert db.session.get(WorkItem, item_id).claimed_by_id == _agent.id
+
+
+def test_an_api_client_skips_with_a_reason_and_claims_the_next_itself(db, client, runner, make_user):
+    """The JSON API can skip too: the family is free, no attempt counted, the skip audited, and it does not come
+    straight back on the next claim."""
+    from sqlalchemy import func
+
+    from telecollect.contacts.models import ContactAttempt
+
+    families(db, 2)
+    queue_up(db, QueueName.telecollect)
+    make_user("telecollector", username="tc.api")
+    headers = {"Authorization": f"Bearer {runner.invoke(args=['users', 'token', 'tc.api']).output.strip()}"}
+    held = client.post("/api/v1/queue/claim", headers=headers).json["work_item"]
+    refused = client.post(f"/api/v1/work-items/{held['id']}/skip", json={"reason": "bored"}, headers=headers)
+    assert refused.status_code == 400
+    skipped = client.post(f"/api/v1/work-items/{held['id']}/skip", json={"reason": "wrong_time"}, headers=headers)
+    assert skipped.status_code == 200 and skipped.json["work_item"]["state"] != "claimed"
+    assert db.session.scalar(select(func.count()).select_from(ContactAttempt)) == 0
+    assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "work_item.skip")) == "wrong_time"
+    following = client.post("/api/v1/queue/claim", headers=headers).json["work_item"]
+    assert following["id"] != held["id"]
