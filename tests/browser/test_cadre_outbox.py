@@ -197,7 +197,8 @@ def test_a_refused_entry_is_edited_and_sent_again(clock, browser, live_server, m
     expect(page.get_by_test_id("sync-status")).to_contain_text("1 tersimpan di ponsel ini")
     context.set_offline(False)
     family = page.get_by_test_id("family")
-    expect(family.get_by_test_id("refused")).to_contain_text("ditolak:")
+    # Sending waits for the browser's "online" event and the server's answer: slow on a loaded machine.
+    expect(family.get_by_test_id("refused")).to_contain_text("ditolak:", timeout=30_000)
     expect(page.get_by_test_id("outbox-entry")).to_contain_text("Siti Aminah")
     assert _attempts(db) == 0
 
@@ -207,7 +208,7 @@ def test_a_refused_entry_is_edited_and_sent_again(clock, browser, live_server, m
     expect(page.get_by_label("Tanggal janji")).to_have_value("2026-11-30")
     page.get_by_label("Nominal janji (Rp)").fill("150.000")
     page.get_by_role("button", name="Simpan").click()
-    expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.")
+    expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.", timeout=30_000)
     expect(family.get_by_test_id("refused")).to_have_count(0)
     expect(family.get_by_test_id("card-sync")).to_be_visible()
     assert _attempts(db) == 1
