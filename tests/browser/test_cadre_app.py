@@ -39,8 +39,8 @@ def _sign_in(page, user):
     page.goto("/login")
     page.get_by_label("Nama pengguna").fill(user.username)
     page.get_by_label("Kata sandi").fill(PASSWORD)
-    # The page then fetches the whole list and redraws its cards from it: the taps below come after it is
-    # there, as a cadre's first tap does (the list arriving under a tap is another test's business).
+    # Until the page's script has run (it fetches the whole list), going offline would keep the script away
+    # and no tap would do anything: that, not the app, failed once in CI.
     with page.expect_response(lambda answer: "/cadre/list.json" in answer.url):
         page.get_by_role("button", name="Masuk").click()
     expect(page).to_have_url(re.compile("/cadre$"))

@@ -31,7 +31,9 @@ def _sign_in(page, user):
     page.goto("/login")
     page.get_by_label("Nama pengguna").fill(user.username)
     page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
+    # Until the page's script has run (it fetches the whole list), going offline would keep the script away.
+    with page.expect_response(lambda answer: "/cadre/list.json" in answer.url):
+        page.get_by_role("button", name="Masuk").click()
     expect(page).to_have_url(re.compile("/cadre$"))
 
 
