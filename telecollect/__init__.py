@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, Response, has_request_context, session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -37,6 +38,19 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+def _serves_requests() -> bool:
+    """Whether this app will answer web requests: under gunicorn or another WSGI server (no command line
+    context) or `flask run`; not under any other `flask` command, which signs no session cookie.
+
+    Flask loads the app inside the command that needs it: `flask run`'s context is the root's child named
+    "run"; `flask db upgrade` loads it in "upgrade", and the app's own commands load it at the root while
+    looking themselves up."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return True
+    return context.info_name == "run" and context.parent is not None and context.parent.parent is None
+
+
 def register_config(app: Flask, instance_path: Path, overrides: dict | None) -> None:
     """Defaults from the environment, then the local override file (if any), then `overrides`."""
     app.config.update(load_config(instance_path))
@@ -44,7 +58,7 @@ def register_config(app: Flask, instance_path: Path, overrides: dict | None) -> 
     if config_file is not None:
         app.config.from_pyfile(config_file)
     app.config.update(overrides or {})
-    app.config["SECRET_KEY"] = check_secret_key(app.config)
+    app.config["SECRET_KEY"] = check_secret_key(app.config, serving=_serves_requests())
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -91,13 +91,16 @@ def secret_key(instance_path: Path) -> str:
     return kept.read_text().strip() if kept.is_file() else ""
 
 
-def check_secret_key(config: Mapping[str, Any]) -> str:
-    """The key to sign with. Refuses to start with no key or a published one (anyone could sign an admin's
-    session cookie) unless the app runs in debug or tests, where a missing key becomes a random one for
-    this process (sessions end when it stops)."""
+def check_secret_key(config: Mapping[str, Any], *, serving: bool = True) -> str:
+    """The key to sign with. An app that serves requests refuses to start with no key or a published one
+    (anyone could sign an admin's session cookie) unless it runs in debug or tests. Where a missing key
+    cannot matter it becomes a random one for this process: in debug and tests (sessions end when it stops),
+    and in a command that serves nothing (`flask db upgrade`, `flask import …`: they sign no cookie)."""
     key = config.get("SECRET_KEY") or ""
     if config.get("DEBUG") or config.get("TESTING"):
         return key or secrets.token_hex(32)
+    if not serving and (not key or key in PUBLISHED_SECRET_KEYS):
+        return secrets.token_hex(32)
     if not key or key in PUBLISHED_SECRET_KEYS:
         raise RuntimeError(
             "SECRET_KEY is not set (or is the published default): set the SECRET_KEY environment variable to a "

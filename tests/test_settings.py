@@ -125,3 +125,31 @@ def test_behind_a_trusted_proxy_the_clients_address_and_https_are_seen(tmp_path)
         True,
     )
     assert seen_by(_bare_app(tmp_path, TESTING=True)) == ({"ip": "127.0.0.1", "secure": False}, False)
+
+
+def _flask(tmp_path, *args, timeout=120):
+    """A `flask` command as a new user types it in a fresh checkout: no SECRET_KEY, a fresh SQLite database."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FLASK_DEBUG", "TELECOLLECT_CONFIG")}
+    env |= {"FLASK_APP": "wsgi.py", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}"}
+    root = Path(__file__).resolve().parent.parent
+    flask = [sys.executable, "-m", "flask", *args]
+    return subprocess.run(flask, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_commands_that_serve_nothing_need_no_secret_key(tmp_path):
+    """`flask db upgrade` and `flask db check` on a fresh checkout: they sign no cookie, so a missing key is no
+    reason to refuse (it was, and a new database could not even be made)."""
+    upgraded = _flask(tmp_path, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr[-2000:]
+    checked = _flask(tmp_path, "db", "check")
+    assert checked.returncode == 0 and "No new upgrade operations detected" in checked.stdout + checked.stderr
+    assert not (tmp_path / "secret_key").exists()  # nothing kept: the random key lived for that command only
+
+
+def test_flask_run_still_refuses_to_serve_without_a_secret_key(tmp_path):
+    served = _flask(tmp_path, "run", "--port", "5987", timeout=60)
+    assert served.returncode != 0 and "SECRET_KEY is not set" in served.stderr
