@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 
-from bench.common import engine_names, heading_line, positive, row_line, sizes
+from bench.common import engine_names, heading_line, koja_families_csv, positive, row_line, sizes
 
 #: The PostgreSQL database the benchmark empties and fills (`--pg-url`).
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tc_h5"
@@ -72,21 +72,6 @@ class Result:
     list_kb: float
     list_gzip_kb: float
     not_modified_ms: float
-
-
-def _rows(count: int) -> bytes:
-    header = (
-        "card_no,nik,name,phone,segment,class,family_id,province,city,kecamatan,kelurahan,rt,rw,address,"
-        "months_in_arrears,arrears_amount,autodebit,as_of\n"
-    )
-    lines = [header]
-    for n in range(1, count + 1):
-        lines.append(
-            f"{n:013d},3172{n:012d},Peserta {n},0812{n:08d},PBPU,3,,DKI Jakarta,"
-            f"Kota Administrasi Jakarta Utara,Koja,Lagoa,{n % 20 + 1},{n % 9 + 1},Jl. Enggano {n},"
-            f"{n % 24 + 1},{35_000 * (n % 24 + 1)},tidak,2026-11-01\n"
-        )
-    return "".join(lines).encode()
 
 
 def _app(url: str):
@@ -132,7 +117,7 @@ def _seed(app, families: int) -> None:
         upgrade()
         ensure_provinces(db.session)
         db.session.commit()
-        reader = TableReader(io.BytesIO(_rows(families)), "peserta.csv")
+        reader = TableReader(io.BytesIO(koja_families_csv(families)), "peserta.csv")
         import_participants(db.session, reader, filename="peserta.csv", settings=Settings())
         db.session.commit()
         assign(db.session, queue=QueueName.cadre, filters=AssignFilters())

@@ -68,3 +68,19 @@ def engine_names(known):
         return names
 
     return parse
+
+
+def koja_families_csv(count: int) -> bytes:
+    """A participant file of `count` one-member families in Kelurahan Lagoa, Koja, owing 1–24 months."""
+    header = (
+        "card_no,nik,name,phone,segment,class,family_id,province,city,kecamatan,kelurahan,rt,rw,address,"
+        "months_in_arrears,arrears_amount,autodebit,as_of\n"
+    )
+    lines = [header]
+    for n in range(1, count + 1):
+        lines.append(
+            f"{n:013d},3172{n:012d},Peserta {n},0812{n:08d},PBPU,3,,DKI Jakarta,"
+            f"Kota Administrasi Jakarta Utara,Koja,Lagoa,{n % 20 + 1},{n % 9 + 1},Jl. Enggano {n},"
+            f"{n % 24 + 1},{35_000 * (n % 24 + 1)},tidak,2026-11-01\n"
+        )
+    return "".join(lines).encode()

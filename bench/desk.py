@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import heading_line, positive, row_line
+from bench.common import heading_line, koja_families_csv, positive, row_line
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PASSWORD = "bench-password-1"
@@ -71,21 +71,6 @@ class Result:
     worst_ms: float
 
 
-def _rows(count: int) -> bytes:
-    header = (
-        "card_no,nik,name,phone,segment,class,family_id,province,city,kecamatan,kelurahan,rt,rw,address,"
-        "months_in_arrears,arrears_amount,autodebit,as_of\n"
-    )
-    lines = [header]
-    for n in range(1, count + 1):
-        lines.append(
-            f"{n:013d},3172{n:012d},Peserta {n},0812{n:08d},PBPU,3,,DKI Jakarta,"
-            f"Kota Administrasi Jakarta Utara,Koja,Lagoa,{n % 20 + 1},{n % 9 + 1},Jl. Enggano {n},"
-            f"{n % 24 + 1},{35_000 * (n % 24 + 1)},tidak,2026-11-01\n"
-        )
-    return "".join(lines).encode()
-
-
 def _seed(url: str, families: int):
     import io
 
@@ -114,7 +99,7 @@ def _seed(url: str, families: int):
         upgrade()
         ensure_provinces(db.session)
         db.session.commit()
-        reader = TableReader(io.BytesIO(_rows(families)), "peserta.csv")
+        reader = TableReader(io.BytesIO(koja_families_csv(families)), "peserta.csv")
         import_participants(db.session, reader, filename="peserta.csv", settings=Settings())
         db.session.commit()
         assign(db.session, queue=QueueName.telecollect, filters=AssignFilters())

@@ -2,7 +2,6 @@
 outcome, the fields an outcome needs checked on the phone before anything is saved, a light first screen,
 the whole list searchable and filterable offline, tap targets of 44 px, readable contrast."""
 
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from telecollect.contacts.models import ContactAttempt
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.queues.queries import CADRE_FIRST_SCREEN
-from tests.conftest import PASSWORD
+from tests.browser.phone import phone, sign_in_on_phone
 from tests.helpers import csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
 
@@ -25,25 +24,6 @@ def _t(app, message, **params):
 
     with app.test_request_context(headers={"Accept-Language": "id"}):
         return gettext(message, **params)
-
-
-def _phone(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server, viewport={"width": 360, "height": 740}, locale="id-ID", is_mobile=True, has_touch=True
-    )
-    context.clock.install(time=datetime.now(UTC))  # the phone's clock agrees with the server's
-    return context
-
-
-def _sign_in(page, user):
-    page.goto("/login")
-    page.get_by_label("Nama pengguna").fill(user.username)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    # Until the page's script has run (it fetches the whole list), going offline would keep the script away
-    # and no tap would do anything: that, not the app, failed once in CI.
-    with page.expect_response(lambda answer: "/cadre/list.json" in answer.url):
-        page.get_by_role("button", name="Masuk").click()
-    expect(page).to_have_url(re.compile("/cadre$"))
 
 
 def _one_family(db):
@@ -80,9 +60,9 @@ def test_a_callback_needs_its_time_checked_on_the_phone_and_keeps_the_note(
     """D6: the sheet has the callback's date and time; saving without it says so beside the field, keeps the note
     and saves nothing; with it, the callback is recorded."""
     _one_family(db)
-    context = _phone(browser, live_server)
+    context = phone(browser, live_server)
     page = context.new_page()
-    _sign_in(page, make_user("cadre", areas=["Kec. Koja"]))
+    sign_in_on_phone(page, make_user("cadre", areas=["Kec. Koja"]))
     page.get_by_role("button", name="Catat hasil").click()
     page.get_by_label("Catatan").fill("Suami pulang jam 5 sore")
     page.get_by_role("button", name="Minta dihubungi kembali").click()
@@ -110,9 +90,9 @@ def test_a_promise_without_a_date_is_not_saved_offline(clock, browser, live_serv
     """D7: the promise's date and amount are checked on the phone, so an entry the server would refuse is
     never queued; the amount must be whole Rupiah."""
     _one_family(db)
-    context = _phone(browser, live_server)
+    context = phone(browser, live_server)
     page = context.new_page()
-    _sign_in(page, make_user("cadre", areas=["Kec. Koja"]))
+    sign_in_on_phone(page, make_user("cadre", areas=["Kec. Koja"]))
     context.set_offline(True)
     page.get_by_role("button", name="Catat hasil").click()
     page.get_by_role("button", name="Janji bayar", exact=True).click()
@@ -135,9 +115,9 @@ def test_a_promise_without_a_date_is_not_saved_offline(clock, browser, live_serv
 
 def test_one_tap_records_a_visit(clock, app, browser, live_server, make_user, db):
     _one_family(db)
-    context = _phone(browser, live_server)
+    context = phone(browser, live_server)
     page = context.new_page()
-    _sign_in(page, make_user("cadre", areas=["Kec. Koja"]))
+    sign_in_on_phone(page, make_user("cadre", areas=["Kec. Koja"]))
     page.get_by_role("button", name="Catat hasil").click()
     not_at_home = _t(app, "Not at home")
     page.get_by_role("button", name=not_at_home).click()
@@ -156,9 +136,9 @@ def test_the_first_screen_is_light_and_the_whole_list_is_searchable_offline(
         return _t(app, "%(n)s of %(total)s families", n=n, total=150)
 
     _many(db, 150)
-    context = _phone(browser, live_server)
+    context = phone(browser, live_server)
     page = context.new_page()
-    _sign_in(page, make_user("cadre", areas=["Kec. Koja"]))
+    sign_in_on_phone(page, make_user("cadre", areas=["Kec. Koja"]))
     page.evaluate("navigator.serviceWorker.ready")
 
     # The first screen, measured as a fresh load: the page, its styles and scripts under 100 KB.
@@ -218,9 +198,9 @@ def test_the_first_screen_is_light_and_the_whole_list_is_searchable_offline(
 def test_whatsapp_button_and_field_borders_meet_contrast(clock, browser, live_server, make_user, db):
     """D11: white on the WhatsApp button at least 4.5:1; a field's border at least 3:1 against white."""
     _one_family(db)
-    context = _phone(browser, live_server)
+    context = phone(browser, live_server)
     page = context.new_page()
-    _sign_in(page, make_user("cadre", areas=["Kec. Koja"]))
+    sign_in_on_phone(page, make_user("cadre", areas=["Kec. Koja"]))
     ratios = page.evaluate(
         """() => {
         const rgb = (s) => s.match(/\\d+/g).slice(0, 3).map(Number);

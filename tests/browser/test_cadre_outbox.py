@@ -3,7 +3,6 @@ with its reason, on its family's card, until she edits and resends or discards i
 who made them; one tap records an outcome."""
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -11,30 +10,11 @@ from sqlalchemy import func, select
 
 from telecollect.contacts.models import ContactAttempt
 from telecollect.queues.models import QueueName, WorkItem
-from tests.conftest import PASSWORD
+from tests.browser.phone import phone, sign_in_on_phone
 from tests.helpers import csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
 
 pytestmark = pytest.mark.browser
-
-
-def _phone(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server, viewport={"width": 360, "height": 740}, locale="id-ID", is_mobile=True, has_touch=True
-    )
-    # The phone's clock agrees with the server's (frozen by `clock`): an entry carries the phone's time.
-    context.clock.install(time=datetime.now(UTC))
-    return context
-
-
-def _sign_in(page, user):
-    page.goto("/login")
-    page.get_by_label("Nama pengguna").fill(user.username)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    # Until the page's script has run (it fetches the whole list), going offline would keep the script away.
-    with page.expect_response(lambda answer: "/cadre/list.json" in answer.url):
-        page.get_by_role("button", name="Masuk").click()
-    expect(page).to_have_url(re.compile("/cadre$"))
 
 
 def _attempts(db):
@@ -55,9 +35,9 @@ def test_an_entry_refused_on_sync_stays_with_its_reason(clock, browser, live_ser
     queue_up(db, QueueName.cadre)
     dewi = make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"])
     other = make_user("cadre", name="Rina", areas=["Kec. Koja"])
-    context = _phone(browser, live_server)
+    context = phone(browser, live_server)
     page = context.new_page()
-    _sign_in(page, dewi)
+    sign_in_on_phone(page, dewi)
     _log_offline(context, page)
 
     # Meanwhile the supervisor hands the family to another cadre: the server refuses Dewi's entry.
@@ -91,9 +71,9 @@ def test_a_refused_entry_is_discarded_only_when_she_says_so(clock, browser, live
     run_import(db, csv_bytes([row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja")]))
     queue_up(db, QueueName.cadre)
     dewi = make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"])
-    context = _phone(browser, live_server)
+    context = phone(browser, live_server)
     page = context.new_page()
-    _sign_in(page, dewi)
+    sign_in_on_phone(page, dewi)
     _log_offline(context, page)
     db.session.scalar(select(WorkItem)).assigned_user_id = make_user("cadre", areas=["Kec. Koja"]).id
     db.session.commit()
@@ -124,9 +104,9 @@ def test_signing_out_drops_the_list_but_keeps_her_unsent_entries_for_her(clock, 
     queue_up(db, QueueName.cadre)
     dewi = make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"])
     rina = make_user("cadre", name="Rina Wati", areas=["Kec. Koja"])
-    context = _phone(browser, live_server)
+    context = phone(browser, live_server)
     page = context.new_page()
-    _sign_in(page, dewi)
+    sign_in_on_phone(page, dewi)
     page.evaluate("navigator.serviceWorker.ready")
     page.reload()  # now served through the service worker, which keeps a copy
     page.wait_for_function("navigator.serviceWorker.controller !== null")
@@ -164,7 +144,7 @@ def test_signing_out_drops_the_list_but_keeps_her_unsent_entries_for_her(clock, 
 
     # Rina signs in on the same phone: Dewi's entry is shown as someone else's and never sent.
     context.unroute("**/api/v1/work-items/*/outcome")
-    _sign_in(page, rina)
+    sign_in_on_phone(page, rina)
     expect(page.get_by_test_id("outbox-entry")).to_contain_text("disimpan pengguna lain")
     expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.")
     page.reload()
@@ -174,7 +154,7 @@ def test_signing_out_drops_the_list_but_keeps_her_unsent_entries_for_her(clock, 
     expect(page).to_have_url(re.compile("/login"))
 
     # Dewi again: her entry goes.
-    _sign_in(page, dewi)
+    sign_in_on_phone(page, dewi)
     expect(page.get_by_test_id("sync-status")).to_have_text("Semua hasil sudah terkirim.")
     assert _attempts(db) == 1
     assert _outbox(page) == []
@@ -186,9 +166,9 @@ def test_a_refused_entry_is_edited_and_sent_again(clock, browser, live_server, m
     the reason; she edits it there, what she typed still in it, and it is sent and recorded once."""
     run_import(db, csv_bytes([row(card_no="0000000000001", name="Siti Aminah", kecamatan="Koja")]))
     queue_up(db, QueueName.cadre)
-    context = _phone(browser, live_server)
+    context = phone(browser, live_server)
     page = context.new_page()
-    _sign_in(page, make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"]))
+    sign_in_on_phone(page, make_user("cadre", name="Dewi Kartika", areas=["Kec. Koja"]))
     context.set_offline(True)
     page.get_by_role("button", name="Catat hasil").click()
     page.get_by_label("Catatan").fill("Bayar setelah panen")
