@@ -19,6 +19,8 @@ from typing import Any, cast
 
 from flask import Flask, current_app
 
+from telecollect.accounts import DEFAULT_PREFIX, VaPrefix, parse_prefixes
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Where an installed wheel keeps templates/, static/ and migrations/.
 BUNDLE = "_bundle"
@@ -176,6 +178,8 @@ def load_config(instance_path: Path | None = None) -> dict:
         "PROMISE_GRACE_DAYS": _int("PROMISE_GRACE_DAYS", 3),
         "ATTRIBUTION_DAYS": _int("ATTRIBUTION_DAYS", 30),
         "INSTALLMENT_DUE_DAY": _int("INSTALLMENT_DUE_DAY", 10),
+        #: Virtual account prefixes (telecollect.participants.accounts): "88888" or "88888,Mandiri=89888".
+        "VA_PREFIXES": os.environ.get("VA_PREFIXES", "88888"),
         # SMS (telecollect.messaging): "outbox" keeps every message here; "twilio" sends them.
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "outbox"),
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
@@ -254,6 +258,8 @@ class Settings:
     retention: Retention = field(default_factory=Retention)
     #: How far an uploaded .xlsx may unpack (its zip members together) before it is refused unopened.
     import_xlsx_max_unzipped_mb: int = 1024
+    #: The virtual account prefixes reminders, the desktop and the cadre card name (the first is the main one).
+    va_prefixes: tuple[VaPrefix, ...] = (VaPrefix(DEFAULT_PREFIX),)
 
     def __post_init__(self) -> None:
         if self.branch_timezone not in ("WIB", "WITA", "WIT"):
@@ -285,6 +291,7 @@ class Settings:
             import_sqlite_cache_mb=int(config["IMPORT_SQLITE_CACHE_MB"]),
             retention=Retention.from_config(config),
             import_xlsx_max_unzipped_mb=int(config.get("IMPORT_XLSX_MAX_UNZIPPED_MB", 1024)),
+            va_prefixes=parse_prefixes(config.get("VA_PREFIXES", DEFAULT_PREFIX)),
         )
 
 
