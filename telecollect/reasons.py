@@ -225,6 +225,9 @@ REASONS = {
     ),
     # -- issue 13, part D
     "calling_days_none": _l("Tick at least one calling day."),
+    # -- issue 14, items 5, 6 and 8 (templates with the virtual account, cadre WhatsApp counters)
+    "sms_not_family_number": _l("A family's message goes only to a number registered on that family."),
+    "client_ref_required": _l("The entry has no reference: send it again from the app."),
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any, cast
 from flask import Flask, current_app
 
 from telecollect.accounts import DEFAULT_PREFIX, VaPrefix, parse_prefixes
+from telecollect.phones import InvalidPhone, normalize_mobile
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Where an installed wheel keeps templates/, static/ and migrations/.
@@ -180,6 +181,12 @@ def load_config(instance_path: Path | None = None) -> dict:
         "INSTALLMENT_DUE_DAY": _int("INSTALLMENT_DUE_DAY", 10),
         #: Virtual account prefixes (telecollect.participants.accounts): "88888" or "88888,Mandiri=89888".
         "VA_PREFIXES": os.environ.get("VA_PREFIXES", "88888"),
+        #: The branch's WhatsApp number that SMS name for questions and stopping (SMS to Indonesia is one-way);
+        #: empty: they name Care Center 165.
+        "BRANCH_WHATSAPP_NUMBER": os.environ.get("BRANCH_WHATSAPP_NUMBER", ""),
+        #: Families a cadre may open WhatsApp for in a day before her app warns (WhatsApp caps a personal
+        #: number's messages to people who do not reply): a soft limit, never a block.
+        "CADRE_WHATSAPP_DAILY_LIMIT": _int("CADRE_WHATSAPP_DAILY_LIMIT", 50),
         # SMS (telecollect.messaging): "outbox" keeps every message here; "twilio" sends them.
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "outbox"),
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
@@ -260,6 +267,10 @@ class Settings:
     import_xlsx_max_unzipped_mb: int = 1024
     #: The virtual account prefixes reminders, the desktop and the cadre card name (the first is the main one).
     va_prefixes: tuple[VaPrefix, ...] = (VaPrefix(DEFAULT_PREFIX),)
+    #: The branch's WhatsApp number (E.164) SMS name for questions and stopping; "" names Care Center 165.
+    branch_whatsapp: str = ""
+    #: Families a cadre opens WhatsApp for in her day before her app warns (a soft limit).
+    cadre_whatsapp_daily_limit: int = 50
 
     def __post_init__(self) -> None:
         if self.branch_timezone not in ("WIB", "WITA", "WIT"):
@@ -270,6 +281,8 @@ class Settings:
             raise ValueError("PROMISE_GRACE_DAYS and ATTRIBUTION_DAYS must be 0 or more")
         if self.import_batch_size < 1 or self.import_sqlite_cache_mb < 1:
             raise ValueError("IMPORT_BATCH_SIZE and IMPORT_SQLITE_CACHE_MB must be above 0")
+        if self.cadre_whatsapp_daily_limit < 1:
+            raise ValueError(f"CADRE_WHATSAPP_DAILY_LIMIT must be 1 or more, got {self.cadre_whatsapp_daily_limit}")
 
     @property
     def import_xlsx_max_unzipped_bytes(self) -> int:
@@ -292,7 +305,20 @@ class Settings:
             retention=Retention.from_config(config),
             import_xlsx_max_unzipped_mb=int(config.get("IMPORT_XLSX_MAX_UNZIPPED_MB", 1024)),
             va_prefixes=parse_prefixes(config.get("VA_PREFIXES", DEFAULT_PREFIX)),
+            branch_whatsapp=_whatsapp_number(config.get("BRANCH_WHATSAPP_NUMBER", "")),
+            cadre_whatsapp_daily_limit=int(config.get("CADRE_WHATSAPP_DAILY_LIMIT", 50)),
         )
+
+
+def _whatsapp_number(written: str) -> str:
+    """BRANCH_WHATSAPP_NUMBER in E.164, "" when unset; a number that is not an Indonesian mobile stops the start
+    (every SMS would send people to it)."""
+    if not str(written or "").strip():
+        return ""
+    try:
+        return normalize_mobile(written)
+    except InvalidPhone:
+        raise ValueError(f"BRANCH_WHATSAPP_NUMBER {written!r} is not an Indonesian mobile number") from None
 
 
 _SETTINGS_KEY = "telecollect.settings"

@@ -34,6 +34,7 @@ SAMPLE = {
     "jatuh_tempo": "10-12-2026",
     "tanggal_janji": "28-11-2026",
     "cicilan": "Rp70.000",
+    "va": "8888800012345678",
     "kanal": templates.OFFICIAL_CHANNELS,
     "rehab": templates.SMS_SNIPPETS["rehab"],
     "autodebit": templates.SMS_SNIPPETS["autodebit"],
@@ -147,6 +148,15 @@ def sms_templates():
         else:
             flash(_("Message saved."), "success")
             return redirect(url_for("messaging.sms_templates"))
+    settings = installation()
+    own = {  # this installation's values: the preview and the budget use them
+        "cabang": settings.branch_name,
+        "kontak": templates.contact_text(settings.branch_whatsapp),
+        "va_all": templates.va_values([p.prefix + "00012345678" for p in settings.va_prefixes], settings.va_prefixes)[
+            "va_all"
+        ],
+    }
+    sample = {**SAMPLE, **own}
     rows = []
     for key in templates.SMS_DEFAULTS:
         body = templates.template_body(db.session, key)
@@ -154,7 +164,9 @@ def sms_templates():
         enabled, days = setting(db.session, kind) if kind in DEFAULT_SETTINGS else (True, 0)
         if typed.get("key") == key:
             body, enabled, days = typed.get("body", body), bool(typed.get("enabled")), typed.get("days_before", days)
-        preview = templates.render(body, SAMPLE)
+        preview = templates.render(body, sample)
+        # The budget is checked on the widest family (a 30-character name, the largest amounts): one segment.
+        widest = templates.widest_render(body, {k: SAMPLE[k] for k in ("kanal", "rehab", "autodebit")} | own)
         rows.append(
             {
                 "key": key,
@@ -164,6 +176,9 @@ def sms_templates():
                 "encoding": encoding_of(preview),
                 "segments": segment_count(preview),
                 "ucs2": non_gsm_characters(preview),
+                "widest_segments": segment_count(widest),
+                "widest_length": len(widest),
+                "over_budget": segment_count(widest) > templates.SMS_BUDGET,
                 "enabled": enabled,
                 "days": days,
                 "tunable": kind in DEFAULT_SETTINGS,
@@ -171,7 +186,12 @@ def sms_templates():
             }
         )
     page = render_template(
-        "messaging/templates.html", rows=rows, variables=templates.SMS_VARIABLES, sample=SAMPLE, max_days=MAX_DAYS
+        "messaging/templates.html",
+        rows=rows,
+        variables=templates.SMS_VARIABLES,
+        sample=sample,
+        max_days=MAX_DAYS,
+        widest_name_length=len(templates.WIDEST["nama"]),
     )
     return (page, 400) if refused else page
 

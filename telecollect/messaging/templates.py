@@ -27,12 +27,53 @@ SMS_VARIABLES = {
     "jatuh_tempo": "due date",
     "tanggal_janji": "promise date",
     "cicilan": "installment amount",
+    "va": "the family's virtual account number (the first prefix's)",
+    "va_all": "every virtual account of the family, with its bank",
+    "kontak": "where to ask or stop: the branch's WhatsApp number, else Care Center 165",
     "kanal": "official payment channels",
     "rehab": "REHAB offer",
     "autodebit": "autodebit steps",
     "cabang": "branch name",
 }
+#: Where an SMS reader asks or stops when the branch has no WhatsApp number (SMS to Indonesia is one-way:
+#: a reply never reaches us, so no SMS says "reply STOP").
+CARE_CENTER = "Care Center 165"
+#: The variables that carry the family's own data: filled in only for a number registered on the family
+#: (`outbox.queue_sms` refuses any other number). A NIK is never one of them.
+FAMILY_DATA = ("nama", "jumlah", "bulan", "cicilan", "va", "va_all")
+#: Every SMS default fits one 160-character GSM-7 segment with these values: a 30-character name, the widest
+#: dates and amounts a family has, a 16-digit VA and the longest branch WhatsApp number (tests render them all).
+WIDEST = {
+    "nama": "Ni Luh Putu Ayu Kusumawardhani",
+    "jumlah": "Rp99.999.999",
+    "bulan": "24",
+    "jatuh_tempo": "28-12-2026",
+    "tanggal_janji": "28-12-2026",
+    "cicilan": "Rp99.999.999",
+    "va": "8888801234567890",
+    "va_all": "8888801234567890",
+    "kontak": "WA 0812345678901",
+}
+#: The single-segment budget every SMS kind keeps (the templates page warns above it).
+SMS_BUDGET = 1
 SMS_DEFAULTS = {
+    "sms_due_reminder": "Yth. {nama}, iuran JKN-KIS jatuh tempo {jatuh_tempo}. Bayar ke VA {va} (bank/ATM). "
+    "Tanya/stop: {kontak}. BPJS Kesehatan",
+    "sms_promise_reminder": "Yth. {nama}, terima kasih atas janji bayar iuran JKN-KIS {tanggal_janji} ke VA {va}. "
+    "Tanya/stop: {kontak}. BPJS Kesehatan",
+    "sms_promise_broken": "Yth. {nama}, iuran JKN-KIS janji {tanggal_janji} belum masuk. VA {va}. Cicil: REHAB. "
+    "Tanya/stop: {kontak}. BPJS Kesehatan",
+    "sms_installment_reminder": "Yth. {nama}, cicilan REHAB {cicilan} jatuh tempo {jatuh_tempo}, VA {va}. "
+    "Tanya/stop: {kontak}. BPJS Kesehatan",
+    "sms_autodebit_prompt": "Yth. {nama}, bayar iuran JKN-KIS otomatis tiap bulan: daftar autodebit di Mobile JKN. "
+    "Tanya/stop: {kontak}. BPJS Kesehatan",
+    "sms_pre_call": "Yth. {nama}, petugas {cabang} menelepon Anda hari ini soal iuran JKN-KIS. Tanya/stop: {kontak}",
+    "sms_info_reply": "Tunggakan JKN-KIS {nama}: {bulan} bln, {jumlah}. VA {va} (bank/ATM/Mobile JKN). "
+    "Tanya/stop: {kontak}. BPJS Kesehatan",
+}
+#: The defaults before issue 14 (payment details, one-way SMS): a stored body still equal to one of these was
+#: never edited, and takes the new default (migration 0020_templates_va); an edited one is left alone.
+PREVIOUS_SMS_DEFAULTS = {
     "sms_due_reminder": "Yth. {nama}, iuran JKN-KIS jatuh tempo {jatuh_tempo}. Bayar melalui {kanal}. "
     "Abaikan jika sudah membayar. BPJS Kesehatan",
     "sms_promise_reminder": "Yth. {nama}, terima kasih atas kesediaan membayar iuran JKN-KIS pada {tanggal_janji}. "
@@ -64,7 +105,7 @@ DEFAULTS = {
 DEFAULTS[CALL_SCRIPT] = (
     "Selamat {salam}, benar saya berbicara dengan Bapak/Ibu {nama}? Saya {petugas} dari BPJS Kesehatan {cabang}. "
     "Iuran JKN-KIS keluarga Bapak/Ibu tertunggak {bulan} bulan, sebesar {jumlah}. "
-    "Kapan Bapak/Ibu dapat membayar? Pembayaran hanya melalui {kanal}.\n"
+    "Kapan Bapak/Ibu dapat membayar? Pembayaran hanya melalui {kanal}, ke virtual account {va}.\n"
     "Jika belum dapat melunasi sekaligus: {rehab}"
 )
 VARIABLES = {
@@ -77,6 +118,7 @@ VARIABLES = {
         "bulan": "months in arrears",
         "kanal": "official payment channels",
         "rehab": "REHAB offer",
+        "va": "the family's virtual account number",
     },
     CADRE_WHATSAPP: {
         "salam": "greeting by the time of day",
@@ -84,10 +126,18 @@ VARIABLES = {
         "kader": "cadre's name",
         "kelurahan": "kelurahan",
         "cabang": "branch name",
+        "va": "the family's virtual account number",
     },
     **dict.fromkeys(SMS_DEFAULTS, SMS_VARIABLES),
 }
 DEFAULTS.update(SMS_DEFAULTS)
+#: The call script's default before issue 14 (it now names the virtual account), for migration 0020.
+PREVIOUS_CALL_SCRIPT = (
+    "Selamat {salam}, benar saya berbicara dengan Bapak/Ibu {nama}? Saya {petugas} dari BPJS Kesehatan {cabang}. "
+    "Iuran JKN-KIS keluarga Bapak/Ibu tertunggak {bulan} bulan, sebesar {jumlah}. "
+    "Kapan Bapak/Ibu dapat membayar? Pembayaran hanya melalui {kanal}.\n"
+    "Jika belum dapat melunasi sekaligus: {rehab}"
+)
 _PLACEHOLDER = re.compile(r"{(\w*)}")
 
 
@@ -115,6 +165,30 @@ def save_template(session, key: str, body: str, user) -> MessageTemplate:
 
 def render(body: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), body)
+
+
+def contact_text(branch_whatsapp: str) -> str:
+    """`{kontak}`: the branch's WhatsApp number as Indonesians write it (WA 081234567890), else Care Center 165."""
+    if not branch_whatsapp:
+        return CARE_CENTER
+    if branch_whatsapp.startswith("+62"):
+        return "WA 0" + branch_whatsapp.removeprefix("+62")
+    return "WA " + branch_whatsapp
+
+
+def va_values(accounts: list[str], prefixes) -> dict[str, str]:
+    """`{va}` (the first prefix's number) and `{va_all}` (each number, a bank's own after its name:
+    "8888801234567890, Mandiri 8988801234567890"), from `accounts.family_virtual_accounts`."""
+    return {
+        "va": accounts[0] if accounts else "",
+        "va_all": ", ".join(f"{p.bank} {number}".strip() for p, number in zip(prefixes, accounts, strict=False)),
+    }
+
+
+def widest_render(body: str, installation_values: dict[str, str]) -> str:
+    """`body` with the widest values a family can have (`WIDEST`) and this installation's own (branch name,
+    `{kontak}`, every prefix in `{va_all}`, the snippets): what the one-segment budget is checked on."""
+    return render(body, {**WIDEST, **installation_values})
 
 
 def whatsapp_link(phone_e164: str, text: str) -> str:

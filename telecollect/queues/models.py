@@ -1,9 +1,9 @@
 """Work items: one family to be worked in one queue."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
@@ -170,3 +170,28 @@ class WorkItem(db.Model):
 
     def __repr__(self):
         return f"<WorkItem {self.id} family={self.family_id} {self.queue.value} {self.state.value}>"
+
+
+class CadreWhatsappOpen(db.Model):
+    """A cadre opened WhatsApp (wa.me) for a family from her work list: counted per her local day, because
+    WhatsApp caps what a personal number may send to people who do not reply (issue 14, item 8)."""
+
+    __tablename__ = "cadre_whatsapp_opens"
+    __table_args__ = (Index("ix_cadre_whatsapp_opens_user_day", "user_id", "opened_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "<user id>:<client_ref>": the phone's reference for the tap, so a resent entry counts once.
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), nullable=False)
+    #: When she tapped, by the phone's clock (checked like an outcome's `occurred_at`).
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: Her local day of the tap (her time zone): the day it counts on.
+    opened_on: Mapped[date] = mapped_column(Date, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    #: The branch whose own row this is; NULL until the many-branches issue adds branches.
+    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+
+    def __repr__(self):
+        return f"<CadreWhatsappOpen user={self.user_id} family={self.family_id} on={self.opened_on}>"
