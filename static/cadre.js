@@ -13,10 +13,16 @@
 // Nothing is ever dropped silently. An entry the server refuses stays on the phone, marked on its
 // family's card with the reason, until the cadre edits and resends it, resends it as it is, or
 // discards it herself. Each entry carries the user who made it: only she sends it.
+//
+// WhatsApp counter (issue 14): a tap on a card's WhatsApp button is an entry too (kind "wa"), sent like the
+// others, so the supervisor sees how many families she wrote to each day. The families she opened WhatsApp for
+// today (the server's list in the page, plus her taps kept on the phone) are counted against a daily soft
+// limit: near it the app warns; at it a tap asks her first. It never blocks without saying so.
 (function () {
   "use strict";
   const KEY = "telecollect.outbox";
   const SENT = "telecollect.sent";
+  const WA = "telecollect.wa"; // { user, day, items }: the families she opened WhatsApp for today, on this phone
   const PAGE = 40; // cards rendered at a time beyond the first screen
   const text = window.TELECOLLECT_TEXT;
   const status = document.querySelector("[data-testid=sync-status]");
@@ -45,6 +51,7 @@
   const remove = (ref) => store(load().filter((e) => e.body.client_ref !== ref));
   const newRef = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(16).slice(2));
   const mine = (e) => e.user === me;
+  const isWa = (e) => e.kind === "wa"; // a WhatsApp tap: counted, never shown as an entry to correct
   const cardOf = (item) => list.querySelector(`.family[data-item="${item}"]`);
 
   // What was sent today, per family, so that its card says so (kept a day, for her only).
@@ -61,15 +68,16 @@
 
   function show() {
     const entries = load();
-    const waiting = entries.filter((e) => mine(e) && e.state === "pending").length;
-    const refused = entries.filter((e) => mine(e) && e.state === "refused").length;
+    const waiting = entries.filter((e) => mine(e) && !isWa(e) && e.state === "pending").length;
+    const refused = entries.filter((e) => mine(e) && !isWa(e) && e.state === "refused").length;
     const parts = [];
     if (waiting) parts.push(text.pending.replace("__N__", waiting));
     if (refused) parts.push(text.refusedCount.replace("__N__", refused));
     status.textContent = parts.length ? parts.join(" ") : text.synced;
     status.classList.toggle("pending", waiting + refused > 0);
-    renderOutbox(entries);
+    renderOutbox(entries.filter((e) => !isWa(e)));
     list.querySelectorAll(".family").forEach(markCard);
+    showWa();
   }
 
   // Each card says where its latest entry is: on the phone, refused (why, with its buttons) or sent.
@@ -77,7 +85,7 @@
     const item = card.dataset.item;
     const line = card.querySelector("[data-testid=card-sync]");
     card.querySelectorAll("[data-testid=refused]").forEach((el) => el.remove());
-    const entries = load().filter((e) => mine(e) && String(e.item) === item);
+    const entries = load().filter((e) => mine(e) && !isWa(e) && String(e.item) === item);
     const refused = entries.find((e) => e.state === "refused");
     const pending = entries.find((e) => e.state === "pending");
     const sent = sentLog()[item];
@@ -177,12 +185,17 @@
         }
         if (response.ok) {
           remove(entry.body.client_ref);
-          noteSent(entry);
+          if (isWa(entry)) serverOpened(await response.json().catch(() => ({})));
+          else noteSent(entry);
           continue;
         }
         const detail = await response.json().catch(() => ({}));
         const error = detail.error || {};
         const refusal = [403, 404, 409, 422].includes(response.status) || (response.status === 400 && (error.field || error.code));
+        if (refusal && isWa(entry)) {
+          remove(entry.body.client_ref); // a tap the server will not count (the family left her list): nothing to correct
+          continue;
+        }
         if (refusal) {
           // Refused for a reason she can read: kept, with the reason, until she edits, resends or discards it.
           const reason = response.status === 404 ? text.gone : error.message || String(response.status);
@@ -373,13 +386,75 @@
     if (!card) return;
     if (event.target.closest("[data-open-sheet]")) openSheet(card);
     // Having written or called, the sheet's channel follows.
-    if (event.target.closest("[data-testid=wa]")) card.dataset.channel = "whatsapp";
+    if (event.target.closest("[data-testid=wa]")) {
+      if (!openWhatsapp(card)) {
+        event.preventDefault(); // she chose not to, having been told of the limit
+        return;
+      }
+      card.dataset.channel = "whatsapp";
+    }
     if (event.target.closest("[data-testid=call]")) card.dataset.channel = "phone";
   });
+
+  // --- the WhatsApp counter --------------------------------------------------------------------------
+  const waBox = document.querySelector("[data-testid=wa-count]");
+  const waLimit = Number(waBox.dataset.limit || 50);
+  const waUrl = (item) => waBox.dataset.url.replace(/\/0\/whatsapp$/, `/${item}/whatsapp`);
+  const todayIso = () => isoDay(new Date());
+  let serverDay = waBox.dataset.day;
+  let serverItems = (waBox.dataset.opened || "").split(",").filter(Boolean);
+
+  // The families counted today: the server's (if its list is today's) and the taps on this phone.
+  function waOpened() {
+    const log = JSON.parse(localStorage.getItem(WA) || "{}");
+    const local = log.user === me && log.day === todayIso() ? log.items : [];
+    const server = serverDay === todayIso() ? serverItems : [];
+    return new Set([...server, ...local].map(String));
+  }
+
+  function serverOpened(answer) {
+    if (answer && answer.day && Array.isArray(answer.opened)) {
+      serverDay = answer.day;
+      serverItems = answer.opened.map(String);
+    }
+  }
+
+  function showWa() {
+    const n = waOpened().size;
+    const parts = [text.waCount.replace("__N__", n).replace("__LIMIT__", waLimit)];
+    const over = n >= waLimit;
+    const near = !over && n >= Math.ceil(waLimit * 0.8);
+    if (over) parts.push(text.waOver.replace("__LIMIT__", waLimit));
+    else if (near) parts.push(text.waNear);
+    waBox.textContent = parts.join(" ");
+    waBox.classList.toggle("near", near);
+    waBox.classList.toggle("over", over);
+  }
+
+  // A tap on WhatsApp: counted (once a family a day) and sent like any entry. At the limit she is asked
+  // first; returns false when she chooses not to open it.
+  function openWhatsapp(card) {
+    const item = String(card.dataset.item);
+    const opened = waOpened();
+    if (opened.has(item)) return true;
+    const n = opened.size;
+    if (n >= waLimit && !confirm(text.waConfirm.replace("__N__", n).replace("__LIMIT__", waLimit))) return false;
+    const log = JSON.parse(localStorage.getItem(WA) || "{}");
+    const day = todayIso();
+    const items = log.user === me && log.day === day ? log.items : [];
+    localStorage.setItem(WA, JSON.stringify({ user: me, day: day, items: [...items, item] }));
+    const at = new Date().toISOString();
+    const entry = { kind: "wa", url: waUrl(item), body: { client_ref: newRef(), occurred_at: at }, item: item, name: card.dataset.name, user: me, at: at, state: "pending" };
+    store([...load(), entry]);
+    showWa();
+    flush();
+    return true;
+  }
 
   // --- the list -----------------------------------------------------------------------------------
   let families = null; // the offline list, once loaded
   let waText = "";
+  let vaBanks = [];
   let shown = 0;
 
   function greeting() {
@@ -407,6 +482,22 @@
     card.append(header);
     card.append(el("p", "muted", `Kel. ${f.k || ""} · RT ${f.rt || "–"}/RW ${f.rw || "–"}${f.a ? " · " + f.a : ""}`));
     if (f.o) card.append(el("p", "owed", `Rp${Number(f.o).toLocaleString("id-ID")} · ${text.months.replace("__N__", f.mo || 0)}`));
+    if (f.v && f.v.length) {
+      const va = el("p", "va", `${text.virtualAccount}: `);
+      va.dataset.testid = "virtual-account";
+      f.v.forEach((number, i) => {
+        if (i) va.append(" · ");
+        if (vaBanks[i]) {
+          const bank = el("span", "", vaBanks[i]);
+          bank.translate = false;
+          va.append(bank, " ");
+        }
+        const strong = el("strong", "", number);
+        strong.translate = false;
+        va.append(strong);
+      });
+      card.append(va);
+    }
     if (f.y) {
       const why = el("p", "why", f.y);
       why.dataset.testid = "why";
@@ -422,7 +513,7 @@
     const actions = el("div", "actions");
     if (f.w) {
       const wa = el("a", "button wa", "WhatsApp");
-      const message = waText.replace(/\{salam\}/g, greeting()).replace(/\{nama\}/g, f.n).replace(/\{kelurahan\}/g, f.k || "");
+      const message = waText.replace(/\{salam\}/g, greeting()).replace(/\{nama\}/g, f.n).replace(/\{kelurahan\}/g, f.k || "").replace(/\{va\}/g, (f.v || [""])[0]);
       wa.href = `https://wa.me/${f.w}?text=${encodeURIComponent(message)}`;
       wa.target = "_blank";
       wa.rel = "noopener";
@@ -520,6 +611,7 @@
       const data = await response.json();
       families = data.families;
       waText = data.wa_text || "";
+      vaBanks = data.va_banks || [];
       fillFilters();
       render();
       if (data.more) count.after(el("p", "muted", text.countCut.replace("__N__", families.length)));

@@ -29,7 +29,7 @@ from telecollect.messaging.models import SmsKind
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Participant
 from telecollect.programs.models import InstallmentPlan
-from telecollect.queues.models import QueueName, WorkItem
+from telecollect.queues.models import CadreWhatsappOpen, QueueName, WorkItem
 from telecollect.runtime import contact_rules, lease
 from telecollect.workflows import queue_work
 from tests.conftest import csrf_token
@@ -136,6 +136,10 @@ def plans():
 
 def skips():
     return select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "work_item.skip")
+
+
+def whatsapp_opens():
+    return select(func.count()).select_from(CadreWhatsappOpen)
 
 
 def heard_numbers():
@@ -383,6 +387,16 @@ ROWS: list[Row] = [
         item="cadre_item",
         json={"outcome": "busy", "channel": "whatsapp"},
         nothing_written=attempts,
+    ),
+    # A cadre's WhatsApp tap, counted (issue 14): only on a family of her own list.
+    Row(
+        "/cadre/items/<int:item_id>/whatsapp",
+        "POST",
+        {**roles(201, "cadre"), CADRE_OUTSIDE: 404},
+        variant="cadre queue",
+        item="cadre_item",
+        data={"client_ref": "matrix-wa-1"},
+        nothing_written=whatsapp_opens,
     ),
     # Cadres work their list without leases: renewing or releasing a claim they never made is a conflict.
     Row(

@@ -146,6 +146,12 @@ def _occurred_at(value, zone: str, now: datetime, field: str = "occurred_at") ->
     return min(moment, now)
 
 
+def parse_occurred_at(value, zone: str, now: datetime) -> datetime:
+    """The phone's time of something a cadre did (an outcome, a WhatsApp opened), checked by the one rule
+    (`_occurred_at`); an empty value is `now`."""
+    return _occurred_at(value, zone, now) if value else now
+
+
 def _promise_date(value, local_today: date) -> date:
     if isinstance(value, date):
         promised = value

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -12,7 +12,7 @@ from telecollect.auth.scoping import areas_of
 from telecollect.errors import Forbidden, NotFound
 from telecollect.participants.models import Family, Participant
 from telecollect.participants.queries import family_arrears
-from telecollect.queues.models import FollowUp, QueueName, WorkItem, WorkState
+from telecollect.queues.models import CadreWhatsappOpen, FollowUp, QueueName, WorkItem, WorkState
 from telecollect.queues.priority import Score, score
 
 #: A work item with its family's members, in two queries; every caller shows or checks the members.
@@ -158,4 +158,27 @@ def item_score(item: WorkItem, now: datetime) -> Score:
         attempts=item.attempts,
         contacts=item.contacts,
         now=now,
+    )
+
+
+def whatsapp_opened_today(session, user: User, day) -> list[int]:
+    """The work items whose family `user` opened WhatsApp for on her local `day` (each once)."""
+    return list(
+        session.scalars(
+            select(CadreWhatsappOpen.work_item_id)
+            .where(CadreWhatsappOpen.user_id == user.id, CadreWhatsappOpen.opened_on == day)
+            .distinct()
+            .order_by(CadreWhatsappOpen.work_item_id)
+        ).all()
+    )
+
+
+def whatsapp_families_on(session, day) -> dict[int, int]:
+    """Per cadre (user id): the families she opened WhatsApp for on `day` (her local day)."""
+    return dict(
+        session.execute(
+            select(CadreWhatsappOpen.user_id, func.count(func.distinct(CadreWhatsappOpen.family_id)))
+            .where(CadreWhatsappOpen.opened_on == day)
+            .group_by(CadreWhatsappOpen.user_id)
+        ).all()
     )

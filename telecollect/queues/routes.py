@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from telecollect import letters
+from telecollect.accounts import family_virtual_accounts
 from telecollect.audit import disclosure
 from telecollect.audit import services as audit
 from telecollect.auth.models import Role, User
@@ -24,7 +25,13 @@ from telecollect.contacts.queries import (
     promise_status,
     today_counters,
 )
-from telecollect.contacts.services import HAND_CHANNELS, MAX_DAYS_AHEAD, find_recorded, parse_outcome
+from telecollect.contacts.services import (
+    HAND_CHANNELS,
+    MAX_DAYS_AHEAD,
+    find_recorded,
+    parse_occurred_at,
+    parse_outcome,
+)
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError, TooManyRequests
 from telecollect.extensions import db
@@ -47,6 +54,7 @@ from telecollect.queues.queries import (
     item_for_user,
     item_score,
     my_callbacks,
+    whatsapp_opened_today,
 )
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
@@ -111,12 +119,14 @@ def item(item_id):
     number_draft = session.pop(NUMBER_DRAFT_KEY, None)
     number_draft = number_draft if isinstance(number_draft, dict) and number_draft.get("item_id") == item_id else None
     is_mine = work.claimed_by_id == current_user.id and work.is_claimed(now)
+    accounts = _accounts(work)
     return render_template(
         "queues/item.html",
+        accounts=accounts,
         draft=draft,
         new_number_draft=number_draft,
         why=_why_next(work, now),
-        script=_call_script(work, members, amount, months, now),
+        script=_call_script(work, members, amount, months, now, accounts[0][1] if accounts else ""),
         skip_reasons=[(code, _skip_label(code)) for code in queue_work.SKIP_REASONS],
         may_claim=(
             current_user.role == Role.telecollector
@@ -305,7 +315,13 @@ def _why_next(work: WorkItem, now) -> list[str]:
     return lines
 
 
-def _call_script(work: WorkItem, members, amount: int, months: int, now) -> str:
+def _accounts(work: WorkItem) -> list[tuple[str, str]]:
+    """The family's virtual accounts as (bank, number), the first prefix's first ("" names BPJS's own)."""
+    prefixes = installation().va_prefixes
+    return [(p.bank, n) for p, n in zip(prefixes, family_virtual_accounts(work.family, prefixes), strict=False)]
+
+
+def _call_script(work: WorkItem, members, amount: int, months: int, now, va: str) -> str:
     """The supervisors' call script with this family's figures filled in."""
     body = message_templates.template_body(db.session, message_templates.CALL_SCRIPT)
     head = members[0] if members else work.family.members[0]
@@ -320,6 +336,7 @@ def _call_script(work: WorkItem, members, amount: int, months: int, now) -> str:
             "bulan": str(months),
             "kanal": message_templates.OFFICIAL_CHANNELS,
             "rehab": message_templates.SMS_SNIPPETS["rehab"],
+            "va": va,
         },
     )
 
@@ -399,6 +416,8 @@ def cadre():
     return render_template(
         "queues/cadre.html",
         cards=cards,
+        wa_opened=whatsapp_opened_today(db.session, current_user, today),
+        wa_limit=installation().cadre_whatsapp_daily_limit,
         outcomes=sheet_outcomes,
         channels=HAND_CHANNELS[QueueName.cadre],
         today=today,
@@ -433,11 +452,45 @@ def cadre_list_data():
             "kader": current_user.name,
             "kelurahan": "{kelurahan}",
             "cabang": current_app.config["BRANCH_NAME"],
+            "va": "{va}",
         },
     )
-    response = current_app.json.response({"families": [_compact(c) for c in cards], "more": more, "wa_text": message})
+    response = current_app.json.response(
+        {
+            "families": [_compact(c) for c in cards],
+            "more": more,
+            "wa_text": message,
+            "va_banks": [p.bank for p in installation().va_prefixes],
+        }
+    )
     response.add_etag()  # the service worker asks with If-None-Match: an unchanged list is not sent again
     return response.make_conditional(request)
+
+
+@bp.route("/cadre/items/<int:item_id>/whatsapp", methods=["POST"])
+@roles_required("cadre")
+def whatsapp_opened(item_id):
+    """The cadre's app tells that she opened WhatsApp for this family (sent from her phone's outbox, so
+    possibly later): counted once per `client_ref`, on her local day. Answers today's count and the limit."""
+    item = _item_or_error(item_id, to_work=True)
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else request.form
+    now = now_utc()
+    zone = current_user.timezone
+    try:
+        opened_at = parse_occurred_at(body.get("occurred_at"), zone, now)
+        new = queues.record_whatsapp_open(
+            db.session, item, current_user, client_ref=body.get("client_ref", ""), opened_at=opened_at, zone=zone
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        return current_app.json.response({"error": exc.to_json()["error"]}), exc.status
+    today = now.astimezone(ZONES[zone]).date()
+    opened = whatsapp_opened_today(db.session, current_user, today)
+    limit = installation().cadre_whatsapp_daily_limit
+    return current_app.json.response(
+        {"recorded": new, "day": today.isoformat(), "opened": opened, "today": len(opened), "limit": limit}
+    ), (201 if new else 200)
 
 
 def _needs(kind) -> list[str]:
@@ -467,6 +520,7 @@ def _compact(card: dict) -> dict:
         "w": card["wa_phone"],
         "x": card["opted_out_text"],
         "y": card["why"],
+        "v": [number for _bank, number in card["accounts"]],
     }
     return {key: value for key, value in record.items() if value not in (None, "", [], 0, False) or key == "i"}
 
@@ -502,6 +556,7 @@ def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out
         if usable is None and valid
     ]
     village = head.village.name if head.village else head.district.name
+    accounts = _accounts(work)  # the family's, like its totals: it pays as one
     wa_link = None
     if wa_phone and body:
         local = now.astimezone(ZONES[work.timezone])
@@ -513,6 +568,7 @@ def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out
                 "kader": current_user.name,
                 "kelurahan": village,
                 "cabang": current_app.config["BRANCH_NAME"],
+                "va": accounts[0][1] if accounts else "",
             },
         )
         wa_link = message_templates.whatsapp_link(wa_phone, text)
@@ -525,6 +581,7 @@ def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out
         "village": village,
         "amount": amount,
         "months": months,
+        "accounts": accounts,
         "owed_text": f"{rupiah(amount)} · {_memo('%(n)s months', months)}" if amount else "",
         # Why a family that owes nothing is still listed (D8).
         "why": _(

@@ -5,14 +5,15 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 
+from telecollect import clock
 from telecollect.auth.models import Role, User
 from telecollect.auth.scoping import work_scope
-from telecollect.db import bulk_insert, now_utc
+from telecollect.db import bulk_insert, insert_ignoring_duplicates, now_utc
 from telecollect.errors import Forbidden, ServiceError
 from telecollect.participants.models import BUCKETS, Participant, Segment
 from telecollect.participants.queries import family_amount_owed, family_months_owed
 from telecollect.queues import lifecycle
-from telecollect.queues.models import QueueName, WorkItem, WorkState
+from telecollect.queues.models import CadreWhatsappOpen, QueueName, WorkItem, WorkState
 from telecollect.queues.priority import score
 from telecollect.queues.queries import item_score
 from telecollect.reasons import quoted
@@ -281,3 +282,31 @@ def rescore(item: WorkItem, now: datetime) -> None:
 def count_matching(session, filters: AssignFilters) -> int:
     """How many families (that still owe) `filters` match: what an assignment with them would take."""
     return len(_matching_families(session, filters))
+
+
+def record_whatsapp_open(
+    session, item: WorkItem, user: User, *, client_ref: str, opened_at: datetime, zone: str
+) -> bool:
+    """A cadre opened WhatsApp for `item`'s family at `opened_at` (her phone's time, already checked): counted
+    on her local day in `zone`. The same `client_ref` from her again (a resend after a lost answer, even two
+    at once) counts once. Returns whether it was new.
+
+    Errors: ServiceError `client_ref_required` (no reference: the phone could not dedupe a resend)."""
+    client_ref = str(client_ref or "").strip()
+    if not client_ref or len(client_ref) > 64:
+        raise ServiceError("client_ref_required", "client_ref")
+    new_id = insert_ignoring_duplicates(
+        session,
+        CadreWhatsappOpen.__table__,
+        {
+            "idempotency_key": f"{user.id}:{client_ref}",
+            "user_id": user.id,
+            "family_id": item.family_id,
+            "work_item_id": item.id,
+            "opened_at": opened_at,
+            "opened_on": clock.local_day(opened_at, zone),
+            "recorded_at": now_utc(),
+        },
+        "idempotency_key",
+    )
+    return new_id is not None

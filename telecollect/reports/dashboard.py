@@ -14,6 +14,7 @@ from telecollect.messaging.models import InboundSms, SmsMessage
 from telecollect.participants.models import Participant
 from telecollect.programs.models import Installment, InstallmentPlan
 from telecollect.queues.models import FollowUp, WorkItem, WorkState
+from telecollect.queues.queries import whatsapp_families_on
 from telecollect.reasons import quoted
 from telecollect.regions.queries import place_names
 from telecollect.reports.funnel import Period, totals
@@ -68,9 +69,19 @@ def skips_today(session, now: datetime, zone: str) -> list[tuple[str, str, int]]
     return sorted(((name, reason or "", n) for name, reason, n in rows), key=lambda r: (-r[2], r[0], r[1]))
 
 
-def people(session, now: datetime, zone: str, *, call_target: int, cadre_weekly_target: int, quiet_days: int) -> dict:
+def people(
+    session,
+    now: datetime,
+    zone: str,
+    *,
+    call_target: int,
+    cadre_weekly_target: int,
+    quiet_days: int,
+    whatsapp_limit: int = 50,
+) -> dict:
     """Per telecollector: today's calls against target, callbacks pending, promises open.
-    Per cadre: families contacted this week against target, last activity. And who has gone quiet.
+    Per cadre: families contacted this week against target, families she opened WhatsApp for today against
+    the daily soft limit, last activity. And who has gone quiet.
     "Today" and "this week" are the branch's local days in `zone`."""
     staff = session.scalars(
         select(User)
@@ -100,6 +111,7 @@ def people(session, now: datetime, zone: str, *, call_target: int, cadre_weekly_
         ),
     )
     promises = _by_user(session, select(Promise.user_id, func.count()).where(Promise.state == PromiseState.pending))
+    whatsapp_today = whatsapp_families_on(session, local_day(now, zone))
     quiet_since = now - timedelta(days=quiet_days)
     rows = []
     for user in staff:
@@ -114,6 +126,8 @@ def people(session, now: datetime, zone: str, *, call_target: int, cadre_weekly_
                 "promises_open": promises.get(user.id, 0),
                 "families_this_week": week_families.get(user.id, 0),
                 "weekly_target": cadre_weekly_target,
+                "whatsapp_today": whatsapp_today.get(user.id, 0),
+                "whatsapp_limit": whatsapp_limit,
                 "last_activity": last.get(user.id),
                 "is_quiet": last.get(user.id) is None or last[user.id] < quiet_since,
             }

@@ -187,6 +187,7 @@ def dashboard():
                 call_target=config["DAILY_CALL_TARGET"],
                 cadre_weekly_target=config["CADRE_WEEKLY_TARGET"],
                 quiet_days=config["QUIET_DAYS"],
+                whatsapp_limit=installation().cadre_whatsapp_daily_limit,
             ),
             programs=panels.programs_and_channels(db.session, period),
             arrears=panels.arrears_by_district_with_change(db.session),
