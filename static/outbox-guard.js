@@ -8,7 +8,8 @@
   document.querySelectorAll("form[data-sign-out]").forEach((form) => {
     form.addEventListener("submit", (event) => {
       const entries = JSON.parse(localStorage.getItem("telecollect.outbox") || "[]");
-      const unsent = entries.filter((e) => !e.user || e.user === me).length;
+      // A WhatsApp tap (kind "wa") only feeds her counter: it waits on the phone without asking her anything.
+      const unsent = entries.filter((e) => e.kind !== "wa" && (!e.user || e.user === me)).length;
       if (unsent && !confirm(warning.replace("__N__", unsent))) event.preventDefault();
     });
   });

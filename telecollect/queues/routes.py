@@ -854,6 +854,7 @@ def _template_page(body: str):
         "kader": "Ani Lestari",
         "kelurahan": "Lagoa",
         "cabang": current_app.config["BRANCH_NAME"],
+        "va": "8888800012345678",
     }
     return render_template(
         "queues/template.html",
