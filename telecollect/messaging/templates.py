@@ -72,7 +72,7 @@ SMS_DEFAULTS = {
     "Tanya/stop: {kontak}. BPJS Kesehatan",
 }
 #: The defaults before issue 14 (payment details, one-way SMS): a stored body still equal to one of these was
-#: never edited, and takes the new default (migration 0020_templates_va); an edited one is left alone.
+#: never edited, and takes the new default (migration 0019_templates_va); an edited one is left alone.
 PREVIOUS_SMS_DEFAULTS = {
     "sms_due_reminder": "Yth. {nama}, iuran JKN-KIS jatuh tempo {jatuh_tempo}. Bayar melalui {kanal}. "
     "Abaikan jika sudah membayar. BPJS Kesehatan",

@@ -243,7 +243,7 @@ def test_the_templates_page_warns_when_a_kind_exceeds_one_segment(db, client, lo
 
 
 def _migration():
-    path = Path(__file__).resolve().parents[2] / "migrations/versions/0020_templates_va.py"
+    path = Path(__file__).resolve().parents[2] / "migrations/versions/0019_templates_va.py"
     spec = importlib.util.spec_from_file_location("migration_0020", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

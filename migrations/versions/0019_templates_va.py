@@ -7,16 +7,16 @@ GSM-7 segment. A stored row is replaced only while its body is still the previou
 supervisor's edit is never overwritten. The bodies are written out here (not imported) so that this revision
 keeps meaning what it meant when it was written.
 
-Revision ID: 0020_templates_va
-Revises: 0018_handouts
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-30 08:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_templates_va"
-down_revision = "0018_handouts"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
