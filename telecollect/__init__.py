@@ -102,6 +102,7 @@ def _import_models() -> None:
     import telecollect.queues.models
     import telecollect.regions.models
     import telecollect.reports.models
+    import telecollect.telephony.models
     import telecollect.throttle  # noqa: F401
 
 
