@@ -11,10 +11,11 @@ from telecollect.api.serializers import attempt_json, call_json, participant_jso
 from telecollect.api.validation import check_json
 from telecollect.audit import disclosure
 from telecollect.audit import services as audit
+from telecollect.auth.models import Role
 from telecollect.auth.scoping import scope_of
 from telecollect.contacts.services import find_recorded, parse_outcome
 from telecollect.db import now_utc
-from telecollect.errors import Conflict, NotFound, ServiceError, TooManyRequests, error_envelope
+from telecollect.errors import Conflict, Forbidden, NotFound, ServiceError, TooManyRequests, error_envelope
 from telecollect.extensions import db
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears, family_members, local_today, may_view
@@ -218,11 +219,13 @@ def place_call(item_id):
     if request.data:
         check_json("CallRequest")
     body = request.get_json(silent=True) if request.data else {}
+    if current_user.role != Role.telecollector:
+        raise Forbidden("forbidden")  # calls are placed on the call queue, by its telecollectors
+    now = now_utc()
+    item = item_for_user(db.session, current_user, item_id, to_work=True)
     backend = voice()
     if not backend.is_enabled:
         raise Conflict("voice_disabled")
-    now = now_utc()
-    item = item_for_user(db.session, current_user, item_id, to_work=True)
     call = calls.place_call(
         db.session,
         item,
