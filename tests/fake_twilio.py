@@ -152,10 +152,12 @@ class FakeTwilio:
     def voice_config(self, **extra) -> dict:
         """Settings that place calls through this fake (VOICE_BACKEND=twilio)."""
         return self.config(
-            VOICE_BACKEND="twilio",
-            TWILIO_VOICE_CALLER_ID="+62214301234",
-            PUBLIC_BASE_URL="https://telecollect.example.id",
-            **extra,
+            **{
+                "VOICE_BACKEND": "twilio",
+                "TWILIO_VOICE_CALLER_ID": "+62214301234",
+                "PUBLIC_BASE_URL": "https://telecollect.example.id",
+                **extra,
+            }
         )
 
     def answer(self, form: dict) -> tuple[int, dict]:
