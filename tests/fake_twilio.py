@@ -30,6 +30,7 @@ import contextlib
 import itertools
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -76,14 +77,20 @@ class Delivered:
     body: str
 
 
+#: Twilio gives up on a webhook after 15 seconds (error 11205).
+WEBHOOK_TIMEOUT = 15
+
+
 def http_deliver(url: str, form: dict, headers: dict) -> tuple[int, str]:
-    """POST the form to `url` over HTTP, as Twilio does."""
+    """POST the form to `url` over HTTP, as Twilio does; status 0 when no answer came within WEBHOOK_TIMEOUT."""
     request = urllib.request.Request(url, data=urlencode(form).encode(), headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as answer:
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
+    except (TimeoutError, urllib.error.URLError) as exc:
+        return 0, f"{type(exc).__name__}: {exc}"
 
 
 class FakeTwilio:
@@ -116,6 +123,8 @@ class FakeTwilio:
         self.deleted_recordings: list[str] = []
         self.recording_fetches: list[str] = []
         self.call_threads: list[threading.Thread] = []
+        #: When each create-call request arrived (time.perf_counter()), by the call id in its Url (benchmarks).
+        self.call_received_at: dict[str, float] = {}
         self._release = threading.Event()  # set by stop(): slow answers stop waiting
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -243,7 +252,9 @@ class FakeTwilio:
 
     def create_call(self, form: dict) -> tuple[int, dict]:
         """POST Calls.json: accept the call (or answer a scripted error), as Twilio's CallInstance."""
+        received = time.perf_counter()
         with self._lock:
+            self.call_received_at[parse_qs(urlsplit(form.get("Url", "")).query).get("call", [""])[0]] = received
             self.call_requests.append(form)
             scripted = self.script.pop(0) if self.script else None
             number = next(self._ids)
