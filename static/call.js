@@ -159,7 +159,7 @@
 
   function follow(id) {
     panel.dataset.callId = id;
-    const url = panel.dataset.statusUrl.replace(/\/0\/status$/, "/" + id + "/status");
+    const url = panel.dataset.statusUrl.replace(/\/0\/status\.json$/, "/" + id + "/status.json");
     const tick = () =>
       fetch(url, { headers: { Accept: "application/json" } })
         .then((r) => (r.ok ? r.json() : null))

@@ -443,10 +443,10 @@ ROWS: list[Row] = [
     ),
     Row("/calls", "GET", roles(200, *STAFF)),
     Row(
-        "/calls/<int:call_id>/status",
+        "/calls/<int:call_id>/status.json",
         "GET",
         {**roles(200, "telecollector"), TC_OTHER: 404},
-        path=lambda w: f"/calls/{w.call_id}/status",
+        path=lambda w: f"/calls/{w.call_id}/status.json",
     ),
     Row(
         "/calls/<int:call_id>/close",

@@ -24,6 +24,7 @@ from telecollect.security import roles_required
 from telecollect.telephony import queries
 from telecollect.telephony import services as telephony
 from telecollect.telephony.gateway import VoiceError
+from telecollect.telephony.labels import result_label
 from telecollect.telephony.models import Call
 
 bp = Blueprint("calls", __name__)
@@ -39,10 +40,11 @@ def index():
         calls=queries.calls_since(db.session, now - timedelta(hours=24)),
         now=now,
         grace=telephony.DISPOSITION_GRACE,
+        result_label=result_label,
     )
 
 
-@bp.route("/calls/<int:call_id>/status")
+@bp.route("/calls/<int:call_id>/status.json")
 @roles_required("telecollector")
 def status(call_id):
     """The agent desktop's view of her own call while it goes on (polled): no number in it, so nothing to audit."""
