@@ -220,11 +220,32 @@ def agent_follows_call(session, call: Call, state: AgentState, *, now: datetime)
         set_agent_state(session, call.user, state, now=now, call_id=call.id)
 
 
+def call_for_outcome(session, user: User, work_item_id: int) -> Call | None:
+    """The call an outcome `user` records now on this family completes: her connected call on it whose
+    outcome is owed, or her call on it still dialling or talking (she types while she talks)."""
+    return session.scalar(
+        select(Call)
+        .where(
+            Call.user_id == user.id,
+            Call.work_item_id == work_item_id,
+            or_(
+                Call.disposition == Disposition.pending,
+                (Call.status == CallStatus.dialling) & Call.dial_status.is_(None) & Call.attempt_id.is_(None),
+            ),
+        )
+        .order_by(Call.id.desc())
+        .limit(1)
+    )
+
+
 def complete_disposition(session, call: Call, attempt_id: int, *, now: datetime) -> None:
-    """The agent recorded the outcome her connected call owed: that attempt is the call's, and she is
+    """The agent recorded the outcome of this call: that attempt is the call's (the Dial action, arriving
+    after an outcome typed during the conversation, records no other), and after a connected call she is
     ready again."""
+    was_owed = call.disposition == Disposition.pending
     call.attempt_id, call.disposition = attempt_id, Disposition.recorded
-    agent_follows_call(session, call, AgentState.ready, now=now)
+    if was_owed:
+        agent_follows_call(session, call, AgentState.ready, now=now)
     session.flush()
 
 

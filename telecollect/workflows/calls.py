@@ -186,7 +186,11 @@ def dial_result(
     call.dial_status = dial_status[:16]
     user = call.user
     item = session.get(WorkItem, call.work_item_id)
-    if dial_status == "completed":
+    if call.attempt_id is not None:  # she recorded the outcome while the call went on: that is its attempt
+        if dial_status == "completed":
+            call.talk_seconds = max(0, _int(duration))
+        _agent_free(session, call, now)
+    elif dial_status == "completed":
         call.talk_seconds = max(0, _int(duration))
         call.disposition = Disposition.pending
         if item is not None:

@@ -257,11 +257,14 @@ def record_outcome(
         if first is not None:
             return Recorded(first, is_new=False)
     # Forced disposition: the outcome a connected call owes is hers to record, also after her lease ended.
-    owed = telephony.owed_call(session, user) if item.queue == QueueName.telecollect else None
-    owed = owed if owed is not None and owed.work_item_id == item.id else None
-    if owed is not None:
-        lifecycle.take(session, item, user, now, now + OWED_HOLD)
-        given.phone = given.phone or owed.phone  # the number the call dialled
+    # The call this outcome completes (one call, one attempt): her connected call on this family whose outcome
+    # is owed (forced disposition: hers to record, also after her lease ended), or her call still going on it
+    # (she types while she talks).
+    call = telephony.call_for_outcome(session, user, item.id) if item.queue == QueueName.telecollect else None
+    if call is not None:
+        if call.disposition is not None:
+            lifecycle.take(session, item, user, now, now + OWED_HOLD)
+        given.phone = given.phone or call.phone  # the number the call dialled
     lifecycle.check_holder(item, user, now)
     if given.contact_at is not None and item.created_at > given.contact_at:
         raise Conflict("outcome_before_listed")  # an entry made before this family was on anybody's list
@@ -273,8 +276,8 @@ def record_outcome(
         given.phone = next(iter(policy.contactable_phones(session, item.family.members, given.channel)), None)
     outside = _outside_policy(session, rules, item, given, contact_at, named=named)
     attempt = contacts.record_attempt(session, item, user, given, now, outside_policy=outside.code)
-    if owed is not None:
-        telephony.complete_disposition(session, owed, attempt.id, now=now)  # one call, one attempt
+    if call is not None:
+        telephony.complete_disposition(session, call, attempt.id, now=now)  # one call, one attempt
     if outside.code:
         audit.record(
             session, "contact.outside_policy", user=user, target=attempt, detail=f"{outside.code}: {outside.reason}"

@@ -325,3 +325,32 @@ def test_reading_a_call_shows_the_full_number_audited_and_only_to_its_agent(
     assert client.get(f"/api/v1/calls/{call_id}").status_code == 404
     switch(client, login, make_user("supervisor"))
     assert client.get(f"/api/v1/calls/{call_id}").status_code == 200
+
+
+def test_an_outcome_typed_during_the_call_is_that_calls_one_attempt(clock, db, client, voice_app, fake, desk):
+    """Agents type while they talk: the outcome saved before the Dial action arrives is the call's attempt,
+    and the Dial action (connected) then records no other and forces nothing."""
+    agent, item_id = desk()
+    call_id = place(client, item_id).get_json()["call"]["id"]
+    sid = next(iter(fake.calls))
+    base = "https://telecollect.example.id/twilio/voice"
+    fake.post(f"{base}/agent?call={call_id}", {"CallSid": sid, "CallStatus": "in-progress"})
+    fake.post(f"{base}/connect?call={call_id}", {"CallSid": sid, "Digits": "1"})
+    saved = client.post(
+        f"/queue/items/{item_id}/outcome",
+        data={"outcome": "cannot_pay", "channel": "phone", "csrf_token": csrf_of(client, item_id)},
+    )
+    assert saved.status_code == 302
+    fake.post(
+        f"{base}/dial-result?call={call_id}", {"CallSid": sid, "DialCallStatus": "completed", "DialCallDuration": "64"}
+    )
+    fake.post(f"{base}/status?call={call_id}", {"CallSid": sid, "CallStatus": "completed"})
+    [attempt] = attempts(db)
+    call = the_call(db, call_id)
+    assert (attempt.outcome, call.attempt_id, call.disposition, call.talk_seconds) == (
+        "cannot_pay",
+        attempt.id,
+        Disposition.recorded,
+        64,
+    )
+    assert agent_state(db, agent).state == AgentState.ready and item(db, item_id).attempts == 1
