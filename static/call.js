@@ -102,3 +102,106 @@
   // Shortcuts work from here on (a key pressed while the page was still loading did nothing).
   form.dataset.ready = "true";
 })();
+
+// Calls through the system (VOICE_BACKEND=twilio): a call button (or the P key, for the first number) asks
+// the server to place the call; the panel then follows it (polled) until its result is known. An
+// unanswered call is recorded by the server without typing (Next moves on); a connected one waits for
+// the outcome form.
+(function () {
+  const panel = document.getElementById("call-panel");
+  if (!panel) return;
+  const csrf = document.querySelector("meta[name=csrf-token]").content;
+  const text = panel.querySelector("[data-call-text]");
+  const next = panel.querySelector("[data-call-next]");
+  const buttons = Array.from(document.querySelectorAll("button[data-place-call]"));
+  const timer = document.getElementById("call-timer");
+  let polling = null;
+  let talkStarted = null;
+
+  function say(key, talk) {
+    const t = panel.dataset["t" + key.replace(/(^|[-_])(\w)/g, (_m, _s, c) => c.toUpperCase())];
+    if (t) text.textContent = t.replace("__TALK__", talk || "");
+    panel.dataset.state = key;
+  }
+
+  function minutes(s) {
+    return String(Math.floor(s / 60)).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  function show(call) {
+    buttons.forEach((b) => (b.disabled = true));
+    if (call.status === "failed") {
+      say("error");
+      text.textContent += call.error ? " " + call.error : "";
+      buttons.forEach((b) => (b.disabled = false));
+      return true;
+    }
+    if (call.dial_status) {
+      if (call.dial_status === "completed") {
+        if (call.disposition === "recorded") say("recorded");
+        else say("connected", minutes(call.talk_seconds || 0));
+        return true;
+      }
+      say(call.dial_status);
+      if (call.dial_status !== "canceled") next.hidden = false;
+      else buttons.forEach((b) => (b.disabled = false));
+      return true;
+    }
+    if (call.status === "ended") {
+      say("ended");
+      buttons.forEach((b) => (b.disabled = false));
+      return true;
+    }
+    if (call.status === "dialling" && talkStarted === null) talkStarted = Date.now();
+    say(call.status);
+    return false;
+  }
+
+  function follow(id) {
+    panel.dataset.callId = id;
+    const url = panel.dataset.statusUrl.replace(/\/0\/status\.json$/, "/" + id + "/status.json");
+    const tick = () =>
+      fetch(url, { headers: { Accept: "application/json" } })
+        .then((r) => (r.ok ? r.json() : null))
+        .then((call) => {
+          if (call && show(call)) {
+            clearInterval(polling);
+            polling = null;
+          }
+        });
+    tick();
+    polling = setInterval(tick, 1500);
+  }
+
+  function place(button) {
+    if (polling || button.disabled) return;
+    buttons.forEach((b) => (b.disabled = true));
+    button.classList.add("active");
+    say("requested");
+    if (timer) timer.classList.add("running");
+    fetch(panel.dataset.placeUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      body: JSON.stringify({ phone: button.dataset.phone }),
+    })
+      .then((r) => r.json().then((body) => ({ ok: r.ok, body })))
+      .then(({ ok, body }) => {
+        if (ok) return follow(body.call.id);
+        say("error");
+        text.textContent += " " + ((body.error && body.error.message) || "");
+        buttons.forEach((b) => (b.disabled = false));
+        button.classList.remove("active");
+      });
+  }
+
+  buttons.forEach((b) => b.addEventListener("click", () => place(b)));
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.key.toLowerCase() !== "p") return;
+    if (e.target.closest("input:not([type=radio]), select, textarea, [contenteditable]")) return;
+    if (buttons.length) {
+      e.preventDefault();
+      place(buttons[0]);
+    }
+  });
+  if (panel.dataset.callId) follow(panel.dataset.callId);
+})();

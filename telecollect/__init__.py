@@ -102,6 +102,7 @@ def _import_models() -> None:
     import telecollect.queues.models
     import telecollect.regions.models
     import telecollect.reports.models
+    import telecollect.telephony.models
     import telecollect.throttle  # noqa: F401
 
 
@@ -212,6 +213,8 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.policy.routes import bp as policy_bp
     from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
+    from telecollect.telephony.routes import bp as telephony_bp
+    from telecollect.telephony.webhooks import bp as twilio_voice_bp
 
     register_converters(app)  # before any rule is added: an id no column holds is 404, not a 500
     for blueprint in (
@@ -223,6 +226,8 @@ def register_blueprints(app: Flask) -> None:
         queue_bp,
         messaging_bp,
         twilio_bp,
+        twilio_voice_bp,
+        telephony_bp,
         reports_bp,
         letters_bp,
         api_bp,

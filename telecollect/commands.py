@@ -13,6 +13,7 @@ from telecollect.regions import cli as regions_cli  # noqa: F401  (adds `import 
 from telecollect.reports import cli as reports_cli  # noqa: F401  (adds `report …`)
 from telecollect.scheduler.cli import jobs_group, scheduler_group
 from telecollect.scheduler.housekeeping import retention_group
+from telecollect.telephony.cli import calls_group
 
 GROUPS = (
     import_group,
@@ -26,6 +27,7 @@ GROUPS = (
     scheduler_group,
     jobs_group,
     retention_group,
+    calls_group,
 )
 
 

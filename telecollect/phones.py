@@ -166,3 +166,30 @@ def mask_phone(e164: str | None) -> str:
 def wa_digits(e164: str) -> str:
     """wa.me links take the number without the plus sign."""
     return e164.lstrip("+")
+
+
+#: A SIP address Twilio can ring: sip:user@host, with an optional port and ;parameters (transport=tls).
+_SIP_URI = re.compile(r"sips?:[A-Za-z0-9._~%!$&'()*+,;=-]+@[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:;[A-Za-z0-9=._-]+)*")
+
+
+def normalize_agent_phone(raw: object) -> str:
+    """The phone Twilio rings for a telecollector: any valid Indonesian number (desk line or mobile,
+    written as people write it) in E.164, or a `sip:` URI kept as written. Raises `InvalidPhone`
+    ("agent_phone_invalid") otherwise: a number abroad would be a toll bill, not an agent."""
+    written = str(raw or "").strip()
+    if written.lower().startswith(("sip:", "sips:")):
+        if len(written) > 120 or not _SIP_URI.fullmatch(written):
+            raise InvalidPhone("agent_phone_invalid")
+        return written
+    digits = _SEPARATORS.sub("", written)
+    if not _WRITTEN_NUMBER.fullmatch(written) or not digits:
+        raise InvalidPhone("agent_phone_invalid")
+    if digits.startswith("62"):
+        digits = "+" + digits
+    try:
+        number = phonenumbers.parse(digits, "ID")
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone("agent_phone_invalid") from None
+    if number.country_code != 62 or not phonenumbers.is_valid_number(number):
+        raise InvalidPhone("agent_phone_invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

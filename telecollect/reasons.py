@@ -228,6 +228,29 @@ REASONS = {
     # -- issue 14, items 5, 6 and 8 (templates with the virtual account, cadre WhatsApp counters)
     "sms_not_family_number": _l("A family's message goes only to a number registered on that family."),
     "client_ref_required": _l("The entry has no reference: send it again from the app."),
+    # -- issue 15, telephony (calls through Twilio Voice, agents' phones and states)
+    "pause_reason_unknown": _l("Choose a reason for the pause."),
+    "pause_reason_not_paused": _l("Only a pause has a reason."),
+    "agent_phone_invalid": _l(
+        "The phone for calls must be an Indonesian number (such as +6221… or +62812…) or a sip: address."
+    ),
+    "agent_phone_missing": _l("You have no phone for calls yet: ask an admin to set it on your user page."),
+    "voice_disabled": _l("Calls through the system are not switched on: dial the number by hand."),
+    "call_phone_not_in_family": _l("That number is not one of this family's numbers."),
+    "call_phone_invalid": _l("That number is marked invalid."),
+    "call_phone_opted_out": _l("That number asked not to be called."),
+    "call_no_phone": _l("This family has no number that may be called."),
+    "call_not_now": _l("This family may not be called now: %(reason)s."),
+    "call_in_progress": _l("A call of yours is still in progress: finish it first."),
+    "outcome_owed": _l("Record the outcome of your connected call first (family %(family)s)."),
+    "call_twilio_refused": _l("Twilio refused the call (error %(code)s): %(message)s"),
+    "call_twilio_unreachable": _l("Twilio could not be reached, so the call was not placed. Try again."),
+    "call_twilio_unknown": _l("Twilio did not answer in time: the call may ring all the same. Wait a minute."),
+    "call_not_closable": _l(
+        "Only a connected call whose outcome is missing can be closed, %(minutes)s minutes after it was answered."
+    ),
+    "call_outcome_other_call": _l("This outcome belongs to another family's call."),
+    "recording_missing": _l("This call has no recording, or it was deleted."),
 }
 
 

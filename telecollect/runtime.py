@@ -14,6 +14,7 @@ from telecollect.messaging.gateways import gateway_from_config
 from telecollect.policy.models import ContactSetting
 from telecollect.policy.rules import ContactRules
 from telecollect.policy.services import RULES_KEY
+from telecollect.telephony.gateway import voice_from_config
 
 _KEY = "telecollect.runtime"
 
@@ -24,7 +25,13 @@ def register_queue_settings(app) -> None:
         "retry_delays": parse_retry_delays(app.config["RETRY_DELAYS"]),
         "lease": timedelta(minutes=app.config["QUEUE_LEASE_MINUTES"]),
         "sms_gateway": gateway_from_config(app.config),
+        "voice": voice_from_config(app.config),
     }
+
+
+def voice():
+    """The voice backend (NoVoice when VOICE_BACKEND=none)."""
+    return current_app.extensions[_KEY]["voice"]
 
 
 def sms_gateway():

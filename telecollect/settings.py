@@ -197,6 +197,17 @@ def load_config(instance_path: Path | None = None) -> dict:
         "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL", ""),
         "TWILIO_TIMEOUT_SECONDS": _int("TWILIO_TIMEOUT_SECONDS", 10),
         "SMS_BATCH_SIZE": _int("SMS_BATCH_SIZE", 100),
+        # Telephony (telecollect.telephony): "none" keeps the desktop's tel: links; "twilio" places calls
+        # through Twilio Voice (same account and API host as SMS).
+        "VOICE_BACKEND": os.environ.get("VOICE_BACKEND", "none"),
+        #: The number Twilio calls from (both legs): a Twilio number or a verified caller ID (the branch's line).
+        "TWILIO_VOICE_CALLER_ID": os.environ.get("TWILIO_VOICE_CALLER_ID", ""),
+        #: Seconds the participant's phone rings before the attempt is "no answer".
+        "VOICE_DIAL_TIMEOUT": _int("VOICE_DIAL_TIMEOUT", 30),
+        #: Record connected calls (a notice is played to the participant first); off by default.
+        "RECORD_CALLS": _bool("RECORD_CALLS", False),
+        #: Days after which recordings are deleted at Twilio (`flask calls purge-recordings`, the daily job).
+        "RECORDING_DAYS": _int("RECORDING_DAYS", 30),
         # Supervisor reports (telecollect.reports).
         "CADRE_WEEKLY_TARGET": _int("CADRE_WEEKLY_TARGET", 10),
         "QUIET_DAYS": _int("QUIET_DAYS", 3),

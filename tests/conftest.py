@@ -30,7 +30,7 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ENGINES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 PASSWORD = "rahasia-123"
 #: Reference data the migrations or setup load once; kept between tests.
-REFERENCE_TABLES = {"provinces", "relief_programs"}
+REFERENCE_TABLES = {"provinces", "relief_programs", "pause_reasons"}
 
 
 def pytest_configure(config):

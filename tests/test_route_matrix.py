@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -31,6 +31,7 @@ from telecollect.participants.models import Participant
 from telecollect.programs.models import InstallmentPlan
 from telecollect.queues.models import CadreWhatsappOpen, QueueName, WorkItem
 from telecollect.runtime import contact_rules, lease
+from telecollect.telephony.models import Call, CallStatus
 from telecollect.workflows import queue_work
 from tests.conftest import csrf_token
 from tests.helpers import csv_bytes, row, run_import
@@ -78,6 +79,7 @@ class World:
     cadre_item: int  #: a cadre-queue item in Kec. Koja assigned to CADRE
     run_id: int  #: an import run with a rejects file
     message_id: int  #: an SMS in the outbox
+    call_id: int  #: TC's call on tc_item, an hour old, the line busy (closing it is refused: nothing owed)
 
 
 @dataclass
@@ -142,6 +144,10 @@ def whatsapp_opens():
     return select(func.count()).select_from(CadreWhatsappOpen)
 
 
+def calls():
+    return select(func.count()).select_from(Call)
+
+
 def heard_numbers():
     return select(func.count()).select_from(Participant).where(Participant.phone2 == "+6281399990001")
 
@@ -164,6 +170,18 @@ ROWS: list[Row] = [
     # Twilio's webhooks answer by signature alone: nobody here signs as Twilio.
     Row("/twilio/sms/status", "POST", everyone(403), data={"MessageSid": "SM1", "MessageStatus": "delivered"}),
     Row("/twilio/sms/inbound", "POST", everyone(403), data={"From": "+6281200000001", "Body": "STOP"}),
+    # issue 15: Twilio Voice's TwiML and callbacks, by signature alone too.
+    *(
+        Row(
+            f"/twilio/voice/{name}",
+            "POST",
+            everyone(403),
+            path=lambda w, name=name: f"/twilio/voice/{name}?call={w.call_id}",
+            data={"CallSid": "CA1", "CallStatus": "completed", "Digits": "1", "DialCallStatus": "busy"},
+            nothing_written=calls,
+        )
+        for name in ("agent", "connect", "notice", "dial-result", "status", "recording")
+    ),
     # -- any signed-in user
     Row("/logout", "POST", signed_in(302)),
     Row("/holidays", "GET", signed_in(200)),
@@ -421,6 +439,41 @@ ROWS: list[Row] = [
         item="cadre_item",
         json={"reason": "wrong_time"},
     ),
+    # issue 15: calls (VOICE_BACKEND=none here: the holder is told calls are off; tests/telephony places them)
+    Row(
+        "/api/v1/work-items/<int:item_id>/call",
+        "POST",
+        {**api(409, "telecollector", anon=API_ANON_WRITE), TC_OTHER: 409},
+        variant="call queue",
+        item="tc_item",
+        nothing_written=calls,
+    ),
+    Row(
+        "/api/v1/calls/<int:call_id>",
+        "GET",
+        {**api(200, *STAFF, "telecollector"), TC_OTHER: 404, CADRE: 404, CADRE_OUTSIDE: 404},
+        path=lambda w: f"/api/v1/calls/{w.call_id}",
+        absent={TC_OTHER: ("+6281200000001",), CADRE: ("+6281200000001",)},
+    ),
+    Row("/calls", "GET", roles(200, *STAFF)),
+    Row(
+        "/calls/<int:call_id>/status.json",
+        "GET",
+        {**roles(200, "telecollector"), TC_OTHER: 404},
+        path=lambda w: f"/calls/{w.call_id}/status.json",
+    ),
+    Row(
+        "/calls/<int:call_id>/close",
+        "POST",
+        roles(302, *STAFF),
+        path=lambda w: f"/calls/{w.call_id}/close",
+    ),
+    Row(
+        "/calls/<int:call_id>/recording",
+        "GET",
+        roles(404, *STAFF),
+        path=lambda w: f"/calls/{w.call_id}/recording",
+    ),
     # -- the rest of the API
     Row("/api/v1/me", "GET", api(200, *ALL_ROLES)),
     Row(
@@ -539,8 +592,24 @@ def build_world(db, make_user) -> World:
         members=[member],
         timezone="WIB",
     )
+    call = Call(
+        user_id=users[TC].id,
+        work_item_id=held.id,
+        family_id=held.family_id,
+        participant_id=member.id,
+        phone=member.phone,
+        agent_phone="+6281299990001",
+        twilio_sid="CA" + "7" * 32,
+        status=CallStatus.ended,
+        dial_status="busy",
+        started_at=NOW - timedelta(hours=1),
+        ended_at=NOW - timedelta(hours=1),
+    )
+    db.session.add(call)
     db.session.commit()
-    return World(users=users, tc_item=held.id, cadre_item=cadre_item.id, run_id=run.id, message_id=message_id)
+    return World(
+        users=users, tc_item=held.id, cadre_item=cadre_item.id, run_id=run.id, message_id=message_id, call_id=call.id
+    )
 
 
 def _check(expected, response) -> bool:

@@ -21,5 +21,10 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=256)])
     timezone = SelectField(_l("Time zone"), choices=ZONE_CHOICES, default="WIB")
     daily_call_target = IntegerField(_l("Daily call target"), validators=[Optional(), NumberRange(1, 1000)])
+    agent_phone = StringField(
+        _l("Phone for calls"),
+        description=_l("The desk line, mobile or sip: address the system rings when this telecollector calls."),
+        validators=[Optional(), Length(max=120)],
+    )
     is_active = BooleanField(_l("Active"), default=True)
     areas = SelectMultipleField(_l("Cadre areas"), choices=[], validate_choice=True)

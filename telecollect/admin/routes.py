@@ -97,6 +97,7 @@ def _profile(form: UserForm) -> dict:
         "timezone": form.timezone.data,
         "daily_call_target": form.daily_call_target.data,
         "areas": areas_by_id(db.session, form.areas.data),
+        "agent_phone": (form.agent_phone.data or "").strip(),
     }
 
 

@@ -121,6 +121,7 @@ def _path_parameter(name: str, schema: dict, description: str) -> dict:
 ITEM_ID = _path_parameter(
     "item_id", _integer(minimum=0, maximum=MAX_ID), "The work item's id (a larger number is 404)."
 )
+CALL_ID = _path_parameter("call_id", _integer(minimum=0, maximum=MAX_ID), "The call's id (a larger number is 404).")
 CARD_NO = _path_parameter("card_no", _string(pattern=r"^\d{13}$"), "JKN card number (13 digits, leading zeros kept).")
 
 
@@ -364,6 +365,39 @@ def _rehab_quote_schema() -> dict:
     )
 
 
+def _call_schema() -> dict:
+    return _object(
+        {
+            "id": _integer(),
+            "work_item_id": _integer(),
+            "status": _enum(
+                ("requested", "placed", "agent_answered", "dialling", "ended", "failed"),
+                "Only moves forward: requested (not yet sent to Twilio), placed (the agent's phone rings), "
+                "agent_answered, dialling (she pressed 1), ended, failed (Twilio refused or was not reached).",
+            ),
+            "twilio_sid": _nullable(_string()),
+            "phone": _string("The participant's number dialled, in full (the showing is audited)."),
+            "agent_leg_status": _nullable(_string("Twilio's final status of the agent's own leg.")),
+            "dial_status": _nullable(
+                _string("The participant's leg (DialCallStatus): completed, busy, no-answer, failed, canceled.")
+            ),
+            "talk_seconds": _nullable(_integer("Talk time of a connected call.", minimum=0)),
+            "disposition": _nullable(
+                _enum(
+                    ("pending", "recorded", "not_recorded"),
+                    "A connected call's outcome: pending until the agent records it (she is given no other family).",
+                )
+            ),
+            "outcome": _nullable(_string("The outcome code of the attempt this call recorded, once there is one.")),
+            "started_at": _string(format="date-time"),
+            "answered_at": _datetime("When the agent's leg answered."),
+            "ended_at": _datetime(),
+            "is_recorded": _boolean(),
+            "recording_seconds": _nullable(_integer(minimum=0)),
+        }
+    )
+
+
 def _components(role: Role | None) -> dict:
     return {
         "schemas": {
@@ -379,6 +413,17 @@ def _components(role: Role | None) -> dict:
                 }
             ),
             "Error": _error_schema(),
+            "CallRequest": _object(
+                {
+                    "phone": _string(
+                        "One of the leased family's own numbers (E.164 or as written); left out: the best one. "
+                        "Any other number is refused: the server dials only the family's numbers.",
+                        maxLength=40,
+                    )
+                },
+                optional=("phone",),
+            ),
+            "Call": _call_schema(),
             "Participant": _participant_schema(),
             "RehabQuote": _rehab_quote_schema(),
         },
@@ -540,6 +585,42 @@ def _paths() -> dict:
                     400: BAD_REQUEST_BODY,
                     409: "Only the holder of the live claim skips (codes `outcome_not_claimed`, "
                     "`outcome_claimed_by_other`, `outcome_lease_lapsed`).",
+                },
+            )
+        },
+        "/work-items/{item_id}/call": {
+            "post": _operation(
+                "placeCall",
+                "Panggil: Twilio rings the caller's own phone, then (when she presses 1) dials the family's number. "
+                "Re-checked now: the caller holds the family's live claim, the number is the family's own, not "
+                "invalid nor opted out, and the contact policy (hours, day, holidays, caps) allows a call.",
+                {201: _response("The call, placed at Twilio.", _object({"call": _ref("Call")}))},
+                parameters=(ITEM_ID,),
+                body=_ref("CallRequest"),
+                errors={
+                    **WORK_ERRORS,
+                    409: "Refused, with the reason in Bahasa Indonesia: calls are off (`voice_disabled`), the caller "
+                    "has no phone for calls (`agent_phone_missing`), owes a connected call's outcome "
+                    "(`outcome_owed`) or has a call going (`call_in_progress`), does not hold the family "
+                    "(`outcome_not_claimed`, `outcome_claimed_by_other`, `outcome_lease_lapsed`), the number is "
+                    "not the family's, invalid or opted out (`call_phone_not_in_family`, `call_phone_invalid`, "
+                    "`call_phone_opted_out`, `call_no_phone`), or not now (`call_not_now`).",
+                    502: "Twilio refused the call, or could not be reached (`call_twilio_refused`, "
+                    "`call_twilio_unreachable`); nothing rings.",
+                    504: "Twilio did not answer in time (`call_twilio_unknown`): the phone may ring all the same.",
+                },
+            )
+        },
+        "/calls/{call_id}": {
+            "get": _operation(
+                "getCall",
+                "One call: its status, the participant's leg, talk time and the outcome recorded.",
+                {200: _response("The call.", _object({"call": _ref("Call")}))},
+                parameters=(CALL_ID,),
+                errors={
+                    401: UNAUTHORIZED,
+                    404: "No such call, or another agent's (supervisors and admins see every call).",
+                    429: TOO_MANY_READS,
                 },
             )
         },

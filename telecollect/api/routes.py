@@ -7,23 +7,27 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from telecollect.api.openapi import openapi_document
-from telecollect.api.serializers import attempt_json, participant_json, shown_phone, work_item_json
+from telecollect.api.serializers import attempt_json, call_json, participant_json, shown_phone, work_item_json
 from telecollect.api.validation import check_json
 from telecollect.audit import disclosure
 from telecollect.audit import services as audit
+from telecollect.auth.models import Role
 from telecollect.auth.scoping import scope_of
 from telecollect.contacts.services import find_recorded, parse_outcome
 from telecollect.db import now_utc
-from telecollect.errors import NotFound, ServiceError, TooManyRequests, error_envelope
+from telecollect.errors import Conflict, Forbidden, NotFound, ServiceError, TooManyRequests, error_envelope
 from telecollect.extensions import db
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears, family_members, local_today, may_view
 from telecollect.programs.rules import rehab_quote
 from telecollect.queues import lifecycle
 from telecollect.queues.queries import item_for_user
-from telecollect.runtime import contact_rules, lease, retry_delays
+from telecollect.runtime import contact_rules, lease, retry_delays, voice
 from telecollect.settings import installation
-from telecollect.workflows import queue_work
+from telecollect.telephony import services as telephony
+from telecollect.telephony.gateway import VoiceError, VoiceOutcomeUnknown
+from telecollect.telephony.models import Call
+from telecollect.workflows import calls, queue_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -178,6 +182,7 @@ def renew(item_id):
 def release(item_id):
     """Give the claimed item back without an outcome."""
     item = item_for_user(db.session, current_user, item_id, to_work=True)
+    queue_work.check_nothing_owed(db.session, current_user)  # a connected call's outcome first
     lifecycle.release(item, current_user)
     body = {"work_item": _shown_work_item(item, now_utc(), via="release")}
     return jsonify(body)
@@ -204,6 +209,79 @@ def skip(item_id):
         claim_next=False,
     )
     return jsonify({"work_item": _shown_work_item(item, now, via="skip")})
+
+
+@bp.route("/work-items/<int:item_id>/call", methods=["POST"])
+@api_login_required
+def place_call(item_id):
+    """Panggil: the re-checks and the call row, committed; then Twilio is asked (nothing leaves before the
+    commit, so this view commits itself, and commits again what Twilio answered: an error answer keeps it)."""
+    if request.data:
+        check_json("CallRequest")
+    body = request.get_json(silent=True) if request.data else {}
+    if current_user.role != Role.telecollector:
+        raise Forbidden("forbidden")  # calls are placed on the call queue, by its telecollectors
+    now = now_utc()
+    item = item_for_user(db.session, current_user, item_id, to_work=True)
+    backend = voice()
+    if not backend.is_enabled:
+        raise Conflict("voice_disabled")
+    call = calls.place_call(
+        db.session,
+        item,
+        current_user,
+        phone=(body or {}).get("phone"),
+        rules=contact_rules(),
+        lease=lease(),
+        record_calls=backend.record_calls,
+        now=now,
+    )
+    call_id, agent_phone = call.id, call.agent_phone
+    db.session.commit()
+    try:
+        placed = backend.place(call_id, agent_phone)
+    except VoiceError as exc:
+        call = telephony.call_for_update(db.session, call_id)
+        calls.mark_failed(db.session, call, exc, now=now_utc())
+        db.session.commit()
+        if exc.code is not None:
+            error = ServiceError("call_twilio_refused", code=exc.code, message=exc.message)
+        else:
+            error = ServiceError("call_twilio_unreachable")
+        return jsonify(error.to_json()), 502
+    except VoiceOutcomeUnknown as exc:
+        call = telephony.call_for_update(db.session, call_id)
+        calls.mark_unknown(db.session, call, str(exc))
+        db.session.commit()
+        return jsonify(ServiceError("call_twilio_unknown").to_json()), 504
+    call = telephony.call_for_update(db.session, call_id)
+    calls.mark_placed(db.session, call, placed)
+    return jsonify({"call": _shown_call(call, via="place")}), 201
+
+
+@bp.route("/calls/<int:call_id>")
+@api_login_required
+def get_call(call_id):
+    """One call (its agent's, or any for supervisors and admins); the full number shown is audited."""
+    disclosure.check_read(db.session, current_user, f"call:{call_id}", now_utc())
+    found = db.session.get(Call, call_id)
+    if found is None or not (current_user.is_privileged or found.user_id == current_user.id):
+        raise NotFound("not_found")
+    return jsonify({"call": _shown_call(found, via="read")})
+
+
+def _shown_call(call: Call, *, via: str) -> dict:
+    """The call as JSON with the number dialled in full: one audit event naming whose number it is."""
+    member = call.participant
+    disclosure.record_shown(
+        db.session,
+        current_user,
+        "call.view",
+        [member.card_no] if member is not None else [f"family {call.family_id}"],
+        via=f"api call {via}",
+        target=call,
+    )
+    return call_json(call)
 
 
 @bp.route("/openapi.json")

@@ -105,3 +105,24 @@ def attempt_json(attempt) -> dict:
 
 def _iso(moment):
     return moment.isoformat() if moment else None
+
+
+def call_json(call) -> dict:
+    """A call placed through Twilio Voice, with the number dialled in full (the caller audits the showing)."""
+    return {
+        "id": call.id,
+        "work_item_id": call.work_item_id,
+        "status": call.status.value,
+        "twilio_sid": call.twilio_sid,
+        "phone": call.phone,
+        "agent_leg_status": call.agent_leg_status,
+        "dial_status": call.dial_status,
+        "talk_seconds": call.talk_seconds,
+        "disposition": call.disposition.value if call.disposition else None,
+        "outcome": str(call.attempt.outcome) if call.attempt is not None else None,
+        "started_at": _iso(call.started_at),
+        "answered_at": _iso(call.answered_at),
+        "ended_at": _iso(call.ended_at),
+        "is_recorded": call.is_recorded,
+        "recording_seconds": call.recording_seconds,
+    }

@@ -15,6 +15,7 @@ from telecollect.auth.services import (
     issue_token,
     revoke_token,
     revoke_tokens_of,
+    set_agent_phone,
     tokens_of,
 )
 from telecollect.cli import fail
@@ -33,8 +34,9 @@ users_group = AppGroup("users", help="Manage staff accounts.")
     "--area", "areas", multiple=True, help="Cadre area: kecamatan or kelurahan name or Kemendagri code. Repeatable."
 )
 @click.option("--timezone", default="WIB", type=click.Choice(["WIB", "WITA", "WIT"]))
+@click.option("--phone", "agent_phone", help="The phone the system rings when this telecollector calls (+62… or sip:).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
-def create(username, role, name, areas, timezone, password_stdin):
+def create(username, role, name, areas, timezone, agent_phone, password_stdin):
     """Create an account."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -49,6 +51,7 @@ def create(username, role, name, areas, timezone, password_stdin):
             password=password,
             areas=areas_named(db.session, list(areas)),
             timezone=timezone,
+            agent_phone=agent_phone,
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -56,6 +59,22 @@ def create(username, role, name, areas, timezone, password_stdin):
     db.session.commit()
     area_text = f" areas: {', '.join(a.label for a in user.areas)}" if user.areas else ""
     click.echo(f"Created {user.username} ({user.role.value}).{area_text}")
+
+
+@users_group.command("set-phone")
+@click.argument("username")
+@click.argument("number")
+def set_phone(username, number):
+    """Set the phone the system rings when USERNAME places a call: an Indonesian number or a sip: URI
+    ("" clears it)."""
+    user = _user(username)
+    try:
+        set_agent_phone(db.session, user, number)
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(exc.message)
+    db.session.commit()
+    click.echo(f"{user.username}: {user.agent_phone or '-'}")
 
 
 @users_group.command("token")

@@ -36,6 +36,9 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(4), default="WIB", server_default="WIB", nullable=False)
     #: Calls a day this telecollector aims for; empty means the branch default.
     daily_call_target: Mapped[int | None] = mapped_column(nullable=True)
+    #: The phone Twilio rings for this telecollector when she places a call: an Indonesian number in
+    #: E.164 (desk line or mobile) or a sip: URI (telecollect.telephony.agent_phones validates it).
+    agent_phone: Mapped[str | None] = mapped_column(String(120), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: Raised to end every session of this user (sign-out, a new password): a session signed in under

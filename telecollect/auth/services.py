@@ -17,6 +17,7 @@ from telecollect.audit import services as audit
 from telecollect.auth.models import ApiToken, LoginAttempt, Role, User, UserArea
 from telecollect.errors import ServiceError
 from telecollect.formatting import ZONES
+from telecollect.phones import InvalidPhone, mask_phone, normalize_agent_phone
 from telecollect.regions.models import District, Village
 from telecollect.regions.names import leading_kind, name_key
 from telecollect.throttle import ThrottleHit
@@ -36,10 +37,12 @@ def create_user(
     timezone: str = "WIB",
     daily_call_target: int | None = None,
     is_active: bool = True,
+    agent_phone: str | None = None,
     actor=None,
 ) -> User:
     """Create an account. Raises `ServiceError` on a bad or taken username,
-    unknown role or zone, short password, or areas given to a non-cadre."""
+    unknown role or zone, short password, areas given to a non-cadre, or a phone for calls that is
+    neither an Indonesian number nor a sip: address (`phones.normalize_agent_phone`)."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise ServiceError("bad_username", "username")
@@ -54,6 +57,7 @@ def create_user(
         daily_call_target=daily_call_target,
         is_active=is_active,
         areas=list(areas),
+        agent_phone=_agent_phone(agent_phone),
     )
     _check_areas_fit_role(user)
     session.add(user)
@@ -74,8 +78,11 @@ def update_user(
     areas: list[UserArea],
     password: str | None,
     actor,
+    agent_phone: str | None = None,
 ) -> User:
-    """Change an account; an empty `password` keeps the current one."""
+    """Change an account; an empty `password` keeps the current one; `agent_phone` None keeps it, "" clears it."""
+    if agent_phone is not None:
+        user.agent_phone = _agent_phone(agent_phone)
     user.name = name.strip() or user.username
     user.role = _role(role)
     user.is_active = is_active
@@ -91,6 +98,25 @@ def update_user(
         session, "user.update", user=actor, target=user, detail=f"role={user.role.value} active={user.is_active}"
     )
     return user
+
+
+def set_agent_phone(session, user: User, phone: str | None, *, actor=None) -> User:
+    """The phone Twilio rings for `user` when she places a call (an Indonesian number or a sip: URI;
+    empty clears it). Raises `ServiceError("agent_phone_invalid", "agent_phone")`. Audited, masked."""
+    user.agent_phone = _agent_phone(phone)
+    session.flush()
+    shown = mask_phone(user.agent_phone) if user.agent_phone and user.agent_phone.startswith("+") else user.agent_phone
+    audit.record(session, "user.agent_phone", user=actor, target=user, detail=shown or "-")
+    return user
+
+
+def _agent_phone(phone: str | None) -> str | None:
+    if phone is None or not str(phone).strip():
+        return None
+    try:
+        return normalize_agent_phone(phone)
+    except InvalidPhone as exc:
+        raise ServiceError.of(exc, "agent_phone") from None
 
 
 def areas_named(session, specs: list[str]) -> list[UserArea]:

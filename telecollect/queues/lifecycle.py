@@ -174,6 +174,20 @@ def renew(item: WorkItem, user: User, lease: timedelta, now: datetime) -> WorkIt
     return item
 
 
+def keep_held(session, item: WorkItem, user: User, now: datetime, lease_until: datetime) -> bool:
+    """Extend `user`'s live claim on this item to `lease_until`, in one conditional UPDATE: False (and nothing
+    written) when the claim lapsed or someone else took the family meanwhile (a call is placed only by the
+    holder, even when another agent claims at the same moment)."""
+    kept = session.execute(
+        update(WorkItem)
+        .where(WorkItem.id == item.id, _LIVE, WorkItem.claimed_by_id == user.id, WorkItem.lease_expires_at > now)
+        .values(lease_expires_at=lease_until)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(item)
+    return bool(kept)
+
+
 def check_holder(item: WorkItem, user: User, now: datetime) -> None:
     """Only the holder of a live claim records on a call-queue family (an outcome, a REHAB plan).
 

@@ -58,9 +58,10 @@ from telecollect.queues.queries import (
 )
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
-from telecollect.runtime import contact_rules, lease, retry_delays
+from telecollect.runtime import contact_rules, lease, retry_delays, voice
 from telecollect.security import roles_required
 from telecollect.settings import installation
+from telecollect.telephony import queries as telephony_queries
 from telecollect.workflows import queue_work
 
 bp = Blueprint("queue", __name__)
@@ -73,7 +74,9 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 def home():
     """The telecollector's start: today's counters and the Next button."""
     now = now_utc()
-    held = queues.current_claim(db.session, current_user, now)
+    held = queue_work.owed_family(db.session, current_user, lease=lease(), now=now) or queues.current_claim(
+        db.session, current_user, now
+    )
     if held is not None:
         return redirect(url_for("queue.item", item_id=held.id))
     return render_template(
@@ -150,6 +153,8 @@ def item(item_id):
         plan=active_plan(db.session, work.family_id),
         sms=messages_for_family(db.session, work.family_id),
         renew_seconds=max(60, int(lease().total_seconds() // 3)),
+        voice_calls=voice().is_enabled and current_user.role == Role.telecollector,
+        live_call=telephony_queries.live_call_on(db.session, current_user, work.id, now),
         **_counters(now),
     )
 

@@ -16,6 +16,7 @@ from telecollect.messaging.reminders import plan_reminders
 from telecollect.queues import lifecycle
 from telecollect.runtime import contact_rules, sms_gateway
 from telecollect.settings import installation
+from telecollect.telephony.cli import CALL_JOBS
 from telecollect.workflows.settlement import settle
 
 
@@ -65,4 +66,5 @@ JOBS = (
     ("dispatch_sms", dispatch_sms, 30),
     ("release_expired_claims", release_expired_claims, 300),
     ("return_follow_ups", return_follow_ups, 300),
+    *CALL_JOBS,
 )

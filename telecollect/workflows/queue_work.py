@@ -24,6 +24,7 @@ from telecollect.queues import services as queues
 from telecollect.queues.models import CloseReason, QueueName, WorkItem
 from telecollect.queues.queries import attach_family
 from telecollect.settings import Settings
+from telecollect.telephony import services as telephony
 
 #: How many refused candidates a claim skips before answering "nothing now".
 MAX_CLAIM_TRIES = 25
@@ -45,6 +46,9 @@ def claim(
     The pick-and-claim is one statement, safe with many claimers at once (`lifecycle.claim_one`). An item
     the policy refuses (a cap reached, no usable number) is rescheduled or closed and the next one is tried.
     """
+    owed = owed_family(session, user, lease=lease, now=now)
+    if owed is not None:
+        return owed  # forced disposition: the connected call's outcome first
     queue = queues.queue_for(user)
     zones = policy.zones_open(session, rules, now)
     if not zones:
@@ -115,6 +119,7 @@ def skip(
     queue in its kelurahan → the next family claimed (None: nobody may be contacted now)."""
     if reason not in SKIP_REASONS:
         raise ServiceError("skip_reason_unknown", "reason")
+    check_nothing_owed(session, user)
     lifecycle.check_holder(item, user, now)
     lifecycle.skip(item, user, not_before=now + SKIP_REASONS[reason])
     audit.record(session, SKIP_ACTION, user=user, target=item, detail=reason)
@@ -126,6 +131,30 @@ def skip(
 
 #: The audit action of a skip; its detail is the reason code.
 SKIP_ACTION = "work_item.skip"
+#: How long a family whose call's outcome is owed is held again for the agent when she comes back to it.
+OWED_HOLD = timedelta(minutes=1)
+
+
+def owed_family(session: Session, user: User, *, lease: timedelta, now: datetime) -> WorkItem | None:
+    """Forced disposition: the family whose connected call's outcome `user` owes, held for her again if it is
+    free (her lease may have ended meanwhile); None when she owes nothing. Next, claims and the queue's start
+    page bring her back to it until she records the outcome (or a supervisor closes it as not recorded)."""
+    owed = telephony.owed_call(session, user)
+    if owed is None:
+        return None
+    item = session.get(WorkItem, owed.work_item_id)
+    if item is not None:
+        lifecycle.take(session, item, user, now, now + lease)
+        attach_family(session, item)
+    return item
+
+
+def check_nothing_owed(session: Session, user: User, item: WorkItem | None = None) -> None:
+    """A skip, a release or another family while a connected call's outcome is owed is refused
+    (`Conflict("outcome_owed")`); `item`: the family being opened, allowed when it is the owed one."""
+    owed = telephony.owed_call(session, user)
+    if owed is not None and (item is None or owed.work_item_id != item.id):
+        raise Conflict("outcome_owed", family=owed.family_id)
 
 
 def open_cadre_visit(session: Session, item: WorkItem, now: datetime) -> WorkItem | None:
@@ -163,6 +192,7 @@ def work_family(
     )
     if not decision.allowed:
         raise ServiceError("work_not_now", "item", reason=decision.reason or "")
+    check_nothing_owed(session, user, item)
     if not lifecycle.take(session, item, user, now, now + lease):
         raise Conflict("outcome_claimed_by_other")
     return item
@@ -226,6 +256,15 @@ def record_outcome(
         first = contacts.find_recorded(session, user, given.client_ref)
         if first is not None:
             return Recorded(first, is_new=False)
+    # Forced disposition: the outcome a connected call owes is hers to record, also after her lease ended.
+    # The call this outcome completes (one call, one attempt): her connected call on this family whose outcome
+    # is owed (forced disposition: hers to record, also after her lease ended), or her call still going on it
+    # (she types while she talks).
+    call = telephony.call_for_outcome(session, user, item.id) if item.queue == QueueName.telecollect else None
+    if call is not None:
+        if call.disposition is not None:
+            lifecycle.take(session, item, user, now, now + OWED_HOLD)
+        given.phone = given.phone or call.phone  # the number the call dialled
     lifecycle.check_holder(item, user, now)
     if given.contact_at is not None and item.created_at > given.contact_at:
         raise Conflict("outcome_before_listed")  # an entry made before this family was on anybody's list
@@ -237,6 +276,8 @@ def record_outcome(
         given.phone = next(iter(policy.contactable_phones(session, item.family.members, given.channel)), None)
     outside = _outside_policy(session, rules, item, given, contact_at, named=named)
     attempt = contacts.record_attempt(session, item, user, given, now, outside_policy=outside.code)
+    if call is not None:
+        telephony.complete_disposition(session, call, attempt.id, now=now)  # one call, one attempt
     if outside.code:
         audit.record(
             session, "contact.outside_policy", user=user, target=attempt, detail=f"{outside.code}: {outside.reason}"

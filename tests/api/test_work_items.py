@@ -84,8 +84,9 @@ def _families_of_three(db):
 #: (Both read the contact rules, and the outcome the branch's holidays, once per request: no process keeps
 #: a stale copy of what a supervisor edits. The outcome reads the family's attempts of the week once more,
 #: to flag a contact made past a cap: recorded all the same, but on record. Both answers read the family's
-#: opt-outs once, to flag the numbers that must not be called or messaged.)
-CLAIM_STATEMENTS, OUTCOME_STATEMENTS = 10, 16
+#: opt-outs once, to flag the numbers that must not be called or messaged. Both ask once whether the agent
+#: owes a connected call's outcome, the forced disposition of issue 15, answered by a partial index.)
+CLAIM_STATEMENTS, OUTCOME_STATEMENTS = 11, 17
 
 
 @pytest.mark.committing  # counts what a server runs: a rolled-back test's SQLite connection needs no BEGIN IMMEDIATE

@@ -291,7 +291,13 @@ def test_info_answers_only_registered_numbers(db, client, twilio_app, fake):
 def test_only_the_webhooks_are_exempt_from_csrf(app):
     from telecollect.extensions import csrf
 
-    assert csrf._exempt_views == {"telecollect.messaging.webhooks.status", "telecollect.messaging.webhooks.inbound"}
+    voice = {f"telecollect.telephony.webhooks.{name}" for name in ("agent", "connect", "notice", "dial_result")}
+    voice |= {"telecollect.telephony.webhooks.status", "telecollect.telephony.webhooks.recording"}  # issue 15
+    assert csrf._exempt_views == {
+        "telecollect.messaging.webhooks.status",
+        "telecollect.messaging.webhooks.inbound",
+        *voice,
+    }
     assert not csrf._exempt_blueprints
 
 

@@ -1,0 +1,1 @@
+"""Telephony: calls placed through Twilio Voice (bridge mode), agents' phones and their states."""
