@@ -102,6 +102,7 @@ def _import_models() -> None:
     import telecollect.queues.models
     import telecollect.regions.models
     import telecollect.reports.models
+    import telecollect.selfservice.models
     import telecollect.telephony.models
     import telecollect.throttle  # noqa: F401
 
@@ -213,6 +214,8 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.policy.routes import bp as policy_bp
     from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
+    from telecollect.selfservice.webhooks import bp as line_bp
+    from telecollect.telephony.agent_routes import bp as agents_bp
 
     register_converters(app)  # before any rule is added: an id no column holds is 404, not a 500
     for blueprint in (
@@ -224,6 +227,8 @@ def register_blueprints(app: Flask) -> None:
         queue_bp,
         messaging_bp,
         twilio_bp,
+        line_bp,
+        agents_bp,
         reports_bp,
         letters_bp,
         api_bp,
