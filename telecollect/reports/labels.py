@@ -32,6 +32,14 @@ METRIC_LABELS = {
     "wrap_up_seconds": _l("Wrap-up time (s)"),
     "wrap_ups": _l("Wrap-ups"),
 }
+#: The call figures' headings on the page, which shows durations as h:mm:ss (the downloads keep seconds).
+CALL_PAGE_LABELS = {
+    "dials": _l("Dials"),
+    "connects": _l("Connects"),
+    "talk_seconds": _l("Talk time"),
+    "avg_handle_seconds": _l("Average handle time"),
+    "wrap_up_seconds": _l("Wrap-up time"),
+}
 GROUP_LABELS = {
     "user": _l("person"),
     "kecamatan": _l("district (kecamatan)"),

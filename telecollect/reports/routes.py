@@ -30,7 +30,7 @@ from telecollect.reports.funnel import (
     outcome_funnel,
     totals,
 )
-from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS
+from telecollect.reports.labels import CALL_PAGE_LABELS, GROUP_LABELS, METRIC_LABELS
 from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
 from telecollect.security import roles_required
 from telecollect.settings import installation
@@ -177,6 +177,7 @@ def dashboard():
         "columns": FUNNEL_COLUMNS,
         "rates": RATES,
         "call_columns": CALL_COLUMNS,
+        "call_labels": CALL_PAGE_LABELS,
         "calls_by_agent_day": calls_by_agent_and_day(db.session, period, _scope(queue)),
         "drillable": DRILLABLE,
         "groupings": GROUPINGS,
