@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from telecollect.accounts import family_virtual_accounts
+from telecollect.db import lock_for
 from telecollect.formatting import ZONES
 from telecollect.messaging.templates import OFFICIAL_CHANNELS
 from telecollect.participants.models import Family
@@ -185,6 +186,7 @@ def _call_back(
     """A callback in the call queue at the family's next calling hours: its live call-queue item, or a new one
     when the family owes and has none. One callback per family: asking again changes nothing."""
     line.disclosed(session, call, "callback")
+    lock_for(session, f"line-callback:{family.id}")  # two calls of one family at once: one callback
     head = family.members[0] if family.members else None
     item = session.scalar(
         select(WorkItem)
