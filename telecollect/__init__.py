@@ -215,7 +215,7 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
     from telecollect.selfservice.webhooks import bp as line_bp
-    from telecollect.telephony.agent_routes import bp as agents_bp
+    from telecollect.telephony.web import bp as agents_bp
 
     register_converters(app)  # before any rule is added: an id no column holds is 404, not a 500
     for blueprint in (
