@@ -13,7 +13,7 @@ from telecollect.formatting import ZONES
 from telecollect.queues.lifecycle import callable_condition
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.telephony.labels import state_label
-from telecollect.telephony.models import AgentStatus, Call, CallStatus, PauseReason
+from telecollect.telephony.models import AgentStatus, Call, PauseReason
 
 
 def live_board(session, now: datetime, zone: str, open_zones: list[str]) -> dict:
@@ -31,7 +31,7 @@ def live_board(session, now: datetime, zone: str, open_zones: list[str]) -> dict
         user_id: (n, int(talk or 0))
         for user_id, n, talk in session.execute(
             select(Call.user_id, func.count(), func.sum(Call.talk_seconds))
-            .where(Call.started_at >= today, Call.status != CallStatus.failed)
+            .where(Call.started_at >= today, Call.twilio_sid.is_not(None))
             .group_by(Call.user_id)
         )
     }

@@ -155,7 +155,7 @@ def test_the_board_shows_states_time_in_state_calls_talk_time_cadres_and_callabl
         "sholat",
         "Sholat",
     )
-    assert agents["Agus"]["calls_today"] == 0  # Twilio refused it: no call
+    assert agents["Agus"]["calls_today"] == 0  # Twilio refused it: never placed, no call
     assert agents["Baru"]["state"] is None and agents["Baru"]["seconds_in_state"] is None
     assert [c["name"] for c in board["cadres"]] == ["Kader Ani"] and board["cadres"][0]["id"] == cadre.id
     zones = {z["zone"]: z for z in board["zones"]}
