@@ -37,6 +37,23 @@
     }
   });
 
+  // Time in a state: <time data-elapsed-since="ISO"> shows the minutes (and hours) since then, every second.
+  const pad = (n) => String(n).padStart(2, "0");
+  const elapsed = (since) => {
+    const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 1000));
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    return (h ? h + ":" + pad(m) : pad(m)) + ":" + pad(seconds % 60);
+  };
+  const tick = () => {
+    document.querySelectorAll("[data-elapsed-since]").forEach((el) => {
+      el.textContent = elapsed(el.dataset.elapsedSince);
+    });
+  };
+  tick();
+  window.setInterval(tick, 1000);
+  window.TELECOLLECT_ELAPSED = elapsed;
+
   // A button marked data-shortcut="n" is pressed by the N key (outside form fields).
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.altKey || e.metaKey || e.target.closest("input, textarea, select")) {

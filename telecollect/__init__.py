@@ -102,6 +102,7 @@ def _import_models() -> None:
     import telecollect.queues.models
     import telecollect.regions.models
     import telecollect.reports.models
+    import telecollect.selfservice.models
     import telecollect.telephony.models
     import telecollect.throttle  # noqa: F401
 
@@ -213,7 +214,9 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.policy.routes import bp as policy_bp
     from telecollect.queues.routes import bp as queue_bp
     from telecollect.reports.routes import bp as reports_bp
+    from telecollect.selfservice.webhooks import bp as line_bp
     from telecollect.telephony.routes import bp as telephony_bp
+    from telecollect.telephony.web import bp as agents_bp
     from telecollect.telephony.webhooks import bp as twilio_voice_bp
 
     register_converters(app)  # before any rule is added: an id no column holds is 404, not a 500
@@ -228,6 +231,8 @@ def register_blueprints(app: Flask) -> None:
         twilio_bp,
         twilio_voice_bp,
         telephony_bp,
+        line_bp,
+        agents_bp,
         reports_bp,
         letters_bp,
         api_bp,

@@ -251,6 +251,14 @@ REASONS = {
     ),
     "call_outcome_other_call": _l("This outcome belongs to another family's call."),
     "recording_missing": _l("This call has no recording, or it was deleted."),
+    # -- issue 15, items 5, 6 and 8 (agent states on the desktop, pause reasons, the live board; the self-service line)
+    "agent_state_unknown": _l("Choose ready or a pause."),
+    "agent_state_in_call": _l("Your state follows your call until it ends and its outcome is recorded."),
+    "pause_reason_code_invalid": _l(
+        "The code must be 2 to 20 lower-case letters, digits or underscores, starting with a letter."
+    ),
+    "pause_reason_code_taken": _l("The code %(code)s is already in use."),
+    "pause_reason_label_invalid": _l("Write the reason's name (at most 80 characters)."),
 }
 
 

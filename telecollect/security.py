@@ -13,6 +13,7 @@ from typing import ParamSpec, TypeVar
 
 from flask import Flask, Request, Response, abort, current_app, g, jsonify, request, session
 from flask_login import current_user, login_user
+from twilio.request_validator import RequestValidator
 
 from telecollect.auth.models import User
 from telecollect.auth.services import user_for_token
@@ -170,3 +171,13 @@ def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return wrapper
 
     return decorator
+
+
+def require_twilio_signature() -> None:
+    """403 unless X-Twilio-Signature matches PUBLIC_BASE_URL + path and query (so it works behind a proxy)
+    under TWILIO_AUTH_TOKEN: the one check for every Twilio webhook."""
+    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
+    if not token or not signature or not RequestValidator(token).validate(url, request.form.to_dict(), signature):
+        abort(403)

@@ -80,6 +80,7 @@ class World:
     run_id: int  #: an import run with a rejects file
     message_id: int  #: an SMS in the outbox
     call_id: int  #: TC's call on tc_item, an hour old, the line busy (closing it is refused: nothing owed)
+    reason_id: int = 0  #: a pause reason (istirahat)
 
 
 @dataclass
@@ -152,6 +153,24 @@ def heard_numbers():
     return select(func.count()).select_from(Participant).where(Participant.phone2 == "+6281399990001")
 
 
+def pause_reasons():
+    from telecollect.telephony.models import PauseReason
+
+    return select(func.count()).select_from(PauseReason)
+
+
+def renamed_reasons():
+    from telecollect.telephony.models import PauseReason
+
+    return select(func.count()).select_from(PauseReason).where(PauseReason.label == "Istirahat siang")
+
+
+def state_changes():
+    from telecollect.telephony.models import AgentStateEvent
+
+    return select(func.count()).select_from(AgentStateEvent)
+
+
 STAFF = ("admin", "supervisor")
 WORKERS = ("telecollector", "cadre")
 ALL_ROLES = (*STAFF, *WORKERS)
@@ -182,6 +201,10 @@ ROWS: list[Row] = [
         )
         for name in ("agent", "connect", "notice", "dial-result", "status", "recording")
     ),
+    # issue 15, item 8: the self-service line, signed by Twilio alone
+    Row("/twilio/voice/inbound", "POST", everyone(403), data={"CallSid": "CA1", "From": "+6281200000001"}),
+    Row("/twilio/voice/inbound/choice", "POST", everyone(403), data={"CallSid": "CA1", "Digits": "2"}),
+    Row("/twilio/voice/inbound/verify", "POST", everyone(403), data={"CallSid": "CA1", "Digits": "0001"}),
     # -- any signed-in user
     Row("/logout", "POST", signed_in(302)),
     Row("/holidays", "GET", signed_in(200)),
@@ -259,11 +282,32 @@ ROWS: list[Row] = [
     Row("/queue/call-script", "POST", roles(400, *STAFF), data={"body": ""}),
     Row("/sms/templates", "GET", roles(200, *STAFF)),
     Row("/sms/templates", "POST", roles(400, *STAFF), data={}),  # no template named: refused on the page
+    # issue 15, item 5: the live board and the pause reasons
+    Row("/board", "GET", roles(200, *STAFF)),
+    Row("/board.json", "GET", roles(200, *STAFF)),
+    Row("/pause-reasons", "GET", roles(200, *STAFF)),
+    Row(
+        "/pause-reasons",
+        "POST",
+        roles(302, *STAFF),
+        data={"code": "matrix", "label": "Matrix"},
+        nothing_written=pause_reasons,
+    ),
+    Row(
+        "/pause-reasons/<int:reason_id>",
+        "POST",
+        roles(302, *STAFF),
+        path=lambda w: f"/pause-reasons/{w.reason_id}",
+        data={"label": "Istirahat siang", "sort_order": "1", "is_active": "1"},
+        nothing_written=renamed_reasons,
+    ),
     # -- the people who work queues
     Row("/queue", "GET", roles({TC: 302, TC_OTHER: 200}, "telecollector")),
     Row("/queue/next", "POST", roles(302, *WORKERS)),
     Row("/queue/promises", "GET", roles(200, *WORKERS)),
     Row("/queue/callbacks", "GET", roles(200, *WORKERS)),
+    # her own state only: nothing names another agent
+    Row("/agent/state", "POST", roles(302, "telecollector"), data={"state": "ready"}, nothing_written=state_changes),
     Row("/cadre", "GET", roles(200, "cadre"), absent={CADRE_OUTSIDE: (HOLDER_NAME, CADRE_NAME)}),
     Row("/cadre/letter", "GET", roles(200, "cadre")),
     # -- the public check of a letter of assignment: a made-up number names no letter, for anyone
@@ -607,8 +651,17 @@ def build_world(db, make_user) -> World:
     )
     db.session.add(call)
     db.session.commit()
+    from telecollect.telephony.models import PauseReason
+
+    reason_id = db.session.scalar(select(PauseReason.id).where(PauseReason.code == "istirahat"))
     return World(
-        users=users, tc_item=held.id, cadre_item=cadre_item.id, run_id=run.id, message_id=message_id, call_id=call.id
+        users=users,
+        tc_item=held.id,
+        cadre_item=cadre_item.id,
+        run_id=run.id,
+        message_id=message_id,
+        call_id=call.id,
+        reason_id=reason_id,
     )
 
 

@@ -154,3 +154,17 @@ def local_today(participant: Participant) -> date:
 def owing_family_ids():
     """The families that owe anything, as a subquery."""
     return select(Participant.family_id).group_by(Participant.family_id).having(family_amount_owed() > 0)
+
+
+def families_with_number(session, phone: str, *, limit: int = 3) -> list[int]:
+    """The families a number (E.164) is registered on, as any member's first or second number: at most
+    `limit` of them (the self-service line only asks whether it is exactly one)."""
+    return list(
+        session.scalars(
+            select(Participant.family_id)
+            .where(or_(Participant.phone == phone, Participant.phone2 == phone))
+            .distinct()
+            .order_by(Participant.family_id)
+            .limit(limit)
+        )
+    )

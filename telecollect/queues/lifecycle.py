@@ -64,20 +64,28 @@ def new_item_row(
 # --- claims and leases -----------------------------------------------------------------------
 
 
+def callable_condition(queue: QueueName, now: datetime, zones: list[str]):
+    """The queue's families callable now by somebody: live, due, in a zone open now (the supervisor's board
+    counts these per zone; a claim narrows them to what one person may be offered)."""
+    w = WorkItem
+    return and_(w.queue == queue, _LIVE, w.next_action_at <= now, w.timezone.in_(zones))
+
+
 def claimable_condition(user: User, queue: QueueName, now: datetime, zones: list[str]):
-    """What `user` may be offered now: due, free, theirs or the pool's, in an open zone."""
+    """What `user` may be offered now: callable (`callable_condition`), free, theirs or the pool's."""
     w = WorkItem
     conditions = [
-        w.queue == queue,
-        _LIVE,
-        w.next_action_at <= now,
-        w.timezone.in_(zones),
+        callable_condition(queue, now, zones),
         or_(w.claimed_by_id.is_(None), w.lease_expires_at <= now, w.claimed_by_id == user.id),
         or_(w.assigned_user_id == user.id, w.assigned_user_id.is_(None)),
-        # Someone else's callback stays theirs until it is CALLBACK_GRACE overdue.
+        # Someone else's callback stays theirs until it is CALLBACK_GRACE overdue (a callback nobody owns,
+        # asked for on the self-service line, is anyone's at once).
         not_(
             and_(
-                w.follow_up == FollowUp.callback, w.callback_user_id != user.id, w.next_action_at > now - CALLBACK_GRACE
+                w.follow_up == FollowUp.callback,
+                w.callback_user_id.is_not(None),
+                w.callback_user_id != user.id,
+                w.next_action_at > now - CALLBACK_GRACE,
             )
         ),
     ]
@@ -98,7 +106,10 @@ def claim_tiers(user: User, now: datetime):
     w = WorkItem
     return (
         and_(w.follow_up == FollowUp.callback, w.callback_user_id == user.id),
-        and_(w.follow_up == FollowUp.callback, w.next_action_at <= now - CALLBACK_GRACE),
+        and_(
+            w.follow_up == FollowUp.callback,
+            or_(w.callback_user_id.is_(None), w.next_action_at <= now - CALLBACK_GRACE),
+        ),
         w.follow_up == FollowUp.promise,
         w.follow_up == FollowUp.none,
     )
@@ -365,6 +376,21 @@ def await_callback(item: WorkItem, user: User, at: datetime) -> None:
         user.id,
         at,
     )
+
+
+def callback_requested(item: WorkItem, at: datetime) -> bool:
+    """The participant asked for a call back on the self-service line: the family is due at `at` as
+    anyone's callback (first in the claim order). One callback per family: when one is already waiting
+    (asked on the line or promised by an agent), nothing changes and False is returned."""
+    if item.state == WorkState.closed or item.follow_up == FollowUp.callback:
+        return False
+    item.state, item.follow_up, item.callback_user_id, item.next_action_at = (
+        WorkState.waiting,
+        FollowUp.callback,
+        None,
+        at,
+    )
+    return True
 
 
 def retry_later(item: WorkItem, at: datetime) -> None:

@@ -16,12 +16,15 @@ same key; the rows are merged in Python. Dates are the branch's local days
 - contact rate = contacts ÷ attempts; RPC rate = rpc ÷ attempts; PTP rate = promises ÷ rpc;
   kept rate = kept ÷ promises due; recovery rate = collected ÷ arrears assigned;
   attempts per family = attempts ÷ families attempted
+- calls through the system (issue 15), per agent and day: dials (calls Twilio placed), connects (the
+  participant's leg answered), talk time (seconds), wrap-up time (seconds in wrap-up after a connected call,
+  from the agents' state history, on the day it ended), average handle time = (talk + wrap-up) ÷ connects
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, String, cast, func, literal, or_, select
+from sqlalchemy import Float, Integer, String, cast, false, func, literal, or_, select
 
 from telecollect.auth.models import User
 from telecollect.auth.scoping import AreaScope
@@ -31,6 +34,7 @@ from telecollect.participants.models import Family
 from telecollect.payments.models import SELF_CURE, Payment
 from telecollect.queues.models import QueueName, WorkItem
 from telecollect.regions.queries import place_names
+from telecollect.telephony.models import AgentState, AgentStateEvent, Call
 
 GROUPINGS = ("user", "kecamatan", "kelurahan", "day", "week", "month", "bucket")
 #: The CLI's CSV columns, after the grouping column (the issue's contract).
@@ -48,8 +52,12 @@ CSV_COLUMNS = (
     "collected_amount",
     "reactivated",
 )
-COUNTS = (*CSV_COLUMNS, "promises_partly_kept", "families_assigned", "arrears_assigned")
+#: Calls placed through the system (issue 15); durations in seconds.
+CALL_COUNTS = ("dials", "connects", "talk_seconds", "wrap_up_seconds", "wrap_ups")
+COUNTS = (*CSV_COLUMNS, "promises_partly_kept", "families_assigned", "arrears_assigned", *CALL_COUNTS)
 RATES = ("contact_rate", "rpc_rate", "ptp_rate", "kept_rate", "recovery_rate", "attempts_per_family")
+#: The call figures the dashboard shows per agent and day (average handle time is a rate: seconds per connect).
+CALL_COLUMNS = ("dials", "connects", "talk_seconds", "avg_handle_seconds", "wrap_up_seconds")
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,9 @@ def rates(c: dict) -> dict:
         "kept_rate": _ratio(c["promises_kept"], c["promises_due"]),
         "recovery_rate": _ratio(c["collected_amount"], c["arrears_assigned"]),
         "attempts_per_family": _ratio(c["attempts"], c["families_attempted"]),
+        "avg_handle_seconds": round((c["talk_seconds"] + c["wrap_up_seconds"]) / c["connects"])
+        if c["connects"]
+        else None,
     }
 
 
@@ -365,7 +376,123 @@ def _assigned(by, period, scope, dialect) -> Source:
     )
 
 
-SOURCES = (_attempts, _promises_made, _promises_due, _payments, _reactivated, _assigned)
+def _calls(by, period, scope, dialect) -> Source:
+    """Calls placed through the system in the range (by when they started): dials, connects, talk time."""
+    c, f = Call, Family
+    key = _key(
+        by,
+        user=c.user_id,
+        district=f.district_id,
+        village=f.village_id,
+        bucket=literal(None, String),
+        day=local_day_sql(c.started_at, period.zone, dialect),
+        dialect=dialect,
+    )
+    stmt = (
+        select()
+        .select_from(c)
+        .join(f, f.id == c.family_id)
+        .where(c.started_at >= period.starts_at, c.started_at < period.ends_before, c.twilio_sid.is_not(None))
+    )
+    stmt = _call_scope(stmt, c.user_id, scope)
+    connected = c.dial_status == "completed"
+    return Source(
+        stmt,
+        key,
+        c.family_id,
+        {
+            "dials": (func.count(), None),
+            "connects": (func.count().filter(connected), connected),
+            "talk_seconds": (func.coalesce(func.sum(c.talk_seconds), 0), None),
+        },
+    )
+
+
+def _wrap_ups(by, period, scope, dialect) -> Source:
+    """Time in wrap-up after connected calls, from the agents' state history: each change that left
+    wrap_up is one wrap-up, as long as it lasted, on the day it ended."""
+    e, c, f = AgentStateEvent, Call, Family
+    key = _key(
+        by,
+        user=e.user_id,
+        district=f.district_id,
+        village=f.village_id,
+        bucket=literal(None, String),
+        day=local_day_sql(e.at, period.zone, dialect),
+        dialect=dialect,
+    )
+    stmt = (
+        select()
+        .select_from(e)
+        .outerjoin(c, c.id == e.call_id)
+        .outerjoin(f, f.id == c.family_id)
+        .where(
+            e.previous_state == AgentState.wrap_up,
+            e.previous_since.is_not(None),
+            e.at >= period.starts_at,
+            e.at < period.ends_before,
+        )
+    )
+    stmt = _call_scope(stmt, e.user_id, scope)
+    return Source(
+        stmt,
+        key,
+        c.family_id,
+        {
+            "wrap_up_seconds": (func.coalesce(func.sum(_seconds_between(e.previous_since, e.at, dialect)), 0), None),
+            "wrap_ups": (func.count(), None),
+        },
+    )
+
+
+def _call_scope(stmt, user_column, scope: Scope):
+    """Calls are the call queue's, made by telecollectors: a person sees her own, the cadre queue none."""
+    if scope.user_id:
+        stmt = stmt.where(user_column == scope.user_id)
+    if scope.queue == QueueName.cadre.value:
+        stmt = stmt.where(false())
+    return stmt
+
+
+def _seconds_between(start, end, dialect: str):
+    """Whole seconds from `start` to `end` (two UTC timestamp columns), on either engine."""
+    if dialect == "postgresql":
+        return func.round(func.extract("epoch", end - start))
+    return func.round((func.julianday(end) - func.julianday(start)) * 86400.0).cast(Float)
+
+
+SOURCES = (_attempts, _promises_made, _promises_due, _payments, _reactivated, _assigned, _calls, _wrap_ups)
+
+
+def calls_by_agent_and_day(session, period: Period, scope: Scope = Scope()) -> list[dict]:
+    """The call figures (`CALL_COUNTS` and average handle time) per agent and local day: one row per
+    (day, agent) with any call or wrap-up, by day then agent name."""
+    dialect = session.get_bind().dialect.name
+    rows: dict = {}
+    for build in (_calls, _wrap_ups):
+        by_user, by_day = build("user", period, scope, dialect), build("day", period, scope, dialect)
+        aggregates = [aggregate for aggregate, _condition in by_user.measures.values()]
+        statement = by_user.statement.add_columns(by_day.key, by_user.key, *aggregates).group_by(
+            by_day.key, by_user.key
+        )
+        for day, user_id, *values in session.execute(statement):
+            rows.setdefault((str(day), user_id), dict.fromkeys(CALL_COUNTS, 0)).update(
+                {name: int(value or 0) for name, value in zip(by_user.measures, values, strict=True)}
+            )
+    names = _labels(session, "user", {user_id: None for _day, user_id in rows})
+    result = [
+        {
+            "day": day,
+            "user": names.get(user_id, user_id),
+            "key": user_id,
+            **counts,
+            "avg_handle_seconds": round((counts["talk_seconds"] + counts["wrap_up_seconds"]) / counts["connects"])
+            if counts["connects"]
+            else None,
+        }
+        for (day, user_id), counts in rows.items()
+    ]
+    return sorted(result, key=lambda r: (r["day"], str(r["user"])))
 
 
 def _aggregate(source: Source):

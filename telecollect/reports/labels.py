@@ -24,6 +24,21 @@ METRIC_LABELS = {
     "kept_rate": _l("Kept rate"),
     "recovery_rate": _l("Recovery rate"),
     "attempts_per_family": _l("Attempts per family"),
+    # issue 15: calls placed through the system (durations in seconds in the downloads)
+    "dials": _l("Dials"),
+    "connects": _l("Connects"),
+    "talk_seconds": _l("Talk time (s)"),
+    "avg_handle_seconds": _l("Average handle time (s)"),
+    "wrap_up_seconds": _l("Wrap-up time (s)"),
+    "wrap_ups": _l("Wrap-ups"),
+}
+#: The call figures' headings on the page, which shows durations as h:mm:ss (the downloads keep seconds).
+CALL_PAGE_LABELS = {
+    "dials": _l("Dials"),
+    "connects": _l("Connects"),
+    "talk_seconds": _l("Talk time"),
+    "avg_handle_seconds": _l("Average handle time"),
+    "wrap_up_seconds": _l("Wrap-up time"),
 }
 GROUP_LABELS = {
     "user": _l("person"),

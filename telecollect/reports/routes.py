@@ -18,8 +18,19 @@ from telecollect.participants.models import Participant
 from telecollect.reports import charts
 from telecollect.reports import dashboard as panels
 from telecollect.reports.export import to_csv, to_xlsx
-from telecollect.reports.funnel import COUNTS, GROUPINGS, RATES, Period, Scope, families_behind, outcome_funnel, totals
-from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS
+from telecollect.reports.funnel import (
+    CALL_COLUMNS,
+    COUNTS,
+    GROUPINGS,
+    RATES,
+    Period,
+    Scope,
+    calls_by_agent_and_day,
+    families_behind,
+    outcome_funnel,
+    totals,
+)
+from telecollect.reports.labels import CALL_PAGE_LABELS, GROUP_LABELS, METRIC_LABELS
 from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
 from telecollect.security import roles_required
 from telecollect.settings import installation
@@ -41,7 +52,14 @@ FUNNEL_COLUMNS = (
     "collected_amount",
     "reactivated",
 )
-DRILLABLE = set(COUNTS) - {"promised_amount", "collected_amount", "arrears_assigned"}
+DRILLABLE = set(COUNTS) - {
+    "promised_amount",
+    "collected_amount",
+    "arrears_assigned",
+    "talk_seconds",
+    "wrap_up_seconds",
+    "wrap_ups",
+}
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -158,6 +176,9 @@ def dashboard():
         "total": totals(rows),
         "columns": FUNNEL_COLUMNS,
         "rates": RATES,
+        "call_columns": CALL_COLUMNS,
+        "call_labels": CALL_PAGE_LABELS,
+        "calls_by_agent_day": calls_by_agent_and_day(db.session, period, _scope(queue)),
         "drillable": DRILLABLE,
         "groupings": GROUPINGS,
         "figures": panels.key_figures(funnel("month", period), funnel("month", period.previous())),
@@ -238,7 +259,7 @@ def dashboard_export(fmt):
     names the report and its period above the header, and formats amounts and rates, as numbers."""
     period, by, queue = _filters()
     rows = outcome_funnel(db.session, by, period, _scope(queue))
-    columns = [by, *FUNNEL_COLUMNS, *RATES]
+    columns = [by, *FUNNEL_COLUMNS, *RATES, *CALL_COLUMNS]
     headers = [str(GROUP_LABELS.get(by, by)).capitalize(), *(str(METRIC_LABELS[c]) for c in columns[1:])]
     name = f"outcomes-by-{by}-{period.start}-{period.end}"
     if fmt == "csv":

@@ -1,4 +1,5 @@
-"""A family's story, newest first: arrears reports, contacts, promises, payments, plans.
+"""A family's story, newest first: arrears reports, contacts, promises, payments, plans, calls placed
+through the system (with their legs and durations) and calls to the self-service line.
 
 Reports read across domains; this is the one place that joins them for the
 participant page.
@@ -13,7 +14,10 @@ from telecollect.contacts.models import ContactAttempt, Promise
 from telecollect.messaging.models import InboundSms, SmsMessage
 from telecollect.participants.models import ArrearsSnapshot, Participant
 from telecollect.payments.models import Payment
+from telecollect.phones import mask_phone
 from telecollect.programs.models import InstallmentPlan
+from telecollect.selfservice.models import LineCall
+from telecollect.telephony.models import Call
 
 
 def family_timeline(session, participant: Participant, limit: int = 200) -> list[dict]:
@@ -63,7 +67,45 @@ def family_timeline(session, participant: Participant, limit: int = 200) -> list
         _event(m.received_at, "sms_in", action=m.action, body=m.body)
         for m in session.scalars(select(InboundSms).where(InboundSms.family_id == family_id))
     ]
+    events += [
+        _call_event(c)
+        for c in session.scalars(select(Call).where(Call.family_id == family_id).options(selectinload(Call.user)))
+    ]
+    events += [
+        _event(
+            c.started_at,
+            "line",
+            choices=[k for k in c.choices.split(",") if k],
+            verified=c.is_verified,
+            disclosed=[k for k in c.disclosed.split(",") if k],
+            callback=c.is_callback_requested,
+            failures=c.verify_failures,
+        )
+        for c in session.scalars(select(LineCall).where(LineCall.family_id == family_id))
+    ]
     return sorted(events, key=lambda e: e["sort"], reverse=True)[:limit]
+
+
+def _call_event(call: Call) -> dict:
+    """A call placed for an agent: her leg (rang, answered after how long) and the participant's leg
+    (Twilio's DialCallStatus, talk time), and the whole call's length."""
+    return _event(
+        call.started_at,
+        "call",
+        user=call.user.name,
+        phone=mask_phone(call.phone),
+        status=call.status.value,
+        agent_leg=call.agent_leg_status,
+        agent_ring_seconds=_seconds(call.started_at, call.answered_at),
+        dial_status=call.dial_status,
+        talk_seconds=call.talk_seconds,
+        total_seconds=_seconds(call.started_at, call.ended_at),
+        disposition=call.disposition.value if call.disposition else None,
+    )
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    return None if start is None or end is None else max(0, int((end - start).total_seconds()))
 
 
 def _event(moment, kind: str, **details) -> dict:

@@ -1,4 +1,4 @@
-"""Words for a call's result, as supervisors read them."""
+"""Words for a call's result and an agent's state, as supervisors read them."""
 
 from flask_babel import lazy_gettext as _l
 
@@ -26,3 +26,16 @@ def result_label(call) -> str:
     if call.status.value == "failed":
         return str(_l("not placed"))
     return str(RESULT_LABELS.get(call.status.value, call.status.value))
+
+
+STATE_LABELS = {
+    "ready": _l("Ready"),
+    "on_call": _l("On a call"),
+    "wrap_up": _l("Wrapping up"),
+    "paused": _l("Paused"),
+    None: _l("Not started"),
+}
+
+
+def state_label(state) -> str:
+    return str(STATE_LABELS.get(getattr(state, "value", state), state))

@@ -20,7 +20,14 @@ def test_every_roles_pages_run_without_a_policy_violation(page, sign_in, make_us
     reported = violations(page)
     pages = {
         "admin": ["/admin/users", "/admin/audit", "/participants"],
-        "supervisor": ["/reports/dashboard", "/reports/arrears", "/queue/manage", "/participants"],
+        "supervisor": [
+            "/reports/dashboard",
+            "/reports/arrears",
+            "/queue/manage",
+            "/participants",
+            "/board",
+            "/pause-reasons",
+        ],
         "telecollector": ["/queue", "/queue/promises", "/holidays"],
         "cadre": ["/cadre", "/cadre/letter"],
     }
