@@ -39,7 +39,8 @@ def a_call(db, agent, item: WorkItem, *, started: datetime, talk: int | None, st
 
 
 def post_state(client, **form):
-    token = csrf_token(client.get("/queue").text)
+    # An owed outcome (a connected call) sends /queue on to that family's page: the form is there too.
+    token = csrf_token(client.get("/queue", follow_redirects=True).text)
     return client.post("/agent/state", data={**form, "csrf_token": token, "next": "/queue"})
 
 
