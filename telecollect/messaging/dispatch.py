@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from telecollect.contacts.models import Channel
+from telecollect.contacts.models import Channel, ConsentSource
 from telecollect.db import is_postgresql
 from telecollect.messaging import events
 from telecollect.messaging.gateways import OutcomeUnknown, SendError, SendResult
@@ -264,7 +264,14 @@ def _handle_error(session, message: SmsMessage, error: SendError, now: datetime,
         _set(message, SmsStatus.queued, now, events.detail("retry_http", status=error.status, code=error.code))
         return "retry"
     if error.code == OPTED_OUT:
-        opt_out(session, message.to_phone, Channel.sms, "Twilio 21610: the recipient replied STOP")
+        opt_out(
+            session,
+            message.to_phone,
+            Channel.sms,
+            "Twilio 21610: the recipient replied STOP",
+            source=ConsentSource.twilio,
+            now=now,
+        )
     elif error.code in INVALID_NUMBERS:
         session.execute(
             update(Participant)

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from telecollect.audit import services as audit
 from telecollect.clock import day_bounds
-from telecollect.contacts.models import Channel, OptOut
+from telecollect.contacts.labels import CONSENT_LABELS, CONSENT_SOURCE_LABELS
+from telecollect.contacts.models import Consent, ConsentChannel, ConsentSource
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
@@ -117,18 +118,31 @@ def opt_outs():
     if request.method == "POST":
         try:
             phone = normalize_mobile(request.form.get("phone", ""))
-            channel = Channel(request.form.get("channel", "sms"))
+            channel = ConsentChannel(request.form.get("channel", "sms"))
         except (InvalidPhone, ValueError) as exc:
             flash(_("Not a valid mobile number or channel: %(error)s", error=str(exc)), "error")
             return redirect(url_for("messaging.opt_outs"))
         if request.form.get("action") == "opt_in":
-            opt_in(db.session, phone, channel)
+            opt_in(db.session, phone, channel, source=ConsentSource.supervisor, by_user_id=current_user.id)
             flash(_("%(phone)s may be contacted again by %(channel)s.", phone=phone, channel=channel.value), "success")
-        elif opt_out(db.session, phone, channel, request.form.get("reason") or f"by {current_user.username}"):
+        elif opt_out(
+            db.session,
+            phone,
+            channel,
+            request.form.get("reason") or f"by {current_user.username}",
+            source=ConsentSource.supervisor,
+            by_user_id=current_user.id,
+        ):
             flash(_("%(phone)s will not be contacted by %(channel)s.", phone=phone, channel=channel.value), "success")
         return redirect(url_for("messaging.opt_outs"))
-    rows = db.session.scalars(select(OptOut).order_by(OptOut.created_at.desc())).all()
-    return render_template("messaging/opt_outs.html", rows=rows, channels=list(Channel))
+    rows = db.session.scalars(select(Consent).where(Consent.phone.is_not(None)).order_by(Consent.at.desc())).all()
+    return render_template(
+        "messaging/opt_outs.html",
+        rows=rows,
+        consent_labels=CONSENT_LABELS,
+        source_labels=CONSENT_SOURCE_LABELS,
+        channels=[c for c in ConsentChannel if c != ConsentChannel.visit],
+    )
 
 
 @bp.route("/templates", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from telecollect.contacts.models import Channel
+from telecollect.contacts.models import Channel, ConsentSource
 from telecollect.errors import Conflict, ServiceError
 from telecollect.messaging import events
 from telecollect.messaging.models import (
@@ -138,9 +138,9 @@ def handle_inbound(
     )
     session.add(inbound)
     if action == "stop" and phone:
-        opt_out(session, phone, Channel.sms, f"replied {word or opt_out_type}")
+        opt_out(session, phone, Channel.sms, f"replied {word or opt_out_type}", source=ConsentSource.keyword, now=now)
     elif action == "start" and phone:
-        opt_in(session, phone, Channel.sms)
+        opt_in(session, phone, Channel.sms, source=ConsentSource.keyword, reason=f"replied {word}", now=now)
     elif action == "info" and head is not None:
         family = head.family.members
         queue_sms(

@@ -271,7 +271,7 @@ def _outside_policy(
     if not window.allowed:
         return window
     used = named if given.channel in (Channel.phone, Channel.whatsapp) else None
-    if used and optouts.is_opted_out(session, used, given.channel):
+    if used and optouts.is_opted_out(session, used, optouts.for_contact(given.channel)):
         return policy.Decision(False, "opt_out", {"channel": given.channel.value})
     if given.channel in policy.CAPPED_CHANNELS:
         return policy.cap_decision(session, rules, item.family_id, item.timezone, at)

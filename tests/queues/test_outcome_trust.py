@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from telecollect.audit.models import AuditEvent
-from telecollect.contacts.models import Channel, ContactAttempt, OptOut
+from telecollect.contacts.models import Channel, ContactAttempt
 from telecollect.contacts.outcomes import OUTCOMES
 from telecollect.contacts.services import OutcomeInput
 from telecollect.errors import Conflict
 from telecollect.messaging.models import SmsKind, SmsMessage
+from telecollect.policy.optouts import opt_out
 from telecollect.policy.rules import ContactRules
 from telecollect.programs.models import InstallmentPlan
 from telecollect.queues.models import QueueName, WorkItem, WorkState
@@ -201,7 +202,7 @@ def test_a_visit_past_the_daily_cap_is_recorded_and_flagged(cadre_family, db, cl
 
 
 def test_a_number_that_opted_out_is_flagged_when_it_was_used(cadre_family, db, client, login, make_user):
-    db.session.add(OptOut(phone="+6281200000001", channel=Channel.whatsapp, reason="STOP"))
+    opt_out(db.session, "+6281200000001", Channel.whatsapp, "STOP")
     db.session.commit()
     login(make_user("cadre", areas=["Kec. Koja"]))
     used = _outcome(client, cadre_family, outcome="refused", channel="whatsapp", phone="0812-0000-0001")
