@@ -225,6 +225,10 @@ REASONS = {
     ),
     # -- issue 13, part D
     "calling_days_none": _l("Tick at least one calling day."),
+    # WhatsApp through Twilio (issue 14, items 1, 2, 4, 7: branch waout).
+    "content_sid": _l("%(sid)s is not a Content SID (HX followed by 32 hexadecimal digits)."),
+    "content_kind": _l("A telecollector's reply is free text: it has no WhatsApp template."),
+    "content_placeholders": _l("The body must number its variables {{1}} to {{%(count)s}}, one for each variable."),
 }
 
 

@@ -7,10 +7,12 @@ from sqlalchemy import func, select, update
 from telecollect.contacts.models import Channel, ConsentSource
 from telecollect.errors import Conflict, ServiceError
 from telecollect.messaging import events
+from telecollect.messaging.dispatch import whatsapp_failed
 from telecollect.messaging.models import (
     STATUS_RANK,
     TWILIO_STATUS,
     InboundSms,
+    MessageChannel,
     SmsEvent,
     SmsKind,
     SmsMessage,
@@ -69,6 +71,8 @@ def apply_status(
             at=now,
         )
     )
+    if message.channel == MessageChannel.whatsapp and status in (SmsStatus.failed, SmsStatus.undelivered):
+        whatsapp_failed(session, message, message.error_code, now)  # usually an SMS instead, once
     return True
 
 
