@@ -213,6 +213,13 @@ ROWS: list[Row] = [
         roles(200, *STAFF),
         path=lambda w: f"/participants/imports/{w.run_id}/rejects.csv",
     ),
+    Row(
+        "/participants/<card_no>/consent",
+        "POST",
+        roles(400, *STAFF),  # no such channel: refused, nothing recorded
+        path=lambda w: f"/participants/{HOLDER_CARD}/consent",
+        data={"channel": "nonsense", "action": "opt_out"},
+    ),
     Row("/payments/import", "GET", roles(200, *STAFF)),
     Row("/payments/import", "POST", roles(400, *STAFF)),
     Row("/reports/arrears", "GET", roles(200, *STAFF)),

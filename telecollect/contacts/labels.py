@@ -20,6 +20,7 @@ OUTCOME_LABELS = {
     "not_at_home": _l("Not at home"),
     "whatsapp_sent": _l("WhatsApp sent, no reply yet"),
     "visited_explained": _l("Visited and explained"),
+    "do_not_contact": _l("Does not want to be contacted"),
 }
 CHANNEL_LABELS = {
     "phone": _l("Phone"),

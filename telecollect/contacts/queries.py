@@ -31,6 +31,19 @@ def opted_out_channels(session, phones) -> dict[str, set[Channel]]:
     return found
 
 
+def consent_ledger(session, phones, family_id: int) -> list[Consent]:
+    """Where the family's numbers (and its visits) stand in the consent ledger, each with its history."""
+    wanted = [p for p in dict.fromkeys(phones) if p]
+    return list(
+        session.scalars(
+            select(Consent)
+            .where((Consent.phone.in_(wanted)) | (Consent.family_id == family_id))
+            .options(selectinload(Consent.events))
+            .order_by(Consent.phone, Consent.channel)
+        )
+    )
+
+
 def today_counters(session, user: User, now: datetime) -> dict:
     """Calls, contacts and promises the user recorded since local midnight."""
     since = clock.day_start(clock.local_day(now, user.timezone), user.timezone)

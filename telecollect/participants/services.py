@@ -9,12 +9,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
 
+from telecollect.contacts.models import ConsentChannel, ConsentSource
 from telecollect.db import bulk_insert
 from telecollect.errors import ServiceError
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, resume_applying, run_import
 from telecollect.participants.importing import ParticipantRow, missing_columns, validate_row
 from telecollect.participants.models import ArrearsSnapshot, Family, Participant
+from telecollect.policy import optouts
 from telecollect.reasons import ColumnRefusal
 
 
@@ -115,6 +117,11 @@ class _BatchWriter:
             placed.append((row, place_ids))
         if placed:
             self._write_rows(placed)
+            for row, _ in placed:  # into the consent ledger, the one writer of consents
+                if row.whatsapp_opt_in and row.phone:
+                    optouts.opt_in(
+                        self.session, row.phone, ConsentChannel.whatsapp, source=ConsentSource.import_, now=self.now
+                    )
         return rejected
 
     def _place_ids(self, row: ParticipantRow) -> dict | ColumnRefusal:

@@ -300,3 +300,26 @@ def test_two_dispatchers_share_one_rate_limit(app, db, fake, gateway):
     times.sort()
     busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
     assert busiest <= 10, busiest
+
+
+def test_opt_in_sources_outcome_import_and_supervisor(db, client, login, make_user):
+    """WhatsApp is agreed on the call screen's checkbox (API field `whatsapp_opt_in`), by an import column, or
+    by a supervisor on the participant page; `do_not_contact` stops every channel of the family, and visits."""
+    from telecollect.contacts.models import Consent
+    from tests.conftest import csrf_token
+    from tests.helpers import csv_bytes, row, run_import
+
+    [siti] = members(db)
+    run_import(db, csv_bytes([{**row(card_no="0000000000007", phone="0812-0000-0007"), "whatsapp_opt_in": "ya"}]))
+    assert optouts.has_opted_in(db.session, "+6281200000007", Channel.whatsapp)
+    login(make_user("supervisor"))
+    page = client.get(f"/participants/{siti.card_no}")
+    assert page.status_code == 200 and 'data-testid="consents"' in page.text
+    answer = client.post(
+        f"/participants/{siti.card_no}/consent",
+        data={"csrf_token": csrf_token(page.text), "number": "0", "channel": "whatsapp", "action": "opt_in"},
+    )
+    assert answer.status_code == 302
+    consent = db.session.scalar(select(Consent).where(Consent.phone == siti.phone))
+    assert (consent.state.value, consent.source.value) == ("opted_in", "supervisor")
+    assert "Supervisor" in client.get(f"/participants/{siti.card_no}").text.split('data-testid="consents"')[1]
