@@ -243,6 +243,8 @@ ROWS: list[Row] = [
     Row("/queue/call-script", "GET", roles(200, *STAFF)),
     Row("/queue/call-script", "POST", roles(400, *STAFF), data={"body": ""}),
     Row("/sms/templates", "GET", roles(200, *STAFF)),
+    Row("/sms/whatsapp-templates", "GET", roles(200, *STAFF)),
+    Row("/sms/whatsapp-templates", "POST", roles(400, *STAFF), data={"kind": "nonsense"}),
     Row("/sms/templates", "POST", roles(400, *STAFF), data={}),  # no template named: refused on the page
     # -- the people who work queues
     Row("/queue", "GET", roles({TC: 302, TC_OTHER: 200}, "telecollector")),

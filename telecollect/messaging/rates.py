@@ -11,11 +11,11 @@ Time here is the wall clock (`clock`, Unix seconds), not the business `now`: a r
 
 import time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql
 
 from telecollect.db import is_postgresql, lock_for
-from telecollect.messaging.models import SendBucket
+from telecollect.messaging.models import MessageChannel, SendBucket, SmsMessage, SmsStatus
 
 
 def take(session, name: str, rate: float, *, clock=time.time) -> float:
@@ -51,3 +51,25 @@ def take(session, name: str, rate: float, *, clock=time.time) -> float:
         session.flush()
         return 0.0
     return (1.0 - tokens) / rate
+
+
+def backlog(session, now, rates: dict) -> list[dict]:
+    """What waits to be sent now, per channel, and how long the sender's rate needs for it (seconds; None:
+    no limit set). Messages planned for later (an SMS window that opens tomorrow) are not counted."""
+    counts = dict(
+        session.execute(
+            select(SmsMessage.channel, func.count())
+            .where(
+                SmsMessage.status.in_((SmsStatus.queued, SmsStatus.sending)),
+                SmsMessage.next_attempt_at <= now,
+            )
+            .group_by(SmsMessage.channel)
+        ).all()
+    )
+    rows = []
+    for channel in MessageChannel:
+        waiting = counts.get(channel, 0)
+        rate = rates.get(channel.value) or 0
+        seconds = waiting / rate if rate else None
+        rows.append({"channel": channel.value, "waiting": waiting, "rate": rate, "seconds": seconds})
+    return rows

@@ -323,3 +323,51 @@ def test_opt_in_sources_outcome_import_and_supervisor(db, client, login, make_us
     consent = db.session.scalar(select(Consent).where(Consent.phone == siti.phone))
     assert (consent.state.value, consent.source.value) == ("opted_in", "supervisor")
     assert "Supervisor" in client.get(f"/participants/{siti.card_no}").text.split('data-testid="consents"')[1]
+
+
+def test_the_whatsapp_templates_page_sets_sid_and_channel_order(db, client, login, make_user, wa_app):
+    from tests.conftest import csrf_token
+
+    [siti] = members(db)
+    agreed(db, siti)
+    login(make_user("supervisor"))
+    page = client.get("/sms/whatsapp-templates")
+    assert page.status_code == 200
+    preview = page.text.split('data-testid="whatsapp-promise_reminder"')[1].split('data-testid="preview"')[1]
+    assert "8888800012345678" in preview.split("</p>")[0]  # the participant reads the virtual account
+    form = {
+        "csrf_token": csrf_token(page.text),
+        "kind": "promise_reminder",
+        "content_sid": SID,
+        "variables": "nama,tanggal_janji,va,kanal",
+        "body": whatsapp.DEFAULTS[SmsKind.promise_reminder][0],
+        "category": "utility",
+        "channel_order": "whatsapp,sms",
+    }
+    assert client.post("/sms/whatsapp-templates", data=form).status_code == 302
+    assert route(db.session, SmsKind.promise_reminder, [siti])[0] == MessageChannel.whatsapp
+    assert client.post("/sms/whatsapp-templates", data={**form, "channel_order": "sms"}).status_code == 302
+    assert route(db.session, SmsKind.promise_reminder, [siti])[0] == MessageChannel.sms
+    refused = client.post("/sms/whatsapp-templates", data={**form, "channel_order": "sms,sms"})
+    assert refused.status_code == 400
+    refused = client.post("/sms/whatsapp-templates", data={**form, "variables": "nama,va"})  # body has {{3}}, {{4}}
+    assert refused.status_code == 400
+
+
+def test_the_outbox_shows_the_backlog_and_when_it_clears(db, client, login, make_user, wa_app):
+    people = members(db, 3)
+    for person in people:
+        queue_sms(
+            db.session,
+            kind=SmsKind.due_reminder,
+            key=f"due:{person.id}",
+            to_phone=person.phone,
+            members=[person],
+            timezone="WIB",
+            scheduled_at=NOW,
+            jatuh_tempo=NOW.date(),
+        )
+    db.session.commit()
+    login(make_user("supervisor"))
+    table = client.get("/sms/outbox").text.split('data-testid="backlog"')[1].split("</table>")[0]
+    assert '<td>SMS</td><td class="num">3</td><td class="num">10</td>' in table
