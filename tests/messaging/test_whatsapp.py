@@ -371,3 +371,19 @@ def test_the_outbox_shows_the_backlog_and_when_it_clears(db, client, login, make
     login(make_user("supervisor"))
     table = client.get("/sms/outbox").text.split('data-testid="backlog"')[1].split("</table>")[0]
     assert '<td>SMS</td><td class="num">3</td><td class="num">10</td>' in table
+
+
+def test_two_whatsapp_messages_to_one_number_keep_the_pair_limit_apart(db, wa_app, fake, gateway):
+    [siti] = members(db)
+    agreed(db, siti)
+    with_content(db)
+    first = queue_routed(db, siti, key="promise:1")
+    second = queue_routed(db, siti, key="promise:2")
+    pace = Pace(pair_seconds={"whatsapp": 6})
+    counts = dispatch_due(db.session, gateway, RULES, now=NOW, pace=pace).counts
+    assert (counts["sent"], counts["deferred"]) == (1, 1)
+    waiting = message(db, second)
+    assert waiting.status == SmsStatus.queued and waiting.next_attempt_at == NOW + timedelta(seconds=6)
+    assert message(db, first).status == SmsStatus.accepted
+    later = dispatch_due(db.session, gateway, RULES, now=NOW + timedelta(seconds=6), pace=pace).counts
+    assert later["sent"] == 1 and len(fake.requests) == 2
