@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from telecollect.accounts import family_virtual_accounts, parse_prefixes
+from telecollect.accounts import parse_prefixes, virtual_accounts
 from telecollect.contacts.models import Channel, ConsentChannel
 from telecollect.db import insert_ignoring_duplicates, now_utc
 from telecollect.formatting import local_date, rupiah
@@ -30,7 +30,9 @@ def message_values(members, **extra) -> dict:
     """The variables every SMS template may use, for one family."""
     amount, months = family_arrears(members)
     family = members[0].family if members else None
-    accounts = family_virtual_accounts(family, parse_prefixes(current_app.config["VA_PREFIXES"])) if family else []
+    prefixes = parse_prefixes(current_app.config["VA_PREFIXES"])
+    # The members given are the family's (every caller passes the whole family): no second read of them.
+    accounts = virtual_accounts(family.key, (m.card_no for m in members), prefixes) if family else []
     return {
         "va": accounts[0] if accounts else "",
         "nama": members[0].name if members else "",
@@ -105,6 +107,44 @@ def queue_sms(
     if message_id is not None:
         session.add(
             SmsEvent(message_id=message_id, status="queued", detail=events.detail("created", kind=kind.value), at=now)
+        )
+    return message_id
+
+
+def queue_agent_reply(
+    session, *, key: str, to_phone: str, family_id: int | None, timezone: str, body: str, now: datetime
+) -> int | None:
+    """Queue a telecollector's free text on WhatsApp (kind `agent_reply`: Body, no Content SID), to be sent
+    inside the 24 hours after the participant's last message; refused by Twilio after it (63016: marked
+    failed, asking for a template, never an SMS instead). Returns its id, or None for a duplicate key."""
+    message_id = insert_ignoring_duplicates(
+        session,
+        SmsMessage.__table__,
+        {
+            "idempotency_key": key,
+            "kind": SmsKind.agent_reply,
+            "channel": MessageChannel.whatsapp,
+            "template_key": "agent_reply",
+            "body": body,
+            "to_phone": to_phone,
+            "family_id": family_id,
+            "timezone": timezone,
+            "scheduled_at": now,
+            "next_attempt_at": now,
+            "status": SmsStatus.queued,
+            "attempts": 0,
+            "encoding": encoding_of(body),
+            "segments": 1,
+            "created_at": now,
+            "updated_at": now,
+        },
+        "idempotency_key",
+    )
+    if message_id is not None:
+        session.add(
+            SmsEvent(
+                message_id=message_id, status="queued", detail=events.detail("created", kind="agent_reply"), at=now
+            )
         )
     return message_id
 

@@ -14,7 +14,7 @@ from telecollect.messaging import whatsapp
 from telecollect.messaging.dispatch import Pace, dispatch_due
 from telecollect.messaging.gateways import TwilioGateway
 from telecollect.messaging.models import MessageChannel, SmsKind, SmsMessage, SmsStatus
-from telecollect.messaging.outbox import queue_sms, route
+from telecollect.messaging.outbox import queue_agent_reply, queue_sms, route
 from telecollect.policy import optouts
 from telecollect.policy import rules as policy
 from tests.fake_twilio import FakeTwilio
@@ -165,18 +165,15 @@ def test_63014_at_send_opts_the_number_out_of_whatsapp_and_sends_an_sms(db, wa_a
 
 def test_free_text_outside_the_window_asks_for_a_template_and_never_falls_back(db, wa_app, fake, gateway):
     [siti] = members(db)
-    message_id = queue_sms(
+    message_id = queue_agent_reply(
         db.session,
-        kind=SmsKind.agent_reply,
         key="reply:1",
         to_phone=siti.phone,
-        members=[siti],
+        family_id=siti.family_id,
         timezone="WIB",
-        scheduled_at=NOW,
-        channel=MessageChannel.whatsapp,
+        body="Baik Bu, kami cek dulu.",
+        now=NOW,
     )
-    row = message(db, message_id)
-    row.body, row.content_sid, row.content_variables = "Baik Bu, kami cek dulu.", None, None
     db.session.commit()
     fake.number_errors[f"whatsapp:{siti.phone}"] = 63016
     assert dispatch_due(db.session, gateway, RULES, now=NOW).counts["failed"] == 1
@@ -387,3 +384,23 @@ def test_two_whatsapp_messages_to_one_number_keep_the_pair_limit_apart(db, wa_ap
     assert message(db, first).status == SmsStatus.accepted
     later = dispatch_due(db.session, gateway, RULES, now=NOW + timedelta(seconds=6), pace=pace).counts
     assert later["sent"] == 1 and len(fake.requests) == 2
+
+
+def test_free_text_inside_the_window_goes_as_body(db, wa_app, fake, gateway):
+    """A telecollector's reply (agent_reply) needs no opt-in record or Content SID: the participant wrote
+    first; it leaves as free text."""
+    [siti] = members(db)
+    message_id = queue_agent_reply(
+        db.session,
+        key="reply:2",
+        to_phone=siti.phone,
+        family_id=siti.family_id,
+        timezone="WIB",
+        body="Siap Bu.",
+        now=NOW,
+    )
+    db.session.commit()
+    assert dispatch_due(db.session, gateway, RULES, now=NOW).counts["sent"] == 1
+    [request] = fake.requests
+    assert (request["To"], request["Body"], request["From"]) == (f"whatsapp:{siti.phone}", "Siap Bu.", SENDER)
+    assert message(db, message_id).status == SmsStatus.accepted
