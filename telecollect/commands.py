@@ -5,6 +5,7 @@ from flask import Flask
 from telecollect.auth.cli import users_group
 from telecollect.cli import import_group, report_group
 from telecollect.demo.cli import demo_group
+from telecollect.messaging.cli import messaging_group
 from telecollect.participants import cli as participants_cli  # noqa: F401  (adds `import participants`)
 from telecollect.payments.cli import payments_group
 from telecollect.programs.cli import programs_group
@@ -28,6 +29,7 @@ GROUPS = (
     jobs_group,
     retention_group,
     calls_group,
+    messaging_group,
 )
 
 

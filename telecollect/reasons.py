@@ -259,6 +259,11 @@ REASONS = {
     ),
     "pause_reason_code_taken": _l("The code %(code)s is already in use."),
     "pause_reason_label_invalid": _l("Write the reason's name (at most 80 characters)."),
+    # WhatsApp through Twilio (issue 14, items 1, 2, 4, 7: branch waout).
+    "content_sid": _l("%(sid)s is not a Content SID (HX followed by 32 hexadecimal digits)."),
+    "content_kind": _l("A telecollector's reply is free text: it has no WhatsApp template."),
+    "channel_order": _l("%(value)s is not a channel order: whatsapp and sms, comma-separated, each once."),
+    "content_placeholders": _l("The body must number its variables {{1}} to {{%(count)s}}, one for each variable."),
 }
 
 

@@ -208,6 +208,17 @@ def load_config(instance_path: Path | None = None) -> dict:
         "RECORD_CALLS": _bool("RECORD_CALLS", False),
         #: Days after which recordings are deleted at Twilio (`flask calls purge-recordings`, the daily job).
         "RECORDING_DAYS": _int("RECORDING_DAYS", 30),
+        # WhatsApp through Twilio (telecollect.messaging.whatsapp): the sender ("whatsapp:+62…"); empty: no
+        # message goes by WhatsApp. With TWILIO_WHATSAPP_USE_MESSAGING_SERVICE=1 the messaging service sends
+        # (its sender pool must hold the WhatsApp sender).
+        "TWILIO_WHATSAPP_FROM": os.environ.get("TWILIO_WHATSAPP_FROM", ""),
+        "TWILIO_WHATSAPP_USE_MESSAGING_SERVICE": os.environ.get("TWILIO_WHATSAPP_USE_MESSAGING_SERVICE", "") == "1",
+        # Sending rates per sender, held across every dispatcher (a token bucket in the database): messages
+        # per second (0: no limit), and the least seconds between two messages to one recipient (0: none).
+        "SMS_RATE_PER_SECOND": _int("SMS_RATE_PER_SECOND", 10),
+        "WHATSAPP_RATE_PER_SECOND": _int("WHATSAPP_RATE_PER_SECOND", 80),
+        "SMS_PAIR_SECONDS": _int("SMS_PAIR_SECONDS", 0),
+        "WHATSAPP_PAIR_SECONDS": _int("WHATSAPP_PAIR_SECONDS", 6),
         # Supervisor reports (telecollect.reports).
         "CADRE_WEEKLY_TARGET": _int("CADRE_WEEKLY_TARGET", 10),
         "QUIET_DAYS": _int("QUIET_DAYS", 3),

@@ -3,7 +3,9 @@
 The real `twilio` SDK is pointed at it (TWILIO_API_BASE_URL), so tests and
 benchmarks exercise the SDK's own request and error handling. Answers can be
 scripted: a queue of one-off answers (429, 500 …) and per-number errors
-(21610, 21211 …). It keeps what it accepted and lists it like Twilio (GET
+(21610, 21211 …; 63xxx for a `whatsapp:` address). WhatsApp: `To`/`From` as `whatsapp:+62…`, a template
+by `ContentSid` with `ContentVariables` (listed with the variables as its body, as the fake has no Content
+API), or free text by `Body`. It keeps what it accepted and lists it like Twilio (GET
 Messages.json filtered by `To` and `DateSent`, page by page), and it can be
 slow: a create it has accepted answers only after `slow_answers` seconds, so a
 client whose timeout is shorter never hears of it, and a client killed
@@ -49,6 +51,12 @@ ERRORS = {
     21614: (400, "'To' number is not a valid mobile number"),
     20429: (429, "Too Many Requests"),
     30001: (400, "Queue overflow"),
+    # WhatsApp (Twilio reports most of these later, on the status callback; a test may script them at send).
+    63003: (400, "Channel could not find the destination (not on WhatsApp)"),
+    63014: (400, "The user blocked messages from this business"),
+    63016: (400, "Failed to send freeform message because you are outside the allowed window"),
+    63024: (400, "Invalid message recipient"),
+    63049: (400, "Meta chose not to deliver this WhatsApp marketing message"),
 }
 
 
@@ -180,7 +188,9 @@ class FakeTwilio:
         code = self.number_errors.get(form.get("To", ""))
         if code is not None:
             return ERRORS[code][0], self._error(ERRORS[code][0], code)
-        body = form.get("Body", "")
+        body = form.get("Body") or (
+            f"{form['ContentSid']} {form.get('ContentVariables', '')}" if "ContentSid" in form else ""
+        )
         now = self.now()
         message = {
             "sid": f"SM{number:032x}",
@@ -189,6 +199,7 @@ class FakeTwilio:
             "from": form.get("From"),
             "messaging_service_sid": form.get("MessagingServiceSid"),
             "body": body,
+            "content_sid": form.get("ContentSid"),
             "status": "accepted",
             "num_segments": "1" if len(body) <= 160 else str(-(-len(body) // 153)),
             "num_media": "0",

@@ -258,6 +258,13 @@ ROWS: list[Row] = [
         roles(200, *STAFF),
         path=lambda w: f"/participants/imports/{w.run_id}/rejects.csv",
     ),
+    Row(
+        "/participants/<card_no>/consent",
+        "POST",
+        roles(400, *STAFF),  # no such channel: refused, nothing recorded
+        path=lambda w: f"/participants/{HOLDER_CARD}/consent",
+        data={"channel": "nonsense", "action": "opt_out"},
+    ),
     Row("/payments/import", "GET", roles(200, *STAFF)),
     Row("/payments/import", "POST", roles(400, *STAFF)),
     Row("/reports/arrears", "GET", roles(200, *STAFF)),
@@ -281,6 +288,8 @@ ROWS: list[Row] = [
     Row("/queue/call-script", "GET", roles(200, *STAFF)),
     Row("/queue/call-script", "POST", roles(400, *STAFF), data={"body": ""}),
     Row("/sms/templates", "GET", roles(200, *STAFF)),
+    Row("/sms/whatsapp-templates", "GET", roles(200, *STAFF)),
+    Row("/sms/whatsapp-templates", "POST", roles(400, *STAFF), data={"kind": "nonsense"}),
     Row("/sms/templates", "POST", roles(400, *STAFF), data={}),  # no template named: refused on the page
     # issue 15, item 5: the live board and the pause reasons
     Row("/board", "GET", roles(200, *STAFF)),

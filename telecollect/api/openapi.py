@@ -284,6 +284,11 @@ def _outcome_request_schema(role: Role | None) -> dict:
         ),
         "channel": _enum(_hand_channels(role), _channels_description()),
         "note": _string(maxLength=1000),
+        "whatsapp_opt_in": {
+            "type": "boolean",
+            "description": "The participant agreed to WhatsApp messages from the branch: recorded in the consent "
+            "ledger for the number used (WhatsApp reminders go only to numbers with a recorded opt-in).",
+        },
         "phone": _string(
             "The number dialled: one of the family's own numbers, in any usual writing (0812-…, +62 812 …); "
             "stored as E.164. Defaults to the family's first number that may be contacted on the channel."

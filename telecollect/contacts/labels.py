@@ -20,8 +20,26 @@ OUTCOME_LABELS = {
     "not_at_home": _l("Not at home"),
     "whatsapp_sent": _l("WhatsApp sent, no reply yet"),
     "visited_explained": _l("Visited and explained"),
+    "do_not_contact": _l("Does not want to be contacted"),
 }
-CHANNEL_LABELS = {"phone": _l("Phone"), "whatsapp": "WhatsApp", "visit": _l("Visit"), "sms": "SMS"}
+CHANNEL_LABELS = {
+    "phone": _l("Phone"),
+    "whatsapp": "WhatsApp",
+    "visit": _l("Visit"),
+    "sms": "SMS",
+    "cadre_whatsapp": _l("WhatsApp from staff phones"),
+}
+CONSENT_LABELS = {"opted_in": _l("Agreed"), "opted_out": _l("Does not want to be contacted")}
+CONSENT_SOURCE_LABELS = {
+    "keyword": _l("Keyword from the participant"),
+    "twilio": "Twilio",
+    "outcome": _l("Recorded outcome"),
+    "cadre": _l("Cadre's report"),
+    "supervisor": _l("Supervisor"),
+    "import": _l("Import file"),
+    "inbound": _l("Message from the participant"),
+    "migrated": _l("Earlier opt-out"),
+}
 
 
 def outcome_label(code: str) -> str:

@@ -1,9 +1,9 @@
-"""Contact attempts, promises to pay, opt-outs and holidays."""
+"""Contact attempts, promises to pay, the consent ledger and holidays."""
 
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
@@ -112,22 +112,105 @@ class Promise(db.Model):
         return f"<Promise {self.id} family={self.family_id} Rp{self.amount} by {self.promised_on} {self.state.value}>"
 
 
-class OptOut(db.Model):
-    """A phone number that must not be contacted on a channel (do-not-call)."""
+class ConsentChannel(str, enum.Enum):
+    """What a consent is about: a way of reaching a number, or visits to a family."""
 
-    __tablename__ = "opt_outs"
-    __table_args__ = (UniqueConstraint("phone", "channel"),)
+    phone = "phone"  #: calls from the telecollectors
+    sms = "sms"
+    whatsapp = "whatsapp"  #: the branch's WhatsApp Business sender (Twilio)
+    cadre_whatsapp = "cadre_whatsapp"  #: wa.me chats opened by cadres and telecollectors from their phones
+    visit = "visit"  #: a cadre at the door (per family, not per number)
+
+
+class ConsentState(str, enum.Enum):
+    opted_in = "opted_in"
+    opted_out = "opted_out"
+
+
+class ConsentSource(str, enum.Enum):
+    """Who or what recorded a consent."""
+
+    keyword = "keyword"  #: the participant wrote BERHENTI/STOP or MULAI/START
+    twilio = "twilio"  #: a Twilio error: 21610 (replied STOP), 63014 (blocked our WhatsApp)
+    outcome = "outcome"  #: a recorded outcome (do_not_contact; whatsapp_opt_in)
+    cadre = "cadre"  #: a cadre's report
+    supervisor = "supervisor"
+    import_ = "import"  #: an import file's column (whatsapp_opt_in)
+    inbound = "inbound"  #: the participant wrote to our WhatsApp first
+    migrated = "migrated"  #: an opt-out recorded before the ledger (0019)
+
+
+class Consent(db.Model):
+    """The consent ledger: where a number (or, for visits, a family) stands on a channel now.
+
+    One row per (phone, channel) or (family, visit); written only by telecollect.policy.optouts, which also
+    appends its history (ConsentEvent). No row: never asked, which is a refusal for business WhatsApp (it
+    needs an opt-in) and a yes for the rest (they need an opt-out to stop)."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        UniqueConstraint("phone", "channel"),
+        UniqueConstraint("family_id", "channel"),
+        CheckConstraint(
+            "(channel = 'visit' AND family_id IS NOT NULL AND phone IS NULL)"
+            " OR (channel <> 'visit' AND phone IS NOT NULL AND family_id IS NULL)",
+            name="subject",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(16), nullable=False)
-    channel: Mapped[Channel] = mapped_column(
-        Enum(Channel, name="channel", native_enum=False, length=10), nullable=False
+    #: E.164; NULL for visits (those are per family).
+    phone: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), index=True, nullable=True)
+    channel: Mapped[ConsentChannel] = mapped_column(
+        Enum(ConsentChannel, name="consent_channel", native_enum=False, length=16), nullable=False
     )
+    state: Mapped[ConsentState] = mapped_column(
+        Enum(ConsentState, name="consent_state", native_enum=False, length=10), nullable=False
+    )
+    source: Mapped[ConsentSource] = mapped_column(
+        Enum(ConsentSource, name="consent_source", native_enum=False, length=12), nullable=False
+    )
+    #: Free text: the word written, the Twilio error, the supervisor's reason.
     reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: The branch whose own row this is; NULL until the many-branches issue adds the branches table.
+    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+
+    events: Mapped[list["ConsentEvent"]] = relationship(
+        back_populates="consent", order_by="ConsentEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_opted_out(self) -> bool:
+        return self.state == ConsentState.opted_out
 
     def __repr__(self):
-        return f"<OptOut {self.phone} {self.channel.value}>"
+        return f"<Consent {self.phone or self.family_id} {self.channel.value} {self.state.value}>"
+
+
+class ConsentEvent(db.Model):
+    """A consent's history: every change, with its source and time (kept as long as the consent)."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id", ondelete="CASCADE"), index=True, nullable=False)
+    state: Mapped[ConsentState] = mapped_column(
+        Enum(ConsentState, name="consent_state", native_enum=False, length=10), nullable=False
+    )
+    source: Mapped[ConsentSource] = mapped_column(
+        Enum(ConsentSource, name="consent_source", native_enum=False, length=12), nullable=False
+    )
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    consent: Mapped[Consent] = relationship(back_populates="events")
+
+    def __repr__(self):
+        return f"<ConsentEvent {self.consent_id} {self.state.value} {self.source.value}>"
 
 
 class Holiday(db.Model):

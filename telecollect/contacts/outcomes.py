@@ -30,6 +30,9 @@ class Outcome(StrEnum):
     not_at_home = "not_at_home"
     whatsapp_sent = "whatsapp_sent"
     visited_explained = "visited_explained"
+    #: "Tidak mau dihubungi": the family asked not to be contacted at all; the consent ledger records it for
+    #: every number of the family on every channel, and for visits.
+    do_not_contact = "do_not_contact"
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ OUTCOMES: dict[str, OutcomeKind] = {
             call=False,
             cadre=True,
         ),
+        # The family asked not to be contacted again: the work ends, the ledger keeps their refusal.
+        OutcomeKind(Outcome.do_not_contact, reached=True, right_party=True, final=True, key="x", cadre=True),
         # Met the family and explained the arrears and how to pay, no promise yet.
         OutcomeKind(
             Outcome.visited_explained,
@@ -139,6 +144,7 @@ CADRE_OUTCOMES = tuple(
         Outcome.refused,
         Outcome.moved,
         Outcome.deceased,
+        Outcome.do_not_contact,
     )
 )
 

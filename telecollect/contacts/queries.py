@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from telecollect import clock
 from telecollect.auth.models import User
-from telecollect.contacts.models import Channel, ContactAttempt, OptOut, Promise, PromiseState
+from telecollect.contacts.models import Channel, Consent, ConsentState, ContactAttempt, Promise, PromiseState
 from telecollect.participants.models import Family
 
 
@@ -18,9 +18,30 @@ def opted_out_channels(session, phones) -> dict[str, set[Channel]]:
     if not wanted:
         return {}
     found: dict[str, set[Channel]] = {}
-    for phone, channel in session.execute(select(OptOut.phone, OptOut.channel).where(OptOut.phone.in_(wanted))):
-        found.setdefault(phone, set()).add(channel)
+    rows = session.execute(
+        select(Consent.phone, Consent.channel).where(Consent.phone.in_(wanted), Consent.state == ConsentState.opted_out)
+    )
+    for phone, channel in rows:
+        # The ledger's channels as a person's contact sees them (telecollect.policy.optouts.STOPPED_BY):
+        # an opt-out of business WhatsApp or of cadres' wa.me both stop the WhatsApp button.
+        if channel.value in ("whatsapp", "cadre_whatsapp"):
+            found.setdefault(phone, set()).add(Channel.whatsapp)
+        else:
+            found.setdefault(phone, set()).add(Channel(channel.value))
     return found
+
+
+def consent_ledger(session, phones, family_id: int) -> list[Consent]:
+    """Where the family's numbers (and its visits) stand in the consent ledger, each with its history."""
+    wanted = [p for p in dict.fromkeys(phones) if p]
+    return list(
+        session.scalars(
+            select(Consent)
+            .where((Consent.phone.in_(wanted)) | (Consent.family_id == family_id))
+            .options(selectinload(Consent.events))
+            .order_by(Consent.phone, Consent.channel)
+        )
+    )
 
 
 def today_counters(session, user: User, now: datetime) -> dict:

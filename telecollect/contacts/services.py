@@ -38,6 +38,8 @@ class OutcomeInput:
     client_ref: str | None = None
     #: When the contact happened, if before it is recorded (a cadre's entry saved offline and synced later).
     contact_at: datetime | None = None
+    #: The participant agreed to WhatsApp messages from the branch (recorded in the consent ledger).
+    whatsapp_opt_in: bool = False
 
 
 @dataclass
@@ -65,6 +67,7 @@ def parse_outcome(data: dict, item: WorkItem, *, now: datetime) -> OutcomeInput:
         note=_note(data.get("note")),
         client_ref=_client_ref(data.get("client_ref")),
         phone=_family_phone(data.get("phone"), item),
+        whatsapp_opt_in=data.get("whatsapp_opt_in") in (True, "true", "on", "1", 1),
     )
     if item.queue == QueueName.cadre:
         # `occurred_at` is the phone's time of the contact; `recorded_at` is its older name, still accepted.

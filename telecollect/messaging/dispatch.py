@@ -18,23 +18,39 @@ number since → it never left, sent now; anything less certain → `unknown`, f
 a supervisor to settle on the outbox page. A status callback
 carrying the attempt's reference (`?ref=`) settles it too. Nothing with an
 unknown outcome is sent again by itself.
+
+WhatsApp rows go the same way, with their own checks at send time (a standing
+opt-in, a Content SID) and their own errors (`whatsapp.WHATSAPP_ERRORS`): a
+failure becomes one SMS (`outbox.fall_back_to_sms`). With `rates`, each sender's
+token bucket (`rates.take`) is asked before each call, however many dispatchers
+run; `pair_seconds` keeps messages to one recipient apart.
 """
 
 import random
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
-from telecollect.contacts.models import Channel
+from telecollect.contacts.models import Channel, ConsentChannel, ConsentSource
 from telecollect.db import is_postgresql
-from telecollect.messaging import events
-from telecollect.messaging.gateways import OutcomeUnknown, SendError, SendResult
-from telecollect.messaging.models import STATUS_RANK, TWILIO_STATUS, SmsEvent, SmsKind, SmsMessage, SmsStatus
+from telecollect.messaging import events, rates, whatsapp
+from telecollect.messaging.gateways import WHATSAPP_PREFIX, OutcomeUnknown, SendError, SendResult
+from telecollect.messaging.models import (
+    STATUS_RANK,
+    TWILIO_STATUS,
+    MessageChannel,
+    SmsEvent,
+    SmsKind,
+    SmsMessage,
+    SmsStatus,
+)
+from telecollect.messaging.outbox import fall_back_to_sms
 from telecollect.participants.models import Participant
 from telecollect.policy import rules as policy
-from telecollect.policy.optouts import is_opted_out, opt_out
+from telecollect.policy.optouts import has_opted_in, is_opted_out, opt_out
 
 CLAIM_FOR = timedelta(minutes=5)
 #: After a call that got no answer, how long before Twilio's list is read (it has listed the message by then).
@@ -56,6 +72,28 @@ OUTCOMES = ("sent", "held", "deferred", "retry", "failed", "canceled", "unresolv
 
 
 @dataclass
+class Pace:
+    """How fast the dispatcher may send: messages per second per sender (`rates`, by channel; 0 or absent: no
+    limit) and the least seconds between two messages to one recipient (`pair_seconds`, by channel). `clock`
+    and `sleep` are the wall clock's (a rate is about real seconds, not the business `now`)."""
+
+    rates: dict = field(default_factory=dict)
+    pair_seconds: dict = field(default_factory=dict)
+    clock: object = time.time
+    sleep: object = time.sleep
+
+    @classmethod
+    def from_config(cls, config) -> "Pace":
+        return cls(
+            rates={"sms": config["SMS_RATE_PER_SECOND"], "whatsapp": config["WHATSAPP_RATE_PER_SECOND"]},
+            pair_seconds={"sms": config["SMS_PAIR_SECONDS"], "whatsapp": config["WHATSAPP_PAIR_SECONDS"]},
+        )
+
+
+NO_LIMIT = Pace()
+
+
+@dataclass
 class DispatchResult:
     counts: dict = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
 
@@ -72,20 +110,23 @@ def dispatch_due(
     batch_size: int = 100,
     max_batches: int = 1000,
     jitter=random.random,
+    pace: Pace = NO_LIMIT,
 ) -> DispatchResult:
-    """Send every SMS due at `now`, batch by batch; returns what happened to them."""
+    """Send every message due at `now`, batch by batch; returns what happened to them."""
     result = DispatchResult()
     for _ in range(max_batches):
         claimed = claim_batch(session, now, batch_size)
         if not claimed:
             break
         for message_id in claimed:
-            result.add(send_claimed(session, gateway, rules, message_id, now=now, jitter=jitter))
+            result.add(send_claimed(session, gateway, rules, message_id, now=now, jitter=jitter, pace=pace))
             session.commit()
     return result
 
 
-def send_claimed(session, gateway, rules, message_id: int, *, now: datetime, jitter=random.random) -> str:
+def send_claimed(
+    session, gateway, rules, message_id: int, *, now: datetime, jitter=random.random, pace: Pace = NO_LIMIT
+) -> str:
     """One message this dispatcher claimed at `now`: reconciled first if an earlier call's outcome is unknown,
     then sent, unless another dispatcher took it over meanwhile (this one was slower than its claim)."""
     message = session.get(SmsMessage, message_id)
@@ -93,7 +134,7 @@ def send_claimed(session, gateway, rules, message_id: int, *, now: datetime, jit
         return "taken"
     outcome = reconcile(session, gateway, message, now) if message.attempt_at is not None else None
     if outcome is None:  # never called Twilio, or Twilio has no such message: send it
-        outcome = _process(session, gateway, rules, message, now, jitter)
+        outcome = _process(session, gateway, rules, message, now, jitter, pace)
     return outcome
 
 
@@ -131,15 +172,25 @@ def claim_batch(session, now: datetime, size: int) -> list[int]:
     return sorted(claimed)
 
 
-def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter) -> str:
+def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter, pace: Pace = NO_LIMIT) -> str:
     refusal = _refusal_at_send_time(session, rules, message, now)
+    if refusal is None:
+        refusal = _pair_wait(session, message, now, pace.pair_seconds.get(message.channel.value, 0))
     if refusal is not None:
         return refusal
+    _wait_for_token(session, message, pace)
     if not _begin_attempt(session, message, now):
         return "taken"
-    session.commit()  # the attempt is on record before anything leaves
+    session.commit()  # the attempt is on record before anything leaves (and the sender's bucket is released)
+    extra = {}
+    if message.channel == MessageChannel.whatsapp:
+        extra = {
+            "channel": "whatsapp",
+            "content_sid": message.content_sid,
+            "content_variables": message.content_variables,
+        }
     try:
-        sent = gateway.send(message.to_phone, message.body, ref=message.attempt_ref)
+        sent = gateway.send(message.to_phone, message.body, ref=message.attempt_ref, **extra)
     except SendError as error:
         message.attempt_at = None  # Twilio answered: nothing left
         return _handle_error(session, message, error, now, jitter)
@@ -154,6 +205,33 @@ def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter
         return "held"
     _record_sent(message, sent, now, events.detail("provider_status", status=sent.status, sid=sent.sid))
     return "sent"
+
+
+def _wait_for_token(session, message: SmsMessage, pace: Pace) -> None:
+    """Wait until the sender's bucket gives this message a token (held until the next commit)."""
+    rate = pace.rates.get(message.channel.value, 0)
+    while (wait := rates.take(session, message.channel.value, rate, clock=pace.clock)) > 0:
+        session.commit()  # let the other dispatchers at the bucket meanwhile
+        pace.sleep(wait)  # type: ignore[operator]
+
+
+def _pair_wait(session, message: SmsMessage, now: datetime, seconds: int) -> str | None:
+    """Keep two messages to one recipient on one channel `seconds` apart (WhatsApp's pair rate limit)."""
+    if not seconds:
+        return None
+    last = session.scalar(
+        select(func.max(SmsMessage.sent_at)).where(
+            SmsMessage.to_phone == message.to_phone,
+            SmsMessage.channel == message.channel,
+            SmsMessage.id != message.id,
+            SmsMessage.sent_at.is_not(None),
+        )
+    )
+    if last is None or now - last >= timedelta(seconds=seconds):
+        return None
+    message.next_attempt_at = last + timedelta(seconds=seconds)
+    _set(message, SmsStatus.queued, now, events.detail("waits", reason="pair_rate"))
+    return "deferred"
 
 
 def _begin_attempt(session, message: SmsMessage, now: datetime) -> bool:
@@ -202,7 +280,8 @@ def reconcile(session, gateway, message: SmsMessage, now: datetime) -> str | Non
     assert message.attempt_at is not None
     days = sorted({message.attempt_at.astimezone(UTC).date(), now.astimezone(UTC).date()})  # DateSent: UTC days
     try:
-        listed = gateway.messages_to(message.to_phone, days)
+        address = WHATSAPP_PREFIX + message.to_phone if message.channel == MessageChannel.whatsapp else message.to_phone
+        listed = gateway.messages_to(address, days)
     except Exception as exc:  # whatever failed, nothing is sent until the list is read
         error = f"{type(exc).__name__}: {exc}"
         if now - message.attempt_at >= GIVE_UP_AFTER:
@@ -238,7 +317,13 @@ def reconcile(session, gateway, message: SmsMessage, now: datetime) -> str | Non
 
 
 def _refusal_at_send_time(session, rules, message: SmsMessage, now: datetime) -> str | None:
-    if is_opted_out(session, message.to_phone, Channel.sms):
+    if message.channel == MessageChannel.whatsapp:
+        refused = _whatsapp_refusal(session, message)
+        if refused is not None:
+            _set(message, SmsStatus.canceled, now, events.detail(refused))
+            fall_back_to_sms(session, message, now, refused)
+            return "canceled"
+    elif is_opted_out(session, message.to_phone, Channel.sms):
         _set(message, SmsStatus.canceled, now, events.detail("opted_out"))
         return "canceled"
     if session.scalar(
@@ -256,6 +341,39 @@ def _refusal_at_send_time(session, rules, message: SmsMessage, now: datetime) ->
     return None
 
 
+def _whatsapp_refusal(session, message: SmsMessage) -> str | None:
+    """Why this WhatsApp message may not leave now (its SMS goes instead), or None."""
+    if is_opted_out(session, message.to_phone, ConsentChannel.whatsapp):
+        return "whatsapp_opted_out"
+    if message.kind != SmsKind.agent_reply:
+        if not has_opted_in(session, message.to_phone, ConsentChannel.whatsapp):
+            return "no_whatsapp_opt_in"
+        if not message.content_sid:
+            return "no_content_sid"
+    return None
+
+
+def whatsapp_failed(session, message: SmsMessage, code: int | None, now: datetime) -> str:
+    """What a failed WhatsApp message leads to (`whatsapp.WHATSAPP_ERRORS`): an SMS instead (once), the
+    number opted out of WhatsApp (63014) and an SMS, or, for free text outside the 24-hour window (63016),
+    a note that a template is needed and no SMS. Returns the handling's name."""
+    handling = whatsapp.on_error(code)
+    if handling == whatsapp.OnError.needs_template:
+        message.events.append(SmsEvent(status=message.status.value, detail=events.detail("needs_template"), at=now))
+        return handling.value
+    if handling == whatsapp.OnError.opt_out:
+        opt_out(
+            session,
+            message.to_phone,
+            ConsentChannel.whatsapp,
+            f"Twilio {code}: {whatsapp.WHATSAPP_ERRORS[code or 0][1]}",
+            source=ConsentSource.twilio,
+            now=now,
+        )
+    fall_back_to_sms(session, message, now, f"error {code}")
+    return handling.value
+
+
 def _handle_error(session, message: SmsMessage, error: SendError, now: datetime, jitter) -> str:
     message.error_code, message.error_message = error.code, (error.message or "")[:300]
     transient = error.status == 429 or error.code == RATE_LIMITED or error.status >= 500
@@ -263,9 +381,16 @@ def _handle_error(session, message: SmsMessage, error: SendError, now: datetime,
         message.next_attempt_at = now + backoff(message.attempts, jitter)
         _set(message, SmsStatus.queued, now, events.detail("retry_http", status=error.status, code=error.code))
         return "retry"
-    if error.code == OPTED_OUT:
-        opt_out(session, message.to_phone, Channel.sms, "Twilio 21610: the recipient replied STOP")
-    elif error.code in INVALID_NUMBERS:
+    if error.code == OPTED_OUT and message.channel == MessageChannel.sms:
+        opt_out(
+            session,
+            message.to_phone,
+            Channel.sms,
+            "Twilio 21610: the recipient replied STOP",
+            source=ConsentSource.twilio,
+            now=now,
+        )
+    elif error.code in INVALID_NUMBERS and message.channel == MessageChannel.sms:
         session.execute(
             update(Participant)
             .where(Participant.phone == message.to_phone)
@@ -274,6 +399,8 @@ def _handle_error(session, message: SmsMessage, error: SendError, now: datetime,
         )
     failure = events.detail("failed_http", status=error.status, code=error.code, message=error.message)
     _set(message, SmsStatus.failed, now, failure)
+    if message.channel == MessageChannel.whatsapp:
+        whatsapp_failed(session, message, error.code, now)
     return "failed"
 
 

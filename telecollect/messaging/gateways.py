@@ -1,4 +1,8 @@
-"""Where SMS go: nowhere (the outbox keeps them) or Twilio, through its official SDK."""
+"""Where SMS and WhatsApp messages go: nowhere (the outbox keeps them) or Twilio, through its official SDK.
+
+WhatsApp goes through the same Messages API: `whatsapp:+62…` addresses, from TWILIO_WHATSAPP_FROM (or the
+messaging service, when its sender pool holds the WhatsApp sender), an approved template by ContentSid with its
+ContentVariables, or free text (Body) inside the 24-hour window."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,6 +14,7 @@ from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
 STATUS_CALLBACK_PATH = "/twilio/sms/status"
+WHATSAPP_PREFIX = "whatsapp:"
 
 
 @dataclass
@@ -57,7 +62,7 @@ class OutboxGateway:
 
     name = "outbox"
 
-    def send(self, to: str, body: str, ref: str | None = None) -> SendResult:
+    def send(self, to: str, body: str, ref: str | None = None, **whatsapp) -> SendResult:
         return SendResult(status="held")
 
     def messages_to(self, to: str, days: list[date]) -> list[ListedMessage]:
@@ -85,17 +90,43 @@ class TwilioGateway:
             if config.get("TWILIO_MESSAGING_SERVICE_SID")
             else {"from_": config["TWILIO_FROM_NUMBER"]}
         )
+        whatsapp_from = config.get("TWILIO_WHATSAPP_FROM") or ""
+        if whatsapp_from and not whatsapp_from.startswith("whatsapp:"):
+            whatsapp_from = "whatsapp:" + whatsapp_from
+        self.whatsapp_sender = (
+            {"messaging_service_sid": config["TWILIO_MESSAGING_SERVICE_SID"]}
+            if config.get("TWILIO_WHATSAPP_USE_MESSAGING_SERVICE") and config.get("TWILIO_MESSAGING_SERVICE_SID")
+            else {"from_": whatsapp_from}
+        )
         self.status_callback = config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_CALLBACK_PATH
 
-    def send(self, to: str, body: str, ref: str | None = None) -> SendResult:
+    def send(
+        self,
+        to: str,
+        body: str,
+        ref: str | None = None,
+        *,
+        channel: str = "sms",
+        content_sid: str | None = None,
+        content_variables: str | None = None,
+    ) -> SendResult:
         """Create the message; `ref` (the attempt's reference) rides in the StatusCallback URL.
 
+        `channel` "whatsapp": to `whatsapp:<to>`, by `content_sid` with `content_variables` (a template), or
+        `body` as free text when there is no Content SID.
         SendError: Twilio answered with an error, or the request never reached it (tried again later).
         OutcomeUnknown: the request may have reached Twilio but its answer did not come back.
         """
         callback = f"{self.status_callback}?ref={ref}" if ref else self.status_callback
+        if channel == "whatsapp":
+            what: dict = {"to": WHATSAPP_PREFIX + to, **self.whatsapp_sender}
+            what |= (
+                {"content_sid": content_sid, "content_variables": content_variables} if content_sid else {"body": body}
+            )
+        else:
+            what = {"to": to, "body": body, **self.sender}
         try:
-            message = self.client.messages.create(to=to, body=body, status_callback=callback, **self.sender)
+            message = self.client.messages.create(status_callback=callback, **what)
         except TwilioRestException as exc:
             raise SendError(exc.status, exc.code, exc.msg) from exc
         except Exception as exc:
@@ -141,10 +172,14 @@ class TwilioGateway:
         ]
 
     def is_ours(self, listed: ListedMessage) -> bool:
-        """Whether a listed message left from our sender (our messaging service, or our number)."""
-        if "messaging_service_sid" in self.sender:
-            return listed.messaging_service_sid == self.sender["messaging_service_sid"]
-        return listed.from_ == self.sender["from_"]
+        """Whether a listed message left from our sender (our messaging service, or our number, or our
+        WhatsApp sender)."""
+        for sender in (self.sender, self.whatsapp_sender):
+            if "messaging_service_sid" in sender and listed.messaging_service_sid == sender["messaging_service_sid"]:
+                return True
+            if sender.get("from_") and listed.from_ == sender["from_"]:
+                return True
+        return False
 
 
 def _never_reached_twilio(exc: Exception) -> bool:

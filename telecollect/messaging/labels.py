@@ -13,6 +13,7 @@ KIND_LABELS = {
     "autodebit_prompt": _l("Autodebit invitation"),
     "pre_call": _l("Notice before a call"),
     "info_reply": _l("Reply with arrears"),
+    "agent_reply": _l("Telecollector's reply"),
 }
 STATUS_LABELS = {
     "queued": _l("waiting to be sent"),
@@ -21,6 +22,7 @@ STATUS_LABELS = {
     "accepted": _l("accepted by the provider"),
     "sent": _l("sent"),
     "delivered": _l("delivered"),
+    "read": _l("read"),
     "undelivered": _l("not delivered"),
     "failed": _l("failed"),
     "canceled": _l("canceled"),
@@ -67,6 +69,14 @@ EVENT_TEXTS = {
     "callback_status": _l("the provider reports: %(status)s"),
     "marked_sent": _l("marked as sent by %(by)s"),
     "send_again": _l("to be sent again, decided by %(by)s"),
+    "whatsapp_opted_out": _l("not sent: the number opted out of WhatsApp"),
+    "no_whatsapp_opt_in": _l("not sent by WhatsApp: the number never agreed to WhatsApp messages"),
+    "no_content_sid": _l("not sent by WhatsApp: this kind has no approved template (Content SID)"),
+    "needs_template": _l(
+        "WhatsApp refused free text outside the 24 hours after the participant's last message: "
+        "send an approved template"
+    ),
+    "fallback_sms": _l("an SMS goes instead (message %(id)s): %(why)s"),
 }
 
 

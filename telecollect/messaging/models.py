@@ -1,9 +1,10 @@
-"""Message templates, the SMS outbox with its status history, replies, and reminder settings."""
+"""Message templates, the outbox (SMS and WhatsApp) with its status history, replies, WhatsApp content,
+reminder settings, and the senders' rate-limit buckets."""
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.db import UTCDateTime, now_utc
@@ -36,6 +37,23 @@ class SmsKind(str, enum.Enum):
     autodebit_prompt = "autodebit_prompt"
     pre_call = "pre_call"
     info_reply = "info_reply"
+    #: A telecollector's free text to a participant: WhatsApp only, inside the 24 hours after the
+    #: participant's last message (sent as Body; no Content SID).
+    agent_reply = "agent_reply"
+
+
+class MessageChannel(str, enum.Enum):
+    """How an outbox row leaves: Twilio SMS, or WhatsApp through Twilio (`whatsapp:+62…`)."""
+
+    sms = "sms"
+    whatsapp = "whatsapp"
+
+
+class ContentCategory(str, enum.Enum):
+    """Meta's category of an approved WhatsApp template: marketing is priced higher and capped."""
+
+    utility = "utility"
+    marketing = "marketing"
 
 
 class SmsStatus(str, enum.Enum):
@@ -45,6 +63,7 @@ class SmsStatus(str, enum.Enum):
     accepted = "accepted"  #: Twilio took it (accepted/queued at Twilio)
     sent = "sent"
     delivered = "delivered"
+    read = "read"  #: WhatsApp only: the participant opened it
     undelivered = "undelivered"
     failed = "failed"
     canceled = "canceled"  #: not sent: opted out or no valid number at send time
@@ -60,6 +79,7 @@ STATUS_RANK = {
     SmsStatus.delivered: 4,
     SmsStatus.undelivered: 4,
     SmsStatus.failed: 4,
+    SmsStatus.read: 5,
 }
 #: Twilio's names for its statuses → ours.
 TWILIO_STATUS = {
@@ -69,6 +89,7 @@ TWILIO_STATUS = {
     "sending": SmsStatus.accepted,
     "sent": SmsStatus.sent,
     "delivered": SmsStatus.delivered,
+    "read": SmsStatus.read,
     "undelivered": SmsStatus.undelivered,
     "failed": SmsStatus.failed,
     "canceled": SmsStatus.failed,
@@ -76,7 +97,8 @@ TWILIO_STATUS = {
 
 
 class SmsMessage(db.Model):
-    """One SMS, written in the same transaction as whatever caused it, sent later by the dispatcher."""
+    """One outgoing message (SMS or WhatsApp), written in the same transaction as whatever caused it, sent
+    later by the dispatcher. (The table keeps its name from when it held SMS only.)"""
 
     __tablename__ = "sms_messages"
     __table_args__ = (
@@ -88,8 +110,21 @@ class SmsMessage(db.Model):
     #: kind + family + period (or promise/installment id): the same reminder can never be queued twice.
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
     kind: Mapped[SmsKind] = mapped_column(Enum(SmsKind, name="sms_kind", native_enum=False, length=24), nullable=False)
+    channel: Mapped[MessageChannel] = mapped_column(
+        Enum(MessageChannel, name="message_channel", native_enum=False, length=8),
+        default=MessageChannel.sms,
+        server_default="sms",
+        nullable=False,
+    )
     template_key: Mapped[str] = mapped_column(String(40), nullable=False)
+    #: What the participant reads: the SMS text, or the WhatsApp template's approved body filled in.
     body: Mapped[str] = mapped_column(Text, nullable=False)
+    #: WhatsApp: the approved template sent (Twilio's Content SID, HX…); NULL: free text (agent_reply) or SMS.
+    content_sid: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    #: WhatsApp: the template's numbered variables as Twilio takes them, JSON ({"1": "Siti", "2": …}).
+    content_variables: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The WhatsApp message this SMS replaces after it failed (at most one SMS per failed message).
+    fallback_of_id: Mapped[int | None] = mapped_column(ForeignKey("sms_messages.id"), unique=True, nullable=True)
     to_phone: Mapped[str] = mapped_column(String(16), nullable=False)
     family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), nullable=True)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), nullable=True)
@@ -183,6 +218,11 @@ class ReminderSetting(db.Model):
     is_enabled: Mapped[bool] = mapped_column(nullable=False)
     #: Days before the event (due date, promise, installment) the reminder goes out.
     days_before: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
+    #: The channels to try, in order, comma-separated ("whatsapp,sms"): WhatsApp only for numbers with
+    #: a recorded opt-in and a Content SID for the kind, else the next one.
+    channel_order: Mapped[str] = mapped_column(
+        String(40), default="whatsapp,sms", server_default="whatsapp,sms", nullable=False
+    )
     #: The branch whose own row this is; NULL: the installation's, used by every branch (all rows
     #: today). No branches table yet: the issue that adds it adds the foreign key, and makes the
     #: unique key `kind` per branch.
@@ -190,3 +230,52 @@ class ReminderSetting(db.Model):
 
     def __repr__(self):
         return f"<ReminderSetting {self.kind.value} on={self.is_enabled} days={self.days_before}>"
+
+
+class WhatsappContent(db.Model):
+    """The approved WhatsApp template a kind is sent with: its Content SID, the body Meta approved, and the
+    order of its numbered variables ({{1}}, {{2}} …), kept here because the Content API lives on another host.
+    A kind without a Content SID is not sent on WhatsApp."""
+
+    __tablename__ = "whatsapp_contents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SmsKind] = mapped_column(
+        Enum(SmsKind, name="sms_kind", native_enum=False, length=24), unique=True, nullable=False
+    )
+    #: Twilio's Content SID (HX + 32 hex digits); NULL: not (yet) approved, not sent on WhatsApp.
+    content_sid: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    #: The approved body with its numbered placeholders, as the participant reads it ({{1}} …).
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    #: Our variable names in the order of the numbered placeholders, comma-separated ("nama,jumlah,va").
+    variables: Mapped[str] = mapped_column(String(200), nullable=False)
+    category: Mapped[ContentCategory] = mapped_column(
+        Enum(ContentCategory, name="content_category", native_enum=False, length=10),
+        default=ContentCategory.utility,
+        server_default="utility",
+        nullable=False,
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: The branch whose own row this is; NULL: the installation's, used by every branch (all rows
+    #: today). No branches table yet: the issue that adds it adds the foreign key, and makes the
+    #: unique key `kind` per branch.
+    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+
+    def __repr__(self):
+        return f"<WhatsappContent {self.kind.value} {self.content_sid}>"
+
+
+class SendBucket(db.Model):
+    """A sender's token bucket, shared by every dispatcher: `tokens` left at `refilled_at` (Unix seconds,
+    wall-clock), refilled at the sender's rate up to one second's worth."""
+
+    __tablename__ = "send_buckets"
+
+    #: "sms" or "whatsapp" (one sender each).
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float, nullable=False)
+    refilled_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+    def __repr__(self):
+        return f"<SendBucket {self.name} {self.tokens:.1f}>"

@@ -18,7 +18,7 @@ from telecollect.contacts.models import Channel, ContactAttempt, Promise, Promis
 from telecollect.db import read_once
 from telecollect.formatting import rupiah
 from telecollect.messaging.models import ReminderSetting, SmsKind
-from telecollect.messaging.outbox import queue_sms
+from telecollect.messaging.outbox import queue_sms, route
 from telecollect.participants.models import Family, Participant
 from telecollect.participants.queries import family_months_owed
 from telecollect.policy import rules as policy
@@ -69,16 +69,26 @@ def plan_reminders(session, rules: policy.ContactRules, now: datetime, zone: str
 
 
 def _send(session, rules, now, *, kind, key, members, **values) -> int:
-    """Queue one message to the family's first number that may get SMS; 1 if new."""
-    phones = policy.contactable_phones(session, members, Channel.sms)
-    if not phones:
+    """Queue one message to the family, by the first channel of the kind's order it may get (WhatsApp: a
+    number with a standing opt-in; SMS: a number not opted out); 1 if new."""
+    routed = route(session, kind, members)
+    if routed is None:
         return 0
+    channel, phone = routed
     zone = members[0].province.timezone
     when = policy.next_opening(session, rules, zone, now)
     return (
         1
         if queue_sms(
-            session, kind=kind, key=key, to_phone=phones[0], members=members, timezone=zone, scheduled_at=when, **values
+            session,
+            kind=kind,
+            key=key,
+            to_phone=phone,
+            members=members,
+            timezone=zone,
+            scheduled_at=when,
+            channel=channel,
+            **values,
         )
         else 0
     )

@@ -1,8 +1,8 @@
 """Supervisor pages: the outbox, a message's history, opt-outs, SMS templates and reminder settings."""
 
-from datetime import date
+from datetime import date, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -10,13 +10,23 @@ from sqlalchemy import func, select
 
 from telecollect.audit import services as audit
 from telecollect.clock import day_bounds
-from telecollect.contacts.models import Channel, OptOut
+from telecollect.contacts.labels import CONSENT_LABELS, CONSENT_SOURCE_LABELS
+from telecollect.contacts.models import Consent, ConsentChannel, ConsentSource
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
-from telecollect.messaging import templates
+from telecollect.messaging import rates, templates, whatsapp
+from telecollect.messaging.dispatch import Pace
 from telecollect.messaging.encoding import encoding_of, non_gsm_characters, segment_count
-from telecollect.messaging.models import ReminderSetting, SmsKind, SmsMessage, SmsStatus
+from telecollect.messaging.models import (
+    ContentCategory,
+    MessageChannel,
+    ReminderSetting,
+    SmsKind,
+    SmsMessage,
+    SmsStatus,
+)
+from telecollect.messaging.outbox import channel_order, whatsapp_on
 from telecollect.messaging.reminders import DEFAULT_SETTINGS, setting
 from telecollect.messaging.services import resolve_unknown
 from telecollect.participants.models import Participant
@@ -54,8 +64,15 @@ def outbox():
     )
     messages = db.session.scalars(query.order_by(SmsMessage.id.desc()).limit(200)).all()
     waiting = db.session.scalar(select(func.count()).where(SmsMessage.status == SmsStatus.unknown))
+    now = now_utc()
+    pace = Pace.from_config(current_app.config)
+    queued = [
+        {**row, "clears_at": now + timedelta(seconds=row["seconds"]) if row["seconds"] is not None else None}
+        for row in rates.backlog(db.session, now, pace.rates)
+    ]
     return render_template(
         "messaging/outbox.html",
+        backlog=queued,
         messages=messages,
         totals=totals,
         waiting=waiting,
@@ -118,18 +135,31 @@ def opt_outs():
     if request.method == "POST":
         try:
             phone = normalize_mobile(request.form.get("phone", ""))
-            channel = Channel(request.form.get("channel", "sms"))
+            channel = ConsentChannel(request.form.get("channel", "sms"))
         except (InvalidPhone, ValueError) as exc:
             flash(_("Not a valid mobile number or channel: %(error)s", error=str(exc)), "error")
             return redirect(url_for("messaging.opt_outs"))
         if request.form.get("action") == "opt_in":
-            opt_in(db.session, phone, channel)
+            opt_in(db.session, phone, channel, source=ConsentSource.supervisor, by_user_id=current_user.id)
             flash(_("%(phone)s may be contacted again by %(channel)s.", phone=phone, channel=channel.value), "success")
-        elif opt_out(db.session, phone, channel, request.form.get("reason") or f"by {current_user.username}"):
+        elif opt_out(
+            db.session,
+            phone,
+            channel,
+            request.form.get("reason") or f"by {current_user.username}",
+            source=ConsentSource.supervisor,
+            by_user_id=current_user.id,
+        ):
             flash(_("%(phone)s will not be contacted by %(channel)s.", phone=phone, channel=channel.value), "success")
         return redirect(url_for("messaging.opt_outs"))
-    rows = db.session.scalars(select(OptOut).order_by(OptOut.created_at.desc())).all()
-    return render_template("messaging/opt_outs.html", rows=rows, channels=list(Channel))
+    rows = db.session.scalars(select(Consent).where(Consent.phone.is_not(None)).order_by(Consent.at.desc())).all()
+    return render_template(
+        "messaging/opt_outs.html",
+        rows=rows,
+        consent_labels=CONSENT_LABELS,
+        source_labels=CONSENT_SOURCE_LABELS,
+        channels=[c for c in ConsentChannel if c != ConsentChannel.visit],
+    )
 
 
 @bp.route("/templates", methods=["GET", "POST"])
@@ -194,6 +224,76 @@ def sms_templates():
         widest_name_length=len(templates.WIDEST["nama"]),
     )
     return (page, 400) if refused else page
+
+
+@bp.route("/whatsapp-templates", methods=["GET", "POST"])
+@roles_required("supervisor", "admin")
+def whatsapp_templates():
+    """Each kind's approved WhatsApp template (Content SID, the approved body, the order of its variables,
+    Meta's category) and the kind's channel order, with a preview of what the participant reads."""
+    refused = False
+    if request.method == "POST":
+        try:
+            kind = SmsKind(request.form.get("kind", ""))
+            if kind == SmsKind.agent_reply:
+                raise ValueError(kind)
+        except ValueError:
+            return render_template("error.html", status=400), 400
+        try:
+            whatsapp.save_content(
+                db.session,
+                kind,
+                request.form.get("content_sid", ""),
+                variables=request.form.get("variables", "").split(","),
+                body=request.form.get("body", ""),
+                category=ContentCategory(request.form.get("category", "utility")),
+                user_id=current_user.id,
+            )
+            _save_order(kind, request.form.get("channel_order", ""))
+        except (ServiceError, ValueError) as exc:
+            db.session.rollback()
+            flash(exc.message if isinstance(exc, ServiceError) else str(exc), "error")
+            refused = True
+        else:
+            db.session.commit()
+            flash(_("Message saved."), "success")
+            return redirect(url_for("messaging.whatsapp_templates"))
+    sample = {**SAMPLE, "va": "8888800012345678"}
+    rows = []
+    for kind in SmsKind:
+        if kind == SmsKind.agent_reply:
+            continue
+        content = whatsapp.content_for(db.session, kind)
+        rows.append(
+            {
+                "kind": kind,
+                "content": content,
+                "preview": whatsapp.fill(content, sample)[1],
+                "order": ",".join(c.value for c in channel_order(db.session, kind)),
+            }
+        )
+    page = render_template(
+        "messaging/whatsapp.html",
+        rows=rows,
+        variables=whatsapp.VARIABLES,
+        categories=list(ContentCategory),
+        enabled=whatsapp_on(current_app.config),
+    )
+    return (page, 400) if refused else page
+
+
+def _save_order(kind: SmsKind, written: str) -> None:
+    """The kind's channel order as typed: "whatsapp,sms", "sms" … (each channel once)."""
+    names = [n.strip() for n in written.split(",") if n.strip()]
+    if not names or len(set(names)) != len(names) or not set(names) <= set(MessageChannel.__members__):
+        raise ServiceError("channel_order", "channel_order", value=written[:40])
+    row = db.session.scalar(select(ReminderSetting).where(ReminderSetting.kind == kind))
+    if row is None:
+        enabled, days = DEFAULT_SETTINGS.get(kind, (True, 0))
+        row = ReminderSetting(kind=kind, is_enabled=enabled, days_before=days)
+        db.session.add(row)
+    row.channel_order = ",".join(names)
+    db.session.flush()
 
 
 #: The reminders whose timing is a number of days, and what the number means for each: days before

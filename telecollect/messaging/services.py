@@ -4,13 +4,15 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from telecollect.contacts.models import Channel
+from telecollect.contacts.models import Channel, ConsentSource
 from telecollect.errors import Conflict, ServiceError
 from telecollect.messaging import events
+from telecollect.messaging.dispatch import whatsapp_failed
 from telecollect.messaging.models import (
     STATUS_RANK,
     TWILIO_STATUS,
     InboundSms,
+    MessageChannel,
     SmsEvent,
     SmsKind,
     SmsMessage,
@@ -69,6 +71,8 @@ def apply_status(
             at=now,
         )
     )
+    if message.channel == MessageChannel.whatsapp and status in (SmsStatus.failed, SmsStatus.undelivered):
+        whatsapp_failed(session, message, message.error_code, now)  # usually an SMS instead, once
     return True
 
 
@@ -138,9 +142,9 @@ def handle_inbound(
     )
     session.add(inbound)
     if action == "stop" and phone:
-        opt_out(session, phone, Channel.sms, f"replied {word or opt_out_type}")
+        opt_out(session, phone, Channel.sms, f"replied {word or opt_out_type}", source=ConsentSource.keyword, now=now)
     elif action == "start" and phone:
-        opt_in(session, phone, Channel.sms)
+        opt_in(session, phone, Channel.sms, source=ConsentSource.keyword, reason=f"replied {word}", now=now)
     elif action == "info" and head is not None:
         family = head.family.members
         queue_sms(

@@ -34,6 +34,7 @@ COLUMNS = (
     "arrears_amount",
     "autodebit",
     "as_of",
+    "whatsapp_opt_in",
 )
 REQUIRED = (
     "card_no",
@@ -73,6 +74,8 @@ class ParticipantRow:
     arrears_amount: int
     is_autodebit: bool
     as_of: date
+    #: The participant agreed to WhatsApp messages (column `whatsapp_opt_in`, ya/tidak; blank: not said).
+    whatsapp_opt_in: bool = False
 
 
 def missing_columns(header: list[str]) -> list[str]:
@@ -143,6 +146,14 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
     as_of = as_of or parsed("as_of", fields.iso_date, get("as_of"), today)
     if as_of is not None and not (fields.EARLIEST_DAY <= as_of <= today + fields.AS_OF_MARGIN):
         as_of = parsed("as_of", fields.as_of_day, as_of, today)
+    opt_in = get("whatsapp_opt_in")
+    opt_in = (
+        False
+        if _blank(opt_in)
+        else _YES_NO[opt_in]
+        if opt_in in _YES_NO
+        else parsed("whatsapp_opt_in", fields.yes_no, opt_in)
+    )
     if errors:
         return None, errors
     return ParticipantRow(
@@ -167,6 +178,7 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[ParticipantRow | No
         amount,
         autodebit,
         as_of,
+        bool(opt_in),
     ), []
 
 

@@ -1,11 +1,15 @@
 """Participant list, detail and the import upload page."""
 
-from flask import Response, abort, current_app, flash, render_template, request
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from telecollect.audit import disclosure
 from telecollect.audit import services as audit
 from telecollect.auth.scoping import scope_of
+from telecollect.contacts.labels import CONSENT_LABELS, CONSENT_SOURCE_LABELS
+from telecollect.contacts.models import ConsentChannel, ConsentSource
+from telecollect.contacts.queries import consent_ledger
 from telecollect.db import now_utc
 from telecollect.errors import TooManyRequests
 from telecollect.extensions import db
@@ -23,6 +27,7 @@ from telecollect.participants.queries import (
     may_view,
     search_kind,
 )
+from telecollect.policy import optouts
 from telecollect.regions.queries import place_options
 from telecollect.reports.timeline import family_timeline
 from telecollect.security import roles_required
@@ -101,8 +106,14 @@ def detail(card_no):
     members = scope_of(current_user).visible(everyone)  # a cadre sees the members inside her areas only
     audit.record(db.session, "participant.view", user=current_user, target=participant)
     amount, months = family_arrears(everyone)
+    numbers = _family_numbers(everyone)
     return render_template(
         "participants/detail.html",
+        numbers=numbers,
+        consents=consent_ledger(db.session, numbers, participant.family_id),
+        consent_labels=CONSENT_LABELS,
+        source_labels=CONSENT_SOURCE_LABELS,
+        consent_channels=list(ConsentChannel),
         p=participant,
         members=members,
         family_amount=amount,
@@ -111,6 +122,45 @@ def detail(card_no):
         events=family_timeline(db.session, participant),
         show_full_nik=current_user.is_privileged,
     )
+
+
+@bp.route("/participants/<card_no>/consent", methods=["POST"])
+@roles_required("supervisor", "admin")
+def consent(card_no):
+    """A supervisor records a consent for one of the family's numbers (by its place in the list, never the
+    number in the URL) or for the family's visits, with a reason; the ledger keeps who and when."""
+    participant = db.first_or_404(db.select(Participant).where(Participant.card_no == card_no))
+    if not may_view(current_user, participant):
+        abort(404)
+    numbers = _family_numbers(family_members(db.session, participant))
+    try:
+        channel = ConsentChannel(request.form.get("channel", ""))
+        action = request.form["action"]
+        if action not in ("opt_in", "opt_out"):
+            raise ValueError(action)
+        index = int(request.form.get("number", "0") or 0)
+        phone = None if channel == ConsentChannel.visit else numbers[index]
+    except (KeyError, ValueError, IndexError):
+        abort(400)
+    reason = (request.form.get("reason") or "").strip() or f"by {current_user.username}"
+    now = now_utc()
+    done = {"source": ConsentSource.supervisor, "now": now, "by_user_id": current_user.id}
+    if phone is None and action == "opt_out":
+        optouts.family_opt_out(db.session, participant.family_id, reason, **done)
+    elif phone is None:
+        optouts.family_opt_in(db.session, participant.family_id, reason=reason, **done)
+    elif action == "opt_out":
+        optouts.opt_out(db.session, phone, channel, reason, **done)
+    else:
+        optouts.opt_in(db.session, phone, channel, reason=reason, **done)
+    audit.record(db.session, f"consent.{action}", user=current_user, target=participant, detail=channel.value)
+    db.session.commit()
+    flash(_("Consent recorded."), "success")
+    return redirect(url_for("participants.detail", card_no=card_no))
+
+
+def _family_numbers(members) -> list[str]:
+    return list(dict.fromkeys(n for m in members for n in (m.phone, m.phone2) if n))
 
 
 @bp.route("/participants/import", methods=["GET", "POST"])

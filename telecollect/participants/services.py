@@ -50,7 +50,13 @@ _PROFILE = (
 
 
 def import_participants(
-    session, reader: TableReader, *, places: Callable[..., PlaceFinder], after_all: Callable[..., None], **options
+    session,
+    reader: TableReader,
+    *,
+    places: Callable[..., PlaceFinder],
+    after_all: Callable[..., None],
+    opted_in: Callable[..., None] | None = None,
+    **options,
 ) -> ImportReport:
     """Import a participant/arrears file (see `imports.runner.run_import` for the options).
 
@@ -59,10 +65,11 @@ def import_participants(
     `places(session, allow_new=…)` makes the place finder for the import (the
     regions domain's); `after_all(session, run_id, now)` runs once when the
     import is kept: what the rest of the system does about the new arrears
-    (both given by `workflows.imports`).
+    (both given by `workflows.imports`). `opted_in(session, phones, now)` gets, batch by batch, the numbers
+    whose row says `whatsapp_opt_in` (the consent ledger is another domain's: the workflow records them).
     """
-    spec = replace(PARTICIPANTS, make_writer=partial(_BatchWriter, places=places, after_all=after_all))
-    return run_import(session, reader, spec, **options)
+    writer = partial(_BatchWriter, places=places, after_all=after_all, opted_in=opted_in)
+    return run_import(session, reader, replace(PARTICIPANTS, make_writer=writer), **options)
 
 
 class _BatchWriter:
@@ -79,9 +86,11 @@ class _BatchWriter:
         *,
         places: Callable[..., PlaceFinder],
         after_all: Callable[..., None],
+        opted_in: Callable[..., None] | None = None,
     ):
         self.session = session
         self.after_all = after_all
+        self.opted_in = opted_in
         self.now = now
         self.run_id = run_id
         self.report = report
@@ -115,6 +124,9 @@ class _BatchWriter:
             placed.append((row, place_ids))
         if placed:
             self._write_rows(placed)
+            phones = [row.phone for row, _ in placed if row.whatsapp_opt_in and row.phone]
+            if phones and self.opted_in is not None:
+                self.opted_in(self.session, phones, self.now)
         return rejected
 
     def _place_ids(self, row: ParticipantRow) -> dict | ColumnRefusal:
@@ -297,11 +309,17 @@ _place_names = attrgetter("province", "city", "kecamatan", "kelurahan", "kelurah
 
 
 def resume_imports(
-    session, *, places: Callable[..., PlaceFinder], after_all: Callable[..., None], settings
+    session,
+    *,
+    places: Callable[..., PlaceFinder],
+    after_all: Callable[..., None],
+    settings,
+    opted_in: Callable[..., None] | None = None,
 ) -> list[ImportReport]:
     """Finish the participant imports a process left half-applied (killed mid-way); see `import_participants`
-    for `places` and `after_all`."""
-    spec = replace(PARTICIPANTS, make_writer=partial(_BatchWriter, places=places, after_all=after_all))
+    for `places`, `after_all` and `opted_in`."""
+    writer = partial(_BatchWriter, places=places, after_all=after_all, opted_in=opted_in)
+    spec = replace(PARTICIPANTS, make_writer=writer)
     return resume_applying(session, spec, settings=settings)
 
 

@@ -16,9 +16,10 @@ from functools import lru_cache
 import holidays as holiday_calendars
 from sqlalchemy import select
 
-from telecollect.contacts.models import Channel, ContactAttempt, Holiday, OptOut
+from telecollect.contacts.models import Channel, ContactAttempt, Holiday
 from telecollect.db import forget_read, read_once
 from telecollect.formatting import ZONES
+from telecollect.policy import optouts
 from telecollect.reasons import WEEKDAYS, describe
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -313,7 +314,7 @@ def contactable_phones(session, members, channel: Channel) -> list[str]:
     phones = [m.phone for m in members if m.phone and not m.is_phone_invalid]
     if not phones:
         return []
-    blocked = set(session.scalars(select(OptOut.phone).where(OptOut.phone.in_(phones), OptOut.channel == channel)))
+    blocked = optouts.blocked_phones(session, phones, optouts.for_contact(channel))
     return [phone for phone in dict.fromkeys(phones) if phone not in blocked]
 
 
@@ -336,6 +337,8 @@ def decide(
         return window
     if channel in (Channel.phone, Channel.whatsapp, Channel.sms) and not contactable_phones(session, members, channel):
         return Decision(False, "no_phone", {"channel": channel.value})
+    if channel == Channel.visit and optouts.is_family_opted_out(session, family_id):
+        return Decision(False, "opt_out", {"channel": channel.value})
     if channel in CAPPED_CHANNELS:
         return cap_decision(session, rules, family_id, zone, now)
     return ALLOWED

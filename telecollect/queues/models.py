@@ -33,6 +33,7 @@ class CloseReason(str, enum.Enum):
     no_arrears = "no_arrears"  #: a new arrears list shows the family owes nothing
     reactivated = "reactivated"  #: payments cleared the arrears and the current month
     no_phone = "no_phone"  #: the contact policy found no number that may be used
+    do_not_contact = "do_not_contact"  #: the family asked not to be contacted (the consent ledger has it)
 
 
 class RequeueReason(str, enum.Enum):

@@ -11,7 +11,7 @@ from flask import current_app
 
 from telecollect.clock import local_day
 from telecollect.extensions import db
-from telecollect.messaging.dispatch import dispatch_due
+from telecollect.messaging.dispatch import Pace, dispatch_due
 from telecollect.messaging.reminders import plan_reminders
 from telecollect.queues import lifecycle
 from telecollect.runtime import contact_rules, sms_gateway
@@ -41,7 +41,12 @@ def plan_sms(now: datetime) -> dict:
 def dispatch_sms(now: datetime) -> dict:
     """Send what is due through the configured gateway."""
     return dispatch_due(
-        db.session, sms_gateway(), contact_rules(), now=now, batch_size=current_app.config["SMS_BATCH_SIZE"]
+        db.session,
+        sms_gateway(),
+        contact_rules(),
+        now=now,
+        batch_size=current_app.config["SMS_BATCH_SIZE"],
+        pace=Pace.from_config(current_app.config),
     ).counts
 
 

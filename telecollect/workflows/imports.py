@@ -11,11 +11,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from telecollect.contacts.models import ConsentChannel, ConsentSource
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport
 from telecollect.participants import services as participants
 from telecollect.participants.queries import owing_family_ids
 from telecollect.payments import services as payments
+from telecollect.policy import optouts
 from telecollect.programs import services as programs
 from telecollect.queues import lifecycle
 from telecollect.queues.models import CloseReason
@@ -30,14 +32,28 @@ def import_participants(session: Session, reader: TableReader, *, settings: Sett
     kecamatan totals the dashboard compares."""
     ensure_provinces(session)
     return participants.import_participants(
-        session, reader, places=PlaceResolver, after_all=_after_participants, settings=settings, **options
+        session,
+        reader,
+        places=PlaceResolver,
+        after_all=_after_participants,
+        opted_in=_whatsapp_opt_ins,
+        settings=settings,
+        **options,
     )
 
 
 def resume_imports(session: Session, *, settings: Settings) -> list[ImportReport]:
     """Finish the imports a process left half-applied (killed while applying a kept file), with their
     reactions; the reports of those it finished."""
-    return participants.resume_imports(session, places=PlaceResolver, after_all=_after_participants, settings=settings)
+    return participants.resume_imports(
+        session, places=PlaceResolver, after_all=_after_participants, settings=settings, opted_in=_whatsapp_opt_ins
+    )
+
+
+def _whatsapp_opt_ins(session: Session, phones: list[str], now: datetime) -> None:
+    """Numbers the file says agreed to WhatsApp (column `whatsapp_opt_in`), into the consent ledger."""
+    for phone in dict.fromkeys(phones):
+        optouts.opt_in(session, phone, ConsentChannel.whatsapp, source=ConsentSource.import_, now=now)
 
 
 def _after_participants(session: Session, run_id: int, now: datetime) -> None:

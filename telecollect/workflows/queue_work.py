@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from telecollect.audit import services as audit
 from telecollect.auth.models import User
 from telecollect.contacts import services as contacts
-from telecollect.contacts.models import Channel
+from telecollect.contacts.models import Channel, ConsentChannel, ConsentSource
 from telecollect.contacts.services import OutcomeInput, Recorded
 from telecollect.db import lock_for
 from telecollect.errors import Conflict, ServiceError
@@ -282,6 +282,7 @@ def record_outcome(
         audit.record(
             session, "contact.outside_policy", user=user, target=attempt, detail=f"{outside.code}: {outside.reason}"
         )
+    _record_consent(session, item, user, given, now)
     if given.kind.promise:
         promise = contacts.record_promise(session, item, user, attempt, given, now)
         payments.credit_new_promise(session, promise, grace=settings.promise_grace)
@@ -294,6 +295,26 @@ def record_outcome(
         _schedule(session, item, user, given, rules=rules, retry_delays=retry_delays, now=now)
     session.flush()
     return Recorded(attempt, is_new=True, was_claimed_by_other=bool(claimed_by_other))
+
+
+def _record_consent(session: Session, item: WorkItem, user: User, given: OutcomeInput, now: datetime) -> None:
+    """What the family said about being contacted, into the consent ledger (`policy.optouts`): WhatsApp agreed
+    for the number used; `do_not_contact` for every number of the family on every channel, and visits."""
+    source = ConsentSource.cadre if item.queue == QueueName.cadre else ConsentSource.outcome
+    if given.whatsapp_opt_in and given.phone and given.kind.code != "do_not_contact":
+        optouts.opt_in(session, given.phone, ConsentChannel.whatsapp, source=source, now=now, by_user_id=user.id)
+    if given.kind.code == "do_not_contact":
+        reason = "tidak mau dihubungi"
+        numbers = {n for m in item.family.members for n in (m.phone, m.phone2) if n}
+        for number in sorted(numbers):
+            for channel in (
+                ConsentChannel.phone,
+                ConsentChannel.sms,
+                ConsentChannel.whatsapp,
+                ConsentChannel.cadre_whatsapp,
+            ):
+                optouts.opt_out(session, number, channel, reason, source=source, now=now, by_user_id=user.id)
+        optouts.family_opt_out(session, item.family_id, reason, source=source, now=now, by_user_id=user.id)
 
 
 def _outside_policy(
@@ -312,7 +333,7 @@ def _outside_policy(
     if not window.allowed:
         return window
     used = named if given.channel in (Channel.phone, Channel.whatsapp) else None
-    if used and optouts.is_opted_out(session, used, given.channel):
+    if used and optouts.is_opted_out(session, used, optouts.for_contact(given.channel)):
         return policy.Decision(False, "opt_out", {"channel": given.channel.value})
     if given.channel in policy.CAPPED_CHANNELS:
         return policy.cap_decision(session, rules, item.family_id, item.timezone, at)

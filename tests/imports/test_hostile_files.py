@@ -1,6 +1,7 @@
 """Files built to exhaust a worker are refused or cut short, with a clear reason (issue 12, item 9)."""
 
 import io
+import re
 import zipfile
 
 import openpyxl
@@ -82,7 +83,7 @@ def _blank_rows_workbook(blank: int, after: list | None = None) -> bytes:
         body.append(f'<row r="{n}">{cells(n, after)}</row>')
     start, end = sheet.index("<sheetData"), sheet.index("</sheetData>") + len("</sheetData>")
     sheet = sheet[:start] + "<sheetData>" + header + "".join(body) + "</sheetData>" + sheet[end:]
-    sheet = sheet.replace('<dimension ref="A1:T1" />', "")  # the reader must not trust a dimension
+    sheet = re.sub(r'<dimension ref="[A-Z0-9:]+" />', "", sheet)  # the reader must not trust a dimension
     buffer = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(template)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for member in source.infolist():

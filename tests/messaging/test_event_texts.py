@@ -28,6 +28,8 @@ def test_every_line_is_stored_as_a_code_and_read_in_indonesian(app):
                 "code": 1,
                 "message": "m",
                 "by": "kabid",
+                "id": 7,
+                "why": "error 63049",
             }
             text = event_text(detail(code, **params))
             assert text and code not in text

@@ -5,10 +5,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from telecollect.contacts.models import Channel, ContactAttempt, Promise
+from telecollect.contacts.models import Channel, ConsentEvent, ContactAttempt, Promise
 from telecollect.extensions import db as _db
 from telecollect.messaging.models import SmsKind, SmsMessage
 from telecollect.messaging.reminders import plan_reminders
+from telecollect.policy.optouts import is_opted_out
 from telecollect.policy.rules import ContactRules
 from telecollect.queues.models import QueueName
 from tests.conftest import csrf_token
@@ -206,7 +207,13 @@ def test_manual_opt_out_and_in(db, client, login, make_user):
         "/sms/opt-outs",
         data={"csrf_token": csrf_token(page.text), "phone": "+62 812 1111 2222", "channel": "sms", "action": "opt_in"},
     )
-    assert "+6281211112222" not in table()
+    # The ledger keeps the number, now agreed, with who lifted the opt-out; nothing stops SMS to it any more.
+    assert "minta lewat telepon" not in table()
+    assert not is_opted_out(db.session, "+6281211112222", Channel.sms)
+    assert [e.source.value for e in db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id))] == [
+        "supervisor",
+        "supervisor",
+    ]
 
 
 def test_a_wita_branch_plans_the_due_reminder_on_its_own_local_day(app, db, runner):

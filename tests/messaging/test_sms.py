@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from telecollect.contacts.models import Channel, OptOut
+from telecollect.contacts.models import Channel, Consent, ConsentState
 from telecollect.extensions import db as _db
 from telecollect.messaging.dispatch import CLAIM_FOR, claim_batch, dispatch_due
 from telecollect.messaging.gateways import OutboxGateway, TwilioGateway
@@ -126,7 +126,7 @@ def test_21610_opts_the_number_out_and_is_never_retried(db, fake, gateway):
     assert dispatch_due(db.session, gateway, RULES, now=NOW).counts["failed"] == 1
     failed = message(db, message_id)
     assert (failed.status, failed.error_code) == (SmsStatus.failed, 21610)
-    assert db.session.scalar(select(OptOut.channel).where(OptOut.phone == siti.phone)) == Channel.sms
+    assert db.session.scalar(select(Consent.channel).where(Consent.phone == siti.phone)).value == Channel.sms.value
     later = queue(db, siti, "due:2", when=NOW + timedelta(days=1))
     dispatch_due(db.session, gateway, RULES, now=NOW + timedelta(days=1))
     assert message(db, later).status == SmsStatus.canceled and len(fake.requests) == 1
@@ -241,7 +241,7 @@ def test_stop_then_no_further_reminders_and_mulai_opts_back_in(db, client, twili
         fake.auth_token,
     )
     assert answer.status_code == 200 and answer.mimetype == "text/xml"
-    assert db.session.scalar(select(OptOut.reason).where(OptOut.phone == siti.phone)) == "replied BERHENTI"
+    assert db.session.scalar(select(Consent.reason).where(Consent.phone == siti.phone)) == "replied BERHENTI"
     seventh = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # three days before the 10th
     assert plan_reminders(db.session, RULES, seventh, "WIB", due_day=10)["due_reminder"] == 0
     signed_post(
@@ -251,7 +251,7 @@ def test_stop_then_no_further_reminders_and_mulai_opts_back_in(db, client, twili
         {"MessageSid": "SMin2", "From": siti.phone, "Body": "MULAI"},
         fake.auth_token,
     )
-    assert db.session.scalar(select(func.count()).select_from(OptOut)) == 0
+    assert not db.session.scalar(select(func.count()).where(Consent.state == ConsentState.opted_out))
     assert plan_reminders(db.session, RULES, seventh, "WIB", due_day=10)["due_reminder"] == 1
     assert (
         plan_reminders(db.session, RULES, seventh, "WIB", due_day=10)["due_reminder"] == 0
@@ -308,7 +308,7 @@ def test_two_opt_outs_of_one_number_at_once_record_it_once(app, db):
 
     from sqlalchemy import func, select
 
-    from telecollect.contacts.models import Channel, OptOut
+    from telecollect.contacts.models import Channel, Consent
     from telecollect.policy.optouts import opt_out
 
     answers, errors = [], []
@@ -331,7 +331,7 @@ def test_two_opt_outs_of_one_number_at_once_record_it_once(app, db):
         thread.join(30)
     assert not errors, errors
     assert sorted(answers) == [False, True]
-    assert db.session.scalar(select(func.count()).select_from(OptOut)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Consent)) == 1
 
 
 def test_a_replayed_inbound_webhook_keeps_one_reply_and_sends_one_answer(clock, db, client, twilio_app, fake, gateway):
@@ -351,7 +351,7 @@ def test_a_replayed_inbound_webhook_keeps_one_reply_and_sends_one_answer(clock, 
     start = {"MessageSid": "SMstart", "From": siti.phone, "Body": "MULAI"}
     for form in (stop, start, stop):  # the STOP's webhook replayed after the START
         assert signed_post(client, twilio_app, "/twilio/sms/inbound", form, fake.auth_token).status_code == 200
-    assert db.session.scalar(select(func.count()).select_from(OptOut)) == 0
+    assert not db.session.scalar(select(func.count()).where(Consent.state == ConsentState.opted_out))
     sids = db.session.scalars(select(InboundSms.twilio_sid).order_by(InboundSms.id)).all()
     assert sids == ["SMcek", "SMstop", "SMstart"]
 

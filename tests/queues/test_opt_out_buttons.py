@@ -4,7 +4,8 @@
 from sqlalchemy import select
 
 from telecollect.api.openapi import openapi_document
-from telecollect.contacts.models import Channel, OptOut
+from telecollect.contacts.models import Channel
+from telecollect.policy.optouts import opt_out
 from telecollect.queues.models import QueueName, WorkItem
 from tests.conftest import csrf_token
 from tests.helpers import csv_bytes, row, run_import
@@ -13,7 +14,7 @@ from tests.helpers_queue import queue_up
 
 def _opt_out(db, phone, *channels):
     for channel in channels:
-        db.session.add(OptOut(phone=phone, channel=channel, reason="STOP"))
+        opt_out(db.session, phone, channel, "STOP")
     db.session.commit()
 
 

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from telecollect.audit.models import AuditEvent
-from telecollect.contacts.models import Channel, ContactAttempt, OptOut
+from telecollect.contacts.models import Channel, ContactAttempt
 from telecollect.contacts.outcomes import OUTCOMES
 from telecollect.contacts.services import OutcomeInput
 from telecollect.errors import Conflict
 from telecollect.messaging.models import SmsKind, SmsMessage
+from telecollect.policy.optouts import opt_out
 from telecollect.policy.rules import ContactRules
 from telecollect.programs.models import InstallmentPlan
 from telecollect.queues.models import QueueName, WorkItem, WorkState
@@ -201,7 +202,7 @@ def test_a_visit_past_the_daily_cap_is_recorded_and_flagged(cadre_family, db, cl
 
 
 def test_a_number_that_opted_out_is_flagged_when_it_was_used(cadre_family, db, client, login, make_user):
-    db.session.add(OptOut(phone="+6281200000001", channel=Channel.whatsapp, reason="STOP"))
+    opt_out(db.session, "+6281200000001", Channel.whatsapp, "STOP")
     db.session.commit()
     login(make_user("cadre", areas=["Kec. Koja"]))
     used = _outcome(client, cadre_family, outcome="refused", channel="whatsapp", phone="0812-0000-0001")
@@ -272,3 +273,30 @@ def test_a_promise_synced_days_later_is_dated_when_it_was_made(cadre_family, db,
     assert sent.status_code == 201, sent.text
     promise = db.session.scalar(select(Promise))
     assert (str(promise.made_on), str(promise.promised_on)) == ("2026-11-23", "2026-11-24")
+
+
+def test_a_cadres_report_records_consent_in_the_ledger(cadre_family, db, client, login, make_user):
+    """Issue 14 items 2 and 4: `whatsapp_opt_in: true` records the number's WhatsApp opt-in (a cadre's
+    report); `do_not_contact` closes the work and stops every channel of every number of the family, and
+    visits."""
+    from telecollect.contacts.models import Consent, ConsentChannel
+    from telecollect.policy.optouts import has_opted_in, is_family_opted_out, is_opted_out
+
+    login(make_user("cadre", areas=["Kec. Koja"]))
+    agreed = _outcome(
+        client, cadre_family, outcome="visited_explained", channel="visit", phone="0812-0000-0001", whatsapp_opt_in=True
+    )
+    assert agreed.status_code == 201, agreed.text
+    assert has_opted_in(db.session, "+6281200000001", ConsentChannel.whatsapp)
+    source = db.session.scalar(select(Consent.source).where(Consent.phone == "+6281200000001"))
+    assert source.value == "cadre"
+    refused = _outcome(client, cadre_family, outcome="do_not_contact", channel="visit", client_ref="dnc-1")
+    assert refused.status_code == 201, refused.text
+    db.session.expire_all()
+    for channel in (Channel.phone, Channel.sms, Channel.whatsapp, ConsentChannel.cadre_whatsapp):
+        assert is_opted_out(db.session, "+6281200000001", channel)
+    assert not has_opted_in(db.session, "+6281200000001", ConsentChannel.whatsapp)
+    family_id = db.session.get(WorkItem, cadre_family).family_id
+    assert is_family_opted_out(db.session, family_id)
+    work = db.session.get(WorkItem, cadre_family)
+    assert work.close_reason.value == "do_not_contact"

@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from telecollect.contacts.models import Channel, ContactAttempt, OptOut
+from telecollect.contacts.models import Channel, ContactAttempt
 from telecollect.errors import ServiceError
 from telecollect.extensions import db as _db
 from telecollect.policy import rules as policy
 from telecollect.policy.holidays import import_holidays
+from telecollect.policy.optouts import opt_out
 from telecollect.policy.rules import ContactRules, PolicyConfigError, parse_days, parse_hours
 
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
@@ -158,7 +159,7 @@ def test_opt_outs_and_invalid_numbers(db):
         )
 
     assert decide(Channel.phone).allowed
-    db.session.add(OptOut(phone=member.phone, channel=Channel.phone))
+    opt_out(db.session, member.phone, Channel.phone, "")
     db.session.flush()
     refused = decide(Channel.phone)
     assert refused.code == "no_phone" and refused.retry_at is None

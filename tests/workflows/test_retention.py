@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 
 from telecollect.audit.models import AuditEvent
 from telecollect.auth.models import LoginAttempt
-from telecollect.contacts.models import Channel, ContactAttempt, OptOut
+from telecollect.contacts.models import Channel, Consent, ContactAttempt
 from telecollect.contacts.outcomes import Outcome
 from telecollect.imports.models import ImportRun, ImportStatus
 from telecollect.messaging.models import InboundSms, SmsEvent, SmsKind, SmsMessage, SmsStatus
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Participant
+from telecollect.policy.optouts import opt_out
 from telecollect.scheduler.housekeeping import RETENTION_JOBS
 from telecollect.settings import Retention, Settings, load_config
 from telecollect.throttle import ThrottleHit
@@ -77,7 +78,7 @@ def data(db, make_user):
                 twilio_sid=f"SM{n}", from_phone=person.phone, body="STOP", action="stop", received_at=days_ago(days)
             )
         )
-    db.session.add(OptOut(phone=person.phone, channel=Channel.sms, reason="STOP", created_at=days_ago(3650)))
+    opt_out(db.session, person.phone, Channel.sms, "STOP", now=days_ago(3650))
     for days in (PERIODS.import_rejects_days + 1, PERIODS.import_rejects_days - 1):
         db.session.add(
             ImportRun(
@@ -120,7 +121,7 @@ def test_old_rows_go_and_recent_ones_stay(db, data):
     assert statuses == ["delivered", "queued"], "the old delivered message went; the waiting one stays"
     assert count(db, SmsEvent, SmsEvent.message_id.not_in(select(SmsMessage.id))) == 0
     assert count(db, InboundSms) == 1
-    assert count(db, OptOut) == 1, "an opt-out protects the person: never purged"
+    assert count(db, Consent) == 1, "an opt-out protects the person: never purged"
     runs = db.session.scalars(
         select(ImportRun).where(ImportRun.filename == "rejects.csv").order_by(ImportRun.started_at)
     )
