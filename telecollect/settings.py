@@ -163,6 +163,7 @@ def load_config(instance_path: Path | None = None) -> dict:
         "RETENTION_LOGIN_ATTEMPTS_DAYS": _int("RETENTION_LOGIN_ATTEMPTS_DAYS", 90),
         "RETENTION_IMPORT_REJECTS_DAYS": _int("RETENTION_IMPORT_REJECTS_DAYS", 30),
         "RETENTION_THROTTLE_DAYS": _int("RETENTION_THROTTLE_DAYS", 2),
+        "RETENTION_WHATSAPP_MEDIA_DAYS": _int("RETENTION_WHATSAPP_MEDIA_DAYS", 30),
         # Contact policy (telecollect.policy.rules): local time of the participant.
         "CALLING_HOURS": os.environ.get("CALLING_HOURS", "08:00-20:00"),
         "CALLING_DAYS": os.environ.get("CALLING_DAYS", "mon-sat"),
@@ -201,6 +202,8 @@ def load_config(instance_path: Path | None = None) -> dict:
         "WHATSAPP_RATE_PER_SECOND": _int("WHATSAPP_RATE_PER_SECOND", 80),
         "SMS_PAIR_SECONDS": _int("SMS_PAIR_SECONDS", 0),
         "WHATSAPP_PAIR_SECONDS": _int("WHATSAPP_PAIR_SECONDS", 6),
+        # A WhatsApp BERHENTI/STOP opts the number out of SMS too (and MULAI back in); 0: WhatsApp only.
+        "WHATSAPP_STOP_ALSO_SMS": _bool("WHATSAPP_STOP_ALSO_SMS", True),
         # Supervisor reports (telecollect.reports).
         "CADRE_WEEKLY_TARGET": _int("CADRE_WEEKLY_TARGET", 10),
         "QUIET_DAYS": _int("QUIET_DAYS", 3),
@@ -229,6 +232,8 @@ class Retention:
     import_rejects_days: int = 30
     #: Throttle counters (keys hold IPs and usernames).
     throttle_days: int = 2
+    #: Links to the photos and files participants send on WhatsApp (KTP, family card).
+    whatsapp_media_days: int = 30
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -271,6 +276,8 @@ class Settings:
     import_xlsx_max_unzipped_mb: int = 1024
     #: The virtual account prefixes reminders, the desktop and the cadre card name (the first is the main one).
     va_prefixes: tuple[VaPrefix, ...] = (VaPrefix(DEFAULT_PREFIX),)
+    #: A WhatsApp BERHENTI/STOP opts the number out of SMS too (and MULAI back in).
+    whatsapp_stop_also_sms: bool = True
 
     def __post_init__(self) -> None:
         if self.branch_timezone not in ("WIB", "WITA", "WIT"):
@@ -303,6 +310,7 @@ class Settings:
             retention=Retention.from_config(config),
             import_xlsx_max_unzipped_mb=int(config.get("IMPORT_XLSX_MAX_UNZIPPED_MB", 1024)),
             va_prefixes=parse_prefixes(config.get("VA_PREFIXES", DEFAULT_PREFIX)),
+            whatsapp_stop_also_sms=bool(config.get("WHATSAPP_STOP_ALSO_SMS", True)),
         )
 
 

@@ -291,7 +291,11 @@ def test_info_answers_only_registered_numbers(db, client, twilio_app, fake):
 def test_only_the_webhooks_are_exempt_from_csrf(app):
     from telecollect.extensions import csrf
 
-    assert csrf._exempt_views == {"telecollect.messaging.webhooks.status", "telecollect.messaging.webhooks.inbound"}
+    assert csrf._exempt_views == {
+        "telecollect.messaging.webhooks.status",
+        "telecollect.messaging.webhooks.inbound",
+        "telecollect.messaging.webhooks.whatsapp_inbound",
+    }
     assert not csrf._exempt_blueprints
 
 
