@@ -18,7 +18,7 @@ Every write is added and flushed here; the request commits.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import desc, func, select
+from sqlalchemy import desc, func, select, update
 
 from telecollect.auth.scoping import AreaScope
 from telecollect.contacts.models import ConsentChannel, ConsentSource
@@ -37,13 +37,11 @@ from telecollect.messaging.models import (
     SmsStatus,
 )
 from telecollect.messaging.outbox import message_values, queue_sms
+from telecollect.messaging.services import INFO_WORDS, START_WORDS, STOP_WORDS
 from telecollect.participants.models import Participant
 from telecollect.phones import InvalidPhone, normalize_mobile
 from telecollect.policy.optouts import is_opted_out, opt_in, opt_out
 
-STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "STOPALL"}
-START_WORDS = {"START", "MULAI", "UNSTOP"}
-INFO_WORDS = {"INFO", "CEK"}
 #: WhatsApp's customer service window: free text may be sent this long after the participant's last message.
 WINDOW = timedelta(hours=24)
 #: The longest free text WhatsApp takes.
@@ -58,6 +56,9 @@ GENERAL_INFO = (
     "keluarga peserta, jadi tagihan tidak dapat kami sampaikan di sini. Tanyakan ke Care Center 165 atau "
     "CHIKA (WhatsApp 08118165165). BPJS Kesehatan"
 )
+#: The kinds sent as free text (`Body`, no Content SID) inside the 24-hour window: an agent's reply, and the
+#: answer to CEK/INFO when its kind has no approved template (the dispatcher must let these through).
+FREE_TEXT_KINDS = frozenset({SmsKind.agent_reply, SmsKind.info_reply})
 #: What a template reply to a family may be filled with: values read from the family itself (a template that
 #: needs a date or an installment belongs to a reminder, not to a reply).
 FAMILY_VARIABLES = frozenset({"nama", "jumlah", "bulan", "kanal", "va", "cabang", "rehab", "autodebit"})
@@ -160,8 +161,15 @@ def handle_whatsapp_inbound(
         opt_in(session, phone, ConsentChannel.whatsapp, source=ConsentSource.inbound, reason="wrote to us", now=now)
     if action == "info":
         _answer_info(session, inbound, phone, members, now)
-    elif action == "other":
+    if action == "other":
         _continue_conversation(session, phone, family_id, now)
+    else:  # a keyword opens WhatsApp's window too: an open conversation shows it
+        session.execute(
+            update(Conversation)
+            .where(Conversation.phone == phone)
+            .values(last_inbound_at=now, last_message_at=now)
+            .execution_options(synchronize_session=False)
+        )
     session.flush()
     return inbound
 
