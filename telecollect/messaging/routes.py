@@ -17,7 +17,7 @@ from telecollect.clock import day_bounds
 from telecollect.contacts.labels import CONSENT_LABELS, CONSENT_SOURCE_LABELS
 from telecollect.contacts.models import Consent, ConsentChannel, ConsentSource
 from telecollect.db import now_utc
-from telecollect.errors import ServiceError
+from telecollect.errors import ServiceError, TooManyRequests
 from telecollect.extensions import db
 from telecollect.messaging import conversations, templates
 from telecollect.messaging.encoding import encoding_of, non_gsm_characters, segment_count
@@ -325,7 +325,13 @@ def _back_to(found: Conversation) -> str:
 @roles_required("supervisor", "admin")
 def media(media_id):
     """A photo or file a participant sent (often a KTP or a family card): only for the roles that may see a
-    full NIK; every view is audited before the browser is sent on to it."""
+    full NIK; every view is audited before the browser is sent on to it, and opening many quickly is refused
+    (429) like other disclosures."""
+    try:
+        disclosure.check_read(db.session, current_user, f"media:{media_id}", now_utc())
+    except TooManyRequests as exc:
+        flash(exc.message, "error")
+        return render_template("error.html", status=429), 429, {"Retry-After": str(exc.retry_after)}
     item = db.get_or_404(InboundMedia, media_id)
     members = conversations.family_of_media(db.session, item)
     if not conversations.conversation_visible(scope_of(current_user), members):

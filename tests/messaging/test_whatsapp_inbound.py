@@ -419,3 +419,26 @@ def test_a_replay_arriving_while_the_first_is_handled_and_two_first_messages_at_
     assert len(answers(db)) == 1
     [conversation] = db.session.scalars(select(Conversation)).all()
     assert conversation.unread == 2
+
+
+def test_opening_many_photos_quickly_is_refused(db, client, wa_app, fake, people, login, make_user, clock):
+    """KTP photos are walked like NIKs: past the disclosure limit of distinct records a minute, 429."""
+    from telecollect.audit.disclosure import READS
+    from telecollect.messaging.conversations import handle_whatsapp_inbound
+
+    siti = people["0000000000001"]
+    for n in range(READS[0] // 10 + 1):
+        handle_whatsapp_inbound(
+            db.session,
+            sid=f"SMphotos{n}",
+            from_address=f"whatsapp:{siti.phone}",
+            body="",
+            media=[(f"{MEDIA_URL}{n}{k}", "image/jpeg") for k in range(10)],
+            now=T0,
+        )
+    db.session.commit()
+    signed_in(client, login, make_user, "supervisor")
+    ids = db.session.scalars(select(InboundMedia.id).order_by(InboundMedia.id)).all()
+    answers_ = [client.get(f"/whatsapp/media/{media_id}").status_code for media_id in ids[: READS[0] + 1]]
+    assert answers_ == [302] * READS[0] + [429]
+    assert client.get(f"/whatsapp/media/{ids[0]}").status_code == 302, "one opened already is free to reopen"
