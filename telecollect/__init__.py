@@ -208,6 +208,7 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.auth.routes import bp as auth_bp
     from telecollect.letters import bp as letters_bp
     from telecollect.messaging.routes import bp as messaging_bp
+    from telecollect.messaging.routes import inbox_bp
     from telecollect.messaging.webhooks import bp as twilio_bp
     from telecollect.participants.routes import bp as participants_bp
     from telecollect.payments.routes import bp as payments_bp
@@ -228,6 +229,7 @@ def register_blueprints(app: Flask) -> None:
         policy_bp,
         queue_bp,
         messaging_bp,
+        inbox_bp,
         twilio_bp,
         twilio_voice_bp,
         telephony_bp,

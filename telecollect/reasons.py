@@ -264,6 +264,15 @@ REASONS = {
     "content_kind": _l("A telecollector's reply is free text: it has no WhatsApp template."),
     "channel_order": _l("%(value)s is not a channel order: whatsapp and sms, comma-separated, each once."),
     "content_placeholders": _l("The body must number its variables {{1}} to {{%(count)s}}, one for each variable."),
+    # Inbound WhatsApp, conversations and their replies (issue 14, items 3 and 9: branch wain).
+    "reply_empty": _l("Write the answer first."),
+    "reply_too_long": _l("A WhatsApp message holds at most %(limit)s characters."),
+    "whatsapp_window_closed": _l(
+        "More than 24 hours have passed since the participant's last message: answer with an approved template."
+    ),
+    "reply_template": _l("That template cannot be used for this answer."),
+    "reply_token": _l("The form has expired: open the conversation again."),
+    "reply_sent_already": _l("This answer was sent already."),
 }
 
 

@@ -164,6 +164,7 @@ def load_config(instance_path: Path | None = None) -> dict:
         "RETENTION_LOGIN_ATTEMPTS_DAYS": _int("RETENTION_LOGIN_ATTEMPTS_DAYS", 90),
         "RETENTION_IMPORT_REJECTS_DAYS": _int("RETENTION_IMPORT_REJECTS_DAYS", 30),
         "RETENTION_THROTTLE_DAYS": _int("RETENTION_THROTTLE_DAYS", 2),
+        "RETENTION_WHATSAPP_MEDIA_DAYS": _int("RETENTION_WHATSAPP_MEDIA_DAYS", 30),
         # Contact policy (telecollect.policy.rules): local time of the participant.
         "CALLING_HOURS": os.environ.get("CALLING_HOURS", "08:00-20:00"),
         "CALLING_DAYS": os.environ.get("CALLING_DAYS", "mon-sat"),
@@ -219,6 +220,8 @@ def load_config(instance_path: Path | None = None) -> dict:
         "WHATSAPP_RATE_PER_SECOND": _int("WHATSAPP_RATE_PER_SECOND", 80),
         "SMS_PAIR_SECONDS": _int("SMS_PAIR_SECONDS", 0),
         "WHATSAPP_PAIR_SECONDS": _int("WHATSAPP_PAIR_SECONDS", 6),
+        # A WhatsApp BERHENTI/STOP opts the number out of SMS too (and MULAI back in); 0: WhatsApp only.
+        "WHATSAPP_STOP_ALSO_SMS": _bool("WHATSAPP_STOP_ALSO_SMS", True),
         # Supervisor reports (telecollect.reports).
         "CADRE_WEEKLY_TARGET": _int("CADRE_WEEKLY_TARGET", 10),
         "QUIET_DAYS": _int("QUIET_DAYS", 3),
@@ -247,6 +250,8 @@ class Retention:
     import_rejects_days: int = 30
     #: Throttle counters (keys hold IPs and usernames).
     throttle_days: int = 2
+    #: Links to the photos and files participants send on WhatsApp (KTP, family card).
+    whatsapp_media_days: int = 30
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -293,6 +298,8 @@ class Settings:
     branch_whatsapp: str = ""
     #: Families a cadre opens WhatsApp for in her day before her app warns (a soft limit).
     cadre_whatsapp_daily_limit: int = 50
+    #: A WhatsApp BERHENTI/STOP opts the number out of SMS too (and MULAI back in).
+    whatsapp_stop_also_sms: bool = True
 
     def __post_init__(self) -> None:
         if self.branch_timezone not in ("WIB", "WITA", "WIT"):
@@ -329,6 +336,7 @@ class Settings:
             va_prefixes=parse_prefixes(config.get("VA_PREFIXES", DEFAULT_PREFIX)),
             branch_whatsapp=_whatsapp_number(config.get("BRANCH_WHATSAPP_NUMBER", "")),
             cadre_whatsapp_daily_limit=int(config.get("CADRE_WHATSAPP_DAILY_LIMIT", 50)),
+            whatsapp_stop_also_sms=bool(config.get("WHATSAPP_STOP_ALSO_SMS", True)),
         )
 
 

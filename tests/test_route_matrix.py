@@ -25,7 +25,8 @@ from telecollect import create_app
 from telecollect.audit.models import AuditEvent
 from telecollect.contacts.models import ContactAttempt
 from telecollect.imports.models import ImportRun, ImportStatus
-from telecollect.messaging.models import SmsKind
+from telecollect.messaging.conversations import handle_whatsapp_inbound
+from telecollect.messaging.models import Conversation, InboundMedia, SmsKind, SmsMessage
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Participant
 from telecollect.programs.models import InstallmentPlan
@@ -81,6 +82,8 @@ class World:
     message_id: int  #: an SMS in the outbox
     call_id: int  #: TC's call on tc_item, an hour old, the line busy (closing it is refused: nothing owed)
     reason_id: int = 0  #: a pause reason (istirahat)
+    conversation_id: int = 0  #: a WhatsApp conversation with the holder's family (inside the 24-hour window)
+    media_id: int = 0  #: a photo the holder sent on WhatsApp
 
 
 @dataclass
@@ -171,6 +174,16 @@ def state_changes():
     return select(func.count()).select_from(AgentStateEvent)
 
 
+def agent_replies():
+    return select(func.count()).select_from(SmsMessage).where(SmsMessage.kind == SmsKind.agent_reply)
+
+
+def media_views():
+    return select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "whatsapp.media.view")
+
+
+MEDIA_URL = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1"
+
 STAFF = ("admin", "supervisor")
 WORKERS = ("telecollector", "cadre")
 ALL_ROLES = (*STAFF, *WORKERS)
@@ -205,6 +218,37 @@ ROWS: list[Row] = [
     Row("/twilio/voice/inbound", "POST", everyone(403), data={"CallSid": "CA1", "From": "+6281200000001"}),
     Row("/twilio/voice/inbound/choice", "POST", everyone(403), data={"CallSid": "CA1", "Digits": "2"}),
     Row("/twilio/voice/inbound/verify", "POST", everyone(403), data={"CallSid": "CA1", "Digits": "0001"}),
+    Row("/twilio/whatsapp/inbound", "POST", everyone(403), data={"From": "whatsapp:+6281200000001", "Body": "STOP"}),
+    # -- the WhatsApp inbox: telecollectors and staff; the participants' photos: the roles that may see a NIK
+    Row(
+        "/whatsapp/conversations",
+        "GET",
+        roles(200, "admin", "supervisor", "telecollector"),
+        absent={TC: (MEDIA_URL,)},
+    ),
+    Row(
+        "/whatsapp/conversations/<int:conversation_id>",
+        "GET",
+        roles(200, "admin", "supervisor", "telecollector"),
+        path=lambda w: f"/whatsapp/conversations/{w.conversation_id}",
+        absent={TC: (MEDIA_URL, "/whatsapp/media/"), TC_OTHER: (MEDIA_URL, "/whatsapp/media/")},
+    ),
+    Row(
+        "/whatsapp/conversations/<int:conversation_id>/reply",
+        "POST",
+        roles(302, "admin", "supervisor", "telecollector", denied=REFUSED),
+        path=lambda w: f"/whatsapp/conversations/{w.conversation_id}/reply",
+        data={"body": "Baik, kami cek.", "token": "matrix"},
+        nothing_written=agent_replies,
+    ),
+    Row(
+        "/whatsapp/media/<int:media_id>",
+        "GET",
+        roles(302, "admin", "supervisor"),
+        path=lambda w: f"/whatsapp/media/{w.media_id}",
+        nothing_written=media_views,
+    ),
+    Row("/reports/messages", "GET", roles(200, "admin", "supervisor")),
     # -- any signed-in user
     Row("/logout", "POST", signed_in(302)),
     Row("/holidays", "GET", signed_in(200)),
@@ -663,6 +707,15 @@ def build_world(db, make_user) -> World:
     from telecollect.telephony.models import PauseReason
 
     reason_id = db.session.scalar(select(PauseReason.id).where(PauseReason.code == "istirahat"))
+    handle_whatsapp_inbound(
+        db.session,
+        sid="SMmatrix",
+        from_address=f"whatsapp:{member.phone}",
+        body="Ini KTP saya",
+        media=[(MEDIA_URL, "image/jpeg")],
+        now=NOW,
+    )
+    db.session.commit()
     return World(
         users=users,
         tc_item=held.id,
@@ -671,6 +724,8 @@ def build_world(db, make_user) -> World:
         message_id=message_id,
         call_id=call.id,
         reason_id=reason_id,
+        conversation_id=db.session.scalar(select(Conversation.id)),
+        media_id=db.session.scalar(select(InboundMedia.id)),
     )
 
 

@@ -345,7 +345,7 @@ def _whatsapp_refusal(session, message: SmsMessage) -> str | None:
     """Why this WhatsApp message may not leave now (its SMS goes instead), or None."""
     if is_opted_out(session, message.to_phone, ConsentChannel.whatsapp):
         return "whatsapp_opted_out"
-    if message.kind != SmsKind.agent_reply:
+    if not whatsapp.is_free_text(message.kind, message.content_sid):
         if not has_opted_in(session, message.to_phone, ConsentChannel.whatsapp):
             return "no_whatsapp_opt_in"
         if not message.content_sid:

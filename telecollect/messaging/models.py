@@ -42,6 +42,11 @@ class SmsKind(str, enum.Enum):
     agent_reply = "agent_reply"
 
 
+#: The kinds written from a template (an SMS template and, on WhatsApp, an approved Content SID): every kind
+#: but an agent's own words.
+TEMPLATED_KINDS = tuple(kind for kind in SmsKind if kind != SmsKind.agent_reply)
+
+
 class MessageChannel(str, enum.Enum):
     """How an outbox row leaves: Twilio SMS, or WhatsApp through Twilio (`whatsapp:+62…`)."""
 
@@ -198,12 +203,75 @@ class InboundSms(db.Model):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     #: stop, start, info or other.
     action: Mapped[str] = mapped_column(String(10), nullable=False)
+    #: Which of our numbers it came to: the SMS number, or the WhatsApp sender (From `whatsapp:+62…`).
+    channel: Mapped[MessageChannel] = mapped_column(
+        Enum(MessageChannel, name="message_channel", native_enum=False, length=8),
+        default=MessageChannel.sms,
+        server_default="sms",
+        nullable=False,
+    )
     family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), index=True, nullable=True)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
+    media: Mapped[list["InboundMedia"]] = relationship(
+        back_populates="inbound", order_by="InboundMedia.position", cascade="all, delete-orphan"
+    )
+
     def __repr__(self):
-        return f"<InboundSms {self.id} {self.action}>"
+        return f"<InboundSms {self.id} {self.channel.value} {self.action}>"
+
+
+class InboundMedia(db.Model):
+    """A photo or file a participant sent on WhatsApp (often a KTP or a family card): kept as Twilio's link
+    only, shown to the roles that may see a full NIK (each view audited), deleted after
+    `RETENTION_WHATSAPP_MEDIA_DAYS`."""
+
+    __tablename__ = "inbound_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_id: Mapped[int] = mapped_column(
+        ForeignKey("inbound_sms.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    #: Twilio's MediaUrl<n> index.
+    position: Mapped[int] = mapped_column(nullable=False)
+    #: Twilio's MediaUrl<n>: never shown to a role that may not see a full NIK.
+    url: Mapped[str] = mapped_column(String(500), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: NULL until the many-branches issue adds the branches table and its foreign key.
+    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+
+    inbound: Mapped[InboundSms] = relationship(back_populates="media")
+
+    def __repr__(self):
+        return f"<InboundMedia {self.id} of {self.inbound_id} {self.content_type}>"
+
+
+class Conversation(db.Model):
+    """A participant's WhatsApp conversation with the branch, one per number: opened by a message that is no
+    keyword (BERHENTI, MULAI, CEK…), listed in the inbox with its unread state. Its messages are the number's
+    inbound WhatsApp rows and the outbox's WhatsApp rows to it."""
+
+    __tablename__ = "whatsapp_conversations"
+    __table_args__ = (Index("ix_whatsapp_conversations_last", "last_message_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
+    #: The family the number is registered on, when it is exactly one; NULL: none or several.
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), index=True, nullable=True)
+    #: The participant's latest message: free text may be sent for 24 hours after it.
+    last_inbound_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: The participant's messages since someone last opened the conversation.
+    unread: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: NULL until the many-branches issue adds the branches table and its foreign key.
+    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+
+    def __repr__(self):
+        return f"<Conversation {self.id} family={self.family_id} unread={self.unread}>"
 
 
 class ReminderSetting(db.Model):

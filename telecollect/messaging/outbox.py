@@ -17,7 +17,15 @@ from telecollect.errors import ServiceError
 from telecollect.formatting import local_date, rupiah
 from telecollect.messaging import events, templates, whatsapp
 from telecollect.messaging.encoding import encoding_of, segment_count
-from telecollect.messaging.models import MessageChannel, ReminderSetting, SmsEvent, SmsKind, SmsMessage, SmsStatus
+from telecollect.messaging.models import (
+    TEMPLATED_KINDS,
+    MessageChannel,
+    ReminderSetting,
+    SmsEvent,
+    SmsKind,
+    SmsMessage,
+    SmsStatus,
+)
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears
 from telecollect.policy import optouts
@@ -25,7 +33,7 @@ from telecollect.policy import rules as policy
 from telecollect.settings import installation
 
 #: Which template each kind uses.
-TEMPLATE_OF = {kind: f"sms_{kind.value}" for kind in SmsKind}
+TEMPLATE_OF = {kind: f"sms_{kind.value}" for kind in TEMPLATED_KINDS}
 
 
 def message_values(members, to_phone: str | None = None, **extra) -> dict:

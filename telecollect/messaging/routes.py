@@ -1,25 +1,32 @@
-"""Supervisor pages: the outbox, a message's history, opt-outs, SMS templates and reminder settings."""
+"""Supervisor pages: the outbox, a message's history, opt-outs, SMS templates and reminder settings; the
+WhatsApp inbox (telecollectors too): conversations, replies and participants' media."""
 
+import uuid
 from datetime import date, timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from telecollect.audit import disclosure
 from telecollect.audit import services as audit
+from telecollect.auth.scoping import scope_of
 from telecollect.clock import day_bounds
 from telecollect.contacts.labels import CONSENT_LABELS, CONSENT_SOURCE_LABELS
 from telecollect.contacts.models import Consent, ConsentChannel, ConsentSource
 from telecollect.db import now_utc
-from telecollect.errors import ServiceError
+from telecollect.errors import ServiceError, TooManyRequests
 from telecollect.extensions import db
-from telecollect.messaging import rates, templates, whatsapp
+from telecollect.messaging import conversations, rates, templates, whatsapp
 from telecollect.messaging.dispatch import Pace
 from telecollect.messaging.encoding import encoding_of, non_gsm_characters, segment_count
 from telecollect.messaging.models import (
+    TEMPLATED_KINDS,
     ContentCategory,
+    Conversation,
+    InboundMedia,
     MessageChannel,
     ReminderSetting,
     SmsKind,
@@ -30,7 +37,7 @@ from telecollect.messaging.outbox import channel_order, whatsapp_on
 from telecollect.messaging.reminders import DEFAULT_SETTINGS, setting
 from telecollect.messaging.services import resolve_unknown
 from telecollect.participants.models import Participant
-from telecollect.phones import InvalidPhone, normalize_mobile
+from telecollect.phones import InvalidPhone, mask_phone, normalize_mobile
 from telecollect.policy.optouts import opt_in, opt_out
 from telecollect.regions.models import District
 from telecollect.security import roles_required
@@ -260,9 +267,7 @@ def whatsapp_templates():
             return redirect(url_for("messaging.whatsapp_templates"))
     sample = {**SAMPLE, "va": "8888800012345678"}
     rows = []
-    for kind in SmsKind:
-        if kind == SmsKind.agent_reply:
-            continue
+    for kind in TEMPLATED_KINDS:
         content = whatsapp.content_for(db.session, kind)
         rows.append(
             {
@@ -330,3 +335,116 @@ def _days(written: str) -> int:
     if not (written.isascii() and written.isdigit()) or int(written) > MAX_DAYS:
         raise ServiceError("sms_days", "days_before", value=written[:20], max=MAX_DAYS)
     return int(written)
+
+
+# -- WhatsApp: the inbox of conversations, replies, participants' media (issue 14, item 3)
+
+inbox_bp = Blueprint("inbox", __name__, url_prefix="/whatsapp")
+
+
+def _visible_conversation(conversation_id: int) -> Conversation:
+    """The conversation, if the signed-in user may see it (404 otherwise, like any participant data)."""
+    conversation = db.get_or_404(Conversation, conversation_id)
+    members = conversations.family_members(db.session, conversation.family_id) if conversation.family_id else []
+    if not conversations.conversation_visible(scope_of(current_user), members):
+        abort(404)
+    return conversation
+
+
+@inbox_bp.route("/conversations", endpoint="conversations")
+@roles_required("telecollector", "supervisor", "admin")
+def conversations_page():
+    """Participants' WhatsApp conversations, newest first, unread ones marked; ?unread=1 lists those only."""
+    now = now_utc()
+    unread_only = request.args.get("unread") == "1"
+    scope = scope_of(current_user)
+    return render_template(
+        "messaging/inbox.html",
+        rows=conversations.inbox(db.session, scope, now, unread_only=unread_only),
+        unread_only=unread_only,
+        unread=conversations.unread_count(db.session, scope),
+    )
+
+
+@inbox_bp.route("/conversations/<int:conversation_id>")
+@roles_required("telecollector", "supervisor", "admin")
+def conversation(conversation_id):
+    """One conversation, both ways, with the reply form (free text inside the 24-hour window, an approved
+    template after it); opening it marks it read."""
+    now = now_utc()
+    found = _visible_conversation(conversation_id)
+    conversations.mark_read(db.session, found, user_id=current_user.id, now=now)
+    return render_template("messaging/conversation.html", **_conversation_context(found, now))
+
+
+def _conversation_context(found: Conversation, now) -> dict:
+    members = conversations.family_members(db.session, found.family_id) if found.family_id else []
+    return {
+        **conversations.conversation_view(db.session, found, now),
+        "members": scope_of(current_user).visible(members),
+        "may_see_media": current_user.is_privileged,
+        "token": uuid.uuid4().hex,
+    }
+
+
+@inbox_bp.route("/conversations/<int:conversation_id>/reply", methods=["POST"])
+@roles_required("telecollector", "supervisor", "admin")
+def reply(conversation_id):
+    """Answer the participant: free text inside the 24-hour window, else the chosen approved template. The
+    writer must be allowed to see the conversation's family; the form's token makes a double submit one."""
+    now = now_utc()
+    found = _visible_conversation(conversation_id)
+    kind = request.form.get("kind", "")
+    token = request.form.get("token", "")
+    try:
+        if kind:
+            message_id = conversations.queue_template_reply(
+                db.session, found, kind, user_id=current_user.id, token=token, now=now
+            )
+        else:
+            message_id = conversations.queue_agent_reply(
+                db.session, found, request.form.get("body", ""), user_id=current_user.id, token=token, now=now
+            )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(_back_to(found))
+    audit.record(db.session, "whatsapp.reply", user=current_user, target=found, detail=f"message {message_id}")
+    flash(_("Your answer is queued for WhatsApp."), "success")
+    return redirect(_back_to(found))
+
+
+def _back_to(found: Conversation) -> str:
+    """Back to the agent desktop when the reply was written there, else to the conversation."""
+    back = request.form.get("back", "")
+    if back.startswith("/queue/items/") and back.removeprefix("/queue/items/").isdigit():
+        return back
+    return url_for("inbox.conversation", conversation_id=found.id)
+
+
+@inbox_bp.route("/media/<int:media_id>")
+@roles_required("supervisor", "admin")
+def media(media_id):
+    """A photo or file a participant sent (often a KTP or a family card): only for the roles that may see a
+    full NIK; every view is audited before the browser is sent on to it, and opening many quickly is refused
+    (429) like other disclosures."""
+    try:
+        disclosure.check_read(db.session, current_user, f"media:{media_id}", now_utc())
+    except TooManyRequests as exc:
+        flash(exc.message, "error")
+        return render_template("error.html", status=429), 429, {"Retry-After": str(exc.retry_after)}
+    item = db.get_or_404(InboundMedia, media_id)
+    members = conversations.family_of_media(db.session, item)
+    if not conversations.conversation_visible(scope_of(current_user), members):
+        abort(404)
+    disclosure.record_shown(
+        db.session,
+        current_user,
+        "whatsapp.media.view",
+        [m.card_no for m in members] or [mask_phone(item.inbound.from_phone)],
+        via="whatsapp media",
+        target=item,
+    )
+    response = redirect(item.url)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,11 +1,13 @@
-"""Twilio's callbacks. Both are signed by Twilio and exempt from CSRF; nothing else is."""
+"""Twilio's callbacks. All are signed by Twilio and exempt from CSRF; nothing else is."""
 
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from telecollect.db import now_utc
 from telecollect.extensions import csrf, db
+from telecollect.messaging.conversations import MAX_MEDIA, handle_whatsapp_inbound
 from telecollect.messaging.services import apply_status, handle_inbound
+from telecollect.settings import installation
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -48,5 +50,28 @@ def inbound():
         body=request.form.get("Body", ""),
         opt_out_type=request.form.get("OptOutType"),
         now=now_utc(),
+    )
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+@bp.route("/whatsapp/inbound", methods=["POST"])
+@csrf.exempt
+def whatsapp_inbound():
+    """A participant's WhatsApp message (From `whatsapp:+62…`): BERHENTI/STOP, MULAI, CEK/INFO, or a
+    conversation; photos and files arrive as MediaUrl<n> with MediaContentType<n>."""
+    _require_twilio_signature()
+    form = request.form
+    count = min(form.get("NumMedia", 0, type=int) or 0, MAX_MEDIA)
+    media = [
+        (form[f"MediaUrl{n}"], form.get(f"MediaContentType{n}", "")) for n in range(count) if form.get(f"MediaUrl{n}")
+    ]
+    handle_whatsapp_inbound(
+        db.session,
+        sid=form.get("MessageSid", ""),
+        from_address=form.get("From", ""),
+        body=form.get("Body", ""),
+        media=media,
+        now=now_utc(),
+        stop_also_sms=installation().whatsapp_stop_also_sms,
     )
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -21,6 +21,17 @@ from telecollect.messaging.templates import SMS_VARIABLES
 
 #: Twilio's Content SIDs: HX followed by 32 hex digits.
 CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
+#: The kinds that may leave as free text (`Body`, no Content SID), inside the 24-hour window the participant's
+#: own message opened: an agent's reply, and the answer to CEK/INFO when its kind has no approved template.
+FREE_TEXT_KINDS = frozenset({SmsKind.agent_reply, SmsKind.info_reply})
+
+
+def is_free_text(kind: SmsKind, content_sid: str | None) -> bool:
+    """Whether a WhatsApp message is free text answering the participant (no template, no opt-in needed:
+    she wrote first), rather than a business-initiated template."""
+    return kind in FREE_TEXT_KINDS and not content_sid
+
+
 _NUMBERED = re.compile(r"{{\s*(\d+)\s*}}")
 
 

@@ -1,5 +1,6 @@
 """The telecollector's call screen, the cadre's work list, the supervisor's queue page, and the holidays."""
 
+import uuid
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -36,6 +37,7 @@ from telecollect.db import now_utc
 from telecollect.errors import ServiceError, TooManyRequests
 from telecollect.extensions import db
 from telecollect.formatting import ZONES, local_date, local_datetime, rupiah
+from telecollect.messaging import conversations
 from telecollect.messaging import templates as message_templates
 from telecollect.messaging.outbox import messages_for_family
 from telecollect.money import parse_positive_rupiah
@@ -152,11 +154,27 @@ def item(item_id):
         rehab=rehab_quote(db.session, work.family.members, now.astimezone(ZONES[work.timezone]).date()),
         plan=active_plan(db.session, work.family_id),
         sms=messages_for_family(db.session, work.family_id),
+        whatsapp=_whatsapp_on_desk(work.family_id, now),
         renew_seconds=max(60, int(lease().total_seconds() // 3)),
         voice_calls=voice().is_enabled and current_user.role == Role.telecollector,
         live_call=telephony_queries.live_call_on(db.session, current_user, work.id, now),
         **_counters(now),
     )
+
+
+def _whatsapp_on_desk(family_id: int, now) -> dict | None:
+    """The family's WhatsApp conversation for the desktop (staff only: cadres write from their own phones)."""
+    if current_user.role == Role.cadre:
+        return None
+    found = conversations.conversation_of_family(db.session, family_id)
+    if found is None:
+        return None
+    return {
+        **conversations.conversation_view(db.session, found, now),
+        "may_see_media": current_user.is_privileged,
+        "token": uuid.uuid4().hex,
+        "back": request.path,
+    }
 
 
 @bp.route("/queue/items/<int:item_id>/outcome", methods=["POST"])

@@ -1,4 +1,4 @@
-"""`flask report arrears` and `flask report outcomes`."""
+"""`flask report arrears`, `flask report outcomes` and `flask report messages`."""
 
 import click
 
@@ -8,6 +8,7 @@ from telecollect.extensions import db
 from telecollect.reports.dashboard import report_period
 from telecollect.reports.export import render
 from telecollect.reports.funnel import CSV_COLUMNS, GROUPINGS, RATES, Scope, outcome_funnel
+from telecollect.reports.messages import COST_COLUMNS, MESSAGE_COLUMNS, PAYMENT_COLUMNS, messages_report
 from telecollect.reports.queries import ARREARS_GROUPINGS, arrears_by, arrears_columns
 from telecollect.settings import installation
 
@@ -36,3 +37,30 @@ def outcomes(by, date_from, date_to, queue, fmt):
     rows = outcome_funnel(db.session, by, period, Scope(queue=queue))
     columns = [by, *CSV_COLUMNS] if fmt != "json" else [by, *CSV_COLUMNS, *RATES]
     click.echo(render(rows, columns, fmt), nl=fmt != "csv")
+
+
+@report_group.command("messages")
+@click.option("--from", "date_from", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--to", "date_to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option(
+    "--table",
+    "table",
+    default="kinds",
+    type=click.Choice(["kinds", "payments", "costs"]),
+    help="kinds: messages by channel and kind; payments: payments within 7 days of a delivered reminder, by "
+    "channel; costs: what Twilio charged, per kind.",
+)
+@click.option("--format", "fmt", default="table", type=click.Choice(["csv", "json", "table"]))
+def messages(date_from, date_to, table, fmt):
+    """Messages by channel and kind (delivered and read rates, cost), for a date range (branch days)."""
+    try:
+        period = report_period(date_from.date(), date_to.date(), installation().branch_timezone)
+    except ServiceError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
+    report = messages_report(db.session, period)
+    rows, columns = {
+        "kinds": (report.messages, MESSAGE_COLUMNS),
+        "payments": (report.payments, PAYMENT_COLUMNS),
+        "costs": (report.costs, COST_COLUMNS),
+    }[table]
+    click.echo(render(rows, list(columns), fmt), nl=fmt != "csv")

@@ -31,6 +31,7 @@ from telecollect.reports.funnel import (
     totals,
 )
 from telecollect.reports.labels import CALL_PAGE_LABELS, GROUP_LABELS, METRIC_LABELS
+from telecollect.reports.messages import MESSAGE_COLUMNS, PAYMENT_DAYS, messages_report
 from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
 from telecollect.security import roles_required
 from telecollect.settings import installation
@@ -363,3 +364,24 @@ def _promises_of(family_ids: list[int], period: Period) -> dict[int, Promise]:
     for promise in promises:
         found[promise.family_id] = promise
     return found
+
+
+@bp.route("/messages")
+@roles_required("admin", "supervisor")
+def messages():
+    """Messages by channel and kind (delivered and read rates, cost where Twilio reports a price), and payments
+    within seven days of a delivered reminder, by channel, for a date range; ?format=csv downloads the first."""
+    period, _by, _queue = _filters()
+    report = messages_report(db.session, period)
+    if request.args.get("format") == "csv":
+        return Response(
+            to_csv(report.messages, list(MESSAGE_COLUMNS)),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=messages-{period.start}-{period.end}.csv"},
+        )
+    return render_template(
+        "reports/messages.html",
+        period=period,
+        report=report,
+        payment_days=PAYMENT_DAYS,
+    )

@@ -60,12 +60,14 @@ def family_timeline(session, participant: Participant, limit: int = 200) -> list
         for plan in session.scalars(select(InstallmentPlan).where(InstallmentPlan.family_id == family_id))
     ]
     events += [
-        _event(m.created_at, "sms", sms_kind=m.kind.value, status=m.status.value, body=m.body)
+        _event(m.created_at, "sms", sms_kind=m.kind.value, status=m.status.value, body=m.body, channel=m.channel.value)
         for m in session.scalars(select(SmsMessage).where(SmsMessage.family_id == family_id))
     ]
     events += [
-        _event(m.received_at, "sms_in", action=m.action, body=m.body)
-        for m in session.scalars(select(InboundSms).where(InboundSms.family_id == family_id))
+        _event(m.received_at, "sms_in", action=m.action, body=m.body, channel=m.channel.value, media=list(m.media))
+        for m in session.scalars(
+            select(InboundSms).where(InboundSms.family_id == family_id).options(selectinload(InboundSms.media))
+        )
     ]
     events += [
         _call_event(c)

@@ -19,6 +19,8 @@ LABELS = {
     "contact_notes": _l("contact attempts whose note and number were erased"),
     "sms_messages": _l("SMS deleted (body and number)"),
     "sms_replies": _l("SMS replies deleted"),
+    "whatsapp_media": _l("links to participants' WhatsApp photos and files deleted"),
+    "whatsapp_conversations": _l("WhatsApp conversations deleted"),
     "import_rejects": _l("imports whose rejected rows were erased"),
     "login_attempts": _l("sign-in attempts deleted"),
     "throttle_counters": _l("throttle counters deleted"),

@@ -26,6 +26,8 @@ KINDS: tuple[tuple[str, str, Purge], ...] = (
     ("contact_notes", "contact_notes_days", contacts_retention.erase_details_before),
     ("sms_messages", "sms_days", messaging_retention.purge_messages_before),
     ("sms_replies", "sms_days", messaging_retention.purge_replies_before),
+    ("whatsapp_media", "whatsapp_media_days", messaging_retention.purge_media_before),
+    ("whatsapp_conversations", "sms_days", messaging_retention.purge_conversations_before),
     ("import_rejects", "import_rejects_days", imports_retention.erase_rejects_before),
     ("login_attempts", "login_attempts_days", auth_retention.forget_attempts_before),
     ("throttle_counters", "throttle_days", throttle.forget_before),

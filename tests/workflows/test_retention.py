@@ -11,7 +11,16 @@ from telecollect.auth.models import LoginAttempt
 from telecollect.contacts.models import Channel, Consent, ContactAttempt
 from telecollect.contacts.outcomes import Outcome
 from telecollect.imports.models import ImportRun, ImportStatus
-from telecollect.messaging.models import InboundSms, SmsEvent, SmsKind, SmsMessage, SmsStatus
+from telecollect.messaging.models import (
+    Conversation,
+    InboundMedia,
+    InboundSms,
+    MessageChannel,
+    SmsEvent,
+    SmsKind,
+    SmsMessage,
+    SmsStatus,
+)
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Participant
 from telecollect.policy.optouts import opt_out
@@ -58,6 +67,7 @@ def data(db, make_user):
     for n, (days, status) in enumerate(
         (
             (PERIODS.sms_days + 1, SmsStatus.delivered),  # old and finished: goes
+            (PERIODS.sms_days + 1, SmsStatus.read),  # old and read on WhatsApp (finished): goes
             (PERIODS.sms_days + 1, SmsStatus.queued),  # old but still waiting: stays
             (PERIODS.sms_days - 1, SmsStatus.delivered),  # recent: stays
         )
@@ -76,6 +86,32 @@ def data(db, make_user):
         db.session.add(
             InboundSms(
                 twilio_sid=f"SM{n}", from_phone=person.phone, body="STOP", action="stop", received_at=days_ago(days)
+            )
+        )
+    # A WhatsApp message with a photo (a KTP) received inside the replies' period: its link goes after the
+    # media's (shorter) period, the message stays; a recent photo stays.
+    for n, days in enumerate((PERIODS.whatsapp_media_days + 1, PERIODS.whatsapp_media_days - 1)):
+        photo = InboundSms(
+            twilio_sid=f"SMwa{n}",
+            from_phone=person.phone,
+            body="",
+            action="other",
+            channel=MessageChannel.whatsapp,
+            received_at=days_ago(days),
+        )
+        photo.media.append(
+            InboundMedia(
+                position=0,
+                url=f"https://api.twilio.com/media/ME{n}",
+                content_type="image/jpeg",
+                received_at=days_ago(days),
+            )
+        )
+        db.session.add(photo)
+    for days in (PERIODS.sms_days + 1, PERIODS.sms_days - 1):
+        db.session.add(
+            Conversation(
+                phone=f"+62812999{days:05d}", last_inbound_at=days_ago(days), last_message_at=days_ago(days), unread=1
             )
         )
     opt_out(db.session, person.phone, Channel.sms, "STOP", now=days_ago(3650))
@@ -102,8 +138,10 @@ def data(db, make_user):
 
 EXPECTED = {
     "contact_notes": 1,
-    "sms_messages": 1,
+    "sms_messages": 2,
     "sms_replies": 1,
+    "whatsapp_media": 1,
+    "whatsapp_conversations": 1,
     "import_rejects": 1,
     "login_attempts": 1,
     "throttle_counters": 1,
@@ -120,7 +158,9 @@ def test_old_rows_go_and_recent_ones_stay(db, data):
     statuses = sorted(m.status.value for m in db.session.scalars(select(SmsMessage)))
     assert statuses == ["delivered", "queued"], "the old delivered message went; the waiting one stays"
     assert count(db, SmsEvent, SmsEvent.message_id.not_in(select(SmsMessage.id))) == 0
-    assert count(db, InboundSms) == 1
+    assert count(db, InboundSms) == 3, "the recent reply and both WhatsApp messages stay"
+    assert [m.url for m in db.session.scalars(select(InboundMedia))] == ["https://api.twilio.com/media/ME1"]
+    assert count(db, Conversation) == 1
     assert count(db, Consent) == 1, "an opt-out protects the person: never purged"
     runs = db.session.scalars(
         select(ImportRun).where(ImportRun.filename == "rejects.csv").order_by(ImportRun.started_at)
@@ -131,7 +171,7 @@ def test_old_rows_go_and_recent_ones_stay(db, data):
     events = select(AuditEvent).where(AuditEvent.action.in_(["participant.view", "retention.purge"]))
     assert [e.detail for e in db.session.scalars(events.order_by(AuditEvent.at))] == [
         "recent",
-        ", ".join(f"{kind}=1" for kind in EXPECTED),
+        ", ".join(f"{kind}={n}" for kind, n in EXPECTED.items()),
     ], "the old event went; the run left one event with its counts"
 
     assert purge(db.session, PERIODS, now=NOW) == dict.fromkeys(EXPECTED, 0), "a second run finds nothing"
@@ -141,7 +181,7 @@ def test_a_dry_run_counts_and_changes_nothing(db, data):
     assert purge(db.session, PERIODS, now=NOW, dry_run=True) == EXPECTED
     db.session.commit()
     assert count(db, ContactAttempt, ContactAttempt.note.is_(None)) == 0
-    assert count(db, SmsMessage) == 3 and count(db, LoginAttempt) == 2
+    assert count(db, SmsMessage) == 4 and count(db, LoginAttempt) == 2
     assert count(db, AuditEvent, AuditEvent.action == "participant.view") == 2
     assert count(db, AuditEvent, AuditEvent.action == "retention.purge") == 0
 
