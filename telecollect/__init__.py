@@ -77,6 +77,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     register_security(app)
     _import_models()
+    from telecollect.branches.stamping import register as stamp_branches
+
+    stamp_branches()
 
 
 def register_settings(app: Flask) -> None:
@@ -91,6 +94,7 @@ def _import_models() -> None:
     # Every table must be known to the metadata before migrations compare it.
     import telecollect.audit.models
     import telecollect.auth.models
+    import telecollect.branches.models
     import telecollect.contacts.models
     import telecollect.imports.models
     import telecollect.messaging.models

@@ -16,6 +16,7 @@ from flask_login import current_user, login_user
 
 from telecollect.auth.models import User
 from telecollect.auth.services import user_for_token
+from telecollect.branches.stamping import act_in_branch
 from telecollect.db import now_utc
 from telecollect.errors import error_envelope
 from telecollect.extensions import csrf, db, login_manager
@@ -72,6 +73,7 @@ def _load_user(user_id: str) -> User | None:
     if user is None or not user.is_active or not _session_is_live(user):
         _forget_sign_in()
         return None
+    act_in_branch(db.session(), user.branch_id)
     return user
 
 
@@ -95,6 +97,7 @@ def _load_user_from_bearer(req: Request) -> User | None:
     user = user_for_token(db.session, raw, now=now_utc())
     if user is not None:
         g.authenticated_by_token = True  # last_used_at, when it moved, is committed with the request
+        act_in_branch(db.session(), user.branch_id)
     return user
 
 

@@ -14,6 +14,8 @@ def record(session, action: str, user=None, target=None, detail: str | None = No
         target_id=target.id if target is not None else None,
         ip=request.remote_addr if has_request_context() else None,
         detail=detail,
+        # The target's branch when it has one; else the acting branch (telecollect.branches.stamping).
+        branch_id=getattr(target, "branch_id", None),
     )
     session.add(event)
     return event

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from telecollect import throttle
 from telecollect.audit import services as audit
 from telecollect.auth.models import ApiToken, LoginAttempt, Role, User, UserArea
+from telecollect.branches.stamping import acting_branch_id
 from telecollect.errors import ServiceError
 from telecollect.formatting import ZONES
 from telecollect.regions.models import District, Village
@@ -37,9 +38,16 @@ def create_user(
     daily_call_target: int | None = None,
     is_active: bool = True,
     actor=None,
+    branch_id: int | None = None,
+    deputy_region_id: int | None = None,
+    is_installation_admin: bool = False,
 ) -> User:
     """Create an account. Raises `ServiceError` on a bad or taken username,
-    unknown role or zone, short password, or areas given to a non-cadre."""
+    unknown role or zone, short password, or areas given to a non-cadre.
+
+    A branch role (admin, supervisor, telecollector, cadre) belongs to `branch_id`, by default the
+    acting branch (the only one of a one-branch installation); an installation administrator may belong
+    to none. A regional supervisor belongs to `deputy_region_id`, a national viewer to nothing."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise ServiceError("bad_username", "username")
@@ -54,12 +62,28 @@ def create_user(
         daily_call_target=daily_call_target,
         is_active=is_active,
         areas=list(areas),
+        is_installation_admin=is_installation_admin,
     )
+    _place_user(session, user, branch_id, deputy_region_id)
     _check_areas_fit_role(user)
     session.add(user)
     session.flush()
     audit.record(session, "user.create", user=actor, target=user, detail=f"role={user.role.value}")
     return user
+
+
+def _place_user(session, user: User, branch_id: int | None, deputy_region_id: int | None) -> None:
+    """Where a user belongs: a branch (branch roles), a deputy region (regional supervisors) or the nation."""
+    if user.role == Role.national_viewer:
+        user.branch_id, user.deputy_region_id = None, None
+    elif user.role == Role.regional_supervisor:
+        if deputy_region_id is None:
+            raise ServiceError("deputy_required", "deputy")
+        user.branch_id, user.deputy_region_id = None, deputy_region_id
+    else:
+        if branch_id is None and not (user.is_installation_admin and user.role == Role.admin):
+            branch_id = acting_branch_id(session)
+        user.branch_id, user.deputy_region_id = branch_id, None
 
 
 def update_user(

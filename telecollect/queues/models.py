@@ -116,6 +116,9 @@ class WorkItem(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)
     queue: Mapped[QueueName] = mapped_column(
         Enum(QueueName, name="queue_name", native_enum=False, length=12), nullable=False
