@@ -234,6 +234,9 @@ REASONS = {
     "branch_zone_invalid": _l("The zone must be WIB, WITA or WIT (not '%(zone)s')."),
     "deputy_required": _l("Name the regional deputy (Kedeputian Wilayah)."),
     "read_only_role": _l("Your role may look but not change anything."),
+    "installation_admin_only": _l("Only an installation administrator may give this role."),
+    "branch_setting_unknown": _l("A branch cannot set '%(key)s' for itself."),
+    "branch_setting_invalid": _l("'%(value)s' is not a valid value for %(key)s."),
 }
 
 

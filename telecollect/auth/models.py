@@ -80,6 +80,17 @@ class User(UserMixin, db.Model):
     def is_privileged(self) -> bool:
         return self.role in PRIVILEGED_ROLES
 
+    @property
+    def is_reader(self) -> bool:
+        """A regional supervisor or national viewer: reads what a supervisor reads, in many branches; changes
+        nothing; sees NIKs and phones masked."""
+        return self.role in READ_ONLY_ROLES
+
+    @property
+    def reads_as_staff(self) -> bool:
+        """Sees every figure and family of the branches she sees (a supervisor, an admin, a reader)."""
+        return self.is_privileged or self.is_reader
+
     def __repr__(self):
         return f"<User {self.username} {self.role.value}>"
 

@@ -51,7 +51,7 @@ def create_user(
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise ServiceError("bad_username", "username")
-    if session.scalar(select(User.id).where(User.username == username)):
+    if session.scalar(select(User.id).where(User.username == username).execution_options(every_branch=True)):
         raise ServiceError("username_taken", "username", username=username)
     user = User(
         username=username,
@@ -98,10 +98,17 @@ def update_user(
     areas: list[UserArea],
     password: str | None,
     actor,
+    branch_id: int | None = None,
+    deputy_region_id: int | None = None,
+    is_installation_admin: bool | None = None,
 ) -> User:
-    """Change an account; an empty `password` keeps the current one."""
+    """Change an account; an empty `password` keeps the current one. `branch_id` None keeps a branch role's
+    branch; `is_installation_admin` None keeps the flag."""
     user.name = name.strip() or user.username
     user.role = _role(role)
+    if is_installation_admin is not None:
+        user.is_installation_admin = is_installation_admin and user.role == Role.admin
+    _place_user(session, user, branch_id if branch_id is not None else user.branch_id, deputy_region_id)
     user.is_active = is_active
     user.timezone = _timezone(timezone)
     user.daily_call_target = daily_call_target

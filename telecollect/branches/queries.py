@@ -1,5 +1,7 @@
 """Reading branches and deputy regions."""
 
+import json
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -41,3 +43,12 @@ def branches_of_deputy(session: Session, deputy_region_id: int) -> list[int]:
 
 def all_deputy_regions(session: Session) -> list[DeputyRegion]:
     return list(session.scalars(select(DeputyRegion).order_by(DeputyRegion.name)))
+
+
+def branch_overrides(branch: Branch) -> dict[str, str]:
+    """The branch's own settings (each key the installation setting it replaces)."""
+    try:
+        value = json.loads(branch.settings or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}

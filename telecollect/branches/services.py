@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from telecollect.branches.models import ZONES, Branch, DeputyRegion
+from telecollect.branches.queries import branch_overrides
 from telecollect.errors import Conflict, ServiceError
 
 _CODE = re.compile(r"^[0-9A-Za-z-]{1,16}$")
@@ -99,15 +100,6 @@ def edit_branch(
         branch.address = address.strip() or None
     session.flush()
     return branch
-
-
-def branch_overrides(branch: Branch) -> dict[str, str]:
-    """The branch's own settings (each key the installation setting it replaces)."""
-    try:
-        value = json.loads(branch.settings or "{}")
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def set_branch_setting(branch: Branch, key: str, value: str | None) -> None:

@@ -45,6 +45,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select, update
 
 from telecollect.audit import services as audit
+from telecollect.branches.stamping import act_in_branch
 from telecollect.cells import SafeCsvWriter
 from telecollect.clock import local_day
 from telecollect.db import bulk_write_cache, is_postgresql, lock_for, now_utc
@@ -309,9 +310,11 @@ def _resume_run(session, spec, run_id: int, settings) -> ImportReport:
     )
     run = session.get(ImportRun, run_id)
     report = _report_of(run)
+    branch_id = run.branch_id
     session.rollback()
     if payload is None:  # concluded meanwhile by another process
         return report
+    act_in_branch(session, branch_id)  # its new families are its branch's, whoever resumes it
     plan = _Plan.load(payload)
     _apply_chunks(session, spec, run_id, plan, report, None, settings, None, commit=True)
     return _conclude(session, spec, run_id, plan, report, settings)

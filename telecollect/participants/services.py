@@ -142,7 +142,9 @@ class _BatchWriter:
                     Participant.months_in_arrears,
                     Participant.arrears_amount,
                     *[getattr(Participant, name) for name in _PROFILE],
-                ).where(Participant.card_no.in_([row.card_no for row, _ in placed]))
+                )
+                .where(Participant.card_no.in_([row.card_no for row, _ in placed]))
+                .execution_options(every_branch=True)  # a card number is national: found in any branch
             )
         }
         now = self.now
@@ -181,9 +183,9 @@ class _BatchWriter:
             bulk_insert(session, Participant.__table__, inserts)
             by_card = {row.card_no: row for row, _ in placed}
             created = session.execute(
-                select(Participant.id, Participant.card_no).where(
-                    Participant.card_no.in_([r["card_no"] for r in inserts])
-                )
+                select(Participant.id, Participant.card_no)
+                .where(Participant.card_no.in_([r["card_no"] for r in inserts]))
+                .execution_options(every_branch=True)
             ).all()
             snapshots.extend(_snapshot(pid, by_card[card], self.run_id) for pid, card in created)
             self.report.created += len(created)
@@ -197,7 +199,9 @@ class _BatchWriter:
         session = self.session
         found, moved = {}, []
         for key, family_id, district_id, village_id in session.execute(
-            select(Family.key, Family.id, Family.district_id, Family.village_id).where(Family.key.in_(places))
+            select(Family.key, Family.id, Family.district_id, Family.village_id)
+            .where(Family.key.in_(places))
+            .execution_options(every_branch=True)
         ):
             found[key] = family_id
             place = places[key]
@@ -217,7 +221,11 @@ class _BatchWriter:
         if missing:
             bulk_insert(session, Family.__table__, missing)
             found.update(
-                session.execute(select(Family.key, Family.id).where(Family.key.in_([m["key"] for m in missing]))).all()
+                session.execute(
+                    select(Family.key, Family.id)
+                    .where(Family.key.in_([m["key"] for m in missing]))
+                    .execution_options(every_branch=True)
+                ).all()
             )
         if moved:
             session.execute(update(Family), moved)

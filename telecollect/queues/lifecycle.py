@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, func, literal, not_, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from telecollect.auth.models import User
-from telecollect.auth.scoping import areas_of
+from telecollect.auth.scoping import areas_of, work_branch_condition
 from telecollect.db import UTCDateTime, is_postgresql
 from telecollect.errors import Conflict
 from telecollect.queues.models import CloseReason, FollowUp, QueueName, RequeueReason, WorkItem, WorkState
@@ -83,6 +83,7 @@ def claimable_condition(user: User, queue: QueueName, now: datetime, zones: list
     ]
     if queue == QueueName.cadre:
         conditions.append(areas_of(user).condition(w.district_id, w.village_id))
+    conditions.append(work_branch_condition(user, w.branch_id))
     return and_(*conditions)
 
 
