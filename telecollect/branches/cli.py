@@ -5,7 +5,8 @@ from flask.cli import AppGroup
 
 from telecollect.branches.models import ZONES
 from telecollect.branches.queries import all_branches, branch_by_code
-from telecollect.branches.services import add_branch, edit_branch
+from telecollect.branches.services import add_branch, edit_branch, set_branch_setting
+from telecollect.branches.settings import check_override
 from telecollect.cli import fail
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
@@ -66,3 +67,22 @@ def list_branches():
         zone = branch.zone or settings.branch_timezone
         deputy = branch.deputy_region.name if branch.deputy_region else "-"
         click.echo(f"{branch.code}\t{name}\t{zone}\t{deputy}")
+
+
+@branches_group.command("set")
+@click.argument("code")
+@click.argument("key")
+@click.argument("value", required=False, default="")
+def set_setting(code, key, value):
+    """Set one of the branch's own settings (VA_PREFIXES, TWILIO_FROM_NUMBER, DAILY_CALL_TARGET…); without
+    VALUE, back to the installation's."""
+    try:
+        branch = branch_by_code(db.session, code)
+        if value:
+            check_override(key, value)
+        set_branch_setting(branch, key.upper(), value)
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(exc.message)
+    db.session.commit()
+    click.echo(f"{branch.code} {key.upper()} = {value or '(installation)'}")

@@ -18,7 +18,8 @@ from telecollect.errors import ServiceError
 from telecollect.settings import Settings
 
 #: The installation settings a branch may set for itself (`flask branches set`, the branch page). Other
-#: issues add theirs here (WhatsApp senders and Content SIDs, say).
+#: issues add theirs here (WhatsApp senders and Content SIDs, say). Calling hours, days and caps are a
+#: branch's own `contact_settings` row (telecollect.runtime.branch_rules), holidays its own `holidays` rows.
 OVERRIDABLE = frozenset(
     {
         "VA_PREFIXES",
@@ -26,11 +27,6 @@ OVERRIDABLE = frozenset(
         "TWILIO_MESSAGING_SERVICE_SID",
         "DAILY_CALL_TARGET",
         "CADRE_WEEKLY_TARGET",
-        "CALLING_HOURS",
-        "CALLING_DAYS",
-        "MAX_ATTEMPTS_PER_DAY",
-        "MAX_ATTEMPTS_PER_WEEK",
-        "CUTI_BERSAMA_BLOCKS_CONTACT",
         "PROMISE_GRACE_DAYS",
         "ATTRIBUTION_DAYS",
         "INSTALLMENT_DUE_DAY",

@@ -13,7 +13,7 @@ The ORM's new objects are stamped before each flush; rows written around the ORM
 
 from typing import Any
 
-from sqlalchemy import Table, event, select
+from sqlalchemy import Table, event, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -47,6 +47,20 @@ def act_in_branch(session: Session, branch_id: int | None) -> None:
         session.info.pop(ACTING, None)
     else:
         session.info[ACTING] = branch_id
+
+
+def acting_branch_or_none(session: Session) -> int | None:
+    """The branch named for this session (`act_in_branch`), or None (no query)."""
+    named = session.info.get(ACTING)
+    return int(named) if named is not None else None
+
+
+def own_or_installation(column, branch_id: int | None):
+    """(condition, order) reading a settings row a branch may override: the branch's own row first, else the
+    installation's (NULL) row. E.g. `select(T).where(T.key == k, cond).order_by(order).limit(1)`."""
+    if branch_id is None:
+        return column.is_(None), column.is_(None)
+    return or_(column.is_(None), column == branch_id), column.is_(None)
 
 
 def acting_branch_id(session: Session) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask_babel import gettext as _
 
-from telecollect.branches.command import branch_option, command_settings, enter_branch
+from telecollect.branch_commands import branch_option, command_settings, enter_branch
 from telecollect.cli import fail, import_group
 from telecollect.db import now_utc
 from telecollect.extensions import db

@@ -80,6 +80,8 @@ class ImportReport:
     run_id: int | None = None
     #: Places the import added (`regions.services.NewPlace`); in a dry or refused run, those it would add.
     new_places: list = field(default_factory=list)
+    #: Keys of the families another branch had that this import moved to its branch (issue 16).
+    moved_branch: list[str] = field(default_factory=list)
 
     @property
     def is_kept(self) -> bool:
@@ -93,6 +95,8 @@ class ImportReport:
         else:
             line = _("would create %(c)s, update %(u)s, leave %(n)s unchanged, reject %(r)s", **counts)
         places = self.new_places_summary()
+        if self.moved_branch:
+            line = f"{line}; " + _("moved from another branch: %(n)s families", n=len(self.moved_branch))
         return f"{line}; {places}" if places else line
 
     def new_places_summary(self) -> str:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from telecollect.auth.models import User
-from telecollect.branches.command import branch_option, enter_branch
+from telecollect.branch_commands import branch_option, enter_branch
 from telecollect.cli import PositiveRupiah, fail
 from telecollect.errors import ServiceError
 from telecollect.extensions import db

@@ -21,6 +21,7 @@ from telecollect.auth.models import User
 from telecollect.auth.scoping import areas_of, work_branch_condition
 from telecollect.db import UTCDateTime, is_postgresql
 from telecollect.errors import Conflict
+from telecollect.participants.models import Family
 from telecollect.queues.models import CloseReason, FollowUp, QueueName, RequeueReason, WorkItem, WorkState
 
 #: A personal callback becomes anyone's after this long.
@@ -401,6 +402,20 @@ def close_settled(session, owing_family_ids, now: datetime) -> int:
         update(WorkItem)
         .where(_LIVE, WorkItem.family_id.not_in(owing_family_ids))
         .values(**_closed_values(CloseReason.no_arrears, now))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def close_moved(session, now: datetime) -> int:
+    """Close (`moved_branch`) the live items left in a branch the family moved away from: its work there ends,
+    its history (attempts, promises, payments) stays with the branch it happened in."""
+    moved_away = (
+        select(Family.id).where(Family.id == WorkItem.family_id, Family.branch_id != WorkItem.branch_id).exists()
+    )
+    return session.execute(
+        update(WorkItem)
+        .where(_LIVE, moved_away)
+        .values(**_closed_values(CloseReason.moved_branch, now))
         .execution_options(synchronize_session=False)
     ).rowcount
 

@@ -33,6 +33,9 @@ class CloseReason(str, enum.Enum):
     no_arrears = "no_arrears"  #: a new arrears list shows the family owes nothing
     reactivated = "reactivated"  #: payments cleared the arrears and the current month
     no_phone = "no_phone"  #: the contact policy found no number that may be used
+    #: the family moved to another branch (an import of that branch named one of its members); the new
+    #: branch queues it afresh
+    moved_branch = "moved_branch"
 
 
 class RequeueReason(str, enum.Enum):

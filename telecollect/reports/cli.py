@@ -2,7 +2,7 @@
 
 import click
 
-from telecollect.branches.command import branch_option, command_settings, enter_branch
+from telecollect.branch_commands import branch_option, command_settings, enter_branch
 from telecollect.cli import report_group
 from telecollect.errors import ServiceError
 from telecollect.extensions import db

@@ -42,6 +42,7 @@ def resume_imports(session: Session, *, settings: Settings) -> list[ImportReport
 
 def _after_participants(session: Session, run_id: int, now: datetime) -> None:
     lifecycle.close_settled(session, owing_family_ids(), now)
+    lifecycle.close_moved(session, now)
     record_district_totals(session, run_id)
 
 

@@ -1,4 +1,5 @@
-"""The branch a command works in: `--branch CODE` for every domain's commands (delivery; no services)."""
+"""The branch a command works in: `--branch CODE` for every domain's commands (delivery at the top level, beside
+telecollect.cli; it imports no services, so that the report commands may use it)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,8 @@ def enter_branch(code: str | None, *, every_branch_without: bool = False) -> Bra
     `every_branch_without` (reports), else a usage error naming --branch."""
     session = db.session()
     if not code and every_branch_without and branch_count(session) > 1:
+        act_in_branch(session, None)
+        enter_branch_scope(session, BranchScope(None))
         return None
     try:
         branch = named_branch(session, code)
