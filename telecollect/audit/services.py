@@ -24,8 +24,10 @@ def record(
         target_id=target.id if target is not None else target_id,
         ip=request.remote_addr if has_request_context() else None,
         detail=detail,
-        # The target's branch when it has one; else the acting branch (telecollect.branches.stamping).
-        branch_id=branch_id if branch_id is not None else getattr(target, "branch_id", None),
+        # The target's branch when it has one; else the actor's; else the acting branch (branches.stamping).
+        branch_id=branch_id
+        if branch_id is not None
+        else getattr(target, "branch_id", None) or getattr(user, "branch_id", None),
     )
     session.add(event)
     return event

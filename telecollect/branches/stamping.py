@@ -76,6 +76,22 @@ def acting_branch_id(session: Session) -> int:
     raise NoActingBranch("more than one branch: name the branch (--branch CODE, or a user of a branch)")
 
 
+#: Parentless rows no branch asked for that may still be written with several branches: an SMS to a number
+#: no family has (an answer to an unknown sender, through a webhook) goes to the installation's first branch.
+FIRST_BRANCH_FALLBACK = frozenset({"sms_messages"})
+
+
+def _acting_or_first(session: Session, table: Table) -> int:
+    try:
+        return acting_branch_id(session)
+    except NoActingBranch:
+        if table.name not in FIRST_BRANCH_FALLBACK:
+            raise
+        first = session.scalar(select(Branch.id).order_by(Branch.id).limit(1))
+        assert first is not None
+        return int(first)
+
+
 def _parent_branch(session: Session, obj: Any, table: Table, values: dict[str, Any]) -> int | None:
     for name in PARENT_COLUMNS:
         if name not in table.c or values.get(name) is None:
@@ -123,7 +139,7 @@ def _stamp_object(session: Session, obj: Any, seen: set[int]) -> None:
     values = {name: getattr(obj, name, None) for name in PARENT_COLUMNS if name in table.c}
     branch = _parent_branch(session, obj, table, values)
     if branch is None and not table.c.branch_id.nullable:
-        branch = acting_branch_id(session)
+        branch = _acting_or_first(session, table)
     elif branch is None:
         branch = session.info.get(ACTING)
     obj.branch_id = branch
@@ -172,7 +188,7 @@ def fill_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> Non
                     row["branch_id"] = found[row[name]]
     missing = [row for row in rows if row.get("branch_id") is None]
     if missing:
-        acting = acting_branch_id(session) if not table.c.branch_id.nullable else session.info.get(ACTING)
+        acting = _acting_or_first(session, table) if not table.c.branch_id.nullable else session.info.get(ACTING)
         for row in missing:
             row["branch_id"] = acting
 
