@@ -8,6 +8,7 @@ ones: the installation's).
 """
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -53,12 +54,36 @@ def branch_config(config: Mapping[str, Any], branch: Branch) -> dict[str, Any]:
 
 def branch_settings(session: Session, branch: Branch | int | str, config: Mapping[str, Any] | None = None) -> Settings:
     """The kernel's `Settings` of one branch (a Branch, its id or its code): what jobs, imports and reports
-    of that branch pass down instead of `installation()`. `config`: the app's configuration by default."""
+    of that branch pass down instead of `installation()`. Built on the installation's settings (those of
+    the running app, or of `config` when given), with the branch's zone, name and own values."""
     if config is None:
         from flask import current_app
 
-        config = current_app.config
-    return Settings.from_config(branch_config(config, _branch(session, branch)))
+        from telecollect.settings import installation
+
+        base, config = installation(), current_app.config
+    else:
+        base = Settings.from_config(config)
+    found = _branch(session, branch)
+    changes: dict[str, Any] = {}
+    if found.zone:
+        changes["branch_timezone"] = found.zone
+    if found.name:
+        changes["branch_name"] = found.name
+    own = set(branch_overrides(found)) & set(_SETTINGS_FIELDS)
+    if own:
+        built = Settings.from_config(branch_config(config, found))
+        changes.update({_SETTINGS_FIELDS[key]: getattr(built, _SETTINGS_FIELDS[key]) for key in own})
+    return replace(base, **changes)
+
+
+#: The overridable keys the kernel's Settings holds, by field.
+_SETTINGS_FIELDS = {
+    "VA_PREFIXES": "va_prefixes",
+    "PROMISE_GRACE_DAYS": "promise_grace_days",
+    "ATTRIBUTION_DAYS": "attribution_days",
+    "INSTALLMENT_DUE_DAY": "installment_due_day",
+}
 
 
 def _branch(session: Session, branch: Branch | int | str) -> Branch:

@@ -81,6 +81,14 @@ def acting_branch_id(session: Session) -> int:
 FIRST_BRANCH_FALLBACK = frozenset({"sms_messages"})
 
 
+def _acting_or_none(session: Session) -> int | None:
+    """For a row that may belong to no branch: the acting branch, or the only one, else None."""
+    try:
+        return acting_branch_id(session)
+    except NoActingBranch:
+        return None
+
+
 def _acting_or_first(session: Session, table: Table) -> int:
     try:
         return acting_branch_id(session)
@@ -141,7 +149,7 @@ def _stamp_object(session: Session, obj: Any, seen: set[int]) -> None:
     if branch is None and not table.c.branch_id.nullable:
         branch = _acting_or_first(session, table)
     elif branch is None:
-        branch = session.info.get(ACTING)
+        branch = _acting_or_none(session)
     obj.branch_id = branch
 
 
@@ -188,7 +196,7 @@ def fill_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> Non
                     row["branch_id"] = found[row[name]]
     missing = [row for row in rows if row.get("branch_id") is None]
     if missing:
-        acting = _acting_or_first(session, table) if not table.c.branch_id.nullable else session.info.get(ACTING)
+        acting = _acting_or_first(session, table) if not table.c.branch_id.nullable else _acting_or_none(session)
         for row in missing:
             row["branch_id"] = acting
 
