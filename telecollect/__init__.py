@@ -77,6 +77,11 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     register_security(app)
     _import_models()
+    from telecollect.auth.scoping import register_branch_scoping
+    from telecollect.branches.stamping import register as stamp_branches
+
+    stamp_branches()
+    register_branch_scoping()
 
 
 def register_settings(app: Flask) -> None:
@@ -91,6 +96,7 @@ def _import_models() -> None:
     # Every table must be known to the metadata before migrations compare it.
     import telecollect.audit.models
     import telecollect.auth.models
+    import telecollect.branches.models
     import telecollect.contacts.models
     import telecollect.imports.models
     import telecollect.messaging.models
@@ -147,11 +153,18 @@ def register_template_helpers(app: Flask) -> None:
     def role_label(role: Any) -> Any:
         return ROLE_LABELS.get(getattr(role, "value", role), role)
 
+    def full_numbers() -> bool:
+        """Whether the signed-in user may see full phone numbers (the read-only roles see them masked)."""
+        return bool(current_user and current_user.is_authenticated and sees_full_numbers(current_user))
+
+    app.jinja_env.globals.update(full_numbers=full_numbers)
+
     def viewer_zone() -> str:
         if current_user and current_user.is_authenticated:
             return current_user.timezone
         return app.config["BRANCH_TIMEZONE"]
 
+    from telecollect.auth.scoping import sees_full_numbers
     from telecollect.messaging.labels import event_text, kind_label, reply_label, status_label
     from telecollect.payments.labels import payment_channel_label
     from telecollect.policy.labels import WEEKDAY_LABELS, weekdays_label
@@ -206,6 +219,7 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.api.converters import register_converters
     from telecollect.api.routes import bp as api_bp
     from telecollect.auth.routes import bp as auth_bp
+    from telecollect.branches.routes import bp as branches_bp
     from telecollect.letters import bp as letters_bp
     from telecollect.messaging.routes import bp as messaging_bp
     from telecollect.messaging.routes import inbox_bp
@@ -224,6 +238,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp,
         admin_bp,
+        branches_bp,
         participants_bp,
         payments_bp,
         policy_bp,

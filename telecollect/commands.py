@@ -3,6 +3,7 @@
 from flask import Flask
 
 from telecollect.auth.cli import users_group
+from telecollect.branches.cli import branches_group
 from telecollect.cli import import_group, report_group
 from telecollect.demo.cli import demo_group
 from telecollect.messaging.cli import messaging_group
@@ -20,6 +21,7 @@ GROUPS = (
     import_group,
     report_group,
     users_group,
+    branches_group,
     demo_group,
     queue_group,
     holidays_group,

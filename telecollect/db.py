@@ -135,6 +135,21 @@ def bulk_write_cache(session: Session, megabytes: int) -> Iterator[None]:
         session.connection().exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
 
 
+#: Fills the `branch_id` of rows written around the ORM that lack it. The branches domain owns the rule
+#: (telecollect.branches.stamping) and registers it at app creation; the kernel only calls it.
+_branch_filler: Callable[[Session, Table, list[dict[str, Any]]], None] | None = None
+
+
+def set_branch_filler(filler: Callable[[Session, Table, list[dict[str, Any]]], None]) -> None:
+    global _branch_filler
+    _branch_filler = filler
+
+
+def _fill_branches(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    if _branch_filler is not None and "branch_id" in table.c:
+        _branch_filler(session, table, rows)
+
+
 def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows at driver speed, inside the session's transaction.
 
@@ -147,6 +162,7 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     """
     if not rows:
         return
+    _fill_branches(session, table, rows)
     connection = session.connection()
     dialect = connection.dialect
     columns = list(rows[0])
@@ -207,6 +223,8 @@ def insert_ignoring_duplicates(
     key lets exactly one row in, and neither fails.
     """
     dialect_insert = postgresql.insert if is_postgresql(session) else sqlite.insert
+    values = dict(values)
+    _fill_branches(session, table, [values])
     statement = (
         dialect_insert(table)
         .values(**values)

@@ -273,6 +273,18 @@ REASONS = {
     "reply_template": _l("That template cannot be used for this answer."),
     "reply_token": _l("The form has expired: open the conversation again."),
     "reply_sent_already": _l("This answer was sent already."),
+    # -- issue 16, branches (items 1-3)
+    "unknown_branch": _l("There is no branch with the code '%(code)s'."),
+    "branch_required": _l("This installation has several branches: name one (--branch CODE)."),
+    "branch_code_invalid": _l("A branch code is 1 to 16 letters, digits or dashes (not '%(code)s')."),
+    "branch_code_taken": _l("Another branch already has the code '%(code)s'."),
+    "branch_name_required": _l("Give the branch a name."),
+    "branch_zone_invalid": _l("The zone must be WIB, WITA or WIT (not '%(zone)s')."),
+    "deputy_required": _l("Name the regional deputy (Kedeputian Wilayah)."),
+    "read_only_role": _l("Your role may look but not change anything."),
+    "installation_admin_only": _l("Only an installation administrator may give this role."),
+    "branch_setting_unknown": _l("A branch cannot set '%(key)s' for itself."),
+    "branch_setting_invalid": _l("'%(value)s' is not a valid value for %(key)s."),
 }
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
 from telecollect.contacts.services import parse_retry_delays
 from telecollect.db import read_once
 from telecollect.extensions import db
@@ -39,19 +40,28 @@ def sms_gateway():
 
 
 def contact_rules() -> ContactRules:
-    """The contact rules of this unit of work: the settings page's row when there is one (read once per
-    request, command or job, so a change reaches every process at its next one), else the environment's."""
-    return read_once(db.session(), RULES_KEY, _saved_or_default_rules)
+    """The contact rules of this unit of work, in its acting branch (`branch_rules`): read once per request,
+    command or job, so a change reaches every process at its next one."""
+    session = db.session()
+    branch_id = acting_branch_or_none(session)
+    by_branch: dict[int | None, ContactRules] = read_once(session, RULES_KEY, dict)
+    if branch_id not in by_branch:
+        by_branch[branch_id] = branch_rules(session, branch_id)
+    return by_branch[branch_id]
+
+
+def branch_rules(session, branch_id: int | None) -> ContactRules:
+    """A branch's contact rules (calling hours and days, caps, cuti bersama): its own `contact_settings` row,
+    else the installation's (the settings page), else the environment's. One query. For the per-branch
+    jobs: `branch_rules(session, branch.id)`."""
+    mine, first = own_or_installation(ContactSetting.branch_id, branch_id)
+    row = session.scalar(select(ContactSetting).where(mine).order_by(first).limit(1))
+    return ContactRules.from_setting(row) if row is not None else default_contact_rules()
 
 
 def default_contact_rules() -> ContactRules:
     """The environment's rules, built at app creation: what applies until someone saves the settings page."""
     return current_app.extensions[_KEY]["rules"]
-
-
-def _saved_or_default_rules() -> ContactRules:
-    row = db.session.scalar(select(ContactSetting).where(ContactSetting.branch_id.is_(None)))
-    return ContactRules.from_setting(row) if row is not None else default_contact_rules()
 
 
 def retry_delays() -> dict[str, timedelta]:

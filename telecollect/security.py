@@ -16,7 +16,9 @@ from flask_login import current_user, login_user
 from twilio.request_validator import RequestValidator
 
 from telecollect.auth.models import User
+from telecollect.auth.scoping import branch_scope, enter_branch_scope, user_may_write
 from telecollect.auth.services import user_for_token
+from telecollect.branches.stamping import act_in_branch
 from telecollect.db import now_utc
 from telecollect.errors import error_envelope
 from telecollect.extensions import csrf, db, login_manager
@@ -51,6 +53,7 @@ def register_security(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.request_loader(_load_user_from_bearer)
     app.before_request(_protect_from_csrf)
+    app.before_request(_refuse_read_only_writes)
     app.after_request(_security_headers)
 
 
@@ -62,6 +65,7 @@ def start_session(user: User, now: datetime) -> None:
     session.update(kept)
     session.permanent = True
     login_user(user)
+    _enter_branch_of(user)
     session[SESSION_VERSION] = user.session_version
     session[SIGNED_IN_AT] = int(now.timestamp())
 
@@ -73,6 +77,7 @@ def _load_user(user_id: str) -> User | None:
     if user is None or not user.is_active or not _session_is_live(user):
         _forget_sign_in()
         return None
+    _enter_branch_of(user)
     return user
 
 
@@ -96,7 +101,27 @@ def _load_user_from_bearer(req: Request) -> User | None:
     user = user_for_token(db.session, raw, now=now_utc())
     if user is not None:
         g.authenticated_by_token = True  # last_used_at, when it moved, is committed with the request
+        _enter_branch_of(user)
     return user
+
+
+def _enter_branch_of(user: User) -> None:
+    """The request reads the branches `user` may see and writes in her branch (telecollect.auth.scoping)."""
+    session = db.session()
+    act_in_branch(session, user.branch_id)
+    enter_branch_scope(session, branch_scope(session, user))
+
+
+#: What a read-only role (regional supervisor, national viewer) may still post: signing in and out,
+#: the language.
+READ_ONLY_MAY_POST = frozenset({"auth.login", "auth.logout", "auth.set_language"})
+
+
+def _refuse_read_only_writes() -> None:
+    if request.method not in UNSAFE_METHODS or request.endpoint in READ_ONLY_MAY_POST:
+        return
+    if current_user.is_authenticated and not user_may_write(current_user):
+        abort(403)
 
 
 def bearer_token(req: Request) -> str | None:
@@ -156,6 +181,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _reader_may_read(roles: tuple[str, ...]) -> bool:
+    """The read-only roles read what supervisors read (their writes are refused before any view)."""
+    return "supervisor" in roles and current_user.is_reader and request.method not in UNSAFE_METHODS
+
+
 def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Allow only signed-in users with one of `roles` (403 for the others)."""
 
@@ -164,7 +194,7 @@ def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if current_user.role.value not in roles:
+            if current_user.role.value not in roles and not _reader_may_read(roles):
                 abort(403)
             return view(*args, **kwargs)
 

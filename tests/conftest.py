@@ -31,6 +31,8 @@ ENGINES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 PASSWORD = "rahasia-123"
 #: Reference data the migrations or setup load once; kept between tests.
 REFERENCE_TABLES = {"provinces", "relief_programs", "pause_reasons"}
+#: The installation's first branch (the migration's "0000") is kept too; other branches are emptied.
+FIRST_BRANCH = "0000"
 
 
 def pytest_configure(config):
@@ -113,7 +115,10 @@ def _emptied_afterwards():
     _db.session.remove()
     with _db.engine.begin() as connection:
         for table in reversed(_db.metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
+            if table.name == "branches":
+                connection.execute(table.update().values(deputy_region_id=None, settings="{}", zone=None, name=""))
+                connection.execute(table.delete().where(table.c.code != FIRST_BRANCH))
+            elif table.name not in REFERENCE_TABLES:
                 connection.execute(table.delete())
 
 

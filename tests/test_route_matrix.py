@@ -293,6 +293,18 @@ ROWS: list[Row] = [
         path=lambda w: f"/admin/users/{w.users[TC].id}/tokens/999999/revoke",
     ),
     Row("/admin/audit", "GET", roles(200, "admin")),
+    # issue 16: branches are the installation administrator's (tests/branches/test_pages.py); a branch's admin: 403
+    Row("/admin/branches", "GET", roles(403, "admin")),
+    Row("/admin/branches/new", "GET", roles(403, "admin")),
+    Row("/admin/branches/new", "POST", roles(403, "admin"), data={"code": "9999", "name": "X", "zone": "WIB"}),
+    Row("/admin/branches/<int:branch_id>", "GET", roles(403, "admin"), path=lambda w: "/admin/branches/1"),
+    Row(
+        "/admin/branches/<int:branch_id>",
+        "POST",
+        roles(403, "admin"),
+        path=lambda w: "/admin/branches/1",
+        data={"code": "0000", "name": "X", "zone": "WIB"},
+    ),
     # -- supervisors and admins
     Row("/participants/import", "GET", roles(200, *STAFF)),
     Row("/participants/import", "POST", roles(400, *STAFF)),
@@ -778,3 +790,124 @@ def test_route_answers_each_actor(r: Row, actor: str, clock, db, client, login, 
             assert after == before, f"{r.id} as {actor} wrote anyway"
         else:
             assert after > before, f"{r.id} as {actor}: the owner's write was not made"
+
+
+# -- Two branches (issue 16): a user of another branch, and the read-only roles -------------------------------
+#
+# The world above lives in the installation's first branch (A, North Jakarta, WIB, deputy region I). Branch B
+# (Makassar, WITA, deputy region IX) has its own staff and its own participant. A user of B gets 404 for every
+# object of A she would otherwise be allowed (`OBJECT_FREE` rules name no object), and never sees A's families
+# in a list, a report or an export. The readers (regional supervisor of region I, national viewer) read what a
+# supervisor reads, write nothing (403) and never see a full NIK or phone number; the regional supervisor of
+# region IX sees nothing of A.
+
+B_ADMIN, B_SUPERVISOR, B_TC, B_CADRE = "admin_of_b", "supervisor_of_b", "telecollector_of_b", "cadre_of_b"
+REGIONAL, REGIONAL_ELSEWHERE, NATIONAL = "regional_supervisor", "regional_supervisor_of_b", "national_viewer"
+#: Each user of B answers as the user of A with the same role would, but for A's objects.
+COUNTERPART = {B_ADMIN: ADMIN, B_SUPERVISOR: SUPERVISOR, B_TC: TC_OTHER, B_CADRE: CADRE}
+OTHER_ACTORS = (*COUNTERPART, REGIONAL, REGIONAL_ELSEWHERE, NATIONAL)
+#: Rules with a variable part that names no object.
+OBJECT_FREE = {"/lang/<code>", "/static/<path:filename>", "/reports/dashboard.<fmt>", "/surat/<path:number>"}
+#: What a reader may still post.
+READER_POSTS = {"/logout": 302, "/lang/<code>": 302, "/login": 302}
+A_NAMES = (HOLDER_NAME, CADRE_NAME, SPLIT_HEAD_NAME)
+FULL_NUMBERS = ("+6281200000001", "081200000001", SPLIT_HEAD_PHONE, "3172015708850001")
+B_CARD, B_NAME = "0000000000009", "Peserta Makassar"
+#: Exceptions to the derived answer: B's cadre queue is empty (B's telecollector claims B's own family).
+OTHER_BRANCH_EXCEPTIONS = {("/api/v1/queue/claim", "POST"): {B_CADRE: 204}}
+
+
+def _names_object(r: Row) -> bool:
+    return r.item is not None or ("<" in r.rule and r.rule not in OBJECT_FREE)
+
+
+def _succeeds(expected) -> bool:
+    return not (isinstance(expected, frozenset) or expected == LOGIN or expected in (401, 403, 404, 409))
+
+
+def other_expect(r: Row, actor: str):
+    """The answer `actor` of branch B, or a reader, must get on row `r`."""
+    special = OTHER_BRANCH_EXCEPTIONS.get((r.rule, r.method), {})
+    if actor in special:
+        return special[actor]
+    if actor in COUNTERPART:
+        counterpart = r.expect[COUNTERPART[actor]]
+    elif r.method == "POST":
+        return READER_POSTS.get(r.rule, 403)  # the readers write nothing
+    else:
+        counterpart = r.expect[SUPERVISOR]
+    if actor in (REGIONAL, NATIONAL) or not _names_object(r):
+        return counterpart
+    return 404 if _succeeds(counterpart) else frozenset({403, 404})
+
+
+def _other_cases():
+    for r in ROWS:
+        for actor in OTHER_ACTORS:
+            yield pytest.param(r, actor, id=f"{r.id} as {actor}")
+
+
+def build_branch_b(db, make_user, world: World) -> dict[str, object]:
+    from telecollect.auth.models import Role
+    from telecollect.auth.services import create_user
+    from telecollect.branches.models import FIRST_BRANCH_CODE, Branch
+    from telecollect.branches.services import add_branch, deputy_named
+    from telecollect.branches.stamping import act_in_branch
+    from tests.conftest import PASSWORD
+
+    a = db.session.scalar(select(Branch).where(Branch.code == FIRST_BRANCH_CODE))
+    a.deputy_region_id = deputy_named(db.session, "Kedeputian Wilayah I").id
+    b = add_branch(db.session, code="1701", name="Makassar", zone="WITA", deputy="Kedeputian Wilayah IX")
+    act_in_branch(db.session(), b.id)
+    run_import(db, csv_bytes([row(card_no=B_CARD, name=B_NAME, phone="081299990009")]))
+    users = {
+        B_ADMIN: make_user("admin", branch_id=b.id),
+        B_SUPERVISOR: make_user("supervisor", branch_id=b.id),
+        B_TC: make_user("telecollector", branch_id=b.id),
+        B_CADRE: make_user("cadre", areas=["Kec. Koja"], branch_id=b.id),
+        NATIONAL: make_user(Role.national_viewer.value),
+    }
+    for actor, region in ((REGIONAL, a.deputy_region_id), (REGIONAL_ELSEWHERE, b.deputy_region_id)):
+        users[actor] = create_user(
+            db.session,
+            username=actor.replace("_", ""),
+            role=Role.regional_supervisor.value,
+            password=PASSWORD,
+            deputy_region_id=region,
+        )
+    queue_up(db, QueueName.telecollect, now=NOW)
+    act_in_branch(db.session(), None)
+    db.session.commit()
+    return users
+
+
+@pytest.mark.parametrize(("r", "actor"), list(_other_cases()))
+def test_route_answers_another_branch_and_the_readers(r: Row, actor: str, clock, db, client, login, make_user):
+    world = build_world(db, make_user)
+    world.users.update(build_branch_b(db, make_user, world))
+    signed = login(world.users[actor])
+    assert signed.status_code == 302, "signed in"
+    expected = other_expect(r, actor)
+    path = r.path(world) if r.path else r.rule
+    if r.item:
+        path = r.rule.replace("<int:item_id>", str(getattr(world, r.item)))
+    before = db.session.scalar(r.nothing_written()) if r.nothing_written else None
+    if r.method == "GET":
+        response = client.get(path)
+    else:
+        token = csrf_token(client.get("/holidays").text)
+        if path.startswith("/api/"):
+            response = client.post(path, json=r.json, headers={"X-CSRFToken": token})
+        else:
+            response = client.post(path, data={**(r.data or {}), "csrf_token": token})
+    body = response.get_data(as_text=True)
+    response.close()
+    assert _check(expected, response), f"{r.id} as {actor}: {response.status_code} {response.headers.get('Location')}"
+    hidden = A_NAMES if actor not in (REGIONAL, NATIONAL) else ()
+    if actor in (REGIONAL, REGIONAL_ELSEWHERE, NATIONAL):
+        hidden += FULL_NUMBERS
+    for text in hidden:
+        assert text not in body, f"{r.id} as {actor} shows {text}"
+    if r.nothing_written is not None and _is_refusal(expected):
+        db.session.expire_all()
+        assert db.session.scalar(r.nothing_written()) == before, f"{r.id} as {actor} wrote anyway"

@@ -28,3 +28,7 @@ class UserForm(FlaskForm):
     )
     is_active = BooleanField(_l("Active"), default=True)
     areas = SelectMultipleField(_l("Cadre areas"), choices=[], validate_choice=True)
+    #: Filled per request: the branches and deputy regions the administrator may choose (issue 16).
+    branch = SelectField(_l("Branch"), choices=[], validate_choice=True, default="")
+    deputy_region = SelectField(_l("Regional deputy"), choices=[], validate_choice=True, default="")
+    is_installation_admin = BooleanField(_l("Installation administrator (every branch)"), default=False)

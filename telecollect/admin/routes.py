@@ -11,8 +11,10 @@ from wtforms.fields.choices import SelectChoice
 from telecollect.admin.forms import UserForm
 from telecollect.admin.queries import recent_events, targets_of
 from telecollect.audit.labels import ACTION_LABELS, action_label
-from telecollect.auth.models import ApiToken, User
+from telecollect.auth.models import READ_ONLY_ROLES, ApiToken, User
+from telecollect.auth.scoping import current_branch_scope, may_see_user, users_condition
 from telecollect.auth.services import area_choices, areas_by_id, create_user, revoke_token, tokens_of, update_user
+from telecollect.branches.queries import all_branches, all_deputy_regions
 from telecollect.clock import day_start
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
@@ -27,9 +29,12 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/users")
 @roles_required("admin")
 def users():
-    """List every account."""
-    accounts = db.session.scalars(select(User).order_by(User.role, User.username)).all()
-    return render_template("admin/users.html", users=accounts)
+    """List the accounts of the branches the administrator administers (every account for an installation
+    administrator)."""
+    scope = current_branch_scope(db.session)
+    accounts = db.session.scalars(select(User).where(users_condition(scope)).order_by(User.role, User.username)).all()
+    branches = {b.id: b for b in all_branches(db.session)}
+    return render_template("admin/users.html", users=accounts, branches=branches)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -57,11 +62,13 @@ def new_user():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def edit_user(user_id):
-    """Change an account: name, role, password, activity, areas."""
-    user = db.get_or_404(User, user_id)
+    """Change an account: name, role, password, activity, areas, branch."""
+    user = _visible_user(user_id)
     form = _user_form(UserForm(obj=user))
     if not form.is_submitted():
         form.role.data = user.role.value
+        form.branch.data = str(user.branch_id or "")
+        form.deputy_region.data = str(user.deputy_region_id or "")
         form.areas.data = [f"d:{a.district_id}" if a.district_id else f"v:{a.village_id}" for a in user.areas]
     form.username.data = user.username
     if form.validate_on_submit():
@@ -81,6 +88,7 @@ def edit_user(user_id):
 @roles_required("admin")
 def revoke_user_token(user_id, token_id):
     """Revoke one of the user's API tokens at once."""
+    _visible_user(user_id)
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user_id:
         abort(404)
@@ -89,8 +97,17 @@ def revoke_user_token(user_id, token_id):
     return redirect(url_for("admin.edit_user", user_id=user_id))
 
 
+def _visible_user(user_id: int) -> User:
+    """An account of a branch the administrator administers; 404 for another branch's."""
+    user = db.get_or_404(User, user_id)
+    if not may_see_user(current_branch_scope(db.session), user):
+        abort(404)
+    return user
+
+
 def _profile(form: UserForm) -> dict:
-    return {
+    """The account's fields; a branch administrator's accounts are of her branch and of a branch role."""
+    profile = {
         "name": form.name.data,
         "role": form.role.data,
         "is_active": form.is_active.data,
@@ -99,6 +116,17 @@ def _profile(form: UserForm) -> dict:
         "areas": areas_by_id(db.session, form.areas.data),
         "agent_phone": (form.agent_phone.data or "").strip(),
     }
+    if current_user.is_installation_admin:
+        profile.update(
+            branch_id=int(form.branch.data) if form.branch.data else None,
+            deputy_region_id=int(form.deputy_region.data) if form.deputy_region.data else None,
+            is_installation_admin=bool(form.is_installation_admin.data),
+        )
+    elif form.role.data in {r.value for r in READ_ONLY_ROLES}:
+        raise ServiceError("installation_admin_only", "role")
+    else:
+        profile.update(branch_id=current_user.branch_id)
+    return profile
 
 
 def _save(form: UserForm, save):
@@ -118,6 +146,15 @@ def _save(form: UserForm, save):
 
 def _user_form(form: UserForm) -> UserForm:
     form.areas.choices = [SelectChoice(value, label) for value, label in area_choices(db.session)]
+    settings = installation()
+    form.branch.choices = [SelectChoice("", "–")] + [
+        SelectChoice(str(b.id), f"{b.code} {b.name or settings.branch_name}") for b in all_branches(db.session)
+    ]
+    form.deputy_region.choices = [SelectChoice("", "–")] + [
+        SelectChoice(str(d.id), d.name) for d in all_deputy_regions(db.session)
+    ]
+    if not current_user.is_installation_admin:
+        form.role.choices = [c for c in form.role.choices if c.value not in {r.value for r in READ_ONLY_ROLES}]
     return form
 
 

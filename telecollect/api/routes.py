@@ -12,7 +12,7 @@ from telecollect.api.validation import check_json
 from telecollect.audit import disclosure
 from telecollect.audit import services as audit
 from telecollect.auth.models import Role
-from telecollect.auth.scoping import scope_of
+from telecollect.auth.scoping import scope_of, sees_full_numbers
 from telecollect.contacts.services import find_recorded, parse_outcome
 from telecollect.db import now_utc
 from telecollect.errors import Conflict, Forbidden, NotFound, ServiceError, TooManyRequests, error_envelope
@@ -68,14 +68,20 @@ def participant(card_no):
     shown = [m.card_no for m in members if shown_phone(m) or current_user.is_privileged]
     audit.record(db.session, "participant.view", user=current_user, target=found, detail=f"api: {', '.join(shown)}")
     amount, months = family_arrears(everyone)
+    full_phone = sees_full_numbers(current_user)
     return jsonify(
         {
-            "participant": participant_json(found, full_nik=current_user.is_privileged, with_place=True),
+            "participant": participant_json(
+                found, full_nik=current_user.is_privileged, with_place=True, full_phone=full_phone
+            ),
             "family": {
                 "key": found.family.key,
                 "arrears_amount": amount,
                 "months_in_arrears": months,
-                "members": [participant_json(m, full_nik=current_user.is_privileged, with_place=True) for m in members],
+                "members": [
+                    participant_json(m, full_nik=current_user.is_privileged, with_place=True, full_phone=full_phone)
+                    for m in members
+                ],
             },
         }
     )
@@ -165,7 +171,7 @@ def _shown_work_item(item, now, *, via: str, full_nik: bool = False) -> dict:
     members = scope_of(current_user).visible(item.family.members)
     shown = [m.card_no for m in members if shown_phone(m)]
     disclosure.record_shown(db.session, current_user, "work_item.view", shown, via=f"api {via}", target=item)
-    return work_item_json(item, full_nik=full_nik, now=now, members=members)
+    return work_item_json(item, full_nik=full_nik, now=now, members=members, full_phone=sees_full_numbers(current_user))
 
 
 @bp.route("/work-items/<int:item_id>/renew", methods=["POST"])

@@ -5,10 +5,11 @@ from sqlalchemy.orm import object_session
 from telecollect.contacts.queries import opted_out_channels
 from telecollect.formatting import mask_nik
 from telecollect.participants.queries import family_arrears
+from telecollect.phones import mask_phone
 from telecollect.queues.queries import item_score
 
 
-def work_item_json(item, *, full_nik: bool, now, members=None) -> dict:
+def work_item_json(item, *, full_nik: bool, now, members=None, full_phone: bool = True) -> dict:
     """The item with its family's arrears (the whole family's) and `members` (those the reader may see;
     all by default)."""
     amount, months = family_arrears(item.family.members)
@@ -32,11 +33,13 @@ def work_item_json(item, *, full_nik: bool, now, members=None) -> dict:
         "priority_parts": dict(priority.parts),
         "family_arrears_amount": amount,
         "family_months_in_arrears": months,
-        "family": [participant_json(m, full_nik=full_nik, opted_out=refusals) for m in members],
+        "family": [participant_json(m, full_nik=full_nik, opted_out=refusals, full_phone=full_phone) for m in members],
     }
 
 
-def participant_json(participant, *, full_nik: bool, with_place: bool = False, opted_out: dict | None = None) -> dict:
+def participant_json(
+    participant, *, full_nik: bool, with_place: bool = False, opted_out: dict | None = None, full_phone: bool = True
+) -> dict:
     """A participant as the API shows them, alone or as a family member.
 
     The one place the API's participant rules live: the NIK is masked unless
@@ -52,7 +55,7 @@ def participant_json(participant, *, full_nik: bool, with_place: bool = False, o
         "card_no": participant.card_no,
         "name": participant.name,
         "nik": participant.nik if full_nik else mask_nik(participant.nik),
-        "phone": phone,
+        "phone": phone if full_phone else (mask_phone(phone) if phone else None),
         "opted_out_channels": sorted(c.value for c in opted_out.get(phone, ())) if phone else [],
         "segment": participant.segment.value,
         "class": participant.klass,

@@ -18,6 +18,8 @@ from telecollect.auth.services import (
     set_agent_phone,
     tokens_of,
 )
+from telecollect.branches.models import DeputyRegion
+from telecollect.branches.queries import named_branch
 from telecollect.cli import fail
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
@@ -36,8 +38,14 @@ users_group = AppGroup("users", help="Manage staff accounts.")
 @click.option("--timezone", default="WIB", type=click.Choice(["WIB", "WITA", "WIT"]))
 @click.option("--phone", "agent_phone", help="The phone the system rings when this telecollector calls (+62… or sip:).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
-def create(username, role, name, areas, timezone, agent_phone, password_stdin):
+@click.option(
+    "--branch", "branch_code", metavar="CODE", help="The branch of a branch role (not needed with one branch)."
+)
+@click.option("--deputy", help="A regional supervisor's regional deputy (Kedeputian Wilayah), by name.")
+@click.option("--installation-admin", is_flag=True, help="An admin of the whole installation (every branch).")
+def create(username, role, name, areas, timezone, agent_phone, password_stdin, branch_code, deputy, installation_admin):
     """Create an account."""
+    placement = _placement(role, branch_code, deputy, installation_admin)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -52,6 +60,7 @@ def create(username, role, name, areas, timezone, agent_phone, password_stdin):
             areas=areas_named(db.session, list(areas)),
             timezone=timezone,
             agent_phone=agent_phone,
+            **placement,
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -124,6 +133,29 @@ def revoke(token_id, username):
     click.echo(
         _("Token %(id)s revoked.", id=token_id) if revoked else _("Token %(id)s was already revoked.", id=token_id)
     )
+
+
+def _placement(role: str, branch_code: str | None, deputy: str | None, installation_admin: bool) -> dict:
+    """Where the new account belongs: `--branch` (a branch role), `--deputy` (a regional supervisor)."""
+    if installation_admin and role != Role.admin.value:
+        fail(_("--installation-admin is for the admin role."))
+    try:
+        if role == Role.regional_supervisor.value:
+            if not deputy:
+                fail(_("A regional supervisor needs --deputy NAME."))
+            region = db.session.scalar(select(DeputyRegion).where(DeputyRegion.name.ilike(" ".join(deputy.split()))))
+            if region is None:
+                fail(
+                    _("No regional deputy named %(name)s (flask branches add … --deputy NAME creates it).", name=deputy)
+                )
+            return {"deputy_region_id": region.id}
+        if role == Role.national_viewer.value:
+            return {}
+        if installation_admin and not branch_code:
+            return {"is_installation_admin": True}
+        return {"branch_id": named_branch(db.session(), branch_code).id, "is_installation_admin": installation_admin}
+    except ServiceError as exc:
+        fail(exc.message, 2)
 
 
 def _user(username: str) -> User:

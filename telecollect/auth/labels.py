@@ -7,4 +7,6 @@ ROLE_LABELS = {
     "cadre": _l("JKN-KIS cadre"),
     "supervisor": _l("Supervisor"),
     "admin": _l("Administrator"),
+    "regional_supervisor": _l("Regional supervisor (read-only)"),
+    "national_viewer": _l("National viewer (read-only)"),
 }

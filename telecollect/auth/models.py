@@ -17,14 +17,36 @@ class Role(str, enum.Enum):
     supervisor = "supervisor"
     telecollector = "telecollector"
     cadre = "cadre"
+    #: Reads the branches of her deputy region (Kedeputian Wilayah), side by side; changes nothing.
+    regional_supervisor = "regional_supervisor"
+    #: Reads every branch of the installation; changes nothing.
+    national_viewer = "national_viewer"
 
 
 #: Roles that may see a participant's full NIK and manage imports.
 PRIVILEGED_ROLES = frozenset({Role.admin, Role.supervisor})
+#: Roles that read many branches and change nothing (they see NIKs and phones masked).
+READ_ONLY_ROLES = frozenset({Role.regional_supervisor, Role.national_viewer})
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (
+        # A branch role belongs to a branch (or to none: an installation administrator); a regional
+        # supervisor to a deputy region; a national viewer to neither.
+        CheckConstraint(
+            "role IN ('regional_supervisor', 'national_viewer') OR deputy_region_id IS NULL",
+            name="deputy_only_regional",
+        ),
+        CheckConstraint(
+            "role <> 'regional_supervisor' OR deputy_region_id IS NOT NULL",
+            name="regional_has_deputy",
+        ),
+        CheckConstraint(
+            "role NOT IN ('regional_supervisor', 'national_viewer') OR branch_id IS NULL",
+            name="readers_no_branch",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -44,6 +66,14 @@ class User(UserMixin, db.Model):
     #: Raised to end every session of this user (sign-out, a new password): a session signed in under
     #: another version is refused by the user loader.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    #: The branch she works for. NULL: an installation-level user (an installation administrator, a
+    #: regional supervisor, a national viewer).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True, nullable=True)
+    #: A regional supervisor's Kedeputian Wilayah (NULL for every other role).
+    deputy_region_id: Mapped[int | None] = mapped_column(ForeignKey("deputy_regions.id"), nullable=True)
+    #: Administers the whole installation: branches, deputy regions and every branch's staff and settings.
+    #: Role `admin` without it administers its own branch only.
+    is_installation_admin: Mapped[bool] = mapped_column(default=False, server_default="0", nullable=False)
 
     areas: Mapped[list["UserArea"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="UserArea.id"
@@ -52,6 +82,17 @@ class User(UserMixin, db.Model):
     @property
     def is_privileged(self) -> bool:
         return self.role in PRIVILEGED_ROLES
+
+    @property
+    def is_reader(self) -> bool:
+        """A regional supervisor or national viewer: reads what a supervisor reads, in many branches; changes
+        nothing; sees NIKs and phones masked."""
+        return self.role in READ_ONLY_ROLES
+
+    @property
+    def reads_as_staff(self) -> bool:
+        """Sees every figure and family of the branches she sees (a supervisor, an admin, a reader)."""
+        return self.is_privileged or self.is_reader
 
     def __repr__(self):
         return f"<User {self.username} {self.role.value}>"

@@ -23,6 +23,8 @@ HOME_ENDPOINTS = {
     Role.supervisor: "reports.dashboard",
     Role.telecollector: "queue.home",
     Role.cadre: "queue.cadre",
+    Role.regional_supervisor: "reports.dashboard",
+    Role.national_viewer: "reports.dashboard",
 }
 
 

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from telecollect import throttle
 from telecollect.audit import services as audit
 from telecollect.auth.models import ApiToken, LoginAttempt, Role, User, UserArea
+from telecollect.branches.stamping import acting_branch_id
 from telecollect.errors import ServiceError
 from telecollect.formatting import ZONES
 from telecollect.phones import InvalidPhone, mask_phone, normalize_agent_phone
@@ -39,14 +40,21 @@ def create_user(
     is_active: bool = True,
     agent_phone: str | None = None,
     actor=None,
+    branch_id: int | None = None,
+    deputy_region_id: int | None = None,
+    is_installation_admin: bool = False,
 ) -> User:
     """Create an account. Raises `ServiceError` on a bad or taken username,
     unknown role or zone, short password, areas given to a non-cadre, or a phone for calls that is
-    neither an Indonesian number nor a sip: address (`phones.normalize_agent_phone`)."""
+    neither an Indonesian number nor a sip: address (`phones.normalize_agent_phone`).
+
+    A branch role (admin, supervisor, telecollector, cadre) belongs to `branch_id`, by default the
+    acting branch (the only one of a one-branch installation); an installation administrator may belong
+    to none. A regional supervisor belongs to `deputy_region_id`, a national viewer to nothing."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise ServiceError("bad_username", "username")
-    if session.scalar(select(User.id).where(User.username == username)):
+    if session.scalar(select(User.id).where(User.username == username).execution_options(every_branch=True)):
         raise ServiceError("username_taken", "username", username=username)
     user = User(
         username=username,
@@ -58,12 +66,28 @@ def create_user(
         is_active=is_active,
         areas=list(areas),
         agent_phone=_agent_phone(agent_phone),
+        is_installation_admin=is_installation_admin,
     )
+    _place_user(session, user, branch_id, deputy_region_id)
     _check_areas_fit_role(user)
     session.add(user)
     session.flush()
     audit.record(session, "user.create", user=actor, target=user, detail=f"role={user.role.value}")
     return user
+
+
+def _place_user(session, user: User, branch_id: int | None, deputy_region_id: int | None) -> None:
+    """Where a user belongs: a branch (branch roles), a deputy region (regional supervisors) or the nation."""
+    if user.role == Role.national_viewer:
+        user.branch_id, user.deputy_region_id = None, None
+    elif user.role == Role.regional_supervisor:
+        if deputy_region_id is None:
+            raise ServiceError("deputy_required", "deputy")
+        user.branch_id, user.deputy_region_id = None, deputy_region_id
+    else:
+        if branch_id is None and not (user.is_installation_admin and user.role == Role.admin):
+            branch_id = acting_branch_id(session)
+        user.branch_id, user.deputy_region_id = branch_id, None
 
 
 def update_user(
@@ -79,12 +103,19 @@ def update_user(
     password: str | None,
     actor,
     agent_phone: str | None = None,
+    branch_id: int | None = None,
+    deputy_region_id: int | None = None,
+    is_installation_admin: bool | None = None,
 ) -> User:
-    """Change an account; an empty `password` keeps the current one; `agent_phone` None keeps it, "" clears it."""
+    """Change an account; an empty `password` keeps the current one; `agent_phone` None keeps it, "" clears it.
+    `branch_id` None keeps a branch role's branch; `is_installation_admin` None keeps the flag."""
     if agent_phone is not None:
         user.agent_phone = _agent_phone(agent_phone)
     user.name = name.strip() or user.username
     user.role = _role(role)
+    if is_installation_admin is not None:
+        user.is_installation_admin = is_installation_admin and user.role == Role.admin
+    _place_user(session, user, branch_id if branch_id is not None else user.branch_id, deputy_region_id)
     user.is_active = is_active
     user.timezone = _timezone(timezone)
     user.daily_call_target = daily_call_target

@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
@@ -32,6 +32,9 @@ class ContactAttempt(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
     work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), nullable=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)
     #: The member spoken to or dialled, when known.
@@ -87,6 +90,9 @@ class Promise(db.Model):
     __table_args__ = (Index("ix_promises_user_state", "user_id", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True, nullable=False)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("contact_attempts.id"), nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
@@ -217,14 +223,30 @@ class Holiday(db.Model):
     """A day on which nobody is contacted (national holidays, cuti bersama, local days)."""
 
     __tablename__ = "holidays"
+    __table_args__ = (
+        Index(
+            "uq_holidays_on_installation",
+            "on",
+            unique=True,
+            sqlite_where=text("branch_id IS NULL"),
+            postgresql_where=text("branch_id IS NULL"),
+        ),
+        Index(
+            "uq_holidays_branch_on",
+            "branch_id",
+            "on",
+            unique=True,
+            sqlite_where=text("branch_id IS NOT NULL"),
+            postgresql_where=text("branch_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    on: Mapped[date] = mapped_column(Date, unique=True, nullable=False)
+    on: Mapped[date] = mapped_column(Date, nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
-    #: The branch whose own row this is; NULL: the installation's, used by every branch (all rows
-    #: today). No branches table yet: the issue that adds it adds the foreign key, and makes the
-    #: unique key `on` per branch.
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: The branch whose own row this is; NULL: the installation's, used by every branch without its own.
+    #: `on` is unique per branch (and once among the installation's rows).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
 
     def __repr__(self):
         return f"<Holiday {self.on} {self.name}>"

@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from telecollect.clock import local_day
 from telecollect.db import now_utc
-from telecollect.demo.services import existing_demo_logins, is_empty, seed_demo
+from telecollect.demo.services import existing_demo_logins, is_empty, seed_demo, seed_second_branch
 from telecollect.extensions import db
 from telecollect.settings import installation
 
@@ -16,7 +16,12 @@ demo_group = AppGroup("demo", help="Demo data for trying the system.")
 @click.option("--participants", default=3000, type=click.IntRange(1, 2_000_000), show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds users or participants.")
 @click.option("--no-activity", is_flag=True, help="Only people and places: no simulated weeks of work.")
-def seed(participants, if_empty, no_activity):
+@click.option(
+    "--two-branches",
+    is_flag=True,
+    help="Also Makassar (WITA) beside North Jakarta (WIB), with its staff, and a regional and a national viewer.",
+)
+def seed(participants, if_empty, no_activity, two_branches):
     """Create North Jakarta's districts, participants in arrears and one login per role."""
     if if_empty and not is_empty(db.session):
         click.echo("Database already has data; demo seed skipped.")
@@ -29,6 +34,10 @@ def seed(participants, if_empty, no_activity):
         )
         db.session.commit()
         click.echo(f"Demo branch ready: {participants} participants in North Jakarta.")
+        if two_branches:
+            logins += seed_second_branch(db.session(), today, participants=max(1, participants // 3))
+            db.session.commit()
+            click.echo(f"Second branch ready: {max(1, participants // 3)} participants in Makassar (WITA).")
     if logins:
         click.echo("Demo logins (role, username, password):")
         for username, role, password in logins:

@@ -178,3 +178,31 @@ DEMO_USERS = [
     ("kader.siti", "cadre", "Siti Aminah", ["Kec. Koja"]),
     ("kader.dewi", "cadre", "Dewi Kartika", ["Kalibaru", "Marunda"]),
 ]
+
+
+# -- A second branch in another zone (issue 16): Makassar, WITA -----------------------------------------------
+#: Its places are added by the participant import from their names (no codes are invented here).
+MAKASSAR_CODE = "1701"
+MAKASSAR_NAME = "Makassar"
+MAKASSAR_DEPUTY = "Kedeputian Wilayah IX"
+NORTH_JAKARTA_NAME = "Jakarta Utara"
+NORTH_JAKARTA_DEPUTY = "Kedeputian Wilayah I"
+MAKASSAR_PROVINCE = "Sulawesi Selatan"
+MAKASSAR_CITY = "Kota Makassar"
+MAKASSAR_DISTRICTS = {
+    "Tamalate": (5, ["Balang Baru", "Jongaya", "Mangasa", "Parang Tambung", "Tanjung Merdeka"]),
+    "Rappocini": (4, ["Banta-Bantaeng", "Buakana", "Gunung Sari", "Karunrung", "Tidung"]),
+    "Panakkukang": (4, ["Karuwisi", "Pampang", "Panaikang", "Sinrijala", "Tamamaung"]),
+    "Mariso": (2, ["Bontorannu", "Kampung Buyang", "Lette", "Panambungan", "Tamarunang"]),
+}
+#: Makassar's staff, and the two readers: the regional supervisor of its deputy region and a national viewer.
+MAKASSAR_USERS = [
+    ("admin.mks", "admin", "Admin Cabang Makassar", []),
+    ("kabid.mks", "supervisor", "Andi Baso (Kabid Penagihan)", []),
+    ("tc.andi", "telecollector", "Andi Tenri", []),
+    ("kader.nurul", "cadre", "Nurul Hikmah", ["Kec. Tamalate"]),
+]
+READER_USERS = [
+    ("deputi.ix", "regional_supervisor", "Kedeputian Wilayah IX", MAKASSAR_DEPUTY),
+    ("pusat", "national_viewer", "Kantor Pusat", None),
+]

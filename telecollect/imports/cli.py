@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask_babel import gettext as _
 
+from telecollect.branch_commands import branch_option, command_settings, enter_branch
 from telecollect.cli import fail, import_group
 from telecollect.db import now_utc
 from telecollect.extensions import db
@@ -41,11 +42,14 @@ def register_import_command(name: str, importer, help_text: str, *, has_places: 
         help="Write rejected rows with their reasons to this CSV.",
     )
     @click.option("--batch-size", type=click.IntRange(100, 50000), default=None, help="Rows per write batch.")
-    def command(path, dry_run, skip_invalid, rejects_path, batch_size, no_new_places=False):
+    @branch_option
+    def command(path, dry_run, skip_invalid, rejects_path, batch_size, branch_code=None, no_new_places=False):
         options = {"allow_new_places": not no_new_places} if has_places else {}
+        branch = enter_branch(branch_code)
         report = _run(
             importer,
             path,
+            settings=command_settings(branch),
             dry_run=dry_run,
             skip_invalid=skip_invalid,
             rejects_path=rejects_path,
@@ -80,7 +84,7 @@ def resume_command():
         click.echo(_("No import was left half-applied."))
 
 
-def _run(importer, path: Path, *, rejects_path, **options):
+def _run(importer, path: Path, *, rejects_path, settings, **options):
     with ExitStack() as stack:
         stream = stack.enter_context(path.open("rb"))
         try:
@@ -99,7 +103,7 @@ def _run(importer, path: Path, *, rejects_path, **options):
                 filename=path.name,
                 rejects=rejects,
                 now=now_utc(),
-                settings=installation(),
+                settings=settings,
                 on_batch=lambda: bar.update(int(reader.progress() * 1000) - bar.pos),
                 **options,
             )

@@ -45,6 +45,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select, update
 
 from telecollect.audit import services as audit
+from telecollect.branches.stamping import act_in_branch
 from telecollect.cells import SafeCsvWriter
 from telecollect.clock import local_day
 from telecollect.db import bulk_write_cache, is_postgresql, lock_for, now_utc
@@ -79,6 +80,8 @@ class ImportReport:
     run_id: int | None = None
     #: Places the import added (`regions.services.NewPlace`); in a dry or refused run, those it would add.
     new_places: list = field(default_factory=list)
+    #: Keys of the families another branch had that this import moved to its branch (issue 16).
+    moved_branch: list[str] = field(default_factory=list)
 
     @property
     def is_kept(self) -> bool:
@@ -92,6 +95,8 @@ class ImportReport:
         else:
             line = _("would create %(c)s, update %(u)s, leave %(n)s unchanged, reject %(r)s", **counts)
         places = self.new_places_summary()
+        if self.moved_branch:
+            line = f"{line}; " + _("moved from another branch: %(n)s families", n=len(self.moved_branch))
         return f"{line}; {places}" if places else line
 
     def new_places_summary(self) -> str:
@@ -309,9 +314,11 @@ def _resume_run(session, spec, run_id: int, settings) -> ImportReport:
     )
     run = session.get(ImportRun, run_id)
     report = _report_of(run)
+    branch_id = run.branch_id
     session.rollback()
     if payload is None:  # concluded meanwhile by another process
         return report
+    act_in_branch(session, branch_id)  # its new families are its branch's, whoever resumes it
     plan = _Plan.load(payload)
     _apply_chunks(session, spec, run_id, plan, report, None, settings, None, commit=True)
     return _conclude(session, spec, run_id, plan, report, settings)

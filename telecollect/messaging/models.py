@@ -4,7 +4,7 @@ reminder settings, and the senders' rate-limit buckets."""
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.db import UTCDateTime, now_utc
@@ -13,17 +13,33 @@ from telecollect.extensions import db
 
 class MessageTemplate(db.Model):
     __tablename__ = "message_templates"
+    __table_args__ = (
+        Index(
+            "uq_message_templates_key_installation",
+            "key",
+            unique=True,
+            sqlite_where=text("branch_id IS NULL"),
+            postgresql_where=text("branch_id IS NULL"),
+        ),
+        Index(
+            "uq_message_templates_branch_key",
+            "branch_id",
+            "key",
+            unique=True,
+            sqlite_where=text("branch_id IS NOT NULL"),
+            postgresql_where=text("branch_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: What the template is for, e.g. "cadre_whatsapp".
-    key: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    key: Mapped[str] = mapped_column(String(40), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    #: The branch whose own row this is; NULL: the installation's, used by every branch (all rows
-    #: today). No branches table yet: the issue that adds it adds the foreign key, and makes the
-    #: unique key `key` per branch.
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: The branch whose own row this is; NULL: the installation's, used by every branch without its own.
+    #: `key` is unique per branch (and once among the installation's rows).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
 
     def __repr__(self):
         return f"<MessageTemplate {self.key}>"
@@ -112,6 +128,9 @@ class SmsMessage(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
     #: kind + family + period (or promise/installment id): the same reminder can never be queued twice.
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
     kind: Mapped[SmsKind] = mapped_column(Enum(SmsKind, name="sms_kind", native_enum=False, length=24), nullable=False)
@@ -179,6 +198,9 @@ class SmsEvent(db.Model):
     __tablename__ = "sms_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), nullable=False)
     message_id: Mapped[int] = mapped_column(
         ForeignKey("sms_messages.id", ondelete="CASCADE"), index=True, nullable=False
     )
@@ -198,6 +220,8 @@ class InboundSms(db.Model):
     __tablename__ = "inbound_sms"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to; NULL: a reply from a number no family of any branch has.
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True, nullable=True)
     twilio_sid: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
     from_phone: Mapped[str] = mapped_column(String(20), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
@@ -278,11 +302,26 @@ class ReminderSetting(db.Model):
     """A supervisor's switch and tuning for one reminder kind."""
 
     __tablename__ = "reminder_settings"
+    __table_args__ = (
+        Index(
+            "uq_reminder_settings_kind_installation",
+            "kind",
+            unique=True,
+            sqlite_where=text("branch_id IS NULL"),
+            postgresql_where=text("branch_id IS NULL"),
+        ),
+        Index(
+            "uq_reminder_settings_branch_kind",
+            "branch_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("branch_id IS NOT NULL"),
+            postgresql_where=text("branch_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[SmsKind] = mapped_column(
-        Enum(SmsKind, name="sms_kind", native_enum=False, length=24), unique=True, nullable=False
-    )
+    kind: Mapped[SmsKind] = mapped_column(Enum(SmsKind, name="sms_kind", native_enum=False, length=24), nullable=False)
     is_enabled: Mapped[bool] = mapped_column(nullable=False)
     #: Days before the event (due date, promise, installment) the reminder goes out.
     days_before: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
@@ -291,10 +330,9 @@ class ReminderSetting(db.Model):
     channel_order: Mapped[str] = mapped_column(
         String(40), default="whatsapp,sms", server_default="whatsapp,sms", nullable=False
     )
-    #: The branch whose own row this is; NULL: the installation's, used by every branch (all rows
-    #: today). No branches table yet: the issue that adds it adds the foreign key, and makes the
-    #: unique key `kind` per branch.
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: The branch whose own row this is; NULL: the installation's, used by every branch without its own.
+    #: `kind` is unique per branch (and once among the installation's rows).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
 
     def __repr__(self):
         return f"<ReminderSetting {self.kind.value} on={self.is_enabled} days={self.days_before}>"

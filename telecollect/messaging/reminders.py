@@ -13,6 +13,7 @@ from functools import partial
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
+from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
 from telecollect.clock import local_day
 from telecollect.contacts.models import Channel, ContactAttempt, Promise, PromiseState
 from telecollect.db import read_once
@@ -36,7 +37,8 @@ DEFAULT_SETTINGS = {
 
 
 def setting(session, kind: SmsKind) -> tuple[bool, int]:
-    row = session.scalar(select(ReminderSetting).where(ReminderSetting.kind == kind))
+    mine, first = own_or_installation(ReminderSetting.branch_id, acting_branch_or_none(session))
+    row = session.scalar(select(ReminderSetting).where(ReminderSetting.kind == kind, mine).order_by(first).limit(1))
     return (row.is_enabled, row.days_before) if row else DEFAULT_SETTINGS[kind]
 
 

@@ -320,7 +320,9 @@ def _save_settings(form) -> None:
     templates.save_template(db.session, key, form.get("body", ""), current_user)
     kind = SmsKind(key.removeprefix("sms_"))
     if kind in DEFAULT_SETTINGS:
-        row = db.session.scalar(select(ReminderSetting).where(ReminderSetting.kind == kind))
+        row = db.session.scalar(
+            select(ReminderSetting).where(ReminderSetting.kind == kind, ReminderSetting.branch_id.is_(None))
+        )
         if row is None:
             row = ReminderSetting(kind=kind, is_enabled=True, days_before=DEFAULT_SETTINGS[kind][1])
             db.session.add(row)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
+from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.messaging.models import MessageTemplate
@@ -142,7 +143,11 @@ _PLACEHOLDER = re.compile(r"{(\w*)}")
 
 
 def template_body(session, key: str) -> str:
-    saved = session.scalar(select(MessageTemplate.body).where(MessageTemplate.key == key))
+    """The acting branch's own template, else the installation's, else the default."""
+    mine, first = own_or_installation(MessageTemplate.branch_id, acting_branch_or_none(session))
+    saved = session.scalar(
+        select(MessageTemplate.body).where(MessageTemplate.key == key, mine).order_by(first).limit(1)
+    )
     return saved or DEFAULTS[key]
 
 
@@ -154,7 +159,9 @@ def save_template(session, key: str, body: str, user) -> MessageTemplate:
     unknown = sorted(set(_PLACEHOLDER.findall(body)) - set(VARIABLES[key]))
     if unknown:
         raise ServiceError("unknown_variable", "body", variables=", ".join("{" + u + "}" for u in unknown))
-    template = session.scalar(select(MessageTemplate).where(MessageTemplate.key == key))
+    template = session.scalar(
+        select(MessageTemplate).where(MessageTemplate.key == key, MessageTemplate.branch_id.is_(None))
+    )
     if template is None:
         template = MessageTemplate(key=key, body=body)
         session.add(template)

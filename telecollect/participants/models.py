@@ -53,6 +53,9 @@ class Family(db.Model):
     __tablename__ = "families"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
     #: The imported `family_id`, or the card number of a participant who has
     #: none (a family of one). BPJS family ids are usually the head's card
     #: number, so both conventions name the same family.
@@ -84,6 +87,9 @@ class Participant(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
     #: JKN card number: 13 digits, leading zeros kept.
     card_no: Mapped[str] = mapped_column(String(13), unique=True, nullable=False)
     #: NIK: 16 digits. Personal data: shown masked to all but supervisors and admins.
@@ -141,6 +147,9 @@ class ArrearsSnapshot(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), nullable=False)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), nullable=False)
     as_of: Mapped[date] = mapped_column(Date, nullable=False)
     months_in_arrears: Mapped[int] = mapped_column(nullable=False)

@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
 
+from telecollect.audit import services as audit
+from telecollect.branches.stamping import acting_branch_id
 from telecollect.db import bulk_insert
 from telecollect.errors import ServiceError
 from telecollect.imports.reader import TableReader
@@ -154,7 +156,9 @@ class _BatchWriter:
                     Participant.months_in_arrears,
                     Participant.arrears_amount,
                     *[getattr(Participant, name) for name in _PROFILE],
-                ).where(Participant.card_no.in_([row.card_no for row, _ in placed]))
+                )
+                .where(Participant.card_no.in_([row.card_no for row, _ in placed]))
+                .execution_options(every_branch=True)  # a card number is national: found in any branch
             )
         }
         now = self.now
@@ -193,25 +197,31 @@ class _BatchWriter:
             bulk_insert(session, Participant.__table__, inserts)
             by_card = {row.card_no: row for row, _ in placed}
             created = session.execute(
-                select(Participant.id, Participant.card_no).where(
-                    Participant.card_no.in_([r["card_no"] for r in inserts])
-                )
+                select(Participant.id, Participant.card_no)
+                .where(Participant.card_no.in_([r["card_no"] for r in inserts]))
+                .execution_options(every_branch=True)
             ).all()
             snapshots.extend(_snapshot(pid, by_card[card], self.run_id) for pid, card in created)
             self.report.created += len(created)
         for group in _group_by_keys(updates):
             session.execute(update(Participant), group)
+        self._follow_families(family_ids.values())
         self._replace_snapshots(corrections)
         bulk_insert(session, ArrearsSnapshot.__table__, snapshots + corrections)
 
     def _family_ids(self, places: dict[str, dict]) -> dict[str, int]:
         """Family ids by key, creating new families; a family lives where its members do."""
         session = self.session
-        found, moved = {}, []
-        for key, family_id, district_id, village_id in session.execute(
-            select(Family.key, Family.id, Family.district_id, Family.village_id).where(Family.key.in_(places))
+        found, moved, other_branch = {}, [], []
+        here = acting_branch_id(session)
+        for key, family_id, district_id, village_id, branch_id in session.execute(
+            select(Family.key, Family.id, Family.district_id, Family.village_id, Family.branch_id)
+            .where(Family.key.in_(places))
+            .execution_options(every_branch=True)
         ):
             found[key] = family_id
+            if branch_id != here:
+                other_branch.append((family_id, key, branch_id))
             place = places[key]
             if (district_id, village_id) != (place["district_id"], place["village_id"]):
                 moved.append({"id": family_id, "district_id": place["district_id"], "village_id": place["village_id"]})
@@ -229,11 +239,49 @@ class _BatchWriter:
         if missing:
             bulk_insert(session, Family.__table__, missing)
             found.update(
-                session.execute(select(Family.key, Family.id).where(Family.key.in_([m["key"] for m in missing]))).all()
+                session.execute(
+                    select(Family.key, Family.id)
+                    .where(Family.key.in_([m["key"] for m in missing]))
+                    .execution_options(every_branch=True)
+                ).all()
             )
         if moved:
             session.execute(update(Family), moved)
+        if other_branch:
+            self._move_families(other_branch, here)
         return found
+
+    def _move_families(self, families: list[tuple[int, str, int]], here: int) -> None:
+        """A card number is national: a family another branch had now belongs to this one, all its members
+        with it. Its history keeps the branch it happened in; its live work there closes (`moved_branch`,
+        after the import); the move is in this run's report and in both branches' audit logs."""
+        session = self.session
+        ids = [family_id for family_id, _key, _branch in families]
+        session.execute(
+            update(Family).where(Family.id.in_(ids)).values(branch_id=here).execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Participant)
+            .where(Participant.family_id.in_(ids))
+            .values(branch_id=here)
+            .execution_options(synchronize_session=False)
+        )
+        for family_id, key, old_branch in families:
+            self.report.moved_branch.append(key)
+            detail = f"family {key}: branch {old_branch} -> {here}, import run {self.run_id}"
+            for branch_id in (old_branch, here):
+                audit.record(session, "family.moved_branch", detail=detail, branch_id=branch_id, target_id=family_id)
+
+    def _follow_families(self, family_ids) -> None:
+        """A member who joined a family of another branch (a card on file, a family new here) is that
+        family's branch's now."""
+        family_branch = select(Family.branch_id).where(Family.id == Participant.family_id).scalar_subquery()
+        self.session.execute(
+            update(Participant)
+            .where(Participant.family_id.in_(list(set(family_ids))), Participant.branch_id != family_branch)
+            .values(branch_id=family_branch)
+            .execution_options(synchronize_session=False)
+        )
 
     def _replace_snapshots(self, snapshots):
         """A second figure for a date already on file is a correction: it replaces the first.

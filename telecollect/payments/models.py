@@ -39,6 +39,9 @@ class Payment(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
     #: The bank's or channel's reference: unique, so a file imported twice changes nothing.
     reference: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)

@@ -242,7 +242,9 @@ class _PaymentWriter:
         existing = {
             p.reference: p
             for p in self.session.scalars(
-                select(Payment).where(Payment.reference.in_([row.reference for row, _ in batch]))
+                select(Payment)
+                .where(Payment.reference.in_([row.reference for row, _ in batch]))
+                .execution_options(every_branch=True)  # a reference is unique nationally
             )
         }
         fresh, in_batch = [], set()

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telecollect.db import UTCDateTime, now_utc
@@ -17,12 +17,19 @@ class ContactSetting(db.Model):
     __table_args__ = (
         CheckConstraint("max_attempts_per_day BETWEEN 1 AND 20", name="per_day_range"),
         CheckConstraint("max_attempts_per_week BETWEEN 1 AND 100", name="per_week_range"),
+        Index(
+            "uq_contact_settings_branch_id",
+            "branch_id",
+            unique=True,
+            sqlite_where=text("branch_id IS NOT NULL"),
+            postgresql_where=text("branch_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The branch these settings are for; NULL: the installation's own (the branches table and its
-    #: foreign key come with the "many branches" issue).
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: The branch these settings are for; NULL: the installation's own, used by every branch without its own.
+    #: One row per branch (the installation's is the one NULL row its service keeps).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
     #: "08:00-20:00", the participant's local time.
     calling_hours: Mapped[str] = mapped_column(String(11), nullable=False)
     #: "mon-sat", or a list: "mon-wed,sat".

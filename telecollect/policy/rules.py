@@ -16,6 +16,7 @@ from functools import lru_cache
 import holidays as holiday_calendars
 from sqlalchemy import select
 
+from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
 from telecollect.contacts.models import Channel, ContactAttempt, Holiday
 from telecollect.db import forget_read, read_once
 from telecollect.formatting import ZONES
@@ -221,11 +222,17 @@ def branch_holidays(session, year: int) -> dict[date, str]:
     the next opening: one query per claim, not one per question. The next unit
     of work reads them again, so every process sees an import at once.
     """
-    years: dict[int, dict[date, str]] = read_once(session, _BRANCH_HOLIDAYS, dict)
+    by_branch: dict[int | None, dict[int, dict[date, str]]] = read_once(session, _BRANCH_HOLIDAYS, dict)
+    branch_id = acting_branch_or_none(session)
+    years = by_branch.setdefault(branch_id, {})
     if year not in years:
+        # The installation's days (NULL) and the acting branch's own (issue 16).
+        mine, _first = own_or_installation(Holiday.branch_id, branch_id)
         years[year] = dict(
             session.execute(
-                select(Holiday.on, Holiday.name).where(Holiday.on >= date(year, 1, 1), Holiday.on <= date(year, 12, 31))
+                select(Holiday.on, Holiday.name)
+                .where(Holiday.on >= date(year, 1, 1), Holiday.on <= date(year, 12, 31), mine)
+                .order_by(Holiday.branch_id.is_not(None))  # a branch's name for a day wins
             ).all()
         )
     return years[year]

@@ -73,6 +73,9 @@ class InstallmentPlan(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True, nullable=False)
     program_id: Mapped[int] = mapped_column(ForeignKey("relief_programs.id"), nullable=False)
     registered_on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -109,6 +112,9 @@ class Installment(db.Model):
     __table_args__ = (UniqueConstraint("plan_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), nullable=False)
     plan_id: Mapped[int] = mapped_column(ForeignKey("installment_plans.id", ondelete="CASCADE"), nullable=False)
     seq: Mapped[int] = mapped_column(nullable=False)
     due_on: Mapped[date] = mapped_column(Date, nullable=False)

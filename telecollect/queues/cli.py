@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from telecollect.auth.models import User
+from telecollect.branch_commands import branch_option, enter_branch
 from telecollect.cli import PositiveRupiah, fail
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
@@ -31,9 +32,13 @@ holidays_group = AppGroup("holidays", help="Days on which nobody is contacted.")
 @click.option("--segment", type=click.Choice(["PBPU", "BP", "PPU", "PBI"], case_sensitive=False))
 @click.option("--bucket", type=click.Choice([b[0] for b in BUCKETS]), help="Months in arrears.")
 @click.option("--min-amount", type=PositiveRupiah(), help="Families owing at least this much (1000000, Rp1.000.000).")
-def assign_command(queue_name, username, city, kecamatan, kelurahan, segment, bucket, min_amount):
-    """Put the families matching the filters in a queue (all filters combine)."""
+@branch_option
+def assign_command(queue_name, username, city, kecamatan, kelurahan, segment, bucket, min_amount, branch_code):
+    """Put the branch's families matching the filters in a queue (all filters combine)."""
+    branch = enter_branch(branch_code)
     user = _user(username) if username else None
+    if user is not None and user.branch_id != branch.id:
+        fail(_("%(user)s does not work for branch %(code)s.", user=user.username, code=branch.code))
     filters = AssignFilters(
         city=city, kecamatan=kecamatan, kelurahan=kelurahan, segment=segment, bucket=bucket, min_amount=min_amount
     )
@@ -55,9 +60,14 @@ def assign_command(queue_name, username, city, kecamatan, kelurahan, segment, bu
 @queue_group.command("balance")
 @click.option("--queue", "queue_name", required=True, type=click.Choice([q.value for q in QueueName]))
 @click.argument("usernames", nargs=-1, required=True)
-def balance_command(queue_name, usernames):
-    """Share the queue's pool evenly among USERNAMES."""
+@branch_option
+def balance_command(queue_name, usernames, branch_code):
+    """Share the branch's queue pool evenly among USERNAMES (of that branch)."""
+    branch = enter_branch(branch_code)
     users = [_user(name) for name in usernames]
+    for user in users:
+        if user.branch_id != branch.id:
+            fail(_("%(user)s does not work for branch %(code)s.", user=user.username, code=branch.code))
     try:
         shared = balance(db.session, QueueName(queue_name), users)
     except ServiceError as exc:

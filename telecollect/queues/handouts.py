@@ -29,6 +29,9 @@ class Handout(db.Model):
     __tablename__ = "handouts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), nullable=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     #: assign or unassign

@@ -18,9 +18,10 @@ from sqlalchemy import and_, case, func, literal, not_, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from telecollect.auth.models import User
-from telecollect.auth.scoping import areas_of
+from telecollect.auth.scoping import areas_of, work_branch_condition
 from telecollect.db import UTCDateTime, is_postgresql
 from telecollect.errors import Conflict
+from telecollect.participants.models import Family
 from telecollect.queues.models import CloseReason, FollowUp, QueueName, RequeueReason, WorkItem, WorkState
 
 #: A personal callback becomes anyone's after this long.
@@ -91,6 +92,7 @@ def claimable_condition(user: User, queue: QueueName, now: datetime, zones: list
     ]
     if queue == QueueName.cadre:
         conditions.append(areas_of(user).condition(w.district_id, w.village_id))
+    conditions.append(work_branch_condition(user, w.branch_id))
     return and_(*conditions)
 
 
@@ -440,6 +442,20 @@ def close_settled(session, owing_family_ids, now: datetime) -> int:
         update(WorkItem)
         .where(_LIVE, WorkItem.family_id.not_in(owing_family_ids))
         .values(**_closed_values(CloseReason.no_arrears, now))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def close_moved(session, now: datetime) -> int:
+    """Close (`moved_branch`) the live items left in a branch the family moved away from: its work there ends,
+    its history (attempts, promises, payments) stays with the branch it happened in."""
+    moved_away = (
+        select(Family.id).where(Family.id == WorkItem.family_id, Family.branch_id != WorkItem.branch_id).exists()
+    )
+    return session.execute(
+        update(WorkItem)
+        .where(_LIVE, moved_away)
+        .values(**_closed_values(CloseReason.moved_branch, now))
         .execution_options(synchronize_session=False)
     ).rowcount
 

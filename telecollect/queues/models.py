@@ -34,6 +34,9 @@ class CloseReason(str, enum.Enum):
     reactivated = "reactivated"  #: payments cleared the arrears and the current month
     no_phone = "no_phone"  #: the contact policy found no number that may be used
     do_not_contact = "do_not_contact"  #: the family asked not to be contacted (the consent ledger has it)
+    #: the family moved to another branch (an import of that branch named one of its members); the new
+    #: branch queues it afresh
+    moved_branch = "moved_branch"
 
 
 class RequeueReason(str, enum.Enum):
@@ -117,6 +120,9 @@ class WorkItem(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
+    #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)
     queue: Mapped[QueueName] = mapped_column(
         Enum(QueueName, name="queue_name", native_enum=False, length=12), nullable=False

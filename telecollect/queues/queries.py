@@ -43,7 +43,7 @@ def item_for_user(session, user: User, item_id: int, *, to_work: bool) -> WorkIt
     item = session.get(WorkItem, item_id, options=WITH_FAMILY)
     if item is None:
         raise NotFound("work_item_not_found", item_id=item_id)
-    if user.role in (Role.admin, Role.supervisor):
+    if user.reads_as_staff:
         if to_work:
             raise Forbidden("forbidden_supervisors_do_not_work")
         return item

@@ -2,6 +2,7 @@
 
 import click
 
+from telecollect.branch_commands import branch_option, command_settings, enter_branch
 from telecollect.cli import report_group
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
@@ -10,14 +11,16 @@ from telecollect.reports.export import render
 from telecollect.reports.funnel import CSV_COLUMNS, GROUPINGS, RATES, Scope, outcome_funnel
 from telecollect.reports.messages import COST_COLUMNS, MESSAGE_COLUMNS, PAYMENT_COLUMNS, messages_report
 from telecollect.reports.queries import ARREARS_GROUPINGS, arrears_by, arrears_columns
-from telecollect.settings import installation
 
 
 @report_group.command("arrears")
 @click.option("--by", "by", required=True, type=click.Choice(ARREARS_GROUPINGS))
 @click.option("--format", "fmt", default="table", type=click.Choice(["csv", "json", "table"]))
-def arrears(by, fmt):
-    """Participants in arrears and the amount owed, per group (a place with its code and parents), largest first."""
+@branch_option
+def arrears(by, fmt, branch_code):
+    """Participants in arrears and the amount owed, per group (a place with its code and parents), largest first.
+    Without --branch in an installation of several branches: every branch."""
+    enter_branch(branch_code, every_branch_without=True)
     rows = arrears_by(db.session, by)
     click.echo(render(rows, arrears_columns(by), fmt), nl=fmt != "csv")
 
@@ -28,10 +31,13 @@ def arrears(by, fmt):
 @click.option("--to", "date_to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--queue", type=click.Choice(["telecollect", "cadre"]))
 @click.option("--format", "fmt", default="table", type=click.Choice(["csv", "json", "table"]))
-def outcomes(by, date_from, date_to, queue, fmt):
-    """The outcome funnel for a date range (branch days, in BRANCH_TIMEZONE), one row per group."""
+@branch_option
+def outcomes(by, date_from, date_to, queue, fmt, branch_code):
+    """The outcome funnel for a date range (branch days, in the branch's zone), one row per group. Without
+    --branch in an installation of several branches: every branch, in the installation's BRANCH_TIMEZONE."""
+    branch = enter_branch(branch_code, every_branch_without=True)
     try:
-        period = report_period(date_from.date(), date_to.date(), installation().branch_timezone)
+        period = report_period(date_from.date(), date_to.date(), command_settings(branch).branch_timezone)
     except ServiceError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
     rows = outcome_funnel(db.session, by, period, Scope(queue=queue))
@@ -51,10 +57,13 @@ def outcomes(by, date_from, date_to, queue, fmt):
     "channel; costs: what Twilio charged, per kind.",
 )
 @click.option("--format", "fmt", default="table", type=click.Choice(["csv", "json", "table"]))
-def messages(date_from, date_to, table, fmt):
-    """Messages by channel and kind (delivered and read rates, cost), for a date range (branch days)."""
+@branch_option
+def messages(date_from, date_to, table, fmt, branch_code):
+    """Messages by channel and kind (delivered and read rates, cost), for a date range (branch days). Without
+    --branch in an installation of several branches: every branch, in the installation's BRANCH_TIMEZONE."""
+    branch = enter_branch(branch_code, every_branch_without=True)
     try:
-        period = report_period(date_from.date(), date_to.date(), installation().branch_timezone)
+        period = report_period(date_from.date(), date_to.date(), command_settings(branch).branch_timezone)
     except ServiceError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
     report = messages_report(db.session, period)

@@ -156,7 +156,7 @@ def _scope(queue) -> Scope:
     """Supervisors and admins see everyone; telecollectors and cadres their own figures only."""
     if current_user.role == Role.cadre:  # her work list: hers and the pool's families in her areas (D26)
         return Scope(user_id=current_user.id, queue=queue, cadre_areas=areas_of(current_user))
-    return Scope(user_id=None if current_user.is_privileged else current_user.id, queue=queue)
+    return Scope(user_id=None if current_user.reads_as_staff else current_user.id, queue=queue)
 
 
 @bp.route("/dashboard")
@@ -198,7 +198,7 @@ def dashboard():
             title=str(_l("Attempts by person")),
         ),
     }
-    if current_user.is_privileged:
+    if current_user.reads_as_staff:
         config = current_app.config
         context.update(
             skips=panels.skips_today(db.session, now_utc(), period.zone),

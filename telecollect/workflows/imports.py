@@ -58,6 +58,7 @@ def _whatsapp_opt_ins(session: Session, phones: list[str], now: datetime) -> Non
 
 def _after_participants(session: Session, run_id: int, now: datetime) -> None:
     lifecycle.close_settled(session, owing_family_ids(), now)
+    lifecycle.close_moved(session, now)
     record_district_totals(session, run_id)
 
 

@@ -51,3 +51,21 @@ def test_a_small_seed_still_has_every_cadre_area(runner, db):
     from telecollect.regions.models import Village
 
     assert db.session.scalar(select(Village.code).where(Village.name == "Kalibaru")) == "3172041004"
+
+
+def test_seed_with_two_branches_in_two_zones(runner, db):
+    """North Jakarta (WIB) and Makassar (WITA), each with its participants and staff, and the two readers."""
+    from telecollect.branches.models import Branch
+
+    result = runner.invoke(args=["demo", "seed", "--participants", "300", "--no-activity", "--two-branches"])
+    assert result.exit_code == 0, result.output
+    branches = {b.name: b for b in db.session.scalars(select(Branch))}
+    assert (branches["Jakarta Utara"].zone, branches["Makassar"].zone) == ("WIB", "WITA")
+    assert branches["Jakarta Utara"].deputy_region.name != branches["Makassar"].deputy_region.name
+    per_branch = dict(
+        db.session.execute(select(Participant.branch_id, func.count()).group_by(Participant.branch_id)).all()
+    )
+    assert per_branch == {branches["Jakarta Utara"].id: 300, branches["Makassar"].id: 100}
+    staff = {u.username: u.branch_id for u in db.session.scalars(select(User))}
+    assert staff["tc.rina"] == branches["Jakarta Utara"].id and staff["tc.andi"] == branches["Makassar"].id
+    assert staff["pusat"] is None and "deputi.ix" in result.output

@@ -1,0 +1,1 @@
+"""Branches (Kantor Cabang) and the regional deputies (Kedeputian Wilayah) they answer to."""

@@ -1,0 +1,126 @@
+"""A branch's settings: the installation's (the environment), with what the branch set for itself.
+
+The one owner of "which value applies in this branch": `branch_config` (the configuration mapping the
+edge reads, e.g. CALLING_HOURS, DAILY_CALL_TARGET, TWILIO_FROM_NUMBER) and `branch_settings` (the kernel's
+`Settings` built from it: zone, name, VA prefixes, grace days…). A key the branch did not set is the
+installation's; BRANCH_TIMEZONE and BRANCH_NAME are the branch's zone and name (the first branch's empty
+ones: the installation's).
+"""
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from telecollect.branches.models import Branch
+from telecollect.branches.queries import branch_overrides
+from telecollect.errors import ServiceError
+from telecollect.settings import Settings
+
+#: The installation settings a branch may set for itself (`flask branches set`, the branch page). Other
+#: issues add theirs here (WhatsApp senders and Content SIDs, say). Calling hours, days and caps are a
+#: branch's own `contact_settings` row (telecollect.runtime.branch_rules), holidays its own `holidays` rows.
+OVERRIDABLE = frozenset(
+    {
+        "VA_PREFIXES",
+        "TWILIO_FROM_NUMBER",
+        "TWILIO_MESSAGING_SERVICE_SID",
+        "DAILY_CALL_TARGET",
+        "CADRE_WEEKLY_TARGET",
+        "PROMISE_GRACE_DAYS",
+        "ATTRIBUTION_DAYS",
+        "INSTALLMENT_DUE_DAY",
+        "LETTER_SIGNATORY_NAME",
+        "LETTER_SIGNATORY_TITLE",
+        "QUIET_DAYS",
+        "RETRY_DELAYS",
+    }
+)
+
+
+def branch_config(config: Mapping[str, Any], branch: Branch) -> dict[str, Any]:
+    """The installation's configuration as `branch` sees it."""
+    merged = dict(config)
+    for key, value in branch_overrides(branch).items():
+        if key in OVERRIDABLE:
+            merged[key] = _typed(config.get(key), value)
+    if branch.zone:
+        merged["BRANCH_TIMEZONE"] = branch.zone
+    if branch.name:
+        merged["BRANCH_NAME"] = branch.name
+    return merged
+
+
+def branch_settings(session: Session, branch: Branch | int | str, config: Mapping[str, Any] | None = None) -> Settings:
+    """The kernel's `Settings` of one branch (a Branch, its id or its code): what jobs, imports and reports
+    of that branch pass down instead of `installation()`. Built on the installation's settings (those of
+    the running app, or of `config` when given), with the branch's zone, name and own values."""
+    if config is None:
+        from flask import current_app
+
+        from telecollect.settings import installation
+
+        base, config = installation(), current_app.config
+    else:
+        base = Settings.from_config(config)
+    found = _branch(session, branch)
+    changes: dict[str, Any] = {}
+    if found.zone:
+        changes["branch_timezone"] = found.zone
+    if found.name:
+        changes["branch_name"] = found.name
+    own = set(branch_overrides(found)) & set(_SETTINGS_FIELDS)
+    if own:
+        built = Settings.from_config(branch_config(config, found))
+        changes.update({_SETTINGS_FIELDS[key]: getattr(built, _SETTINGS_FIELDS[key]) for key in own})
+    return replace(base, **changes)
+
+
+#: The overridable keys the kernel's Settings holds, by field.
+_SETTINGS_FIELDS = {
+    "VA_PREFIXES": "va_prefixes",
+    "PROMISE_GRACE_DAYS": "promise_grace_days",
+    "ATTRIBUTION_DAYS": "attribution_days",
+    "INSTALLMENT_DUE_DAY": "installment_due_day",
+}
+
+
+def _branch(session: Session, branch: Branch | int | str) -> Branch:
+    if isinstance(branch, Branch):
+        return branch
+    if isinstance(branch, int):
+        found = session.get(Branch, branch)
+        if found is None:
+            raise ServiceError("unknown_branch", "branch", code=str(branch))
+        return found
+    from telecollect.branches.queries import branch_by_code
+
+    return branch_by_code(session, branch)
+
+
+def _typed(default: Any, value: str) -> Any:
+    """An override written as text, in the type of the installation's value."""
+    if isinstance(default, bool):
+        return value.strip().lower() in ("1", "true", "yes", "ya", "on")
+    if isinstance(default, int):
+        return int(value)
+    return value
+
+
+def check_override(key: str, value: str) -> None:
+    """Refuse a key a branch may not set, or a value the settings refuse."""
+    if key.upper() not in OVERRIDABLE:
+        raise ServiceError("branch_setting_unknown", key.lower(), key=key)
+    try:
+        counts = ("DAILY_CALL_TARGET", "CADRE_WEEKLY_TARGET", "PROMISE_GRACE_DAYS", "ATTRIBUTION_DAYS")
+        if key.upper() in counts and int(value) < 0:
+            raise ValueError(value)
+        if key.upper() == "VA_PREFIXES":
+            from telecollect.accounts import parse_prefixes
+
+            parse_prefixes(value)
+        if key.upper() == "INSTALLMENT_DUE_DAY" and not 1 <= int(value) <= 28:
+            raise ValueError(value)
+    except ValueError as exc:
+        raise ServiceError("branch_setting_invalid", key.lower(), key=key, value=value) from exc
