@@ -98,10 +98,21 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite's batch mode rebuilds a table to alter it (copy, DROP, rename). With foreign keys on (the
+            # app's pragma), that DROP deletes every child row through ON DELETE CASCADE (a consent's history,
+            # a message's events): off while migrating, as Alembic's batch documentation advises. The pragma
+            # is ignored inside a transaction, so it is set before the migrations' transaction begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), render_item=render_item, **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -93,7 +93,15 @@ SCOPE_KEY = "telecollect.branch_scope"
 #: row, read through the branch's settings). Users are: a branch's staff see their branch's accounts only
 #: (installation-level accounts, with no branch, only by those who see every branch).
 UNFILTERED = frozenset(
-    {"branches", "deputy_regions", "message_templates", "reminder_settings", "holidays", "contact_settings"}
+    {
+        "branches",
+        "deputy_regions",
+        "message_templates",
+        "reminder_settings",
+        "holidays",
+        "contact_settings",
+        "whatsapp_contents",
+    }
 )
 
 

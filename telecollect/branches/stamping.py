@@ -32,6 +32,7 @@ PARENT_COLUMNS = (
     "run_id",
     "import_run_id",
     "attempt_id",
+    "inbound_id",
 )
 #: Tables whose rows carry a branch_id but never hand it to a child by foreign key.
 NOT_PARENTS = frozenset({"users", "branches", "deputy_regions"})
@@ -165,7 +166,9 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 
 #: Rows whose NULL branch means "the installation's" (the branches' overrides): left as written.
-_SETTINGS_TABLES = frozenset({"message_templates", "reminder_settings", "holidays", "contact_settings"})
+_SETTINGS_TABLES = frozenset(
+    {"message_templates", "reminder_settings", "holidays", "contact_settings", "whatsapp_contents"}
+)
 
 
 def fill_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -181,8 +181,6 @@ class Consent(db.Model):
     reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    #: The branch whose own row this is; NULL until the many-branches issue adds the branches table.
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
 
     events: Mapped[list["ConsentEvent"]] = relationship(
         back_populates="consent", order_by="ConsentEvent.id", cascade="all, delete-orphan"

@@ -263,8 +263,8 @@ class InboundMedia(db.Model):
     url: Mapped[str] = mapped_column(String(500), nullable=False)
     content_type: Mapped[str] = mapped_column(String(100), nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    #: NULL until the many-branches issue adds the branches table and its foreign key.
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: The branch of the message that carried it (NULL: a sender on no family).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True, nullable=True)
 
     inbound: Mapped[InboundSms] = relationship(back_populates="media")
 
@@ -291,8 +291,8 @@ class Conversation(db.Model):
     unread: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     read_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    #: NULL until the many-branches issue adds the branches table and its foreign key.
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: The family's branch (NULL: a number on no family, or several: seen by those who see every branch).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True, nullable=True)
 
     def __repr__(self):
         return f"<Conversation {self.id} family={self.family_id} unread={self.unread}>"
@@ -344,11 +344,26 @@ class WhatsappContent(db.Model):
     A kind without a Content SID is not sent on WhatsApp."""
 
     __tablename__ = "whatsapp_contents"
+    __table_args__ = (
+        Index(
+            "uq_whatsapp_contents_kind_installation",
+            "kind",
+            unique=True,
+            sqlite_where=text("branch_id IS NULL"),
+            postgresql_where=text("branch_id IS NULL"),
+        ),
+        Index(
+            "uq_whatsapp_contents_branch_kind",
+            "branch_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("branch_id IS NOT NULL"),
+            postgresql_where=text("branch_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[SmsKind] = mapped_column(
-        Enum(SmsKind, name="sms_kind", native_enum=False, length=24), unique=True, nullable=False
-    )
+    kind: Mapped[SmsKind] = mapped_column(Enum(SmsKind, name="sms_kind", native_enum=False, length=24), nullable=False)
     #: Twilio's Content SID (HX + 32 hex digits); NULL: not (yet) approved, not sent on WhatsApp.
     content_sid: Mapped[str | None] = mapped_column(String(34), nullable=True)
     #: The approved body with its numbered placeholders, as the participant reads it ({{1}} …).
@@ -363,10 +378,9 @@ class WhatsappContent(db.Model):
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    #: The branch whose own row this is; NULL: the installation's, used by every branch (all rows
-    #: today). No branches table yet: the issue that adds it adds the foreign key, and makes the
-    #: unique key `kind` per branch.
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: The branch whose own row this is; NULL: the installation's, used by every branch without its own.
+    #: `kind` is unique per branch (and once among the installation's rows).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), nullable=True)
 
     def __repr__(self):
         return f"<WhatsappContent {self.kind.value} {self.content_sid}>"

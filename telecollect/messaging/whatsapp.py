@@ -14,6 +14,7 @@ from enum import Enum
 
 from sqlalchemy import select
 
+from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.messaging.models import ContentCategory, SmsKind, WhatsappContent
@@ -92,8 +93,10 @@ VARIABLES = {**SMS_VARIABLES, "va": "virtual account number"}
 
 
 def content_for(session, kind: SmsKind) -> Content:
-    """The kind's template as saved, else its standard one (without a Content SID: not sent on WhatsApp)."""
-    row = session.scalar(select(WhatsappContent).where(WhatsappContent.kind == kind))
+    """The kind's template as the acting branch saved it, else as the installation did, else its standard one
+    (without a Content SID: not sent on WhatsApp)."""
+    mine, first = own_or_installation(WhatsappContent.branch_id, acting_branch_or_none(session))
+    row = session.scalar(select(WhatsappContent).where(WhatsappContent.kind == kind, mine).order_by(first).limit(1))
     if row is not None:
         return Content(kind, row.content_sid, row.body, tuple(v for v in row.variables.split(",") if v), row.category)
     if kind not in DEFAULTS:
@@ -130,7 +133,11 @@ def save_content(
     numbers = sorted({int(n) for n in _NUMBERED.findall(text)})
     if numbers != list(range(1, len(names) + 1)):
         raise ServiceError("content_placeholders", "body", count=len(names))
-    row = session.scalar(select(WhatsappContent).where(WhatsappContent.kind == kind))
+    # The installation's row: the page and `flask messaging content-sid` edit it (`content_for` reads a
+    # branch's own row first).
+    row = session.scalar(
+        select(WhatsappContent).where(WhatsappContent.kind == kind, WhatsappContent.branch_id.is_(None))
+    )
     if row is None:
         row = WhatsappContent(kind=kind)
         session.add(row)

@@ -197,8 +197,7 @@ class CadreWhatsappOpen(db.Model):
     #: Her local day of the tap (her time zone): the day it counts on.
     opened_on: Mapped[date] = mapped_column(Date, nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
-    #: The branch whose own row this is; NULL until the many-branches issue adds branches.
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
 
     def __repr__(self):
         return f"<CadreWhatsappOpen user={self.user_id} family={self.family_id} on={self.opened_on}>"

@@ -43,9 +43,8 @@ class LineCall(db.Model):
     is_callback_requested: Mapped[bool] = mapped_column(default=False, server_default="0", nullable=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, nullable=False)
-    #: The branch whose own row this is; NULL until the many-branches issue adds the branches table
-    #: and its foreign key.
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: The caller's family's branch; NULL for a caller on no family (or several).
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True, nullable=True)
 
     def __repr__(self):
         return f"<LineCall {self.id} family={self.family_id} verified={self.is_verified} {self.choices!r}>"

@@ -118,9 +118,8 @@ class Call(db.Model):
     #: Twilio's error when it refused the call (or the transport's, when it could not be reached).
     error_code: Mapped[int | None] = mapped_column(nullable=True)
     error_message: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    #: The branch whose own row this is; NULL until the many-branches issue adds the branches table
-    #: and its foreign key.
-    branch_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: The family's branch when the call was placed.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
 
     user: Mapped[User] = relationship()
     work_item: Mapped[WorkItem] = relationship()
