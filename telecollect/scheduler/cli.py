@@ -14,9 +14,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import text
 
-from telecollect.cli import within_years
+from telecollect.branches.queries import branch_count, named_branch
+from telecollect.cli import fail, within_years
 from telecollect.clock import ZONES
 from telecollect.db import now_utc
+from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.scheduler.housekeeping import RETENTION_JOBS
 from telecollect.scheduler.jobs import BRANCH_JOBS, FAILED, JOBS
@@ -29,11 +31,24 @@ log = logging.getLogger("telecollect.scheduler")
 
 @jobs_group.command("run-once")
 @click.option("--now", "at", help="Business time, ISO 8601 (default: the clock). Every rule uses it.")
-def run_once(at):
+@click.option(
+    "--branch",
+    "branch_code",
+    metavar="CODE",
+    help="Only the branch jobs (settling, reminders), for this branch only: e.g. again after its round failed.",
+)
+def run_once(at, branch_code):
     """Run each job once, in order, as of NOW."""
     now = _parse_now(at)
+    if branch_code:
+        try:
+            named_branch(db.session, branch_code)
+        except ServiceError as exc:
+            fail(exc.message, 2)
     for job_id, job, _every in JOBS + RETENTION_JOBS:
-        result = job(now)
+        if branch_code and job_id not in BRANCH_JOBS:
+            continue
+        result = job(now, codes=(branch_code,)) if branch_code else job(now)
         for line in _result_lines(job_id, result):
             click.echo(line)
 
@@ -45,7 +60,7 @@ def _result_lines(job_id: str, result: dict) -> list[str]:
         return [f"{job_id}: {result}"]
     failed = result.get(FAILED, [])
     done = {code: counts for code, counts in result.items() if code != FAILED}
-    if len(done) == 1 and not failed:
+    if len(done) == 1 and not failed and branch_count(db.session) == 1:
         return [f"{job_id}: {next(iter(done.values()))}"]
     lines = [f"{job_id} [{code}]: {counts}" for code, counts in done.items()]
     return lines + ([f"{job_id}: failed in {', '.join(failed)}"] if failed else [])

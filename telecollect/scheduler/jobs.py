@@ -35,13 +35,20 @@ log = logging.getLogger("telecollect.scheduler")
 FAILED = "failed"
 
 
-def each_branch(job: str, now: datetime, work: Callable[[Settings], dict], zones: Iterable[str] | None = None) -> dict:
-    """Run `work(settings)` once per active branch (only those in `zones` when given), each in its own unit
-    of work and scope; returns {branch code: counts}, plus FAILED: [codes] when some failed."""
+def each_branch(
+    job: str,
+    now: datetime,
+    work: Callable[[Settings], dict],
+    zones: Iterable[str] | None = None,
+    codes: Iterable[str] | None = None,
+) -> dict:
+    """Run `work(settings)` once per active branch (only those in `zones`, or of `codes`, when given), each
+    in its own unit of work and scope; returns {branch code: counts}, plus FAILED: [codes] when some failed."""
     session = db.session()
-    branches = session.execute(
-        select(Branch.id, Branch.code).where(Branch.is_active.is_(True)).order_by(Branch.code)
-    ).all()
+    stmt = select(Branch.id, Branch.code).where(Branch.is_active.is_(True)).order_by(Branch.code)
+    if codes is not None:
+        stmt = stmt.where(Branch.code.in_(list(codes)))
+    branches = session.execute(stmt).all()
     wanted = set(zones) if zones is not None else None
     results: dict = {}
     failed: list[str] = []
@@ -67,7 +74,7 @@ def each_branch(job: str, now: datetime, work: Callable[[Settings], dict], zones
     return results
 
 
-def settle_promises(now: datetime, zones: Iterable[str] | None = None) -> dict:
+def settle_promises(now: datetime, zones: Iterable[str] | None = None, codes: Iterable[str] | None = None) -> dict:
     """Per branch, on its local day: detect broken promises and missed installments (families go back to
     the queue)."""
     session = db.session()
@@ -75,10 +82,10 @@ def settle_promises(now: datetime, zones: Iterable[str] | None = None) -> dict:
     def work(settings: Settings) -> dict:
         return settle(session, local_day(now, settings.branch_timezone), now=now, settings=settings)
 
-    return each_branch("settle_promises", now, work, zones)
+    return each_branch("settle_promises", now, work, zones, codes)
 
 
-def plan_sms(now: datetime, zones: Iterable[str] | None = None) -> dict:
+def plan_sms(now: datetime, zones: Iterable[str] | None = None, codes: Iterable[str] | None = None) -> dict:
     """Per branch, on its local day and with its switches and contact rules: queue the reminders due now
     (before the due day, promises, broken promises, installments, autodebit)."""
     session = db.session()
@@ -87,7 +94,7 @@ def plan_sms(now: datetime, zones: Iterable[str] | None = None) -> dict:
         rules = branch_rules(session, acting_branch_or_none(session))
         return plan_reminders(session, rules, now, settings.branch_timezone, due_day=settings.installment_due_day)
 
-    return each_branch("plan_sms", now, work, zones)
+    return each_branch("plan_sms", now, work, zones, codes)
 
 
 def dispatch_sms(now: datetime) -> dict:

@@ -149,3 +149,13 @@ def test_run_once_reports_each_branch(db, runner, two_branches):
     assert result.exit_code == 0, result.output
     assert "settle_promises [1701]: {'kept': 0, 'partly_kept': 0, 'broken': 1" in result.output
     assert "settle_promises [0000]: {'kept': 0, 'partly_kept': 0, 'broken': 0" in result.output
+
+
+def test_run_once_for_one_branch_runs_its_branch_jobs_only(db, runner, two_branches):
+    result = runner.invoke(args=["jobs", "run-once", "--now", "2026-12-01T00:05:00+07:00", "--branch", "1701"])
+    assert result.exit_code == 0, result.output
+    assert "settle_promises [1701]: {'kept': 0, 'partly_kept': 0, 'broken': 1" in result.output
+    assert "[0000]" not in result.output and "dispatch_sms" not in result.output
+    assert broken_in(db, two_branches) == {"makassar"}
+    unknown = runner.invoke(args=["jobs", "run-once", "--branch", "9999"])
+    assert unknown.exit_code == 2 and "9999" in unknown.output
