@@ -22,9 +22,15 @@ def branch_zones(session: Session, default_zone: str, branch_ids: tuple[int, ...
     stmt = select(Branch.id, Branch.zone).order_by(Branch.id)
     if branch_ids is not None:
         stmt = stmt.where(Branch.id.in_(branch_ids))
+    return zones_of(session.execute(stmt).all(), default_zone)
+
+
+def zones_of(branches, default_zone: str) -> dict[str, tuple[int, ...]]:
+    """{zone: (branch ids)} of branches (anything with `id` and `zone`), in their order; no zone: `default_zone`."""
     zones: dict[str, tuple[int, ...]] = {}
-    for branch_id, zone in session.execute(stmt):
-        zones[zone or default_zone] = (*zones.get(zone or default_zone, ()), branch_id)
+    for branch in branches:
+        zone = branch.zone or default_zone
+        zones[zone] = (*zones.get(zone, ()), branch.id)
     return zones
 
 

@@ -22,7 +22,7 @@ from telecollect.reports.export import to_csv, to_xlsx
 from telecollect.reports.funnel import COUNTS, GROUPINGS, RATES, ROLLUPS, Period, Scope, branch_label, rates, totals
 from telecollect.reports.labels import GROUP_LABELS, METRIC_LABELS
 from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
-from telecollect.reports.rollups import families_across, funnel_across
+from telecollect.reports.rollups import families_across, funnel_across, zones_of
 from telecollect.security import roles_required
 from telecollect.settings import installation
 
@@ -125,9 +125,7 @@ class Branches:
             narrow_branch_scope(db.session, tuple(b.id for b in shown))
         self.shown = shown
         default = installation().branch_timezone
-        self.zones: dict[str, tuple[int, ...]] = {}
-        for b in shown:
-            self.zones[b.zone or default] = (*self.zones.get(b.zone or default, ()), b.id)
+        self.zones = zones_of(shown, default)
         #: "Today" and the default month are those of the branches' zone (the installation's if they differ).
         self.zone = next(iter(self.zones)) if len(self.zones) == 1 else default
 
