@@ -285,6 +285,9 @@ REASONS = {
     "installation_admin_only": _l("Only an installation administrator may give this role."),
     "branch_setting_unknown": _l("A branch cannot set '%(key)s' for itself."),
     "branch_setting_invalid": _l("'%(value)s' is not a valid value for %(key)s."),
+    # -- issue 16, roll-ups (item 5)
+    "unknown_deputy": _l("There is no regional deputy with the code or name '%(name)s'."),
+    "rollup_branch_and_deputy": _l("Name a branch or a regional deputy, not both."),
 }
 
 

@@ -160,6 +160,15 @@ def current_branch_scope(session: Session) -> BranchScope:
     return scope if isinstance(scope, BranchScope) else EVERY_BRANCH
 
 
+def narrow_branch_scope(session: Session, branch_ids: tuple[int, ...]) -> BranchScope:
+    """Read only `branch_ids` of what the session may already read (a drill-down into a region or a branch):
+    never wider than before, read-only if it was. Returns the scope entered."""
+    scope = current_branch_scope(session)
+    narrowed = BranchScope(tuple(i for i in branch_ids if scope.covers(i)), read_only=scope.read_only)
+    enter_branch_scope(session, narrowed)
+    return narrowed
+
+
 def every_branch(statement):
     """`statement`, read across every branch whatever the session's scope (uniqueness checks)."""
     return statement.execution_options(every_branch=True)

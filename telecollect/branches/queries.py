@@ -45,6 +45,15 @@ def all_deputy_regions(session: Session) -> list[DeputyRegion]:
     return list(session.scalars(select(DeputyRegion).order_by(DeputyRegion.name)))
 
 
+def deputy_by_code_or_name(session: Session, text: str) -> DeputyRegion:
+    """The deputy region of that code or name (case and spaces ignored); NotFound ("unknown_deputy")."""
+    clean = " ".join(text.split()).casefold()
+    for region in session.scalars(select(DeputyRegion).order_by(DeputyRegion.id)):
+        if clean in (region.code.casefold(), region.name.casefold()):
+            return region
+    raise NotFound("unknown_deputy", "deputy", name=text)
+
+
 def branch_overrides(branch: Branch) -> dict[str, str]:
     """The branch's own settings (each key the installation setting it replaces)."""
     try:

@@ -19,6 +19,10 @@ same key; the rows are merged in Python. Dates are the branch's local days
 - calls through the system (issue 15), per agent and day: dials (calls Twilio placed), connects (the
   participant's leg answered), talk time (seconds), wrap-up time (seconds in wrap-up after a connected call,
   from the agents' state history, on the day it ended), average handle time = (talk + wrap-up) ÷ connects
+
+Grouped by branch or deputy region (the roll-ups, issue 16), every row counts in the branch it happened
+in (a family that moved keeps its history where it was worked), so the branches add up to their region
+and the regions to the nation, except the distinct-family counts of a family worked in two branches.
 """
 
 from dataclasses import dataclass
@@ -28,6 +32,7 @@ from sqlalchemy import Float, Integer, String, cast, false, func, literal, or_, 
 
 from telecollect.auth.models import User
 from telecollect.auth.scoping import AreaScope
+from telecollect.branches.models import Branch, DeputyRegion
 from telecollect.clock import day_bounds, local_day_sql
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.participants.models import Family
@@ -37,6 +42,8 @@ from telecollect.regions.queries import place_names
 from telecollect.telephony.models import AgentState, AgentStateEvent, Call
 
 GROUPINGS = ("user", "kecamatan", "kelurahan", "day", "week", "month", "bucket")
+#: The roll-up groupings (issue 16): by branch, by deputy region. Rows without a deputy region are kept.
+ROLLUPS = ("branch", "deputy")
 #: The CLI's CSV columns, after the grouping column (the issue's contract).
 CSV_COLUMNS = (
     "families_attempted",
@@ -90,6 +97,9 @@ class Scope:
     #: A cadre's areas: the families assigned to her are those of her work list, hers and the pool's
     #: cadre-queue families inside her areas (issue 13, D26), not only the items handed to her by name.
     cadre_areas: AreaScope | None = None
+    #: Only these branches' rows (a roll-up's zone, a drill-down into a region or a branch); None: every
+    #: branch the session's scope lets it read.
+    branch_ids: tuple[int, ...] | None = None
 
 
 def outcome_funnel(
@@ -102,8 +112,8 @@ def outcome_funnel(
     `measures`, only the sources giving those are read (a chart of one
     figure); the other counts are then zero.
     """
-    if by not in GROUPINGS:
-        raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
+    if by not in GROUPINGS + ROLLUPS:
+        raise ValueError(f"--by must be one of {', '.join(GROUPINGS + ROLLUPS)}")
     dialect = session.get_bind().dialect.name
     rows: dict = {}
     for build in SOURCES:
@@ -118,7 +128,7 @@ def outcome_funnel(
     result = [
         {by: labels.get(key, key), "key": key, **counts, **rates(counts)}
         for key, counts in rows.items()
-        if key is not None or by == "bucket"
+        if key is not None or by in ("bucket", "deputy")
     ]
     return sorted(result, key=lambda r: str(r[by] or ""))
 
@@ -166,10 +176,15 @@ def _period_key(day_expression, by: str, dialect: str):
     return func.strftime("%Y-%m", day_expression)
 
 
-def _key(by: str, *, user, district, village, bucket, day, dialect):
-    """The group expression for one source table."""
+def _key(by: str, *, user, district, village, bucket, day, dialect, branch=None):
+    """The group expression for one source table (`branch`: the table's branch column; by deputy region
+    the source joins `branches`, see `_in_branches`)."""
     if by in ("day", "week", "month"):
         return _period_key(day, by, dialect)
+    if by == "branch":
+        return _without_index(branch, dialect)
+    if by == "deputy":
+        return _without_index(Branch.deputy_region_id, dialect)
     return _without_index({"user": user, "kecamatan": district, "kelurahan": village, "bucket": bucket}[by], dialect)
 
 
@@ -184,6 +199,15 @@ def _without_index(column, dialect: str):
     if dialect != "sqlite":
         return column
     return column + 0 if isinstance(column.type, Integer) else column.concat("")
+
+
+def _in_branches(stmt, branch_column, by: str, scope: "Scope"):
+    """The source's rows of the scope's branches; joined to their branch when grouped by deputy region."""
+    if by == "deputy":
+        stmt = stmt.join(Branch, Branch.id == branch_column)
+    if scope.branch_ids is not None:
+        stmt = stmt.where(branch_column.in_(scope.branch_ids))
+    return stmt
 
 
 # --- one source per raw table ---------------------------------------------------------
@@ -210,8 +234,10 @@ def _attempts(by, period, scope, dialect) -> Source:
         bucket=a.bucket,
         day=local_day_sql(a.at, period.zone, dialect),
         dialect=dialect,
+        branch=a.branch_id,
     )
     stmt = select().select_from(a).where(a.at >= period.starts_at, a.at < period.ends_before)
+    stmt = _in_branches(stmt, a.branch_id, by, scope)
     if scope.user_id:
         stmt = stmt.where(a.user_id == scope.user_id)
     if scope.queue:
@@ -239,8 +265,10 @@ def _promise_source(by, day_column, dialect, scope):
         bucket=a.bucket,
         day=day_column,
         dialect=dialect,
+        branch=p.branch_id,
     )
     stmt = select().select_from(p).join(a, a.id == p.attempt_id).join(f, f.id == p.family_id)
+    stmt = _in_branches(stmt, p.branch_id, by, scope)
     if scope.user_id:
         stmt = stmt.where(p.user_id == scope.user_id)
     if scope.queue:
@@ -293,6 +321,7 @@ def _payment_source(by, dialect, scope, period):
         bucket=a.bucket,
         day=pay.paid_on,
         dialect=dialect,
+        branch=pay.branch_id,
     )
     stmt = (
         select()
@@ -301,6 +330,7 @@ def _payment_source(by, dialect, scope, period):
         .join(a, a.id == pay.attributed_attempt_id)
         .where(pay.attributed_channel != SELF_CURE, pay.paid_on.between(period.start, period.end))
     )
+    stmt = _in_branches(stmt, pay.branch_id, by, scope)
     if scope.user_id:
         stmt = stmt.where(pay.attributed_user_id == scope.user_id)
     if scope.queue:
@@ -345,12 +375,14 @@ def _assigned(by, period, scope, dialect) -> Source:
         bucket=literal(None, String),
         day=local_day_sql(w.created_at, period.zone, dialect),
         dialect=dialect,
+        branch=w.branch_id,
     )
     stmt = (
         select()
         .select_from(w)
         .where(w.created_at < period.ends_before, or_(w.closed_at.is_(None), w.closed_at >= period.starts_at))
     )
+    stmt = _in_branches(stmt, w.branch_id, by, scope)
     if by in ("day", "week", "month"):
         stmt = stmt.where(w.created_at >= period.starts_at)
     if scope.user_id and scope.cadre_areas is not None:
@@ -514,10 +546,20 @@ def families_behind(session, metric: str, by: str, key: str, period: Period, sco
     raise ValueError(f"unknown figure {metric!r}")
 
 
+def branch_label(code: str, name: str) -> str:
+    """A branch as the roll-ups name it: its name and code (the first branch may have no name of its own)."""
+    return f"{name} ({code})" if name else code
+
+
 def _labels(session, by: str, rows: dict) -> dict:
     ids = [k for k in rows if k is not None]
     if by == "user":
         return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
     if by in ("kecamatan", "kelurahan"):  # names repeat: the label carries the code and parents
         return {place_id: place.label for place_id, place in place_names(session, by, ids).items()}
+    if by == "branch":
+        found = session.execute(select(Branch.id, Branch.code, Branch.name).where(Branch.id.in_(ids))).all()
+        return {branch_id: branch_label(code, name) for branch_id, code, name in found}
+    if by == "deputy":
+        return dict(session.execute(select(DeputyRegion.id, DeputyRegion.name).where(DeputyRegion.id.in_(ids))).all())
     return {k: str(k) for k in ids}

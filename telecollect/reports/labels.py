@@ -48,6 +48,8 @@ GROUP_LABELS = {
     "week": _l("week"),
     "month": _l("month"),
     "bucket": _l("months in arrears"),
+    "branch": _l("branch"),
+    "deputy": _l("regional deputy"),
 }
 PLAN_STATE_LABELS = {"active": _l("active"), "completed": _l("completed"), "broken": _l("broken off")}
 INSTALLMENT_STATE_LABELS = {"pending": _l("not yet due"), "paid": _l("paid"), "missed": _l("missed")}

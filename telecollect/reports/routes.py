@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from telecollect.auth.models import Role
-from telecollect.auth.scoping import areas_of, scope_of
+from telecollect.auth.scoping import areas_of, current_branch_scope, narrow_branch_scope, scope_of
+from telecollect.branches.models import Branch
 from telecollect.clock import local_day
 from telecollect.contacts.models import Promise
 from telecollect.db import now_utc
@@ -23,16 +24,18 @@ from telecollect.reports.funnel import (
     COUNTS,
     GROUPINGS,
     RATES,
+    ROLLUPS,
     Period,
     Scope,
+    branch_label,
     calls_by_agent_and_day,
-    families_behind,
-    outcome_funnel,
+    rates,
     totals,
 )
 from telecollect.reports.labels import CALL_PAGE_LABELS, GROUP_LABELS, METRIC_LABELS
 from telecollect.reports.messages import MESSAGE_COLUMNS, PAYMENT_DAYS, messages_report
 from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
+from telecollect.reports.rollups import families_across, funnel_across, zones_of
 from telecollect.security import roles_required
 from telecollect.settings import installation
 
@@ -121,16 +124,55 @@ def arrears():
     )
 
 
+class Branches:
+    """The branches a report page reads: the user's (her branch scope), narrowed by the URL to one regional
+    deputy (?deputy=ID) or one branch (?branch=ID) of them, the drill-down of the roll-ups. A region or a
+    branch she may not see is a 404. `zones`: {zone: branch ids}, each branch's days in its own zone."""
+
+    def __init__(self):
+        scope = current_branch_scope(db.session)
+        self.visible = list(db.session.scalars(select(Branch).where(scope.condition(Branch.id)).order_by(Branch.code)))
+        self.deputy_id = request.args.get("deputy", type=int)
+        self.branch_id = request.args.get("branch", type=int)
+        shown = self.visible
+        if self.deputy_id is not None:
+            shown = [b for b in shown if b.deputy_region_id == self.deputy_id]
+        if self.branch_id is not None:
+            shown = [b for b in shown if b.id == self.branch_id]
+        if not shown and (self.deputy_id is not None or self.branch_id is not None):
+            abort(404)
+        if shown != self.visible:
+            narrow_branch_scope(db.session, tuple(b.id for b in shown))
+        self.shown = shown
+        default = installation().branch_timezone
+        self.zones = zones_of(shown, default)
+        #: "Today" and the default month are those of the branches' zone (the installation's if they differ).
+        self.zone = next(iter(self.zones)) if len(self.zones) == 1 else default
+
+    @property
+    def several(self) -> bool:
+        return len(self.shown) > 1
+
+    @property
+    def link(self) -> dict:
+        """The URL arguments that keep this narrowing on the page's links."""
+        return {
+            **({"deputy": self.deputy_id} if self.deputy_id is not None else {}),
+            **({"branch": self.branch_id} if self.branch_id is not None else {}),
+        }
+
+
 def _filters():
     """Date range (branch days), grouping and queue from the URL (so a view can be bookmarked); this month
     by default. A range the reports do not cover (`dashboard.report_period`) answers 400 with the filters
-    as they were typed and the reason, so they can be corrected."""
-    zone = installation().branch_timezone
+    as they were typed and the reason, so they can be corrected. Also the branches the page reads."""
+    branches = Branches()
+    zone = branches.zone
     today = local_day(now_utc(), zone)
     by = request.args.get("by", "user")
     queue = request.args.get("queue") or None
     # A grouping or queue the reports do not know (an old bookmark, a typo) falls back to the default.
-    if by not in GROUPINGS:
+    if by not in GROUPINGS + ROLLUPS:
         by = "user"
     if queue not in (None, "telecollect", "cadre"):
         queue = None
@@ -149,7 +191,7 @@ def _filters():
             groupings=GROUPINGS,
         )
         abort(make_response(page, 400))
-    return period, by, queue
+    return period, by, queue, branches
 
 
 def _scope(queue) -> Scope:
@@ -163,8 +205,8 @@ def _scope(queue) -> Scope:
 @login_required
 def dashboard():
     """Key figures, trends, the outcome funnel and the team panels for a date range."""
-    period, by, queue = _filters()
-    funnel = _funnel_once(_scope(queue))
+    period, by, queue, branches = _filters()
+    funnel = _funnel_once(_scope(queue), branches.zones)
     rows = funnel(by, period)
     trend = panels.daily_trend(period, funnel("day", period, panels.TREND_MEASURES))
     by_district = funnel("kecamatan", period, {"collected_amount"})
@@ -181,7 +223,9 @@ def dashboard():
         "call_labels": CALL_PAGE_LABELS,
         "calls_by_agent_day": calls_by_agent_and_day(db.session, period, _scope(queue)),
         "drillable": DRILLABLE,
-        "groupings": GROUPINGS,
+        "groupings": GROUPINGS + ROLLUPS if len(branches.visible) > 1 else GROUPINGS,
+        "branches": branches,
+        "rollups": _rollups(funnel, period, branches),
         "figures": panels.key_figures(funnel("month", period), funnel("month", period.previous())),
         "trend_charts": [
             charts.column_chart([(d["day"], d[m]) for d in trend], title=str(TREND_TITLES[m])) for m in TREND_TITLES
@@ -217,21 +261,60 @@ def dashboard():
     return render_template("reports/dashboard.html", **context)
 
 
-def _funnel_once(scope: Scope):
+def _funnel_once(scope: Scope, zones: dict[str, tuple[int, ...]]):
     """The outcome funnel for this request: each grouping and period is read once, however many
     panels show it, and a chart of a few figures reads only the sources behind them (unless the
-    whole funnel for its grouping was already read, e.g. the table grouped the same way)."""
+    whole funnel for its grouping was already read, e.g. the table grouped the same way). Over
+    branches in several zones, each branch's figures are of its own days (`rollups.funnel_across`)."""
     computed: dict[tuple[str, Period], list[dict]] = {}
 
     def funnel(by: str, period: Period, measures=None) -> list[dict]:
         if (by, period) in computed:
             return computed[by, period]
         if measures is not None:
-            return outcome_funnel(db.session, by, period, scope, measures=frozenset(measures))
-        computed[by, period] = outcome_funnel(db.session, by, period, scope)
+            return funnel_across(db.session, by, period, scope, zones, measures=frozenset(measures))
+        computed[by, period] = funnel_across(db.session, by, period, scope, zones)
         return computed[by, period]
 
     return funnel
+
+
+#: The roll-up tables' columns: what a regional deputy compares branch by branch.
+ROLLUP_COLUMNS = (
+    "families_assigned",
+    "families_attempted",
+    "attempts",
+    "contacts",
+    "promises",
+    "payments",
+    "collected_amount",
+    "reactivated",
+)
+ROLLUP_RATES = ("contact_rate", "ptp_rate", "recovery_rate")
+
+
+def _rollups(funnel, period: Period, branches: Branches) -> dict | None:
+    """Over several branches: the branches side by side (every one, quiet ones too) and, over several
+    regional deputies, the regions; each with its sum. None for one branch."""
+    if not branches.several:
+        return None
+    by_branch = {r["key"]: r for r in funnel("branch", period)}
+    for b in branches.shown:
+        if b.id not in by_branch:
+            zero = dict.fromkeys(COUNTS, 0)
+            by_branch[b.id] = {"branch": branch_label(b.code, b.name), "key": b.id, **zero, **rates(zero)}
+    shown = {b.id for b in branches.shown}
+    branch_rows = sorted((r for k, r in by_branch.items() if k in shown), key=lambda r: r["branch"])
+    deputies = {b.deputy_region_id for b in branches.shown}
+    deputy_rows = funnel("deputy", period) if len(deputies) > 1 else None
+    return {
+        "branches": branch_rows,
+        "deputies": deputy_rows,
+        "total": totals(branch_rows),
+        "deputy_total": totals(deputy_rows) if deputy_rows is not None else None,
+        "columns": ROLLUP_COLUMNS,
+        "rates": ROLLUP_RATES,
+    }
 
 
 TREND_TITLES = {
@@ -258,8 +341,8 @@ def dashboard_export(fmt):
     """The funnel table as CSV or XLSX for people: the same rows and numbers as the page, headed in the
     reader's language (the CLI's `report outcomes` keeps the column names as its contract); the XLSX
     names the report and its period above the header, and formats amounts and rates, as numbers."""
-    period, by, queue = _filters()
-    rows = outcome_funnel(db.session, by, period, _scope(queue))
+    period, by, queue, branches = _filters()
+    rows = funnel_across(db.session, by, period, _scope(queue), branches.zones)
     columns = [by, *FUNNEL_COLUMNS, *RATES, *CALL_COLUMNS]
     headers = [str(GROUP_LABELS.get(by, by)).capitalize(), *(str(METRIC_LABELS[c]) for c in columns[1:])]
     name = f"outcomes-by-{by}-{period.start}-{period.end}"
@@ -303,11 +386,12 @@ def families():
     """The families behind one figure of the dashboard, one row a family (its members' names, place,
     months and arrears; for a figure about promises, the promise's date, amount and state); a cadre sees
     only the families inside her areas."""
-    period, by, queue = _filters()
+    period, by, queue, branches = _filters()
     metric = request.args.get("metric", "")
     if metric not in DRILLABLE:
         abort(400)
-    family_ids = families_behind(db.session, metric, by, request.args.get("key", ""), period, _scope(queue))
+    key = request.args.get("key", "")
+    family_ids = families_across(db.session, metric, by, key, period, _scope(queue), branches.zones)
     members = db.session.scalars(
         select(Participant)
         .where(

@@ -223,10 +223,13 @@ def test_a_wita_branch_plans_the_due_reminder_on_its_own_local_day(app, db, runn
     families(db, 1)
     built = app.extensions["telecollect.settings"]  # the settings are built once, at app creation
     app.extensions["telecollect.settings"] = replace(built, branch_timezone="WITA")
+    # The jobs read each branch's settings from the configuration (the one branch's zone: BRANCH_TIMEZONE).
+    app.config["BRANCH_TIMEZONE"] = "WITA"
     try:
         result = runner.invoke(args=["jobs", "run-once", "--now", "2026-12-07T00:30:00+08:00"])
     finally:
         app.extensions["telecollect.settings"] = built
+        app.config["BRANCH_TIMEZONE"] = built.branch_timezone
     assert result.exit_code == 0, result.output
     assert "plan_sms: {'due_reminder': 1" in result.output
     message = db.session.scalar(select(SmsMessage))

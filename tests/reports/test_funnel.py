@@ -381,12 +381,15 @@ def test_a_wit_branch_counts_an_attempt_on_its_own_local_day(app, db, runner, ma
 
     built = app.extensions["telecollect.settings"]  # the settings are built once, at app creation
     app.extensions["telecollect.settings"] = replace(built, branch_timezone="WIT")
+    # A branch's settings are read from the configuration (the one branch's zone: BRANCH_TIMEZONE).
+    app.config["BRANCH_TIMEZONE"] = "WIT"
     try:
         result = runner.invoke(
             args=["report", "outcomes", "--by", "day", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv"]
         )
     finally:
         app.extensions["telecollect.settings"] = built
+        app.config["BRANCH_TIMEZONE"] = built.branch_timezone
     assert result.exit_code == 0, result.output
     days = {line.split(",")[0]: line.split(",")[2] for line in result.output.splitlines()[1:]}
     assert days == {"2026-11-11": "1"}
