@@ -44,6 +44,7 @@ from pathlib import Path
 from bench import claims
 from bench.common import engine_names, heading_line, row_line, sizes
 from bench.import_participants import (
+    PG_PREFIX,
     ROOT,
     SEED,
     BenchError,
@@ -63,7 +64,10 @@ from telecollect.payments.importing import COLUMNS
 from telecollect.payments.models import PAYMENT_CHANNELS
 from telecollect.programs.rules import split
 
-PG_DATABASES = {"payments": "telecollect_bench_payments", "payments-bare": "telecollect_bench_payments_bare"}
+PG_DATABASES = {
+    "payments": f"{PG_PREFIX}telecollect_bench_payments",
+    "payments-bare": f"{PG_PREFIX}telecollect_bench_payments_bare",
+}
 
 #: Payments are dated over the PAID_DAYS days up to PAID_THROUGH: after the demo
 #: arrears list (dated 2024-01-31), and fixed, so a cached file stays valid.

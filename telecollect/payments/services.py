@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Column, MetaData, String, Table, delete, func, select, text, update
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
-from telecollect.db import bulk_insert
+from telecollect.db import bulk_insert, is_postgresql
 from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
@@ -205,8 +205,19 @@ def attribute(session, payments: list[Payment], window_days: int) -> None:
             payment.attributed_channel = SELF_CURE
 
 
+#: Families applied together when a kept payment import lands (their members, promises and contacts read
+#: in one go, their changes written set-based): memory stays flat however large the file.
+APPLY_FAMILIES = 5000
+
+
 class _PaymentWriter:
-    """Writes validated payments a batch at a time and applies them to their families."""
+    """Checks payments a batch at a time, keeps the fresh ones in a temporary table, and when the import is
+    kept applies them family by family (a family's payments in date order, whichever batch they came in).
+
+    Set-based: the payments go in with one COPY (PostgreSQL) or executemany (SQLite) per chunk of
+    families, and the members' and families' new arrears and credit through a temporary table and one
+    `UPDATE … FROM` each; only the allocation (oldest month first, a family at a time) is Python's.
+    A dry run or a refused file checks every row and applies nothing: its counts are known already."""
 
     def __init__(
         self,
@@ -226,23 +237,28 @@ class _PaymentWriter:
         self.today = today
         self.now = now
         self.seen = SeenKeys(session, "import_seen_references")
+        self.scratch = _Scratch(session)
         self.window_days = settings.attribution_days
         self.grace = settings.promise_grace
 
     def finish(self):
+        self._apply_all()
         self.reactions.after_all(self.session, self.today, self.now)
 
     def close(self):
         self.seen.drop()
+        self.scratch.drop()
 
     def write(self, batch):
         rejected = []
         repeats = self.seen.add_and_find_repeats([row.reference for row, _raw in batch])
         families = self._families(batch)
         existing = {
-            p.reference: p
-            for p in self.session.scalars(
-                select(Payment).where(Payment.reference.in_([row.reference for row, _ in batch]))
+            reference: (family_id, amount, paid_on)
+            for reference, family_id, amount, paid_on in self.session.execute(
+                select(Payment.reference, Payment.family_id, Payment.amount, Payment.paid_on).where(
+                    Payment.reference.in_([row.reference for row, _ in batch])
+                )
             )
         }
         fresh, in_batch = [], set()
@@ -254,9 +270,11 @@ class _PaymentWriter:
                 rejected.append(((row.line, raw), [problem]))
             else:
                 in_batch.add(row.reference)
-                fresh.append((row, families[(row.card_no, row.family_key)]))
+                family_id, participant_id = families[(row.card_no, row.family_key)]
+                fresh.append((row.reference, family_id, participant_id, row.amount, row.paid_on, row.channel))
         if fresh:
-            self._apply(fresh)
+            self.scratch.add_payments(fresh)
+            self.report.created += len(fresh)
         return rejected
 
     def _problem(self, row: PaymentRow, families, existing, repeats, in_batch):
@@ -269,7 +287,7 @@ class _PaymentWriter:
         before = existing.get(row.reference)
         if before is None:
             return None
-        if (before.family_id, before.amount, before.paid_on) == (target[0], row.amount, row.paid_on):
+        if before == (target[0], row.amount, row.paid_on):
             return "unchanged"
         return RowError(row.line, "reference", Refusal("reference_taken", reference=row.reference))
 
@@ -291,21 +309,36 @@ class _PaymentWriter:
                 found[(None, key)] = (family_id, None)
         return found
 
-    def _apply(self, fresh):
-        """Allocate, attribute and write a batch: plain rows in, one INSERT and a few
-        executemany UPDATEs out (the ORM's row-by-row flush was most of the cost)."""
-        session = self.session
-        family_ids = {family_id for _row, (family_id, _pid) in fresh}
+    def _apply_all(self):
+        """Apply the kept payments, APPLY_FAMILIES families at a time, in family id order (the order
+        `lock_families` locks in)."""
+        scratch = self.scratch
+        scratch.index()
+        after = 0
+        while True:
+            chunk = self.session.scalars(
+                select(scratch.payments.c.family_id)
+                .where(scratch.payments.c.family_id > after)
+                .distinct()
+                .order_by(scratch.payments.c.family_id)
+                .limit(APPLY_FAMILIES)
+            ).all()
+            if not chunk:
+                return
+            self._apply(chunk)
+            after = chunk[-1]
+
+    def _apply(self, family_ids: list[int]):
+        """Allocate, attribute and write the payments of these families (ascending ids)."""
+        session, scratch, now = self.session, self.scratch, self.now
         lock_families(session, family_ids)
-        now = self.now
-        payments = sorted(
-            (_NewPayment(row, family_id, participant_id) for row, (family_id, participant_id) in fresh),
-            key=lambda p: (p.paid_on, p.reference),
-        )
+        fresh = scratch.payments.c
+        in_chunk = fresh.family_id.between(family_ids[0], family_ids[-1])
+        chosen = select(fresh.family_id).where(in_chunk)
         families = {
-            r.id: _Row(r._mapping)
+            r.id: _FamilyRow(r.id, r.credit, r.reactivated_on)
             for r in session.execute(
-                select(Family.id, Family.credit, Family.reactivated_on).where(Family.id.in_(family_ids))
+                select(Family.id, Family.credit, Family.reactivated_on).where(Family.id.in_(chosen))
             )
         }
         members: dict[int, list] = {}
@@ -318,14 +351,22 @@ class _PaymentWriter:
                 Participant.arrears_amount,
                 Participant.arrears_as_of,
             )
-            .where(Participant.family_id.in_(family_ids))
-            .order_by(Participant.card_no)
+            .where(Participant.family_id.in_(chosen))
+            .order_by(Participant.family_id, Participant.card_no)
         ):
-            members.setdefault(r.family_id, []).append(_Row(r._mapping))
-        before = {m.id: (m.months_in_arrears, m.arrears_amount, m.arrears_as_of) for ms in members.values() for m in ms}
-        family_before = {f.id: (f.credit, f.reactivated_on) for f in families.values()}
+            members.setdefault(r.family_id, []).append(_MemberRow(*r))
+        payments = [
+            _NewPayment(*r)
+            for r in session.execute(
+                select(
+                    fresh.reference, fresh.family_id, fresh.participant_id, fresh.amount, fresh.paid_on, fresh.channel
+                )
+                .where(in_chunk)
+                .order_by(fresh.family_id, fresh.paid_on, fresh.reference)
+            )
+        ]
         reactivated = []
-        for payment in payments:
+        for payment in payments:  # each family's payments in date order
             allocation = allocate(
                 families[payment.family_id], members.get(payment.family_id, []), payment.amount, payment.paid_on
             )
@@ -334,49 +375,164 @@ class _PaymentWriter:
                 reactivated.append(payment.family_id)
         attribute(session, payments, self.window_days)
         bulk_insert(session, Payment.__table__, [p.row(self.run_id, now) for p in payments])
-        _write_changes(
-            session,
-            Participant,
+        scratch.update_members(
             [
-                {
-                    "id": m.id,
-                    "months_in_arrears": m.months_in_arrears,
-                    "arrears_amount": m.arrears_amount,
-                    "arrears_as_of": m.arrears_as_of,
-                    "updated_at": now,
-                }
+                (m.id, m.months_in_arrears, m.arrears_amount, m.arrears_as_of)
                 for ms in members.values()
                 for m in ms
-                if (m.months_in_arrears, m.arrears_amount, m.arrears_as_of) != before[m.id]
+                if m.changed()
             ],
+            now,
         )
-        _write_changes(
-            session,
-            Family,
-            [
-                {"id": f.id, "credit": f.credit, "reactivated_on": f.reactivated_on}
-                for f in families.values()
-                if (f.credit, f.reactivated_on) != family_before[f.id]
-            ],
+        scratch.update_families([(f.id, f.credit, f.reactivated_on) for f in families.values() if f.changed()])
+        kept = count_toward_promises(session, set(family_ids), payments, grace=self.grace)
+        self.reactions.after_batch(session, AppliedPayments(set(family_ids), kept, reactivated), now)
+
+
+class _Scratch:
+    """The import's temporary tables: the fresh payments (checked, not yet applied), and the members' and
+    families' new figures on their way to one `UPDATE … FROM` each. Gone at commit (PostgreSQL) or dropped
+    by `drop` (SQLite)."""
+
+    def __init__(self, session):
+        self.session = session
+        metadata = MetaData()
+        on_commit = {"postgresql_on_commit": "DROP"} if is_postgresql(session) else {}
+        p, m, f = Payment.__table__.c, Participant.__table__.c, Family.__table__.c
+        self.payments = Table(
+            "import_fresh_payments",
+            metadata,
+            Column("reference", p.reference.type, primary_key=True),
+            Column("family_id", p.family_id.type, nullable=False),
+            Column("participant_id", p.participant_id.type),
+            Column("amount", p.amount.type, nullable=False),
+            Column("paid_on", p.paid_on.type, nullable=False),
+            Column("channel", String(20), nullable=False),
+            prefixes=["TEMPORARY"],
+            **on_commit,
         )
-        kept = count_toward_promises(session, family_ids, payments, grace=self.grace)
-        self.reactions.after_batch(session, AppliedPayments(family_ids, kept, reactivated), now)
-        self.report.created += len(payments)
+        self.members = Table(
+            "import_member_changes",
+            metadata,
+            Column("id", m.id.type, primary_key=True),
+            Column("months_in_arrears", m.months_in_arrears.type),
+            Column("arrears_amount", m.arrears_amount.type),
+            Column("arrears_as_of", m.arrears_as_of.type),
+            prefixes=["TEMPORARY"],
+            **on_commit,
+        )
+        self.families = Table(
+            "import_family_changes",
+            metadata,
+            Column("id", f.id.type, primary_key=True),
+            Column("credit", f.credit.type),
+            Column("reactivated_on", f.reactivated_on.type),
+            prefixes=["TEMPORARY"],
+            **on_commit,
+        )
+        self.tables = (self.payments, self.members, self.families)
+        connection = session.connection()
+        for table in self.tables:
+            connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
+            table.create(connection)
+
+    def add_payments(self, rows: list[tuple]) -> None:
+        names = [column.name for column in self.payments.c]
+        bulk_insert(self.session, self.payments, [dict(zip(names, row, strict=True)) for row in rows])
+
+    def index(self) -> None:
+        """Once every row is in (an index built once costs less than one kept up row by row)."""
+        self.session.execute(
+            text(f"CREATE INDEX ix_{self.payments.name} ON {self.payments.name} (family_id, paid_on, reference)")
+        )
+
+    def update_members(self, rows: list[tuple], now: datetime) -> None:
+        if not rows:
+            return
+        table, c = Participant.__table__, self.members.c
+        self._load(self.members, rows)
+        self.session.execute(
+            update(table)
+            .where(table.c.id == c.id)
+            .values(
+                months_in_arrears=c.months_in_arrears,
+                arrears_amount=c.arrears_amount,
+                arrears_as_of=c.arrears_as_of,
+                updated_at=now,
+            )
+        )
+        self.session.execute(delete(self.members))
+
+    def update_families(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        table, c = Family.__table__, self.families.c
+        self._load(self.families, rows)
+        self.session.execute(
+            update(table).where(table.c.id == c.id).values(credit=c.credit, reactivated_on=c.reactivated_on)
+        )
+        self.session.execute(delete(self.families))
+
+    def _load(self, table: Table, rows: list[tuple]) -> None:
+        names = [column.name for column in table.c]
+        bulk_insert(self.session, table, [dict(zip(names, row, strict=True)) for row in rows])
+
+    def drop(self) -> None:
+        if not is_postgresql(self.session):
+            for table in self.tables:
+                self.session.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
 
 
-class _Row:
-    """A plain, writable copy of a selected row (cheaper than an ORM object)."""
+class _FamilyRow:
+    """A family's credit and reactivation day while its payments are allocated (cheaper than an ORM object)."""
 
-    def __init__(self, mapping):
-        self.__dict__.update(mapping)
+    __slots__ = ("_before", "credit", "id", "reactivated_on")
+
+    def __init__(self, id: int, credit: int, reactivated_on: date | None):
+        self.id, self.credit, self.reactivated_on = id, credit, reactivated_on
+        self._before = (credit, reactivated_on)
+
+    def changed(self) -> bool:
+        return (self.credit, self.reactivated_on) != self._before
+
+
+class _MemberRow:
+    """A member's arrears while the family's payments are allocated."""
+
+    __slots__ = ("_before", "arrears_amount", "arrears_as_of", "family_id", "id", "klass", "months_in_arrears")
+
+    def __init__(self, id, family_id, klass, months_in_arrears, arrears_amount, arrears_as_of):
+        self.id, self.family_id, self.klass = id, family_id, klass
+        self.months_in_arrears, self.arrears_amount, self.arrears_as_of = (
+            months_in_arrears,
+            arrears_amount,
+            arrears_as_of,
+        )
+        self._before = (months_in_arrears, arrears_amount, arrears_as_of)
+
+    def changed(self) -> bool:
+        return (self.months_in_arrears, self.arrears_amount, self.arrears_as_of) != self._before
 
 
 class _NewPayment:
     """A payment being imported, before it is a row: allocation and attribution fill it in."""
 
-    def __init__(self, row: PaymentRow, family_id: int, participant_id: int | None):
-        self.reference, self.amount, self.paid_on, self.channel = row.reference, row.amount, row.paid_on, row.channel
-        self.family_id, self.participant_id = family_id, participant_id
+    __slots__ = (
+        "amount",
+        "attributed_attempt_id",
+        "attributed_channel",
+        "attributed_user_id",
+        "channel",
+        "family_id",
+        "months_covered",
+        "paid_on",
+        "participant_id",
+        "reference",
+    )
+
+    def __init__(self, reference, family_id, participant_id, amount, paid_on, channel):
+        self.reference, self.family_id, self.participant_id = reference, family_id, participant_id
+        self.amount, self.paid_on, self.channel = amount, paid_on, channel
         self.months_covered = 0
         self.attributed_attempt_id = self.attributed_user_id = None
         self.attributed_channel = SELF_CURE
@@ -396,15 +552,6 @@ class _NewPayment:
             "import_run_id": run_id,
             "created_at": now,
         }
-
-
-def _write_changes(session, model, rows: list[dict]) -> None:
-    """One executemany UPDATE by primary key for the rows that changed."""
-    if rows:
-        session.execute(
-            update(model.__table__).where(model.__table__.c.id == bindparam("_id")),
-            [{**{k: v for k, v in r.items() if k != "id"}, "_id": r["id"]} for r in rows],
-        )
 
 
 PAYMENTS = ImportSpec(
