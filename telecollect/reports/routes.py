@@ -12,9 +12,9 @@ from telecollect.clock import local_day
 from telecollect.contacts.models import Promise
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
-from telecollect.extensions import db
 from telecollect.formatting import local_date
 from telecollect.participants.models import Participant
+from telecollect.replica import reports_session
 from telecollect.reports import charts
 from telecollect.reports import dashboard as panels
 from telecollect.reports.export import to_csv, to_xlsx
@@ -70,7 +70,7 @@ def arrears():
     by = request.args.get("by", "kecamatan")
     if by not in ARREARS_GROUPINGS:
         by = "kecamatan"
-    rows, columns = arrears_by(db.session, by), arrears_columns(by)
+    rows, columns = arrears_by(reports_session(), by), arrears_columns(by)
     headers = [str({**COLUMN_LABELS, **ARREARS_AMOUNT_LABELS}.get(c, c)) for c in columns]
     if request.args.get("format") == "csv":
         return Response(
@@ -179,17 +179,17 @@ def dashboard():
     if current_user.is_privileged:
         config = current_app.config
         context.update(
-            skips=panels.skips_today(db.session, now_utc(), period.zone),
+            skips=panels.skips_today(reports_session(), now_utc(), period.zone),
             people=panels.people(
-                db.session,
+                reports_session(),
                 now_utc(),
                 period.zone,
                 call_target=config["DAILY_CALL_TARGET"],
                 cadre_weekly_target=config["CADRE_WEEKLY_TARGET"],
                 quiet_days=config["QUIET_DAYS"],
             ),
-            programs=panels.programs_and_channels(db.session, period),
-            arrears=panels.arrears_by_district_with_change(db.session),
+            programs=panels.programs_and_channels(reports_session(), period),
+            arrears=panels.arrears_by_district_with_change(reports_session()),
         )
     return render_template("reports/dashboard.html", **context)
 
@@ -204,8 +204,8 @@ def _funnel_once(scope: Scope):
         if (by, period) in computed:
             return computed[by, period]
         if measures is not None:
-            return outcome_funnel(db.session, by, period, scope, measures=frozenset(measures))
-        computed[by, period] = outcome_funnel(db.session, by, period, scope)
+            return outcome_funnel(reports_session(), by, period, scope, measures=frozenset(measures))
+        computed[by, period] = outcome_funnel(reports_session(), by, period, scope)
         return computed[by, period]
 
     return funnel
@@ -236,7 +236,7 @@ def dashboard_export(fmt):
     reader's language (the CLI's `report outcomes` keeps the column names as its contract); the XLSX
     names the report and its period above the header, and formats amounts and rates, as numbers."""
     period, by, queue = _filters()
-    rows = outcome_funnel(db.session, by, period, _scope(queue))
+    rows = outcome_funnel(reports_session(), by, period, _scope(queue))
     columns = [by, *FUNNEL_COLUMNS, *RATES]
     headers = [str(GROUP_LABELS.get(by, by)).capitalize(), *(str(METRIC_LABELS[c]) for c in columns[1:])]
     name = f"outcomes-by-{by}-{period.start}-{period.end}"
@@ -284,15 +284,19 @@ def families():
     metric = request.args.get("metric", "")
     if metric not in DRILLABLE:
         abort(400)
-    family_ids = families_behind(db.session, metric, by, request.args.get("key", ""), period, _scope(queue))
-    members = db.session.scalars(
-        select(Participant)
-        .where(
-            Participant.family_id.in_(family_ids[:DRILL_LIMIT]),
-            scope_of(current_user).condition(Participant.district_id, Participant.village_id),
+    family_ids = families_behind(reports_session(), metric, by, request.args.get("key", ""), period, _scope(queue))
+    members = (
+        reports_session()
+        .scalars(
+            select(Participant)
+            .where(
+                Participant.family_id.in_(family_ids[:DRILL_LIMIT]),
+                scope_of(current_user).condition(Participant.district_id, Participant.village_id),
+            )
+            .order_by(Participant.family_id, Participant.card_no)
         )
-        .order_by(Participant.family_id, Participant.card_no)
-    ).all()
+        .all()
+    )
     grouped: dict[int, list[Participant]] = {}
     for member in members:
         grouped.setdefault(member.family_id, []).append(member)
@@ -327,7 +331,7 @@ def _promises_of(family_ids: list[int], period: Period) -> dict[int, Promise]:
     found: dict[int, Promise] = {}
     if not family_ids:
         return found
-    promises = db.session.scalars(
+    promises = reports_session().scalars(
         select(Promise)
         .where(
             Promise.family_id.in_(family_ids),

@@ -13,6 +13,7 @@ from telecollect.clock import local_day
 from telecollect.extensions import db
 from telecollect.messaging.dispatch import dispatch_due
 from telecollect.messaging.reminders import plan_reminders
+from telecollect.metrics import DISPATCHED
 from telecollect.queues import lifecycle
 from telecollect.runtime import contact_rules, sms_gateway
 from telecollect.settings import installation
@@ -39,9 +40,13 @@ def plan_sms(now: datetime) -> dict:
 
 def dispatch_sms(now: datetime) -> dict:
     """Send what is due through the configured gateway."""
-    return dispatch_due(
+    counts = dispatch_due(
         db.session, sms_gateway(), contact_rules(), now=now, batch_size=current_app.config["SMS_BATCH_SIZE"]
     ).counts
+    for outcome, count in counts.items():
+        if count:
+            DISPATCHED.labels("sms", outcome).inc(count)  # each message was committed on its own
+    return counts
 
 
 def release_expired_claims(now: datetime) -> dict:
