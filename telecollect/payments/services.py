@@ -13,14 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
-from sqlalchemy import Column, MetaData, String, Table, delete, func, select, text, update
+from sqlalchemy import Column, Integer, MetaData, Row, String, Table, and_, delete, func, select, text, update
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.db import bulk_insert, is_postgresql
 from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
-from telecollect.imports.seen import SeenKeys
 from telecollect.participants.contributions import member_monthly
 from telecollect.participants.locks import lock_families
 from telecollect.participants.models import Family, Participant
@@ -236,7 +235,6 @@ class _PaymentWriter:
         self.report = report
         self.today = today
         self.now = now
-        self.seen = SeenKeys(session, "import_seen_references")
         self.scratch = _Scratch(session)
         self.window_days = settings.attribution_days
         self.grace = settings.promise_grace
@@ -246,68 +244,48 @@ class _PaymentWriter:
         self.reactions.after_all(self.session, self.today, self.now)
 
     def close(self):
-        self.seen.drop()
         self.scratch.drop()
 
     def write(self, batch):
-        rejected = []
-        repeats = self.seen.add_and_find_repeats([row.reference for row, _raw in batch])
-        families = self._families(batch)
-        existing = {
-            reference: (family_id, amount, paid_on)
-            for reference, family_id, amount, paid_on in self.session.execute(
-                select(Payment.reference, Payment.family_id, Payment.amount, Payment.paid_on).where(
-                    Payment.reference.in_([row.reference for row, _ in batch])
-                )
-            )
-        }
-        fresh, in_batch = [], set()
+        """Check a batch set-based: its keys go into a temporary table (COPY on PostgreSQL), and one query
+        joins them to the payers (card number, else family id), the payments on file and the references met
+        in earlier batches; the fresh rows wait in another temporary table until the import is kept."""
+        found = self.scratch.look_up(batch)
+        rejected, fresh, in_batch = [], [], set()
         for row, raw in batch:
-            problem = self._problem(row, families, existing, repeats, in_batch)
+            problem, target = self._problem(row, found[row.line], in_batch)
             if problem == "unchanged":
                 self.report.unchanged += 1
             elif problem:
                 rejected.append(((row.line, raw), [problem]))
             else:
                 in_batch.add(row.reference)
-                family_id, participant_id = families[(row.card_no, row.family_key)]
-                fresh.append((row.reference, family_id, participant_id, row.amount, row.paid_on, row.channel))
+                fresh.append((row.reference, *target, row.amount, row.paid_on, row.channel))
         if fresh:
             self.scratch.add_payments(fresh)
             self.report.created += len(fresh)
         return rejected
 
-    def _problem(self, row: PaymentRow, families, existing, repeats, in_batch):
-        if row.reference in repeats or row.reference in in_batch:
-            return RowError(row.line, "reference", Refusal("reference_repeated", reference=row.reference))
-        target = families.get((row.card_no, row.family_key))
+    def _problem(self, row: PaymentRow, found, in_batch):
+        """What stops this row (a RowError, or "unchanged"), or None; and its payer (family, member)."""
+        if found.seen or row.reference in in_batch:
+            return RowError(row.line, "reference", Refusal("reference_repeated", reference=row.reference)), None
+        if row.card_no:  # a row may name both; the card number decides
+            target = (found.member_family_id, found.member_id) if found.member_id is not None else None
+        else:
+            target = (found.family_id, None) if found.family_id is not None else None
         if target is None:
             column = "card_no" if row.card_no else "family_id"
-            return RowError(row.line, column, Refusal("payer_unknown", key=row.card_no or row.family_key))
-        before = existing.get(row.reference)
-        if before is None:
-            return None
-        if before == (target[0], row.amount, row.paid_on):
-            return "unchanged"
-        return RowError(row.line, "reference", Refusal("reference_taken", reference=row.reference))
-
-    def _families(self, batch) -> dict[tuple, tuple[int, int | None]]:
-        """(card_no, family_key) → (family id, participant id or None)."""
-        cards = {row.card_no for row, _ in batch if row.card_no}
-        keys = {row.family_key for row, _ in batch if row.family_key and not row.card_no}
-        found = {}
-        if cards:
-            for card, family_id, participant_id in self.session.execute(
-                select(Participant.card_no, Participant.family_id, Participant.id).where(Participant.card_no.in_(cards))
-            ):
-                found[(card, None)] = (family_id, participant_id)
-        for row, _ in batch:  # a row may name both; the card number decides
-            if row.card_no and row.family_key and (row.card_no, None) in found:
-                found[(row.card_no, row.family_key)] = found[(row.card_no, None)]
-        if keys:
-            for key, family_id in self.session.execute(select(Family.key, Family.id).where(Family.key.in_(keys))):
-                found[(None, key)] = (family_id, None)
-        return found
+            return RowError(row.line, column, Refusal("payer_unknown", key=row.card_no or row.family_key)), None
+        if found.on_file_family_id is None:
+            return None, target
+        if (found.on_file_family_id, found.on_file_amount, found.on_file_paid_on) == (
+            target[0],
+            row.amount,
+            row.paid_on,
+        ):
+            return "unchanged", target
+        return RowError(row.line, "reference", Refusal("reference_taken", reference=row.reference)), None
 
     def _apply_all(self):
         """Apply the kept payments, APPLY_FAMILIES families at a time, in family id order (the order
@@ -430,11 +408,67 @@ class _Scratch:
             prefixes=["TEMPORARY"],
             **on_commit,
         )
-        self.tables = (self.payments, self.members, self.families)
+        #: The batch being checked: each row's line and keys.
+        self.batch = Table(
+            "import_payment_batch",
+            metadata,
+            Column("line", Integer, primary_key=True),
+            Column("reference", p.reference.type, nullable=False),
+            Column("card_no", m.card_no.type),
+            Column("family_key", f.key.type),
+            prefixes=["TEMPORARY"],
+            **on_commit,
+        )
+        #: Every reference of the file met so far, refused rows' too (a later row repeating one is refused).
+        self.seen = Table(
+            "import_seen_references",
+            metadata,
+            Column("key", p.reference.type, primary_key=True),
+            prefixes=["TEMPORARY"],
+            **on_commit,
+        )
+        self.tables = (self.payments, self.members, self.families, self.batch, self.seen)
         connection = session.connection()
         for table in self.tables:
             connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
             table.create(connection)
+
+    def look_up(self, batch) -> dict[int, Row]:
+        """Line → its payer by card number (member, family) and by family id, the payment already on file
+        under its reference, and whether an earlier batch had its reference; then the batch's references
+        join those met."""
+        session, b, seen = self.session, self.batch.c, self.seen.c
+        session.execute(delete(self.batch))
+        self._load(self.batch, [(row.line, row.reference, row.card_no, row.family_key) for row, _raw in batch])
+        member, family = Participant.__table__.c, Family.__table__.c
+        on_file = Payment.__table__.c
+        found = {
+            r.line: r
+            for r in session.execute(
+                select(
+                    b.line,
+                    member.id.label("member_id"),
+                    member.family_id.label("member_family_id"),
+                    family.id.label("family_id"),
+                    on_file.family_id.label("on_file_family_id"),
+                    on_file.amount.label("on_file_amount"),
+                    on_file.paid_on.label("on_file_paid_on"),
+                    seen.key.is_not(None).label("seen"),
+                ).select_from(
+                    self.batch.outerjoin(Participant.__table__, member.card_no == b.card_no)
+                    .outerjoin(Family.__table__, and_(b.card_no.is_(None), family.key == b.family_key))
+                    .outerjoin(Payment.__table__, on_file.reference == b.reference)
+                    .outerjoin(self.seen, seen.key == b.reference)
+                )
+            )
+        }
+        session.execute(
+            text(
+                f"INSERT INTO {self.seen.name} (key) SELECT DISTINCT reference FROM {self.batch.name} WHERE 1 = 1 "
+                "ON CONFLICT (key) DO NOTHING"
+            )
+        )
+        return found
 
     def add_payments(self, rows: list[tuple]) -> None:
         names = [column.name for column in self.payments.c]
