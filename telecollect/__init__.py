@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_cli(app)
     register_error_pages(app)
     register_transaction_boundary(app)
+    register_identity_note(app)  # after the boundary: runs before its commit
     return app
 
 
@@ -72,6 +73,12 @@ def register_operations(app: Flask) -> None:
     from telecollect.ops.logs import register_request_logging
 
     register_request_logging(app)
+
+
+def register_identity_note(app: Flask) -> None:
+    from telecollect.ops.logs import register_identity_note as note
+
+    note(app)
 
 
 def register_extensions(app: Flask) -> None:

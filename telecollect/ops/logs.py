@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from time import perf_counter
 
 from flask import Flask, Response, g, has_request_context, request
-from flask_login import current_user
 
 from telecollect.metrics import REQUEST_SECONDS
 
@@ -100,17 +99,30 @@ def register_request_logging(app: Flask) -> None:
         route = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
         REQUEST_SECONDS.labels(route, request.method, str(response.status_code)).observe(seconds)
         response.headers["X-Request-ID"] = g.request_id
-        user = current_user if current_user and current_user.is_authenticated else None
         log.info(
             "request",
             extra={
                 "request_id": g.request_id,
-                "user_id": user.id if user else None,
-                "branch": getattr(user, "branch_id", None) if user else None,
+                "user_id": g.get("log_user_id"),
+                "branch": g.get("log_branch"),
                 "route": route,
                 "method": request.method,
                 "status": response.status_code,
                 "duration_ms": round(seconds * 1000, 1),
             },
         )
+        return response
+
+
+def register_identity_note(app: Flask) -> None:
+    """Who made the request, noted for its log line before the commit (which expires the user: reading them
+    after it would cost a query). Only a user the request loaded anyway is read; registered after the
+    transaction boundary, so that it runs before it (Flask runs `after_request` hooks last-in first)."""
+
+    @app.after_request
+    def note_who(response: Response) -> Response:
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated:
+            g.log_user_id = user.id
+            g.log_branch = getattr(user, "branch_id", None)
         return response
