@@ -79,29 +79,33 @@ def allocate(family: Family, members: list[Participant], amount: int, paid_on: d
     """
     family.credit += amount
     result = Allocation()
-    while True:
-        owing = [m for m in members if m.arrears_amount > 0]
-        if not owing:
-            break
+    owing = [m for m in members if m.arrears_amount > 0]
+    while owing:
         oldest = max(m.months_in_arrears for m in owing)
-        month = [m for m in owing if m.months_in_arrears == oldest] or owing
-        cost = sum(min(member_monthly(m) or m.arrears_amount, m.arrears_amount) for m in month)
+        dues, cost = [], 0
+        for member in owing:
+            if member.months_in_arrears == oldest:
+                due = min(member_monthly(member) or member.arrears_amount, member.arrears_amount)
+                dues.append((member, due))
+                cost += due
         if family.credit < cost:
             break
         family.credit -= cost
-        for member in month:
-            member.arrears_amount -= min(member_monthly(member) or member.arrears_amount, member.arrears_amount)
+        for member, due in dues:
+            member.arrears_amount -= due
             member.months_in_arrears = 0 if member.arrears_amount == 0 else max(0, member.months_in_arrears - 1)
         result.months_covered += 1
+        owing = [m for m in owing if m.arrears_amount > 0]
     for member in members:
         member.arrears_as_of = max(member.arrears_as_of or paid_on, paid_on)
         if member.arrears_amount == 0:
             member.months_in_arrears = 0
-    current_month = sum(member_monthly(m) for m in members)
-    if all(m.arrears_amount == 0 for m in members) and family.credit >= current_month and family.reactivated_on is None:
-        family.credit -= current_month
-        family.reactivated_on = paid_on
-        result.reactivated = True
+    if not owing and family.reactivated_on is None:  # nothing owed: does the credit pay the current month?
+        current_month = sum(member_monthly(m) for m in members)
+        if family.credit >= current_month:
+            family.credit -= current_month
+            family.reactivated_on = paid_on
+            result.reactivated = True
     return result
 
 
