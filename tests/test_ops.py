@@ -144,6 +144,21 @@ def test_queue_depth_and_outbox_backlog_are_read_at_the_scrape(clock, client, db
     assert 'telecollect_outbox_messages{channel="sms",status="sending"} 0.0' in page
 
 
+def test_the_dispatch_job_counts_what_it_did_per_channel(clock, db):
+    from telecollect.db import now_utc
+    from telecollect.scheduler.jobs import dispatch_sms
+
+    run_import(db, csv_bytes([row(card_no="0000000000001", phone="081200000001")]))
+    member = db.session.scalar(select(Participant).where(Participant.card_no == "0000000000001"))
+    queue_sms(
+        db.session, kind=SmsKind.due_reminder, key="ops:held", to_phone=member.phone, members=[member], timezone="WIB"
+    )
+    db.session.commit()
+    held = sample("telecollect_outbox_dispatched_total", channel="sms", outcome="held")
+    assert dispatch_sms(now_utc())["held"] == 1  # SMS_BACKEND=outbox keeps it here
+    assert sample("telecollect_outbox_dispatched_total", channel="sms", outcome="held") - held == 1
+
+
 def test_scheduled_jobs_report_their_last_success_and_duration(app, db):
     from telecollect.scheduler.cli import _in_app
 
