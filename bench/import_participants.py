@@ -41,7 +41,10 @@ FLASK = ROOT / ".venv" / "bin" / "flask"
 GNU_TIME = "/usr/bin/time"
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-PG_DATABASES = {"import": "telecollect_bench", "bare": "telecollect_bench_bare"}
+#: BENCH_PG_PREFIX names the databases apart when several people bench on one server (`tc_ops_` gives
+#: `tc_ops_telecollect_bench`, …).
+PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "")
+PG_DATABASES = {"import": f"{PG_PREFIX}telecollect_bench", "bare": f"{PG_PREFIX}telecollect_bench_bare"}
 
 #: What the import writes for each row, in foreign-key order: the bare insert's work.
 TIMED_TABLES = ("families", "participants", "arrears_snapshots")

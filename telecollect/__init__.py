@@ -24,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(instance_path),
     )
     register_config(app, instance_path, overrides)
+    register_operations(app)  # first: its request id and clock wrap every other hook
     register_body_limits(app)
     register_extensions(app)
     register_settings(app)
@@ -35,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_cli(app)
     register_error_pages(app)
     register_transaction_boundary(app)
+    register_identity_note(app)  # after the boundary: runs before its commit
     return app
 
 
@@ -66,11 +68,26 @@ def register_config(app: Flask, instance_path: Path, overrides: dict | None) -> 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
+def register_operations(app: Flask) -> None:
+    """Request ids, one log line per request (LOG_FORMAT), request latency for /metrics."""
+    from telecollect.ops.logs import register_request_logging
+
+    register_request_logging(app)
+
+
+def register_identity_note(app: Flask) -> None:
+    from telecollect.ops.logs import register_identity_note as note
+
+    note(app)
+
+
 def register_extensions(app: Flask) -> None:
+    from telecollect.replica import register_reports_bind
     from telecollect.security import register_security
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_reports_bind(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     login_manager.init_app(app)
@@ -224,6 +241,7 @@ def register_blueprints(app: Flask) -> None:
     from telecollect.messaging.routes import bp as messaging_bp
     from telecollect.messaging.routes import inbox_bp
     from telecollect.messaging.webhooks import bp as twilio_bp
+    from telecollect.ops.routes import bp as ops_bp
     from telecollect.participants.routes import bp as participants_bp
     from telecollect.payments.routes import bp as payments_bp
     from telecollect.policy.routes import bp as policy_bp
@@ -253,6 +271,7 @@ def register_blueprints(app: Flask) -> None:
         reports_bp,
         letters_bp,
         api_bp,
+        ops_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -231,6 +231,17 @@ def load_config(instance_path: Path | None = None) -> dict:
         "LETTER_SIGNATORY_NAME": os.environ.get("LETTER_SIGNATORY_NAME", ""),
         "LETTER_SIGNATORY_TITLE": os.environ.get("LETTER_SIGNATORY_TITLE", "Kepala Bidang Penagihan dan Keuangan"),
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 30000),
+        # Operations (telecollect.ops; README, "Deploying for many branches").
+        #: "text" (`make run`) or "json": one JSON object per line, for a log shipper.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
+        #: The bearer token Prometheus sends to /metrics; unset, /metrics answers 404.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        #: A read replica the report pages and `flask report` read from; unset, they read the main database.
+        "REPORTS_DATABASE_URL": os.environ.get("REPORTS_DATABASE_URL", ""),
+        #: HOST:PORT where `flask scheduler run` and `flask scheduler dispatch` serve their own metrics (jobs,
+        #: leadership, sends) for Prometheus; empty: not served (with PROMETHEUS_MULTIPROC_DIR shared with
+        #: the web workers of the same node, the web's /metrics carries them anyway).
+        "SCHEDULER_METRICS_LISTEN": os.environ.get("SCHEDULER_METRICS_LISTEN", ""),
     }
 
 

@@ -199,6 +199,11 @@ ROWS: list[Row] = [
     Row("/sw.js", "GET", everyone(200)),
     Row("/static/<path:filename>", "GET", everyone(200), path=lambda w: "/static/cadre.js"),
     Row("/api/v1/openapi.json", "GET", everyone(200)),
+    # Probes answer anyone (a load balancer does not sign in); /metrics only a bearer of METRICS_TOKEN, unset
+    # here: a session, even an admin's, does not open it (tests/test_ops.py sends the token).
+    Row("/healthz", "GET", everyone(200)),
+    Row("/readyz", "GET", everyone(200)),
+    Row("/metrics", "GET", everyone(404)),
     # Twilio's webhooks answer by signature alone: nobody here signs as Twilio.
     Row("/twilio/sms/status", "POST", everyone(403), data={"MessageSid": "SM1", "MessageStatus": "delivered"}),
     Row("/twilio/sms/inbound", "POST", everyone(403), data={"From": "+6281200000001", "Body": "STOP"}),

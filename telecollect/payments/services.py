@@ -13,14 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Column, Integer, MetaData, Row, String, Table, and_, delete, func, select, text, update
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
-from telecollect.db import bulk_insert
+from telecollect.db import bulk_insert, is_postgresql
 from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
-from telecollect.imports.seen import SeenKeys
 from telecollect.participants.contributions import member_monthly
 from telecollect.participants.locks import lock_families
 from telecollect.participants.models import Family, Participant
@@ -80,29 +79,33 @@ def allocate(family: Family, members: list[Participant], amount: int, paid_on: d
     """
     family.credit += amount
     result = Allocation()
-    while True:
-        owing = [m for m in members if m.arrears_amount > 0]
-        if not owing:
-            break
+    owing = [m for m in members if m.arrears_amount > 0]
+    while owing:
         oldest = max(m.months_in_arrears for m in owing)
-        month = [m for m in owing if m.months_in_arrears == oldest] or owing
-        cost = sum(min(member_monthly(m) or m.arrears_amount, m.arrears_amount) for m in month)
+        dues, cost = [], 0
+        for member in owing:
+            if member.months_in_arrears == oldest:
+                due = min(member_monthly(member) or member.arrears_amount, member.arrears_amount)
+                dues.append((member, due))
+                cost += due
         if family.credit < cost:
             break
         family.credit -= cost
-        for member in month:
-            member.arrears_amount -= min(member_monthly(member) or member.arrears_amount, member.arrears_amount)
+        for member, due in dues:
+            member.arrears_amount -= due
             member.months_in_arrears = 0 if member.arrears_amount == 0 else max(0, member.months_in_arrears - 1)
         result.months_covered += 1
+        owing = [m for m in owing if m.arrears_amount > 0]
     for member in members:
         member.arrears_as_of = max(member.arrears_as_of or paid_on, paid_on)
         if member.arrears_amount == 0:
             member.months_in_arrears = 0
-    current_month = sum(member_monthly(m) for m in members)
-    if all(m.arrears_amount == 0 for m in members) and family.credit >= current_month and family.reactivated_on is None:
-        family.credit -= current_month
-        family.reactivated_on = paid_on
-        result.reactivated = True
+    if not owing and family.reactivated_on is None:  # nothing owed: does the credit pay the current month?
+        current_month = sum(member_monthly(m) for m in members)
+        if family.credit >= current_month:
+            family.credit -= current_month
+            family.reactivated_on = paid_on
+            result.reactivated = True
     return result
 
 
@@ -205,8 +208,19 @@ def attribute(session, payments: list[Payment], window_days: int) -> None:
             payment.attributed_channel = SELF_CURE
 
 
+#: Families applied together when a kept payment import lands (their members, promises and contacts read
+#: in one go, their changes written set-based): memory stays flat however large the file.
+APPLY_FAMILIES = 5000
+
+
 class _PaymentWriter:
-    """Writes validated payments a batch at a time and applies them to their families."""
+    """Checks payments a batch at a time, keeps the fresh ones in a temporary table, and when the import is
+    kept applies them family by family (a family's payments in date order, whichever batch they came in).
+
+    Set-based: the payments go in with one COPY (PostgreSQL) or executemany (SQLite) per chunk of
+    families, and the members' and families' new arrears and credit through a temporary table and one
+    `UPDATE … FROM` each; only the allocation (oldest month first, a family at a time) is Python's.
+    A dry run or a refused file checks every row and applies nothing: its counts are known already."""
 
     def __init__(
         self,
@@ -225,89 +239,88 @@ class _PaymentWriter:
         self.report = report
         self.today = today
         self.now = now
-        self.seen = SeenKeys(session, "import_seen_references")
+        self.scratch = _Scratch(session)
         self.window_days = settings.attribution_days
         self.grace = settings.promise_grace
 
     def finish(self):
+        self._apply_all()
         self.reactions.after_all(self.session, self.today, self.now)
 
     def close(self):
-        self.seen.drop()
+        self.scratch.drop()
 
     def write(self, batch):
-        rejected = []
-        repeats = self.seen.add_and_find_repeats([row.reference for row, _raw in batch])
-        families = self._families(batch)
-        existing = {
-            p.reference: p
-            for p in self.session.scalars(
-                select(Payment)
-                .where(Payment.reference.in_([row.reference for row, _ in batch]))
-                .execution_options(every_branch=True)  # a reference is unique nationally
-            )
-        }
-        fresh, in_batch = [], set()
+        """Check a batch set-based: its keys go into a temporary table (COPY on PostgreSQL), and one query
+        joins them to the payers (card number, else family id), the payments on file and the references met
+        in earlier batches; the fresh rows wait in another temporary table until the import is kept."""
+        found = self.scratch.look_up(batch)
+        rejected, fresh, in_batch = [], [], set()
         for row, raw in batch:
-            problem = self._problem(row, families, existing, repeats, in_batch)
+            problem, target = self._problem(row, found[row.line], in_batch)
             if problem == "unchanged":
                 self.report.unchanged += 1
             elif problem:
                 rejected.append(((row.line, raw), [problem]))
             else:
                 in_batch.add(row.reference)
-                fresh.append((row, families[(row.card_no, row.family_key)]))
+                fresh.append((row.reference, *target, row.amount, row.paid_on, row.channel))
         if fresh:
-            self._apply(fresh)
+            self.scratch.add_payments(fresh)
+            self.report.created += len(fresh)
         return rejected
 
-    def _problem(self, row: PaymentRow, families, existing, repeats, in_batch):
-        if row.reference in repeats or row.reference in in_batch:
-            return RowError(row.line, "reference", Refusal("reference_repeated", reference=row.reference))
-        target = families.get((row.card_no, row.family_key))
+    def _problem(self, row: PaymentRow, found, in_batch):
+        """What stops this row (a RowError, or "unchanged"), or None; and its payer (family, member)."""
+        if found.seen or row.reference in in_batch:
+            return RowError(row.line, "reference", Refusal("reference_repeated", reference=row.reference)), None
+        if row.card_no:  # a row may name both; the card number decides
+            target = (found.member_family_id, found.member_id) if found.member_id is not None else None
+        else:
+            target = (found.family_id, None) if found.family_id is not None else None
         if target is None:
             column = "card_no" if row.card_no else "family_id"
-            return RowError(row.line, column, Refusal("payer_unknown", key=row.card_no or row.family_key))
-        before = existing.get(row.reference)
-        if before is None:
-            return None
-        if (before.family_id, before.amount, before.paid_on) == (target[0], row.amount, row.paid_on):
-            return "unchanged"
-        return RowError(row.line, "reference", Refusal("reference_taken", reference=row.reference))
+            return RowError(row.line, column, Refusal("payer_unknown", key=row.card_no or row.family_key)), None
+        if found.on_file_family_id is None:
+            return None, target
+        if (found.on_file_family_id, found.on_file_amount, found.on_file_paid_on) == (
+            target[0],
+            row.amount,
+            row.paid_on,
+        ):
+            return "unchanged", target
+        return RowError(row.line, "reference", Refusal("reference_taken", reference=row.reference)), None
 
-    def _families(self, batch) -> dict[tuple, tuple[int, int | None]]:
-        """(card_no, family_key) → (family id, participant id or None)."""
-        cards = {row.card_no for row, _ in batch if row.card_no}
-        keys = {row.family_key for row, _ in batch if row.family_key and not row.card_no}
-        found = {}
-        if cards:
-            for card, family_id, participant_id in self.session.execute(
-                select(Participant.card_no, Participant.family_id, Participant.id).where(Participant.card_no.in_(cards))
-            ):
-                found[(card, None)] = (family_id, participant_id)
-        for row, _ in batch:  # a row may name both; the card number decides
-            if row.card_no and row.family_key and (row.card_no, None) in found:
-                found[(row.card_no, row.family_key)] = found[(row.card_no, None)]
-        if keys:
-            for key, family_id in self.session.execute(select(Family.key, Family.id).where(Family.key.in_(keys))):
-                found[(None, key)] = (family_id, None)
-        return found
+    def _apply_all(self):
+        """Apply the kept payments, APPLY_FAMILIES families at a time, in family id order (the order
+        `lock_families` locks in)."""
+        scratch = self.scratch
+        scratch.index()
+        after = 0
+        while True:
+            chunk = self.session.scalars(
+                select(scratch.payments.c.family_id)
+                .where(scratch.payments.c.family_id > after)
+                .distinct()
+                .order_by(scratch.payments.c.family_id)
+                .limit(APPLY_FAMILIES)
+            ).all()
+            if not chunk:
+                return
+            self._apply(chunk)
+            after = chunk[-1]
 
-    def _apply(self, fresh):
-        """Allocate, attribute and write a batch: plain rows in, one INSERT and a few
-        executemany UPDATEs out (the ORM's row-by-row flush was most of the cost)."""
-        session = self.session
-        family_ids = {family_id for _row, (family_id, _pid) in fresh}
+    def _apply(self, family_ids: list[int]):
+        """Allocate, attribute and write the payments of these families (ascending ids)."""
+        session, scratch, now = self.session, self.scratch, self.now
         lock_families(session, family_ids)
-        now = self.now
-        payments = sorted(
-            (_NewPayment(row, family_id, participant_id) for row, (family_id, participant_id) in fresh),
-            key=lambda p: (p.paid_on, p.reference),
-        )
+        fresh = scratch.payments.c
+        in_chunk = fresh.family_id.between(family_ids[0], family_ids[-1])
+        chosen = select(fresh.family_id).where(in_chunk)
         families = {
-            r.id: _Row(r._mapping)
+            r.id: _FamilyRow(r.id, r.credit, r.reactivated_on)
             for r in session.execute(
-                select(Family.id, Family.credit, Family.reactivated_on).where(Family.id.in_(family_ids))
+                select(Family.id, Family.credit, Family.reactivated_on).where(Family.id.in_(chosen))
             )
         }
         members: dict[int, list] = {}
@@ -320,14 +333,22 @@ class _PaymentWriter:
                 Participant.arrears_amount,
                 Participant.arrears_as_of,
             )
-            .where(Participant.family_id.in_(family_ids))
-            .order_by(Participant.card_no)
+            .where(Participant.family_id.in_(chosen))
+            .order_by(Participant.family_id, Participant.card_no)
         ):
-            members.setdefault(r.family_id, []).append(_Row(r._mapping))
-        before = {m.id: (m.months_in_arrears, m.arrears_amount, m.arrears_as_of) for ms in members.values() for m in ms}
-        family_before = {f.id: (f.credit, f.reactivated_on) for f in families.values()}
+            members.setdefault(r.family_id, []).append(_MemberRow(*r))
+        payments = [
+            _NewPayment(*r)
+            for r in session.execute(
+                select(
+                    fresh.reference, fresh.family_id, fresh.participant_id, fresh.amount, fresh.paid_on, fresh.channel
+                )
+                .where(in_chunk)
+                .order_by(fresh.family_id, fresh.paid_on, fresh.reference)
+            )
+        ]
         reactivated = []
-        for payment in payments:
+        for payment in payments:  # each family's payments in date order
             allocation = allocate(
                 families[payment.family_id], members.get(payment.family_id, []), payment.amount, payment.paid_on
             )
@@ -336,49 +357,220 @@ class _PaymentWriter:
                 reactivated.append(payment.family_id)
         attribute(session, payments, self.window_days)
         bulk_insert(session, Payment.__table__, [p.row(self.run_id, now) for p in payments])
-        _write_changes(
-            session,
-            Participant,
+        scratch.update_members(
             [
-                {
-                    "id": m.id,
-                    "months_in_arrears": m.months_in_arrears,
-                    "arrears_amount": m.arrears_amount,
-                    "arrears_as_of": m.arrears_as_of,
-                    "updated_at": now,
-                }
+                (m.id, m.months_in_arrears, m.arrears_amount, m.arrears_as_of)
                 for ms in members.values()
                 for m in ms
-                if (m.months_in_arrears, m.arrears_amount, m.arrears_as_of) != before[m.id]
+                if m.changed()
             ],
+            now,
         )
-        _write_changes(
-            session,
-            Family,
-            [
-                {"id": f.id, "credit": f.credit, "reactivated_on": f.reactivated_on}
-                for f in families.values()
-                if (f.credit, f.reactivated_on) != family_before[f.id]
-            ],
+        scratch.update_families([(f.id, f.credit, f.reactivated_on) for f in families.values() if f.changed()])
+        kept = count_toward_promises(session, set(family_ids), payments, grace=self.grace)
+        self.reactions.after_batch(session, AppliedPayments(set(family_ids), kept, reactivated), now)
+
+
+class _Scratch:
+    """The import's temporary tables: the fresh payments (checked, not yet applied), and the members' and
+    families' new figures on their way to one `UPDATE … FROM` each. Gone at commit (PostgreSQL) or dropped
+    by `drop` (SQLite)."""
+
+    def __init__(self, session):
+        self.session = session
+        metadata = MetaData()
+        on_commit = {"postgresql_on_commit": "DROP"} if is_postgresql(session) else {}
+        p, m, f = Payment.__table__.c, Participant.__table__.c, Family.__table__.c
+        self.payments = Table(
+            "import_fresh_payments",
+            metadata,
+            Column("reference", p.reference.type, primary_key=True),
+            Column("family_id", p.family_id.type, nullable=False),
+            Column("participant_id", p.participant_id.type),
+            Column("amount", p.amount.type, nullable=False),
+            Column("paid_on", p.paid_on.type, nullable=False),
+            Column("channel", String(20), nullable=False),
+            prefixes=["TEMPORARY"],
+            **on_commit,
         )
-        kept = count_toward_promises(session, family_ids, payments, grace=self.grace)
-        self.reactions.after_batch(session, AppliedPayments(family_ids, kept, reactivated), now)
-        self.report.created += len(payments)
+        self.members = Table(
+            "import_member_changes",
+            metadata,
+            Column("id", m.id.type, primary_key=True),
+            Column("months_in_arrears", m.months_in_arrears.type),
+            Column("arrears_amount", m.arrears_amount.type),
+            Column("arrears_as_of", m.arrears_as_of.type),
+            prefixes=["TEMPORARY"],
+            **on_commit,
+        )
+        self.families = Table(
+            "import_family_changes",
+            metadata,
+            Column("id", f.id.type, primary_key=True),
+            Column("credit", f.credit.type),
+            Column("reactivated_on", f.reactivated_on.type),
+            prefixes=["TEMPORARY"],
+            **on_commit,
+        )
+        #: The batch being checked: each row's line and keys.
+        self.batch = Table(
+            "import_payment_batch",
+            metadata,
+            Column("line", Integer, primary_key=True),
+            Column("reference", p.reference.type, nullable=False),
+            Column("card_no", m.card_no.type),
+            Column("family_key", f.key.type),
+            prefixes=["TEMPORARY"],
+            **on_commit,
+        )
+        #: Every reference of the file met so far, refused rows' too (a later row repeating one is refused).
+        self.seen = Table(
+            "import_seen_references",
+            metadata,
+            Column("key", p.reference.type, primary_key=True),
+            prefixes=["TEMPORARY"],
+            **on_commit,
+        )
+        self.tables = (self.payments, self.members, self.families, self.batch, self.seen)
+        connection = session.connection()
+        for table in self.tables:
+            connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
+            table.create(connection)
+
+    def look_up(self, batch) -> dict[int, Row]:
+        """Line → its payer by card number (member, family) and by family id, the payment already on file
+        under its reference, and whether an earlier batch had its reference; then the batch's references
+        join those met."""
+        session, b, seen = self.session, self.batch.c, self.seen.c
+        session.execute(delete(self.batch))
+        self._load(self.batch, [(row.line, row.reference, row.card_no, row.family_key) for row, _raw in batch])
+        member, family = Participant.__table__.c, Family.__table__.c
+        on_file = Payment.__table__.c
+        found = {
+            r.line: r
+            for r in session.execute(
+                select(
+                    b.line,
+                    member.id.label("member_id"),
+                    member.family_id.label("member_family_id"),
+                    family.id.label("family_id"),
+                    on_file.family_id.label("on_file_family_id"),
+                    on_file.amount.label("on_file_amount"),
+                    on_file.paid_on.label("on_file_paid_on"),
+                    seen.key.is_not(None).label("seen"),
+                ).select_from(
+                    self.batch.outerjoin(Participant.__table__, member.card_no == b.card_no)
+                    .outerjoin(Family.__table__, and_(b.card_no.is_(None), family.key == b.family_key))
+                    .outerjoin(Payment.__table__, on_file.reference == b.reference)
+                    .outerjoin(self.seen, seen.key == b.reference)
+                )
+            )
+        }
+        session.execute(
+            text(
+                f"INSERT INTO {self.seen.name} (key) SELECT DISTINCT reference FROM {self.batch.name} WHERE 1 = 1 "
+                "ON CONFLICT (key) DO NOTHING"
+            )
+        )
+        return found
+
+    def add_payments(self, rows: list[tuple]) -> None:
+        names = [column.name for column in self.payments.c]
+        bulk_insert(self.session, self.payments, [dict(zip(names, row, strict=True)) for row in rows])
+
+    def index(self) -> None:
+        """Once every row is in (an index built once costs less than one kept up row by row)."""
+        self.session.execute(
+            text(f"CREATE INDEX ix_{self.payments.name} ON {self.payments.name} (family_id, paid_on, reference)")
+        )
+
+    def update_members(self, rows: list[tuple], now: datetime) -> None:
+        if not rows:
+            return
+        table, c = Participant.__table__, self.members.c
+        self._load(self.members, rows)
+        self.session.execute(
+            update(table)
+            .where(table.c.id == c.id)
+            .values(
+                months_in_arrears=c.months_in_arrears,
+                arrears_amount=c.arrears_amount,
+                arrears_as_of=c.arrears_as_of,
+                updated_at=now,
+            )
+        )
+        self.session.execute(delete(self.members))
+
+    def update_families(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        table, c = Family.__table__, self.families.c
+        self._load(self.families, rows)
+        self.session.execute(
+            update(table).where(table.c.id == c.id).values(credit=c.credit, reactivated_on=c.reactivated_on)
+        )
+        self.session.execute(delete(self.families))
+
+    def _load(self, table: Table, rows: list[tuple]) -> None:
+        names = [column.name for column in table.c]
+        bulk_insert(self.session, table, [dict(zip(names, row, strict=True)) for row in rows])
+
+    def drop(self) -> None:
+        if not is_postgresql(self.session):
+            for table in self.tables:
+                self.session.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
 
 
-class _Row:
-    """A plain, writable copy of a selected row (cheaper than an ORM object)."""
+class _FamilyRow:
+    """A family's credit and reactivation day while its payments are allocated (cheaper than an ORM object)."""
 
-    def __init__(self, mapping):
-        self.__dict__.update(mapping)
+    __slots__ = ("_before", "credit", "id", "reactivated_on")
+
+    def __init__(self, id: int, credit: int, reactivated_on: date | None):
+        self.id, self.credit, self.reactivated_on = id, credit, reactivated_on
+        self._before = (credit, reactivated_on)
+
+    def changed(self) -> bool:
+        return (self.credit, self.reactivated_on) != self._before
+
+
+class _MemberRow:
+    """A member's arrears while the family's payments are allocated."""
+
+    __slots__ = ("_before", "arrears_amount", "arrears_as_of", "family_id", "id", "klass", "months_in_arrears")
+
+    def __init__(self, id, family_id, klass, months_in_arrears, arrears_amount, arrears_as_of):
+        self.id, self.family_id, self.klass = id, family_id, klass
+        self.months_in_arrears, self.arrears_amount, self.arrears_as_of = (
+            months_in_arrears,
+            arrears_amount,
+            arrears_as_of,
+        )
+        self._before = (months_in_arrears, arrears_amount, arrears_as_of)
+
+    def changed(self) -> bool:
+        return (self.months_in_arrears, self.arrears_amount, self.arrears_as_of) != self._before
 
 
 class _NewPayment:
     """A payment being imported, before it is a row: allocation and attribution fill it in."""
 
-    def __init__(self, row: PaymentRow, family_id: int, participant_id: int | None):
-        self.reference, self.amount, self.paid_on, self.channel = row.reference, row.amount, row.paid_on, row.channel
-        self.family_id, self.participant_id = family_id, participant_id
+    __slots__ = (
+        "amount",
+        "attributed_attempt_id",
+        "attributed_channel",
+        "attributed_user_id",
+        "channel",
+        "family_id",
+        "months_covered",
+        "paid_on",
+        "participant_id",
+        "reference",
+    )
+
+    def __init__(self, reference, family_id, participant_id, amount, paid_on, channel):
+        self.reference, self.family_id, self.participant_id = reference, family_id, participant_id
+        self.amount, self.paid_on, self.channel = amount, paid_on, channel
         self.months_covered = 0
         self.attributed_attempt_id = self.attributed_user_id = None
         self.attributed_channel = SELF_CURE
@@ -398,15 +590,6 @@ class _NewPayment:
             "import_run_id": run_id,
             "created_at": now,
         }
-
-
-def _write_changes(session, model, rows: list[dict]) -> None:
-    """One executemany UPDATE by primary key for the rows that changed."""
-    if rows:
-        session.execute(
-            update(model.__table__).where(model.__table__.c.id == bindparam("_id")),
-            [{**{k: v for k, v in r.items() if k != "id"}, "_id": r["id"]} for r in rows],
-        )
 
 
 PAYMENTS = ImportSpec(

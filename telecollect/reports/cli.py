@@ -7,6 +7,7 @@ from telecollect.branches.queries import branches_of_deputy, deputy_by_code_or_n
 from telecollect.cli import fail, report_group
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
+from telecollect.replica import reports_session
 from telecollect.reports.dashboard import report_period
 from telecollect.reports.export import render
 from telecollect.reports.funnel import CSV_COLUMNS, GROUPINGS, RATES, ROLLUPS, Scope
@@ -23,7 +24,7 @@ def arrears(by, fmt, branch_code):
     """Participants in arrears and the amount owed, per group (a place with its code and parents), largest first.
     Without --branch in an installation of several branches: every branch."""
     enter_branch(branch_code, every_branch_without=True)
-    rows = arrears_by(db.session, by)
+    rows = arrears_by(reports_session(), by)
     click.echo(render(rows, arrears_columns(by), fmt), nl=fmt != "csv")
 
 
@@ -59,7 +60,7 @@ def outcomes(by, date_from, date_to, queue, fmt, deputy, branch_code):
                 fail(exc.message, 2)
             scope = Scope(queue=queue, branch_ids=ids)
         zones = branch_zones(db.session, settings.branch_timezone, ids)
-    rows = funnel_across(db.session, by, period, scope, zones)
+    rows = funnel_across(reports_session(), by, period, scope, zones)
     columns = [by, *CSV_COLUMNS] if fmt != "json" else [by, *CSV_COLUMNS, *RATES]
     click.echo(render(rows, columns, fmt), nl=fmt != "csv")
 
@@ -85,7 +86,7 @@ def messages(date_from, date_to, table, fmt, branch_code):
         period = report_period(date_from.date(), date_to.date(), command_settings(branch).branch_timezone)
     except ServiceError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
-    report = messages_report(db.session, period)
+    report = messages_report(reports_session(), period)
     rows, columns = {
         "kinds": (report.messages, MESSAGE_COLUMNS),
         "payments": (report.payments, PAYMENT_COLUMNS),

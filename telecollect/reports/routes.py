@@ -16,6 +16,7 @@ from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.formatting import local_date
 from telecollect.participants.models import Participant
+from telecollect.replica import reports_session
 from telecollect.reports import charts
 from telecollect.reports import dashboard as panels
 from telecollect.reports.export import to_csv, to_xlsx
@@ -92,7 +93,7 @@ def arrears():
     by = request.args.get("by", "kecamatan")
     if by not in ARREARS_GROUPINGS:
         by = "kecamatan"
-    rows, columns = arrears_by(db.session, by), arrears_columns(by)
+    rows, columns = arrears_by(reports_session(), by), arrears_columns(by)
     headers = [str({**COLUMN_LABELS, **ARREARS_AMOUNT_LABELS}.get(c, c)) for c in columns]
     if request.args.get("format") == "csv":
         return Response(
@@ -221,7 +222,7 @@ def dashboard():
         "rates": RATES,
         "call_columns": CALL_COLUMNS,
         "call_labels": CALL_PAGE_LABELS,
-        "calls_by_agent_day": calls_by_agent_and_day(db.session, period, _scope(queue)),
+        "calls_by_agent_day": calls_by_agent_and_day(reports_session(), period, _scope(queue)),
         "drillable": DRILLABLE,
         "groupings": GROUPINGS + ROLLUPS if len(branches.visible) > 1 else GROUPINGS,
         "branches": branches,
@@ -245,9 +246,9 @@ def dashboard():
     if current_user.reads_as_staff:
         config = current_app.config
         context.update(
-            skips=panels.skips_today(db.session, now_utc(), period.zone),
+            skips=panels.skips_today(reports_session(), now_utc(), period.zone),
             people=panels.people(
-                db.session,
+                reports_session(),
                 now_utc(),
                 period.zone,
                 call_target=config["DAILY_CALL_TARGET"],
@@ -255,8 +256,8 @@ def dashboard():
                 quiet_days=config["QUIET_DAYS"],
                 whatsapp_limit=installation().cadre_whatsapp_daily_limit,
             ),
-            programs=panels.programs_and_channels(db.session, period),
-            arrears=panels.arrears_by_district_with_change(db.session),
+            programs=panels.programs_and_channels(reports_session(), period),
+            arrears=panels.arrears_by_district_with_change(reports_session()),
         )
     return render_template("reports/dashboard.html", **context)
 
@@ -272,8 +273,8 @@ def _funnel_once(scope: Scope, zones: dict[str, tuple[int, ...]]):
         if (by, period) in computed:
             return computed[by, period]
         if measures is not None:
-            return funnel_across(db.session, by, period, scope, zones, measures=frozenset(measures))
-        computed[by, period] = funnel_across(db.session, by, period, scope, zones)
+            return funnel_across(reports_session(), by, period, scope, zones, measures=frozenset(measures))
+        computed[by, period] = funnel_across(reports_session(), by, period, scope, zones)
         return computed[by, period]
 
     return funnel
@@ -342,7 +343,7 @@ def dashboard_export(fmt):
     reader's language (the CLI's `report outcomes` keeps the column names as its contract); the XLSX
     names the report and its period above the header, and formats amounts and rates, as numbers."""
     period, by, queue, branches = _filters()
-    rows = funnel_across(db.session, by, period, _scope(queue), branches.zones)
+    rows = funnel_across(reports_session(), by, period, _scope(queue), branches.zones)
     columns = [by, *FUNNEL_COLUMNS, *RATES, *CALL_COLUMNS]
     headers = [str(GROUP_LABELS.get(by, by)).capitalize(), *(str(METRIC_LABELS[c]) for c in columns[1:])]
     name = f"outcomes-by-{by}-{period.start}-{period.end}"
@@ -391,15 +392,19 @@ def families():
     if metric not in DRILLABLE:
         abort(400)
     key = request.args.get("key", "")
-    family_ids = families_across(db.session, metric, by, key, period, _scope(queue), branches.zones)
-    members = db.session.scalars(
-        select(Participant)
-        .where(
-            Participant.family_id.in_(family_ids[:DRILL_LIMIT]),
-            scope_of(current_user).condition(Participant.district_id, Participant.village_id),
+    family_ids = families_across(reports_session(), metric, by, key, period, _scope(queue), branches.zones)
+    members = (
+        reports_session()
+        .scalars(
+            select(Participant)
+            .where(
+                Participant.family_id.in_(family_ids[:DRILL_LIMIT]),
+                scope_of(current_user).condition(Participant.district_id, Participant.village_id),
+            )
+            .order_by(Participant.family_id, Participant.card_no)
         )
-        .order_by(Participant.family_id, Participant.card_no)
-    ).all()
+        .all()
+    )
     grouped: dict[int, list[Participant]] = {}
     for member in members:
         grouped.setdefault(member.family_id, []).append(member)
@@ -434,7 +439,7 @@ def _promises_of(family_ids: list[int], period: Period) -> dict[int, Promise]:
     found: dict[int, Promise] = {}
     if not family_ids:
         return found
-    promises = db.session.scalars(
+    promises = reports_session().scalars(
         select(Promise)
         .where(
             Promise.family_id.in_(family_ids),
@@ -455,8 +460,8 @@ def _promises_of(family_ids: list[int], period: Period) -> dict[int, Promise]:
 def messages():
     """Messages by channel and kind (delivered and read rates, cost where Twilio reports a price), and payments
     within seven days of a delivered reminder, by channel, for a date range; ?format=csv downloads the first."""
-    period, _by, _queue = _filters()
-    report = messages_report(db.session, period)
+    period, _by, _queue, _branches = _filters()
+    report = messages_report(reports_session(), period)
     if request.args.get("format") == "csv":
         return Response(
             to_csv(report.messages, list(MESSAGE_COLUMNS)),

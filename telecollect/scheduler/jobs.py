@@ -25,6 +25,7 @@ from telecollect.clock import local_day
 from telecollect.extensions import db
 from telecollect.messaging.dispatch import Pace, dispatch_due
 from telecollect.messaging.reminders import plan_reminders
+from telecollect.metrics import DISPATCHED
 from telecollect.queues import lifecycle
 from telecollect.runtime import branch_rules, contact_rules, sms_gateway
 from telecollect.settings import Settings
@@ -100,7 +101,7 @@ def plan_sms(now: datetime, zones: Iterable[str] | None = None, codes: Iterable[
 
 def dispatch_sms(now: datetime) -> dict:
     """Send what is due through the configured gateway."""
-    return dispatch_due(
+    counts = dispatch_due(
         db.session,
         sms_gateway(),
         contact_rules(),
@@ -108,6 +109,10 @@ def dispatch_sms(now: datetime) -> dict:
         batch_size=current_app.config["SMS_BATCH_SIZE"],
         pace=Pace.from_config(current_app.config),
     ).counts
+    for outcome, count in counts.items():
+        if count:
+            DISPATCHED.labels("sms", outcome).inc(count)  # each message was committed on its own
+    return counts
 
 
 def release_expired_claims(now: datetime) -> dict:

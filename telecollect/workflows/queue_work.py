@@ -12,6 +12,7 @@ from telecollect.contacts.services import OutcomeInput, Recorded
 from telecollect.db import lock_for
 from telecollect.errors import Conflict, ServiceError
 from telecollect.messaging.reminders import pre_call_notice, prompt_autodebit_now
+from telecollect.metrics import CLAIMS, OUTCOMES, count_on_commit
 from telecollect.participants import services as participants
 from telecollect.payments import services as payments
 from telecollect.phones import InvalidPhone, mask_phone, normalize_mobile
@@ -71,6 +72,7 @@ def claim(
         if decision.allowed:
             if queue == QueueName.telecollect:
                 pre_call_notice(session, rules, item.family.members, now)
+            count_on_commit(session, CLAIMS, queue.value)
             return item
         lifecycle.set_aside(
             item, retry_at=decision.retry_at, reason=None if decision.retry_at else CloseReason(decision.code), now=now
@@ -294,6 +296,7 @@ def record_outcome(
     if claimed_by_other is False:  # the item is live and nobody else is working it
         _schedule(session, item, user, given, rules=rules, retry_delays=retry_delays, now=now)
     session.flush()
+    count_on_commit(session, OUTCOMES, given.kind.code, given.channel.value)
     return Recorded(attempt, is_new=True, was_claimed_by_other=bool(claimed_by_other))
 
 

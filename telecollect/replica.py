@@ -1,0 +1,46 @@
+"""The session the report pages and `flask report` read through: a read replica when
+`REPORTS_DATABASE_URL` names one, else the main database's session.
+
+A replica lags its primary by a moment (asynchronous streaming replication: usually well under a second),
+so a report may miss the last few outcomes; reports never write, and nothing else reads here.
+"""
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
+
+from telecollect.extensions import db
+
+#: The Flask-SQLAlchemy bind (`SQLALCHEMY_BINDS`) that REPORTS_DATABASE_URL becomes.
+REPORTS_BIND = "reports"
+_SESSION = "telecollect_reports_session"
+
+
+def register_reports_bind(app: Flask) -> None:
+    """Before `db.init_app`: REPORTS_DATABASE_URL becomes the `reports` bind (an engine of its own)."""
+    url = app.config.get("REPORTS_DATABASE_URL") or ""
+    if url:
+        app.config["SQLALCHEMY_BINDS"] = {**(app.config.get("SQLALCHEMY_BINDS") or {}), REPORTS_BIND: url}
+
+    @app.teardown_appcontext
+    def close_reports_session(_exc: BaseException | None) -> None:
+        session = g.pop(_SESSION, None)
+        if session is not None:
+            session.close()
+
+
+def uses_replica() -> bool:
+    return REPORTS_BIND in (current_app.config.get("SQLALCHEMY_BINDS") or {})
+
+
+def reports_session() -> Session:
+    """This request's (or command's) reading session: on the replica when there is one."""
+    if not uses_replica():
+        return db.session()
+    session = g.get(_SESSION)
+    if session is None:
+        session = Session(bind=db.engines[REPORTS_BIND], autoflush=False, expire_on_commit=False)
+        setattr(g, _SESSION, session)
+    # The branches the reader may see (and the acting branch) live in the main session's info, where the request
+    # or command entered them (`auth.scoping`): the replica's reads are filtered by the same scope.
+    session.info.update(db.session().info)
+    return session
