@@ -17,6 +17,7 @@ from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.scheduler.housekeeping import RETENTION_JOBS
 from telecollect.scheduler.jobs import JOBS
+from telecollect.scheduler.partitions import PARTITION_JOBS
 
 scheduler_group = AppGroup("scheduler", help="The job scheduler (its own process, never in web workers).")
 jobs_group = AppGroup("jobs", help="Run the scheduled jobs by hand.")
@@ -29,7 +30,7 @@ log = logging.getLogger("telecollect.scheduler")
 def run_once(at):
     """Run each job once, in order, as of NOW."""
     now = _parse_now(at)
-    for job_id, job, _every in JOBS + RETENTION_JOBS:
+    for job_id, job, _every in JOBS + RETENTION_JOBS + PARTITION_JOBS:
         click.echo(f"{job_id}: {job(now)}")
 
 
@@ -40,7 +41,7 @@ def run():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _wait_for_leadership(app)
     scheduler = BlockingScheduler(timezone=UTC)
-    for job_id, job, every in JOBS + RETENTION_JOBS:
+    for job_id, job, every in JOBS + RETENTION_JOBS + PARTITION_JOBS:
         scheduler.add_job(
             _in_app(app, job),
             "interval",
@@ -54,7 +55,7 @@ def run():
         )
     click.echo(
         f"scheduler running on {socket.gethostname()} (pid {os.getpid()}): "
-        + ", ".join(f"{job_id} every {every}s" for job_id, _job, every in JOBS + RETENTION_JOBS)
+        + ", ".join(f"{job_id} every {every}s" for job_id, _job, every in JOBS + RETENTION_JOBS + PARTITION_JOBS)
     )
     scheduler.start()
 
