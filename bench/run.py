@@ -6,7 +6,7 @@ A new benchmark is a module with `main(argv) -> int`, added to BENCHMARKS.
 
 import sys
 
-from bench import cadre, claims, desk, import_participants, import_writers, payments, regions, reports, sms
+from bench import cadre, claims, desk, import_participants, import_writers, national, payments, regions, reports, sms
 
 #: Benchmarks run by `make bench`, in this order; each gets the command-line
 #: arguments as they were given (`make bench BENCH_ARGS="--sizes 2000"`).
@@ -20,6 +20,7 @@ BENCHMARKS = [
     reports.main,
     cadre.main,
     desk.main,
+    national.main,
 ]
 
 
