@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import event
 
 from telecollect.errors import error_envelope
-from telecollect.extensions import babel, csrf, db, login_manager, migrate
+from telecollect.extensions import babel, csrf, db, login_manager, migrate, register_reports_database
 from telecollect.limits import register_body_limits
 from telecollect.settings import check_secret_key, instance_dir, load_config, local_config_file, resource_dir
 
@@ -24,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(instance_path),
     )
     register_config(app, instance_path, overrides)
+    register_reports_database(app)
     register_body_limits(app)
     register_extensions(app)
     register_settings(app)

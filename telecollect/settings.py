@@ -121,6 +121,9 @@ def load_config(instance_path: Path | None = None) -> dict:
     return {
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'telecollect.db'}"),
+        #: A read replica of the database the reports read from (the dashboard's figures, `flask report`):
+        #: read-only, a few seconds behind the primary. Unset: the primary (telecollect.runtime.reports_session).
+        "REPORTS_DATABASE_URL": os.environ.get("REPORTS_DATABASE_URL") or None,
         "PUBLIC_BASE_URL": public_base_url,
         # Cookies travel only over HTTPS when the app is published over HTTPS.
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", public_base_url.startswith("https://")),

@@ -4,7 +4,7 @@ import click
 
 from telecollect.cli import report_group
 from telecollect.errors import ServiceError
-from telecollect.extensions import db
+from telecollect.extensions import reports_session
 from telecollect.reports.dashboard import report_period
 from telecollect.reports.export import render
 from telecollect.reports.funnel import CSV_COLUMNS, GROUPINGS, RATES, Scope, outcome_funnel
@@ -17,7 +17,7 @@ from telecollect.settings import installation
 @click.option("--format", "fmt", default="table", type=click.Choice(["csv", "json", "table"]))
 def arrears(by, fmt):
     """Participants in arrears and the amount owed, per group (a place with its code and parents), largest first."""
-    rows = arrears_by(db.session, by)
+    rows = arrears_by(reports_session(), by)
     click.echo(render(rows, arrears_columns(by), fmt), nl=fmt != "csv")
 
 
@@ -33,6 +33,6 @@ def outcomes(by, date_from, date_to, queue, fmt):
         period = report_period(date_from.date(), date_to.date(), installation().branch_timezone)
     except ServiceError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
-    rows = outcome_funnel(db.session, by, period, Scope(queue=queue))
+    rows = outcome_funnel(reports_session(), by, period, Scope(queue=queue))
     columns = [by, *CSV_COLUMNS] if fmt != "json" else [by, *CSV_COLUMNS, *RATES]
     click.echo(render(rows, columns, fmt), nl=fmt != "csv")

@@ -12,7 +12,7 @@ from telecollect.clock import local_day
 from telecollect.contacts.models import Promise
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
-from telecollect.extensions import db
+from telecollect.extensions import db, reports_session
 from telecollect.formatting import local_date
 from telecollect.participants.models import Participant
 from telecollect.reports import charts
@@ -70,7 +70,7 @@ def arrears():
     by = request.args.get("by", "kecamatan")
     if by not in ARREARS_GROUPINGS:
         by = "kecamatan"
-    rows, columns = arrears_by(db.session, by), arrears_columns(by)
+    rows, columns = arrears_by(reports_session(), by), arrears_columns(by)
     headers = [str({**COLUMN_LABELS, **ARREARS_AMOUNT_LABELS}.get(c, c)) for c in columns]
     if request.args.get("format") == "csv":
         return Response(
@@ -204,8 +204,8 @@ def _funnel_once(scope: Scope):
         if (by, period) in computed:
             return computed[by, period]
         if measures is not None:
-            return outcome_funnel(db.session, by, period, scope, measures=frozenset(measures))
-        computed[by, period] = outcome_funnel(db.session, by, period, scope)
+            return outcome_funnel(reports_session(), by, period, scope, measures=frozenset(measures))
+        computed[by, period] = outcome_funnel(reports_session(), by, period, scope)
         return computed[by, period]
 
     return funnel
@@ -236,7 +236,7 @@ def dashboard_export(fmt):
     reader's language (the CLI's `report outcomes` keeps the column names as its contract); the XLSX
     names the report and its period above the header, and formats amounts and rates, as numbers."""
     period, by, queue = _filters()
-    rows = outcome_funnel(db.session, by, period, _scope(queue))
+    rows = outcome_funnel(reports_session(), by, period, _scope(queue))
     columns = [by, *FUNNEL_COLUMNS, *RATES]
     headers = [str(GROUP_LABELS.get(by, by)).capitalize(), *(str(METRIC_LABELS[c]) for c in columns[1:])]
     name = f"outcomes-by-{by}-{period.start}-{period.end}"
