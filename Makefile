@@ -6,7 +6,7 @@ export FLASK_APP := wsgi.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test check lint bench translations chromium clean lock audit
+.PHONY: run test check lint bench bench-national translations chromium clean lock audit
 
 # Installs exactly the lock: every package, transitive ones included, pinned and checked by hash.
 # requirements*.txt say what we ask for; `make lock` turns them into the .lock files (commit both).
@@ -79,6 +79,11 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed translations
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The national-scale benchmark alone (PostgreSQL; its own database, resumable):
+# `make bench-national BENCH_ARGS="--scale 1.0"` (10 M participants, 50 M attempts, ~20 GB).
+bench-national: $(BIN)/.installed translations
+	$(BIN)/python -m bench.national $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance bench/out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -13,6 +13,7 @@ from bench import (
     desk,
     import_participants,
     import_writers,
+    national,
     payments,
     regions,
     reports,
@@ -32,6 +33,7 @@ BENCHMARKS = [
     cadre.main,
     desk.main,
     calls.main,
+    national.main,
 ]
 
 

@@ -95,6 +95,14 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # The monthly partitions of PostgreSQL's partitioned tables are no model's (telecollect.partitions).
+    if conf_args.get("include_name") is None:
+        from telecollect.partitions import is_partition_name
+
+        conf_args["include_name"] = lambda name, type_, _parents: (
+            not (type_ == "table" and name is not None and is_partition_name(name))
+        )
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

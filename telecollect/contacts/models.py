@@ -29,12 +29,14 @@ class ContactAttempt(db.Model):
         Index("ix_contact_attempts_family_at", "family_id", "at"),
         Index("ix_contact_attempts_user_at", "user_id", "at"),
         Index("ix_contact_attempts_at", "at"),
+        # A branch's month (the funnel, reports): led by branch (issue 16).
+        Index("ix_contact_attempts_branch_at", "branch_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The branch this row belongs to: set from its family (or parent row), else the acting user's or
     #: command's branch (telecollect.branches.stamping). History rows keep the branch they happened in.
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True, nullable=False)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), nullable=False)
     work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), nullable=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), nullable=False)
     #: The member spoken to or dialled, when known.
@@ -87,7 +89,12 @@ class Promise(db.Model):
     """A promise to pay an amount by a date, made in one contact attempt."""
 
     __tablename__ = "promises"
-    __table_args__ = (Index("ix_promises_user_state", "user_id", "state"),)
+    __table_args__ = (
+        Index("ix_promises_user_state", "user_id", "state"),
+        # A branch's promises made, and due, in a month (the funnel): led by branch (issue 16).
+        Index("ix_promises_branch_made_on", "branch_id", "made_on"),
+        Index("ix_promises_branch_promised_on", "branch_id", "promised_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The branch this row belongs to: set from its family (or parent row), else the acting user's or

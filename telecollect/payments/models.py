@@ -36,6 +36,8 @@ class Payment(db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_payments_family_paid_on", "family_id", "paid_on"),
         Index("ix_payments_paid_on", "paid_on"),
+        # A branch's payments in a month (the funnel): led by branch (issue 16).
+        Index("ix_payments_branch_paid_on", "branch_id", "paid_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

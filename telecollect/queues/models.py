@@ -94,6 +94,18 @@ class WorkItem(db.Model):
             sqlite_where=text("state != 'closed'"),
             postgresql_where=text("state != 'closed'"),
         ),
+        # The same walk within one branch, when claims filter by branch (issue 16).
+        Index(
+            "ix_work_items_branch_claim_order",
+            "branch_id",
+            "queue",
+            "follow_up",
+            "priority",
+            "next_action_at",
+            "id",
+            sqlite_where=text("state != 'closed'"),
+            postgresql_where=text("state != 'closed'"),
+        ),
         # A cadre's list: one page of the most urgent live families, read backwards (priority, then id).
         Index(
             "ix_work_items_cadre_list",

@@ -267,7 +267,13 @@ def _promise_source(by, day_column, dialect, scope):
         dialect=dialect,
         branch=p.branch_id,
     )
-    stmt = select().select_from(p).join(a, a.id == p.attempt_id).join(f, f.id == p.family_id)
+    # Each promise has its attempt and family (foreign keys, not null): they are joined only when the
+    # group or the scope needs them, so a region's or the nation's month reads no attempts (issue 16).
+    stmt = select().select_from(p)
+    if by == "bucket" or scope.queue:
+        stmt = stmt.join(a, a.id == p.attempt_id)
+    if by in ("kecamatan", "kelurahan"):
+        stmt = stmt.join(f, f.id == p.family_id)
     stmt = _in_branches(stmt, p.branch_id, by, scope)
     if scope.user_id:
         stmt = stmt.where(p.user_id == scope.user_id)
@@ -311,7 +317,7 @@ def _promises_due(by, period, scope, dialect) -> Source:
     )
 
 
-def _payment_source(by, dialect, scope, period):
+def _payment_source(by, dialect, scope, period, *, with_family: bool = False):
     pay, a, f = Payment, ContactAttempt, Family
     key = _key(
         by,
@@ -326,10 +332,16 @@ def _payment_source(by, dialect, scope, period):
     stmt = (
         select()
         .select_from(pay)
-        .join(f, f.id == pay.family_id)
-        .join(a, a.id == pay.attributed_attempt_id)
         .where(pay.attributed_channel != SELF_CURE, pay.paid_on.between(period.start, period.end))
     )
+    # As for promises: the family and the attempt only when the group or the scope needs them (a
+    # credited payment names its attempt; the inner join's "has one" stays as a condition).
+    if with_family or by in ("kecamatan", "kelurahan"):
+        stmt = stmt.join(f, f.id == pay.family_id)
+    if by == "bucket" or scope.queue:
+        stmt = stmt.join(a, a.id == pay.attributed_attempt_id)
+    else:
+        stmt = stmt.where(pay.attributed_attempt_id.is_not(None))
     stmt = _in_branches(stmt, pay.branch_id, by, scope)
     if scope.user_id:
         stmt = stmt.where(pay.attributed_user_id == scope.user_id)
@@ -353,7 +365,7 @@ def _payments(by, period, scope, dialect) -> Source:
 
 def _reactivated(by, period, scope, dialect) -> Source:
     """Families reactivated in the range, credited like the payment that reactivated them."""
-    stmt, key = _payment_source(by, dialect, scope, period)
+    stmt, key = _payment_source(by, dialect, scope, period, with_family=True)
     return Source(
         stmt.where(Family.reactivated_on == Payment.paid_on),
         key,

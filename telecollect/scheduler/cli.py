@@ -25,6 +25,7 @@ from telecollect.metrics import SCHEDULER_LEADER, timed_job
 from telecollect.ops.logs import configure_logging
 from telecollect.scheduler.housekeeping import RETENTION_JOBS
 from telecollect.scheduler.jobs import BRANCH_JOBS, FAILED, JOBS
+from telecollect.scheduler.partitions import PARTITION_JOBS
 
 scheduler_group = AppGroup("scheduler", help="The job scheduler (its own process, never in web workers).")
 jobs_group = AppGroup("jobs", help="Run the scheduled jobs by hand.")
@@ -48,7 +49,7 @@ def run_once(at, branch_code):
             named_branch(db.session, branch_code)
         except ServiceError as exc:
             fail(exc.message, 2)
-    for job_id, job, _every in JOBS + RETENTION_JOBS:
+    for job_id, job, _every in JOBS + RETENTION_JOBS + PARTITION_JOBS:
         if branch_code and job_id not in BRANCH_JOBS:
             continue
         result = job(now, codes=(branch_code,)) if branch_code else job(now)
@@ -75,7 +76,7 @@ def run():
     app = current_app._get_current_object()
     _start_process(app, "scheduler")
     _wait_for_leadership(app)
-    _schedule(app, JOBS + RETENTION_JOBS, "scheduler")
+    _schedule(app, JOBS + RETENTION_JOBS + PARTITION_JOBS, "scheduler")
 
 
 @scheduler_group.command("dispatch")
@@ -153,7 +154,9 @@ def _schedule(app, jobs, role: str) -> None:
     scheduler.start()
 
 
-def schedule_jobs(app, scheduler: BaseScheduler, jobs=JOBS + RETENTION_JOBS, *, at_branch_midnights=True) -> None:
+def schedule_jobs(
+    app, scheduler: BaseScheduler, jobs=JOBS + RETENTION_JOBS + PARTITION_JOBS, *, at_branch_midnights=True
+) -> None:
     """Every job on its interval (the first run at once); and each branch job (settling, reminders) also at
     a minute past each zone's local midnight, for that zone's branches: a branch's new day is settled and
     reminded as it begins, in its own time, not up to an interval later."""
