@@ -47,6 +47,7 @@ POSTGRESQL_ONLY_DIFFERENCES = frozenset(
         "ix_contact_attempts_user_client_ref",
         "fk_promises_attempt_id_contact_attempts",
         "fk_payments_attributed_attempt_id_contact_attempts",
+        "fk_calls_attempt_id_contact_attempts",
     }
 )
 _PARTITION_NAME = re.compile(r"^(?P<table>[a-z_]+)_(?:(?P<year>\d{4})_(?P<month>\d{2})|default)$")

@@ -16,7 +16,7 @@ What a partitioned table cannot hold:
 - the primary key becomes (id, key);
 - contact attempts' unique (user_id, client_ref) becomes the plain index ix_contact_attempts_user_client_ref
   (the outcome's advisory lock keeps one client_ref recorded once);
-- the foreign keys promises.attempt_id and payments.attributed_attempt_id become triggers: the row must
+- the foreign keys promises.attempt_id, payments.attributed_attempt_id and calls.attempt_id become triggers: the row must
   name an existing attempt (locked FOR KEY SHARE, like a foreign key), and an attempt still named cannot be
   deleted (a constraint trigger checked at commit, so that a row moved between partitions is no deletion).
 
@@ -44,6 +44,7 @@ MONTHS_AHEAD = 3
 ATTEMPT_REFERENCES = (
     ("promises", "attempt_id", "fk_promises_attempt_id_contact_attempts"),
     ("payments", "attributed_attempt_id", "fk_payments_attributed_attempt_id_contact_attempts"),
+    ("calls", "attempt_id", "fk_calls_attempt_id_contact_attempts"),
 )
 #: Unique keys without the partition key: name → (table, columns, the plain index that replaces it).
 UNIQUE_WITHOUT_KEY = {
@@ -90,10 +91,11 @@ BEGIN
         RETURN NULL;  -- moved to another partition, not deleted
     END IF;
     IF EXISTS (SELECT 1 FROM promises WHERE attempt_id = OLD.id)
-       OR EXISTS (SELECT 1 FROM payments WHERE attributed_attempt_id = OLD.id) THEN
+       OR EXISTS (SELECT 1 FROM payments WHERE attributed_attempt_id = OLD.id)
+       OR EXISTS (SELECT 1 FROM calls WHERE attempt_id = OLD.id) THEN
         RAISE EXCEPTION 'delete on table "contact_attempts" violates foreign key "%"', TG_NAME
             USING ERRCODE = 'foreign_key_violation',
-                  DETAIL = format('Key (id)=(%s) is still referenced by a promise or a payment.', OLD.id);
+                  DETAIL = format('Key (id)=(%s) is still referenced by a promise, a payment or a call.', OLD.id);
     END IF;
     RETURN NULL;
 END $$
