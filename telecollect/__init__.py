@@ -190,6 +190,8 @@ def register_template_helpers(app: Flask) -> None:
         rupiah=formatting.rupiah,
         mask_nik=formatting.mask_nik,
         mask_phone=phones.mask_phone,
+        # A number as the signed-in reader may see it: in full, or masked for the read-only roles.
+        shown_phone=lambda number: number if full_numbers() else phones.mask_phone(number),
         local_date=formatting.local_date,
         local_datetime=lambda value: formatting.local_datetime(value, viewer_zone()),
         region_code=lambda code: format_code(code) if code else "",

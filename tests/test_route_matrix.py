@@ -812,14 +812,26 @@ REGIONAL, REGIONAL_ELSEWHERE, NATIONAL = "regional_supervisor", "regional_superv
 COUNTERPART = {B_ADMIN: ADMIN, B_SUPERVISOR: SUPERVISOR, B_TC: TC_OTHER, B_CADRE: CADRE}
 OTHER_ACTORS = (*COUNTERPART, REGIONAL, REGIONAL_ELSEWHERE, NATIONAL)
 #: Rules with a variable part that names no object.
-OBJECT_FREE = {"/lang/<code>", "/static/<path:filename>", "/reports/dashboard.<fmt>", "/surat/<path:number>"}
+#: Pause reasons are the installation's (one list for every branch): not a branch's object.
+OBJECT_FREE = {
+    "/lang/<code>",
+    "/static/<path:filename>",
+    "/reports/dashboard.<fmt>",
+    "/surat/<path:number>",
+    "/pause-reasons/<int:reason_id>",
+}
 #: What a reader may still post.
 READER_POSTS = {"/logout": 302, "/lang/<code>": 302, "/login": 302}
 A_NAMES = (HOLDER_NAME, CADRE_NAME, SPLIT_HEAD_NAME)
 FULL_NUMBERS = ("+6281200000001", "081200000001", SPLIT_HEAD_PHONE, "3172015708850001")
 B_CARD, B_NAME = "0000000000009", "Peserta Makassar"
 #: Exceptions to the derived answer: B's cadre queue is empty (B's telecollector claims B's own family).
-OTHER_BRANCH_EXCEPTIONS = {("/api/v1/queue/claim", "POST"): {B_CADRE: 204}}
+OTHER_BRANCH_EXCEPTIONS = {
+    ("/api/v1/queue/claim", "POST"): {B_CADRE: 204},
+    # A call's record (its number in full, audited) is for its agent and her branch's staff: the readers
+    # follow calls on the dashboard and the board.
+    ("/api/v1/calls/<int:call_id>", "GET"): {REGIONAL: 404, NATIONAL: 404},
+}
 
 
 def _names_object(r: Row) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from telecollect.audit import disclosure
 from telecollect.audit import services as audit
-from telecollect.auth.scoping import scope_of
+from telecollect.auth.scoping import scope_of, user_may_write
 from telecollect.clock import day_bounds
 from telecollect.contacts.labels import CONSENT_LABELS, CONSENT_SOURCE_LABELS
 from telecollect.contacts.models import Consent, ConsentChannel, ConsentSource
@@ -375,7 +375,8 @@ def conversation(conversation_id):
     template after it); opening it marks it read."""
     now = now_utc()
     found = _visible_conversation(conversation_id)
-    conversations.mark_read(db.session, found, user_id=current_user.id, now=now)
+    if user_may_write(current_user):  # a regional or national reader looks without marking it read for the branch
+        conversations.mark_read(db.session, found, user_id=current_user.id, now=now)
     return render_template("messaging/conversation.html", **_conversation_context(found, now))
 
 
