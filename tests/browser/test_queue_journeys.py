@@ -111,7 +111,7 @@ def test_cadre_logs_an_outcome_offline_and_it_syncs(clock, app, browser, live_se
 
     context.set_offline(True)
     page.get_by_role("button", name="Catat hasil").click()
-    page.get_by_label("WhatsApp").check()
+    page.get_by_role("radio", name="WhatsApp").check()
     page.get_by_role("button", name="Janji bayar", exact=True).click()
     page.get_by_label("Tanggal janji").fill("2026-11-30")
     page.get_by_label("Nominal janji (Rp)").fill("70000")
