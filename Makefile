@@ -45,8 +45,8 @@ run: $(BIN)/.installed translations
 	    > "$(INSTANCE)/secret_key") && echo "Made a secret key in $(INSTANCE)/secret_key"; fi
 	@echo "Migrating the database..."
 	$(BIN)/flask db upgrade
-	@echo "Seeding the demo branch if the database is empty (about half a minute the first time)..."
-	$(BIN)/flask demo seed --if-empty
+	@echo "Seeding the demo (two branches: Jakarta Utara, WIB, and Makassar, WITA) if the database is empty (about a minute the first time)..."
+	$(BIN)/flask demo seed --if-empty --two-branches
 	@echo "Starting Telecollect on http://$(HOST):$(PORT)/  (Ctrl+C stops it; the job scheduler runs beside it)"
 	@$(BIN)/flask scheduler run > "$(INSTANCE)/scheduler.log" 2>&1 & scheduler=$$!; \
 	  trap 'kill $$scheduler 2>/dev/null' EXIT; \
