@@ -217,7 +217,8 @@ def test_each_request_logs_one_event_with_its_request_id(client, db, login, make
     first = json.loads(JsonFormatter().format(events[0]))
     assert first["event"] == "request" and first["request_id"] == "lb-123"
     assert (first["user_id"], first["route"], first["status"]) == (user.id, "queue.holidays", 200)
-    assert first["duration_ms"] >= 0 and "branch" not in first  # no branch until users carry one
+    assert first["duration_ms"] >= 0
+    assert user.branch_id is not None and first["branch"] == user.branch_id  # the user's branch
     generated = odd.headers["X-Request-ID"]
     assert len(generated) == 32 and "\n" not in generated and events[1].request_id == generated
     assert "\n" not in JsonFormatter().format(events[1])

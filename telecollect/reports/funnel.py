@@ -431,6 +431,7 @@ def _calls(by, period, scope, dialect) -> Source:
         bucket=literal(None, String),
         day=local_day_sql(c.started_at, period.zone, dialect),
         dialect=dialect,
+        branch=c.branch_id,
     )
     stmt = (
         select()
@@ -438,6 +439,7 @@ def _calls(by, period, scope, dialect) -> Source:
         .join(f, f.id == c.family_id)
         .where(c.started_at >= period.starts_at, c.started_at < period.ends_before, c.twilio_sid.is_not(None))
     )
+    stmt = _in_branches(stmt, c.branch_id, by, scope)
     stmt = _call_scope(stmt, c.user_id, scope)
     connected = c.dial_status == "completed"
     return Source(
@@ -464,6 +466,7 @@ def _wrap_ups(by, period, scope, dialect) -> Source:
         bucket=literal(None, String),
         day=local_day_sql(e.at, period.zone, dialect),
         dialect=dialect,
+        branch=c.branch_id,
     )
     stmt = (
         select()
@@ -477,6 +480,8 @@ def _wrap_ups(by, period, scope, dialect) -> Source:
             e.at < period.ends_before,
         )
     )
+    # A wrap-up counts in its call's branch, like the call's talk time (its handle time stays whole).
+    stmt = _in_branches(stmt, c.branch_id, by, scope)
     stmt = _call_scope(stmt, e.user_id, scope)
     return Source(
         stmt,

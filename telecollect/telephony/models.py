@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecollect.auth.models import User
@@ -70,8 +70,8 @@ class Call(db.Model):
         Index(
             "ix_calls_pending_disposition",
             "user_id",
-            sqlite_where="disposition = 'pending'",
-            postgresql_where="disposition = 'pending'",
+            sqlite_where=text("disposition = 'pending'"),
+            postgresql_where=text("disposition = 'pending'"),
         ),
     )
 

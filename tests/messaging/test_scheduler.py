@@ -2,6 +2,7 @@
 one scheduler leads while another stands by."""
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -75,15 +76,8 @@ FAST_STANDBY = (
 class Scheduler:
     """One `flask scheduler run` process, its output read line by line as it comes."""
 
-    def __init__(self, database_url: str, name: str):
-        self.name = name
-        env = {
-            **os.environ,
-            "FLASK_APP": "wsgi.py",
-            "DATABASE_URL": database_url,
-            "SMS_BACKEND": "outbox",
-            "PGAPPNAME": name,
-        }
+    def __init__(self, database_url: str):
+        env = {**os.environ, "FLASK_APP": "wsgi.py", "DATABASE_URL": database_url, "SMS_BACKEND": "outbox"}
         self.process = subprocess.Popen(
             [sys.executable, "-c", FAST_STANDBY, "scheduler", "run"],
             cwd=ROOT,
@@ -95,6 +89,12 @@ class Scheduler:
         self.lines: list[str] = []
         self.reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
         self.reader.start()
+
+    @property
+    def as_leader(self) -> str:
+        """The name this scheduler gives its lock's connection once it leads (`flask scheduler status` reads
+        it): its host and pid (`python -c` runs flask in the process Popen started)."""
+        return f"telecollect-scheduler leader {socket.gethostname()} pid {self.process.pid}"
 
     def said(self, text: str) -> bool:
         return any(text in line for line in list(self.lines))
@@ -123,23 +123,23 @@ def test_a_second_scheduler_stands_by_and_takes_over_when_the_leader_dies(app, d
     once the first process is gone (killed: no clean shutdown). SQLite has no election: the code lets
     every scheduler run its jobs (they are safe twice; one scheduler per SQLite deployment)."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    first = Scheduler(url, "scheduler-1")
+    first = Scheduler(url)
     second = None
     try:
         first.wait_until_it_says(LEADS)
-        second = Scheduler(url, "scheduler-2")
+        second = Scheduler(url)
         if engine_name == "sqlite":
             second.wait_until_it_says(LEADS)
             assert not first.said(STANDS_BY) and not second.said(STANDS_BY)
             return
         second.wait_until_it_says(STANDS_BY)
         time.sleep(1)  # several more tries, all refused while the leader lives
-        assert not second.said(LEADS) and leaders(db) == ["scheduler-1"]
+        assert not second.said(LEADS) and leaders(db) == [first.as_leader]
 
         first.process.kill()
         first.stop()
         second.wait_until_it_says(LEADS)
-        assert leaders(db) == ["scheduler-2"]
+        assert leaders(db) == [second.as_leader]
     finally:
         first.stop()
         if second is not None:
@@ -147,8 +147,8 @@ def test_a_second_scheduler_stands_by_and_takes_over_when_the_leader_dies(app, d
 
 
 def leaders(db) -> list[str]:
-    """The application names of the connections that hold the leader lock (each scheduler names its
-    connections through libpq's PGAPPNAME)."""
+    """The application names of the connections that hold the leader lock (each scheduler names its lock's
+    connection, see `Scheduler.as_leader`)."""
     from telecollect.scheduler.cli import LEADER_LOCK
 
     with db.engine.connect() as connection:

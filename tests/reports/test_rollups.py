@@ -2,13 +2,14 @@
 
 Three branches: North Jakarta (WIB, Kedeputian Wilayah I), Makassar and Pare-Pare (WITA, Kedeputian Wilayah
 IX). Each has one family, worked by its own telecollector in November: a missed call, a right-party call with
-a promise, and (North Jakarta and Makassar) a payment credited to it. North Jakarta and Makassar also have a
+a promise, a call through the system (talk and wrap-up), and (North Jakarta and Makassar) a payment credited
+to it. North Jakarta and Makassar also have a
 call at 16:30 UTC on 30 November: 23:30 in Jakarta (November) but 00:30 on 1 December in Makassar.
 """
 
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,9 +21,11 @@ from telecollect.branches.stamping import act_in_branch
 from telecollect.contacts.models import Channel, ContactAttempt, Promise
 from telecollect.imports.reader import TableReader
 from telecollect.participants.models import Family
-from telecollect.queues.models import QueueName
+from telecollect.queues.models import QueueName, WorkItem
 from telecollect.reports.funnel import COUNTS, Period, Scope, outcome_funnel, totals
 from telecollect.reports.rollups import branch_zones, funnel_across
+from telecollect.telephony.models import AgentState, Call, CallStatus, Disposition
+from telecollect.telephony.services import set_agent_state
 from telecollect.workflows.imports import import_payments
 from tests.helpers import SETTINGS, csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
@@ -47,6 +50,32 @@ def _attempt(db, family, user, at, *, reached: bool) -> ContactAttempt:
     db.session.add(attempt)
     db.session.flush()
     return attempt
+
+
+def _call(db, family, user, at, *, talk: int, wrap: int) -> Call:
+    """A connected call through the system, then `wrap` seconds in wrap-up (the roll-ups' call figures)."""
+    item = db.session.scalar(select(WorkItem).where(WorkItem.family_id == family.id))
+    call = Call(
+        user_id=user.id,
+        work_item_id=item.id,
+        family_id=family.id,
+        phone="+6281200000001",
+        agent_phone="+6221555000",
+        twilio_sid=f"CA{family.id:032d}",
+        status=CallStatus.ended,
+        started_at=at,
+        answered_at=at + timedelta(seconds=8),
+        dial_status="completed",
+        talk_seconds=talk,
+        ended_at=at + timedelta(seconds=30 + talk),
+        disposition=Disposition.not_recorded,
+    )
+    db.session.add(call)
+    db.session.flush()
+    set_agent_state(db.session, user, AgentState.on_call, now=at, call_id=call.id)
+    set_agent_state(db.session, user, AgentState.wrap_up, now=call.ended_at, call_id=call.id)
+    set_agent_state(db.session, user, AgentState.ready, now=call.ended_at + timedelta(seconds=wrap), call_id=call.id)
+    return call
 
 
 @pytest.fixture
@@ -80,6 +109,7 @@ def nation(db, make_user):
         )
         if branch is not parepare:
             _attempt(db, family, user, EDGE, reached=False)
+        _call(db, family, user, datetime(2026, 11, 4, 3, tzinfo=UTC), talk=100 * n, wrap=10 * n)
         db.session.commit()
         if pays:
             payments = csv_bytes(
@@ -122,6 +152,12 @@ def test_branches_add_up_to_their_region_and_the_regions_to_the_nation(db, natio
     for name in COUNTS:
         assert region[name] == branches[MAKASSAR][name] + branches[PAREPARE][name], name
     assert whole["collected_amount"] == 50_000 + 100_000 and whole["promises"] == 3
+    # Calls through the system count in their branch too (talk 100 s × n, wrap-up 10 s × n).
+    assert {r["branch"]: (r["dials"], r["talk_seconds"], r["wrap_up_seconds"]) for r in by_branch} == {
+        NORTH: (1, 100, 10),
+        MAKASSAR: (1, 200, 20),
+        PAREPARE: (1, 300, 30),
+    }
     # Each branch's row is its own funnel, on its own days (Makassar's 30 November ends at 16:00 UTC).
     for code, label in (("0000", NORTH), ("1701", MAKASSAR), ("1702", PAREPARE)):
         zone = "WIB" if code == "0000" else "WITA"
