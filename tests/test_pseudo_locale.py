@@ -95,7 +95,19 @@ ALLOWED = (
     "IP",
 )
 SCANNED = (ANON, ADMIN, SUPERVISOR, TC, CADRE)
-NOT_PAGES = ("/api/", "/static/", "/sw.js", "/twilio/", ".csv", ".json", ".<fmt>")
+#: Not pages: machine endpoints (the API, webhooks, probes and metrics for the operators' tools) and downloads.
+NOT_PAGES = (
+    "/api/",
+    "/static/",
+    "/sw.js",
+    "/twilio/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    ".csv",
+    ".json",
+    ".<fmt>",
+)
 #: Attributes a user sees or a screen reader says (data-warning: the sign-out warning a script shows).
 SHOWN_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt", "data-warning")
 

@@ -50,13 +50,20 @@ def browser():
 
 @pytest.fixture
 def live_server(app, db):
-    """Serve the app on a free port for the duration of one test."""
+    """Serve the app on a free port for the duration of one test.
+
+    Teardown waits for the requests still being answered (a sign-out clicked as the test's last step): the
+    `db` fixture empties the tables after this, and on SQLite a request committing then makes the emptying
+    fail with "database is locked"."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(10)
+    for answering in list(vars(server).get("_threads", ())):
+        answering.join(10)
+    server.socket.close()
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ def test_every_roles_pages_run_without_a_policy_violation(page, sign_in, make_us
             response = page.goto(path)
             assert response.status == 200, path
         page.get_by_role("button", name="Keluar").click()
+        page.wait_for_url("**/login")
     assert reported == []
 
 

@@ -42,7 +42,19 @@ DESKTOP = {"width": 1366, "height": 768}
 #: The actors whose pages are scanned: one of each role (a second telecollector for the page the first one,
 #: who holds a claim, is sent away from).
 SCANNED = (ANON, ADMIN, SUPERVISOR, TC, CADRE)
-NOT_PAGES = ("/api/", "/static/", "/sw.js", "/twilio/", ".csv", ".json", ".<fmt>")
+#: Not pages: machine endpoints (the API, webhooks, probes and metrics for the operators' tools) and downloads.
+NOT_PAGES = (
+    "/api/",
+    "/static/",
+    "/sw.js",
+    "/twilio/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    ".csv",
+    ".json",
+    ".<fmt>",
+)
 SERIOUS = {"serious", "critical"}
 
 #: (page, axe rule) pairs a part of issue 13 is reworking; each is xfailed strictly below.
