@@ -1,32 +1,23 @@
 """Twilio's callbacks. All are signed by Twilio and exempt from CSRF; nothing else is."""
 
-from flask import Blueprint, Response, abort, current_app, request
-from twilio.request_validator import RequestValidator
+from flask import Blueprint, Response, request
 
 from telecollect.db import now_utc
 from telecollect.extensions import csrf, db
 from telecollect.messaging.conversations import MAX_MEDIA, handle_whatsapp_inbound
 from telecollect.messaging.services import apply_status, handle_inbound
+from telecollect.security import require_twilio_signature
 from telecollect.settings import installation
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def _require_twilio_signature() -> None:
-    """403 unless X-Twilio-Signature matches PUBLIC_BASE_URL + path (so it works behind a proxy)."""
-    token = current_app.config.get("TWILIO_AUTH_TOKEN")
-    signature = request.headers.get("X-Twilio-Signature", "")
-    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
-    if not token or not signature or not RequestValidator(token).validate(url, request.form.to_dict(), signature):
-        abort(403)
-
-
 @bp.route("/sms/status", methods=["POST"])
 @csrf.exempt
 def status():
     """Delivery status callback."""
-    _require_twilio_signature()
+    require_twilio_signature()
     apply_status(
         db.session,
         request.form.get("MessageSid", ""),
@@ -42,7 +33,7 @@ def status():
 @csrf.exempt
 def inbound():
     """A participant's reply: STOP/BERHENTI…, START/MULAI, INFO/CEK, or anything else."""
-    _require_twilio_signature()
+    require_twilio_signature()
     handle_inbound(
         db.session,
         sid=request.form.get("MessageSid", ""),
@@ -59,7 +50,7 @@ def inbound():
 def whatsapp_inbound():
     """A participant's WhatsApp message (From `whatsapp:+62…`): BERHENTI/STOP, MULAI, CEK/INFO, or a
     conversation; photos and files arrive as MediaUrl<n> with MediaContentType<n>."""
-    _require_twilio_signature()
+    require_twilio_signature()
     form = request.form
     count = min(form.get("NumMedia", 0, type=int) or 0, MAX_MEDIA)
     media = [

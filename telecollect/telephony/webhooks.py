@@ -2,13 +2,13 @@
 Twilio (X-Twilio-Signature over PUBLIC_BASE_URL + path + query, so it works behind a proxy) and exempt from
 CSRF; an unsigned or wrongly signed one is 403. Each carries our call id (`?call=`), signed with the rest."""
 
-from flask import Blueprint, Response, abort, current_app, request
-from twilio.request_validator import RequestValidator
+from flask import Blueprint, Response, abort, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from telecollect.db import now_utc
 from telecollect.extensions import csrf, db
 from telecollect.runtime import contact_rules, lease, retry_delays, voice
+from telecollect.security import require_twilio_signature
 from telecollect.settings import installation
 from telecollect.telephony import services as telephony
 from telecollect.telephony.gateway import DIAL_ACTION_PATH, GATHER_PATH, NOTICE_PATH, RECORDING_PATH
@@ -31,18 +31,9 @@ DIAL_ENDS = {
 }
 
 
-def _signed() -> None:
-    """403 unless X-Twilio-Signature matches PUBLIC_BASE_URL + path and query."""
-    token = current_app.config.get("TWILIO_AUTH_TOKEN")
-    signature = request.headers.get("X-Twilio-Signature", "")
-    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
-    if not token or not signature or not RequestValidator(token).validate(url, request.form.to_dict(), signature):
-        abort(403)
-
-
 def _call() -> Call:
     """The signed request's call, locked for this request; 404 when the id names none."""
-    _signed()
+    require_twilio_signature()
     call_id = request.args.get("call", "")
     call = telephony.call_for_update(db.session, int(call_id)) if call_id.isdigit() and len(call_id) < 19 else None
     if call is None:
