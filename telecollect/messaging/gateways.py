@@ -130,7 +130,7 @@ class TwilioGateway:
         except TwilioRestException as exc:
             raise SendError(exc.status, exc.code, exc.msg) from exc
         except Exception as exc:
-            if _never_reached_twilio(exc):  # like a 5xx: tried again later
+            if never_reached_twilio(exc):  # like a 5xx: tried again later
                 raise SendError(503, None, f"{type(exc).__name__}: {exc}") from exc
             raise OutcomeUnknown(f"{type(exc).__name__}: {exc}") from exc
         return SendResult(
@@ -182,7 +182,7 @@ class TwilioGateway:
         return False
 
 
-def _never_reached_twilio(exc: Exception) -> bool:
+def never_reached_twilio(exc: Exception) -> bool:
     """A refused or timed-out connection sent nothing; anything later (a read timeout, a reset) may have."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True

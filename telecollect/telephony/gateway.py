@@ -10,7 +10,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from telecollect.messaging.gateways import _never_reached_twilio
+from telecollect.messaging.gateways import never_reached_twilio
 
 #: Twilio's callbacks and TwiML, below PUBLIC_BASE_URL (each carries `?call=<id>`; Twilio signs the whole URL).
 AGENT_TWIML_PATH = "/twilio/voice/agent"
@@ -93,7 +93,7 @@ class TwilioVoice:
         except TwilioRestException as exc:
             raise VoiceError(exc.status, exc.code, str(exc.msg)[:200]) from exc
         except Exception as exc:
-            if _never_reached_twilio(exc):
+            if never_reached_twilio(exc):
                 raise VoiceError(503, None, f"{type(exc).__name__}: {exc}"[:200]) from exc
             raise VoiceOutcomeUnknown(f"{type(exc).__name__}: {exc}") from exc
         return Placed(sid=call.sid, status=call.status or "queued")
