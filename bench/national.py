@@ -409,6 +409,7 @@ def _funnel_sources(branch_id: int | None, by_deputy: bool):
     from telecollect.contacts.models import ContactAttempt, Promise
     from telecollect.payments.models import Payment
     from telecollect.queues.models import WorkItem
+    from telecollect.telephony.models import Call
     from telecollect.reports import funnel
 
     primary = {
@@ -418,6 +419,8 @@ def _funnel_sources(branch_id: int | None, by_deputy: bool):
         funnel._payments: Payment,
         funnel._reactivated: Payment,
         funnel._assigned: WorkItem,
+        funnel._calls: Call,
+        funnel._wrap_ups: Call,  # its branch is its call's
     }
     last = date(FUNNEL_MONTH.year, FUNNEL_MONTH.month + 1, 1) - timedelta(days=1)
     period = funnel.Period(FUNNEL_MONTH, last, "WIB")
