@@ -74,7 +74,7 @@ def start_session(user: User, now: datetime) -> None:
 def _load_user(user_id: str) -> User | None:
     if _is_bearer_api_request(request):
         return None  # the token decides, not the cookie beside it
-    user = db.session.get(User, int(user_id), options=[joinedload(User.branch)])  # her branch's settings: no query
+    user = db.session.get(User, int(user_id), options=[joinedload(User.home_branch)])  # her branch's settings: no query
     if user is None or not user.is_active or not _session_is_live(user):
         _forget_sign_in()
         return None

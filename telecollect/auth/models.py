@@ -74,8 +74,9 @@ class User(UserMixin, db.Model):
     #: regional supervisor, a national viewer).
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True, nullable=True)
     #: Her branch, loaded with her on each request (`telecollect.security`): her branch's settings
-    #: (`runtime.acting_settings`) then cost no query of their own.
-    branch: Mapped["Branch | None"] = relationship(viewonly=True)
+    #: (`runtime.acting_settings`) then cost no query of their own. Not `branch`: the account form's field of
+    #: that name is filled from the account's attributes.
+    home_branch: Mapped["Branch | None"] = relationship(viewonly=True)
     #: A regional supervisor's Kedeputian Wilayah (NULL for every other role).
     deputy_region_id: Mapped[int | None] = mapped_column(ForeignKey("deputy_regions.id"), nullable=True)
     #: Administers the whole installation: branches, deputy regions and every branch's staff and settings.
