@@ -13,6 +13,7 @@ from typing import ParamSpec, TypeVar
 
 from flask import Flask, Request, Response, abort, current_app, g, jsonify, request, session
 from flask_login import current_user, login_user
+from sqlalchemy.orm import joinedload
 from twilio.request_validator import RequestValidator
 
 from telecollect.auth.models import User
@@ -73,7 +74,7 @@ def start_session(user: User, now: datetime) -> None:
 def _load_user(user_id: str) -> User | None:
     if _is_bearer_api_request(request):
         return None  # the token decides, not the cookie beside it
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[joinedload(User.home_branch)])  # her branch's settings: no query
     if user is None or not user.is_active or not _session_is_live(user):
         _forget_sign_in()
         return None

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from telecollect.branches.models import Branch
 from telecollect.branches.queries import branch_overrides
+from telecollect.branches.stamping import acting_branch_or_none
+from telecollect.db import forget_read, read_once
 from telecollect.errors import ServiceError
 from telecollect.settings import Settings
 
@@ -75,6 +77,37 @@ def branch_settings(session: Session, branch: Branch | int | str, config: Mappin
         built = Settings.from_config(branch_config(config, found))
         changes.update({_SETTINGS_FIELDS[key]: getattr(built, _SETTINGS_FIELDS[key]) for key in own})
     return replace(base, **changes)
+
+
+#: `read_once`'s key of the settings of each branch this unit of work asked for ({branch id: Settings}).
+_READ_KEY = "telecollect.branch_settings"
+
+
+def settings_of(session: Session, branch_id: int | None) -> Settings:
+    """The settings that apply to rows of branch `branch_id` (None: no branch named, the installation's):
+    `branch_settings`, read once per unit of work (request, command, job) and branch, so a page, a webhook
+    or the dispatcher serving several branches builds each one's once. At most one query (the branch row,
+    none when the session holds it already)."""
+    if branch_id is None:
+        from telecollect.settings import installation
+
+        return installation()
+    by_branch: dict[int, Settings] = read_once(session, _READ_KEY, dict)
+    if branch_id not in by_branch:
+        by_branch[branch_id] = branch_settings(session, branch_id)
+    return by_branch[branch_id]
+
+
+def acting_branch_settings(session: Session) -> Settings:
+    """The settings of the branch acting in `session` (`act_in_branch`: the signed-in user's, the command's
+    --branch, the job's), else the installation's. Delivery calls `telecollect.runtime.acting_settings()`;
+    this is for the views that may not import the runtime (reports)."""
+    return settings_of(session, acting_branch_or_none(session))
+
+
+def forget_branch_settings(session: Session) -> None:
+    """This unit of work changed a branch's zone, name or own settings: `settings_of` reads them again."""
+    forget_read(session, _READ_KEY)
 
 
 #: The overridable keys the kernel's Settings holds, by field.

@@ -9,8 +9,10 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from telecollect.accounts import virtual_accounts
+from telecollect.branches.settings import settings_of
 from telecollect.contacts.models import Channel, ConsentChannel
 from telecollect.db import insert_ignoring_duplicates, now_utc
 from telecollect.errors import ServiceError
@@ -43,9 +45,10 @@ def message_values(members, to_phone: str | None = None, **extra) -> dict:
     amount, months = family_arrears(members)
     reader = next((m for m in members if to_phone and to_phone in (m.phone, m.phone2)), None)
     reader = reader or (members[0] if members else None)
-    # The installation's settings, as `cabang` reads its config: queue_sms has many callers (planner, replies,
-    # outcomes), none of which carries the settings yet.
-    settings = installation()
+    # The family's branch's settings (its VA prefixes, name, WhatsApp number), whoever queues the message:
+    # queue_sms has many callers (planner, replies, outcomes, webhooks), none of which carries them.
+    session = object_session(members[0]) if members else None
+    settings = settings_of(session, members[0].branch_id) if session is not None else installation()
     accounts = (
         virtual_accounts(members[0].family.key, (m.card_no for m in members), settings.va_prefixes) if members else []
     )
@@ -58,7 +61,7 @@ def message_values(members, to_phone: str | None = None, **extra) -> dict:
         "kanal": templates.OFFICIAL_CHANNELS,
         "rehab": templates.SMS_SNIPPETS["rehab"],
         "autodebit": templates.SMS_SNIPPETS["autodebit"],
-        "cabang": current_app.config["BRANCH_NAME"],
+        "cabang": settings.branch_name,
         **{k: (local_date(v) if hasattr(v, "strftime") else str(v)) for k, v in extra.items()},
     }
 

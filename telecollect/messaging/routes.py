@@ -40,8 +40,8 @@ from telecollect.participants.models import Participant
 from telecollect.phones import InvalidPhone, mask_phone, normalize_mobile
 from telecollect.policy.optouts import opt_in, opt_out
 from telecollect.regions.models import District
+from telecollect.runtime import acting_settings
 from telecollect.security import roles_required
-from telecollect.settings import installation
 
 bp = Blueprint("messaging", __name__, url_prefix="/sms")
 SAMPLE = {
@@ -101,7 +101,7 @@ def _filtered(query, args):
         except ValueError:
             day = None
         if day:
-            start, end = day_bounds(day, day, installation().branch_timezone)  # a branch day
+            start, end = day_bounds(day, day, acting_settings().branch_timezone)  # a branch day
             query = query.where(SmsMessage.created_at >= start, SmsMessage.created_at < end)
     if args.get("district", "").isascii() and args.get("district", "").isdigit():
         query = query.where(
@@ -185,8 +185,8 @@ def sms_templates():
         else:
             flash(_("Message saved."), "success")
             return redirect(url_for("messaging.sms_templates"))
-    settings = installation()
-    own = {  # this installation's values: the preview and the budget use them
+    settings = acting_settings()
+    own = {  # this branch's values: the preview and the budget use them
         "cabang": settings.branch_name,
         "kontak": templates.contact_text(settings.branch_whatsapp),
         "va_all": templates.va_values([p.prefix + "00012345678" for p in settings.va_prefixes], settings.va_prefixes)[

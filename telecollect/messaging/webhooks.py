@@ -63,6 +63,6 @@ def whatsapp_inbound():
         body=form.get("Body", ""),
         media=media,
         now=now_utc(),
-        stop_also_sms=installation().whatsapp_stop_also_sms,
+        stop_also_sms=installation().whatsapp_stop_also_sms,  # installation-wide: no branch may set it
     )
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -60,9 +60,8 @@ from telecollect.queues.queries import (
 )
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
-from telecollect.runtime import contact_rules, lease, retry_delays, voice
+from telecollect.runtime import acting_settings, contact_rules, lease, retry_delays, voice
 from telecollect.security import roles_required
-from telecollect.settings import installation
 from telecollect.telephony import queries as telephony_queries
 from telecollect.workflows import queue_work
 
@@ -200,7 +199,7 @@ def record(item_id):
                     retry_delays=retry_delays(),
                     lease=lease(),
                     now=now,
-                    settings=installation(),
+                    settings=acting_settings(),
                 )
             else:
                 result = queue_work.record_outcome(
@@ -211,7 +210,7 @@ def record(item_id):
                     rules=contact_rules(),
                     retry_delays=retry_delays(),
                     now=now,
-                    settings=installation(),
+                    settings=acting_settings(),
                 )
             recorded = result.attempt
         except ServiceError as exc:
@@ -340,7 +339,7 @@ def _why_next(work: WorkItem, now) -> list[str]:
 
 def _accounts(work: WorkItem) -> list[tuple[str, str]]:
     """The family's virtual accounts as (bank, number), the first prefix's first ("" names BPJS's own)."""
-    prefixes = installation().va_prefixes
+    prefixes = acting_settings().va_prefixes
     return [(p.bank, n) for p, n in zip(prefixes, family_virtual_accounts(work.family, prefixes), strict=False)]
 
 
@@ -354,7 +353,7 @@ def _call_script(work: WorkItem, members, amount: int, months: int, now, va: str
             "salam": message_templates.greeting(now.astimezone(ZONES[work.timezone]).hour),
             "nama": head.name,
             "petugas": current_user.name,
-            "cabang": current_app.config["BRANCH_NAME"],
+            "cabang": acting_settings().branch_name,
             "jumlah": rupiah(amount),
             "bulan": str(months),
             "kanal": message_templates.OFFICIAL_CHANNELS,
@@ -381,7 +380,7 @@ def register_plan(item_id):
             start_month=start,
             on=today,
             user=current_user,
-            settings=installation(),
+            settings=acting_settings(),
             now=now,
         )
     except ValueError:
@@ -440,7 +439,7 @@ def cadre():
         "queues/cadre.html",
         cards=cards,
         wa_opened=whatsapp_opened_today(db.session, current_user, today),
-        wa_limit=installation().cadre_whatsapp_daily_limit,
+        wa_limit=acting_settings().cadre_whatsapp_daily_limit,
         outcomes=sheet_outcomes,
         channels=HAND_CHANNELS[QueueName.cadre],
         today=today,
@@ -474,7 +473,7 @@ def cadre_list_data():
             "nama": "{nama}",
             "kader": current_user.name,
             "kelurahan": "{kelurahan}",
-            "cabang": current_app.config["BRANCH_NAME"],
+            "cabang": acting_settings().branch_name,
             "va": "{va}",
         },
     )
@@ -483,7 +482,7 @@ def cadre_list_data():
             "families": [_compact(c) for c in cards],
             "more": more,
             "wa_text": message,
-            "va_banks": [p.bank for p in installation().va_prefixes],
+            "va_banks": [p.bank for p in acting_settings().va_prefixes],
         }
     )
     response.add_etag()  # the service worker asks with If-None-Match: an unchanged list is not sent again
@@ -510,7 +509,7 @@ def whatsapp_opened(item_id):
         return current_app.json.response({"error": exc.to_json()["error"]}), exc.status
     today = now.astimezone(ZONES[zone]).date()
     opened = whatsapp_opened_today(db.session, current_user, today)
-    limit = installation().cadre_whatsapp_daily_limit
+    limit = acting_settings().cadre_whatsapp_daily_limit
     return current_app.json.response(
         {"recorded": new, "day": today.isoformat(), "opened": opened, "today": len(opened), "limit": limit}
     ), (201 if new else 200)
@@ -590,7 +589,7 @@ def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out
                 "nama": head.name,
                 "kader": current_user.name,
                 "kelurahan": village,
-                "cabang": current_app.config["BRANCH_NAME"],
+                "cabang": acting_settings().branch_name,
                 "va": accounts[0][1] if accounts else "",
             },
         )
@@ -670,7 +669,7 @@ def letter():
         letter=signed,
         issued=issued,
         valid_until=signed.valid_until,
-        branch=current_app.config["BRANCH_NAME"],
+        branch=acting_settings().branch_name,
         signatory_name=current_app.config["LETTER_SIGNATORY_NAME"],
         signatory_title=current_app.config["LETTER_SIGNATORY_TITLE"],
         check_url=url,
@@ -876,7 +875,7 @@ def _template_page(body: str):
         "nama": "Siti Aminah",
         "kader": "Ani Lestari",
         "kelurahan": "Lagoa",
-        "cabang": current_app.config["BRANCH_NAME"],
+        "cabang": acting_settings().branch_name,
         "va": "8888800012345678",
     }
     return render_template(
