@@ -256,12 +256,15 @@ def sms_templates():
 @bp.route("/templates/revert", methods=["POST"])
 @roles_required("supervisor", "admin")
 def revert_sms_template():
-    """The branch follows the installation's SMS template (`what=template`) or reminder settings
-    (`what=reminder`) of one kind again: its own row is deleted."""
+    """The branch follows the installation's template `key` (`what=template`: an SMS, the cadres' WhatsApp
+    message, the call script) or an SMS kind's reminder settings (`what=reminder`) again: its own row goes."""
     branch = settings_branch_of_request()
     key = request.form.get("key", "")
     what = request.form.get("what", "")
-    if branch is None or key not in templates.SMS_DEFAULTS or what not in ("template", "reminder"):
+    back = TEMPLATE_PAGES.get(key, "messaging.sms_templates")
+    if branch is None or key not in templates.DEFAULTS or what not in ("template", "reminder"):
+        abort(400)
+    if what == "reminder" and key not in templates.SMS_DEFAULTS:
         abort(400)
     if what == "template":
         done = templates.revert_template(db.session, key, branch.id, user=current_user)
@@ -269,7 +272,11 @@ def revert_sms_template():
         done = revert_reminder(db.session, SmsKind(key.removeprefix("sms_")), branch.id, user=current_user)
     if done:
         flash(_("The branch follows the installation's settings again."), "success")
-    return redirect(url_for("messaging.sms_templates", branch=settings_branch_arg(branch)))
+    return redirect(url_for(back, branch=settings_branch_arg(branch)))
+
+
+#: The page of each template that is not an SMS (the cadres' WhatsApp message, the call script).
+TEMPLATE_PAGES = {templates.CADRE_WHATSAPP: "queue.edit_template", templates.CALL_SCRIPT: "queue.edit_call_script"}
 
 
 @bp.route("/whatsapp-templates", methods=["GET", "POST"])

@@ -186,3 +186,17 @@ def test_a_branch_adds_a_regional_holiday_to_the_national_calendar(app, db, clie
     assert db.session.scalar(select(Holiday.id).where(Holiday.branch_id == two["mks"].id)) is None
     actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("holiday.%"))))
     assert actions == {"holiday.save", "holiday.delete"}
+
+
+def test_the_call_script_and_the_cadres_message_are_a_branchs_own_too(db, client, login, two):
+    login(two["admin_mks"])
+    answer = _post(client, "/queue/call-script", "/queue/call-script", body="Selamat pagi dari Makassar, {nama}.")
+    assert answer.status_code == 302
+    assert templates.own_template_keys(db.session, two["mks"].id) == {templates.CALL_SCRIPT}
+    assert "Makassar" not in templates.template_body_of(db.session, templates.CALL_SCRIPT, two["first"].id)
+    page = client.get("/queue/call-script")
+    assert "origin-own" in page.text and "Makassar" in page.text
+    back = _post(client, "/sms/templates/revert", "/queue/call-script", key=templates.CALL_SCRIPT, what="template")
+    assert back.status_code == 302 and back.headers["Location"].endswith("/queue/call-script")
+    assert templates.own_template_keys(db.session, two["mks"].id) == set()
+    assert INHERITED in client.get("/queue/templates").text
