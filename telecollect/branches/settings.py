@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from telecollect.branches.models import Branch
@@ -52,6 +53,40 @@ def branch_config(config: Mapping[str, Any], branch: Branch) -> dict[str, Any]:
     if branch.name:
         merged["BRANCH_NAME"] = branch.name
     return merged
+
+
+def branch_of_receiving_number(session: Session, config: Mapping[str, Any], to_address: str) -> int | None:
+    """The branch whose sender received a participant's SMS or WhatsApp message addressed to `to_address`
+    (Twilio's `To`: "+62…" or "whatsapp:+62…"): the one owner of "which branch owns this receiving number".
+
+    A branch's own sender (its TWILIO_FROM_NUMBER) names it. The installation's sender (TWILIO_FROM_NUMBER,
+    TWILIO_WHATSAPP_FROM) is the sender of every branch without its own: it names a branch only when exactly
+    one branch sends from it (an installation of one branch, say). With several, a message to it could be for
+    any of them, and guessing would hide it from the branch it is for: None, and the row stays with no branch,
+    seen by those who see every branch. None too for a number no sender has."""
+    number = _sender_number(to_address)
+    if not number:
+        return None
+    on_installation_number = []
+    for branch in session.scalars(select(Branch).order_by(Branch.id)):
+        own = branch_overrides(branch).get("TWILIO_FROM_NUMBER", "")
+        if own and _sender_number(own) == number:
+            return branch.id
+        if not own:
+            on_installation_number.append(branch.id)
+    installation = {
+        _sender_number(str(config.get(key) or "")) for key in ("TWILIO_FROM_NUMBER", "TWILIO_WHATSAPP_FROM")
+    }
+    if number in installation and len(on_installation_number) == 1:
+        return on_installation_number[0]
+    return None
+
+
+def _sender_number(text: str) -> str:
+    """A sender as Twilio writes it, without its channel and spacing ("whatsapp:+62 21 500400" → "+6221500400");
+    "" for an alphanumeric sender ID (it receives nothing)."""
+    number = text.strip().removeprefix("whatsapp:").replace(" ", "").replace("-", "")
+    return number if number.lstrip("+").isdigit() else ""
 
 
 def branch_settings(session: Session, branch: Branch | int | str, config: Mapping[str, Any] | None = None) -> Settings:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import object_session
 
 from telecollect.accounts import virtual_accounts
 from telecollect.branches.settings import settings_of
+from telecollect.branches.stamping import acting_branch_or_none
 from telecollect.contacts.models import Channel, ConsentChannel
 from telecollect.db import insert_ignoring_duplicates, now_utc
 from telecollect.errors import ServiceError
@@ -22,12 +23,12 @@ from telecollect.messaging.encoding import encoding_of, segment_count
 from telecollect.messaging.models import (
     TEMPLATED_KINDS,
     MessageChannel,
-    ReminderSetting,
     SmsEvent,
     SmsKind,
     SmsMessage,
     SmsStatus,
 )
+from telecollect.messaging.reminder_settings import reminder_row
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears
 from telecollect.policy import optouts
@@ -187,7 +188,8 @@ DEFAULT_ORDER = (MessageChannel.whatsapp, MessageChannel.sms)
 
 def channel_order(session, kind: SmsKind) -> tuple[MessageChannel, ...]:
     """The kind's channels, in the order to try them (the reminder settings' `channel_order`)."""
-    saved = session.scalar(select(ReminderSetting.channel_order).where(ReminderSetting.kind == kind))
+    row = reminder_row(session, kind, acting_branch_or_none(session))  # the acting branch's own first
+    saved = row.channel_order if row is not None else None
     if not saved:
         return DEFAULT_ORDER
     return tuple(MessageChannel(c) for c in saved.split(",") if c in MessageChannel.__members__)

@@ -61,7 +61,12 @@ from telecollect.queues.queries import (
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
 from telecollect.runtime import acting_settings, contact_rules, lease, retry_delays, voice
-from telecollect.security import roles_required
+from telecollect.security import (
+    roles_required,
+    settings_branch_arg,
+    settings_branch_context,
+    settings_branch_of_request,
+)
 from telecollect.telephony import queries as telephony_queries
 from telecollect.workflows import queue_work
 
@@ -856,19 +861,28 @@ def _loads() -> list[dict]:
 def edit_template():
     """Edit the cadres' WhatsApp opening message, with a preview of what the participant reads."""
     key = message_templates.CADRE_WHATSAPP
+    branch = settings_branch_of_request()  # a branch's own message, or the installation's (its administrator)
+    branch_id = branch.id if branch is not None else None
     if request.method == "POST":
         try:
-            message_templates.save_template(db.session, key, request.form.get("body", ""), current_user)
+            message_templates.save_template(
+                db.session, key, request.form.get("body", ""), current_user, branch_id=branch_id
+            )
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return _template_page(request.form.get("body", "")), 400
+            return _template_page(request.form.get("body", ""), branch), 400
         flash(_("Message saved."), "success")
-        return redirect(url_for("queue.edit_template"))
-    return _template_page(message_templates.template_body(db.session, key))
+        return redirect(url_for("queue.edit_template", branch=settings_branch_arg(branch)))
+    return _template_page(message_templates.template_body_of(db.session, key, branch_id), branch)
 
 
-def _template_page(body: str):
+def _own_template(key: str, branch) -> bool | None:
+    """None on the installation's page; else whether the branch wrote its own `key`."""
+    return None if branch is None else key in message_templates.own_template_keys(db.session, branch.id)
+
+
+def _template_page(body: str, branch):
     """The WhatsApp editor, with sample values of the kind a cadre's message gets."""
     sample = {
         "salam": message_templates.greeting(10),
@@ -884,6 +898,9 @@ def _template_page(body: str):
         variables=message_templates.VARIABLES[message_templates.CADRE_WHATSAPP],
         sample=sample,
         preview=message_templates.render(body, sample),
+        own=_own_template(message_templates.CADRE_WHATSAPP, branch),
+        template_key=message_templates.CADRE_WHATSAPP,
+        **settings_branch_context(branch),
     )
 
 
@@ -893,18 +910,22 @@ def edit_call_script():
     """Edit the telecollectors' call script (the agent desktop fills in each family's figures)."""
     key = message_templates.CALL_SCRIPT
     variables = message_templates.VARIABLES[key]
+    branch = settings_branch_of_request()  # a branch's own script, or the installation's (its administrator)
+    branch_id = branch.id if branch is not None else None
+    page = {"variables": variables, "own": _own_template(key, branch), "template_key": key}
     if request.method == "POST":
         body = request.form.get("body", "")
         try:
-            message_templates.save_template(db.session, key, body, current_user)
+            message_templates.save_template(db.session, key, body, current_user, branch_id=branch_id)
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template("queues/call_script.html", body=body, variables=variables), 400
+            context = settings_branch_context(branch)
+            return render_template("queues/call_script.html", body=body, **page, **context), 400
         flash(_("Call script saved."), "success")
-        return redirect(url_for("queue.edit_call_script"))
-    body = message_templates.template_body(db.session, key)
-    return render_template("queues/call_script.html", body=body, variables=variables)
+        return redirect(url_for("queue.edit_call_script", branch=settings_branch_arg(branch)))
+    body = message_templates.template_body_of(db.session, key, branch_id)
+    return render_template("queues/call_script.html", body=body, **page, **settings_branch_context(branch))
 
 
 @bp.route("/holidays")
