@@ -27,6 +27,7 @@ Run from the repository root:
 
 import argparse
 import contextlib
+import csv
 import hashlib
 import json
 import math
@@ -697,6 +698,56 @@ class Result:
     machine_busy_cores: float = 0.0
     cores: int = 0
     server_log: str = ""
+    #: Rows of the participant file another branch was importing during the run (0: none), and whether
+    #: that import was still running when the agents stopped (it overlapped the whole run).
+    during_import: int = 0
+    import_overlapped: bool | None = None
+
+
+# --- another branch importing meanwhile (issue 16) -----------------------------------
+
+#: The second branch, in another zone, whose import runs while the first branch's agents claim.
+OTHER_BRANCH = ("KC-IMPOR", "Cabang Impor", "WITA", "Deputi Bench")
+
+
+def other_branch_file(url: str, workdir: Path, rows: int) -> Path:
+    """A second branch (made with `flask branches add`) and its participant file of `rows` rows: the
+    participant benchmark's demo file with card numbers and family keys of their own (a card number on
+    file in the first branch would move its family, and that is not what is measured)."""
+    code, name, zone, deputy = OTHER_BRANCH
+    flask(url, "branches", "add", code, "--name", name, "--zone", zone, "--deputy", deputy)
+    source = import_participants.participant_file(workdir, rows)
+    target = workdir / f"other-branch-{source.name}"
+    if not target.exists():
+        with source.open(newline="", encoding="utf-8") as inp, target.open("w", newline="", encoding="utf-8") as out:
+            reader, writer = csv.reader(inp), csv.writer(out)
+            header = next(reader)
+            writer.writerow(header)
+            card, family = header.index("card_no"), header.index("family_id")
+            for row in reader:
+                row[card] = "9" + row[card][1:]  # demo card numbers start with 0
+                row[family] = f"X{row[family]}" if row[family] else ""
+                writer.writerow(row)
+    return target
+
+
+def start_other_import(url: str, path: Path, workdir: Path) -> subprocess.Popen:
+    """`flask import participants FILE --branch` of the second branch, in the background."""
+    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py", "DEFAULT_LOCALE": "en"}
+    log = (workdir / "claims-other-import.log").open("w", encoding="utf-8")
+    return subprocess.Popen(
+        [str(FLASK), "import", "participants", str(path), "--branch", OTHER_BRANCH[0]],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def finish_other_import(process: subprocess.Popen) -> None:
+    """Wait for the second branch's import to land (after the agents stopped)."""
+    if process.wait(timeout=3600) != 0:
+        raise BenchError("the second branch's import failed: see claims-other-import.log")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -713,6 +764,7 @@ def measure(engine, args: argparse.Namespace, workdir: Path, think: Think) -> Re
     note(f"{engine.name}: copying the seeded database; making {args.agents} agents")
     url = engine.copy("seed", "run")
     tokens = make_agents(url, args.agents)
+    other_file = other_branch_file(url, workdir, args.during_import) if args.during_import else None
     note(f"{engine.name}: timing the bare claim statement")
     statement, parameters = claim_statement(url, next(iter(sorted(tokens))))
     bare = bare_claims(engine, url, statement, parameters)
@@ -726,13 +778,17 @@ def measure(engine, args: argparse.Namespace, workdir: Path, think: Think) -> Re
         database_pid = engine.server_pid()
         database_cpu = tree_cpu_seconds(database_pid) if database_pid else 0.0
         server_cpu, machine_busy, client_cpu = tree_cpu_seconds(server.pid), machine_busy_seconds(), _own_cpu()
+        importing = start_other_import(url, other_file, workdir) if other_file else None
         started = time.monotonic()
         logs, elapsed = run_agents(base, tokens, args.seconds, args.client, think)
         wall = time.monotonic() - started  # CPU shares are over this, the agents' 2 s start included
+        overlapped = importing.poll() is None if importing else None
         server_cpu = tree_cpu_seconds(server.pid) - server_cpu
         database_cpu = tree_cpu_seconds(database_pid) - database_cpu if database_pid else None
         machine_busy = machine_busy_seconds() - machine_busy
         client_cpu = (_own_cpu() - client_cpu) if args.client == "threads" else sum(w.cpu_seconds for w in logs)
+    if importing:
+        finish_other_import(importing)
     ended = datetime.now(UTC)
     latencies = [s for log in logs for s in log.latencies]
     claims = sum(len(log.claims) for log in logs)
@@ -786,6 +842,8 @@ def measure(engine, args: argparse.Namespace, workdir: Path, think: Think) -> Re
         machine_busy_cores=machine_busy / wall,
         cores=os.cpu_count() or 0,
         server_log=str(server_log),
+        during_import=args.during_import,
+        import_overlapped=overlapped,
     )
     result.floor = floor_verdict(result)
     return result
@@ -836,7 +894,13 @@ def result_notes(result: Result) -> list[str]:
         f"{result.empty_answers:,} empty (204) answers, "
         f"{result.outcomes:,} outcomes (p50 {result.outcome_p50_ms:.1f} ms; {result.attempts_in_database:,} "
         f"attempts in the database); {result.due_unclaimed_at_end:,} due, unclaimed families left; "
-        f"bare statement: p50 of {result.bare_tries:,} tries",
+        f"bare statement: p50 of {result.bare_tries:,} tries"
+        + (
+            f"; meanwhile a {result.during_import:,}-row participant import in another branch "
+            + ("(still running when the agents stopped)" if result.import_overlapped else "(ended before the agents)")
+            if result.during_import
+            else ""
+        ),
         f"  CPU, in cores of {result.cores}: client {result.client_cpu_cores:.2f} ({result.client}), "
         f"gunicorn {result.server_cpu_cores:.2f}, "
         + ("" if result.database_cpu_cores is None else f"PostgreSQL {result.database_cpu_cores:.2f}, ")
@@ -948,6 +1012,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         default=ROOT / "bench" / "out",
         help="where SQLite databases, logs and results go (default: bench/out)",
+    )
+    parser.add_argument(
+        "--during-import",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="meanwhile a second branch (another zone) imports a participant file of ROWS rows "
+        "(issue 16: claims of one branch while another imports; default: 0, none)",
     )
     args, _others = parser.parse_known_args(argv)
     return args

@@ -254,6 +254,8 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
     due_dates = [day.isoformat() for day in _installment_due_dates(today, PLAN_INSTALLMENTS)]
     with engine.connect(url) as connection:
         program_id = connection.execute(f"SELECT id FROM relief_programs WHERE code = '{PROGRAM_CODE}'").fetchone()[0]
+        # The one branch of the benchmark's installation: every work row carries it (written around the ORM).
+        branch = connection.execute("SELECT id FROM branches ORDER BY id LIMIT 1").fetchone()[0]
         # By family key, not id: ids follow the participant import's write order,
         # keys are the file's, so the same families are chosen on every run.
         in_arrears = connection.execute(
@@ -271,8 +273,8 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
         engine.insert(
             connection,
             "contact_attempts",
-            ["family_id", "user_id", "channel", "outcome", "is_reached", "is_right_party", "at"],
-            [(family_id, user_id, "phone", "promise_to_pay", True, True, made_at) for family_id in promised],
+            ["family_id", "user_id", "channel", "outcome", "is_reached", "is_right_party", "at", "branch_id"],
+            [(family_id, user_id, "phone", "promise_to_pay", True, True, made_at, branch) for family_id in promised],
         )
         attempts = dict(connection.execute("SELECT family_id, id FROM contact_attempts").fetchall())
         engine.insert(
@@ -288,6 +290,7 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
                 "state",
                 "paid_amount",
                 "created_at",
+                "branch_id",
             ],
             [
                 (
@@ -300,6 +303,7 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
                     "pending",
                     0,
                     engine.timestamp(now),
+                    branch,
                 )
                 for family_id in promised
             ],
@@ -317,6 +321,7 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
                 "state",
                 "recorded_by_id",
                 "created_at",
+                "branch_id",
             ],
             [
                 (
@@ -328,6 +333,7 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
                     "active",
                     user_id,
                     engine.timestamp(now),
+                    branch,
                 )
                 for family_id in planned
             ],
@@ -336,9 +342,9 @@ def promises_and_plans(engine, url: str, user_id: int) -> tuple[int, int]:
         engine.insert(
             connection,
             "installments",
-            ["plan_id", "seq", "due_on", "amount", "state"],
+            ["plan_id", "seq", "due_on", "amount", "state", "branch_id"],
             [
-                (plan_id, seq, due_on, amount, "pending")
+                (plan_id, seq, due_on, amount, "pending", branch)
                 for plan_id, total in plans
                 for seq, (due_on, amount) in enumerate(zip(due_dates, split(total, PLAN_INSTALLMENTS), strict=True), 1)
             ],

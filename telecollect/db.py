@@ -1,13 +1,14 @@
 """The declarative base and the column helpers every domain shares."""
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Dialect, MetaData, Table, text
+from sqlalchemy import DateTime, Dialect, MetaData, Table, any_, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
@@ -148,6 +149,56 @@ def set_branch_filler(filler: Callable[[Session, Table, list[dict[str, Any]]], N
 def _fill_branches(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     if _branch_filler is not None and "branch_id" in table.c:
         _branch_filler(session, table, rows)
+
+
+def one_of(session: Session, column: Any, values: Iterable[Any]) -> Any:
+    """`column IN (values)` for thousands of values (a bulk import's families): on PostgreSQL
+    `column = ANY(:values)`, one array parameter, where `in_` sends one parameter per value, whose query
+    text psycopg parses again every time (too long to cache) and SQLAlchemy compiles again; SQLite keeps
+    `IN`."""
+    values = list(values)
+    if is_postgresql(session):
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+class PlannerStatistics:
+    """Keeps PostgreSQL's planner statistics true for tables one long transaction grows (a bulk import).
+
+    The planner picks a join by the rows it believes a table holds. A table filled inside the
+    transaction (a temporary one, or `payments` during a payment import) is believed nearly empty, so
+    the planner reads all of it for every lookup (a hash join where an index lookup belonged): the
+    time grows with the square of the file. `grew(table, rows)` counts what was added and runs
+    `ANALYZE` once the table has doubled since the planner last looked; ANALYZE sees the transaction's
+    own rows, and a doubling rule costs log2(growth) runs of about a hundredth of a second each.
+    SQLite needs none of it (it plans with indexes when it knows nothing): every call is a no-op there.
+    """
+
+    #: Rows added before the first ANALYZE of a table the planner believed empty.
+    FIRST_AFTER = 1000
+
+    def __init__(self, session: Session, *tables: str):
+        self.session = session
+        self.postgresql = is_postgresql(session)
+        self.believed: dict[str, float] = {}
+        self.added: dict[str, int] = dict.fromkeys(tables, 0)
+        if self.postgresql:
+            for name in tables:
+                # reltuples is -1 for a table never analysed; a temporary table not yet made counts 0.
+                found = session.execute(
+                    text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"), {"name": name}
+                ).scalar()
+                self.believed[name] = max(float(found or 0), 0.0)
+
+    def grew(self, table: str, rows: int) -> None:
+        if not self.postgresql or not rows:
+            return
+        self.added[table] = self.added.get(table, 0) + rows
+        believed = self.believed.get(table, 0.0)
+        if self.added[table] >= max(self.FIRST_AFTER, believed):
+            self.session.execute(text(f"ANALYZE {table}"))
+            self.believed[table] = believed + self.added[table]
+            self.added[table] = 0
 
 
 def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

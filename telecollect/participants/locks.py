@@ -2,7 +2,7 @@
 
 from sqlalchemy import select, update
 
-from telecollect.db import is_postgresql
+from telecollect.db import is_postgresql, one_of
 from telecollect.participants.models import Family
 
 
@@ -17,7 +17,7 @@ def lock_families(session, family_ids) -> None:
     if not ids:
         return
     if is_postgresql(session):
-        session.execute(select(Family.id).where(Family.id.in_(ids)).order_by(Family.id).with_for_update())
+        session.execute(select(Family.id).where(one_of(session, Family.id, ids)).order_by(Family.id).with_for_update())
     else:
         session.execute(
             update(Family)

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, update
 
 from telecollect.audit import services as audit
 from telecollect.branches.stamping import acting_branch_id
-from telecollect.db import bulk_insert
+from telecollect.db import bulk_insert, one_of
 from telecollect.errors import ServiceError
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, resume_applying, run_import
@@ -145,7 +145,10 @@ class _BatchWriter:
 
     def _write_rows(self, placed):
         session = self.session
-        family_ids = self._family_ids({row.family_key: place_ids for row, place_ids in placed})
+        # Every family of the batch is this branch's once `_family_ids` is done (found here, new here, or
+        # moved here), so every row written is too: said outright, bulk_insert need not look each one up.
+        here = acting_branch_id(session)
+        family_ids = self._family_ids({row.family_key: place_ids for row, place_ids in placed}, here)
         existing = {
             r.card_no: r
             for r in session.execute(
@@ -157,9 +160,9 @@ class _BatchWriter:
                     Participant.arrears_amount,
                     *[getattr(Participant, name) for name in _PROFILE],
                 )
-                .where(Participant.card_no.in_([row.card_no for row, _ in placed]))
+                .where(one_of(session, Participant.card_no, [row.card_no for row, _ in placed]))
                 .execution_options(every_branch=True)  # a card number is national: found in any branch
-            )
+            ).all()
         }
         now = self.now
         inserts, updates, snapshots, corrections = [], [], [], []
@@ -174,6 +177,7 @@ class _BatchWriter:
                         "created_at": now,
                         "updated_at": now,
                         "is_phone_invalid": False,
+                        "branch_id": here,
                         **_current_arrears(row),
                     }
                 )
@@ -183,7 +187,7 @@ class _BatchWriter:
                 changes["is_phone_invalid"] = False  # a new number deserves a new try
             adds_snapshot, arrears_changes = _arrears_effect(current, row)
             if adds_snapshot:
-                corrections.append(_snapshot(current.id, row, self.run_id))
+                corrections.append(_snapshot(current.id, row, self.run_id, here))
             changes.update(arrears_changes)
             if changes or adds_snapshot:
                 if changes:
@@ -198,27 +202,27 @@ class _BatchWriter:
             by_card = {row.card_no: row for row, _ in placed}
             created = session.execute(
                 select(Participant.id, Participant.card_no)
-                .where(Participant.card_no.in_([r["card_no"] for r in inserts]))
+                .where(one_of(session, Participant.card_no, [r["card_no"] for r in inserts]))
                 .execution_options(every_branch=True)
             ).all()
-            snapshots.extend(_snapshot(pid, by_card[card], self.run_id) for pid, card in created)
+            snapshots.extend(_snapshot(pid, by_card[card], self.run_id, here) for pid, card in created)
             self.report.created += len(created)
         for group in _group_by_keys(updates):
             session.execute(update(Participant), group)
-        self._follow_families(family_ids.values())
+        self._follow_families([current.id for current in existing.values()], here)
         self._replace_snapshots(corrections)
         bulk_insert(session, ArrearsSnapshot.__table__, snapshots + corrections)
 
-    def _family_ids(self, places: dict[str, dict]) -> dict[str, int]:
-        """Family ids by key, creating new families; a family lives where its members do."""
+    def _family_ids(self, places: dict[str, dict], here: int) -> dict[str, int]:
+        """Family ids by key, creating new families (in branch `here`, as are those found elsewhere: they
+        move here); a family lives where its members do."""
         session = self.session
         found, moved, other_branch = {}, [], []
-        here = acting_branch_id(session)
         for key, family_id, district_id, village_id, branch_id in session.execute(
             select(Family.key, Family.id, Family.district_id, Family.village_id, Family.branch_id)
-            .where(Family.key.in_(places))
+            .where(one_of(session, Family.key, places))
             .execution_options(every_branch=True)
-        ):
+        ).all():
             found[key] = family_id
             if branch_id != here:
                 other_branch.append((family_id, key, branch_id))
@@ -232,6 +236,7 @@ class _BatchWriter:
                 "credit": 0,
                 "district_id": places[key]["district_id"],
                 "village_id": places[key]["village_id"],
+                "branch_id": here,
             }
             for key in places
             if key not in found
@@ -241,7 +246,7 @@ class _BatchWriter:
             found.update(
                 session.execute(
                     select(Family.key, Family.id)
-                    .where(Family.key.in_([m["key"] for m in missing]))
+                    .where(one_of(session, Family.key, [m["key"] for m in missing]))
                     .execution_options(every_branch=True)
                 ).all()
             )
@@ -272,16 +277,17 @@ class _BatchWriter:
             for branch_id in (old_branch, here):
                 audit.record(session, "family.moved_branch", detail=detail, branch_id=branch_id, target_id=family_id)
 
-    def _follow_families(self, family_ids) -> None:
-        """A member who joined a family of another branch (a card on file, a family new here) is that
-        family's branch's now."""
-        family_branch = select(Family.branch_id).where(Family.id == Participant.family_id).scalar_subquery()
-        self.session.execute(
-            update(Participant)
-            .where(Participant.family_id.in_(list(set(family_ids))), Participant.branch_id != family_branch)
-            .values(branch_id=family_branch)
-            .execution_options(synchronize_session=False)
-        )
+    def _follow_families(self, participant_ids: list[int], here: int) -> None:
+        """A member on file who joined a family of this branch (a card on file, a family new here) is this
+        branch's now. Members of families moved here moved with them (`_move_families`); new members are
+        written here; every other member of a family here is here already."""
+        if participant_ids:
+            self.session.execute(
+                update(Participant)
+                .where(one_of(self.session, Participant.id, participant_ids), Participant.branch_id != here)
+                .values(branch_id=here)
+                .execution_options(synchronize_session=False)
+            )
 
     def _replace_snapshots(self, snapshots):
         """A second figure for a date already on file is a correction: it replaces the first.
@@ -335,8 +341,9 @@ def _arrears_effect(current, row: ParticipantRow) -> tuple[bool, dict]:
     return True, _current_arrears(row)
 
 
-def _snapshot(participant_id: int, row: ParticipantRow, run_id: int) -> dict:
+def _snapshot(participant_id: int, row: ParticipantRow, run_id: int, branch_id: int) -> dict:
     return {
+        "branch_id": branch_id,
         "participant_id": participant_id,
         "as_of": row.as_of,
         "months_in_arrears": row.months_in_arrears,

@@ -16,7 +16,7 @@ from functools import partial
 from sqlalchemy import Column, Integer, MetaData, Row, String, Table, and_, delete, func, select, text, update
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
-from telecollect.db import bulk_insert, is_postgresql
+from telecollect.db import PlannerStatistics, bulk_insert, is_postgresql, one_of
 from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
@@ -130,7 +130,11 @@ def count_toward_promises(session, family_ids: set[int], payments: list, *, grac
     """Add each payment to the family's pending promises whose window it falls in; returns the families
     whose promise is now kept."""
     pending = session.scalars(
-        select(Promise).where(Promise.family_id.in_(family_ids), Promise.state == PromiseState.pending)
+        select(Promise).where(
+            Promise.family_id.between(min(family_ids), max(family_ids)),  # an index range, whatever the plan
+            one_of(session, Promise.family_id, family_ids),
+            Promise.state == PromiseState.pending,
+        )
     ).all()
     by_family: dict[int, list[Payment]] = {}
     for payment in payments:
@@ -173,6 +177,7 @@ def attribute(session, payments: list[Payment], window_days: int) -> None:
     if not payments:
         return
     earliest = min(p.paid_on for p in payments) - timedelta(days=window_days)
+    family_ids = {p.family_id for p in payments}
     attempts = session.execute(
         select(
             ContactAttempt.id,
@@ -184,7 +189,10 @@ def attribute(session, payments: list[Payment], window_days: int) -> None:
         )
         .join(WorkItem, WorkItem.id == ContactAttempt.work_item_id, isouter=True)
         .where(
-            ContactAttempt.family_id.in_({p.family_id for p in payments}),
+            # The range as well as the list: an index range scan of each month's attempts, where the list
+            # alone lets the planner read whole partitions.
+            ContactAttempt.family_id.between(min(family_ids), max(family_ids)),
+            one_of(session, ContactAttempt.family_id, family_ids),
             ContactAttempt.is_reached.is_(True),
             ContactAttempt.at >= datetime.combine(earliest, time(0), ZONES["WIT"]),
         )
@@ -240,6 +248,8 @@ class _PaymentWriter:
         self.today = today
         self.now = now
         self.scratch = _Scratch(session)
+        #: The tables this import grows, kept known to PostgreSQL's planner as they grow.
+        self.statistics = self.scratch.statistics
         self.window_days = settings.attribution_days
         self.grace = settings.promise_grace
 
@@ -293,7 +303,7 @@ class _PaymentWriter:
 
     def _apply_all(self):
         """Apply the kept payments, APPLY_FAMILIES families at a time, in family id order (the order
-        `lock_families` locks in)."""
+        `lock_families` locks in); then write every member's and family's new figures at once."""
         scratch = self.scratch
         scratch.index()
         after = 0
@@ -306,22 +316,32 @@ class _PaymentWriter:
                 .limit(APPLY_FAMILIES)
             ).all()
             if not chunk:
-                return
+                break
             self._apply(chunk)
             after = chunk[-1]
+        # One UPDATE … FROM each, not one per chunk: each joins its whole table once (a chunk's members are
+        # scattered through `participants`, so per chunk PostgreSQL would read the table again and again).
+        # Nothing reads these figures before `finish` ends: each family is applied in one chunk only.
+        scratch.update_members(self.now)
+        scratch.update_families()
 
     def _apply(self, family_ids: list[int]):
         """Allocate, attribute and write the payments of these families (ascending ids)."""
         session, scratch, now = self.session, self.scratch, self.now
         lock_families(session, family_ids)
         fresh = scratch.payments.c
-        in_chunk = fresh.family_id.between(family_ids[0], family_ids[-1])
+        first, last = family_ids[0], family_ids[-1]
+        in_chunk = fresh.family_id.between(first, last)
         chosen = select(fresh.family_id).where(in_chunk)
+        # Each read names the chunk's id range too: an index range scan whatever the planner knows of the
+        # temporary table (a semi-join alone may read all of `participants` for every chunk).
         families = {
-            r.id: _FamilyRow(r.id, r.credit, r.reactivated_on)
+            r.id: _FamilyRow(r.id, r.branch_id, r.credit, r.reactivated_on)
             for r in session.execute(
-                select(Family.id, Family.credit, Family.reactivated_on).where(Family.id.in_(chosen))
-            )
+                select(Family.id, Family.branch_id, Family.credit, Family.reactivated_on).where(
+                    Family.id.between(first, last), Family.id.in_(chosen)
+                )
+            ).all()  # fetched at once: iterating a result fetches row by row
         }
         members: dict[int, list] = {}
         for r in session.execute(
@@ -333,9 +353,9 @@ class _PaymentWriter:
                 Participant.arrears_amount,
                 Participant.arrears_as_of,
             )
-            .where(Participant.family_id.in_(chosen))
+            .where(Participant.family_id.between(first, last), Participant.family_id.in_(chosen))
             .order_by(Participant.family_id, Participant.card_no)
-        ):
+        ).all():
             members.setdefault(r.family_id, []).append(_MemberRow(*r))
         payments = [
             _NewPayment(*r)
@@ -345,7 +365,7 @@ class _PaymentWriter:
                 )
                 .where(in_chunk)
                 .order_by(fresh.family_id, fresh.paid_on, fresh.reference)
-            )
+            ).all()
         ]
         reactivated = []
         for payment in payments:  # each family's payments in date order
@@ -356,17 +376,19 @@ class _PaymentWriter:
             if allocation.reactivated:
                 reactivated.append(payment.family_id)
         attribute(session, payments, self.window_days)
-        bulk_insert(session, Payment.__table__, [p.row(self.run_id, now) for p in payments])
-        scratch.update_members(
+        bulk_insert(
+            session, Payment.__table__, [p.row(self.run_id, families[p.family_id].branch_id, now) for p in payments]
+        )
+        self.statistics.grew(Payment.__tablename__, len(payments))
+        scratch.add_member_changes(
             [
                 (m.id, m.months_in_arrears, m.arrears_amount, m.arrears_as_of)
                 for ms in members.values()
                 for m in ms
                 if m.changed()
-            ],
-            now,
+            ]
         )
-        scratch.update_families([(f.id, f.credit, f.reactivated_on) for f in families.values() if f.changed()])
+        scratch.add_family_changes([(f.id, f.credit, f.reactivated_on) for f in families.values() if f.changed()])
         kept = count_toward_promises(session, set(family_ids), payments, grace=self.grace)
         self.reactions.after_batch(session, AppliedPayments(set(family_ids), kept, reactivated), now)
 
@@ -436,13 +458,16 @@ class _Scratch:
         for table in self.tables:
             connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
             table.create(connection)
+        #: The seen references and the fresh payments grow a batch at a time, `payments` a chunk at a time
+        #: while they are applied: the lookups into them must stay index lookups.
+        self.statistics = PlannerStatistics(session, self.seen.name, self.payments.name, Payment.__tablename__)
 
     def look_up(self, batch) -> dict[int, Row]:
         """Line → its payer by card number (member, family) and by family id, the payment already on file
         under its reference, and whether an earlier batch had its reference; then the batch's references
         join those met."""
         session, b, seen = self.session, self.batch.c, self.seen.c
-        session.execute(delete(self.batch))
+        self._empty(self.batch)
         self._load(self.batch, [(row.line, row.reference, row.card_no, row.family_key) for row, _raw in batch])
         member, family = Participant.__table__.c, Family.__table__.c
         on_file = Payment.__table__.c
@@ -464,7 +489,7 @@ class _Scratch:
                     .outerjoin(Payment.__table__, on_file.reference == b.reference)
                     .outerjoin(self.seen, seen.key == b.reference)
                 )
-            )
+            ).all()
         }
         session.execute(
             text(
@@ -472,11 +497,13 @@ class _Scratch:
                 "ON CONFLICT (key) DO NOTHING"
             )
         )
+        self.statistics.grew(self.seen.name, len(batch))
         return found
 
     def add_payments(self, rows: list[tuple]) -> None:
         names = [column.name for column in self.payments.c]
         bulk_insert(self.session, self.payments, [dict(zip(names, row, strict=True)) for row in rows])
+        self.statistics.grew(self.payments.name, len(rows))
 
     def index(self) -> None:
         """Once every row is in (an index built once costs less than one kept up row by row)."""
@@ -484,11 +511,14 @@ class _Scratch:
             text(f"CREATE INDEX ix_{self.payments.name} ON {self.payments.name} (family_id, paid_on, reference)")
         )
 
-    def update_members(self, rows: list[tuple], now: datetime) -> None:
-        if not rows:
-            return
-        table, c = Participant.__table__, self.members.c
+    def add_member_changes(self, rows: list[tuple]) -> None:
         self._load(self.members, rows)
+
+    def add_family_changes(self, rows: list[tuple]) -> None:
+        self._load(self.families, rows)
+
+    def update_members(self, now: datetime) -> None:
+        table, c = Participant.__table__, self.members.c
         self.session.execute(
             update(table)
             .where(table.c.id == c.id)
@@ -499,19 +529,25 @@ class _Scratch:
                 updated_at=now,
             )
         )
-        self.session.execute(delete(self.members))
 
-    def update_families(self, rows: list[tuple]) -> None:
-        if not rows:
-            return
+    def update_families(self) -> None:
         table, c = Family.__table__, self.families.c
-        self._load(self.families, rows)
         self.session.execute(
             update(table).where(table.c.id == c.id).values(credit=c.credit, reactivated_on=c.reactivated_on)
         )
-        self.session.execute(delete(self.families))
+
+    def _empty(self, table: Table) -> None:
+        """Empty a table refilled batch after batch. PostgreSQL's DELETE would leave every earlier batch's
+        rows dead in it, read again by each lookup (a temporary table is never vacuumed); TRUNCATE does
+        not. SQLite's DELETE without WHERE truncates already."""
+        if is_postgresql(self.session):
+            self.session.execute(text(f"TRUNCATE {table.name}"))
+        else:
+            self.session.execute(delete(table))
 
     def _load(self, table: Table, rows: list[tuple]) -> None:
+        if not rows:
+            return
         names = [column.name for column in table.c]
         bulk_insert(self.session, table, [dict(zip(names, row, strict=True)) for row in rows])
 
@@ -524,10 +560,10 @@ class _Scratch:
 class _FamilyRow:
     """A family's credit and reactivation day while its payments are allocated (cheaper than an ORM object)."""
 
-    __slots__ = ("_before", "credit", "id", "reactivated_on")
+    __slots__ = ("_before", "branch_id", "credit", "id", "reactivated_on")
 
-    def __init__(self, id: int, credit: int, reactivated_on: date | None):
-        self.id, self.credit, self.reactivated_on = id, credit, reactivated_on
+    def __init__(self, id: int, branch_id: int, credit: int, reactivated_on: date | None):
+        self.id, self.branch_id, self.credit, self.reactivated_on = id, branch_id, credit, reactivated_on
         self._before = (credit, reactivated_on)
 
     def changed(self) -> bool:
@@ -575,8 +611,10 @@ class _NewPayment:
         self.attributed_attempt_id = self.attributed_user_id = None
         self.attributed_channel = SELF_CURE
 
-    def row(self, run_id: int, now) -> dict:
+    def row(self, run_id: int, branch_id: int, now) -> dict:
+        """The payment's row, in its family's branch (given: `bulk_insert` need not look it up)."""
         return {
+            "branch_id": branch_id,
             "reference": self.reference,
             "family_id": self.family_id,
             "participant_id": self.participant_id,

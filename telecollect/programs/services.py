@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from telecollect.db import lock_for
+from telecollect.db import lock_for, one_of
 from telecollect.errors import ServiceError
 from telecollect.participants.models import Family
 from telecollect.payments.models import Payment
@@ -75,7 +75,7 @@ def count_toward_plans(session, family_ids) -> None:
     """Mark installments paid as the family's payments since registration cover them, in order."""
     plans = session.scalars(
         select(InstallmentPlan)
-        .where(InstallmentPlan.family_id.in_(family_ids), InstallmentPlan.state == PlanState.active)
+        .where(one_of(session, InstallmentPlan.family_id, family_ids), InstallmentPlan.state == PlanState.active)
         .options(selectinload(InstallmentPlan.schedule))
     ).all()
     if not plans:
@@ -87,7 +87,11 @@ def count_toward_plans(session, family_ids) -> None:
                 Payment,
                 (Payment.family_id == InstallmentPlan.family_id) & (Payment.paid_on >= InstallmentPlan.registered_on),
             )
-            .where(InstallmentPlan.id.in_([p.id for p in plans]))
+            # The payments of these families only, by index (a join on the plans alone may read every payment).
+            .where(
+                one_of(session, InstallmentPlan.id, [p.id for p in plans]),
+                one_of(session, Payment.family_id, {p.family_id for p in plans}),
+            )
             .group_by(InstallmentPlan.id)
         ).all()
     )

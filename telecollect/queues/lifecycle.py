@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from telecollect.auth.models import User
 from telecollect.auth.scoping import areas_of, work_branch_condition
-from telecollect.db import UTCDateTime, is_postgresql
+from telecollect.db import UTCDateTime, is_postgresql, one_of
 from telecollect.errors import Conflict
 from telecollect.participants.models import Family
 from telecollect.queues.models import CloseReason, FollowUp, QueueName, RequeueReason, WorkItem, WorkState
@@ -416,7 +416,7 @@ def back_to_routine(session, family_ids) -> int:
         return 0
     return session.execute(
         update(WorkItem)
-        .where(WorkItem.family_id.in_(family_ids), WorkItem.state == WorkState.promised)
+        .where(one_of(session, WorkItem.family_id, family_ids), WorkItem.state == WorkState.promised)
         .values(state=WorkState.waiting, follow_up=FollowUp.none)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -463,7 +463,7 @@ def close_moved(session, now: datetime) -> int:
 def _update_live(session, family_ids, **values) -> int:
     return session.execute(
         update(WorkItem)
-        .where(WorkItem.family_id.in_(list(family_ids)), _LIVE)
+        .where(one_of(session, WorkItem.family_id, family_ids), _LIVE)
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
