@@ -2,15 +2,24 @@
 retry delays, the claim lease and the SMS gateway (a bad value stops the start). Delivery code only: views,
 commands and jobs read these and pass them down."""
 
+import functools
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
 from telecollect.branches.models import Branch
-from telecollect.branches.settings import acting_branch_settings, branch_config, settings_of
+from telecollect.branches.settings import (
+    acting_branch_config,
+    acting_branch_settings,
+    branch_config,
+    config_of,
+    settings_of,
+)
 from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
-from telecollect.contacts.services import parse_retry_delays
+from telecollect.contacts.outcomes import parse_retry_delays
 from telecollect.db import read_once
 from telecollect.extensions import db
 from telecollect.messaging.gateways import TwilioGateway, gateway_from_config
@@ -132,7 +141,30 @@ class BranchSenders:
 
 
 def retry_delays() -> dict[str, timedelta]:
-    return current_app.extensions[_KEY]["retry_delays"]
+    """The acting branch's retry delays: its own RETRY_DELAYS where it set them, else the installation's."""
+    return _retry_delays_in(acting_branch_config(db.session()))
+
+
+def retry_delays_of_branch(branch_id: int | None) -> dict[str, timedelta]:
+    """The retry delays of the branch a row belongs to (a call's, in its webhook)."""
+    return _retry_delays_in(config_of(db.session(), branch_id))
+
+
+def _retry_delays_in(config: Mapping[str, Any]) -> dict[str, timedelta]:
+    if config["RETRY_DELAYS"] == current_app.config["RETRY_DELAYS"]:
+        return current_app.extensions[_KEY]["retry_delays"]  # parsed (and checked) at start
+    return _parsed_retry_delays(config["RETRY_DELAYS"])
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_retry_delays(text: str) -> dict[str, timedelta]:
+    return parse_retry_delays(text)
+
+
+def acting_config() -> Mapping[str, Any]:
+    """The configuration as this unit of work's acting branch sees it (its targets, letter signatory,
+    quiet days…), else the installation's: for views reading a value a branch may set for itself."""
+    return acting_branch_config(db.session())
 
 
 def lease() -> timedelta:

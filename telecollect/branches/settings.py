@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from telecollect.branches.models import Branch
 from telecollect.branches.queries import branch_overrides
 from telecollect.branches.stamping import acting_branch_or_none
+from telecollect.contacts.outcomes import parse_retry_delays
 from telecollect.db import forget_read, read_once
 from telecollect.errors import ServiceError
 from telecollect.settings import Settings
@@ -140,9 +141,34 @@ def acting_branch_settings(session: Session) -> Settings:
     return settings_of(session, acting_branch_or_none(session))
 
 
+#: `read_once`'s key of the configuration each branch sees ({branch id: mapping}).
+_CONFIG_KEY = "telecollect.branch_config"
+
+
+def config_of(session: Session, branch_id: int | None) -> Mapping[str, Any]:
+    """The configuration as branch `branch_id` sees it (`branch_config`: its targets, letter signatory,
+    retry delays, quiet days… where it set its own), read once per unit of work and branch; None: the
+    installation's. For the values the kernel's `Settings` does not hold."""
+    from flask import current_app
+
+    if branch_id is None:
+        return current_app.config
+    by_branch: dict[int, Mapping[str, Any]] = read_once(session, _CONFIG_KEY, dict)
+    if branch_id not in by_branch:
+        by_branch[branch_id] = branch_config(current_app.config, _branch(session, branch_id))
+    return by_branch[branch_id]
+
+
+def acting_branch_config(session: Session) -> Mapping[str, Any]:
+    """`config_of` the branch acting in `session`, else the installation's."""
+    return config_of(session, acting_branch_or_none(session))
+
+
 def forget_branch_settings(session: Session) -> None:
-    """This unit of work changed a branch's zone, name or own settings: `settings_of` reads them again."""
+    """This unit of work changed a branch's zone, name or own settings: `settings_of` and `config_of` read
+    them again."""
     forget_read(session, _READ_KEY)
+    forget_read(session, _CONFIG_KEY)
 
 
 #: The overridable keys the kernel's Settings holds, by field.
@@ -190,5 +216,7 @@ def check_override(key: str, value: str) -> None:
             parse_prefixes(value)
         if key.upper() == "INSTALLMENT_DUE_DAY" and not 1 <= int(value) <= 28:
             raise ValueError(value)
+        if key.upper() == "RETRY_DELAYS":
+            parse_retry_delays(value)  # as the installation's is checked at start: a bad one never waits for a call
     except ValueError as exc:
         raise ServiceError("branch_setting_invalid", key.lower(), key=key, value=value) from exc

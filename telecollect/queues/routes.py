@@ -60,7 +60,7 @@ from telecollect.queues.queries import (
 )
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
-from telecollect.runtime import acting_settings, contact_rules, lease, retry_delays, voice
+from telecollect.runtime import acting_config, acting_settings, contact_rules, lease, retry_delays, voice
 from telecollect.security import (
     roles_required,
     settings_branch_arg,
@@ -675,8 +675,8 @@ def letter():
         issued=issued,
         valid_until=signed.valid_until,
         branch=acting_settings().branch_name,
-        signatory_name=current_app.config["LETTER_SIGNATORY_NAME"],
-        signatory_title=current_app.config["LETTER_SIGNATORY_TITLE"],
+        signatory_name=acting_config()["LETTER_SIGNATORY_NAME"],
+        signatory_title=acting_config()["LETTER_SIGNATORY_TITLE"],
         check_url=url,
         qr=letters.qr_svg(url),
     )
@@ -974,5 +974,5 @@ def _item_or_error(item_id: int, *, to_work: bool) -> WorkItem:
 
 
 def _counters(now) -> dict:
-    target = current_user.daily_call_target or current_app.config["DAILY_CALL_TARGET"]
+    target = current_user.daily_call_target or acting_config()["DAILY_CALL_TARGET"]
     return {"today": today_counters(db.session, current_user, now), "target": target}

@@ -1,6 +1,6 @@
 """Supervisor reports."""
 
-from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
+from flask import Blueprint, Response, abort, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from telecollect.auth.models import Role
 from telecollect.auth.scoping import areas_of, current_branch_scope, narrow_branch_scope, scope_of
 from telecollect.branches.models import Branch
-from telecollect.branches.settings import acting_branch_settings
+from telecollect.branches.settings import acting_branch_config, acting_branch_settings
 from telecollect.clock import local_day
 from telecollect.contacts.models import Promise
 from telecollect.db import now_utc
@@ -244,7 +244,7 @@ def dashboard():
         ),
     }
     if current_user.reads_as_staff:
-        config = current_app.config
+        config = acting_branch_config(db.session())  # the branch's own targets where it set them
         context.update(
             skips=panels.skips_today(reports_session(), now_utc(), period.zone),
             people=panels.people(
