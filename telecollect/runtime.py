@@ -15,12 +15,14 @@ from telecollect.branches.settings import (
     acting_branch_config,
     acting_branch_settings,
     branch_config,
+    check_override,
     config_of,
     settings_of,
 )
 from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
 from telecollect.contacts.outcomes import parse_retry_delays
 from telecollect.db import read_once
+from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.messaging.gateways import TwilioGateway, gateway_from_config
 from telecollect.policy.models import ContactSetting
@@ -159,6 +161,18 @@ def _retry_delays_in(config: Mapping[str, Any]) -> dict[str, timedelta]:
 @functools.lru_cache(maxsize=256)
 def _parsed_retry_delays(text: str) -> dict[str, timedelta]:
     return parse_retry_delays(text)
+
+
+def check_branch_setting(key: str, value: str) -> None:
+    """`check_override`, and a branch's RETRY_DELAYS parsed as the installation's is at start: a bad one is
+    refused when set, never found when a call needs it. (Here, at the edge: the branches domain may not
+    read the contacts domain's outcome codes.)"""
+    check_override(key, value)
+    if key.upper() == "RETRY_DELAYS":
+        try:
+            parse_retry_delays(value)
+        except ValueError as exc:
+            raise ServiceError("branch_setting_invalid", key.lower(), key=key, value=value) from exc
 
 
 def acting_config() -> Mapping[str, Any]:

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from telecollect.branches.models import Branch
 from telecollect.branches.queries import branch_overrides
 from telecollect.branches.stamping import acting_branch_or_none
-from telecollect.contacts.outcomes import parse_retry_delays
 from telecollect.db import forget_read, read_once
 from telecollect.errors import ServiceError
 from telecollect.settings import Settings
@@ -216,7 +215,5 @@ def check_override(key: str, value: str) -> None:
             parse_prefixes(value)
         if key.upper() == "INSTALLMENT_DUE_DAY" and not 1 <= int(value) <= 28:
             raise ValueError(value)
-        if key.upper() == "RETRY_DELAYS":
-            parse_retry_delays(value)  # as the installation's is checked at start: a bad one never waits for a call
     except ValueError as exc:
         raise ServiceError("branch_setting_invalid", key.lower(), key=key, value=value) from exc

@@ -45,10 +45,10 @@ def test_a_branchs_own_retry_delay_schedules_its_unanswered_call(clock, db, clie
 def test_a_branchs_retry_delays_are_checked_when_set_not_when_a_call_needs_them():
     import pytest
 
-    from telecollect.branches.settings import check_override
     from telecollect.errors import ServiceError
+    from telecollect.runtime import check_branch_setting
 
-    check_override("RETRY_DELAYS", "no_answer=1h,busy=30m")
+    check_branch_setting("RETRY_DELAYS", "no_answer=1h,busy=30m")
     with pytest.raises(ServiceError) as refused:
-        check_override("RETRY_DELAYS", "no_answer=soon")
+        check_branch_setting("RETRY_DELAYS", "no_answer=soon")
     assert refused.value.code == "branch_setting_invalid"
