@@ -288,6 +288,10 @@ REASONS = {
     # -- issue 16, roll-ups (item 5)
     "unknown_deputy": _l("There is no regional deputy with the code or name '%(name)s'."),
     "rollup_branch_and_deputy": _l("Name a branch or a regional deputy, not both."),
+    # -- branch pages: a branch's own settings on the settings pages
+    "settings_branch_none": _l("Your account belongs to no branch: ask an installation administrator."),
+    "holiday_name_required": _l("Give the holiday a name."),
+    "holiday_name_long": _l("A holiday's name has at most %(limit)s characters."),
 }
 
 

@@ -11,16 +11,19 @@ from datetime import datetime
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import Flask, Request, Response, abort, current_app, g, jsonify, request, session
+from flask import Flask, Request, Response, abort, current_app, g, jsonify, render_template, request, session
 from flask_login import current_user, login_user
+from sqlalchemy.orm import joinedload
 from twilio.request_validator import RequestValidator
 
 from telecollect.auth.models import User
-from telecollect.auth.scoping import branch_scope, enter_branch_scope, user_may_write
+from telecollect.auth.scoping import branch_scope, enter_branch_scope, settings_branch, user_may_write
 from telecollect.auth.services import user_for_token
+from telecollect.branches.models import Branch
+from telecollect.branches.queries import all_branches
 from telecollect.branches.stamping import act_in_branch
 from telecollect.db import now_utc
-from telecollect.errors import error_envelope
+from telecollect.errors import ServiceError, error_envelope
 from telecollect.extensions import csrf, db, login_manager
 from telecollect.reasons import describe
 
@@ -73,7 +76,7 @@ def start_session(user: User, now: datetime) -> None:
 def _load_user(user_id: str) -> User | None:
     if _is_bearer_api_request(request):
         return None  # the token decides, not the cookie beside it
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[joinedload(User.home_branch)])  # her branch's settings: no query
     if user is None or not user.is_active or not _session_is_live(user):
         _forget_sign_in()
         return None
@@ -122,6 +125,41 @@ def _refuse_read_only_writes() -> None:
         return
     if current_user.is_authenticated and not user_may_write(current_user):
         abort(403)
+
+
+def settings_branch_of_request() -> Branch | None:
+    """The branch whose settings this settings page shows and saves (`auth.scoping.settings_branch`), named by
+    its code in the `branch` query or form field; a refusal ends the request with its error page."""
+    try:
+        return settings_branch(db.session(), current_user, request.values.get("branch"))
+    except ServiceError as exc:
+        abort(Response(render_template("error.html", status=exc.status, message=exc.message), exc.status))
+
+
+def settings_branch_context(branch: Branch | None) -> dict:
+    """What every settings page shows of whose settings these are (templates/_settings_branch.html)."""
+    return {
+        "settings_branch": branch,
+        "settings_branches": _choosable_branches(),
+        "branch_code": branch.code if branch is not None and _chooses_branch() else "",
+    }
+
+
+def settings_branch_arg(branch: Branch | None) -> str | None:
+    """The `branch` query of the settings page to go back to: an installation administrator's choice (a
+    branch's staff have one branch, and a clean address)."""
+    return branch.code if branch is not None and _chooses_branch() else None
+
+
+def _chooses_branch() -> bool:
+    return current_user.is_installation_admin or not user_may_write(current_user)
+
+
+def _choosable_branches() -> list[Branch]:
+    if not _chooses_branch():
+        return []
+    scope = branch_scope(db.session(), current_user)
+    return [b for b in all_branches(db.session()) if scope.covers(b.id)]
 
 
 def bearer_token(req: Request) -> str | None:

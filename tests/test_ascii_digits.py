@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from telecollect.auth.services import areas_by_id, areas_named
-from telecollect.contacts.services import parse_retry_delays
+from telecollect.contacts.outcomes import parse_retry_delays
 from telecollect.errors import ServiceError
 from telecollect.messaging.models import ReminderSetting, SmsKind, SmsMessage, SmsStatus
 from telecollect.messaging.services import apply_status

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -84,6 +84,8 @@ class World:
     reason_id: int = 0  #: a pause reason (istirahat)
     conversation_id: int = 0  #: a WhatsApp conversation with the holder's family (inside the 24-hour window)
     media_id: int = 0  #: a photo the holder sent on WhatsApp
+    holiday_id: int = 0  #: a regional holiday of the first branch (its own)
+    national_holiday_id: int = 0  #: a holiday of the installation's (every branch's; its admins only)
 
 
 @dataclass
@@ -176,6 +178,10 @@ def state_changes():
 
 def agent_replies():
     return select(func.count()).select_from(SmsMessage).where(SmsMessage.kind == SmsKind.agent_reply)
+
+
+def audit_of(action: str):
+    return select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
 
 
 def media_views():
@@ -352,6 +358,43 @@ ROWS: list[Row] = [
     Row("/sms/whatsapp-templates", "GET", roles(200, *STAFF)),
     Row("/sms/whatsapp-templates", "POST", roles(400, *STAFF), data={"kind": "nonsense"}),
     Row("/sms/templates", "POST", roles(400, *STAFF), data={}),  # no template named: refused on the page
+    # A branch's own settings (branch pages): its staff write their branch's rows, never the installation's.
+    Row("/settings/contact/revert", "POST", roles(302, *STAFF)),  # nothing of her own to revert: back to the page
+    Row("/settings/holidays", "GET", roles(200, *STAFF)),
+    Row(
+        "/settings/holidays",
+        "POST",
+        roles(302, *STAFF),
+        data={"on": "2026-12-10", "name": "Hari jadi kota"},
+        nothing_written=lambda: audit_of("holiday.save"),
+    ),
+    Row(
+        "/settings/holidays/<int:holiday_id>/delete",
+        "POST",
+        roles(302, *STAFF),
+        path=lambda w: f"/settings/holidays/{w.holiday_id}/delete",
+        nothing_written=lambda: audit_of("holiday.delete"),
+    ),
+    Row(
+        "/settings/holidays/<int:holiday_id>/delete",
+        "POST",
+        roles(404, *STAFF),
+        variant="the installation's holiday",
+        path=lambda w: f"/settings/holidays/{w.national_holiday_id}/delete",
+        nothing_written=lambda: audit_of("holiday.delete"),
+    ),
+    Row(
+        "/sms/templates/revert",
+        "POST",
+        roles(302, *STAFF),
+        data={"key": "sms_due_reminder", "what": "template"},
+    ),
+    Row(
+        "/sms/whatsapp-templates/revert",
+        "POST",
+        roles(302, *STAFF),
+        data={"kind": "due_reminder", "what": "content"},
+    ),
     # issue 15, item 5: the live board and the pause reasons
     Row("/board", "GET", roles(200, *STAFF)),
     Row("/board.json", "GET", roles(200, *STAFF)),
@@ -732,8 +775,17 @@ def build_world(db, make_user) -> World:
         media=[(MEDIA_URL, "image/jpeg")],
         now=NOW,
     )
+    from telecollect.branches.models import FIRST_BRANCH_CODE, Branch
+    from telecollect.contacts.models import Holiday
+
+    first = db.session.scalar(select(Branch.id).where(Branch.code == FIRST_BRANCH_CODE))
+    own = Holiday(on=date(2026, 12, 1), name="Hari jadi cabang", branch_id=first)
+    national = Holiday(on=date(2026, 12, 2), name="Libur instalasi", branch_id=None)
+    db.session.add_all([own, national])
     db.session.commit()
     return World(
+        holiday_id=own.id,
+        national_holiday_id=national.id,
         users=users,
         tc_item=held.id,
         cadre_item=cadre_item.id,

@@ -20,6 +20,7 @@ from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
 from telecollect.reasons import quoted
+from telecollect.runtime import acting_settings
 from telecollect.security import roles_required
 from telecollect.settings import installation
 
@@ -146,7 +147,7 @@ def _save(form: UserForm, save):
 
 def _user_form(form: UserForm) -> UserForm:
     form.areas.choices = [SelectChoice(value, label) for value, label in area_choices(db.session)]
-    settings = installation()
+    settings = installation()  # the name of a branch that has none of its own (the first): the installation's
     form.branch.choices = [SelectChoice("", "–")] + [
         SelectChoice(str(b.id), f"{b.code} {b.name or settings.branch_name}") for b in all_branches(db.session)
     ]
@@ -201,7 +202,7 @@ def audit_log():
 
 def _audit_days(start: str, end: str) -> tuple[datetime | None, datetime | None]:
     """The [since, until) instants of the branch days `start`..`end` (YYYY-MM-DD, either may be blank)."""
-    zone = installation().branch_timezone
+    zone = acting_settings().branch_timezone
     days = []
     for written, field in ((start, "from"), (end, "to")):
         try:

@@ -22,8 +22,7 @@ from telecollect.participants.queries import family_arrears, family_members, loc
 from telecollect.programs.rules import rehab_quote
 from telecollect.queues import lifecycle
 from telecollect.queues.queries import item_for_user
-from telecollect.runtime import contact_rules, lease, retry_delays, voice
-from telecollect.settings import installation
+from telecollect.runtime import acting_settings, contact_rules, lease, retry_delays, voice
 from telecollect.telephony import services as telephony
 from telecollect.telephony.gateway import VoiceError, VoiceOutcomeUnknown
 from telecollect.telephony.models import Call
@@ -143,7 +142,7 @@ def outcome(item_id):
             rules=contact_rules(),
             retry_delays=retry_delays(),
             now=now,
-            settings=installation(),
+            settings=acting_settings(),
         )
         if recorded.is_new:
             return _outcome_response(

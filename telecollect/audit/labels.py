@@ -30,6 +30,15 @@ ACTION_LABELS = {
     "import.participants": _l("imported participants"),
     "import.payments": _l("imported payments"),
     "letter.issue": _l("issued a letter of assignment"),
+    "contact_settings.revert": _l("set a branch's calling rules back to the installation's"),
+    "template.update": _l("changed a message template"),
+    "template.revert": _l("set a branch's message template back to the installation's"),
+    "reminder_settings.update": _l("changed a reminder's settings"),
+    "reminder_settings.revert": _l("set a branch's reminder settings back to the installation's"),
+    "whatsapp_content.update": _l("changed a WhatsApp template"),
+    "whatsapp_content.revert": _l("set a branch's WhatsApp template back to the installation's"),
+    "holiday.save": _l("saved a holiday"),
+    "holiday.delete": _l("removed a holiday"),
 }
 #: The ending of an import that changed nothing (`import.<kind>.<status>`).
 IMPORT_ENDINGS = {

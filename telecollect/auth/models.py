@@ -2,6 +2,7 @@
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from telecollect.db import UTCDateTime, now_utc
 from telecollect.extensions import db
 from telecollect.regions.models import District, Village
+
+if TYPE_CHECKING:
+    from telecollect.branches.models import Branch
 
 
 class Role(str, enum.Enum):
@@ -69,6 +73,10 @@ class User(UserMixin, db.Model):
     #: The branch she works for. NULL: an installation-level user (an installation administrator, a
     #: regional supervisor, a national viewer).
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True, nullable=True)
+    #: Her branch, loaded with her on each request (`telecollect.security`): her branch's settings
+    #: (`runtime.acting_settings`) then cost no query of their own. Not `branch`: the account form's field of
+    #: that name is filled from the account's attributes.
+    home_branch: Mapped["Branch | None"] = relationship(viewonly=True)
     #: A regional supervisor's Kedeputian Wilayah (NULL for every other role).
     deputy_region_id: Mapped[int | None] = mapped_column(ForeignKey("deputy_regions.id"), nullable=True)
     #: Administers the whole installation: branches, deputy regions and every branch's staff and settings.

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, with_loader_criteria
 
 from telecollect.auth.models import READ_ONLY_ROLES, Role, User
 from telecollect.branches.models import Branch
-from telecollect.errors import Forbidden
+from telecollect.errors import Forbidden, NotFound, ServiceError
 from telecollect.extensions import db
 
 
@@ -172,6 +172,35 @@ def narrow_branch_scope(session: Session, branch_ids: tuple[int, ...]) -> Branch
 def every_branch(statement):
     """`statement`, read across every branch whatever the session's scope (uniqueness checks)."""
     return statement.execution_options(every_branch=True)
+
+
+def settings_branch(session: Session, user: User, code: str | None) -> Branch | None:
+    """Whose settings a settings page (contact rules, SMS and WhatsApp templates, reminders, holidays) shows
+    and saves for `user`: a branch's staff their own branch's, never the installation's nor another branch's;
+    an installation administrator (and, to read, a regional or national reader) the branch she names by its
+    code, or the installation's (None) without one.
+
+    Raises ServiceError("unknown_branch") for a code no branch has (installation administrator),
+    NotFound("unknown_branch") for another branch's code named by a branch's staff, or a branch outside a
+    reader's region (as if it did not exist),
+    Forbidden("settings_branch_none") for a user of no branch who does not administer the installation."""
+    code = (code or "").strip()
+    if user.is_installation_admin or user.role in READ_ONLY_ROLES:
+        # The readers (who change nothing) look at the installation's, or at a branch they may see.
+        if not code:
+            return None
+        branch = session.scalar(select(Branch).where(Branch.code == code))
+        if branch is None:
+            raise ServiceError("unknown_branch", "branch", code=code[:16])
+        if not branch_scope(session, user).covers(branch.id):
+            raise NotFound("unknown_branch", "branch", code=code[:16])
+        return branch
+    own = session.get(Branch, user.branch_id) if user.branch_id is not None else None
+    if own is None:
+        raise Forbidden("settings_branch_none", "branch")
+    if code and code != own.code:
+        raise NotFound("unknown_branch", "branch", code=code[:16])
+    return own
 
 
 def work_branch_condition(user: User, column):

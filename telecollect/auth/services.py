@@ -211,7 +211,7 @@ def user_for_token(session, raw: str, *, now: datetime) -> User | None:
     """The active user a live (not revoked, not expired) token belongs to, or None."""
     token = session.scalar(  # one query for both: every API call passes here
         select(ApiToken)
-        .options(joinedload(ApiToken.user))
+        .options(joinedload(ApiToken.user).joinedload(User.home_branch))  # her branch's settings: no query of theirs
         .where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
     )
     if token is None or not token.user.is_active:

@@ -6,10 +6,10 @@ from flask.cli import AppGroup
 from telecollect.branches.models import ZONES
 from telecollect.branches.queries import all_branches, branch_by_code
 from telecollect.branches.services import add_branch, edit_branch, set_branch_setting
-from telecollect.branches.settings import check_override
 from telecollect.cli import fail
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
+from telecollect.runtime import check_branch_setting
 from telecollect.settings import installation
 
 branches_group = AppGroup("branches", help="Manage the installation's branches (Kantor Cabang).")
@@ -79,7 +79,7 @@ def set_setting(code, key, value):
     try:
         branch = branch_by_code(db.session, code)
         if value:
-            check_override(key, value)
+            check_branch_setting(key, value)
         set_branch_setting(branch, key.upper(), value)
     except ServiceError as exc:
         db.session.rollback()

@@ -12,9 +12,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from telecollect.branches.models import ZONES, Branch
 from telecollect.branches.queries import all_branches, branch_overrides
 from telecollect.branches.services import add_branch, edit_branch, set_branch_setting
-from telecollect.branches.settings import check_override
 from telecollect.errors import ServiceError
 from telecollect.extensions import db
+from telecollect.runtime import check_branch_setting
 from telecollect.security import roles_required
 from telecollect.settings import installation
 
@@ -118,7 +118,7 @@ def _save_settings(branch: Branch, form: BranchForm) -> None:
     for field, key in EDITABLE_SETTINGS.items():
         value = (getattr(form, field).data or "").strip()
         if value:
-            check_override(key, value)
+            check_branch_setting(key, value)
         set_branch_setting(branch, key, value)
     db.session.flush()
 

@@ -4,10 +4,11 @@ import json
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from telecollect.branches.models import ZONES, Branch, DeputyRegion
 from telecollect.branches.queries import branch_overrides
+from telecollect.branches.settings import forget_branch_settings
 from telecollect.errors import Conflict, ServiceError
 
 _CODE = re.compile(r"^[0-9A-Za-z-]{1,16}$")
@@ -98,6 +99,7 @@ def edit_branch(
         branch.deputy_region_id = deputy_named(session, deputy).id if deputy.strip() else None
     if address is not None:
         branch.address = address.strip() or None
+    forget_branch_settings(session)
     session.flush()
     return branch
 
@@ -110,3 +112,6 @@ def set_branch_setting(branch: Branch, key: str, value: str | None) -> None:
     else:
         current[key] = value
     branch.settings = json.dumps(current, sort_keys=True)
+    session = object_session(branch)
+    if session is not None:
+        forget_branch_settings(session)

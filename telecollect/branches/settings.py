@@ -11,10 +11,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from telecollect.branches.models import Branch
 from telecollect.branches.queries import branch_overrides
+from telecollect.branches.stamping import acting_branch_or_none
+from telecollect.db import forget_read, read_once
 from telecollect.errors import ServiceError
 from telecollect.settings import Settings
 
@@ -52,6 +55,40 @@ def branch_config(config: Mapping[str, Any], branch: Branch) -> dict[str, Any]:
     return merged
 
 
+def branch_of_receiving_number(session: Session, config: Mapping[str, Any], to_address: str) -> int | None:
+    """The branch whose sender received a participant's SMS or WhatsApp message addressed to `to_address`
+    (Twilio's `To`: "+62…" or "whatsapp:+62…"): the one owner of "which branch owns this receiving number".
+
+    A branch's own sender (its TWILIO_FROM_NUMBER) names it. The installation's sender (TWILIO_FROM_NUMBER,
+    TWILIO_WHATSAPP_FROM) is the sender of every branch without its own: it names a branch only when exactly
+    one branch sends from it (an installation of one branch, say). With several, a message to it could be for
+    any of them, and guessing would hide it from the branch it is for: None, and the row stays with no branch,
+    seen by those who see every branch. None too for a number no sender has."""
+    number = _sender_number(to_address)
+    if not number:
+        return None
+    on_installation_number = []
+    for branch in session.scalars(select(Branch).order_by(Branch.id)):
+        own = branch_overrides(branch).get("TWILIO_FROM_NUMBER", "")
+        if own and _sender_number(own) == number:
+            return branch.id
+        if not own:
+            on_installation_number.append(branch.id)
+    installation = {
+        _sender_number(str(config.get(key) or "")) for key in ("TWILIO_FROM_NUMBER", "TWILIO_WHATSAPP_FROM")
+    }
+    if number in installation and len(on_installation_number) == 1:
+        return on_installation_number[0]
+    return None
+
+
+def _sender_number(text: str) -> str:
+    """A sender as Twilio writes it, without its channel and spacing ("whatsapp:+62 21 500400" → "+6221500400");
+    "" for an alphanumeric sender ID (it receives nothing)."""
+    number = text.strip().removeprefix("whatsapp:").replace(" ", "").replace("-", "")
+    return number if number.lstrip("+").isdigit() else ""
+
+
 def branch_settings(session: Session, branch: Branch | int | str, config: Mapping[str, Any] | None = None) -> Settings:
     """The kernel's `Settings` of one branch (a Branch, its id or its code): what jobs, imports and reports
     of that branch pass down instead of `installation()`. Built on the installation's settings (those of
@@ -75,6 +112,62 @@ def branch_settings(session: Session, branch: Branch | int | str, config: Mappin
         built = Settings.from_config(branch_config(config, found))
         changes.update({_SETTINGS_FIELDS[key]: getattr(built, _SETTINGS_FIELDS[key]) for key in own})
     return replace(base, **changes)
+
+
+#: `read_once`'s key of the settings of each branch this unit of work asked for ({branch id: Settings}).
+_READ_KEY = "telecollect.branch_settings"
+
+
+def settings_of(session: Session, branch_id: int | None) -> Settings:
+    """The settings that apply to rows of branch `branch_id` (None: no branch named, the installation's):
+    `branch_settings`, read once per unit of work (request, command, job) and branch, so a page, a webhook
+    or the dispatcher serving several branches builds each one's once. At most one query (the branch row,
+    none when the session holds it already)."""
+    if branch_id is None:
+        from telecollect.settings import installation
+
+        return installation()
+    by_branch: dict[int, Settings] = read_once(session, _READ_KEY, dict)
+    if branch_id not in by_branch:
+        by_branch[branch_id] = branch_settings(session, branch_id)
+    return by_branch[branch_id]
+
+
+def acting_branch_settings(session: Session) -> Settings:
+    """The settings of the branch acting in `session` (`act_in_branch`: the signed-in user's, the command's
+    --branch, the job's), else the installation's. Delivery calls `telecollect.runtime.acting_settings()`;
+    this is for the views that may not import the runtime (reports)."""
+    return settings_of(session, acting_branch_or_none(session))
+
+
+#: `read_once`'s key of the configuration each branch sees ({branch id: mapping}).
+_CONFIG_KEY = "telecollect.branch_config"
+
+
+def config_of(session: Session, branch_id: int | None) -> Mapping[str, Any]:
+    """The configuration as branch `branch_id` sees it (`branch_config`: its targets, letter signatory,
+    retry delays, quiet days… where it set its own), read once per unit of work and branch; None: the
+    installation's. For the values the kernel's `Settings` does not hold."""
+    from flask import current_app
+
+    if branch_id is None:
+        return current_app.config
+    by_branch: dict[int, Mapping[str, Any]] = read_once(session, _CONFIG_KEY, dict)
+    if branch_id not in by_branch:
+        by_branch[branch_id] = branch_config(current_app.config, _branch(session, branch_id))
+    return by_branch[branch_id]
+
+
+def acting_branch_config(session: Session) -> Mapping[str, Any]:
+    """`config_of` the branch acting in `session`, else the installation's."""
+    return config_of(session, acting_branch_or_none(session))
+
+
+def forget_branch_settings(session: Session) -> None:
+    """This unit of work changed a branch's zone, name or own settings: `settings_of` and `config_of` read
+    them again."""
+    forget_read(session, _READ_KEY)
+    forget_read(session, _CONFIG_KEY)
 
 
 #: The overridable keys the kernel's Settings holds, by field.

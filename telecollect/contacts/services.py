@@ -260,15 +260,3 @@ def record_promise(
     session.add(promise)
     session.flush()
     return promise
-
-
-def parse_retry_delays(text: str) -> dict[str, timedelta]:
-    """ "no_answer=2h,busy=30m,refused=7d" → per-outcome delays (overrides the defaults)."""
-    units = {"m": "minutes", "h": "hours", "d": "days"}
-    delays = {}
-    for part in filter(None, (p.strip() for p in (text or "").split(","))):
-        code, _sep, amount = part.partition("=")
-        if code not in OUTCOMES or not (amount[:-1].isascii() and amount[:-1].isdigit()) or amount[-1:] not in units:
-            raise ValueError(f"RETRY_DELAYS entries look like no_answer=2h (m, h or d), got {part!r}")
-        delays[code] = timedelta(**{units[amount[-1]]: int(amount[:-1])})
-    return delays

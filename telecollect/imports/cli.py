@@ -77,7 +77,7 @@ def register_import_command(name: str, importer, help_text: str, *, has_places: 
 
 @import_group.command("resume", help="Finish the imports a process left half-applied (killed while applying).")
 def resume_command():
-    reports = resume_imports(db.session, settings=installation())
+    reports = resume_imports(db.session, settings=installation())  # each run with its branch's: the runner
     for report in reports:
         click.echo(_("import %(run)s finished: %(summary)s", run=report.run_id, summary=report.summary()))
     if not reports:

@@ -45,6 +45,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select, update
 
 from telecollect.audit import services as audit
+from telecollect.branches.settings import branch_settings
 from telecollect.branches.stamping import act_in_branch
 from telecollect.cells import SafeCsvWriter
 from telecollect.clock import local_day
@@ -319,6 +320,7 @@ def _resume_run(session, spec, run_id: int, settings) -> ImportReport:
     if payload is None:  # concluded meanwhile by another process
         return report
     act_in_branch(session, branch_id)  # its new families are its branch's, whoever resumes it
+    settings = branch_settings(session, branch_id) if branch_id is not None else settings  # and its settings
     plan = _Plan.load(payload)
     _apply_chunks(session, spec, run_id, plan, report, None, settings, None, commit=True)
     return _conclude(session, spec, run_id, plan, report, settings)

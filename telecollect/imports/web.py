@@ -10,6 +10,7 @@ from telecollect.extensions import db
 from telecollect.imports.models import ImportRun
 from telecollect.imports.reader import FileFormatError, TableReader
 from telecollect.imports.runner import RejectsWriter
+from telecollect.runtime import acting_settings
 from telecollect.settings import installation
 
 
@@ -40,7 +41,7 @@ def upload_page(importer, template: str, *, has_places: bool = False):
             filename=upload_file.filename,
             user=current_user,
             now=now_utc(),
-            settings=installation(),
+            settings=acting_settings(),  # the admin's branch: its VA prefixes, its zone
             dry_run=dry_run,
             skip_invalid=skip_invalid,
             rejects=rejects,

@@ -29,8 +29,10 @@ run; `pair_seconds` keeps messages to one recipient apart.
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
@@ -92,6 +94,10 @@ class Pace:
 
 NO_LIMIT = Pace()
 
+#: What a message's branch sends it with: `senders(branch_id)` → (gateway, contact rules). The edge builds
+#: it (telecollect.runtime.BranchSenders: each branch's own sender and quiet hours).
+BranchSenders = Callable[[int | None], tuple[Any, policy.ContactRules]]
+
 
 @dataclass
 class DispatchResult:
@@ -111,27 +117,45 @@ def dispatch_due(
     max_batches: int = 1000,
     jitter=random.random,
     pace: Pace = NO_LIMIT,
+    senders: BranchSenders | None = None,
 ) -> DispatchResult:
-    """Send every message due at `now`, batch by batch; returns what happened to them."""
+    """Send every message due at `now`, batch by batch; returns what happened to them.
+
+    `senders`: each message's branch's gateway (its sender) and contact rules (its quiet hours), asked with
+    the message's `branch_id`; without it, every message goes through `gateway` under `rules`."""
     result = DispatchResult()
     for _ in range(max_batches):
         claimed = claim_batch(session, now, batch_size)
         if not claimed:
             break
         for message_id in claimed:
-            result.add(send_claimed(session, gateway, rules, message_id, now=now, jitter=jitter, pace=pace))
+            outcome = send_claimed(
+                session, gateway, rules, message_id, now=now, jitter=jitter, pace=pace, senders=senders
+            )
+            result.add(outcome)
             session.commit()
     return result
 
 
 def send_claimed(
-    session, gateway, rules, message_id: int, *, now: datetime, jitter=random.random, pace: Pace = NO_LIMIT
+    session,
+    gateway,
+    rules,
+    message_id: int,
+    *,
+    now: datetime,
+    jitter=random.random,
+    pace: Pace = NO_LIMIT,
+    senders: BranchSenders | None = None,
 ) -> str:
     """One message this dispatcher claimed at `now`: reconciled first if an earlier call's outcome is unknown,
-    then sent, unless another dispatcher took it over meanwhile (this one was slower than its claim)."""
+    then sent, unless another dispatcher took it over meanwhile (this one was slower than its claim). With
+    `senders`, through its branch's gateway and under its branch's rules."""
     message = session.get(SmsMessage, message_id)
     if message.status != SmsStatus.sending or message.claimed_until != now + CLAIM_FOR:
         return "taken"
+    if senders is not None:
+        gateway, rules = senders(message.branch_id)
     outcome = reconcile(session, gateway, message, now) if message.attempt_at is not None else None
     if outcome is None:  # never called Twilio, or Twilio has no such message: send it
         outcome = _process(session, gateway, rules, message, now, jitter, pace)

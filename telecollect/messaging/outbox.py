@@ -9,8 +9,11 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from telecollect.accounts import virtual_accounts
+from telecollect.branches.settings import settings_of
+from telecollect.branches.stamping import acting_branch_or_none
 from telecollect.contacts.models import Channel, ConsentChannel
 from telecollect.db import insert_ignoring_duplicates, now_utc
 from telecollect.errors import ServiceError
@@ -20,12 +23,12 @@ from telecollect.messaging.encoding import encoding_of, segment_count
 from telecollect.messaging.models import (
     TEMPLATED_KINDS,
     MessageChannel,
-    ReminderSetting,
     SmsEvent,
     SmsKind,
     SmsMessage,
     SmsStatus,
 )
+from telecollect.messaging.reminder_settings import reminder_row
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears
 from telecollect.policy import optouts
@@ -43,9 +46,10 @@ def message_values(members, to_phone: str | None = None, **extra) -> dict:
     amount, months = family_arrears(members)
     reader = next((m for m in members if to_phone and to_phone in (m.phone, m.phone2)), None)
     reader = reader or (members[0] if members else None)
-    # The installation's settings, as `cabang` reads its config: queue_sms has many callers (planner, replies,
-    # outcomes), none of which carries the settings yet.
-    settings = installation()
+    # The family's branch's settings (its VA prefixes, name, WhatsApp number), whoever queues the message:
+    # queue_sms has many callers (planner, replies, outcomes, webhooks), none of which carries them.
+    session = object_session(members[0]) if members else None
+    settings = settings_of(session, members[0].branch_id) if session is not None else installation()
     accounts = (
         virtual_accounts(members[0].family.key, (m.card_no for m in members), settings.va_prefixes) if members else []
     )
@@ -58,7 +62,7 @@ def message_values(members, to_phone: str | None = None, **extra) -> dict:
         "kanal": templates.OFFICIAL_CHANNELS,
         "rehab": templates.SMS_SNIPPETS["rehab"],
         "autodebit": templates.SMS_SNIPPETS["autodebit"],
-        "cabang": current_app.config["BRANCH_NAME"],
+        "cabang": settings.branch_name,
         **{k: (local_date(v) if hasattr(v, "strftime") else str(v)) for k, v in extra.items()},
     }
 
@@ -184,7 +188,8 @@ DEFAULT_ORDER = (MessageChannel.whatsapp, MessageChannel.sms)
 
 def channel_order(session, kind: SmsKind) -> tuple[MessageChannel, ...]:
     """The kind's channels, in the order to try them (the reminder settings' `channel_order`)."""
-    saved = session.scalar(select(ReminderSetting.channel_order).where(ReminderSetting.kind == kind))
+    row = reminder_row(session, kind, acting_branch_or_none(session))  # the acting branch's own first
+    saved = row.channel_order if row is not None else None
     if not saved:
         return DEFAULT_ORDER
     return tuple(MessageChannel(c) for c in saved.split(",") if c in MessageChannel.__members__)

@@ -13,33 +13,23 @@ from functools import partial
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
+from telecollect.branches.stamping import acting_branch_or_none
 from telecollect.clock import local_day
 from telecollect.contacts.models import Channel, ContactAttempt, Promise, PromiseState
 from telecollect.db import read_once
 from telecollect.formatting import rupiah
-from telecollect.messaging.models import ReminderSetting, SmsKind
+from telecollect.messaging.models import SmsKind
 from telecollect.messaging.outbox import queue_sms, route
+from telecollect.messaging.reminder_settings import setting_of
 from telecollect.participants.models import Family, Participant
 from telecollect.participants.queries import family_months_owed
 from telecollect.policy import rules as policy
 from telecollect.programs.models import Installment, InstallmentPlan, InstallmentState, PlanState
 
-#: kind → (on by default, days before its event)
-DEFAULT_SETTINGS = {
-    SmsKind.due_reminder: (True, 3),
-    SmsKind.promise_reminder: (True, 1),
-    SmsKind.promise_broken: (True, 1),
-    SmsKind.installment_reminder: (True, 2),
-    SmsKind.autodebit_prompt: (True, 0),
-    SmsKind.pre_call: (False, 0),
-}
-
 
 def setting(session, kind: SmsKind) -> tuple[bool, int]:
-    mine, first = own_or_installation(ReminderSetting.branch_id, acting_branch_or_none(session))
-    row = session.scalar(select(ReminderSetting).where(ReminderSetting.kind == kind, mine).order_by(first).limit(1))
-    return (row.is_enabled, row.days_before) if row else DEFAULT_SETTINGS[kind]
+    """(on, days) of `kind` in the acting branch."""
+    return setting_of(session, kind, acting_branch_or_none(session))
 
 
 def pre_call_setting(session) -> tuple[bool, int]:

@@ -28,20 +28,31 @@ from telecollect.messaging.models import (
     Conversation,
     InboundMedia,
     MessageChannel,
-    ReminderSetting,
     SmsKind,
     SmsMessage,
     SmsStatus,
 )
-from telecollect.messaging.outbox import channel_order, whatsapp_on
-from telecollect.messaging.reminders import DEFAULT_SETTINGS, setting
+from telecollect.messaging.outbox import whatsapp_on
+from telecollect.messaging.reminder_settings import (
+    DEFAULT_SETTINGS,
+    own_reminder_kinds,
+    reminder_row,
+    revert_reminder,
+    save_reminder,
+    setting_of,
+)
 from telecollect.messaging.services import resolve_unknown
 from telecollect.participants.models import Participant
 from telecollect.phones import InvalidPhone, mask_phone, normalize_mobile
 from telecollect.policy.optouts import opt_in, opt_out
 from telecollect.regions.models import District
-from telecollect.security import roles_required
-from telecollect.settings import installation
+from telecollect.runtime import acting_settings, settings_of_branch
+from telecollect.security import (
+    roles_required,
+    settings_branch_arg,
+    settings_branch_context,
+    settings_branch_of_request,
+)
 
 bp = Blueprint("messaging", __name__, url_prefix="/sms")
 SAMPLE = {
@@ -101,7 +112,7 @@ def _filtered(query, args):
         except ValueError:
             day = None
         if day:
-            start, end = day_bounds(day, day, installation().branch_timezone)  # a branch day
+            start, end = day_bounds(day, day, acting_settings().branch_timezone)  # a branch day
             query = query.where(SmsMessage.created_at >= start, SmsMessage.created_at < end)
     if args.get("district", "").isascii() and args.get("district", "").isdigit():
         query = query.where(
@@ -172,21 +183,26 @@ def opt_outs():
 @bp.route("/templates", methods=["GET", "POST"])
 @roles_required("supervisor", "admin")
 def sms_templates():
-    """Edit SMS templates with a preview, their encoding and segment count; switch reminders on and off."""
+    """Edit SMS templates with a preview, their encoding and segment count; switch reminders on and off (the
+    branch's own, else the installation's)."""
+    branch = settings_branch_of_request()
+    branch_id = branch.id if branch is not None else None
     typed: dict = {}
     refused = False
     if request.method == "POST":
         try:
-            _save_settings(request.form)
+            _save_settings(request.form, branch_id)
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
             typed, refused = request.form.to_dict(), True  # what was typed stays on the page
         else:
             flash(_("Message saved."), "success")
-            return redirect(url_for("messaging.sms_templates"))
-    settings = installation()
-    own = {  # this installation's values: the preview and the budget use them
+            return redirect(url_for("messaging.sms_templates", branch=settings_branch_arg(branch)))
+    # The edited branch's values (the acting branch's when the installation's row is edited): the preview
+    # and the budget use them.
+    settings = settings_of_branch(branch.id) if branch is not None else acting_settings()
+    own = {
         "cabang": settings.branch_name,
         "kontak": templates.contact_text(settings.branch_whatsapp),
         "va_all": templates.va_values([p.prefix + "00012345678" for p in settings.va_prefixes], settings.va_prefixes)[
@@ -194,11 +210,13 @@ def sms_templates():
         ],
     }
     sample = {**SAMPLE, **own}
+    own_keys = templates.own_template_keys(db.session, branch_id) if branch_id is not None else None
+    own_kinds = own_reminder_kinds(db.session, branch_id) if branch_id is not None else None
     rows = []
     for key in templates.SMS_DEFAULTS:
-        body = templates.template_body(db.session, key)
+        body = templates.template_body_of(db.session, key, branch_id)
         kind = SmsKind(key.removeprefix("sms_"))
-        enabled, days = setting(db.session, kind) if kind in DEFAULT_SETTINGS else (True, 0)
+        enabled, days = setting_of(db.session, kind, branch_id) if kind in DEFAULT_SETTINGS else (True, 0)
         if typed.get("key") == key:
             body, enabled, days = typed.get("body", body), bool(typed.get("enabled")), typed.get("days_before", days)
         preview = templates.render(body, sample)
@@ -220,6 +238,9 @@ def sms_templates():
                 "days": days,
                 "tunable": kind in DEFAULT_SETTINGS,
                 "days_label": DAYS_LABELS.get(kind),
+                # None: the installation's page (nothing is inherited); else whether the branch set its own.
+                "own_body": None if own_keys is None else key in own_keys,
+                "own_setting": None if own_kinds is None else kind in own_kinds,
             }
         )
     page = render_template(
@@ -229,15 +250,45 @@ def sms_templates():
         sample=sample,
         max_days=MAX_DAYS,
         widest_name_length=len(templates.WIDEST["nama"]),
+        **settings_branch_context(branch),
     )
     return (page, 400) if refused else page
+
+
+@bp.route("/templates/revert", methods=["POST"])
+@roles_required("supervisor", "admin")
+def revert_sms_template():
+    """The branch follows the installation's template `key` (`what=template`: an SMS, the cadres' WhatsApp
+    message, the call script) or an SMS kind's reminder settings (`what=reminder`) again: its own row goes."""
+    branch = settings_branch_of_request()
+    key = request.form.get("key", "")
+    what = request.form.get("what", "")
+    back = TEMPLATE_PAGES.get(key, "messaging.sms_templates")
+    if branch is None or key not in templates.DEFAULTS or what not in ("template", "reminder"):
+        abort(400)
+    if what == "reminder" and key not in templates.SMS_DEFAULTS:
+        abort(400)
+    if what == "template":
+        done = templates.revert_template(db.session, key, branch.id, user=current_user)
+    else:
+        done = revert_reminder(db.session, SmsKind(key.removeprefix("sms_")), branch.id, user=current_user)
+    if done:
+        flash(_("The branch follows the installation's settings again."), "success")
+    return redirect(url_for(back, branch=settings_branch_arg(branch)))
+
+
+#: The page of each template that is not an SMS (the cadres' WhatsApp message, the call script).
+TEMPLATE_PAGES = {templates.CADRE_WHATSAPP: "queue.edit_template", templates.CALL_SCRIPT: "queue.edit_call_script"}
 
 
 @bp.route("/whatsapp-templates", methods=["GET", "POST"])
 @roles_required("supervisor", "admin")
 def whatsapp_templates():
     """Each kind's approved WhatsApp template (Content SID, the approved body, the order of its variables,
-    Meta's category) and the kind's channel order, with a preview of what the participant reads."""
+    Meta's category) and the kind's channel order, with a preview of what the participant reads (the
+    branch's own, else the installation's)."""
+    branch = settings_branch_of_request()
+    branch_id = branch.id if branch is not None else None
     refused = False
     if request.method == "POST":
         try:
@@ -254,9 +305,10 @@ def whatsapp_templates():
                 variables=request.form.get("variables", "").split(","),
                 body=request.form.get("body", ""),
                 category=ContentCategory(request.form.get("category", "utility")),
-                user_id=current_user.id,
+                user=current_user,
+                branch_id=branch_id,
             )
-            _save_order(kind, request.form.get("channel_order", ""))
+            _save_order(kind, request.form.get("channel_order", ""), branch_id)
         except (ServiceError, ValueError) as exc:
             db.session.rollback()
             flash(exc.message if isinstance(exc, ServiceError) else str(exc), "error")
@@ -264,17 +316,22 @@ def whatsapp_templates():
         else:
             db.session.commit()
             flash(_("Message saved."), "success")
-            return redirect(url_for("messaging.whatsapp_templates"))
+            return redirect(url_for("messaging.whatsapp_templates", branch=settings_branch_arg(branch)))
     sample = {**SAMPLE, "va": "8888800012345678"}
+    own_kinds = whatsapp.own_content_kinds(db.session, branch_id) if branch_id is not None else None
+    own_orders = own_reminder_kinds(db.session, branch_id) if branch_id is not None else None
     rows = []
     for kind in TEMPLATED_KINDS:
-        content = whatsapp.content_for(db.session, kind)
+        content = whatsapp.content_of(db.session, kind, branch_id)
+        saved = reminder_row(db.session, kind, branch_id)
         rows.append(
             {
                 "kind": kind,
                 "content": content,
                 "preview": whatsapp.fill(content, sample)[1],
-                "order": ",".join(c.value for c in channel_order(db.session, kind)),
+                "order": saved.channel_order if saved is not None and saved.channel_order else "whatsapp,sms",
+                "own_content": None if own_kinds is None else kind in own_kinds,
+                "own_order": None if own_orders is None else kind in own_orders,
             }
         )
     page = render_template(
@@ -283,22 +340,45 @@ def whatsapp_templates():
         variables=whatsapp.VARIABLES,
         categories=list(ContentCategory),
         enabled=whatsapp_on(current_app.config),
+        **settings_branch_context(branch),
     )
     return (page, 400) if refused else page
 
 
-def _save_order(kind: SmsKind, written: str) -> None:
+@bp.route("/whatsapp-templates/revert", methods=["POST"])
+@roles_required("supervisor", "admin")
+def revert_whatsapp_template():
+    """The branch follows the installation's WhatsApp template (`what=content`) or channel order and reminder
+    settings (`what=reminder`) of one kind again: its own row is deleted."""
+    branch = settings_branch_of_request()
+    try:
+        kind = SmsKind(request.form.get("kind", ""))
+    except ValueError:
+        abort(400)
+    what = request.form.get("what", "")
+    if branch is None or kind not in TEMPLATED_KINDS or what not in ("content", "reminder"):
+        abort(400)
+    if what == "content":
+        done = whatsapp.revert_content(db.session, kind, branch.id, user=current_user)
+    else:
+        done = revert_reminder(db.session, kind, branch.id, user=current_user)
+    if done:
+        flash(_("The branch follows the installation's settings again."), "success")
+    return redirect(url_for("messaging.whatsapp_templates", branch=settings_branch_arg(branch)))
+
+
+def _save_order(kind: SmsKind, written: str, branch_id: int | None) -> None:
     """The kind's channel order as typed: "whatsapp,sms", "sms" … (each channel once)."""
     names = [n.strip() for n in written.split(",") if n.strip()]
     if not names or len(set(names)) != len(names) or not set(names) <= set(MessageChannel.__members__):
         raise ServiceError("channel_order", "channel_order", value=written[:40])
-    row = db.session.scalar(select(ReminderSetting).where(ReminderSetting.kind == kind))
-    if row is None:
-        enabled, days = DEFAULT_SETTINGS.get(kind, (True, 0))
-        row = ReminderSetting(kind=kind, is_enabled=enabled, days_before=days)
-        db.session.add(row)
-    row.channel_order = ",".join(names)
-    db.session.flush()
+    order = ",".join(names)
+    current = reminder_row(db.session, kind, branch_id)
+    if current is not None and current.channel_order == order and (branch_id is None or current.branch_id):
+        return  # unchanged: a branch does not take the installation's row as its own for nothing
+    if current is None and order == "whatsapp,sms":
+        return
+    save_reminder(db.session, kind, branch_id, user=current_user, channel_order=order)
 
 
 #: The reminders whose timing is a number of days, and what the number means for each: days before
@@ -313,22 +393,21 @@ DAYS_LABELS = {
 MAX_DAYS = 9
 
 
-def _save_settings(form) -> None:
+def _save_settings(form, branch_id: int | None) -> None:
     key = form.get("key", "")
     if key not in templates.SMS_DEFAULTS:
         raise ServiceError("unknown_template", "key")
-    templates.save_template(db.session, key, form.get("body", ""), current_user)
+    templates.save_template(db.session, key, form.get("body", ""), current_user, branch_id=branch_id)
     kind = SmsKind(key.removeprefix("sms_"))
     if kind in DEFAULT_SETTINGS:
-        row = db.session.scalar(
-            select(ReminderSetting).where(ReminderSetting.kind == kind, ReminderSetting.branch_id.is_(None))
+        save_reminder(
+            db.session,
+            kind,
+            branch_id,
+            user=current_user,
+            is_enabled=bool(form.get("enabled")),
+            days_before=_days(form.get("days_before", "")) if kind in DAYS_LABELS else None,
         )
-        if row is None:
-            row = ReminderSetting(kind=kind, is_enabled=True, days_before=DEFAULT_SETTINGS[kind][1])
-            db.session.add(row)
-        row.is_enabled = bool(form.get("enabled"))
-        if kind in DAYS_LABELS:
-            row.days_before = _days(form.get("days_before", ""))
 
 
 def _days(written: str) -> int:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
+from telecollect.audit import services as audit
 from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
@@ -144,30 +145,62 @@ _PLACEHOLDER = re.compile(r"{(\w*)}")
 
 def template_body(session, key: str) -> str:
     """The acting branch's own template, else the installation's, else the default."""
-    mine, first = own_or_installation(MessageTemplate.branch_id, acting_branch_or_none(session))
+    return template_body_of(session, key, acting_branch_or_none(session))
+
+
+def template_body_of(session, key: str, branch_id: int | None) -> str:
+    """`branch_id`'s own template, else the installation's, else the default."""
+    mine, first = own_or_installation(MessageTemplate.branch_id, branch_id)
     saved = session.scalar(
         select(MessageTemplate.body).where(MessageTemplate.key == key, mine).order_by(first).limit(1)
     )
     return saved or DEFAULTS[key]
 
 
-def save_template(session, key: str, body: str, user) -> MessageTemplate:
-    """Store an edited template. Raises `ServiceError` on an unknown variable or an empty body."""
+def own_template_keys(session, branch_id: int) -> set[str]:
+    """The templates the branch wrote for itself (the others follow the installation's)."""
+    return set(session.scalars(select(MessageTemplate.key).where(MessageTemplate.branch_id == branch_id)))
+
+
+def save_template(session, key: str, body: str, user, *, branch_id: int | None = None) -> MessageTemplate:
+    """Store an edited template: `branch_id`'s own (made on its first save), or the installation's (None).
+    Audited. Raises `ServiceError` on an unknown variable or an empty body."""
     body = body.strip()
     if not body:
         raise ServiceError("empty_template", "body")
     unknown = sorted(set(_PLACEHOLDER.findall(body)) - set(VARIABLES[key]))
     if unknown:
         raise ServiceError("unknown_variable", "body", variables=", ".join("{" + u + "}" for u in unknown))
-    template = session.scalar(
-        select(MessageTemplate).where(MessageTemplate.key == key, MessageTemplate.branch_id.is_(None))
-    )
+    template = session.scalar(select(MessageTemplate).where(MessageTemplate.key == key, _of(branch_id)))
     if template is None:
-        template = MessageTemplate(key=key, body=body)
+        template = MessageTemplate(key=key, body=body, branch_id=branch_id)
         session.add(template)
     template.body, template.updated_at, template.updated_by_id = body, now_utc(), user.id
     session.flush()
+    audit.record(
+        session,
+        "template.update",
+        user=user,
+        target=template,
+        branch_id=branch_id,
+        detail=f"{'branch' if branch_id else 'installation'} {key}",
+    )
     return template
+
+
+def revert_template(session, key: str, branch_id: int, *, user) -> bool:
+    """The branch follows the installation's template `key` again: its own goes (audited)."""
+    template = session.scalar(select(MessageTemplate).where(MessageTemplate.key == key, _of(branch_id)))
+    if template is None:
+        return False
+    audit.record(session, "template.revert", user=user, target=template, branch_id=branch_id, detail=key)
+    session.delete(template)
+    session.flush()
+    return True
+
+
+def _of(branch_id: int | None):
+    return MessageTemplate.branch_id.is_(None) if branch_id is None else MessageTemplate.branch_id == branch_id
 
 
 def render(body: str, values: dict[str, str]) -> str:

@@ -1,7 +1,9 @@
 """Twilio's callbacks. All are signed by Twilio and exempt from CSRF; nothing else is."""
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
+from telecollect.branches.settings import branch_of_receiving_number
+from telecollect.branches.stamping import act_in_branch
 from telecollect.db import now_utc
 from telecollect.extensions import csrf, db
 from telecollect.messaging.conversations import MAX_MEDIA, handle_whatsapp_inbound
@@ -34,6 +36,7 @@ def status():
 def inbound():
     """A participant's reply: STOP/BERHENTI…, START/MULAI, INFO/CEK, or anything else."""
     require_twilio_signature()
+    _act_in_receiving_branch()
     handle_inbound(
         db.session,
         sid=request.form.get("MessageSid", ""),
@@ -51,6 +54,7 @@ def whatsapp_inbound():
     """A participant's WhatsApp message (From `whatsapp:+62…`): BERHENTI/STOP, MULAI, CEK/INFO, or a
     conversation; photos and files arrive as MediaUrl<n> with MediaContentType<n>."""
     require_twilio_signature()
+    _act_in_receiving_branch()
     form = request.form
     count = min(form.get("NumMedia", 0, type=int) or 0, MAX_MEDIA)
     media = [
@@ -63,6 +67,15 @@ def whatsapp_inbound():
         body=form.get("Body", ""),
         media=media,
         now=now_utc(),
-        stop_also_sms=installation().whatsapp_stop_also_sms,
+        stop_also_sms=installation().whatsapp_stop_also_sms,  # installation-wide: no branch may set it
     )
     return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+def _act_in_receiving_branch() -> None:
+    """What the message writes without a family (an unknown sender's message, its conversation, an answer)
+    belongs to the branch whose sender received it (`To`), when one does; a family's rows stay its branch's."""
+    session = db.session()
+    branch_id = branch_of_receiving_number(session, current_app.config, request.form.get("To", ""))
+    if branch_id is not None:
+        act_in_branch(session, branch_id)

@@ -14,6 +14,7 @@ from enum import Enum
 
 from sqlalchemy import select
 
+from telecollect.audit import services as audit
 from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
@@ -95,7 +96,32 @@ VARIABLES = {**SMS_VARIABLES, "va": "virtual account number"}
 def content_for(session, kind: SmsKind) -> Content:
     """The kind's template as the acting branch saved it, else as the installation did, else its standard one
     (without a Content SID: not sent on WhatsApp)."""
-    mine, first = own_or_installation(WhatsappContent.branch_id, acting_branch_or_none(session))
+    return content_of(session, kind, acting_branch_or_none(session))
+
+
+def own_content_kinds(session, branch_id: int) -> set[SmsKind]:
+    """The kinds whose WhatsApp template the branch saved for itself (the others follow the installation)."""
+    return set(session.scalars(select(WhatsappContent.kind).where(WhatsappContent.branch_id == branch_id)))
+
+
+def revert_content(session, kind: SmsKind, branch_id: int, *, user) -> bool:
+    """The branch follows the installation's WhatsApp template of `kind` again: its own goes (audited)."""
+    row = session.scalar(select(WhatsappContent).where(WhatsappContent.kind == kind, _of(branch_id)))
+    if row is None:
+        return False
+    audit.record(session, "whatsapp_content.revert", user=user, target=row, branch_id=branch_id, detail=kind.value)
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def _of(branch_id: int | None):
+    return WhatsappContent.branch_id.is_(None) if branch_id is None else WhatsappContent.branch_id == branch_id
+
+
+def content_of(session, kind: SmsKind, branch_id: int | None) -> Content:
+    """The kind's template in `branch_id`: its own, else the installation's, else the standard one."""
+    mine, first = own_or_installation(WhatsappContent.branch_id, branch_id)
     row = session.scalar(select(WhatsappContent).where(WhatsappContent.kind == kind, mine).order_by(first).limit(1))
     if row is not None:
         return Content(kind, row.content_sid, row.body, tuple(v for v in row.variables.split(",") if v), row.category)
@@ -113,7 +139,8 @@ def save_content(
     variables: list[str] | None = None,
     body: str | None = None,
     category: ContentCategory | None = None,
-    user_id: int | None = None,
+    user=None,
+    branch_id: int | None = None,
 ) -> WhatsappContent:
     """Record the approved template a kind is sent with; unchanged parts keep their saved or standard value.
 
@@ -121,7 +148,7 @@ def save_content(
     `unknown_variable`, `content_placeholders` (the body's {{n}} do not match the number of variables)."""
     if kind == SmsKind.agent_reply:
         raise ServiceError("content_kind", "kind")
-    current = content_for(session, kind)
+    current = content_of(session, kind, branch_id)  # a branch's first save starts from what applied to it
     sid = (content_sid or "").strip() or None
     if sid is not None and not CONTENT_SID.match(sid):
         raise ServiceError("content_sid", "content_sid", sid=sid)
@@ -133,18 +160,23 @@ def save_content(
     numbers = sorted({int(n) for n in _NUMBERED.findall(text)})
     if numbers != list(range(1, len(names) + 1)):
         raise ServiceError("content_placeholders", "body", count=len(names))
-    # The installation's row: the page and `flask messaging content-sid` edit it (`content_for` reads a
-    # branch's own row first).
-    row = session.scalar(
-        select(WhatsappContent).where(WhatsappContent.kind == kind, WhatsappContent.branch_id.is_(None))
-    )
+    # The branch's own row, or the installation's (`content_for` reads a branch's own row first).
+    row = session.scalar(select(WhatsappContent).where(WhatsappContent.kind == kind, _of(branch_id)))
     if row is None:
-        row = WhatsappContent(kind=kind)
+        row = WhatsappContent(kind=kind, branch_id=branch_id)
         session.add(row)
     row.content_sid, row.body, row.variables = sid, text, ",".join(names)
     row.category = category or current.category
-    row.updated_at, row.updated_by_id = now_utc(), user_id
+    row.updated_at, row.updated_by_id = now_utc(), user.id if user is not None else None
     session.flush()
+    audit.record(
+        session,
+        "whatsapp_content.update",
+        user=user,
+        target=row,
+        branch_id=branch_id,
+        detail=f"{'branch' if branch_id else 'installation'} {kind.value} {sid or '-'}",
+    )
     return row
 
 

@@ -3,12 +3,12 @@
 import click
 from flask.cli import AppGroup
 
+from telecollect.branch_commands import branch_option, command_settings, enter_branch
 from telecollect.cli import Day
 from telecollect.clock import local_day
 from telecollect.db import now_utc
 from telecollect.extensions import db
 from telecollect.imports.cli import register_import_command
-from telecollect.settings import installation
 from telecollect.workflows import settlement
 from telecollect.workflows.imports import import_payments
 
@@ -28,10 +28,13 @@ payments_group = AppGroup("payments", help="Promises and installment plans that 
     type=Day(),
     help="As of this day (default: today in the branch's zone).",
 )
-def settle(on):
-    """Mark promises past their grace as partly kept or broken, and installments as missed."""
+@branch_option
+def settle(on, branch_code):
+    """Mark promises past their grace as partly kept or broken, and installments as missed, in one branch
+    (--branch; not needed in an installation of one branch), on its local day and with its grace days."""
     now = now_utc()
-    zone = installation().branch_timezone
-    counts = settlement.settle(db.session, on if on else local_day(now, zone), now=now, settings=installation())
+    settings = command_settings(enter_branch(branch_code))
+    zone = settings.branch_timezone
+    counts = settlement.settle(db.session, on if on else local_day(now, zone), now=now, settings=settings)
     db.session.commit()
     click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))

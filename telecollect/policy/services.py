@@ -26,8 +26,10 @@ def save_contact_settings(
     is_cuti_bersama_closed: bool,
     user,
     now: datetime,
+    branch_id: int | None = None,
 ) -> ContactSetting:
-    """Check and save the installation's contact settings; the next request of every process uses them.
+    """Check and save the contact settings of `branch_id` (its own row, made on its first save), or the
+    installation's (None); the next request of every process uses them.
     Raises `ServiceError` naming the field, with the reason in the reader's language."""
     hours = (calling_hours or "").strip()
     days = (calling_days or "").strip().lower()
@@ -43,9 +45,9 @@ def save_contact_settings(
         raise _refused("calling_days", Refusal("calling_days_format", value=quoted(days))) from None
     per_day = _count("max_per_day", max_per_day, 20)
     per_week = _count("max_per_week", max_per_week, 100)
-    row = session.scalar(select(ContactSetting).where(ContactSetting.branch_id.is_(None)))
+    row = session.scalar(select(ContactSetting).where(_row_of(branch_id)))
     if row is None:
-        row = ContactSetting(branch_id=None)
+        row = ContactSetting(branch_id=branch_id)
         session.add(row)
     row.calling_hours, row.calling_days = hours, days
     row.max_attempts_per_day, row.max_attempts_per_week = per_day, per_week
@@ -57,9 +59,33 @@ def save_contact_settings(
         "contact_settings.update",
         user=user,
         target=row,
-        detail=f"{hours} {days} {per_day}/day {per_week}/week cuti_bersama_closed={is_cuti_bersama_closed}",
+        branch_id=branch_id,
+        detail=f"{'branch' if branch_id else 'installation'} {hours} {days} {per_day}/day {per_week}/week "
+        f"cuti_bersama_closed={is_cuti_bersama_closed}",
     )
     return row
+
+
+def has_own_contact_settings(session, branch_id: int) -> bool:
+    """Whether the branch saved contact settings of its own (else the installation's apply)."""
+    return session.scalar(select(ContactSetting.id).where(_row_of(branch_id))) is not None
+
+
+def revert_contact_settings(session, branch_id: int, *, user) -> bool:
+    """The branch follows the installation's contact settings again: its own row goes (audited).
+    False when it had none."""
+    row = session.scalar(select(ContactSetting).where(_row_of(branch_id)))
+    if row is None:
+        return False
+    audit.record(session, "contact_settings.revert", user=user, target=row, branch_id=branch_id, detail="branch")
+    session.delete(row)
+    session.flush()
+    forget_read(session, RULES_KEY)
+    return True
+
+
+def _row_of(branch_id: int | None):
+    return ContactSetting.branch_id.is_(None) if branch_id is None else ContactSetting.branch_id == branch_id
 
 
 def _count(field: str, value, high: int) -> int:

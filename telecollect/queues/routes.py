@@ -60,9 +60,13 @@ from telecollect.queues.queries import (
 )
 from telecollect.reasons import Refusal
 from telecollect.regions.queries import place_options
-from telecollect.runtime import contact_rules, lease, retry_delays, voice
-from telecollect.security import roles_required
-from telecollect.settings import installation
+from telecollect.runtime import acting_config, acting_settings, contact_rules, lease, retry_delays, voice
+from telecollect.security import (
+    roles_required,
+    settings_branch_arg,
+    settings_branch_context,
+    settings_branch_of_request,
+)
 from telecollect.telephony import queries as telephony_queries
 from telecollect.workflows import queue_work
 
@@ -200,7 +204,7 @@ def record(item_id):
                     retry_delays=retry_delays(),
                     lease=lease(),
                     now=now,
-                    settings=installation(),
+                    settings=acting_settings(),
                 )
             else:
                 result = queue_work.record_outcome(
@@ -211,7 +215,7 @@ def record(item_id):
                     rules=contact_rules(),
                     retry_delays=retry_delays(),
                     now=now,
-                    settings=installation(),
+                    settings=acting_settings(),
                 )
             recorded = result.attempt
         except ServiceError as exc:
@@ -340,7 +344,7 @@ def _why_next(work: WorkItem, now) -> list[str]:
 
 def _accounts(work: WorkItem) -> list[tuple[str, str]]:
     """The family's virtual accounts as (bank, number), the first prefix's first ("" names BPJS's own)."""
-    prefixes = installation().va_prefixes
+    prefixes = acting_settings().va_prefixes
     return [(p.bank, n) for p, n in zip(prefixes, family_virtual_accounts(work.family, prefixes), strict=False)]
 
 
@@ -354,7 +358,7 @@ def _call_script(work: WorkItem, members, amount: int, months: int, now, va: str
             "salam": message_templates.greeting(now.astimezone(ZONES[work.timezone]).hour),
             "nama": head.name,
             "petugas": current_user.name,
-            "cabang": current_app.config["BRANCH_NAME"],
+            "cabang": acting_settings().branch_name,
             "jumlah": rupiah(amount),
             "bulan": str(months),
             "kanal": message_templates.OFFICIAL_CHANNELS,
@@ -381,7 +385,7 @@ def register_plan(item_id):
             start_month=start,
             on=today,
             user=current_user,
-            settings=installation(),
+            settings=acting_settings(),
             now=now,
         )
     except ValueError:
@@ -440,7 +444,7 @@ def cadre():
         "queues/cadre.html",
         cards=cards,
         wa_opened=whatsapp_opened_today(db.session, current_user, today),
-        wa_limit=installation().cadre_whatsapp_daily_limit,
+        wa_limit=acting_settings().cadre_whatsapp_daily_limit,
         outcomes=sheet_outcomes,
         channels=HAND_CHANNELS[QueueName.cadre],
         today=today,
@@ -474,7 +478,7 @@ def cadre_list_data():
             "nama": "{nama}",
             "kader": current_user.name,
             "kelurahan": "{kelurahan}",
-            "cabang": current_app.config["BRANCH_NAME"],
+            "cabang": acting_settings().branch_name,
             "va": "{va}",
         },
     )
@@ -483,7 +487,7 @@ def cadre_list_data():
             "families": [_compact(c) for c in cards],
             "more": more,
             "wa_text": message,
-            "va_banks": [p.bank for p in installation().va_prefixes],
+            "va_banks": [p.bank for p in acting_settings().va_prefixes],
         }
     )
     response.add_etag()  # the service worker asks with If-None-Match: an unchanged list is not sent again
@@ -510,7 +514,7 @@ def whatsapp_opened(item_id):
         return current_app.json.response({"error": exc.to_json()["error"]}), exc.status
     today = now.astimezone(ZONES[zone]).date()
     opened = whatsapp_opened_today(db.session, current_user, today)
-    limit = installation().cadre_whatsapp_daily_limit
+    limit = acting_settings().cadre_whatsapp_daily_limit
     return current_app.json.response(
         {"recorded": new, "day": today.isoformat(), "opened": opened, "today": len(opened), "limit": limit}
     ), (201 if new else 200)
@@ -590,7 +594,7 @@ def _cadre_card(work: WorkItem, members, last_reached, body: str, now, opted_out
                 "nama": head.name,
                 "kader": current_user.name,
                 "kelurahan": village,
-                "cabang": current_app.config["BRANCH_NAME"],
+                "cabang": acting_settings().branch_name,
                 "va": accounts[0][1] if accounts else "",
             },
         )
@@ -670,9 +674,9 @@ def letter():
         letter=signed,
         issued=issued,
         valid_until=signed.valid_until,
-        branch=current_app.config["BRANCH_NAME"],
-        signatory_name=current_app.config["LETTER_SIGNATORY_NAME"],
-        signatory_title=current_app.config["LETTER_SIGNATORY_TITLE"],
+        branch=acting_settings().branch_name,
+        signatory_name=acting_config()["LETTER_SIGNATORY_NAME"],
+        signatory_title=acting_config()["LETTER_SIGNATORY_TITLE"],
         check_url=url,
         qr=letters.qr_svg(url),
     )
@@ -857,26 +861,35 @@ def _loads() -> list[dict]:
 def edit_template():
     """Edit the cadres' WhatsApp opening message, with a preview of what the participant reads."""
     key = message_templates.CADRE_WHATSAPP
+    branch = settings_branch_of_request()  # a branch's own message, or the installation's (its administrator)
+    branch_id = branch.id if branch is not None else None
     if request.method == "POST":
         try:
-            message_templates.save_template(db.session, key, request.form.get("body", ""), current_user)
+            message_templates.save_template(
+                db.session, key, request.form.get("body", ""), current_user, branch_id=branch_id
+            )
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return _template_page(request.form.get("body", "")), 400
+            return _template_page(request.form.get("body", ""), branch), 400
         flash(_("Message saved."), "success")
-        return redirect(url_for("queue.edit_template"))
-    return _template_page(message_templates.template_body(db.session, key))
+        return redirect(url_for("queue.edit_template", branch=settings_branch_arg(branch)))
+    return _template_page(message_templates.template_body_of(db.session, key, branch_id), branch)
 
 
-def _template_page(body: str):
+def _own_template(key: str, branch) -> bool | None:
+    """None on the installation's page; else whether the branch wrote its own `key`."""
+    return None if branch is None else key in message_templates.own_template_keys(db.session, branch.id)
+
+
+def _template_page(body: str, branch):
     """The WhatsApp editor, with sample values of the kind a cadre's message gets."""
     sample = {
         "salam": message_templates.greeting(10),
         "nama": "Siti Aminah",
         "kader": "Ani Lestari",
         "kelurahan": "Lagoa",
-        "cabang": current_app.config["BRANCH_NAME"],
+        "cabang": acting_settings().branch_name,
         "va": "8888800012345678",
     }
     return render_template(
@@ -885,6 +898,9 @@ def _template_page(body: str):
         variables=message_templates.VARIABLES[message_templates.CADRE_WHATSAPP],
         sample=sample,
         preview=message_templates.render(body, sample),
+        own=_own_template(message_templates.CADRE_WHATSAPP, branch),
+        template_key=message_templates.CADRE_WHATSAPP,
+        **settings_branch_context(branch),
     )
 
 
@@ -894,18 +910,22 @@ def edit_call_script():
     """Edit the telecollectors' call script (the agent desktop fills in each family's figures)."""
     key = message_templates.CALL_SCRIPT
     variables = message_templates.VARIABLES[key]
+    branch = settings_branch_of_request()  # a branch's own script, or the installation's (its administrator)
+    branch_id = branch.id if branch is not None else None
+    page = {"variables": variables, "own": _own_template(key, branch), "template_key": key}
     if request.method == "POST":
         body = request.form.get("body", "")
         try:
-            message_templates.save_template(db.session, key, body, current_user)
+            message_templates.save_template(db.session, key, body, current_user, branch_id=branch_id)
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template("queues/call_script.html", body=body, variables=variables), 400
+            context = settings_branch_context(branch)
+            return render_template("queues/call_script.html", body=body, **page, **context), 400
         flash(_("Call script saved."), "success")
-        return redirect(url_for("queue.edit_call_script"))
-    body = message_templates.template_body(db.session, key)
-    return render_template("queues/call_script.html", body=body, variables=variables)
+        return redirect(url_for("queue.edit_call_script", branch=settings_branch_arg(branch)))
+    body = message_templates.template_body_of(db.session, key, branch_id)
+    return render_template("queues/call_script.html", body=body, **page, **settings_branch_context(branch))
 
 
 @bp.route("/holidays")
@@ -954,5 +974,5 @@ def _item_or_error(item_id: int, *, to_work: bool) -> WorkItem:
 
 
 def _counters(now) -> dict:
-    target = current_user.daily_call_target or current_app.config["DAILY_CALL_TARGET"]
+    target = current_user.daily_call_target or acting_config()["DAILY_CALL_TARGET"]
     return {"today": today_counters(db.session, current_user, now), "target": target}

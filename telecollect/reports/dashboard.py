@@ -213,45 +213,69 @@ def programs_and_channels(session, period: Period) -> dict:
 def arrears_by_district_with_change(session) -> list[dict]:
     """Arrears per kecamatan after the last participant import, and the change since the one before.
 
+    Each branch imports its own participants: the comparison is per branch (its last import against its own
+    previous one), summed per kecamatan across the branches the reader sees. Comparing the last two imports
+    of the installation would set one branch's file against another's. A kecamatan's change is None when no
+    branch had it in a previous import.
+
     One row per kecamatan id, labelled with its city: names repeat across regencies.
     """
-    runs = session.scalars(
-        select(ImportRun.id)
-        .where(ImportRun.kind == "participants", ImportRun.status == ImportStatus.committed)
-        .order_by(ImportRun.id.desc())
-        .limit(2)
-    ).all()
-    if not runs:
+    kept = (ImportRun.kind == "participants", ImportRun.status == ImportStatus.committed)
+    last_run = func.max(ImportRun.id)
+    per_branch = select(ImportRun.branch_id, last_run).where(*kept).group_by(ImportRun.branch_id)
+    last_two: dict[int, list[int]] = {branch_id: [run_id] for branch_id, run_id in session.execute(per_branch)}
+    if not last_two:
         return []
-    current = _district_totals(session, runs[0])
-    previous = _district_totals(session, runs[1]) if len(runs) > 1 else {}
-    places = place_names(session, "kecamatan", set(current) | set(previous))
+    latest = [runs[0] for runs in last_two.values()]
+    for branch_id, run_id in session.execute(per_branch.where(ImportRun.id.not_in(latest))):
+        last_two[branch_id].append(run_id)
+    by_run = _district_totals(session, [run for runs in last_two.values() for run in runs])
+    current: dict[int, tuple[int, int]] = {}
+    change: dict[int, tuple[int, int]] = {}
+    for runs in last_two.values():
+        now_totals = by_run.get(runs[0], {})
+        before = by_run.get(runs[1], {}) if len(runs) > 1 else {}
+        for district_id, (p, a) in now_totals.items():
+            current[district_id] = _plus(current.get(district_id), (p, a))
+        for district_id, (before_p, before_a) in before.items():
+            # As before: a kecamatan new to the branch (not in its previous import) has no change to show.
+            now_p, now_a = now_totals.get(district_id, (0, 0))
+            change[district_id] = _plus(change.get(district_id), (now_p - before_p, now_a - before_a))
+    places = place_names(session, "kecamatan", set(current) | set(change))
     rows = []
-    for district_id in set(current) | set(previous):
+    for district_id in set(current) | set(change):
         now_p, now_a = current.get(district_id, (0, 0))
-        before_p, before_a = previous.get(district_id, (None, None))
+        moved = change.get(district_id)
         rows.append(
             {
                 "district_id": district_id,
                 "kecamatan": places[district_id].label,
                 "participants": now_p,
                 "arrears_amount": now_a,
-                "participants_change": None if before_p is None else now_p - before_p,
-                "amount_change": None if before_a is None else now_a - before_a,
+                "participants_change": None if moved is None else moved[0],
+                "amount_change": None if moved is None else moved[1],
             }
         )
     return sorted(rows, key=lambda r: (-r["arrears_amount"], r["kecamatan"]))
 
 
-def _district_totals(session, run_id: int) -> dict:
-    return {
-        district_id: (p, int(a))
-        for district_id, p, a in session.execute(
-            select(
-                ArrearsDistrictTotal.district_id, ArrearsDistrictTotal.participants, ArrearsDistrictTotal.amount
-            ).where(ArrearsDistrictTotal.import_run_id == run_id)
-        )
-    }
+def _plus(total: tuple[int, int] | None, more: tuple[int, int]) -> tuple[int, int]:
+    return more if total is None else (total[0] + more[0], total[1] + more[1])
+
+
+def _district_totals(session, run_ids: list[int]) -> dict[int, dict[int, tuple[int, int]]]:
+    """run id → {kecamatan id: (participants, amount)}, in one query."""
+    found: dict[int, dict[int, tuple[int, int]]] = {}
+    for run_id, district_id, p, a in session.execute(
+        select(
+            ArrearsDistrictTotal.import_run_id,
+            ArrearsDistrictTotal.district_id,
+            ArrearsDistrictTotal.participants,
+            ArrearsDistrictTotal.amount,
+        ).where(ArrearsDistrictTotal.import_run_id.in_(run_ids))
+    ):
+        found.setdefault(run_id, {})[district_id] = (p, int(a))
+    return found
 
 
 def key_figures(current: list[dict], previous: list[dict]) -> dict:

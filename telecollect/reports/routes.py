@@ -1,6 +1,6 @@
 """Supervisor reports."""
 
-from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
+from flask import Blueprint, Response, abort, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from telecollect.auth.models import Role
 from telecollect.auth.scoping import areas_of, current_branch_scope, narrow_branch_scope, scope_of
 from telecollect.branches.models import Branch
+from telecollect.branches.settings import acting_branch_config, acting_branch_settings
 from telecollect.clock import local_day
 from telecollect.contacts.models import Promise
 from telecollect.db import now_utc
@@ -38,7 +39,6 @@ from telecollect.reports.messages import MESSAGE_COLUMNS, PAYMENT_DAYS, messages
 from telecollect.reports.queries import ARREARS_COLUMNS, ARREARS_GROUPINGS, arrears_by, arrears_columns
 from telecollect.reports.rollups import families_across, funnel_across, zones_of
 from telecollect.security import roles_required
-from telecollect.settings import installation
 
 #: The funnel table's columns, as the page shows them and the downloads carry them.
 FUNNEL_COLUMNS = (
@@ -102,7 +102,7 @@ def arrears():
             headers={"Content-Disposition": f"attachment; filename=arrears-by-{by}.csv"},
         )
     if request.args.get("format") == "xlsx":
-        today = local_day(now_utc(), installation().branch_timezone)
+        today = local_day(now_utc(), acting_branch_settings(db.session()).branch_timezone)
         title = _("Arrears by %(group)s, %(day)s", group=GROUPING_LABELS[by], day=local_date(today))
         return Response(
             to_xlsx(rows, columns, headers, formats=EXPORT_FORMATS, title=title),
@@ -145,7 +145,7 @@ class Branches:
         if shown != self.visible:
             narrow_branch_scope(db.session, tuple(b.id for b in shown))
         self.shown = shown
-        default = installation().branch_timezone
+        default = acting_branch_settings(db.session()).branch_timezone
         self.zones = zones_of(shown, default)
         #: "Today" and the default month are those of the branches' zone (the installation's if they differ).
         self.zone = next(iter(self.zones)) if len(self.zones) == 1 else default
@@ -244,7 +244,7 @@ def dashboard():
         ),
     }
     if current_user.reads_as_staff:
-        config = current_app.config
+        config = acting_branch_config(db.session())  # the branch's own targets where it set them
         context.update(
             skips=panels.skips_today(reports_session(), now_utc(), period.zone),
             people=panels.people(
@@ -254,7 +254,7 @@ def dashboard():
                 call_target=config["DAILY_CALL_TARGET"],
                 cadre_weekly_target=config["CADRE_WEEKLY_TARGET"],
                 quiet_days=config["QUIET_DAYS"],
-                whatsapp_limit=installation().cadre_whatsapp_daily_limit,
+                whatsapp_limit=acting_branch_settings(db.session()).cadre_whatsapp_daily_limit,
             ),
             programs=panels.programs_and_channels(reports_session(), period),
             arrears=panels.arrears_by_district_with_change(reports_session()),

@@ -2,12 +2,16 @@
 
 from sqlalchemy import func, insert, select
 
+from telecollect.imports.models import ImportRun
 from telecollect.participants.models import Participant
 from telecollect.reports.models import ArrearsDistrictTotal
 
 
 def record_district_totals(session, import_run_id: int) -> None:
-    """Store arrears per kecamatan as this import left them (one INSERT … SELECT)."""
+    """Store arrears per kecamatan as this import left its branch's participants (one INSERT … SELECT): an
+    import is one branch's file, and the other branches' participants are not its to count (an INSERT … SELECT
+    is not filtered by the reader's branch scope)."""
+    run_branch = select(ImportRun.branch_id).where(ImportRun.id == import_run_id).scalar_subquery()
     totals = (
         select(
             func.cast(import_run_id, ArrearsDistrictTotal.import_run_id.type),
@@ -15,7 +19,7 @@ def record_district_totals(session, import_run_id: int) -> None:
             func.count(),
             func.sum(Participant.arrears_amount),
         )
-        .where(Participant.arrears_amount > 0)
+        .where(Participant.arrears_amount > 0, Participant.branch_id == run_branch)
         .group_by(Participant.district_id)
     )
     session.execute(

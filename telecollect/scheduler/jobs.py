@@ -27,7 +27,7 @@ from telecollect.messaging.dispatch import Pace, dispatch_due
 from telecollect.messaging.reminders import plan_reminders
 from telecollect.metrics import DISPATCHED
 from telecollect.queues import lifecycle
-from telecollect.runtime import branch_rules, contact_rules, sms_gateway
+from telecollect.runtime import BranchSenders, branch_rules, contact_rules, sms_gateway
 from telecollect.settings import Settings
 from telecollect.telephony.cli import CALL_JOBS
 from telecollect.workflows.settlement import settle
@@ -100,7 +100,8 @@ def plan_sms(now: datetime, zones: Iterable[str] | None = None, codes: Iterable[
 
 
 def dispatch_sms(now: datetime) -> dict:
-    """Send what is due through the configured gateway."""
+    """Send what is due through the configured gateway, each message from its branch's sender and under its
+    branch's contact rules (the messages of every branch in one run)."""
     counts = dispatch_due(
         db.session,
         sms_gateway(),
@@ -108,6 +109,7 @@ def dispatch_sms(now: datetime) -> dict:
         now=now,
         batch_size=current_app.config["SMS_BATCH_SIZE"],
         pace=Pace.from_config(current_app.config),
+        senders=BranchSenders(db.session(), current_app.config),
     ).counts
     for outcome, count in counts.items():
         if count:

@@ -8,11 +8,10 @@ from twilio.twiml.voice_response import VoiceResponse
 from telecollect.db import now_utc
 from telecollect.extensions import csrf, db
 from telecollect.phones import InvalidPhone, normalize_mobile
-from telecollect.runtime import contact_rules
+from telecollect.runtime import rules_of_branch, settings_of_branch
 from telecollect.security import require_twilio_signature
 from telecollect.selfservice import services as line
 from telecollect.selfservice.models import LineCall
-from telecollect.settings import installation
 from telecollect.workflows import selfservice
 from telecollect.workflows.selfservice import GOODBYE, MENU, LineAnswer
 
@@ -48,8 +47,8 @@ def choice():
         db.session,
         call,
         request.form.get("Digits", "")[:1],
-        rules=contact_rules(),
-        settings=installation(),
+        rules=rules_of_branch(call.branch_id),  # the caller's family's branch (none: the installation's)
+        settings=settings_of_branch(call.branch_id),
         now=now_utc(),
     )
     return _twiml(answer)
@@ -66,8 +65,8 @@ def verify():
         call,
         request.form.get("Digits", "")[:8],
         request.args.get("choice", "")[:1],
-        rules=contact_rules(),
-        settings=installation(),
+        rules=rules_of_branch(call.branch_id),  # the caller's family's branch (none: the installation's)
+        settings=settings_of_branch(call.branch_id),
         now=now_utc(),
     )
     return _twiml(answer)

@@ -13,9 +13,8 @@ from telecollect.extensions import db
 from telecollect.formatting import local_datetime
 from telecollect.policy.rules import zones_open
 from telecollect.reports.board import live_board
-from telecollect.runtime import contact_rules
+from telecollect.runtime import acting_settings, contact_rules
 from telecollect.security import roles_required
-from telecollect.settings import installation
 from telecollect.telephony import agents
 from telecollect.telephony.labels import state_label
 from telecollect.telephony.models import PauseReason
@@ -139,7 +138,7 @@ BOARD_REFRESH_SECONDS = 5
 
 def _board() -> dict:
     now = now_utc()
-    data = live_board(db.session, now, installation().branch_timezone, zones_open(db.session, contact_rules(), now))
+    data = live_board(db.session, now, acting_settings().branch_timezone, zones_open(db.session, contact_rules(), now))
     data["at_text"] = local_datetime(now, current_user.timezone)  # in the supervisor's zone, as pages show times
     for cadre in data["cadres"]:
         cadre["last_activity_text"] = (

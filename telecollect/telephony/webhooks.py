@@ -7,9 +7,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from telecollect.db import now_utc
 from telecollect.extensions import csrf, db
-from telecollect.runtime import contact_rules, lease, retry_delays, voice
+from telecollect.runtime import lease, retry_delays_of_branch, rules_of_branch, settings_of_branch, voice
 from telecollect.security import require_twilio_signature
-from telecollect.settings import installation
 from telecollect.telephony import services as telephony
 from telecollect.telephony.gateway import DIAL_ACTION_PATH, GATHER_PATH, NOTICE_PATH, RECORDING_PATH
 from telecollect.telephony.models import Call
@@ -121,8 +120,11 @@ def dial_result():
         call,
         status,
         request.form.get("DialCallDuration"),
-        context=calls.CallContext(
-            rules=contact_rules(), retry_delays=retry_delays(), lease=lease(), settings=installation()
+        context=calls.CallContext(  # the call's branch's, whoever's webhook this is (none acts in a webhook)
+            rules=rules_of_branch(call.branch_id),
+            retry_delays=retry_delays_of_branch(call.branch_id),
+            lease=lease(),
+            settings=settings_of_branch(call.branch_id),
         ),
         now=now_utc(),
     )

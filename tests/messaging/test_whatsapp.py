@@ -323,11 +323,14 @@ def test_opt_in_sources_outcome_import_and_supervisor(db, client, login, make_us
 
 
 def test_the_whatsapp_templates_page_sets_sid_and_channel_order(db, client, login, make_user, wa_app):
+    from telecollect.branches.stamping import act_in_branch
     from tests.conftest import csrf_token
 
     [siti] = members(db)
     agreed(db, siti)
-    login(make_user("supervisor"))
+    supervisor = make_user("supervisor")
+    login(supervisor)
+    act_in_branch(db.session(), supervisor.branch_id)  # the page saves her branch's own; its jobs act in it
     page = client.get("/sms/whatsapp-templates")
     assert page.status_code == 200
     preview = page.text.split('data-testid="whatsapp-promise_reminder"')[1].split('data-testid="preview"')[1]

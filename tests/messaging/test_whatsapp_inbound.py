@@ -437,3 +437,58 @@ def test_opening_many_photos_quickly_is_refused(db, client, wa_app, fake, people
     answers_ = [client.get(f"/whatsapp/media/{media_id}").status_code for media_id in ids[: READS[0] + 1]]
     assert answers_ == [302] * READS[0] + [429]
     assert client.get(f"/whatsapp/media/{ids[0]}").status_code == 302, "one opened already is free to reopen"
+
+
+# -- which branch a message from an unknown number belongs to: the branch whose sender received it
+
+MAKASSAR_SENDER = "+6241100100"
+
+
+@pytest.fixture
+def makassar(db):
+    from telecollect.branches.services import add_branch, set_branch_setting
+
+    branch = add_branch(db.session, code="1701", name="Makassar", zone="WITA")
+    set_branch_setting(branch, "TWILIO_FROM_NUMBER", MAKASSAR_SENDER)
+    db.session.commit()
+    return branch
+
+
+def _first_branch_id(db) -> int:
+    from telecollect.branches.models import FIRST_BRANCH_CODE, Branch
+
+    return db.session.scalar(select(Branch.id).where(Branch.code == FIRST_BRANCH_CODE))
+
+
+def test_a_stranger_writing_to_a_branchs_whatsapp_sender_is_that_branchs_conversation(
+    db, client, wa_app, fake, makassar
+):
+    post(client, wa_app, fake, "SMmks1", STRANGER, "Selamat siang", To=f"whatsapp:{MAKASSAR_SENDER}")
+    db.session.expire_all()
+    conversation = db.session.scalar(select(Conversation).where(Conversation.phone == STRANGER))
+    inbound = db.session.scalar(select(InboundSms).where(InboundSms.twilio_sid == "SMmks1"))
+    assert (conversation.branch_id, inbound.branch_id) == (makassar.id, makassar.id)
+
+
+def test_the_installations_sender_names_the_one_branch_sending_from_it_else_none(db, client, wa_app, fake, makassar):
+    from telecollect.branches.services import set_branch_setting
+
+    # Makassar sends from its own number: the installation's sender is Jakarta Utara's alone.
+    post(client, wa_app, fake, "SMjkt1", STRANGER, "Halo")
+    db.session.expire_all()
+    first = db.session.scalar(select(Conversation).where(Conversation.phone == STRANGER))
+    assert first.branch_id == _first_branch_id(db)
+    # Both branches on the installation's sender: a stranger's message could be for either, and stays unassigned.
+    set_branch_setting(makassar, "TWILIO_FROM_NUMBER", "")
+    db.session.commit()
+    other = "+6285711112222"
+    post(client, wa_app, fake, "SMboth1", other, "Halo")
+    db.session.expire_all()
+    assert db.session.scalar(select(Conversation.branch_id).where(Conversation.phone == other)) is None
+
+
+def test_an_sms_reply_from_a_stranger_is_the_receiving_branchs(db, client, wa_app, fake, makassar):
+    form = {"MessageSid": "SMsms1", "From": STRANGER, "To": MAKASSAR_SENDER, "Body": "INFO"}
+    assert signed_post(client, wa_app, "/twilio/sms/inbound", form, fake.auth_token).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(InboundSms.branch_id).where(InboundSms.twilio_sid == "SMsms1")) == makassar.id

@@ -66,6 +66,7 @@ def test_until_saved_the_environments_rules_apply_and_the_page_shows_them(app, d
 
 
 def test_a_saved_row_is_the_rules_of_the_next_request(app, db, client, login, make_user):
+    from telecollect.branches.stamping import act_in_branch
     from telecollect.runtime import contact_rules
 
     supervisor = make_user("supervisor")
@@ -73,6 +74,7 @@ def test_a_saved_row_is_the_rules_of_the_next_request(app, db, client, login, ma
     answer = save(client, calling_hours="09:00-17:00", calling_days="mon-fri", max_per_day="2", cuti_bersama_closed="")
     assert answer.status_code == 302
     with app.test_request_context():
+        act_in_branch(db.session(), supervisor.branch_id)  # a supervisor's settings are her branch's own
         rules = contact_rules()
     assert (rules.start_minute, rules.end_minute, sorted(rules.days)) == (540, 1020, [0, 1, 2, 3, 4])
     assert (rules.max_per_day, rules.max_per_week, rules.cuti_bersama_blocks) == (2, 7, False)

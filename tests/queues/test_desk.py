@@ -173,9 +173,9 @@ def test_a_family_held_by_another_agent_is_not_taken_from_the_list(clock, db, cl
     assert db.session.get(WorkItem, item_id).claimed_by_id == _agent.id
 
 
-def test_an_api_client_skips_with_a_reason_and_claims_the_next_itself(db, client, runner, make_user):
+def test_an_api_client_skips_with_a_reason_and_claims_the_next_itself(clock, db, client, runner, make_user):
     """The JSON API can skip too: the family is free, no attempt counted, the skip audited, and it does not come
-    straight back on the next claim."""
+    straight back on the next claim. On a workday morning (`clock`): after 20:00 WIB nothing may be claimed."""
     from sqlalchemy import func
 
     from telecollect.contacts.models import ContactAttempt

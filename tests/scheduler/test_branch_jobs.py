@@ -159,3 +159,15 @@ def test_run_once_for_one_branch_runs_its_branch_jobs_only(db, runner, two_branc
     assert broken_in(db, two_branches) == {"makassar"}
     unknown = runner.invoke(args=["jobs", "run-once", "--branch", "9999"])
     assert unknown.exit_code == 2 and "9999" in unknown.output
+
+
+def test_settling_by_hand_in_one_branch_takes_its_local_day(db, runner, two_branches):
+    """`flask payments settle --branch 1701` at 00:01 in Makassar (23:01 in Jakarta) settles Makassar's
+    1 December, and Makassar's only; with two branches the command asks which."""
+    with time_machine.travel(WITA_MIDNIGHT, tick=False):
+        settled = runner.invoke(args=["payments", "settle", "--branch", "1701"])
+        assert settled.exit_code == 0, settled.output
+        assert broken_in(db, two_branches) == {"makassar"}
+        unnamed = runner.invoke(args=["payments", "settle"])
+    assert unnamed.exit_code == 2 and "--branch" in unnamed.output
+    assert broken_in(db, two_branches) == {"makassar"}

@@ -255,3 +255,24 @@ def test_unsigned_or_wrongly_signed_requests_are_refused(db, client, line_app, f
     assert siti.post(path, token=None, Digits="2").status_code == 403
     assert siti.post(path, token="not-the-token", Digits="2").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(LineCall)) == 0
+
+
+def test_a_caller_of_a_makassar_family_hears_makassars_virtual_account(db, client, line_app, clock):
+    """The line answers with the caller's family's branch's settings (no branch acts in a webhook): a
+    Makassar family's account is built on Makassar's prefix, not the installation's."""
+    from telecollect.branches.services import add_branch, set_branch_setting
+    from telecollect.branches.stamping import act_in_branch
+
+    makassar = add_branch(db.session, code="1701", name="Makassar", zone="WITA")
+    set_branch_setting(makassar, "VA_PREFIXES", "Mandiri=89888")
+    act_in_branch(db.session(), makassar.id)
+    place = {"province": "Sulawesi Selatan", "city": "Kota Makassar", "kecamatan": "Rappocini"}
+    run_import(db, csv_bytes([row(card_no="7371000000011", name="Daeng Sitti", phone="081200000077", **place)]))
+    act_in_branch(db.session(), None)
+    db.session.commit()
+    caller = Caller(client, "081200000077")
+    caller.call()
+    caller.press("2")
+    bill = caller.key_card("0011", "2")
+    assert "delapan, sembilan, delapan, delapan, delapan" in bill  # 89888…
+    assert "delapan, delapan, delapan, delapan, delapan" not in bill  # not the installation's 88888

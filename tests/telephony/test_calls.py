@@ -2,20 +2,24 @@
 each call like Twilio: the TwiML fetched, the key pressed, the <Dial action> and status callbacks posted,
 all signed."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from telecollect.audit.models import AuditEvent
+from telecollect.branches.services import add_branch
+from telecollect.branches.stamping import act_in_branch
 from telecollect.contacts.models import Channel, ContactAttempt
 from telecollect.participants.models import Participant
 from telecollect.policy import optouts
-from telecollect.queues.models import WorkState
+from telecollect.policy.models import ContactSetting
+from telecollect.queues.models import QueueName, WorkState
 from telecollect.telephony.models import AgentState, AgentStatus, Call, CallStatus, Disposition
 from telecollect.workflows import queue_work
 from tests.conftest import csrf_token
 from tests.fake_twilio import VoiceScript
+from tests.helpers_queue import families, queue_up
 from tests.telephony.conftest import AGENT_PHONE, csrf_of, item, place, switch
 
 PARTICIPANT = "+6281200000001"
@@ -354,3 +358,34 @@ def test_an_outcome_typed_during_the_call_is_that_calls_one_attempt(clock, db, c
         64,
     )
     assert agent_state(db, agent).state == AgentState.ready and item(db, item_id).attempts == 1
+
+
+def test_an_unanswered_makassar_call_is_rescheduled_in_makassars_calling_hours(
+    clock, db, client, login, make_user, voice_app, fake
+):
+    """Twilio's callbacks name no branch: the call's own (Makassar, calling 08:00-11:00 WITA) decides when
+    its family comes back, not the installation's hours (08:00-20:00)."""
+    makassar = add_branch(db.session, code="1701", name="Makassar", zone="WITA")
+    db.session.add(
+        ContactSetting(
+            branch_id=makassar.id,
+            calling_hours="08:00-11:00",
+            calling_days="mon,tue,wed,thu,fri,sat",
+            max_attempts_per_day=3,
+            max_attempts_per_week=7,
+            is_cuti_bersama_closed=False,
+        )
+    )
+    act_in_branch(db.session(), makassar.id)
+    families(db, 1, province="Sulawesi Selatan", city="Kota Makassar", kecamatan="Rappocini")
+    queue_up(db, QueueName.telecollect)
+    act_in_branch(db.session(), None)
+    db.session.commit()
+    login(make_user("telecollector", agent_phone=AGENT_PHONE, branch_id=makassar.id, timezone="WITA"))
+    taken = client.post("/queue/next", data={"csrf_token": csrf_token(client.get("/queue").text)})
+    item_id = int(taken.headers["Location"].rsplit("/", 1)[1])
+    assert place(client, item_id).status_code == 201
+    fake.default_voice_script = VoiceScript(dial="no-answer")
+    fake.run_call(next(iter(fake.calls)))
+    # 10:00 WITA + 2 hours is past Makassar's hours: the next opening, Wednesday 08:00 WITA (00:00 UTC).
+    assert item(db, item_id).next_action_at == datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
