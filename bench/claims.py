@@ -8,7 +8,7 @@ For each database engine it:
    participant count and the migrations are unchanged; every run works on a fresh
    copy of it, with `--agents` telecollectors and API tokens made by `flask users`;
 2. times the claim statement alone (the same UPDATE … RETURNING that
-   `telecollect.queues.services._claim_one` sends, captured from it), from one
+   `telecollect.queues.lifecycle.claim_one` sends, captured from it), from one
    plain driver connection, rolling back after each try: the practical limit;
 3. starts gunicorn, warms it up, and lets `--agents` agents claim for `--seconds`,
    once per `--think` value (the seconds an agent spends "on the call" between a
@@ -332,7 +332,7 @@ def server_app(url: str):
 
 
 def claim_statement(url: str, username: str) -> tuple[str, object]:
-    """The SQL and driver parameters `_claim_one` sends for `username` now, captured on its way out.
+    """The SQL and driver parameters `lifecycle.claim_one` sends for `username` now, captured on its way out.
 
     The claim is made for real, inside a transaction that is rolled back, so
     the statement is exactly the app's (whatever its current form) and the
@@ -341,9 +341,11 @@ def claim_statement(url: str, username: str) -> tuple[str, object]:
     from sqlalchemy import event, select
 
     from telecollect.auth.models import User
+    from telecollect.branches.stamping import act_in_branch
     from telecollect.db import now_utc
     from telecollect.extensions import db
-    from telecollect.queues import policy, services
+    from telecollect.policy.rules import zones_open
+    from telecollect.queues import lifecycle, services
     from telecollect.runtime import contact_rules, lease
 
     app = server_app(url)
@@ -356,13 +358,14 @@ def claim_statement(url: str, username: str) -> tuple[str, object]:
         engine = db.engine
         try:
             user = db.session.scalar(select(User).where(User.username == username))
+            act_in_branch(db.session(), user.branch_id)  # as the server does for a signed-in agent
             now = now_utc()
-            zones = policy.zones_open(db.session, contact_rules(), now)
+            zones = zones_open(db.session, contact_rules(), now)
             if not zones:
                 raise BenchError("the contact policy opens no zone now, though the benchmark opens every hour")
             event.listen(engine, "before_cursor_execute", capture)
             try:
-                claimed = services._claim_one(db.session, user, services.queue_for(user), zones, now, now + lease())
+                claimed = lifecycle.claim_one(db.session, user, services.queue_for(user), zones, now, now + lease())
             finally:
                 event.remove(engine, "before_cursor_execute", capture)
             db.session.rollback()
@@ -373,7 +376,9 @@ def claim_statement(url: str, username: str) -> tuple[str, object]:
         raise BenchError("the claim statement found nothing to claim in the freshly seeded queue")
     statement, parameters = captured[-1]
     if not statement.lstrip().upper().startswith("UPDATE"):
-        raise BenchError(f"expected the claim UPDATE to be the last statement of _claim_one, got: {statement[:80]}")
+        raise BenchError(
+            f"expected the claim UPDATE to be the last statement of lifecycle.claim_one, got: {statement[:80]}"
+        )
     return statement, parameters
 
 

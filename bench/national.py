@@ -409,8 +409,8 @@ def _funnel_sources(branch_id: int | None, by_deputy: bool):
     from telecollect.contacts.models import ContactAttempt, Promise
     from telecollect.payments.models import Payment
     from telecollect.queues.models import WorkItem
-    from telecollect.telephony.models import Call
     from telecollect.reports import funnel
+    from telecollect.telephony.models import Call
 
     primary = {
         funnel._attempts: ContactAttempt,
