@@ -563,7 +563,7 @@ def _shifted(table: str, columns: list[str], values: tuple) -> tuple:
 
 def import_into_branch(database: str, path: Path, workdir: Path) -> tuple[float, float]:
     """`flask import participants FILE` in branch 0000, in a child process under GNU time (wall seconds,
-    peak RSS in MB). Until the CLI takes --branch (the branches work), the child names the branch itself."""
+    peak RSS in MB)."""
     rss_file = workdir / "branch-import.rss"
     command = [imports.GNU_TIME, "-f", "%M", "-o", str(rss_file), sys.executable, "-m", "bench.national"]
     command += ["--database", database, "--import-file", str(path)]
@@ -577,15 +577,12 @@ def import_into_branch(database: str, path: Path, workdir: Path) -> tuple[float,
 
 
 def _import_file(database: str, path: str) -> int:
-    """The child of `import_into_branch`: the real command, acting in branch 0000."""
+    """The child of `import_into_branch`: the real command, in branch 0000 (`--branch`)."""
     from telecollect import create_app
-    from telecollect.branches.stamping import act_in_branch
-    from telecollect.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": app_url(database)})
     with app.app_context():
-        act_in_branch(db.session, 1)
-        result = app.test_cli_runner().invoke(args=["import", "participants", path])
+        result = app.test_cli_runner().invoke(args=["import", "participants", path, "--branch", "0000"])
         print(result.output)
         return result.exit_code
 
