@@ -64,6 +64,12 @@ def own_or_installation(column, branch_id: int | None):
     return or_(column.is_(None), column == branch_id), column.is_(None)
 
 
+def only_of(column, branch_id: int | None):
+    """The condition for exactly `branch_id`'s own settings row (None: the installation's row), the one a
+    settings page saves, reverts or lists as the branch's own."""
+    return column.is_(None) if branch_id is None else column == branch_id
+
+
 def acting_branch_id(session: Session) -> int:
     """The branch a parentless row belongs to: the one named (`act_in_branch`), else the only branch."""
     named = session.info.get(ACTING)

@@ -5,7 +5,7 @@ written only here (add and flush; the caller commits)."""
 from sqlalchemy import select
 
 from telecollect.audit import services as audit
-from telecollect.branches.stamping import own_or_installation
+from telecollect.branches.stamping import only_of, own_or_installation
 from telecollect.db import forget_read
 from telecollect.messaging.models import ReminderSetting, SmsKind
 
@@ -50,7 +50,9 @@ def save_reminder(
     """Change what is given of `kind`'s settings in `branch_id`'s own row (None: the installation's). A
     branch's first change starts from what applied to it (the installation's row, else the defaults), so
     what it did not change stays as it was. Audited."""
-    row = session.scalar(select(ReminderSetting).where(ReminderSetting.kind == kind, _of(branch_id)))
+    row = session.scalar(
+        select(ReminderSetting).where(ReminderSetting.kind == kind, only_of(ReminderSetting.branch_id, branch_id))
+    )
     if row is None:
         base = reminder_row(session, kind, branch_id)
         enabled, days = DEFAULT_SETTINGS.get(kind, (True, 0))
@@ -84,7 +86,9 @@ def save_reminder(
 
 def revert_reminder(session, kind: SmsKind, branch_id: int, *, user) -> bool:
     """The branch follows the installation's settings of `kind` again: its own row goes (audited)."""
-    row = session.scalar(select(ReminderSetting).where(ReminderSetting.kind == kind, _of(branch_id)))
+    row = session.scalar(
+        select(ReminderSetting).where(ReminderSetting.kind == kind, only_of(ReminderSetting.branch_id, branch_id))
+    )
     if row is None:
         return False
     audit.record(session, "reminder_settings.revert", user=user, target=row, branch_id=branch_id, detail=kind.value)
@@ -92,7 +96,3 @@ def revert_reminder(session, kind: SmsKind, branch_id: int, *, user) -> bool:
     session.flush()
     forget_read(session, ("reminder_setting", SmsKind.pre_call))
     return True
-
-
-def _of(branch_id: int | None):
-    return ReminderSetting.branch_id.is_(None) if branch_id is None else ReminderSetting.branch_id == branch_id

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 
 from telecollect.audit import services as audit
-from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
+from telecollect.branches.stamping import acting_branch_or_none, only_of, own_or_installation
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.messaging.models import MessageTemplate
@@ -171,7 +171,9 @@ def save_template(session, key: str, body: str, user, *, branch_id: int | None =
     unknown = sorted(set(_PLACEHOLDER.findall(body)) - set(VARIABLES[key]))
     if unknown:
         raise ServiceError("unknown_variable", "body", variables=", ".join("{" + u + "}" for u in unknown))
-    template = session.scalar(select(MessageTemplate).where(MessageTemplate.key == key, _of(branch_id)))
+    template = session.scalar(
+        select(MessageTemplate).where(MessageTemplate.key == key, only_of(MessageTemplate.branch_id, branch_id))
+    )
     if template is None:
         template = MessageTemplate(key=key, body=body, branch_id=branch_id)
         session.add(template)
@@ -190,17 +192,15 @@ def save_template(session, key: str, body: str, user, *, branch_id: int | None =
 
 def revert_template(session, key: str, branch_id: int, *, user) -> bool:
     """The branch follows the installation's template `key` again: its own goes (audited)."""
-    template = session.scalar(select(MessageTemplate).where(MessageTemplate.key == key, _of(branch_id)))
+    template = session.scalar(
+        select(MessageTemplate).where(MessageTemplate.key == key, only_of(MessageTemplate.branch_id, branch_id))
+    )
     if template is None:
         return False
     audit.record(session, "template.revert", user=user, target=template, branch_id=branch_id, detail=key)
     session.delete(template)
     session.flush()
     return True
-
-
-def _of(branch_id: int | None):
-    return MessageTemplate.branch_id.is_(None) if branch_id is None else MessageTemplate.branch_id == branch_id
 
 
 def render(body: str, values: dict[str, str]) -> str:

@@ -15,7 +15,7 @@ from enum import Enum
 from sqlalchemy import select
 
 from telecollect.audit import services as audit
-from telecollect.branches.stamping import acting_branch_or_none, own_or_installation
+from telecollect.branches.stamping import acting_branch_or_none, only_of, own_or_installation
 from telecollect.db import now_utc
 from telecollect.errors import ServiceError
 from telecollect.messaging.models import ContentCategory, SmsKind, WhatsappContent
@@ -106,17 +106,15 @@ def own_content_kinds(session, branch_id: int) -> set[SmsKind]:
 
 def revert_content(session, kind: SmsKind, branch_id: int, *, user) -> bool:
     """The branch follows the installation's WhatsApp template of `kind` again: its own goes (audited)."""
-    row = session.scalar(select(WhatsappContent).where(WhatsappContent.kind == kind, _of(branch_id)))
+    row = session.scalar(
+        select(WhatsappContent).where(WhatsappContent.kind == kind, only_of(WhatsappContent.branch_id, branch_id))
+    )
     if row is None:
         return False
     audit.record(session, "whatsapp_content.revert", user=user, target=row, branch_id=branch_id, detail=kind.value)
     session.delete(row)
     session.flush()
     return True
-
-
-def _of(branch_id: int | None):
-    return WhatsappContent.branch_id.is_(None) if branch_id is None else WhatsappContent.branch_id == branch_id
 
 
 def content_of(session, kind: SmsKind, branch_id: int | None) -> Content:
@@ -161,7 +159,9 @@ def save_content(
     if numbers != list(range(1, len(names) + 1)):
         raise ServiceError("content_placeholders", "body", count=len(names))
     # The branch's own row, or the installation's (`content_for` reads a branch's own row first).
-    row = session.scalar(select(WhatsappContent).where(WhatsappContent.kind == kind, _of(branch_id)))
+    row = session.scalar(
+        select(WhatsappContent).where(WhatsappContent.kind == kind, only_of(WhatsappContent.branch_id, branch_id))
+    )
     if row is None:
         row = WhatsappContent(kind=kind, branch_id=branch_id)
         session.add(row)

@@ -5,9 +5,10 @@ a branch's own (a regional holiday) are its alone (`rules.branch_holidays` reads
 import csv
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from telecollect.audit import services as audit
+from telecollect.branches.stamping import only_of, own_or_installation
 from telecollect.contacts.models import Holiday
 from telecollect.errors import ServiceError
 from telecollect.policy.rules import forget_branch_holidays
@@ -38,7 +39,10 @@ def import_holidays(session, stream, branch_id: int | None = None) -> int:
     if errors:
         raise ServiceError("bad_holidays", "file", rows="\n".join(str(error) for error in errors))
     existing = {
-        h.on: h for h in session.scalars(select(Holiday).where(Holiday.on.in_([d for d, _ in rows]), _of(branch_id)))
+        h.on: h
+        for h in session.scalars(
+            select(Holiday).where(Holiday.on.in_([d for d, _ in rows]), only_of(Holiday.branch_id, branch_id))
+        )
     }
     created = 0
     for day, name in rows:
@@ -55,7 +59,7 @@ def import_holidays(session, stream, branch_id: int | None = None) -> int:
 def holidays_of(session, branch_id: int | None, *, since: date) -> list[Holiday]:
     """The saved days off from `since` a branch has: the installation's and its own (the installation's
     alone for None), by date."""
-    where = Holiday.branch_id.is_(None) if branch_id is None else or_(Holiday.branch_id.is_(None), _of(branch_id))
+    where, _first = own_or_installation(Holiday.branch_id, branch_id)
     return list(session.scalars(select(Holiday).where(where, Holiday.on >= since).order_by(Holiday.on, Holiday.id)))
 
 
@@ -67,7 +71,7 @@ def add_holiday(session, branch_id: int | None, on: date, name: str, *, user) ->
         raise ServiceError("holiday_name_required", "name")
     if len(name) > 120:
         raise ServiceError("holiday_name_long", "name", limit=120)
-    row = session.scalar(select(Holiday).where(Holiday.on == on, _of(branch_id)))
+    row = session.scalar(select(Holiday).where(Holiday.on == on, only_of(Holiday.branch_id, branch_id)))
     if row is None:
         row = Holiday(on=on, name=name, branch_id=branch_id)
         session.add(row)
@@ -98,7 +102,3 @@ def remove_holiday(session, holiday: Holiday, *, user) -> None:
     session.delete(holiday)
     session.flush()
     forget_branch_holidays(session)
-
-
-def _of(branch_id: int | None):
-    return Holiday.branch_id.is_(None) if branch_id is None else Holiday.branch_id == branch_id

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from telecollect.audit import services as audit
+from telecollect.branches.stamping import only_of
 from telecollect.db import forget_read
 from telecollect.errors import ServiceError
 from telecollect.imports import fields
@@ -45,7 +46,7 @@ def save_contact_settings(
         raise _refused("calling_days", Refusal("calling_days_format", value=quoted(days))) from None
     per_day = _count("max_per_day", max_per_day, 20)
     per_week = _count("max_per_week", max_per_week, 100)
-    row = session.scalar(select(ContactSetting).where(_row_of(branch_id)))
+    row = session.scalar(select(ContactSetting).where(only_of(ContactSetting.branch_id, branch_id)))
     if row is None:
         row = ContactSetting(branch_id=branch_id)
         session.add(row)
@@ -68,13 +69,13 @@ def save_contact_settings(
 
 def has_own_contact_settings(session, branch_id: int) -> bool:
     """Whether the branch saved contact settings of its own (else the installation's apply)."""
-    return session.scalar(select(ContactSetting.id).where(_row_of(branch_id))) is not None
+    return session.scalar(select(ContactSetting.id).where(only_of(ContactSetting.branch_id, branch_id))) is not None
 
 
 def revert_contact_settings(session, branch_id: int, *, user) -> bool:
     """The branch follows the installation's contact settings again: its own row goes (audited).
     False when it had none."""
-    row = session.scalar(select(ContactSetting).where(_row_of(branch_id)))
+    row = session.scalar(select(ContactSetting).where(only_of(ContactSetting.branch_id, branch_id)))
     if row is None:
         return False
     audit.record(session, "contact_settings.revert", user=user, target=row, branch_id=branch_id, detail="branch")
@@ -82,10 +83,6 @@ def revert_contact_settings(session, branch_id: int, *, user) -> bool:
     session.flush()
     forget_read(session, RULES_KEY)
     return True
-
-
-def _row_of(branch_id: int | None):
-    return ContactSetting.branch_id.is_(None) if branch_id is None else ContactSetting.branch_id == branch_id
 
 
 def _count(field: str, value, high: int) -> int:
