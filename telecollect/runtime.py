@@ -117,6 +117,8 @@ class BranchSenders:
         return self._gateways[branch_id]
 
     def rules_of(self, branch_id: int | None) -> ContactRules:
+        # Its own copy, not `rules_of_branch`: that one lives one transaction, and the dispatcher commits
+        # after every message.
         if branch_id not in self._rules:
             self._rules[branch_id] = branch_rules(self.session, branch_id)
         return self._rules[branch_id]

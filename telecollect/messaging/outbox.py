@@ -28,7 +28,7 @@ from telecollect.messaging.models import (
     SmsMessage,
     SmsStatus,
 )
-from telecollect.messaging.reminder_settings import reminder_row
+from telecollect.messaging.reminder_settings import channel_order_of
 from telecollect.participants.models import Participant
 from telecollect.participants.queries import family_arrears
 from telecollect.policy import optouts
@@ -183,16 +183,9 @@ def whatsapp_on(config) -> bool:
     )
 
 
-DEFAULT_ORDER = (MessageChannel.whatsapp, MessageChannel.sms)
-
-
 def channel_order(session, kind: SmsKind) -> tuple[MessageChannel, ...]:
-    """The kind's channels, in the order to try them (the reminder settings' `channel_order`)."""
-    row = reminder_row(session, kind, acting_branch_or_none(session))  # the acting branch's own first
-    saved = row.channel_order if row is not None else None
-    if not saved:
-        return DEFAULT_ORDER
-    return tuple(MessageChannel(c) for c in saved.split(",") if c in MessageChannel.__members__)
+    """The kind's channels, in the order to try them, in the acting branch (its own settings first)."""
+    return channel_order_of(session, kind, acting_branch_or_none(session))
 
 
 def route(session, kind: SmsKind, members) -> tuple[MessageChannel, str] | None:

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from telecollect.audit import services as audit
 from telecollect.branches.stamping import only_of, own_or_installation
 from telecollect.db import forget_read
-from telecollect.messaging.models import ReminderSetting, SmsKind
+from telecollect.errors import ServiceError
+from telecollect.messaging.models import MessageChannel, ReminderSetting, SmsKind
 
 #: kind → (on by default, days before its event)
 DEFAULT_SETTINGS = {
@@ -20,6 +21,10 @@ DEFAULT_SETTINGS = {
 }
 
 
+#: The channels a kind tries, in order, until a row says otherwise (as the column's default).
+DEFAULT_CHANNEL_ORDER = "whatsapp,sms"
+
+
 def reminder_row(session, kind: SmsKind, branch_id: int | None) -> ReminderSetting | None:
     """The row that applies to `kind` in `branch_id`: the branch's own, else the installation's, else None."""
     mine, first = own_or_installation(ReminderSetting.branch_id, branch_id)
@@ -30,6 +35,29 @@ def setting_of(session, kind: SmsKind, branch_id: int | None) -> tuple[bool, int
     """(on, days) of `kind` in `branch_id` (defaults without a saved row)."""
     row = reminder_row(session, kind, branch_id)
     return (row.is_enabled, row.days_before) if row else DEFAULT_SETTINGS.get(kind, (True, 0))
+
+
+def channel_order_of(session, kind: SmsKind, branch_id: int | None) -> tuple[MessageChannel, ...]:
+    """`kind`'s channels in `branch_id`, in the order to try them (its row's `channel_order`, else the default)."""
+    row = reminder_row(session, kind, branch_id)
+    saved = (row.channel_order if row is not None else None) or DEFAULT_CHANNEL_ORDER
+    return tuple(MessageChannel(c) for c in saved.split(",") if c in MessageChannel.__members__)
+
+
+def save_channel_order(session, kind: SmsKind, written: str, branch_id: int | None, *, user) -> None:
+    """`kind`'s channel order as typed ("whatsapp,sms", "sms" …, each channel once) for `branch_id` (None: the
+    installation's). Unchanged, nothing is written: a branch does not take the installation's row as its own
+    for nothing. ServiceError("channel_order") for anything else."""
+    names = [n.strip() for n in written.split(",") if n.strip()]
+    if not names or len(set(names)) != len(names) or not set(names) <= set(MessageChannel.__members__):
+        raise ServiceError("channel_order", "channel_order", value=written[:40])
+    order = ",".join(names)
+    current = reminder_row(session, kind, branch_id)
+    if current is not None and current.channel_order == order and (branch_id is None or current.branch_id):
+        return
+    if current is None and order == DEFAULT_CHANNEL_ORDER:
+        return
+    save_reminder(session, kind, branch_id, user=user, channel_order=order)
 
 
 def own_reminder_kinds(session, branch_id: int) -> set[SmsKind]:
@@ -61,7 +89,7 @@ def save_reminder(
             branch_id=branch_id,
             is_enabled=base.is_enabled if base else enabled,
             days_before=base.days_before if base else days,
-            channel_order=base.channel_order if base else "whatsapp,sms",
+            channel_order=base.channel_order if base else DEFAULT_CHANNEL_ORDER,
         )
         session.add(row)
     if is_enabled is not None:

@@ -27,7 +27,6 @@ from telecollect.messaging.models import (
     ContentCategory,
     Conversation,
     InboundMedia,
-    MessageChannel,
     SmsKind,
     SmsMessage,
     SmsStatus,
@@ -35,9 +34,10 @@ from telecollect.messaging.models import (
 from telecollect.messaging.outbox import whatsapp_on
 from telecollect.messaging.reminder_settings import (
     DEFAULT_SETTINGS,
+    channel_order_of,
     own_reminder_kinds,
-    reminder_row,
     revert_reminder,
+    save_channel_order,
     save_reminder,
     setting_of,
 )
@@ -308,7 +308,7 @@ def whatsapp_templates():
                 user=current_user,
                 branch_id=branch_id,
             )
-            _save_order(kind, request.form.get("channel_order", ""), branch_id)
+            save_channel_order(db.session, kind, request.form.get("channel_order", ""), branch_id, user=current_user)
         except (ServiceError, ValueError) as exc:
             db.session.rollback()
             flash(exc.message if isinstance(exc, ServiceError) else str(exc), "error")
@@ -323,13 +323,12 @@ def whatsapp_templates():
     rows = []
     for kind in TEMPLATED_KINDS:
         content = whatsapp.content_of(db.session, kind, branch_id)
-        saved = reminder_row(db.session, kind, branch_id)
         rows.append(
             {
                 "kind": kind,
                 "content": content,
                 "preview": whatsapp.fill(content, sample)[1],
-                "order": saved.channel_order if saved is not None and saved.channel_order else "whatsapp,sms",
+                "order": ",".join(c.value for c in channel_order_of(db.session, kind, branch_id)),
                 "own_content": None if own_kinds is None else kind in own_kinds,
                 "own_order": None if own_orders is None else kind in own_orders,
             }
@@ -365,20 +364,6 @@ def revert_whatsapp_template():
     if done:
         flash(_("The branch follows the installation's settings again."), "success")
     return redirect(url_for("messaging.whatsapp_templates", branch=settings_branch_arg(branch)))
-
-
-def _save_order(kind: SmsKind, written: str, branch_id: int | None) -> None:
-    """The kind's channel order as typed: "whatsapp,sms", "sms" … (each channel once)."""
-    names = [n.strip() for n in written.split(",") if n.strip()]
-    if not names or len(set(names)) != len(names) or not set(names) <= set(MessageChannel.__members__):
-        raise ServiceError("channel_order", "channel_order", value=written[:40])
-    order = ",".join(names)
-    current = reminder_row(db.session, kind, branch_id)
-    if current is not None and current.channel_order == order and (branch_id is None or current.branch_id):
-        return  # unchanged: a branch does not take the installation's row as its own for nothing
-    if current is None and order == "whatsapp,sms":
-        return
-    save_reminder(db.session, kind, branch_id, user=current_user, channel_order=order)
 
 
 #: The reminders whose timing is a number of days, and what the number means for each: days before
