@@ -1,6 +1,6 @@
 """The declarative base and the column helpers every domain shares."""
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -214,9 +214,21 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if not rows:
         return
     _fill_branches(session, table, rows)
+    columns = list(rows[0])
+    pick = itemgetter(*columns)
+    values = [pick(row) for row in rows] if len(columns) > 1 else [(row[columns[0]],) for row in rows]
+    insert_values(session, table, columns, values)
+
+
+def insert_values(session: Session, table: Table, columns: Sequence[str], values: list[tuple[Any, ...]]) -> None:
+    """`bulk_insert` of rows already laid out as tuples in `columns`' order (a million-row import saves a
+    dict per row). A table with a branch needs `branch_id` among the columns: nothing fills it here."""
+    if not values:
+        return
+    if _branch_filler is not None and "branch_id" in table.c and "branch_id" not in columns:
+        raise ValueError(f"rows of {table.name} need their branch_id")
     connection = session.connection()
     dialect = connection.dialect
-    columns = list(rows[0])
     processors = [
         (index, _memoised(process))
         for index, process in enumerate(
@@ -224,8 +236,6 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         )
         if process
     ]
-    pick = itemgetter(*columns)
-    values = [pick(row) for row in rows] if len(columns) > 1 else [(row[columns[0]],) for row in rows]
     if processors:
         values = [_apply(value, processors) for value in values]
     column_list = ", ".join(columns)

@@ -24,7 +24,10 @@ made every outcome wait, then fail):
    totals) and the dashboard's "last import" follow only when the whole run has
    landed. A run that is not kept (invalid rows, a dry run) applies its chunks the
    same way to count what it would do, each transaction rolled back.
-   Other specs (payments) apply every chunk in one transaction.
+   Other specs (payments) apply every chunk in one transaction. On PostgreSQL
+   they skip staging: their checks (temporary tables, an advisory lock of their
+   own kind) block no other writer, so the valid rows go straight from the file
+   into that transaction, and staging would only write and read them once more.
 
 The staged rows are deleted when the run ends, kept or not.
 """
@@ -214,30 +217,59 @@ def run_import(
     session.commit()  # the staged chunks refer to it
     run_id = run.id
     report = ImportReport()
+    extra = {"allow_new_places": allow_new_places} if spec.has_places else {}
+    if not spec.roll_forward and is_postgresql(session):
+        # Checked straight into the one apply transaction: on PostgreSQL that transaction's checks (temporary
+        # tables, an advisory lock of its own kind) block no other writer, so staging first would only write
+        # and read every row once more.
+        batches = _valid_batches(reader, spec, report, rejects, today, batch_size, on_batch)
+        return _apply_at_once(
+            session, spec, run_id, batches, report, user, rejects, settings, today, now, extra, dry_run, skip_invalid
+        )
     try:
         staged = _stage(session, reader, spec, run_id, report, rejects, today, batch_size, on_batch)
     except BaseException:
         _forget(session, run_id)  # a file that breaks half-way leaves nothing behind, as before staging
         raise
-    extra = {"allow_new_places": allow_new_places} if spec.has_places else {}
     if spec.roll_forward:
         plan = _Plan(today, now, extra, reader.header)
         return _roll_forward(
             session, spec, staged, plan, report, user, rejects, settings, on_batch, dry_run, skip_invalid
         )
-    # Apply: one transaction, so the import stays all-or-nothing; the only part that holds the write lock.
+    return _apply_at_once(
+        session,
+        spec,
+        run_id,
+        staged.batches(),
+        report,
+        user,
+        rejects,
+        settings,
+        today,
+        now,
+        extra,
+        dry_run,
+        skip_invalid,
+    )
+
+
+def _apply_at_once(
+    session, spec, run_id, batches, report, user, rejects, settings, today, now, extra, dry_run, skip_invalid
+):
+    """Apply every batch in one transaction, so the import stays all-or-nothing; the only part that holds the
+    write lock (on SQLite, where the rows were staged first)."""
     lock_for(session, f"import:{spec.kind}")
     writer = spec.make_writer(session, run_id, report, today, now, **extra)
     try:
         with bulk_write_cache(session, settings.import_sqlite_cache_mb):
-            for batch in staged.batches():
+            for batch in batches:
                 _write_batch(writer, batch, report, rejects)
             keep = not dry_run and (report.rejected == 0 or skip_invalid)
             if keep:
                 writer.finish()
     except BaseException:
         session.rollback()
-        _forget(session, run_id)
+        _forget(session, run_id)  # a file that breaks half-way leaves nothing behind
         raise
     finally:
         writer.close()
@@ -472,7 +504,19 @@ def _stage(session, reader, spec, run_id, report, rejects, today, batch_size, on
     """Read and validate every row; keep the valid ones in the staging table a chunk at a time, each
     chunk committed at once (a short write: other writers wait milliseconds, not the whole file)."""
     staged = _StagedRows(session, run_id, reader.header)
-    unique_key, place_key = spec.unique_key, spec.place_key
+    place_key = spec.place_key
+    for batch in _valid_batches(reader, spec, report, rejects, today, batch_size, on_batch):
+        if place_key is not None:
+            for row, _raw in batch:
+                staged.places[place_key(row)] = None
+        staged.add(batch)
+    return staged
+
+
+def _valid_batches(reader, spec, report, rejects, today, batch_size, on_batch):
+    """Read and validate every row, refusing the invalid ones; yield the valid ones `batch_size` at a time
+    (`on_batch` is called after each, and once at the end)."""
+    unique_key = spec.unique_key
     seen: set = set()  # the unique keys met so far (a 13-digit card number kept as an int: 1M take ~60 MB)
     batch = []
     for line, raw in reader.rows():
@@ -492,19 +536,16 @@ def _stage(session, reader, spec, run_id, report, rejects, today, batch_size, on
                 _reject(report, rejects, line, raw, [RowError(line, unique_key, refusal)])
                 continue
             seen.add(compact)
-        if place_key is not None:
-            staged.places[place_key(row)] = None
         batch.append((row, raw))
         if len(batch) >= batch_size:
-            staged.add(batch)
+            yield batch
             batch = []
             if on_batch:
                 on_batch()
     if batch:
-        staged.add(batch)
+        yield batch
     if on_batch:
         on_batch()
-    return staged
 
 
 class _StagedRows:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from telecollect.imports import fields
 from telecollect.imports.fields import FieldError
@@ -57,7 +58,7 @@ def validate_row(line: int, raw: dict, today: date) -> tuple[PaymentRow | None, 
     family = None if _blank(raw.get("family_id")) else parsed("family_id", fields.text, 32)
     if card is None and family is None and not any(c in (e[0] for e in errors) for c in ("card_no", "family_id")):
         errors.append(("card_no", Refusal("card_or_family_required")))
-    amount = parsed("amount", parse_positive_rupiah)
+    amount = parsed("amount", _amount)
     paid_on = parsed("paid_on", _paid_on, today)
     reference = parsed("reference", _reference)
     channel = parsed("channel", _channel)
@@ -70,6 +71,13 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+#: A payment file holds few distinct amounts, days and channels: each is read once (`typed`: 1 and 1.0 are
+#: different cells). A refused value is not kept; it is read again, and refused again, each time.
+_MEMO = lru_cache(maxsize=4096, typed=True)
+_amount = _MEMO(parse_positive_rupiah)
+
+
+@_MEMO
 def _paid_on(value, today: date) -> date:
     if _blank(value):
         raise FieldError("required")
@@ -87,6 +95,7 @@ def _reference(value) -> str:
     return fields.text(value, 64)
 
 
+@_MEMO
 def _channel(value) -> str:
     if _blank(value):
         return "other"

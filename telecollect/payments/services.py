@@ -8,7 +8,7 @@ counts toward the family's open promises and installment plan, and is credited
 to the last contact that reached the family within the attribution window.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -16,7 +16,7 @@ from functools import partial
 from sqlalchemy import Column, Integer, MetaData, Row, String, Table, and_, delete, func, select, text, update
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
-from telecollect.db import PlannerStatistics, bulk_insert, is_postgresql, one_of
+from telecollect.db import PlannerStatistics, insert_values, is_postgresql, one_of
 from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
@@ -219,6 +219,8 @@ def attribute(session, payments: list[Payment], window_days: int) -> None:
 #: Families applied together when a kept payment import lands (their members, promises and contacts read
 #: in one go, their changes written set-based): memory stays flat however large the file.
 APPLY_FAMILIES = 5000
+#: Fresh payments fetched at a time while they are applied.
+READ_AHEAD = 20_000
 
 
 class _PaymentWriter:
@@ -304,35 +306,21 @@ class _PaymentWriter:
     def _apply_all(self):
         """Apply the kept payments, APPLY_FAMILIES families at a time, in family id order (the order
         `lock_families` locks in); then write every member's and family's new figures at once."""
-        scratch = self.scratch
-        scratch.index()
-        after = 0
-        while True:
-            chunk = self.session.scalars(
-                select(scratch.payments.c.family_id)
-                .where(scratch.payments.c.family_id > after)
-                .distinct()
-                .order_by(scratch.payments.c.family_id)
-                .limit(APPLY_FAMILIES)
-            ).all()
-            if not chunk:
-                break
-            self._apply(chunk)
-            after = chunk[-1]
+        for payments in self.scratch.payments_by_family(APPLY_FAMILIES):
+            self._apply(payments)
         # One UPDATE … FROM each, not one per chunk: each joins its whole table once (a chunk's members are
         # scattered through `participants`, so per chunk PostgreSQL would read the table again and again).
         # Nothing reads these figures before `finish` ends: each family is applied in one chunk only.
-        scratch.update_members(self.now)
-        scratch.update_families()
+        self.scratch.update_members(self.now)
+        self.scratch.update_families()
 
-    def _apply(self, family_ids: list[int]):
-        """Allocate, attribute and write the payments of these families (ascending ids)."""
+    def _apply(self, payments: list["_NewPayment"]):
+        """Allocate, attribute and write these payments (each family's, in date order; families ascending)."""
         session, scratch, now = self.session, self.scratch, self.now
+        family_ids = list(dict.fromkeys(p.family_id for p in payments))
         lock_families(session, family_ids)
-        fresh = scratch.payments.c
         first, last = family_ids[0], family_ids[-1]
-        in_chunk = fresh.family_id.between(first, last)
-        chosen = select(fresh.family_id).where(in_chunk)
+        chosen = select(scratch.payments.c.family_id).where(scratch.payments.c.family_id.between(first, last))
         # Each read names the chunk's id range too: an index range scan whatever the planner knows of the
         # temporary table (a semi-join alone may read all of `participants` for every chunk).
         families = {
@@ -357,16 +345,6 @@ class _PaymentWriter:
             .order_by(Participant.family_id, Participant.card_no)
         ).all():
             members.setdefault(r.family_id, []).append(_MemberRow(*r))
-        payments = [
-            _NewPayment(*r)
-            for r in session.execute(
-                select(
-                    fresh.reference, fresh.family_id, fresh.participant_id, fresh.amount, fresh.paid_on, fresh.channel
-                )
-                .where(in_chunk)
-                .order_by(fresh.family_id, fresh.paid_on, fresh.reference)
-            ).all()
-        ]
         reactivated = []
         for payment in payments:  # each family's payments in date order
             allocation = allocate(
@@ -376,8 +354,11 @@ class _PaymentWriter:
             if allocation.reactivated:
                 reactivated.append(payment.family_id)
         attribute(session, payments, self.window_days)
-        bulk_insert(
-            session, Payment.__table__, [p.row(self.run_id, families[p.family_id].branch_id, now) for p in payments]
+        insert_values(
+            session,
+            Payment.__table__,
+            _NewPayment.COLUMNS,
+            [p.row(self.run_id, families[p.family_id].branch_id, now) for p in payments],
         )
         self.statistics.grew(Payment.__tablename__, len(payments))
         scratch.add_member_changes(
@@ -501,15 +482,33 @@ class _Scratch:
         return found
 
     def add_payments(self, rows: list[tuple]) -> None:
-        names = [column.name for column in self.payments.c]
-        bulk_insert(self.session, self.payments, [dict(zip(names, row, strict=True)) for row in rows])
+        self._load(self.payments, rows)
         self.statistics.grew(self.payments.name, len(rows))
 
-    def index(self) -> None:
-        """Once every row is in (an index built once costs less than one kept up row by row)."""
+    def payments_by_family(self, families_per_chunk: int) -> Iterator[list["_NewPayment"]]:
+        """The fresh payments in family id order, each family's by date, `families_per_chunk` families at a
+        time: one query read as it goes (memory stays flat), which the caller's writes may interleave."""
+        # An index built once every row is in costs less than one kept up row by row; the read is in its order.
         self.session.execute(
             text(f"CREATE INDEX ix_{self.payments.name} ON {self.payments.name} (family_id, paid_on, reference)")
         )
+        fresh = self.payments.c
+        rows = self.session.execute(
+            select(fresh.reference, fresh.family_id, fresh.participant_id, fresh.amount, fresh.paid_on, fresh.channel)
+            .order_by(fresh.family_id, fresh.paid_on, fresh.reference)
+            .execution_options(yield_per=READ_AHEAD)
+        )
+        chunk: list[_NewPayment] = []
+        families, last = 0, None
+        for row in rows:
+            if row.family_id != last:
+                if families == families_per_chunk:
+                    yield chunk
+                    chunk, families = [], 0
+                families, last = families + 1, row.family_id
+            chunk.append(_NewPayment(*row))
+        if chunk:
+            yield chunk
 
     def add_member_changes(self, rows: list[tuple]) -> None:
         self._load(self.members, rows)
@@ -546,10 +545,7 @@ class _Scratch:
             self.session.execute(delete(table))
 
     def _load(self, table: Table, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        names = [column.name for column in table.c]
-        bulk_insert(self.session, table, [dict(zip(names, row, strict=True)) for row in rows])
+        insert_values(self.session, table, table.c.keys(), rows)
 
     def drop(self) -> None:
         if not is_postgresql(self.session):
@@ -611,23 +607,40 @@ class _NewPayment:
         self.attributed_attempt_id = self.attributed_user_id = None
         self.attributed_channel = SELF_CURE
 
-    def row(self, run_id: int, branch_id: int, now) -> dict:
-        """The payment's row, in its family's branch (given: `bulk_insert` need not look it up)."""
-        return {
-            "branch_id": branch_id,
-            "reference": self.reference,
-            "family_id": self.family_id,
-            "participant_id": self.participant_id,
-            "amount": self.amount,
-            "paid_on": self.paid_on,
-            "channel": self.channel,
-            "months_covered": self.months_covered,
-            "attributed_attempt_id": self.attributed_attempt_id,
-            "attributed_user_id": self.attributed_user_id,
-            "attributed_channel": self.attributed_channel,
-            "import_run_id": run_id,
-            "created_at": now,
-        }
+    #: The columns of `row`, in its order.
+    COLUMNS = (
+        "branch_id",
+        "reference",
+        "family_id",
+        "participant_id",
+        "amount",
+        "paid_on",
+        "channel",
+        "months_covered",
+        "attributed_attempt_id",
+        "attributed_user_id",
+        "attributed_channel",
+        "import_run_id",
+        "created_at",
+    )
+
+    def row(self, run_id: int, branch_id: int, now) -> tuple:
+        """The payment's row (`COLUMNS`), in its family's branch."""
+        return (
+            branch_id,
+            self.reference,
+            self.family_id,
+            self.participant_id,
+            self.amount,
+            self.paid_on,
+            self.channel,
+            self.months_covered,
+            self.attributed_attempt_id,
+            self.attributed_user_id,
+            self.attributed_channel,
+            run_id,
+            now,
+        )
 
 
 PAYMENTS = ImportSpec(

@@ -522,3 +522,46 @@ def test_participant_timeline_shows_contacts_promises_and_payments(db, client, l
     assert "Janji bayar ditepati: Rp70.000 dari Rp70.000 dibayar" in timeline
     assert "Pembayaran Rp70.000 melalui bank · dikreditkan ke Rina Lestari" in timeline
     assert "Janji bayar" in timeline and "Rina Lestari" in timeline
+
+
+def test_payments_applied_a_few_families_at_a_time(db, monkeypatch):
+    """The fresh payments are read in one pass and cut into chunks of families: a family's payments never
+    straddle two chunks (each is allocated oldest date first, from the family's credit), whatever the
+    read-ahead."""
+    from telecollect.payments import services
+
+    monkeypatch.setattr(services, "APPLY_FAMILIES", 2)
+    monkeypatch.setattr(services, "READ_AHEAD", 4)
+    run_import(
+        db,
+        csv_bytes(
+            [
+                row(
+                    card_no=f"{f * 10 + m:013d}",
+                    family_id=f"K{f}",
+                    months_in_arrears="4",
+                    arrears_amount=str(4 * 35_000),
+                    **{"class": "3"},
+                    as_of="2026-11-01",
+                )
+                for f in range(1, 8)
+                for m in (1, 2)
+            ]
+        ),
+    )
+    # Each family pays 105.000, 70.000 and 35.000 on three days, the rows shuffled across the file. A month
+    # of the family costs 70.000: the payments cover one month each, the first two leaving 35.000 of credit.
+    payments = [
+        {
+            "card_no": f"{f * 10 + 1:013d}",
+            "amount": str(35_000 * n),
+            "paid_on": f"2026-12-{10 - n:02d}",
+            "reference": f"R{f}-{n}",
+        }
+        for n in (1, 3, 2)
+        for f in (6, 2, 7, 4, 1, 5, 3)
+    ]
+    assert pay(db, payments).created == 21
+    assert arrears(db) == [(1, 35_000)] * 14
+    assert {f.credit for f in db.session.scalars(select(Family))} == {0}
+    assert {p.months_covered for p in db.session.scalars(select(Payment))} == {1}
