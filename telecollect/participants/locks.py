@@ -25,3 +25,16 @@ def lock_families(session, family_ids) -> None:
             .values(credit=Family.credit)
             .execution_options(synchronize_session=False)
         )
+
+
+def locked_families(session, family_ids, *columns) -> list:
+    """`lock_families`, then these columns of the families in id order: on PostgreSQL the locking read
+    returns them (one query where a payment import made two per chunk)."""
+    ids = sorted(set(family_ids))
+    if not ids:
+        return []
+    if is_postgresql(session):
+        query = select(*columns).where(one_of(session, Family.id, ids)).order_by(Family.id).with_for_update()
+        return list(session.execute(query).all())
+    lock_families(session, ids)
+    return list(session.execute(select(*columns).where(one_of(session, Family.id, ids)).order_by(Family.id)).all())

@@ -13,7 +13,23 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
-from sqlalchemy import Column, Integer, MetaData, Row, String, Table, and_, delete, func, select, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    and_,
+    bindparam,
+    column,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.db import PlannerStatistics, insert_values, is_postgresql, one_of
@@ -21,7 +37,7 @@ from telecollect.formatting import ZONES
 from telecollect.imports.reader import TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
 from telecollect.participants.contributions import member_monthly
-from telecollect.participants.locks import lock_families
+from telecollect.participants.locks import lock_families, locked_families
 from telecollect.participants.models import Family, Participant
 from telecollect.payments.importing import PaymentRow, missing_columns, validate_row
 from telecollect.payments.models import SELF_CURE, Payment
@@ -318,19 +334,12 @@ class _PaymentWriter:
         """Allocate, attribute and write these payments (each family's, in date order; families ascending)."""
         session, scratch, now = self.session, self.scratch, self.now
         family_ids = list(dict.fromkeys(p.family_id for p in payments))
-        lock_families(session, family_ids)
         first, last = family_ids[0], family_ids[-1]
         chosen = select(scratch.payments.c.family_id).where(scratch.payments.c.family_id.between(first, last))
-        # Each read names the chunk's id range too: an index range scan whatever the planner knows of the
-        # temporary table (a semi-join alone may read all of `participants` for every chunk).
-        families = {
-            r.id: _FamilyRow(r.id, r.branch_id, r.credit, r.reactivated_on)
-            for r in session.execute(
-                select(Family.id, Family.branch_id, Family.credit, Family.reactivated_on).where(
-                    Family.id.between(first, last), Family.id.in_(chosen)
-                )
-            ).all()  # fetched at once: iterating a result fetches row by row
-        }
+        figures = (Family.id, Family.branch_id, Family.credit, Family.reactivated_on)
+        families = {r.id: _FamilyRow(*r) for r in locked_families(session, family_ids, *figures)}
+        # The members' read names the chunk's id range too: an index range scan whatever the planner knows of
+        # the temporary table (a semi-join alone may read all of `participants` for every chunk).
         members: dict[int, list] = {}
         for r in session.execute(
             select(
@@ -415,7 +424,8 @@ class _Scratch:
             prefixes=["TEMPORARY"],
             **on_commit,
         )
-        #: The batch being checked: each row's line and keys.
+        #: The batch being checked: each row's line and keys (a table on SQLite; on PostgreSQL only its
+        #: columns, the arrays `_batch_source` unnests).
         self.batch = Table(
             "import_payment_batch",
             metadata,
@@ -434,7 +444,9 @@ class _Scratch:
             prefixes=["TEMPORARY"],
             **on_commit,
         )
-        self.tables = (self.payments, self.members, self.families, self.batch, self.seen)
+        self.tables = (self.payments, self.members, self.families, self.seen)
+        if not is_postgresql(session):
+            self.tables += (self.batch,)
         connection = session.connection()
         for table in self.tables:
             connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
@@ -447,9 +459,10 @@ class _Scratch:
         """Line → its payer by card number (member, family) and by family id, the payment already on file
         under its reference, and whether an earlier batch had its reference; then the batch's references
         join those met."""
-        session, b, seen = self.session, self.batch.c, self.seen.c
-        self._empty(self.batch)
-        self._load(self.batch, [(row.line, row.reference, row.card_no, row.family_key) for row, _raw in batch])
+        session, seen = self.session, self.seen.c
+        keys = [(row.line, row.reference, row.card_no, row.family_key) for row, _raw in batch]
+        source = self._batch_source(keys)
+        b = source.c
         member, family = Participant.__table__.c, Family.__table__.c
         on_file = Payment.__table__.c
         found = {
@@ -465,21 +478,38 @@ class _Scratch:
                     on_file.paid_on.label("on_file_paid_on"),
                     seen.key.is_not(None).label("seen"),
                 ).select_from(
-                    self.batch.outerjoin(Participant.__table__, member.card_no == b.card_no)
+                    source.outerjoin(Participant.__table__, member.card_no == b.card_no)
                     .outerjoin(Family.__table__, and_(b.card_no.is_(None), family.key == b.family_key))
                     .outerjoin(Payment.__table__, on_file.reference == b.reference)
                     .outerjoin(self.seen, seen.key == b.reference)
                 )
             ).all()
         }
-        session.execute(
-            text(
-                f"INSERT INTO {self.seen.name} (key) SELECT DISTINCT reference FROM {self.batch.name} WHERE 1 = 1 "
-                "ON CONFLICT (key) DO NOTHING"
-            )
-        )
+        # The WHERE lets SQLite read ON CONFLICT after a SELECT.
+        if is_postgresql(session):
+            met = "SELECT DISTINCT unnest(:references) WHERE 1 = 1"
+            references = [bindparam("references", [key[1] for key in keys], type_=ARRAY(seen.key.type))]
+        else:
+            met, references = f"SELECT DISTINCT reference FROM {self.batch.name} WHERE 1 = 1", []
+        insert = f"INSERT INTO {self.seen.name} (key) {met} ON CONFLICT (key) DO NOTHING"
+        session.execute(text(insert).bindparams(*references))
         self.statistics.grew(self.seen.name, len(batch))
         return found
+
+    def _batch_source(self, keys: list[tuple]):
+        """The batch's (line, reference, card_no, family_key) as a table to join: on PostgreSQL four arrays
+        unnested in the one statement, on SQLite the batch's temporary table, emptied and filled."""
+        if not is_postgresql(self.session):
+            self._empty(self.batch)
+            self._load(self.batch, keys)
+            return self.batch
+        columns = list(self.batch.c)
+        arrays = [
+            bindparam(None, list(values), type_=ARRAY(c.type))
+            for values, c in zip(zip(*keys, strict=True), columns, strict=True)
+        ]
+        keyed = func.unnest(*arrays).table_valued(*(column(c.name, c.type) for c in columns))
+        return keyed.render_derived(name="batch")
 
     def add_payments(self, rows: list[tuple]) -> None:
         self._load(self.payments, rows)
