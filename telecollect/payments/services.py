@@ -13,23 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
-from sqlalchemy import (
-    Column,
-    Integer,
-    MetaData,
-    Row,
-    String,
-    Table,
-    and_,
-    bindparam,
-    column,
-    delete,
-    func,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Column, Integer, MetaData, Row, String, Table, and_, delete, func, select, text, update
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.db import PlannerStatistics, insert_values, is_postgresql, one_of
@@ -424,8 +408,7 @@ class _Scratch:
             prefixes=["TEMPORARY"],
             **on_commit,
         )
-        #: The batch being checked: each row's line and keys (a table on SQLite; on PostgreSQL only its
-        #: columns, the arrays `_batch_source` unnests).
+        #: The batch being checked: each row's line and keys.
         self.batch = Table(
             "import_payment_batch",
             metadata,
@@ -444,9 +427,7 @@ class _Scratch:
             prefixes=["TEMPORARY"],
             **on_commit,
         )
-        self.tables = (self.payments, self.members, self.families, self.seen)
-        if not is_postgresql(session):
-            self.tables += (self.batch,)
+        self.tables = (self.payments, self.members, self.families, self.batch, self.seen)
         connection = session.connection()
         for table in self.tables:
             connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
@@ -459,10 +440,9 @@ class _Scratch:
         """Line → its payer by card number (member, family) and by family id, the payment already on file
         under its reference, and whether an earlier batch had its reference; then the batch's references
         join those met."""
-        session, seen = self.session, self.seen.c
-        keys = [(row.line, row.reference, row.card_no, row.family_key) for row, _raw in batch]
-        source = self._batch_source(keys)
-        b = source.c
+        session, b, seen = self.session, self.batch.c, self.seen.c
+        self._empty(self.batch)
+        self._load(self.batch, [(row.line, row.reference, row.card_no, row.family_key) for row, _raw in batch])
         member, family = Participant.__table__.c, Family.__table__.c
         on_file = Payment.__table__.c
         found = {
@@ -478,38 +458,21 @@ class _Scratch:
                     on_file.paid_on.label("on_file_paid_on"),
                     seen.key.is_not(None).label("seen"),
                 ).select_from(
-                    source.outerjoin(Participant.__table__, member.card_no == b.card_no)
+                    self.batch.outerjoin(Participant.__table__, member.card_no == b.card_no)
                     .outerjoin(Family.__table__, and_(b.card_no.is_(None), family.key == b.family_key))
                     .outerjoin(Payment.__table__, on_file.reference == b.reference)
                     .outerjoin(self.seen, seen.key == b.reference)
                 )
             ).all()
         }
-        # The WHERE lets SQLite read ON CONFLICT after a SELECT.
-        if is_postgresql(session):
-            met = "SELECT DISTINCT unnest(:references) WHERE 1 = 1"
-            references = [bindparam("references", [key[1] for key in keys], type_=ARRAY(seen.key.type))]
-        else:
-            met, references = f"SELECT DISTINCT reference FROM {self.batch.name} WHERE 1 = 1", []
-        insert = f"INSERT INTO {self.seen.name} (key) {met} ON CONFLICT (key) DO NOTHING"
-        session.execute(text(insert).bindparams(*references))
+        session.execute(
+            text(
+                f"INSERT INTO {self.seen.name} (key) SELECT DISTINCT reference FROM {self.batch.name} WHERE 1 = 1 "
+                "ON CONFLICT (key) DO NOTHING"
+            )
+        )
         self.statistics.grew(self.seen.name, len(batch))
         return found
-
-    def _batch_source(self, keys: list[tuple]):
-        """The batch's (line, reference, card_no, family_key) as a table to join: on PostgreSQL four arrays
-        unnested in the one statement, on SQLite the batch's temporary table, emptied and filled."""
-        if not is_postgresql(self.session):
-            self._empty(self.batch)
-            self._load(self.batch, keys)
-            return self.batch
-        columns = list(self.batch.c)
-        arrays = [
-            bindparam(None, list(values), type_=ARRAY(c.type))
-            for values, c in zip(zip(*keys, strict=True), columns, strict=True)
-        ]
-        keyed = func.unnest(*arrays).table_valued(*(column(c.name, c.type) for c in columns))
-        return keyed.render_derived(name="batch")
 
     def add_payments(self, rows: list[tuple]) -> None:
         self._load(self.payments, rows)
