@@ -503,14 +503,61 @@ class OwnPostgresql(imports.Postgresql):
 
 def national_file_import(database: str, rows: int, workdir: Path) -> list[Figure]:
     """The national file (every participant of the scale) into a fresh, migrated, partitioned database,
-    against a bare COPY of what it wrote (bench.import_participants' method)."""
+    against a bare COPY of what it wrote. At 10 M rows the written rows do not fit in memory as Python
+    tuples (bench.import_participants' way): they are dumped to files with COPY, and the bare COPY reads
+    those files into a second fresh database (server-side parsing only: a stricter baseline)."""
     path = imports.participant_file(workdir, rows)
-    result = imports.measure(OwnPostgresql(database), path, rows, workdir)
+    engine = OwnPostgresql(database)
+    note(f"national file: migrating; importing {path.name}")
+    url = imports.migrated(engine, "import")
+    seconds, peak_mb = imports.timed_import(url, path, rows, workdir)
+    note("national file: bare COPY of what it wrote")
+    bare = bare_copy_from_files(url, imports.migrated(engine, "bare"), workdir)
+    ratio = seconds / bare
     return [
-        Figure(f"national file import, {rows:,} rows", result.rows_per_second, "rows/s"),
-        Figure("  its peak memory", result.peak_rss_mb, "MB"),
-        Figure("  its ratio to a bare COPY", result.ratio, "x", "<= 4x", "ok" if result.ratio <= 4 else "MISS"),
+        Figure(f"national file import, {rows:,} rows", rows / seconds, "rows/s"),
+        Figure("  its time", seconds, "s"),
+        Figure("  its peak memory", peak_mb, "MB"),
+        Figure("  bare COPY of the rows it wrote", bare, "s"),
+        Figure("  its ratio to a bare COPY", ratio, "x", "<= 4x", "ok" if ratio <= 4 else "MISS"),
     ]
+
+
+def bare_copy_from_files(source_url: str, target_url: str, workdir: Path) -> float:
+    """Seconds to COPY the rows the import wrote (dumped to files first, untimed) into `target_url` and
+    commit; the places and the import run they refer to are copied before the clock starts."""
+    source = psycopg.connect(source_url.replace("postgresql+psycopg://", "postgresql://", 1))
+    target = psycopg.connect(target_url.replace("postgresql+psycopg://", "postgresql://", 1))
+    try:
+        files = {}
+        for table in imports.PREREQUISITE_TABLES + imports.TIMED_TABLES:
+            columns = [d.name for d in source.execute(f"SELECT * FROM {table} LIMIT 0").description]
+            files[table] = (columns, workdir / f"bare-{table}.copy")
+            with (
+                files[table][1].open("wb") as out,
+                source.cursor().copy(f"COPY (SELECT * FROM {table} ORDER BY id) TO STDOUT") as copy,
+            ):
+                for block in copy:
+                    out.write(block)
+        for table in imports.PREREQUISITE_TABLES:
+            _copy_file(target, table, *files[table])
+        target.commit()
+        started = time.perf_counter()
+        for table in imports.TIMED_TABLES:
+            _copy_file(target, table, *files[table])
+        target.commit()
+        return time.perf_counter() - started
+    finally:
+        source.close()
+        target.close()
+        for _columns, path in files.values():
+            path.unlink(missing_ok=True)
+
+
+def _copy_file(connection, table: str, columns: list[str], path: Path) -> None:
+    with path.open("rb") as stream, connection.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        while block := stream.read(1 << 20):
+            copy.write(block)
 
 
 def branch_file_import(database: str, workdir: Path) -> list[Figure]:
