@@ -171,7 +171,11 @@ class PlannerStatistics:
     time grows with the square of the file. `grew(table, rows)` counts what was added and runs
     `ANALYZE` once the table has doubled since the planner last looked; ANALYZE sees the transaction's
     own rows, and a doubling rule costs log2(growth) runs of about a hundredth of a second each.
-    SQLite needs none of it (it plans with indexes when it knows nothing): every call is a no-op there.
+
+    SQLite needs it too, for another reason: knowing nothing, it takes any index with an equality first. A
+    branch's read of `payments` (scoped: `branch_id = ?`) then chose `(branch_id, paid_on)` over
+    `(family_id, paid_on)` and read every payment of the branch once per chunk of families. There ANALYZE
+    samples (`analysis_limit`): a few milliseconds, enough to tell a branch from a family.
     """
 
     #: Rows added before the first ANALYZE of a table the planner believed empty.
@@ -190,12 +194,17 @@ class PlannerStatistics:
                 ).scalar()
                 self.believed[name] = max(float(found or 0), 0.0)
 
+    #: Index entries SQLite's ANALYZE samples per index (`PRAGMA analysis_limit`; 0 would read them all).
+    SQLITE_ANALYSIS_LIMIT = 400
+
     def grew(self, table: str, rows: int) -> None:
-        if not self.postgresql or not rows:
+        if not rows:
             return
         self.added[table] = self.added.get(table, 0) + rows
         believed = self.believed.get(table, 0.0)
         if self.added[table] >= max(self.FIRST_AFTER, believed):
+            if not self.postgresql:
+                self.session.execute(text(f"PRAGMA analysis_limit = {self.SQLITE_ANALYSIS_LIMIT}"))
             self.session.execute(text(f"ANALYZE {table}"))
             self.believed[table] = believed + self.added[table]
             self.added[table] = 0
