@@ -33,8 +33,9 @@ def locked_families(session, family_ids, *columns) -> list:
     ids = sorted(set(family_ids))
     if not ids:
         return []
+    query = select(*columns).where(one_of(session, Family.id, ids)).order_by(Family.id)
     if is_postgresql(session):
-        query = select(*columns).where(one_of(session, Family.id, ids)).order_by(Family.id).with_for_update()
-        return list(session.execute(query).all())
-    lock_families(session, ids)
-    return list(session.execute(select(*columns).where(one_of(session, Family.id, ids)).order_by(Family.id)).all())
+        query = query.with_for_update()  # the locks `lock_families` takes, in its order
+    else:
+        lock_families(session, ids)
+    return list(session.execute(query).all())
