@@ -524,14 +524,8 @@ def test_participant_timeline_shows_contacts_promises_and_payments(db, client, l
     assert "Janji bayar" in timeline and "Rina Lestari" in timeline
 
 
-def test_payments_applied_a_few_families_at_a_time(db, monkeypatch):
-    """The fresh payments are read in one pass and cut into chunks of families: a family's payments never
-    straddle two chunks (each is allocated oldest date first, from the family's credit), whatever the
-    read-ahead."""
-    from telecollect.payments import services
-
-    monkeypatch.setattr(services, "APPLY_FAMILIES", 2)
-    monkeypatch.setattr(services, "READ_AHEAD", 4)
+def _families_of_two(db, count, as_of):
+    """Families K1…K<count>, each of two class III members (cards f·10+1 and f·10+2) 4 months in arrears."""
     run_import(
         db,
         csv_bytes(
@@ -542,13 +536,24 @@ def test_payments_applied_a_few_families_at_a_time(db, monkeypatch):
                     months_in_arrears="4",
                     arrears_amount=str(4 * 35_000),
                     **{"class": "3"},
-                    as_of="2026-11-01",
+                    as_of=as_of,
                 )
-                for f in range(1, 8)
+                for f in range(1, count + 1)
                 for m in (1, 2)
             ]
         ),
     )
+
+
+def test_payments_applied_a_few_families_at_a_time(db, monkeypatch):
+    """The fresh payments are read in one pass and cut into chunks of families: a family's payments never
+    straddle two chunks (each is allocated oldest date first, from the family's credit), whatever the
+    read-ahead."""
+    from telecollect.payments import services
+
+    monkeypatch.setattr(services, "APPLY_FAMILIES", 2)
+    monkeypatch.setattr(services, "READ_AHEAD", 4)
+    _families_of_two(db, 7, as_of="2026-11-01")
     # Each family pays 105.000, 70.000 and 35.000 on three days, the rows shuffled across the file. A month
     # of the family costs 70.000: the payments cover one month each, the first two leaving 35.000 of credit.
     payments = [
@@ -575,23 +580,7 @@ def test_a_branch_payment_import_reads_the_payments_of_its_families_by_family_on
 
     from telecollect.auth.scoping import BranchScope, enter_branch_scope
 
-    run_import(
-        db,
-        csv_bytes(
-            [
-                row(
-                    card_no=f"{f * 10 + m:013d}",
-                    family_id=f"K{f}",
-                    months_in_arrears="4",
-                    arrears_amount=str(4 * 35_000),
-                    **{"class": "3"},
-                    as_of="2026-03-01",
-                )
-                for f in range(1, 301)
-                for m in (1, 2)
-            ]
-        ),
-    )
+    _families_of_two(db, 300, as_of="2026-03-01")
     user = make_user("admin")
     for key in ("K7", "K8", "K9"):  # a sum over several families' payments: SQLite's choice depends on it
         planned = db.session.scalar(select(Family).where(Family.key == key))
