@@ -60,6 +60,8 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
 
+# One worker per CPU core (pytest-xdist); each worker has PostgreSQL and SQLite databases of its own.
+PYTEST_ARGS ?= -n auto
 test: $(BIN)/.installed translations chromium check
 	$(BIN)/pytest $(PYTEST_ARGS)
 

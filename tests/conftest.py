@@ -26,7 +26,20 @@ from telecollect.auth.services import areas_named, create_user
 from telecollect.extensions import db as _db
 from telecollect.regions.services import ensure_provinces
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _this_workers_database(url: str | None) -> str | None:
+    """With `pytest -n N` (pytest-xdist) every worker has a PostgreSQL database of its own: the test database's
+    name plus the worker's (telecollect_test_gw0, ...). The environment is updated too, so the tests that
+    derive scratch databases from TEST_DATABASE_URL (migrations, partitions) never meet another worker's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    url = f"{url}_{worker}"
+    os.environ["TEST_DATABASE_URL"] = url
+    return url
+
+
+TEST_DATABASE_URL = _this_workers_database(os.environ.get("TEST_DATABASE_URL"))
 ENGINES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 PASSWORD = "rahasia-123"
 #: Reference data the migrations or setup load once; kept between tests.
@@ -41,7 +54,8 @@ def pytest_configure(config):
     # Outside tests the app refuses to start without a secret key; the `flask` processes some tests start
     # (the scheduler, an installed wheel) inherit this one.
     os.environ.setdefault("SECRET_KEY", "test-secret-for-subprocesses")
-    _compile_catalogs()
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # under xdist the controller compiles them, once
+        _compile_catalogs()
 
 
 def _compile_catalogs() -> None:
@@ -59,6 +73,7 @@ def _compile_catalogs() -> None:
 
 
 def _fresh_postgres_schema(url: str) -> None:
+    _create_database_if_missing(url)
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
@@ -66,6 +81,20 @@ def _fresh_postgres_schema(url: str) -> None:
             connection.execute(text("CREATE SCHEMA public"))
     except Exception as exc:  # make a missing server fail loudly, never skip
         raise RuntimeError(f"PostgreSQL at {url} is not usable: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+def _create_database_if_missing(url: str) -> None:
+    """A worker's database (see _this_workers_database) is made on first use; CI makes the shared one."""
+    server, name = url.rsplit("/", 1)
+    engine = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # make a missing server fail loudly, never skip
+        raise RuntimeError(f"PostgreSQL at {server} is not usable: {exc}") from exc
     finally:
         engine.dispose()
 
