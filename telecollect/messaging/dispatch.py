@@ -202,7 +202,7 @@ def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter
         refusal = _pair_wait(session, message, now, pace.pair_seconds.get(message.channel.value, 0))
     if refusal is not None:
         return refusal
-    _wait_for_token(session, message, pace)
+    _wait_for_token(session, gateway, message, pace)
     if not _begin_attempt(session, message, now):
         return "taken"
     session.commit()  # the attempt is on record before anything leaves (and the sender's bucket is released)
@@ -231,10 +231,13 @@ def _process(session, gateway, rules, message: SmsMessage, now: datetime, jitter
     return "sent"
 
 
-def _wait_for_token(session, message: SmsMessage, pace: Pace) -> None:
-    """Wait until the sender's bucket gives this message a token (held until the next commit)."""
-    rate = pace.rates.get(message.channel.value, 0)
-    while (wait := rates.take(session, message.channel.value, rate, clock=pace.clock)) > 0:
+def _wait_for_token(session, gateway, message: SmsMessage, pace: Pace) -> None:
+    """Wait until the sender's bucket gives this message a token (held until the next commit). Branches
+    with senders of their own have buckets of their own; branches sharing a sender share its bucket."""
+    channel = message.channel.value
+    bucket = rates.bucket_name(channel, gateway.sender_of(channel))
+    rate = pace.rates.get(channel, 0)
+    while (wait := rates.take(session, bucket, rate, clock=pace.clock)) > 0:
         session.commit()  # let the other dispatchers at the bucket meanwhile
         pace.sleep(wait)  # type: ignore[operator]
 

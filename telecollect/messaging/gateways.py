@@ -71,6 +71,10 @@ class OutboxGateway:
     def is_ours(self, listed: ListedMessage) -> bool:
         return False
 
+    def sender_of(self, channel: str) -> str:
+        """Who a message on `channel` leaves from: here nobody (one outbox, whatever the branch)."""
+        return self.name
+
 
 class TwilioGateway:
     """SMS_BACKEND=twilio: the official SDK, optionally pointed at another API host."""
@@ -99,6 +103,12 @@ class TwilioGateway:
             else {"from_": whatsapp_from}
         )
         self.status_callback = config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_CALLBACK_PATH
+
+    def sender_of(self, channel: str) -> str:
+        """Who a message on `channel` leaves from (a messaging service's SID, or the From number): Twilio's
+        rate limits are each sender's, so the dispatchers pace each sender on its own."""
+        sender = self.whatsapp_sender if channel == "whatsapp" else self.sender
+        return next(iter(sender.values()))
 
     def send(
         self,

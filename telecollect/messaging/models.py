@@ -392,8 +392,9 @@ class SendBucket(db.Model):
 
     __tablename__ = "send_buckets"
 
-    #: "sms" or "whatsapp" (one sender each).
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: The channel and the sender (`rates.bucket_name`): one bucket per sender, shared by the branches
+    #: that send through it.
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float, nullable=False)
     refilled_at: Mapped[float] = mapped_column(Float, nullable=False)
 

@@ -18,6 +18,12 @@ from telecollect.db import is_postgresql, lock_for
 from telecollect.messaging.models import MessageChannel, SendBucket, SmsMessage, SmsStatus
 
 
+def bucket_name(channel: str, sender: str) -> str:
+    """The bucket of one sender on one channel ("sms:+62411800165", "whatsapp:MG…"): a sender's rate is its own,
+    whichever branches send through it."""
+    return f"{channel}:{sender.removeprefix('whatsapp:')}"
+
+
 def take(session, name: str, rate: float, *, clock=time.time) -> float:
     """Take one token from sender `name`'s bucket (refilled at `rate` a second): 0.0 if taken, else the
     seconds to wait before one is there (nothing taken). The caller commits soon after, releasing the row."""

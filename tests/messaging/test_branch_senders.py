@@ -125,3 +125,40 @@ def test_the_dispatch_job_sends_with_each_branchs_sender(app, db, fake, config, 
     assert dispatch_sms(NEXT_MORNING)["sent"] == 2
     assert _sent_to(fake, db, ids["WITA"])["From"] == MAKASSAR_NUMBER
     assert _sent_to(fake, db, ids["WIB"])["MessagingServiceSid"] == INSTALLATION_SERVICE
+
+
+class _StoppedClock:
+    """The dispatcher's wall clock, stopped: only its `sleep` moves it, and each sleep is recorded."""
+
+    def __init__(self):
+        self.now, self.sleeps = 1_000_000.0, []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize(
+    ("makassar_setting", "waits"),
+    [
+        (("TWILIO_FROM_NUMBER", MAKASSAR_NUMBER), 0),
+        (("TWILIO_FROM_NUMBER", ""), 1),  # no sender of its own: the installation's
+    ],
+    ids=["own sender, own rate", "shared sender, shared rate"],
+)
+def test_each_sender_is_paced_on_its_own(db, fake, config, makassar_setting, waits):
+    """At one SMS a second per sender, two branches with two senders each send at once; two branches sending
+    from one sender share its second."""
+    from telecollect.messaging.dispatch import Pace
+
+    _two_messages(db, makassar_setting)
+    gateway = TwilioGateway(config)
+    stopped = _StoppedClock()
+    pace = Pace(rates={"sms": 1}, clock=stopped.clock, sleep=stopped.sleep)
+    senders = runtime.BranchSenders(db.session(), config, gateway)
+    assert dispatch_due(db.session, gateway, RULES, now=NEXT_MORNING, senders=senders, pace=pace).counts["sent"] == 2
+    assert len(stopped.sleeps) == waits
+    assert len(fake.requests) == 2
