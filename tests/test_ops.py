@@ -138,10 +138,53 @@ def test_queue_depth_and_outbox_backlog_are_read_at_the_scrape(clock, client, db
     )
     db.session.commit()
     page = client.get("/metrics", headers=metrics_token).text
-    assert 'telecollect_queue_due{queue="telecollect",zone="WIB"} 2.0' in page
-    assert 'telecollect_queue_callable{queue="telecollect",zone="WIB"} 2.0' in page  # 09:00 WIB on a Tuesday
+    assert 'telecollect_queue_due{branch="0000",queue="telecollect",zone="WIB"} 2.0' in page
+    assert 'telecollect_queue_callable{branch="0000",queue="telecollect",zone="WIB"} 2.0' in page  # 09:00 Tuesday
     assert 'telecollect_outbox_messages{channel="sms",status="queued"} 1.0' in page
     assert 'telecollect_outbox_messages{channel="sms",status="sending"} 0.0' in page
+    assert 'telecollect_outbox_messages{channel="whatsapp",status="queued"} 0.0' in page
+
+
+def test_queue_depth_is_each_branchs_under_its_own_calling_hours(clock, client, db, metrics_token):
+    """At 09:00 WIB (10:00 in Makassar) North Jakarta's item is callable; Makassar's, whose own hours start at
+    11:00, is due but not callable yet, though the installation's hours (08:00-20:00) are open there. A
+    WhatsApp message waiting counts under WhatsApp."""
+    from telecollect.branches.models import FIRST_BRANCH_CODE, Branch
+    from telecollect.branches.services import add_branch
+    from telecollect.branches.stamping import act_in_branch
+    from telecollect.messaging.models import MessageChannel, SmsMessage
+    from telecollect.policy.models import ContactSetting
+
+    makassar = add_branch(db.session, code="1701", name="Makassar", zone="WITA")
+    db.session.add(
+        ContactSetting(
+            branch_id=makassar.id,
+            calling_hours="11:00-17:00",
+            calling_days="mon,tue,wed,thu,fri,sat",
+            max_attempts_per_day=3,
+            max_attempts_per_week=7,
+            is_cuti_bersama_closed=False,
+        )
+    )
+    makassar_place = {"province": "Sulawesi Selatan", "city": "Kota Makassar", "kecamatan": "Rappocini"}
+    north = db.session.scalar(select(Branch.id).where(Branch.code == FIRST_BRANCH_CODE))
+    for branch_id, card, place in ((north, "0000000000001", {}), (makassar.id, "7371000000001", makassar_place)):
+        act_in_branch(db.session(), branch_id)
+        run_import(db, csv_bytes([row(card_no=card, phone="08120000" + card[-4:], **place)]))
+        queue_up(db, QueueName.telecollect)
+    member = db.session.scalar(select(Participant).where(Participant.card_no == "7371000000001"))
+    message_id = queue_sms(
+        db.session, kind=SmsKind.due_reminder, key="ops:wa", to_phone=member.phone, members=[member], timezone="WITA"
+    )
+    db.session.get(SmsMessage, message_id).channel = MessageChannel.whatsapp
+    act_in_branch(db.session(), None)
+    db.session.commit()
+    page = client.get("/metrics", headers=metrics_token).text
+    assert 'telecollect_queue_callable{branch="0000",queue="telecollect",zone="WIB"} 1.0' in page
+    assert 'telecollect_queue_due{branch="1701",queue="telecollect",zone="WITA"} 1.0' in page
+    assert 'telecollect_queue_callable{branch="1701",queue="telecollect",zone="WITA"} 0.0' in page
+    assert 'telecollect_outbox_messages{channel="whatsapp",status="queued"} 1.0' in page
+    assert 'telecollect_outbox_messages{channel="sms",status="queued"} 0.0' in page
 
 
 def test_the_dispatch_job_counts_what_it_did_per_channel(clock, db):

@@ -1,8 +1,8 @@
 """Figures read from the database at each scrape (not counted in a process): they are the same whichever
 node answers, so with many nodes take one node's (or `max`), not their sum.
 
-Each gauge's labels are a tuple of (label, column): a breakdown more (the branch, once rows carry it) is one
-line in `DEPTH_BY`.
+The queue depth is per branch (its code), queue and zone; what is callable now follows each branch's own
+calling hours, days and holidays. The outbox's figures are per channel (SMS, WhatsApp).
 """
 
 import logging
@@ -11,16 +11,17 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, or_, select
 
+from telecollect.branches.models import Branch
 from telecollect.db import now_utc
 from telecollect.extensions import db
-from telecollect.messaging.models import SmsMessage, SmsStatus
+from telecollect.messaging.models import MessageChannel, SmsMessage, SmsStatus
 from telecollect.policy.rules import zones_open
 from telecollect.queues.models import WorkItem, WorkState
-from telecollect.runtime import contact_rules
+from telecollect.runtime import rules_of_branch
 
 log = logging.getLogger(__name__)
-#: The queue depth's breakdown: (label, column). Add ("branch", WorkItem.branch_id) once work carries a branch.
-DEPTH_BY = (("queue", WorkItem.queue), ("zone", WorkItem.timezone))
+#: The queue depth's breakdown: (label, column); the branch is labelled with its code.
+DEPTH_BY = (("branch", WorkItem.branch_id), ("queue", WorkItem.queue), ("zone", WorkItem.timezone))
 #: The outbox's waiting states (the backlog) and the one a supervisor must settle.
 BACKLOG = (SmsStatus.queued, SmsStatus.sending, SmsStatus.unknown)
 
@@ -65,42 +66,50 @@ class DatabaseCollector(Collector):
             )
             .group_by(*columns)
         ).all()
-        open_zones = set(zones_open(db.session, contact_rules(), now))
-        zone_at = names.index("zone")
-        for *labels, count in rows:
-            values = [_label(value) for value in labels]
+        codes = dict(db.session.execute(select(Branch.id, Branch.code)).all())
+        open_zones: dict[int, set[str]] = {}  # each branch's calling hours, days and holidays
+        for branch_id, *labels, count in rows:
+            if branch_id not in open_zones:
+                open_zones[branch_id] = set(zones_open(db.session, rules_of_branch(branch_id), now))
+            values = [codes.get(branch_id, str(branch_id)), *(_label(value) for value in labels)]
             due.add_metric(values, count)
-            callable_now.add_metric(values, count if labels[zone_at] in open_zones else 0)
+            callable_now.add_metric(values, count if labels[-1] in open_zones[branch_id] else 0)
         yield due
         yield callable_now
 
     def _outbox(self):
-        """Waiting messages per channel and status (SMS only today; a `channel` label is ready for more)."""
+        """Waiting messages per channel and status, and each channel's oldest due message."""
         backlog = GaugeMetricFamily(
             "telecollect_outbox_messages",
             "Outbox messages waiting (queued, sending) or waiting for a supervisor (unknown).",
             labels=["channel", "status"],
         )
-        counts = dict(
-            db.session.execute(
-                select(SmsMessage.status, func.count())
+        counts = {
+            (channel, status): count
+            for channel, status, count in db.session.execute(
+                select(SmsMessage.channel, SmsMessage.status, func.count())
                 .where(SmsMessage.status.in_(BACKLOG))
-                .group_by(SmsMessage.status)
+                .group_by(SmsMessage.channel, SmsMessage.status)
             ).all()
-        )
-        for status in BACKLOG:
-            backlog.add_metric(["sms", status.value], counts.get(status, 0))
+        }
+        for channel in MessageChannel:
+            for status in BACKLOG:
+                backlog.add_metric([channel.value, status.value], counts.get((channel, status), 0))
         yield backlog
         now = now_utc()
-        oldest = db.session.scalar(
-            select(func.min(SmsMessage.next_attempt_at)).where(
-                SmsMessage.status == SmsStatus.queued, SmsMessage.next_attempt_at <= now
-            )
+        oldest = dict(
+            db.session.execute(
+                select(SmsMessage.channel, func.min(SmsMessage.next_attempt_at))
+                .where(SmsMessage.status == SmsStatus.queued, SmsMessage.next_attempt_at <= now)
+                .group_by(SmsMessage.channel)
+            ).all()
         )
         late = GaugeMetricFamily(
             "telecollect_outbox_oldest_due_seconds",
             "How long the longest-waiting due message has been due (0 when none): the dispatchers' lag.",
             labels=["channel"],
         )
-        late.add_metric(["sms"], (now - oldest).total_seconds() if oldest else 0)
+        for channel in MessageChannel:
+            since = oldest.get(channel)
+            late.add_metric([channel.value], (now - since).total_seconds() if since else 0)
         yield late
