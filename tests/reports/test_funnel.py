@@ -399,7 +399,7 @@ def funnel_runs(statements: list[str]) -> int:
     """How many times the outcome funnel ran: each run reads the attempts once, counting families and RPCs."""
     import re
 
-    counts_families = re.compile(r"GROUP BY .*contact_attempts\.family_id", re.IGNORECASE | re.DOTALL)
+    counts_families = re.compile(r"count\(distinct\W*contact_attempts\.family_id", re.IGNORECASE)
     return sum(1 for s in statements if counts_families.search(s) and "is_right_party" in s)
 
 
