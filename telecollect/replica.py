@@ -6,6 +6,7 @@ so a report may miss the last few outcomes; reports never write, and nothing els
 """
 
 from flask import Flask, current_app, g
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from telecollect.extensions import db
@@ -13,6 +14,8 @@ from telecollect.extensions import db
 #: The Flask-SQLAlchemy bind (`SQLALCHEMY_BINDS`) that REPORTS_DATABASE_URL becomes.
 REPORTS_BIND = "reports"
 _SESSION = "telecollect_reports_session"
+#: session.info key: the transaction that already has the reports' work_mem.
+_SORT_MEMORY_FOR = "telecollect_reports_work_mem_for"
 
 
 def register_reports_bind(app: Flask) -> None:
@@ -33,7 +36,12 @@ def uses_replica() -> bool:
 
 
 def reports_session() -> Session:
-    """This request's (or command's) reading session: on the replica when there is one."""
+    """This request's (or command's) reading session: on the replica when there is one, with the reports'
+    memory for sorts (`_with_sort_memory`)."""
+    return _with_sort_memory(_reading_session())
+
+
+def _reading_session() -> Session:
     if not uses_replica():
         return db.session()
     session = g.get(_SESSION)
@@ -43,4 +51,20 @@ def reports_session() -> Session:
     # The branches the reader may see (and the acting branch) live in the main session's info, where the request
     # or command entered them (`auth.scoping`): the replica's reads are filtered by the same scope.
     session.info.update(db.session().info)
+    return session
+
+
+def _with_sort_memory(session: Session) -> Session:
+    """On PostgreSQL, the reading transaction's sorts and hashes get REPORTS_WORK_MEM_MB each (`SET LOCAL`:
+    gone when the transaction ends, set again in the next one; 0 keeps the server's `work_mem`).
+
+    A nation-month's funnel counts distinct families among millions of attempts: PostgreSQL sorts their ids
+    per region, and with its default 4 MB the sort spills to disk."""
+    megabytes = int(current_app.config.get("REPORTS_WORK_MEM_MB") or 0)
+    if megabytes <= 0 or session.get_bind().dialect.name != "postgresql":
+        return session
+    transaction = session.get_transaction()
+    if transaction is None or session.info.get(_SORT_MEMORY_FOR) is not transaction:
+        session.execute(text(f"SET LOCAL work_mem = '{megabytes}MB'"))
+        session.info[_SORT_MEMORY_FOR] = session.get_transaction()
     return session

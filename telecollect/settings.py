@@ -238,6 +238,7 @@ def load_config(instance_path: Path | None = None) -> dict:
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         #: A read replica the report pages and `flask report` read from; unset, they read the main database.
         "REPORTS_DATABASE_URL": os.environ.get("REPORTS_DATABASE_URL", ""),
+        "REPORTS_WORK_MEM_MB": _int("REPORTS_WORK_MEM_MB", 128),
         #: HOST:PORT where `flask scheduler run` and `flask scheduler dispatch` serve their own metrics (jobs,
         #: leadership, sends) for Prometheus; empty: not served (with PROMETHEUS_MULTIPROC_DIR shared with
         #: the web workers of the same node, the web's /metrics carries them anyway).
