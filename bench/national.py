@@ -405,7 +405,6 @@ def _funnel_sources(branch_id: int | None, by_deputy: bool):
     branch, or grouped by deputy region: what the branch scoping and the roll-ups will run."""
     import dataclasses
 
-    from telecollect.branches.models import Branch
     from telecollect.contacts.models import ContactAttempt, Promise
     from telecollect.payments.models import Payment
     from telecollect.queues.models import WorkItem
@@ -425,13 +424,13 @@ def _funnel_sources(branch_id: int | None, by_deputy: bool):
     last = date(FUNNEL_MONTH.year, FUNNEL_MONTH.month + 1, 1) - timedelta(days=1)
     period = funnel.Period(FUNNEL_MONTH, last, "WIB")
     for build in funnel.SOURCES:
+        if by_deputy:  # the roll-up's own source: its join to `branches` and its key
+            yield funnel._aggregate(build("deputy", period, funnel.Scope(), "postgresql"))
+            continue
         source = build("user", period, funnel.Scope(), "postgresql")
-        table = primary[build]
         if branch_id is not None:
-            source = dataclasses.replace(source, statement=source.statement.where(table.branch_id == branch_id))
-        if by_deputy:
-            statement = source.statement.join(Branch, Branch.id == table.branch_id)
-            source = dataclasses.replace(source, statement=statement, key=Branch.deputy_region_id)
+            narrowed = source.statement.where(primary[build].branch_id == branch_id)
+            source = dataclasses.replace(source, statement=narrowed)
         yield funnel._aggregate(source)
 
 

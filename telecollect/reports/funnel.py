@@ -182,9 +182,9 @@ def _key(by: str, *, user, district, village, bucket, day, dialect, branch=None)
     if by in ("day", "week", "month"):
         return _period_key(day, by, dialect)
     if by == "branch":
-        return _without_index(branch, dialect)
+        return _in_no_index_order(branch)
     if by == "deputy":
-        return _without_index(Branch.deputy_region_id, dialect)
+        return _in_no_index_order(Branch.deputy_region_id)
     return _without_index({"user": user, "kecamatan": district, "kelurahan": village, "bucket": bucket}[by], dialect)
 
 
@@ -199,6 +199,17 @@ def _without_index(column, dialect: str):
     if dialect != "sqlite":
         return column
     return column + 0 if isinstance(column.type, Integer) else column.concat("")
+
+
+def _in_no_index_order(column):
+    """A roll-up's key (an integer id) that no index is ordered by, on both engines.
+
+    Grouped by branch or deputy region, PostgreSQL skips the sort for the GROUP BY by reading the month's
+    attempts through (branch_id, at), branch after branch: a nation-month's 8.5 million rows fetched one by
+    one, 12.2 s. A seq scan and one sort took 8.8 s (scale 1.0, 2 cores). SQLite is kept off its indexes
+    the same way (`_without_index`).
+    """
+    return column + 0
 
 
 def _in_branches(stmt, branch_column, by: str, scope: "Scope"):
