@@ -9,6 +9,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from telecollect.db import is_postgresql
 from telecollect.extensions import db
 
 #: The Flask-SQLAlchemy bind (`SQLALCHEMY_BINDS`) that REPORTS_DATABASE_URL becomes.
@@ -61,7 +62,7 @@ def _with_sort_memory(session: Session) -> Session:
     A nation-month's funnel counts distinct families among millions of attempts: PostgreSQL sorts their ids
     per region, and with its default 4 MB the sort spills to disk."""
     megabytes = int(current_app.config.get("REPORTS_WORK_MEM_MB") or 0)
-    if megabytes <= 0 or session.get_bind().dialect.name != "postgresql":
+    if megabytes <= 0 or not is_postgresql(session):
         return session
     transaction = session.get_transaction()
     if transaction is None or session.info.get(_SORT_MEMORY_FOR) is not transaction:
