@@ -1,4 +1,4 @@
-"""Building small import files in tests."""
+"""Building small import files, and branches with rules of their own, in tests."""
 
 import csv
 import io
@@ -29,6 +29,40 @@ BASE_ROW = {
     "autodebit": "tidak",
     "as_of": "2026-11-01",
 }
+
+
+#: Where Makassar's families live in the demo regions.
+MAKASSAR_PLACE = {"province": "Sulawesi Selatan", "city": "Kota Makassar", "kecamatan": "Rappocini"}
+
+
+def add_branch_with_hours(
+    session,
+    hours: str,
+    days: str = "mon,tue,wed,thu,fri,sat",
+    *,
+    per_day: int = 3,
+    per_week: int = 7,
+    code: str = "1701",
+    name: str = "Makassar",
+    zone: str = "WITA",
+):
+    """A branch (Makassar, WITA, unless told) with calling hours, days and caps of its own, open on cuti
+    bersama; returns it."""
+    from telecollect.branches.services import add_branch
+    from telecollect.policy.models import ContactSetting
+
+    branch = add_branch(session, code=code, name=name, zone=zone)
+    session.add(
+        ContactSetting(
+            branch_id=branch.id,
+            calling_hours=hours,
+            calling_days=days,
+            max_attempts_per_day=per_day,
+            max_attempts_per_week=per_week,
+            is_cuti_bersama_closed=False,
+        )
+    )
+    return branch
 
 
 def row(**changes) -> dict:

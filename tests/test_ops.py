@@ -20,7 +20,7 @@ from telecollect.ops.logs import JsonFormatter
 from telecollect.participants.models import Participant
 from telecollect.queues.models import QueueName
 from tests.conftest import PASSWORD, csrf_token
-from tests.helpers import csv_bytes, row, run_import
+from tests.helpers import MAKASSAR_PLACE, add_branch_with_hours, csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,25 +150,12 @@ def test_queue_depth_is_each_branchs_under_its_own_calling_hours(clock, client, 
     11:00, is due but not callable yet, though the installation's hours (08:00-20:00) are open there. A
     WhatsApp message waiting counts under WhatsApp."""
     from telecollect.branches.models import FIRST_BRANCH_CODE, Branch
-    from telecollect.branches.services import add_branch
     from telecollect.branches.stamping import act_in_branch
     from telecollect.messaging.models import MessageChannel, SmsMessage
-    from telecollect.policy.models import ContactSetting
 
-    makassar = add_branch(db.session, code="1701", name="Makassar", zone="WITA")
-    db.session.add(
-        ContactSetting(
-            branch_id=makassar.id,
-            calling_hours="11:00-17:00",
-            calling_days="mon,tue,wed,thu,fri,sat",
-            max_attempts_per_day=3,
-            max_attempts_per_week=7,
-            is_cuti_bersama_closed=False,
-        )
-    )
-    makassar_place = {"province": "Sulawesi Selatan", "city": "Kota Makassar", "kecamatan": "Rappocini"}
+    makassar = add_branch_with_hours(db.session, "11:00-17:00")
     north = db.session.scalar(select(Branch.id).where(Branch.code == FIRST_BRANCH_CODE))
-    for branch_id, card, place in ((north, "0000000000001", {}), (makassar.id, "7371000000001", makassar_place)):
+    for branch_id, card, place in ((north, "0000000000001", {}), (makassar.id, "7371000000001", MAKASSAR_PLACE)):
         act_in_branch(db.session(), branch_id)
         run_import(db, csv_bytes([row(card_no=card, phone="08120000" + card[-4:], **place)]))
         queue_up(db, QueueName.telecollect)

@@ -11,15 +11,14 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from telecollect.branches.services import add_branch, set_branch_setting
+from telecollect.branches.services import set_branch_setting
 from telecollect.branches.stamping import act_in_branch
 from telecollect.contacts.models import Promise
 from telecollect.messaging.models import SmsKind, SmsMessage
 from telecollect.payments.models import Payment
-from telecollect.policy.models import ContactSetting
 from telecollect.queues.models import QueueName, WorkItem
 from tests.conftest import csrf_token
-from tests.helpers import csv_bytes, row, run_import
+from tests.helpers import MAKASSAR_PLACE, add_branch_with_hours, csv_bytes, row, run_import
 from tests.helpers_queue import queue_up
 
 #: 23:30 on 30 November in Jakarta (WIB), 00:30 on 1 December in Makassar (WITA).
@@ -32,21 +31,10 @@ MAKASSAR_CARD = "7371000000001"
 def makassar(db, make_user):
     """Makassar (WITA) beside the installation's first branch: its own VA prefix, calls at any hour (so a
     family may be claimed at 00:30), one family of Kota Makassar queued, a telecollector and an admin."""
-    branch = add_branch(db.session, code="1701", name="Makassar", zone="WITA")
+    branch = add_branch_with_hours(db.session, "00:00-23:59", "mon,tue,wed,thu,fri,sat,sun", per_day=9, per_week=40)
     set_branch_setting(branch, "VA_PREFIXES", "Mandiri=89888")
-    db.session.add(
-        ContactSetting(
-            branch_id=branch.id,
-            calling_hours="00:00-23:59",
-            calling_days="mon,tue,wed,thu,fri,sat,sun",
-            max_attempts_per_day=9,
-            max_attempts_per_week=40,
-            is_cuti_bersama_closed=False,
-        )
-    )
     act_in_branch(db.session(), branch.id)
-    place = {"province": "Sulawesi Selatan", "city": "Kota Makassar", "kecamatan": "Rappocini"}
-    run_import(db, csv_bytes([row(card_no=MAKASSAR_CARD, name="Daeng Sitti", phone="081299990009", **place)]))
+    run_import(db, csv_bytes([row(card_no=MAKASSAR_CARD, name="Daeng Sitti", phone="081299990009", **MAKASSAR_PLACE)]))
     queue_up(db, QueueName.telecollect, now=APART)
     act_in_branch(db.session(), None)
     db.session.commit()

@@ -9,18 +9,17 @@ from sqlalchemy import select
 
 from telecollect import runtime
 from telecollect.branches.models import FIRST_BRANCH_CODE, Branch
-from telecollect.branches.services import add_branch, set_branch_setting
+from telecollect.branches.services import set_branch_setting
 from telecollect.branches.stamping import act_in_branch
 from telecollect.messaging.dispatch import dispatch_due
 from telecollect.messaging.gateways import TwilioGateway
 from telecollect.messaging.models import SmsKind, SmsMessage, SmsStatus
 from telecollect.messaging.outbox import queue_sms
 from telecollect.participants.models import Participant
-from telecollect.policy.models import ContactSetting
 from telecollect.policy.rules import ContactRules
 from telecollect.scheduler.jobs import dispatch_sms
 from tests.fake_twilio import FakeTwilio
-from tests.helpers import csv_bytes, row, run_import
+from tests.helpers import MAKASSAR_PLACE, add_branch_with_hours, csv_bytes, row, run_import
 
 #: The installation's rules: 08:00-20:00, Monday to Saturday.
 RULES = ContactRules(8 * 60, 20 * 60, frozenset(range(6)), 3, 7)
@@ -49,25 +48,15 @@ def _two_messages(db, makassar_sender: tuple[str, str]) -> dict[str, int]:
     """One due reminder queued for a family of each branch; Makassar sends with its own sender and calls
     08:00-17:00."""
     north = db.session.scalar(select(Branch).where(Branch.code == FIRST_BRANCH_CODE))
-    makassar = add_branch(db.session, code="1701", name="Makassar", zone="WITA")
+    makassar = add_branch_with_hours(db.session, "08:00-17:00")
     set_branch_setting(makassar, *makassar_sender)
-    db.session.add(
-        ContactSetting(
-            branch_id=makassar.id,
-            calling_hours="08:00-17:00",
-            calling_days="mon,tue,wed,thu,fri,sat",
-            max_attempts_per_day=3,
-            max_attempts_per_week=7,
-            is_cuti_bersama_closed=False,
-        )
-    )
     ids = {}
     for branch, card, phone, zone, place in (
-        (north, "0000000000001", "081299990001", "WIB", {}),
-        (makassar, "7371000000001", "081299990002", "WITA", {"province": "Sulawesi Selatan", "city": "Kota Makassar"}),
+        (north, "0000000000001", "081299990001", "WIB", {"kecamatan": "Rappocini"}),
+        (makassar, "7371000000001", "081299990002", "WITA", MAKASSAR_PLACE),
     ):
         act_in_branch(db.session(), branch.id)
-        run_import(db, csv_bytes([row(card_no=card, phone=phone, kecamatan="Rappocini", **place)]))
+        run_import(db, csv_bytes([row(card_no=card, phone=phone, **place)]))
         member = db.session.scalar(select(Participant).where(Participant.card_no == card))
         ids[zone] = queue_sms(
             db.session,

@@ -8,17 +8,16 @@ import pytest
 from sqlalchemy import func, select
 
 from telecollect.audit.models import AuditEvent
-from telecollect.branches.services import add_branch
 from telecollect.branches.stamping import act_in_branch
 from telecollect.contacts.models import Channel, ContactAttempt
 from telecollect.participants.models import Participant
 from telecollect.policy import optouts
-from telecollect.policy.models import ContactSetting
 from telecollect.queues.models import QueueName, WorkState
 from telecollect.telephony.models import AgentState, AgentStatus, Call, CallStatus, Disposition
 from telecollect.workflows import queue_work
 from tests.conftest import csrf_token
 from tests.fake_twilio import VoiceScript
+from tests.helpers import MAKASSAR_PLACE, add_branch_with_hours
 from tests.helpers_queue import families, queue_up
 from tests.telephony.conftest import AGENT_PHONE, csrf_of, item, place, switch
 
@@ -365,19 +364,9 @@ def test_an_unanswered_makassar_call_is_rescheduled_in_makassars_calling_hours(
 ):
     """Twilio's callbacks name no branch: the call's own (Makassar, calling 08:00-11:00 WITA) decides when
     its family comes back, not the installation's hours (08:00-20:00)."""
-    makassar = add_branch(db.session, code="1701", name="Makassar", zone="WITA")
-    db.session.add(
-        ContactSetting(
-            branch_id=makassar.id,
-            calling_hours="08:00-11:00",
-            calling_days="mon,tue,wed,thu,fri,sat",
-            max_attempts_per_day=3,
-            max_attempts_per_week=7,
-            is_cuti_bersama_closed=False,
-        )
-    )
+    makassar = add_branch_with_hours(db.session, "08:00-11:00")
     act_in_branch(db.session(), makassar.id)
-    families(db, 1, province="Sulawesi Selatan", city="Kota Makassar", kecamatan="Rappocini")
+    families(db, 1, **MAKASSAR_PLACE)
     queue_up(db, QueueName.telecollect)
     act_in_branch(db.session(), None)
     db.session.commit()
