@@ -26,6 +26,11 @@ real today). Promises and installments fall due after the real today, so the
 import's closing sweep (`settle_due`) finds nothing due: the time measured is
 the payments' own work (allocation, promises, plans, attribution).
 
+With `--reuse-setup` the database as steps 1-2 left it is kept (a PostgreSQL
+template database, a copy of the SQLite file) and later runs of the same size
+start from a copy of it, migrated to the head again: trying a change to the
+import costs the import, not the set-up, each time.
+
 Run from the repository root:
     .venv/bin/python -m bench.payments --payment-sizes 2000
 """
@@ -35,17 +40,21 @@ import csv
 import json
 import random
 import secrets
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
+
 from bench import claims
 from bench.common import engine_names, heading_line, row_line, sizes
 from bench.import_participants import (
     GNU_TIME,
     PG_PREFIX,
+    PG_SERVER,
     ROOT,
     SEED,
     BenchError,
@@ -108,6 +117,23 @@ class SqliteEngine(Sqlite):
     def timestamp(moment: datetime) -> str:
         return claims.Sqlite.timestamp(moment)
 
+    def keep_setup(self, url: str, rows: int) -> None:
+        with self.connect(url) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copyfile(url.removeprefix("sqlite:///"), self._setup_path(rows))
+
+    def kept_setup(self, rows: int) -> str | None:
+        """A fresh `payments` database copied from the kept set-up of `rows`, or None when there is none."""
+        kept = self._setup_path(rows)
+        if not kept.exists():
+            return None
+        url = self.fresh("payments")
+        shutil.copyfile(kept, url.removeprefix("sqlite:///"))
+        return url
+
+    def _setup_path(self, rows: int) -> Path:
+        return self.workdir / f"payments-setup-{rows}.db"
+
     def copy_tables(self, source: str, target: str, tables: tuple[str, ...]) -> None:
         """Every row of `tables` from `source` into `target`, in one transaction, inside SQLite."""
         with self.connect(target) as connection:
@@ -130,6 +156,23 @@ class PostgresqlEngine(_Postgresql):
     @staticmethod
     def timestamp(moment: datetime) -> datetime:
         return moment
+
+    @staticmethod
+    def keep_setup(url: str, rows: int) -> None:
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASES["payments"]}_setup_{rows}"')
+            admin.execute(
+                f'CREATE DATABASE "{PG_DATABASES["payments"]}_setup_{rows}" TEMPLATE "{PG_DATABASES["payments"]}"'
+            )
+
+    @staticmethod
+    def kept_setup(rows: int) -> str | None:
+        """A fresh `payments` database copied from the kept set-up of `rows`, or None when there is none."""
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+            name = f"{PG_DATABASES['payments']}_setup_{rows}"
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                return None
+        return recreate_database(PG_DATABASES["payments"], template=name)
 
     def copy_tables(self, source: str, target: str, tables: tuple[str, ...]) -> None:
         """Every row of `tables` from `source` into `target`, in one transaction, COPY to COPY (streamed)."""
@@ -419,15 +462,33 @@ class Result:
     cpu_ratio: float | None = None
 
 
-def measure(engine, participants: Path, payments: Path, rows: int, workdir: Path) -> Result:
-    """One benchmark point: the database set up, the real import, then the bare insert of what it wrote."""
+def set_up(engine, participants: Path, rows: int, reuse: bool) -> tuple[str, int, int]:
+    """The database the payments are imported into (steps 1-2), made or copied from a kept one; its URL and
+    how many promises and plans it holds."""
     label = f"{engine.name} {rows:,}"
+    url = engine.kept_setup(rows) if reuse else None
+    if url is not None:
+        note(f"{label}: copied the kept set-up; migrating it to the head")
+        flask(url, "db", "upgrade")
+        with engine.connect(url) as connection:
+            promises = connection.execute("SELECT count(*) FROM promises WHERE state = 'pending'").fetchone()[0]
+            plans = connection.execute("SELECT count(*) FROM installment_plans WHERE state = 'active'").fetchone()[0]
+        return url, promises, plans
     note(f"{label}: migrating; importing {participants.name} (not timed)")
-    started = time.perf_counter()
     url = migrated(engine, "payments")
     import_participants(url, participants, rows)
     note(f"{label}: promises and plans (not timed)")
     promises, plans = promises_and_plans(engine, url, make_user(engine, url))
+    if reuse:
+        engine.keep_setup(url, rows)
+    return url, promises, plans
+
+
+def measure(engine, participants: Path, payments: Path, rows: int, workdir: Path, reuse: bool = False) -> Result:
+    """One benchmark point: the database set up, the real import, then the bare insert of what it wrote."""
+    label = f"{engine.name} {rows:,}"
+    started = time.perf_counter()
+    url, promises, plans = set_up(engine, participants, rows, reuse)
     setup_seconds = time.perf_counter() - started
     note(f"{label}: importing {payments.name}")
     seconds, cpu_seconds, peak_mb = timed_import_cpu(url, payments, rows, workdir)
@@ -517,6 +578,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=ROOT / "bench" / "out",
         help="where files, SQLite databases and results go (default: bench/out)",
     )
+    parser.add_argument(
+        "--reuse-setup",
+        action="store_true",
+        help="keep the set-up database of each size and start later runs from a copy of it",
+    )
     args, _others = parser.parse_known_args(argv)
     return args
 
@@ -536,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
             participants = participant_file(workdir, rows)
             payments = payment_file(workdir, rows, participants)
             for engine in engines:
-                results.append(measure(engine, participants, payments, rows, workdir))
+                results.append(measure(engine, participants, payments, rows, workdir, args.reuse_setup))
                 print(row_line(results[-1], TABLE), flush=True)
                 write_json(workdir / "payments.json", results)
         for result in results:
