@@ -29,7 +29,9 @@ the payments' own work (allocation, promises, plans, attribution).
 With `--reuse-setup` the database as steps 1-2 left it is kept (a PostgreSQL
 template database, a copy of the SQLite file) and later runs of the same size
 start from a copy of it, migrated to the head again: trying a change to the
-import costs the import, not the set-up, each time.
+import costs the import, not the set-up, each time. A kept set-up is dated:
+its promises fall due two weeks after it was made, so keep it for a day's work
+(and make it again after a migration that changes how pages are laid out).
 
 Run from the repository root:
     .venv/bin/python -m bench.payments --payment-sizes 2000
@@ -159,20 +161,15 @@ class PostgresqlEngine(_Postgresql):
 
     @staticmethod
     def keep_setup(url: str, rows: int) -> None:
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASES["payments"]}_setup_{rows}"')
-            admin.execute(
-                f'CREATE DATABASE "{PG_DATABASES["payments"]}_setup_{rows}" TEMPLATE "{PG_DATABASES["payments"]}"'
-            )
+        recreate_database(_setup_name(rows), template=PG_DATABASES["payments"])
 
     @staticmethod
     def kept_setup(rows: int) -> str | None:
         """A fresh `payments` database copied from the kept set-up of `rows`, or None when there is none."""
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            name = f"{PG_DATABASES['payments']}_setup_{rows}"
-            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_setup_name(rows),)).fetchone() is None:
                 return None
-        return recreate_database(PG_DATABASES["payments"], template=name)
+        return recreate_database(PG_DATABASES["payments"], template=_setup_name(rows))
 
     def copy_tables(self, source: str, target: str, tables: tuple[str, ...]) -> None:
         """Every row of `tables` from `source` into `target`, in one transaction, COPY to COPY (streamed)."""
@@ -190,6 +187,10 @@ class PostgresqlEngine(_Postgresql):
                     for block in out:
                         into.write(block)
             dst.commit()
+
+
+def _setup_name(rows: int) -> str:
+    return f"{PG_DATABASES['payments']}_setup_{rows}"
 
 
 ENGINES = {"sqlite": SqliteEngine, "postgresql": lambda _workdir: PostgresqlEngine()}
