@@ -35,6 +35,7 @@ The staged rows are deleted when the run ends, kept or not.
 import enum
 import json
 import queue
+import sqlite3
 import threading
 import time
 import zlib
@@ -535,7 +536,7 @@ def _checked_rows(reader, spec, today, batch_size):
     """(True, (line, raw, errors)) for each refused row, (False, batch) for each `batch_size` valid rows, in
     file order. Touches nothing but the file: it may run in another thread."""
     unique_key = spec.unique_key
-    seen: set = set()  # the unique keys met so far (a 13-digit card number kept as an int: 1M take ~60 MB)
+    seen = _SeenKeys() if unique_key is not None else None
     batch = []
     for line, raw in reader.rows():
         unreadable = control_character_columns(raw)
@@ -546,20 +547,47 @@ def _checked_rows(reader, spec, today, batch_size):
         if problems:
             yield True, (line, raw, [RowError(line, column, reason) for column, reason in problems])
             continue
-        if unique_key is not None:
+        if seen is not None:
             value = getattr(row, unique_key)
-            compact = int(value) if value.isascii() and value.isdigit() else value
-            if compact in seen:
+            if not seen.first_time(value):
                 refusal = Refusal(f"{unique_key}_repeated", **{unique_key: value})
                 yield True, (line, raw, [RowError(line, unique_key, refusal)])
                 continue
-            seen.add(compact)
         batch.append((row, raw))
         if len(batch) >= batch_size:
             yield False, batch
             batch = []
     if batch:
         yield False, batch
+
+
+class _SeenKeys:
+    """The unique keys a file's rows have named so far, kept on disk: SQLite's private temporary database
+    (deleted when closed, its page cache bounded), so memory stays flat however long the file. A Python
+    set of the national file's 10,000,000 card numbers held about 600 MB."""
+
+    #: SQLite's page cache for the keys, in KB: the rest of the B-tree waits in the temporary file.
+    CACHE_KB = 16_384
+
+    def __init__(self):
+        # The empty name is SQLite's private temporary database on disk; the reading thread may differ
+        # from the creating one, never two at once.
+        self._keys = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+        self._keys.execute(f"PRAGMA cache_size = -{self.CACHE_KB}")
+        self._keys.execute("CREATE TABLE seen (key PRIMARY KEY) WITHOUT ROWID")
+        self._keys.execute("BEGIN")  # one transaction: nothing of it needs to survive a crash
+
+    def first_time(self, value: str) -> bool:
+        """Whether no earlier row named `value` (which now counts as met)."""
+        key = int(value) if value.isascii() and value.isdigit() else value  # a card number stored compact
+        try:
+            self._keys.execute("INSERT INTO seen (key) VALUES (?)", (key,))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def __del__(self):
+        self._keys.close()
 
 
 class _ReadAhead:
