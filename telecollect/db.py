@@ -116,6 +116,27 @@ def lock_for(session: Session, name: str) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def lock_after_reading(session: Session, name: str) -> None:
+    """`lock_for(name)` in a transaction that so far has only read the database and written temporary
+    tables: a bulk import's checks, made without blocking any other writer.
+
+    On SQLite those reads hold a snapshot, and a snapshot older than another writer's commit can never
+    become a write transaction ("database is locked", at once, whatever the busy timeout). So the
+    transaction the driver began by itself (at the first write to a temporary table) is ended first.
+    What it wrote went to temporary tables, which live on the connection, and the session keeps that
+    connection. Then the write lock is taken: every read after this sees what others committed
+    meanwhile, so the caller checks again what they may have changed. A transaction someone began
+    explicitly (the driver's own handling off, as in the tests' outer transaction) is left alone.
+    PostgreSQL takes its advisory lock in the middle of the transaction.
+    """
+    if not is_postgresql(session):
+        driver_connection = session.connection().connection.dbapi_connection
+        assert driver_connection is not None  # the session's connection is checked out, hence live
+        if driver_connection.isolation_level is not None and driver_connection.in_transaction:
+            driver_connection.commit()
+    lock_for(session, name)
+
+
 @contextmanager
 def bulk_write_cache(session: Session, megabytes: int) -> Iterator[None]:
     """Give SQLite a larger page cache while one bulk job writes, then restore it.

@@ -185,6 +185,11 @@ REASONS = {
     "file_xlsx_too_large": _l(
         "the .xlsx file unpacks to more than %(limit)s MB; split it into smaller files or save it as CSV"
     ),
+    "file_references_taken_meanwhile": _l(
+        "another payment import recorded %(count)s of this file's references while the file was being "
+        "checked, so nothing was imported: import the file again (payments already recorded will count as "
+        "unchanged)"
+    ),
     "report_date_format": _l("expected a date as YYYY-MM-DD, got %(value)s"),
     "report_range_years": _l("%(day)s is outside the years a report covers (%(low)s–%(high)s)"),
     "report_range_order": _l("the end date is before the start date"),

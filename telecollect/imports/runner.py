@@ -1,33 +1,34 @@
-"""The shape every file import shares: stream, validate, stage, apply, all-or-nothing.
+"""The shape every file import shares: stream, validate, check, apply, all-or-nothing.
 
 An import owns its transactions, unlike other services: it may read a million
-rows, and whether they stay depends on what the last row holds. It runs in
-phases, so that the call centre keeps writing while a large file is read and
-applied (on SQLite one transaction holding the write lock for a whole import
-made every outcome wait, then fail):
+rows, and whether they stay depends on what the last row holds. It runs so that
+the call centre keeps writing while a large file is read and applied (on SQLite
+one transaction holding the write lock for a whole import made every outcome
+wait, then fail). There are two shapes:
 
-1. stage: every row is read and validated (and, for a spec with a
-   `unique_key`, checked against the rows before it); the valid ones are kept
-   in `import_staged_chunks`, keyed by the run, a chunk per short transaction;
-2. decide: whether the run is kept is settled before anything is written
-   (invalid rows, and for a spec with `place_key` the places its rows name,
-   resolved once each in a transaction rolled back);
-3. apply. A `roll_forward` spec (participants) rolls forward: the run becomes
-   `applying` in one commit, then its chunks are applied in short transactions
-   (about `APPLY_TRANSACTION_SECONDS` each), every chunk deleted in the
-   transaction that applies it, so a chunk lands exactly once; the reactions
-   and the `committed` status come in a last one. A process killed on the way
-   leaves the run `applying`: `resume_applying` (`flask import resume`, and the
-   next import of that kind, which first finishes the runs before it) applies
-   what is left. Meanwhile readers see the chunks applied so far, and the run as
-   `applying`; the reactions (closing the work of settled families, the district
-   totals) and the dashboard's "last import" follow only when the whole run has
-   landed. A run that is not kept (invalid rows, a dry run) applies its chunks the
-   same way to count what it would do, each transaction rolled back.
-   Other specs (payments) apply every chunk in one transaction. On PostgreSQL
-   they skip staging: their checks (temporary tables, an advisory lock of their
-   own kind) block no other writer, so the valid rows go straight from the file
-   into that transaction, and staging would only write and read them once more.
+- A `roll_forward` spec (participants) runs in phases:
+  1. stage: every row is read and validated (and, for a spec with a
+     `unique_key`, checked against the rows before it); the valid ones are kept
+     in `import_staged_chunks`, keyed by the run, a chunk per short transaction;
+  2. decide: whether the run is kept is settled before anything is written
+     (invalid rows, and for a spec with `place_key` the places its rows name,
+     resolved once each in a transaction rolled back);
+  3. apply: the run becomes `applying` in one commit, then its chunks are
+     applied in short transactions (about `APPLY_TRANSACTION_SECONDS` each),
+     every chunk deleted in the transaction that applies it, so a chunk lands
+     exactly once; the reactions and the `committed` status come in a last one.
+     A process killed on the way leaves the run `applying`: `resume_applying`
+     (`flask import resume`, and the next import of that kind, which first
+     finishes the runs before it) applies what is left. Meanwhile readers see
+     the chunks applied so far, and the run as `applying`; the reactions
+     (closing the work of settled families, the district totals) and the
+     dashboard's "last import" follow only when the whole run has landed. A run
+     that is not kept (invalid rows, a dry run) applies its chunks the same way
+     to count what it would do, each transaction rolled back.
+- Other specs (payments) check and apply in one transaction: the valid rows go
+  straight from the file to the writer, whose checks write only temporary
+  tables, and the kind's lock is taken to apply them (on SQLite, only then: see
+  `_apply_at_once`). Staging would only write and read every row once more.
 
 The staged rows are deleted when the run ends, kept or not.
 """
@@ -55,7 +56,7 @@ from telecollect.branches.settings import branch_settings
 from telecollect.branches.stamping import act_in_branch
 from telecollect.cells import SafeCsvWriter
 from telecollect.clock import local_day
-from telecollect.db import bulk_write_cache, is_postgresql, lock_for, now_utc
+from telecollect.db import bulk_write_cache, is_postgresql, lock_after_reading, lock_for, now_utc
 from telecollect.imports.fields import control_character_columns
 from telecollect.imports.models import ImportRun, ImportStagedChunk, ImportStatus
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
@@ -150,6 +151,10 @@ class BatchWriter(Protocol):
     def write(self, batch: list[tuple[object, dict]]) -> Rejected:
         """Write valid rows; return those refused on the way (duplicates, unknown keys)."""
 
+    def recheck(self) -> None:
+        """Under the kind's lock, when it was taken after the checks (SQLite): raise `FileFormatError` if
+        another import of the kind, landed meanwhile, changed what the checks found."""
+
     def finish(self) -> None:
         """Last work inside the transaction, only when the import is kept."""
 
@@ -221,10 +226,10 @@ def run_import(
     run_id = run.id
     report = ImportReport()
     extra = {"allow_new_places": allow_new_places} if spec.has_places else {}
-    if not spec.roll_forward and is_postgresql(session):
-        # Checked straight into the one apply transaction: on PostgreSQL that transaction's checks (temporary
-        # tables, an advisory lock of its own kind) block no other writer, so staging first would only write
-        # and read every row once more.
+    if not spec.roll_forward:
+        # Checked straight into the one apply transaction, which writes nothing but temporary tables until
+        # the import is kept (see `_apply_at_once`): staging first would only write and read every row once
+        # more.
         batches = _valid_batches(reader, spec, report, rejects, today, batch_size, on_batch, read_ahead=True)
         return _apply_at_once(
             session, spec, run_id, batches, report, user, rejects, settings, today, now, extra, dry_run, skip_invalid
@@ -234,40 +239,31 @@ def run_import(
     except BaseException:
         _forget(session, run_id)  # a file that breaks half-way leaves nothing behind, as before staging
         raise
-    if spec.roll_forward:
-        plan = _Plan(today, now, extra, reader.header)
-        return _roll_forward(
-            session, spec, staged, plan, report, user, rejects, settings, on_batch, dry_run, skip_invalid
-        )
-    return _apply_at_once(
-        session,
-        spec,
-        run_id,
-        staged.batches(),
-        report,
-        user,
-        rejects,
-        settings,
-        today,
-        now,
-        extra,
-        dry_run,
-        skip_invalid,
-    )
+    plan = _Plan(today, now, extra, reader.header)
+    return _roll_forward(session, spec, staged, plan, report, user, rejects, settings, on_batch, dry_run, skip_invalid)
 
 
 def _apply_at_once(
     session, spec, run_id, batches, report, user, rejects, settings, today, now, extra, dry_run, skip_invalid
 ):
-    """Apply every batch in one transaction, so the import stays all-or-nothing; the only part that holds the
-    write lock (on SQLite, where the rows were staged first)."""
-    lock_for(session, f"import:{spec.kind}")
+    """Check every batch, then apply them in the same transaction, so the import stays all-or-nothing.
+
+    The checks read, and write temporary tables only. On PostgreSQL the kind's lock is taken first: it is an
+    advisory lock that holds back only another import of the kind. On SQLite the lock is the one write lock
+    every writer waits for, so it is taken only once the file is checked and kept, to apply it; the writer
+    then checks again (`recheck`) what another import of the kind may have changed meanwhile."""
+    locked_first = is_postgresql(session)
+    if locked_first:
+        lock_for(session, f"import:{spec.kind}")
     writer = spec.make_writer(session, run_id, report, today, now, **extra)
     try:
         with bulk_write_cache(session, settings.import_sqlite_cache_mb):
             for batch in batches:
                 _write_batch(writer, batch, report, rejects)
             keep = not dry_run and (report.rejected == 0 or skip_invalid)
+            if keep and not locked_first:
+                lock_after_reading(session, f"import:{spec.kind}")
+                writer.recheck()
             if keep:
                 writer.finish()
     except BaseException:
@@ -660,19 +656,6 @@ class _StagedRows:
         self.session.add(ImportStagedChunk(run_id=self.run_id, seq=self.chunks, rows=payload))
         self.session.commit()
         self.chunks += 1
-
-    def batches(self):
-        if self.row_type is None:
-            return
-        make, header = _row_maker(self.row_type), self.header
-        for seq in range(self.chunks):
-            payload = self.session.scalar(
-                select(ImportStagedChunk.rows).where(
-                    ImportStagedChunk.run_id == self.run_id, ImportStagedChunk.seq == seq
-                )
-            )
-            rows = json.loads(zlib.decompress(payload))
-            yield [(make(values), _Cells(header, cells)) for values, cells in rows]
 
 
 def _json(value):

@@ -18,7 +18,7 @@ from sqlalchemy import Column, Integer, MetaData, Row, String, Table, and_, dele
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.db import PlannerStatistics, insert_values, is_postgresql, one_of
 from telecollect.formatting import ZONES
-from telecollect.imports.reader import TableReader
+from telecollect.imports.reader import FileFormatError, TableReader
 from telecollect.imports.runner import ImportReport, ImportSpec, RowError, run_import
 from telecollect.participants.contributions import member_monthly
 from telecollect.participants.locks import lock_families, locked_families
@@ -255,6 +255,14 @@ class _PaymentWriter:
         self.window_days = settings.attribution_days
         self.grace = settings.promise_grace
 
+    def recheck(self):
+        """Refuse the file if another payment import recorded some of its references after they were checked
+        (on SQLite the checks run before the lock). Refused whole, nothing written: imported again, those
+        rows count as unchanged or are refused one by one, with their lines."""
+        taken = self.scratch.references_on_file()
+        if taken:
+            raise FileFormatError("file_references_taken_meanwhile", count=taken)
+
     def finish(self):
         self._apply_all()
         self.reactions.after_all(self.session, self.today, self.now)
@@ -473,6 +481,12 @@ class _Scratch:
         )
         self.statistics.grew(self.seen.name, len(batch))
         return found
+
+    def references_on_file(self) -> int:
+        """How many fresh payments' references the payments on file hold now."""
+        on_file = Payment.__table__
+        joined = self.payments.join(on_file, on_file.c.reference == self.payments.c.reference)
+        return self.session.scalar(select(func.count()).select_from(joined))
 
     def add_payments(self, rows: list[tuple]) -> None:
         self._load(self.payments, rows)
