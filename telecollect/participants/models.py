@@ -90,11 +90,8 @@ class Participant(db.Model):
         CheckConstraint("klass IS NULL OR klass BETWEEN 1 AND 3", name="klass_range"),
         CheckConstraint("months_in_arrears >= 0", name="months_not_negative"),
         CheckConstraint("arrears_amount >= 0", name="amount_not_negative"),
-        # No index holds a column the imports rewrite (the arrears, `updated_at`): on PostgreSQL a row whose
-        # indexed columns are unchanged is updated in place on its page (a HOT update, no index touched), and
-        # the table's fillfactor (migration 0028) keeps room on each page for that. A payment file rewrites
-        # nearly every paying member's arrears: with the amount in these indexes each member's new row went
-        # into all nine indexes (48 s of a 1,000,000-payment import, against 8 s in place).
+        # No index holds a column the imports rewrite (the arrears, `updated_at`), so that the rewrites stay
+        # in place (see REWRITTEN_EACH_IMPORT): the place indexes hold the place alone (migration 0028).
         Index("ix_participants_district_id", "district_id"),
         Index("ix_participants_village_id", "village_id"),
         Index("ix_participants_city_id", "city_id"),
