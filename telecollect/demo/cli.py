@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from telecollect.clock import local_day
-from telecollect.db import now_utc
+from telecollect.db import now_utc, refresh_planner_statistics
 from telecollect.demo.services import existing_demo_logins, is_empty, seed_demo, seed_second_branch
 from telecollect.extensions import db
 from telecollect.settings import installation
@@ -38,6 +38,8 @@ def seed(participants, if_empty, no_activity, two_branches):
             logins += seed_second_branch(db.session(), today, participants=max(1, participants // 3))
             db.session.commit()
             click.echo(f"Second branch ready: {max(1, participants // 3)} participants in Makassar (WITA).")
+        refresh_planner_statistics(db.session())  # the simulated weeks of work were written after the import
+        db.session.commit()
     if logins:
         click.echo("Demo logins (role, username, password):")
         for username, role, password in logins:

@@ -56,7 +56,14 @@ from telecollect.branches.settings import branch_settings
 from telecollect.branches.stamping import act_in_branch
 from telecollect.cells import SafeCsvWriter
 from telecollect.clock import local_day
-from telecollect.db import bulk_write_cache, is_postgresql, lock_after_reading, lock_for, now_utc
+from telecollect.db import (
+    bulk_write_cache,
+    is_postgresql,
+    lock_after_reading,
+    lock_for,
+    now_utc,
+    refresh_planner_statistics,
+)
 from telecollect.imports.fields import control_character_columns
 from telecollect.imports.models import ImportRun, ImportStagedChunk, ImportStatus
 from telecollect.imports.reader import EXTRA_VALUES, FileFormatError, TableReader
@@ -749,6 +756,7 @@ def _reject(report, rejects, line, raw, errors):
 def _finish(session, spec, run_id, report, user, *, keep: bool, dry_run: bool) -> ImportReport:
     if keep:
         report.status = ImportStatus.committed
+        refresh_planner_statistics(session)
     else:
         session.rollback()  # the applied rows go; the record of the attempt (committed before) stays
         report.status = ImportStatus.dry_run if dry_run else ImportStatus.rejected
