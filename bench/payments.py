@@ -21,6 +21,13 @@ For each size N and database engine it:
    inserts and the commit: what writing the rows costs with no parsing,
    validation, allocation, promises, plans or ORM at all.
 
+On SQLite it also measures the floor of the database work: the same payments
+applied by the driver alone to a copy of the set-up database, doing only what any
+payment import must do there (look up each payer by card number, insert each
+payment, rewrite each paying family's members and the family), with placeholder
+figures and no checks, allocation, promises, plans or attribution. Its ratio to
+the bare insert says how much of the import's ratio no code can remove.
+
 The payments are dated in the past (the import refuses future dates against the
 real today). Promises and installments fall due after the real today, so the
 import's closing sweep (`settle_due`) finds nothing due: the time measured is
@@ -135,6 +142,14 @@ class SqliteEngine(Sqlite):
 
     def _setup_path(self, rows: int) -> Path:
         return self.workdir / f"payments-setup-{rows}.db"
+
+    def floor_copy(self, url: str) -> Path:
+        """A copy of the database at `url` (before the import writes to it), for `database_floor`."""
+        with self.connect(url) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        copy = self.workdir / "payments-floor.db"
+        shutil.copyfile(url.removeprefix("sqlite:///"), copy)
+        return copy
 
     def copy_tables(self, source: str, target: str, tables: tuple[str, ...]) -> None:
         """Every row of `tables` from `source` into `target`, in one transaction, inside SQLite."""
@@ -415,6 +430,73 @@ def effects(engine, url: str) -> dict[str, int]:
         return {name: connection.execute(sql).fetchone()[0] for name, sql in EFFECTS.items()}
 
 
+#: The app's page cache while an import writes (`IMPORT_SQLITE_CACHE_MB`'s default), for the floor.
+FLOOR_CACHE_MB = 64
+
+
+def database_floor(engine, setup_copy: Path, payments: Path) -> float:
+    """Seconds the SQLite driver alone needs for the database work of importing `payments` into
+    `setup_copy` (a copy of the set-up database, deleted afterwards): read the file, look every payer up
+    in one join through a temporary table, insert the payments, read the paying families' members, rewrite
+    each of them and each family, commit. The figures written are placeholders: only the work is real."""
+    url = f"sqlite:///{setup_copy}"
+    try:
+        with engine.connect(url) as connection:
+            connection.execute(f"PRAGMA cache_size = -{FLOOR_CACHE_MB * 1024}")
+            start = time.perf_counter()
+            _floor_work(connection, payments)
+            connection.commit()
+            return time.perf_counter() - start
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{setup_copy}{suffix}").unlink(missing_ok=True)
+
+
+def _floor_work(connection, payments: Path) -> None:
+    connection.execute(
+        "CREATE TEMP TABLE floor_file (line INTEGER PRIMARY KEY, card_no, amount, paid_on, reference, channel)"
+    )
+    connection.execute("CREATE TEMP TABLE floor_families (id INTEGER PRIMARY KEY)")
+    with payments.open(newline="", encoding="utf-8") as stream:
+        reader = csv.reader(stream)
+        header = next(reader)
+        at = [header.index(column) for column in ("card_no", "amount", "paid_on", "reference", "channel")]
+        connection.executemany(
+            "INSERT INTO floor_file VALUES (?, ?, ?, ?, ?, ?)",
+            ((line, *(row[i] for i in at)) for line, row in enumerate(reader, 2)),
+        )
+    branch = connection.execute("SELECT id FROM branches ORDER BY id LIMIT 1").fetchone()[0]
+    run_id = connection.execute(
+        "INSERT INTO import_runs (kind, filename, status, started_at, created, updated, unchanged, rejected, "
+        "branch_id) VALUES ('payments', 'floor', 'running', '2026-01-01 00:00:00', 0, 0, 0, 0, ?)",
+        (branch,),
+    ).lastrowid
+    connection.execute(
+        "INSERT INTO payments (branch_id, reference, family_id, participant_id, amount, paid_on, channel, "
+        "months_covered, attributed_channel, import_run_id, created_at) "
+        "SELECT p.branch_id, f.reference, p.family_id, p.id, CAST(f.amount AS INTEGER), f.paid_on, f.channel, 0, "
+        "'self_cure', ?, '2026-01-01 00:00:00' "
+        "FROM floor_file f JOIN participants p ON p.card_no = f.card_no ORDER BY f.line",
+        (run_id,),
+    )
+    connection.execute(
+        "INSERT INTO floor_families SELECT DISTINCT family_id FROM payments WHERE import_run_id = ?", (run_id,)
+    )
+    members = connection.execute(
+        "SELECT p.id, p.months_in_arrears, p.arrears_amount FROM floor_families f "
+        "JOIN participants p ON p.family_id = f.id"
+    ).fetchall()
+    connection.executemany(
+        "UPDATE participants SET months_in_arrears = ?, arrears_amount = ?, arrears_as_of = ?, updated_at = ? "
+        "WHERE id = ?",
+        [
+            (max(0, months - 1), max(0, amount - AMOUNT_UNIT), PAID_THROUGH.isoformat(), "2026-01-01 00:00:00", member)
+            for member, months, amount in members
+        ],
+    )
+    connection.execute("UPDATE families SET credit = credit + 1 WHERE id IN (SELECT id FROM floor_families)")
+
+
 def bare_insert(engine, source_url: str, dumped: dict) -> tuple[float, float]:
     """Seconds (wall, and this process's CPU) the driver alone needs to insert and commit the payment rows
     the import wrote. On SQLite the CPU is all the work; on PostgreSQL the server's is not in it."""
@@ -461,6 +543,9 @@ class Result:
     import_cpu_seconds: float | None = None
     bare_cpu_seconds: float | None = None
     cpu_ratio: float | None = None
+    #: SQLite: seconds of the database work alone (`database_floor`), and their ratio to the bare insert.
+    floor_seconds: float | None = None
+    floor_ratio: float | None = None
 
 
 def set_up(engine, participants: Path, rows: int, reuse: bool) -> tuple[str, int, int]:
@@ -491,6 +576,7 @@ def measure(engine, participants: Path, payments: Path, rows: int, workdir: Path
     started = time.perf_counter()
     url, promises, plans = set_up(engine, participants, rows, reuse)
     setup_seconds = time.perf_counter() - started
+    floor_copy = engine.floor_copy(url) if engine.name == "sqlite" else None
     note(f"{label}: importing {payments.name}")
     seconds, cpu_seconds, peak_mb = timed_import_cpu(url, payments, rows, workdir)
     note(f"{label}: bare insert")
@@ -500,6 +586,10 @@ def measure(engine, participants: Path, payments: Path, rows: int, workdir: Path
         raise BenchError(f"{label}: the import reported {rows} payments but the database holds {written}")
     counted = effects(engine, url)
     bare_seconds, bare_cpu = bare_insert(engine, url, dumped)
+    floor = None
+    if floor_copy is not None:
+        note(f"{label}: the database work alone")
+        floor = database_floor(engine, floor_copy, payments)
     return Result(
         engine.name,
         rows,
@@ -516,6 +606,8 @@ def measure(engine, participants: Path, payments: Path, rows: int, workdir: Path
         cpu_seconds,
         bare_cpu,
         cpu_seconds / bare_cpu if engine.name == "sqlite" and bare_cpu else None,
+        floor,
+        floor / bare_seconds if floor is not None else None,
     )
 
 
@@ -534,6 +626,7 @@ TABLE = (
     ("bare_seconds", "bare s", 8, "{:.2f}"),
     ("ratio", "ratio", 7, "{:.1f}x"),
     ("cpu_ratio", "cpu ratio", 9, "{:.1f}x"),
+    ("floor_ratio", "db floor", 9, "{:.1f}x"),
 )
 
 
