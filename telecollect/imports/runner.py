@@ -641,22 +641,21 @@ class _ReadAhead:
 
 class _StagedRows:
     """The valid rows of one run in `import_staged_chunks`: written a chunk per transaction, read back a
-    chunk at a time (memory stays flat), in file order. A chunk is its rows as JSON (each the validated
-    row's fields and the raw cells in header order), compressed: staged rows are written once and read
-    once, and at about 800 bytes a row uncompressed a million-row file would write (and free) 800 MB."""
+    chunk at a time by `_apply_chunks` (memory stays flat), in file order. A chunk is its rows as JSON
+    (each the validated row's fields and the raw cells in header order), compressed: staged rows are
+    written once and read once, and at about 800 bytes a row uncompressed a million-row file would write
+    (and free) 800 MB."""
 
     def __init__(self, session, run_id: int, header: list[str]):
         self.session = session
         self.run_id = run_id
         self.header = header
         self.chunks = 0
-        self.row_type: type | None = None
         #: The distinct places the staged rows name (`ImportSpec.place_key`), in file order.
         self.places: dict[tuple, None] = {}
 
     def add(self, batch: list[tuple[object, dict]]) -> None:
-        self.row_type = type(batch[0][0])
-        values = attrgetter(*_field_names(self.row_type))
+        values = attrgetter(*_field_names(type(batch[0][0])))
         header = self.header
         rows = [[values(row), [raw.get(name) for name in header]] for row, raw in batch]
         payload = zlib.compress(json.dumps(rows, default=_json).encode(), 1)
