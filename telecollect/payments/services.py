@@ -13,7 +13,22 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
-from sqlalchemy import Column, Integer, MetaData, Row, String, Table, and_, delete, func, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from telecollect.contacts.models import ContactAttempt, Promise, PromiseState
 from telecollect.db import PlannerStatistics, insert_values, is_postgresql, one_of
@@ -271,45 +286,46 @@ class _PaymentWriter:
         self.scratch.drop()
 
     def write(self, batch):
-        """Check a batch set-based: its keys go into a temporary table (COPY on PostgreSQL), and one query
-        joins them to the payers (card number, else family id), the payments on file and the references met
-        in earlier batches; the fresh rows wait in another temporary table until the import is kept."""
-        found = self.scratch.look_up(batch)
-        rejected, fresh, in_batch = [], [], set()
-        for row, raw in batch:
-            problem, target = self._problem(row, found[row.line], in_batch)
-            if problem == "unchanged":
-                self.report.unchanged += 1
-            elif problem:
-                rejected.append(((row.line, raw), [problem]))
+        """Check a batch set-based: its rows go into a temporary table (COPY on PostgreSQL), and the database
+        joins them to their payers (card number, else family id) into the fresh payments, where they wait
+        until the import is kept. Only the rows that something stops come back to Python: a reference met
+        before in the file, an unknown payer, a reference on file."""
+        rejected, first_time, in_batch = [], [], set()
+        for row, raw in batch:  # a later row with the same reference is refused, the first one checked
+            if row.reference in in_batch:
+                rejected.append(((row.line, raw), [self._repeated(row)]))
             else:
                 in_batch.add(row.reference)
-                fresh.append((row.reference, *target, row.amount, row.paid_on, row.channel))
-        if fresh:
-            self.scratch.add_payments(fresh)
-            self.report.created += len(fresh)
+                first_time.append(row)
+        stopped = self.scratch.check(first_time)
+        if stopped:
+            rows = {row.line: (row, raw) for row, raw in batch}
+            for found in stopped:
+                row, raw = rows[found.line]
+                problem = self._problem(row, found)
+                if problem == "unchanged":
+                    self.report.unchanged += 1
+                else:
+                    rejected.append(((row.line, raw), [problem]))
+        self.report.created += len(first_time) - len(stopped)
         return rejected
 
-    def _problem(self, row: PaymentRow, found, in_batch):
-        """What stops this row (a RowError, or "unchanged"), or None; and its payer (family, member)."""
-        if found.seen or row.reference in in_batch:
-            return RowError(row.line, "reference", Refusal("reference_repeated", reference=row.reference)), None
-        if row.card_no:  # a row may name both; the card number decides
-            target = (found.member_family_id, found.member_id) if found.member_id is not None else None
-        else:
-            target = (found.family_id, None) if found.family_id is not None else None
-        if target is None:
+    @staticmethod
+    def _repeated(row: PaymentRow) -> RowError:
+        return RowError(row.line, "reference", Refusal("reference_repeated", reference=row.reference))
+
+    @staticmethod
+    def _problem(row: PaymentRow, found) -> RowError | str:
+        """Why a row the checks stopped is not fresh: a RowError, or "unchanged" (its reference is on file
+        with the same payer, amount and day)."""
+        if found.repeated:
+            return _PaymentWriter._repeated(row)
+        if found.family_id is None:
             column = "card_no" if row.card_no else "family_id"
-            return RowError(row.line, column, Refusal("payer_unknown", key=row.card_no or row.family_key)), None
-        if found.on_file_family_id is None:
-            return None, target
-        if (found.on_file_family_id, found.on_file_amount, found.on_file_paid_on) == (
-            target[0],
-            row.amount,
-            row.paid_on,
-        ):
-            return "unchanged", target
-        return RowError(row.line, "reference", Refusal("reference_taken", reference=row.reference)), None
+            return RowError(row.line, column, Refusal("payer_unknown", key=row.card_no or row.family_key))
+        if found.unchanged:
+            return "unchanged"
+        return RowError(row.line, "reference", Refusal("reference_taken", reference=row.reference))
 
     def _apply_all(self):
         """Apply the kept payments, APPLY_FAMILIES families at a time, in family id order (the order
@@ -388,12 +404,16 @@ class _Scratch:
         self.payments = Table(
             "import_fresh_payments",
             metadata,
-            Column("reference", p.reference.type, primary_key=True),
-            Column("family_id", p.family_id.type, nullable=False),
+            Column("line", Integer, primary_key=True, autoincrement=False),
+            Column("reference", p.reference.type, nullable=False),
+            #: None while `check` has not yet taken out a row whose payer is unknown.
+            Column("family_id", p.family_id.type),
             Column("participant_id", p.participant_id.type),
             Column("amount", p.amount.type, nullable=False),
             Column("paid_on", p.paid_on.type, nullable=False),
             Column("channel", String(20), nullable=False),
+            #: Whether an earlier batch had the reference (until `check` takes the row out).
+            Column("repeated", Boolean, nullable=False),
             prefixes=["TEMPORARY"],
             **on_commit,
         )
@@ -416,14 +436,17 @@ class _Scratch:
             prefixes=["TEMPORARY"],
             **on_commit,
         )
-        #: The batch being checked: each row's line and keys.
+        #: The batch being checked, as read.
         self.batch = Table(
             "import_payment_batch",
             metadata,
-            Column("line", Integer, primary_key=True),
+            Column("line", Integer, primary_key=True, autoincrement=False),
             Column("reference", p.reference.type, nullable=False),
             Column("card_no", m.card_no.type),
             Column("family_key", f.key.type),
+            Column("amount", p.amount.type, nullable=False),
+            Column("paid_on", p.paid_on.type, nullable=False),
+            Column("channel", String(20), nullable=False),
             prefixes=["TEMPORARY"],
             **on_commit,
         )
@@ -444,53 +467,75 @@ class _Scratch:
         #: while they are applied: the lookups into them must stay index lookups.
         self.statistics = PlannerStatistics(session, self.seen.name, self.payments.name, Payment.__tablename__)
 
-    def look_up(self, batch) -> dict[int, Row]:
-        """Line → its payer by card number (member, family) and by family id, the payment already on file
-        under its reference, and whether an earlier batch had its reference; then the batch's references
-        join those met."""
-        session, b, seen = self.session, self.batch.c, self.seen.c
+    def check(self, rows: list[PaymentRow]) -> list[Row]:
+        """Add these rows (no two with one reference) to the fresh payments, each with its payer: by card
+        number (the member and their family) when the row names one, else by family id. Returns the rows
+        that cannot be fresh, taken out again: a reference an earlier batch had (`repeated`), no payer
+        (`family_id` None), or a reference the payments on file hold (`unchanged` when with the same
+        family, amount and day). Their references then join those met."""
+        if not rows:
+            return []
+        session, b, fresh, seen = self.session, self.batch.c, self.payments.c, self.seen.c
         self._empty(self.batch)
-        self._load(self.batch, [(row.line, row.reference, row.card_no, row.family_key) for row, _raw in batch])
-        member, family = Participant.__table__.c, Family.__table__.c
-        on_file = Payment.__table__.c
-        found = {
-            r.line: r
-            for r in session.execute(
+        self._load(
+            self.batch,
+            [(r.line, r.reference, r.card_no, r.family_key, r.amount, r.paid_on, r.channel) for r in rows],
+        )
+        member, family, on_file = Participant.__table__.c, Family.__table__.c, Payment.__table__.c
+        payers = (
+            self.batch.outerjoin(Participant.__table__, member.card_no == b.card_no)
+            .outerjoin(Family.__table__, and_(b.card_no.is_(None), family.key == b.family_key))
+            .outerjoin(self.seen, seen.key == b.reference)
+        )
+        session.execute(
+            self.payments.insert().from_select(
+                ["line", "reference", "family_id", "participant_id", "amount", "paid_on", "channel", "repeated"],
                 select(
                     b.line,
-                    member.id.label("member_id"),
-                    member.family_id.label("member_family_id"),
-                    family.id.label("family_id"),
-                    on_file.family_id.label("on_file_family_id"),
-                    on_file.amount.label("on_file_amount"),
-                    on_file.paid_on.label("on_file_paid_on"),
-                    seen.key.is_not(None).label("seen"),
-                ).select_from(
-                    self.batch.outerjoin(Participant.__table__, member.card_no == b.card_no)
-                    .outerjoin(Family.__table__, and_(b.card_no.is_(None), family.key == b.family_key))
-                    .outerjoin(Payment.__table__, on_file.reference == b.reference)
-                    .outerjoin(self.seen, seen.key == b.reference)
-                )
-            ).all()
-        }
+                    b.reference,
+                    func.coalesce(member.family_id, family.id),
+                    member.id,
+                    b.amount,
+                    b.paid_on,
+                    b.channel,
+                    seen.key.is_not(None),
+                ).select_from(payers),
+            )
+        )
+        stopped = session.execute(
+            select(
+                fresh.line,
+                fresh.family_id,
+                fresh.repeated,
+                and_(
+                    on_file.family_id == fresh.family_id,
+                    on_file.amount == fresh.amount,
+                    on_file.paid_on == fresh.paid_on,
+                ).label("unchanged"),
+            )
+            .select_from(self.payments.outerjoin(Payment.__table__, on_file.reference == fresh.reference))
+            .where(
+                fresh.line.between(rows[0].line, rows[-1].line),
+                or_(fresh.repeated, fresh.family_id.is_(None), on_file.id.is_not(None)),
+            )
+        ).all()
+        if stopped:
+            session.execute(delete(self.payments).where(one_of(session, fresh.line, [r.line for r in stopped])))
         session.execute(
             text(
-                f"INSERT INTO {self.seen.name} (key) SELECT DISTINCT reference FROM {self.batch.name} WHERE 1 = 1 "
+                f"INSERT INTO {self.seen.name} (key) SELECT reference FROM {self.batch.name} WHERE 1 = 1 "
                 "ON CONFLICT (key) DO NOTHING"
             )
         )
-        self.statistics.grew(self.seen.name, len(batch))
-        return found
+        self.statistics.grew(self.seen.name, len(rows))
+        self.statistics.grew(self.payments.name, len(rows) - len(stopped))
+        return stopped
 
     def references_on_file(self) -> int:
         """How many fresh payments' references the payments on file hold now."""
         on_file = Payment.__table__
         joined = self.payments.join(on_file, on_file.c.reference == self.payments.c.reference)
         return self.session.scalar(select(func.count()).select_from(joined))
-
-    def add_payments(self, rows: list[tuple]) -> None:
-        self._load(self.payments, rows)
-        self.statistics.grew(self.payments.name, len(rows))
 
     def payments_by_family(self, families_per_chunk: int) -> Iterator[list["_NewPayment"]]:
         """The fresh payments in family id order, each family's by date, `families_per_chunk` families at a
