@@ -34,16 +34,18 @@ The staged rows are deleted when the run ends, kept or not.
 """
 
 import enum
+import gc
 import json
 import queue
 import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from operator import attrgetter
 from typing import Protocol, TextIO, get_args, get_type_hints
 
@@ -194,6 +196,57 @@ class ImportSpec:
     roll_forward: bool = False
 
 
+class _QuietCollector:
+    """Lets Python's cyclic garbage collector pass over what the process held before an import (the app's,
+    Flask's and SQLAlchemy's objects: `gc.freeze`) and run less often while imports run.
+
+    An import makes and drops millions of small objects (rows, tuples, dates), nearly none in a cycle. Each
+    collection of the oldest generation walked every object of the process again: 12 s of a 1,000,000-row
+    payment import's 62 s on SQLite (py-spy, native frames); frozen and collected less often, 43 s, in the
+    same memory. Imports running at once in one process (threads of the web server) share the setting: the
+    last one to end unfreezes and restores the collector, and what was frozen is collected as before."""
+
+    #: A young generation this large before it is looked at (700 by default), the older ones rarely.
+    THRESHOLDS = (50_000, 20, 1000)
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running = 0
+        self._before = gc.get_threshold()
+
+    @contextmanager
+    def quieted(self) -> Iterator[None]:
+        with self._lock:
+            if self._running == 0:
+                self._before = gc.get_threshold()
+                gc.freeze()
+                gc.set_threshold(*self.THRESHOLDS)
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0:
+                    gc.unfreeze()
+                    gc.set_threshold(*self._before)
+
+
+_COLLECTOR = _QuietCollector()
+
+
+def _collecting_less(function):
+    """Runs `function` with the collector quieted (`_QuietCollector`)."""
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        with _COLLECTOR.quieted():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_collecting_less
 def run_import(
     session,
     reader: TableReader,
@@ -334,6 +387,7 @@ def _roll_forward(session, spec, staged, plan, report, user, rejects, settings, 
         raise
 
 
+@_collecting_less
 def resume_applying(session, spec: ImportSpec, *, settings: Settings) -> list[ImportReport]:
     """Apply what is left of the runs of `spec.kind` a process left `applying` (it was killed, or failed
     half-way), oldest first; their reports."""
