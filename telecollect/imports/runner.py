@@ -194,6 +194,9 @@ class ImportSpec:
     #: Apply in short transactions, resumed when the process dies (see the module's doc); the writer then
     #: holds nothing between transactions and a new one is made for each.
     roll_forward: bool = False
+    #: Whether the writer reads rows at random all through large tables (payers by card number): SQLite then
+    #: reads the database through a memory map (`db.bulk_write_cache`).
+    reads_at_random: bool = False
 
 
 class _QuietCollector:
@@ -317,7 +320,7 @@ def _apply_at_once(
         lock_for(session, f"import:{spec.kind}")
     writer = spec.make_writer(session, run_id, report, today, now, **extra)
     try:
-        with bulk_write_cache(session, settings.import_sqlite_cache_mb):
+        with bulk_write_cache(session, settings.import_sqlite_cache_mb, mapped=spec.reads_at_random):
             for batch in batches:
                 _write_batch(writer, batch, report, rejects)
             keep = not dry_run and (report.rejected == 0 or skip_invalid)
