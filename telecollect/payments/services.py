@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     or_,
@@ -466,43 +467,32 @@ class _Scratch:
         #: The seen references and the fresh payments grow a batch at a time, `payments` a chunk at a time
         #: while they are applied: the lookups into them must stay index lookups.
         self.statistics = PlannerStatistics(session, self.seen.name, self.payments.name, Payment.__tablename__)
+        self._to_fresh, self._stopped, self._to_seen = self._checks()
 
-    def check(self, rows: list[PaymentRow]) -> list[Row]:
-        """Add these rows (no two with one reference) to the fresh payments, each with its payer: by card
-        number (the member and their family) when the row names one, else by family id. Returns the rows
-        that cannot be fresh, taken out again: a reference an earlier batch had (`repeated`), no payer
-        (`family_id` None), or a reference the payments on file hold (`unchanged` when with the same
-        family, amount and day). Their references then join those met."""
-        if not rows:
-            return []
-        session, b, fresh, seen = self.session, self.batch.c, self.payments.c, self.seen.c
-        self._empty(self.batch)
-        self._load(
-            self.batch,
-            [(r.line, r.reference, r.card_no, r.family_key, r.amount, r.paid_on, r.channel) for r in rows],
-        )
+    def _checks(self):
+        """The statements `check` runs for every batch, made once: each batch's payers joined into the fresh
+        payments; the rows of lines `first`..`last` that cannot stay; the batch's references, met."""
+        b, fresh, seen = self.batch.c, self.payments.c, self.seen.c
         member, family, on_file = Participant.__table__.c, Family.__table__.c, Payment.__table__.c
         payers = (
             self.batch.outerjoin(Participant.__table__, member.card_no == b.card_no)
             .outerjoin(Family.__table__, and_(b.card_no.is_(None), family.key == b.family_key))
             .outerjoin(self.seen, seen.key == b.reference)
         )
-        session.execute(
-            self.payments.insert().from_select(
-                ["line", "reference", "family_id", "participant_id", "amount", "paid_on", "channel", "repeated"],
-                select(
-                    b.line,
-                    b.reference,
-                    func.coalesce(member.family_id, family.id),
-                    member.id,
-                    b.amount,
-                    b.paid_on,
-                    b.channel,
-                    seen.key.is_not(None),
-                ).select_from(payers),
-            )
+        to_fresh = self.payments.insert().from_select(
+            ["line", "reference", "family_id", "participant_id", "amount", "paid_on", "channel", "repeated"],
+            select(
+                b.line,
+                b.reference,
+                func.coalesce(member.family_id, family.id),
+                member.id,
+                b.amount,
+                b.paid_on,
+                b.channel,
+                seen.key.is_not(None),
+            ).select_from(payers),
         )
-        stopped = session.execute(
+        stopped = (
             select(
                 fresh.line,
                 fresh.family_id,
@@ -515,18 +505,36 @@ class _Scratch:
             )
             .select_from(self.payments.outerjoin(Payment.__table__, on_file.reference == fresh.reference))
             .where(
-                fresh.line.between(rows[0].line, rows[-1].line),
+                fresh.line.between(bindparam("first"), bindparam("last")),
                 or_(fresh.repeated, fresh.family_id.is_(None), on_file.id.is_not(None)),
             )
-        ).all()
-        if stopped:
-            session.execute(delete(self.payments).where(one_of(session, fresh.line, [r.line for r in stopped])))
-        session.execute(
-            text(
-                f"INSERT INTO {self.seen.name} (key) SELECT reference FROM {self.batch.name} WHERE 1 = 1 "
-                "ON CONFLICT (key) DO NOTHING"
-            )
         )
+        to_seen = text(
+            f"INSERT INTO {self.seen.name} (key) SELECT reference FROM {self.batch.name} WHERE 1 = 1 "
+            "ON CONFLICT (key) DO NOTHING"
+        )
+        return to_fresh, stopped, to_seen
+
+    def check(self, rows: list[PaymentRow]) -> list[Row]:
+        """Add these rows (no two with one reference) to the fresh payments, each with its payer: by card
+        number (the member and their family) when the row names one, else by family id. Returns the rows
+        that cannot be fresh, taken out again: a reference an earlier batch had (`repeated`), no payer
+        (`family_id` None), or a reference the payments on file hold (`unchanged` when with the same
+        family, amount and day). Their references then join those met."""
+        if not rows:
+            return []
+        session = self.session
+        self._empty(self.batch)
+        self._load(
+            self.batch,
+            [(r.line, r.reference, r.card_no, r.family_key, r.amount, r.paid_on, r.channel) for r in rows],
+        )
+        session.execute(self._to_fresh)
+        stopped = session.execute(self._stopped, {"first": rows[0].line, "last": rows[-1].line}).all()
+        if stopped:
+            lines = [r.line for r in stopped]
+            session.execute(delete(self.payments).where(one_of(session, self.payments.c.line, lines)))
+        session.execute(self._to_seen)
         self.statistics.grew(self.seen.name, len(rows))
         self.statistics.grew(self.payments.name, len(rows) - len(stopped))
         return stopped
@@ -596,10 +604,8 @@ class _Scratch:
         """Empty a table refilled batch after batch. PostgreSQL's DELETE would leave every earlier batch's
         rows dead in it, read again by each lookup (a temporary table is never vacuumed); TRUNCATE does
         not. SQLite's DELETE without WHERE truncates already."""
-        if is_postgresql(self.session):
-            self.session.execute(text(f"TRUNCATE {table.name}"))
-        else:
-            self.session.execute(delete(table))
+        emptying = "TRUNCATE" if is_postgresql(self.session) else "DELETE FROM"
+        self.session.connection().exec_driver_sql(f"{emptying} {table.name}")
 
     def _load(self, table: Table, rows: list[tuple]) -> None:
         insert_values(self.session, table, table.c.keys(), rows)
