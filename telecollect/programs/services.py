@@ -2,8 +2,7 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select, update
 
 from telecollect.db import lock_for, one_of
 from telecollect.errors import ServiceError
@@ -72,14 +71,17 @@ def check_after_plan(plan: InstallmentPlan) -> datetime:
 
 
 def count_toward_plans(session, family_ids) -> None:
-    """Mark installments paid as the family's payments since registration cover them, in order."""
-    plans = session.scalars(
-        select(InstallmentPlan)
-        .where(one_of(session, InstallmentPlan.family_id, family_ids), InstallmentPlan.state == PlanState.active)
-        .options(selectinload(InstallmentPlan.schedule))
+    """Mark installments paid as the family's payments since registration cover them, in order; a plan whose
+    every installment is paid is completed. Read and written as rows, set-based (an UPDATE by id for what
+    changes): a payment import's plans as ORM objects cost it a flush on every later statement."""
+    plans = session.execute(
+        select(InstallmentPlan.id, InstallmentPlan.family_id).where(
+            one_of(session, InstallmentPlan.family_id, family_ids), InstallmentPlan.state == PlanState.active
+        )
     ).all()
     if not plans:
         return
+    plan_ids = [plan.id for plan in plans]
     paid = dict(
         session.execute(
             select(InstallmentPlan.id, func.coalesce(func.sum(Payment.amount), 0))
@@ -89,20 +91,35 @@ def count_toward_plans(session, family_ids) -> None:
             )
             # The payments of these families only, by index (a join on the plans alone may read every payment).
             .where(
-                one_of(session, InstallmentPlan.id, [p.id for p in plans]),
-                one_of(session, Payment.family_id, {p.family_id for p in plans}),
+                one_of(session, InstallmentPlan.id, plan_ids),
+                one_of(session, Payment.family_id, {plan.family_id for plan in plans}),
             )
             .group_by(InstallmentPlan.id)
         ).all()
     )
-    for plan in plans:
-        running = 0
-        for installment in plan.schedule:
+    schedules: dict[int, list] = {}
+    for installment in session.execute(
+        select(Installment.id, Installment.plan_id, Installment.amount, Installment.state)
+        .where(one_of(session, Installment.plan_id, plan_ids))
+        .order_by(Installment.plan_id, Installment.seq)
+    ):
+        schedules.setdefault(installment.plan_id, []).append(installment)
+    now_paid, completed = [], []
+    for plan_id in plan_ids:
+        running, all_paid = 0, True
+        for installment in schedules.get(plan_id, ()):
             running += installment.amount
-            if paid.get(plan.id, 0) >= running and installment.state != InstallmentState.paid:
-                installment.state = InstallmentState.paid
-        if all(i.state == InstallmentState.paid for i in plan.schedule):
-            plan.state = PlanState.completed
+            if paid.get(plan_id, 0) >= running:
+                if installment.state != InstallmentState.paid:
+                    now_paid.append({"id": installment.id, "state": InstallmentState.paid})
+            elif installment.state != InstallmentState.paid:
+                all_paid = False
+        if all_paid:
+            completed.append({"id": plan_id, "state": PlanState.completed})
+    if now_paid:
+        session.execute(update(Installment), now_paid)  # by primary key, executemany
+    if completed:
+        session.execute(update(InstallmentPlan), completed)
 
 
 def settle_installments(session, today: date, *, grace: timedelta) -> tuple[dict, list[tuple[int, RequeueReason]]]:
