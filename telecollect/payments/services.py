@@ -258,9 +258,11 @@ class _PaymentWriter:
     """Checks payments a batch at a time, keeps the fresh ones in a temporary table, and when the import is
     kept applies them family by family (a family's payments in date order, whichever batch they came in).
 
-    Set-based: the payments go in with one COPY (PostgreSQL) or executemany (SQLite) per chunk of
-    families, and the members' and families' new arrears and credit through a temporary table and one
-    `UPDATE … FROM` each; only the allocation (oldest month first, a family at a time) is Python's.
+    Set-based: each batch is joined to its payers inside the database (only the rows something stops come
+    back); the payments go in with one COPY (PostgreSQL) or executemany (SQLite) per chunk of families, the
+    promises and installments they count toward by one UPDATE by id, and the members' and families' new
+    arrears and credit through a temporary table and one `UPDATE … FROM` each; only the allocation (oldest
+    month first, a family at a time) and the attribution are Python's.
     A dry run or a refused file checks every row and applies nothing: its counts are known already."""
 
     def __init__(
@@ -408,9 +410,9 @@ class _PaymentWriter:
 
 
 class _Scratch:
-    """The import's temporary tables: the fresh payments (checked, not yet applied), and the members' and
-    families' new figures on their way to one `UPDATE … FROM` each. Gone at commit (PostgreSQL) or dropped
-    by `drop` (SQLite)."""
+    """The import's temporary tables: the batch being checked, the references met, the fresh payments
+    (checked, not yet applied), and the members' and families' new figures on their way to one
+    `UPDATE … FROM` each. Gone at commit (PostgreSQL) or dropped by `drop` (SQLite)."""
 
     def __init__(self, session):
         self.session = session
