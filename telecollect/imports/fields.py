@@ -99,7 +99,10 @@ def as_of_day(day: date, today: date) -> date:
 def control_character_columns(raw: dict) -> list[str]:
     """The columns of a row whose text holds a control character (a NUL byte…); one search for the common
     case of a clean row."""
-    texts = [value for value in raw.values() if isinstance(value, str)]
-    if not _CONTROL.search("\n".join(texts)):
+    try:
+        joined = "\n".join(raw.values())  # a CSV row: text alone
+    except TypeError:  # a spreadsheet's numbers and dates, or a count of extra values
+        joined = "\n".join(value for value in raw.values() if isinstance(value, str))
+    if not _CONTROL.search(joined):
         return []
     return [column for column, value in raw.items() if isinstance(value, str) and _CONTROL.search(value)]

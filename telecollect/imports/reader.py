@@ -83,8 +83,8 @@ class TableReader:
     def rows(self) -> Iterator[tuple[int, dict]]:
         header = self.header
         for line, values in self._rows:
-            if not any(v not in (None, "") for v in values):
-                continue  # a blank line is not a row
+            if not any(values) and all(v in (None, "") for v in values):
+                continue  # a blank line is not a row (`any` first: a row with a value is settled at C speed)
             row = dict(zip(header, values, strict=False))  # a short row lacks the last columns
             if len(values) > len(header) and any(v not in (None, "") for v in values[len(header) :]):
                 row[EXTRA_VALUES] = len(values)

@@ -129,3 +129,17 @@ def test_the_cli_says_why_a_file_is_refused(runner, tmp_path):
     path.write_bytes(csv_bytes([row()], columns=[*COLUMNS, "card_no"]))
     result = runner.invoke(args=["import", "participants", str(path)])
     assert result.exit_code == 2 and "card_no" in result.output and "Traceback" not in result.output
+
+
+def test_control_characters_are_found_among_numbers_and_dates_too():
+    """A spreadsheet's row mixes text with numbers, dates and empty cells (and a count of extra values):
+    its text cells are still searched."""
+    from datetime import date
+
+    from telecollect.imports.fields import control_character_columns
+    from telecollect.imports.reader import EXTRA_VALUES
+
+    row = {"nama": "Siti\x00", "amount": 35000, "paid_on": date(2026, 1, 2), "rt": None, EXTRA_VALUES: 9}
+    assert control_character_columns(row) == ["nama"]
+    assert control_character_columns({**row, "nama": "Siti"}) == []
+    assert control_character_columns({"nama": "Siti", "alamat": "Jl.\x1b Mawar"}) == ["alamat"]
