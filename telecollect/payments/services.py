@@ -247,8 +247,8 @@ def attribute(session, payments: list[Payment], window_days: int) -> None:
 
 #: Families applied together when a kept payment import lands (their members, promises and contacts read
 #: in one go, their changes written set-based): memory stays flat however large the file. Each chunk pays
-#: about twenty statements and a flush of its promises and plans: 20,000 families (about 57,000 payments of
-#: the benchmark's file) take a 1,000,000-row import on SQLite 1-2 s below 5,000, for about 60 MB more.
+#: about twenty statements: 20,000 families (about 57,000 payments of the benchmark's file) take a
+#: 1,000,000-row import on SQLite 1-2 s below 5,000, for about 60 MB more.
 APPLY_FAMILIES = 20_000
 #: Fresh payments fetched at a time while they are applied.
 READ_AHEAD = 20_000
